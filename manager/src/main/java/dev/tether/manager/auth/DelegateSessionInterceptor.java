@@ -1,0 +1,117 @@
+package dev.tether.manager.auth;
+
+import dev.tether.common.handshake.HandshakeCrypto;
+import dev.tether.common.handshake.SessionMetadata;
+import dev.tether.manager.revocation.LiveStream;
+import dev.tether.manager.revocation.RevocationRegistry;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Authenticates every delegate call with its handshake session (session id, a strictly increasing
+ * sequence number and a MAC over both and the method), registers the call with the
+ * {@link RevocationRegistry}, and puts the {@link DelegateIdentity} into the {@link Context}.
+ * Every refusal is the same generic UNAUTHENTICATED on the wire; the log says why.
+ */
+public final class DelegateSessionInterceptor implements ServerInterceptor {
+
+  static final Status FAILED = Status.UNAUTHENTICATED.withDescription("delegate authentication failed");
+  private static final Logger log = LoggerFactory.getLogger(DelegateSessionInterceptor.class);
+
+  private final SessionRegistry sessions;
+  private final RevocationRegistry registry;
+
+  public DelegateSessionInterceptor(SessionRegistry sessions, RevocationRegistry registry) {
+    this.sessions = sessions;
+    this.registry = registry;
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    String remote = AuthContext.transport().remoteAddress();
+    String sessionText = headers.get(SessionMetadata.SESSION_ID);
+    String seqText = headers.get(SessionMetadata.CALL_SEQ);
+    String macText = headers.get(SessionMetadata.CALL_MAC);
+    if (sessionText == null || seqText == null || macText == null) {
+      return refuse(call, "call without session metadata from " + remote);
+    }
+    Session session = sessions.find(sessionText);
+    if (session == null) {
+      return refuse(call, "unknown or expired session from " + remote);
+    }
+    DelegateIdentity identity = session.identity();
+    long sequence;
+    byte[] mac;
+    try {
+      sequence = Long.parseLong(seqText);
+      mac = SessionMetadata.BASE64URL.decode(macText);
+    } catch (IllegalArgumentException e) {
+      return refuse(call, "malformed session metadata for token " + identity.tokenPublicId() + " from " + remote);
+    }
+    String method = call.getMethodDescriptor().getFullMethodName();
+    byte[] expected = HandshakeCrypto.callMac(session.key(), session.sessionId(), sequence, method);
+    if (!HandshakeCrypto.equal(expected, mac)) {
+      return refuse(call, "bad call MAC for token " + identity.tokenPublicId() + " from " + remote);
+    }
+    if (!session.advanceTo(sequence)) {
+      return refuse(call, "replayed call (sequence " + sequence + ") for token "
+          + identity.tokenPublicId() + " from " + remote);
+    }
+    if (registry.isFenced(identity.tokenId())) {
+      return refuse(call, "call with revoked token " + identity.tokenPublicId() + " from " + remote);
+    }
+    LiveStream live = registry.register(call, identity.tokenId(),
+        identity.accountId() + "/" + identity.delegateName() + " " + identity.tokenPublicId());
+    session.callStarted(sessions.now());
+    Context context = Context.current()
+        .withValue(AuthContext.IDENTITY, identity)
+        .withValue(AuthContext.LIVE_STREAM, live);
+    ServerCall<Q, R> guarded = (ServerCall<Q, R>) (ServerCall<?, ?>) live;
+    ServerCall.Listener<Q> listener = Contexts.interceptCall(context, guarded, headers, next);
+    return new SimpleForwardingServerCallListener<>(listener) {
+      private boolean done;
+
+      private void end() {
+        if (!done) {
+          done = true;
+          session.callEnded(sessions.now());
+          registry.unregister(live);
+        }
+      }
+
+      @Override
+      public void onComplete() {
+        try {
+          super.onComplete();
+        } finally {
+          end();
+        }
+      }
+
+      @Override
+      public void onCancel() {
+        try {
+          super.onCancel();
+        } finally {
+          end();
+        }
+      }
+    };
+  }
+
+  private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String reason) {
+    log.warn("refused delegate call {}: {}", call.getMethodDescriptor().getFullMethodName(), reason);
+    call.close(FAILED, new Metadata());
+    return new ServerCall.Listener<>() {};
+  }
+}

@@ -1,0 +1,118 @@
+package dev.tether.manager.heartbeat;
+
+import com.google.common.base.Ticker;
+import dev.tether.manager.revocation.LiveStream;
+import dev.tether.manager.store.StoreException;
+import dev.tether.manager.store.TetherStore;
+import dev.tether.manager.store.WriteBehind;
+import io.grpc.Status;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The delegates connected to this manager right now, with the monotonic time of their last
+ * heartbeat. Ends the stream of a delegate that misses its heartbeats, and records disconnects in
+ * the store off the gRPC threads, in order.
+ */
+public final class DelegateTracker {
+
+  private static final Logger log = LoggerFactory.getLogger(DelegateTracker.class);
+
+  private final TetherStore store;
+  private final WriteBehind writeBehind;
+  private final ExecutorService storeWriter;
+  private final Clock clock;
+  private final Ticker ticker;
+  private final HeartbeatSettings settings;
+  private final Map<LiveStream, Connected> live = new ConcurrentHashMap<>();
+
+  public DelegateTracker(TetherStore store, WriteBehind writeBehind, ExecutorService storeWriter,
+      Clock clock, Ticker ticker, HeartbeatSettings settings) {
+    this.store = store;
+    this.writeBehind = writeBehind;
+    this.storeWriter = storeWriter;
+    this.clock = clock;
+    this.ticker = ticker;
+    this.settings = settings;
+  }
+
+  private static final class Connected {
+    final String delegateId;
+    volatile long lastHeartbeatNanos;
+
+    Connected(String delegateId, long now) {
+      this.delegateId = delegateId;
+      this.lastHeartbeatNanos = now;
+    }
+  }
+
+  /** A registered delegate's stream is live; its end is recorded whoever ends it. */
+  public void connected(LiveStream stream, String delegateId) {
+    stream.delegateId(delegateId);
+    live.put(stream, new Connected(delegateId, ticker.read()));
+    stream.onEnd(this::ended);
+  }
+
+  /** Records a heartbeat; called under the stream's lock, so it is cheap: no I/O. */
+  public void heartbeat(LiveStream stream) {
+    Connected c = live.get(stream);
+    if (c != null) {
+      c.lastHeartbeatNanos = ticker.read();
+      writeBehind.heartbeat(c.delegateId, clock.instant());
+    }
+  }
+
+  private void ended(LiveStream stream) {
+    Connected c = live.remove(stream);
+    if (c == null) {
+      return;
+    }
+    Status status = stream.closeStatus();
+    String reason = status == null ? "stream ended" : describe(status);
+    var at = clock.instant();
+    storeWriter.execute(() -> {
+      try {
+        store.delegateDisconnected(c.delegateId, at, reason);
+      } catch (StoreException e) {
+        log.warn("could not record disconnect of delegate {}: {}", c.delegateId, e.getMessage());
+      }
+    });
+  }
+
+  /** Ends streams that missed {@code missedIntervals} heartbeats; returns how many. */
+  public int expireSilent() {
+    long cutoff = ticker.read() - settings.livenessTimeout().toNanos();
+    int expired = 0;
+    for (Map.Entry<LiveStream, Connected> e : live.entrySet()) {
+      if (e.getValue().lastHeartbeatNanos - cutoff < 0) {
+        log.info("delegate {} missed {} heartbeats, closing its stream", e.getValue().delegateId,
+            settings.missedIntervals());
+        if (e.getKey().closeWith(Status.DEADLINE_EXCEEDED.withDescription(
+            "no heartbeat for " + settings.livenessTimeout().toMillis() + " ms"))) {
+          expired++;
+        }
+      }
+    }
+    return expired;
+  }
+
+  /** Closes every live stream (shutdown). */
+  public void closeAll(Status status) {
+    for (LiveStream stream : live.keySet()) {
+      stream.closeWith(status);
+    }
+  }
+
+  public int size() {
+    return live.size();
+  }
+
+  private static String describe(Status status) {
+    String description = status.getDescription();
+    return status.getCode() + (description == null ? "" : ": " + description);
+  }
+}

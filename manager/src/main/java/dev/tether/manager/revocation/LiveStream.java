@@ -1,0 +1,121 @@
+package dev.tether.manager.revocation;
+
+import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.Status;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * An authenticated delegate call that can be cut from another thread. Sending and closing are
+ * serialized on this object, so that a revocation and a heartbeat acknowledgement never interleave:
+ * once the token is fenced, {@link #acceptIfLive} refuses, and {@link #close} wins.
+ */
+public final class LiveStream extends SimpleForwardingServerCall<Object, Object> {
+
+  private final TokenFence fence;
+  private final String description;
+  private final List<Consumer<LiveStream>> endListeners = new CopyOnWriteArrayList<>();
+  private boolean closed;
+  private volatile Status closeStatus;
+  private volatile String delegateId;
+
+  @SuppressWarnings("unchecked")
+  LiveStream(ServerCall<?, ?> call, TokenFence fence, String description) {
+    super((ServerCall<Object, Object>) call);
+    this.fence = fence;
+    this.description = description;
+  }
+
+  /**
+   * Runs {@code action} (which may send on this call) only while the stream is open and its token
+   * is not fenced; returns whether it ran. The heartbeat path uses this, so no heartbeat is accepted
+   * after a revocation has begun to commit.
+   */
+  public synchronized boolean acceptIfLive(Runnable action) {
+    if (closed || fence.revoked()) {
+      return false;
+    }
+    action.run();
+    return true;
+  }
+
+  /** Like {@link #acceptIfLive}, and counts an accepted heartbeat for the token. */
+  public synchronized boolean acceptHeartbeat(Runnable action) {
+    boolean accepted = acceptIfLive(action);
+    if (accepted) {
+      fence.heartbeatAccepted();
+    }
+    return accepted;
+  }
+
+  /** Closes the call with {@code status} unless it is already closed; returns whether it did. */
+  public synchronized boolean closeWith(Status status) {
+    if (closed) {
+      return false;
+    }
+    closed = true;
+    closeStatus = status;
+    super.close(status, new Metadata());
+    return true;
+  }
+
+  @Override
+  public synchronized void sendMessage(Object message) {
+    if (!closed) {
+      super.sendMessage(message);
+    }
+  }
+
+  @Override
+  public synchronized void sendHeaders(Metadata headers) {
+    if (!closed) {
+      super.sendHeaders(headers);
+    }
+  }
+
+  @Override
+  public synchronized void close(Status status, Metadata trailers) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    closeStatus = status;
+    super.close(status, trailers);
+  }
+
+  public TokenFence fence() {
+    return fence;
+  }
+
+  /** Status this manager closed the call with, or null if it ended otherwise. */
+  public Status closeStatus() {
+    return closeStatus;
+  }
+
+  public String delegateId() {
+    return delegateId;
+  }
+
+  public void delegateId(String id) {
+    delegateId = id;
+  }
+
+  /** Called once when the call is over, whoever ended it. */
+  public void onEnd(Consumer<LiveStream> listener) {
+    endListeners.add(listener);
+  }
+
+  void ended() {
+    for (Consumer<LiveStream> listener : endListeners) {
+      listener.accept(this);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "LiveStream[" + description + "]";
+  }
+}

@@ -1,0 +1,168 @@
+package dev.tether.manager.server;
+
+import com.google.common.base.Ticker;
+import dev.tether.manager.auth.DelegateSessionInterceptor;
+import dev.tether.manager.auth.HandshakeService;
+import dev.tether.manager.auth.SessionRegistry;
+import dev.tether.manager.auth.TransportInterceptor;
+import dev.tether.manager.heartbeat.DelegateStreamService;
+import dev.tether.manager.heartbeat.DelegateTracker;
+import dev.tether.manager.revocation.RevocationRegistry;
+import dev.tether.manager.store.StoreException;
+import dev.tether.manager.store.TetherStore;
+import dev.tether.manager.store.WriteBehind;
+import dev.tether.manager.token.MasterKey;
+import dev.tether.manager.token.TokenService;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A manager's parts, wired: store, token service, handshake, delegate streams, revocation
+ * registry and the background tasks. The production server and the in-process test servers are
+ * both built by {@link #addServicesTo}, handed a different {@link ServerBuilder}.
+ */
+public final class Manager implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Manager.class);
+
+  private final TetherStore store;
+  private final ManagerSettings settings;
+  private final Clock clock;
+  private final RevocationRegistry registry = new RevocationRegistry();
+  private final SessionRegistry sessions;
+  private final WriteBehind writeBehind;
+  private final DelegateTracker tracker;
+  private final TokenService tokens;
+  private final HandshakeService handshakes;
+  private final DelegateStreamService streams;
+  private final ScheduledExecutorService scheduler;
+  private final ExecutorService storeWriter;
+
+  public Manager(TetherStore store, MasterKey masterKey, ManagerSettings settings, Clock clock, Ticker ticker) {
+    this.store = store;
+    this.settings = settings;
+    this.clock = clock;
+    this.scheduler = Executors.newScheduledThreadPool(1, daemon("tether-scheduler"));
+    this.storeWriter = Executors.newSingleThreadExecutor(daemon("tether-store-writer"));
+    this.sessions = new SessionRegistry(ticker, settings.sessionIdleTtl());
+    this.writeBehind = new WriteBehind(store);
+    this.tracker = new DelegateTracker(store, writeBehind, storeWriter, clock, ticker, settings.heartbeat());
+    this.tokens = new TokenService(store, masterKey, registry, sessions, clock);
+    this.handshakes = new HandshakeService(store, masterKey, registry, sessions, writeBehind,
+        scheduler, clock, settings.handshakeTimeout(), settings.heartbeat().interval());
+    this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat());
+  }
+
+  /** A manager on the system clocks. */
+  public static Manager create(TetherStore store, MasterKey masterKey, ManagerSettings settings) {
+    return new Manager(store, masterKey, settings, Clock.systemUTC(), Ticker.systemTicker());
+  }
+
+  /** Adds the delegate-facing services, with their interceptors, to {@code builder}. */
+  public <T extends ServerBuilder<T>> T addServicesTo(T builder) {
+    TransportInterceptor transport = new TransportInterceptor();
+    builder.addService(ServerInterceptors.intercept(handshakes, transport));
+    // interceptors run last-added first: transport facts, then the session check
+    builder.addService(ServerInterceptors.intercept(streams,
+        new DelegateSessionInterceptor(sessions, registry), transport));
+    return builder;
+  }
+
+  /** Marks delegates left connected by an earlier run as disconnected and starts the timers. */
+  public Manager start() {
+    int stale = store.disconnectAllDelegates(clock.instant(), "manager restarted");
+    if (stale > 0) {
+      log.info("{} delegates recorded as connected by the previous run are now disconnected", stale);
+    }
+    long interval = settings.heartbeat().interval().toMillis();
+    scheduler.scheduleWithFixedDelay(guarded("liveness check", tracker::expireSilent),
+        interval, Math.max(interval / 2, 10), TimeUnit.MILLISECONDS);
+    long flush = settings.heartbeat().flushInterval().toMillis();
+    scheduler.scheduleWithFixedDelay(guarded("heartbeat flush", writeBehind::flush), flush, flush,
+        TimeUnit.MILLISECONDS);
+    long ttl = settings.sessionIdleTtl().toMillis();
+    scheduler.scheduleWithFixedDelay(guarded("session expiry", sessions::expireIdle),
+        ttl, Math.max(ttl / 4, 10), TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  public TokenService tokens() {
+    return tokens;
+  }
+
+  public RevocationRegistry registry() {
+    return registry;
+  }
+
+  public DelegateTracker tracker() {
+    return tracker;
+  }
+
+  public TetherStore store() {
+    return store;
+  }
+
+  public WriteBehind writeBehind() {
+    return writeBehind;
+  }
+
+  /** Writes buffered state and waits for queued store writes, so that reads see them. */
+  public void flush() {
+    writeBehind.flush();
+    try {
+      storeWriter.submit(() -> { }).get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("store writer did not drain: {}", e.toString());
+    }
+  }
+
+  /**
+   * Closes every live stream with UNAVAILABLE, writes what is buffered, records every delegate
+   * as disconnected and closes the store. Call after the gRPC server has stopped accepting calls.
+   */
+  @Override
+  public void close() {
+    tracker.closeAll(Status.UNAVAILABLE.withDescription("manager shutting down"));
+    scheduler.shutdownNow();
+    flush();
+    storeWriter.shutdown();
+    try {
+      storeWriter.awaitTermination(10, TimeUnit.SECONDS);
+      store.disconnectAllDelegates(clock.instant(), "manager stopped");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (StoreException e) {
+      log.warn("could not record delegates as disconnected at shutdown: {}", e.getMessage());
+    }
+    store.close();
+  }
+
+  private static Runnable guarded(String what, Runnable task) {
+    return () -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        log.warn("{} failed: {}", what, e.toString());
+      }
+    };
+  }
+
+  private static ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,7 @@
+package dev.tether.manager.store;
+
+/** Lifecycle of a token: only ACTIVE tokens pass the handshake. */
+public enum TokenStatus {
+  ACTIVE,
+  REVOKED
+}

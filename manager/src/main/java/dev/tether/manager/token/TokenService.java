@@ -1,0 +1,237 @@
+package dev.tether.manager.token;
+
+import com.google.common.io.BaseEncoding;
+import dev.tether.common.handshake.HandshakeCrypto;
+import dev.tether.common.token.DelegateToken;
+import dev.tether.common.token.TokenFormatException;
+import dev.tether.manager.auth.SessionRegistry;
+import dev.tether.manager.revocation.LiveStream;
+import dev.tether.manager.revocation.RevocationRegistry;
+import dev.tether.manager.store.Account;
+import dev.tether.manager.store.DuplicateException;
+import dev.tether.manager.store.NewToken;
+import dev.tether.manager.store.StoreException;
+import dev.tether.manager.store.TetherStore;
+import dev.tether.manager.store.TokenRecord;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Accounts and their tokens: create (value returned once), list, revoke (commit, then cut every
+ * live stream before returning), delete. Errors are gRPC statuses whose descriptions name the bad
+ * value and what was expected.
+ */
+public final class TokenService {
+
+  public static final String DEFAULT_TOKEN = "default";
+  private static final Logger log = LoggerFactory.getLogger(TokenService.class);
+  private static final BaseEncoding ACCOUNT_ID = BaseEncoding.base32().lowerCase().omitPadding();
+
+  private final TetherStore store;
+  private final MasterKey masterKey;
+  private final RevocationRegistry registry;
+  private final SessionRegistry sessions;
+  private final Clock clock;
+
+  public TokenService(TetherStore store, MasterKey masterKey, RevocationRegistry registry,
+      SessionRegistry sessions, Clock clock) {
+    this.store = store;
+    this.masterKey = masterKey;
+    this.registry = registry;
+    this.sessions = sessions;
+    this.clock = clock;
+  }
+
+  /** Creates an account and its {@code default} token. */
+  public CreatedAccount createAccount(String name, String actor) {
+    Names.accountName(name);
+    String id = ACCOUNT_ID.encode(HandshakeCrypto.randomBytes(10));
+    Instant now = clock.instant();
+    DelegateToken value = DelegateToken.generate();
+    NewToken token = newToken(id, DEFAULT_TOKEN, value, now, actor, null);
+    try {
+      Account account = store.createAccount(new Account(id, name, now, actor), token);
+      log.info("account created: {} '{}' with token {} '{}' by {}", id, name, value.publicId(),
+          DEFAULT_TOKEN, actor);
+      TokenRecord record = store.findToken(id, DEFAULT_TOKEN).orElseThrow();
+      return new CreatedAccount(account, new CreatedToken(record, value));
+    } catch (DuplicateException e) {
+      throw Status.ALREADY_EXISTS.withDescription("account name " + Names.quote(name)
+          + " is already in use (choose another name, or see 'account list')").asRuntimeException();
+    } catch (StoreException e) {
+      throw unavailable(e);
+    }
+  }
+
+  public List<Account> listAccounts() {
+    return guard(store::listAccounts);
+  }
+
+  public Account account(String accountId) {
+    if (accountId == null || accountId.isEmpty()) {
+      throw Status.INVALID_ARGUMENT.withDescription("account id is empty (see 'account list')")
+          .asRuntimeException();
+    }
+    return guard(() -> store.findAccount(accountId)).orElseThrow(() -> Status.NOT_FOUND
+        .withDescription("account " + Names.quote(accountId) + " not found (see 'account list')")
+        .asRuntimeException());
+  }
+
+  /**
+   * Creates a token named {@code name}; with {@code importValue} the caller's own value is used
+   * (refused when short or low in entropy), otherwise a random one.
+   */
+  public CreatedToken createToken(String accountId, String name, String actor, Duration expiresIn,
+      String importValue) {
+    account(accountId);
+    Names.tokenName(name);
+    if (expiresIn != null && (expiresIn.isNegative() || expiresIn.isZero())) {
+      throw Status.INVALID_ARGUMENT.withDescription("expiry " + expiresIn
+          + " is not positive (expected a duration such as 24h or 30d)").asRuntimeException();
+    }
+    DelegateToken value;
+    try {
+      value = importValue == null || importValue.isEmpty()
+          ? DelegateToken.generate()
+          : DelegateToken.importCustom("imported token value", importValue);
+    } catch (TokenFormatException e) {
+      throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
+    }
+    Instant now = clock.instant();
+    NewToken token = newToken(accountId, name, value, now, actor, expiresIn == null ? null : now.plus(expiresIn));
+    try {
+      TokenRecord record = store.createToken(token, "name=" + name
+          + (importValue == null || importValue.isEmpty() ? "" : " imported")
+          + (expiresIn == null ? "" : " expires_at=" + token.expiresAt()));
+      log.info("token created: {} '{}' {} by {}", accountId, name, value.publicId(), actor);
+      return new CreatedToken(record, value);
+    } catch (DuplicateException e) {
+      Optional<TokenRecord> sameValue = guard(() -> store.findTokenByPublicId(accountId, value.publicId()));
+      if (sameValue.isPresent() && !sameValue.get().name().equals(name)) {
+        throw Status.ALREADY_EXISTS.withDescription("this token value is already imported in account "
+            + Names.quote(accountId) + " as " + Names.quote(sameValue.get().name())).asRuntimeException();
+      }
+      throw Status.ALREADY_EXISTS.withDescription("token name " + Names.quote(name)
+          + " already exists in account " + Names.quote(accountId)
+          + " (choose another name; a revoked token's name is freed by 'token delete')").asRuntimeException();
+    } catch (StoreException e) {
+      throw unavailable(e);
+    }
+  }
+
+  public List<TokenRecord> listTokens(String accountId) {
+    account(accountId);
+    return guard(() -> store.listTokens(accountId));
+  }
+
+  public TokenRecord token(String accountId, String name) {
+    account(accountId);
+    if (name == null || name.isEmpty()) {
+      throw Status.INVALID_ARGUMENT.withDescription("token name is empty (see 'token list')").asRuntimeException();
+    }
+    return guard(() -> store.findToken(accountId, name)).orElseThrow(() -> Status.NOT_FOUND
+        .withDescription("token " + Names.quote(name) + " not found in account " + Names.quote(accountId)
+            + " (see 'token list --account " + accountId + "')")
+        .asRuntimeException());
+  }
+
+  /** The live streams that revoking the token would cut, without changing anything. */
+  public List<LiveStream> wouldCut(String accountId, String name) {
+    return registry.streams(token(accountId, name).id());
+  }
+
+  /**
+   * Revokes: raises the in-memory fence (no heartbeat of the token is accepted from here on),
+   * commits REVOKED to the store, then closes every live stream of the token with UNAUTHENTICATED
+   * "delegate token revoked", and only then returns the number closed.
+   */
+  public RevokeResult revoke(String accountId, String name, String actor) {
+    TokenRecord token = token(accountId, name);
+    if (!token.active()) {
+      throw Status.FAILED_PRECONDITION.withDescription("token " + Names.quote(name) + " of account "
+          + Names.quote(accountId) + " is already revoked (at " + token.revokedAt() + " by "
+          + token.revokedBy() + ")").asRuntimeException();
+    }
+    return revoke(token, actor, "revoked by " + actor, "token.revoke");
+  }
+
+  /** Revokes a token record found earlier (revoke or expiry); see {@link #revoke(String, String, String)}. */
+  public RevokeResult revoke(TokenRecord token, String actor, String reason, String action) {
+    registry.raiseFence(token.id());
+    TokenRecord revoked;
+    try {
+      revoked = store.revokeToken(token.id(), clock.instant(), actor, reason, action)
+          .orElseGet(() -> store.findToken(token.accountId(), token.name()).orElse(token));
+    } catch (StoreException e) {
+      settleFenceAfterFailure(token);
+      throw unavailable(e);
+    }
+    sessions.removeToken(token.id());
+    int closed = registry.closeAll(token.id());
+    log.info("token revoked: {} '{}' {} by {} ({}); {} live streams closed", token.accountId(),
+        token.name(), token.publicId(), actor, action, closed);
+    return new RevokeResult(revoked, closed);
+  }
+
+  /**
+   * The commit failed or its outcome is unknown. Keep the fence (fail closed) unless the store
+   * answers that the token is still active.
+   */
+  private void settleFenceAfterFailure(TokenRecord token) {
+    try {
+      Optional<TokenRecord> now = store.findToken(token.accountId(), token.name());
+      if (now.isPresent() && now.get().active()) {
+        registry.lowerFence(token.id());
+      } else {
+        registry.closeAll(token.id());
+      }
+    } catch (StoreException e) {
+      log.error("revocation of token {} failed and the store is unreachable; the token stays"
+          + " fenced on this manager until it restarts or the revocation is retried", token.publicId());
+    }
+  }
+
+  /** Deletes a revoked token, freeing its name. Active tokens must be revoked first. */
+  public TokenRecord delete(String accountId, String name, String actor) {
+    TokenRecord token = token(accountId, name);
+    if (token.active()) {
+      throw Status.FAILED_PRECONDITION.withDescription("token " + Names.quote(name) + " of account "
+          + Names.quote(accountId) + " is active; revoke it first ('token revoke')").asRuntimeException();
+    }
+    boolean deleted = guard(() -> store.deleteToken(token, clock.instant(), actor));
+    if (!deleted) {
+      throw Status.NOT_FOUND.withDescription("token " + Names.quote(name) + " not found in account "
+          + Names.quote(accountId)).asRuntimeException();
+    }
+    registry.forget(token.id());
+    log.info("token deleted: {} '{}' {} by {}", accountId, name, token.publicId(), actor);
+    return token;
+  }
+
+  private NewToken newToken(String accountId, String name, DelegateToken value, Instant now,
+      String actor, Instant expiresAt) {
+    byte[] key = HandshakeCrypto.tokenKey(value.keyMaterial(), accountId);
+    return new NewToken(accountId, name, value.publicId(),
+        masterKey.seal(key, accountId, value.publicId()), now, actor, expiresAt);
+  }
+
+  private static <T> T guard(java.util.function.Supplier<T> work) {
+    try {
+      return work.get();
+    } catch (StoreException e) {
+      throw unavailable(e);
+    }
+  }
+
+  static StatusRuntimeException unavailable(StoreException e) {
+    log.error("store failure: {}", e.getMessage());
+    return Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later").asRuntimeException();
+  }
+}
