@@ -80,6 +80,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     private byte[] tokenKey;
     private byte[] transcriptHash;
     private Optional<TokenRecord> token = Optional.empty();
+    private boolean accountKnown;
 
     Exchange(ServerCallStreamObserver<HandshakeResponse> out, TransportInfo transport) {
       this.out = out;
@@ -120,16 +121,18 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       if (b.getProtocolVersion() != HandshakeCrypto.PROTOCOL_VERSION) {
         fail(Status.FAILED_PRECONDITION.withDescription("unsupported protocol version "
             + b.getProtocolVersion() + "; this manager speaks version " + HandshakeCrypto.PROTOCOL_VERSION),
-            "protocol version " + b.getProtocolVersion());
+            "protocol version " + b.getProtocolVersion() + " from " + transport.remoteAddress());
         return;
       }
       String problem = invalidBegin(b);
       if (problem != null) {
-        fail(Status.INVALID_ARGUMENT.withDescription("malformed handshake: " + problem), problem);
+        fail(Status.INVALID_ARGUMENT.withDescription("malformed handshake: " + problem),
+            "malformed Begin from " + transport.remoteAddress() + ": " + problem);
         return;
       }
       begin = b;
-      token = store.findAccount(b.getAccountId()).isPresent()
+      accountKnown = store.findAccount(b.getAccountId()).isPresent();
+      token = accountKnown
           ? store.findTokenByPublicId(b.getAccountId(), b.getTokenId())
           : Optional.empty();
       tokenKey = token.isPresent()
@@ -155,7 +158,8 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
           + begin.getDelegateName() + "' from " + transport.remoteAddress();
       boolean proofOk = HandshakeCrypto.equal(HandshakeCrypto.clientProof(tokenKey, transcriptHash), clientProof);
       if (token.isEmpty()) {
-        fail(DelegateSessionInterceptor.FAILED, "unknown account or token id: " + who);
+        fail(DelegateSessionInterceptor.FAILED,
+            (accountKnown ? "unknown token id: " : "unknown account: ") + who);
         return;
       }
       if (!proofOk) {
