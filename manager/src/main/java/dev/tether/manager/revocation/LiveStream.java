@@ -51,6 +51,11 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
     return accepted;
   }
 
+  /** Returns once no acceptance is running on this stream (a memory and ordering barrier). */
+  synchronized void awaitIdle() {
+    // entering the monitor is the point: any acceptIfLive in progress has finished
+  }
+
   /** Closes the call with {@code status} unless it is already closed; returns whether it did. */
   public synchronized boolean closeWith(Status status) {
     if (closed) {

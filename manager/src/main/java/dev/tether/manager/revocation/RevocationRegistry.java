@@ -49,9 +49,17 @@ public final class RevocationRegistry {
     stream.ended();
   }
 
-  /** Raises the fence: from now on no heartbeat of the token is accepted and no call registers. */
+  /**
+   * Raises the fence: from now on no heartbeat of the token is accepted and no call registers.
+   * Returns once every acceptance that began before the fence went up has finished, so that a
+   * commit made after this call is strictly after the last accepted heartbeat.
+   */
   public void raiseFence(long tokenId) {
-    fence(tokenId).revoked(true);
+    TokenFence fence = fence(tokenId);
+    fence.revoked(true);
+    for (LiveStream stream : fence.streams()) {
+      stream.awaitIdle();
+    }
   }
 
   /** Lowers the fence after a revocation that did not commit. */

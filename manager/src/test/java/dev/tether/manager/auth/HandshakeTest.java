@@ -58,7 +58,7 @@ class HandshakeTest {
   }
 
   @AfterEach
-  void stop() throws InterruptedException {
+  void stop() {
     fixture.close();
   }
 

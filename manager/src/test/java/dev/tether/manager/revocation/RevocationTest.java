@@ -35,7 +35,7 @@ class RevocationTest {
   private ManagerFixture fixture;
 
   @AfterEach
-  void stop() throws InterruptedException {
+  void stop() {
     if (fixture != null) {
       fixture.close();
     }

@@ -135,13 +135,18 @@ public final class ManagerFixture implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     synchronized (clients) {
       clients.forEach(StreamClient::close);
     }
     channel.shutdownNow();
     server.shutdown();
-    if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
       server.shutdownNow();
     }
     manager.close();

@@ -1,0 +1,145 @@
+package dev.tether.manager.heartbeat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tether.delegate.connect.StreamClient;
+import dev.tether.manager.server.ManagerSettings;
+import dev.tether.manager.store.DelegateRecord;
+import dev.tether.manager.testing.ManagerFixture;
+import dev.tether.manager.token.CreatedAccount;
+import io.grpc.Status;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HeartbeatTest {
+
+  @TempDir Path dataDir;
+  private ManagerFixture fixture;
+  private String accountId;
+  private CreatedAccount account;
+
+  @BeforeEach
+  void start() {
+    fixture = new ManagerFixture(dataDir, ManagerSettings.defaults()
+        .withHeartbeat(new HeartbeatSettings(Duration.ofMillis(300), 3, Duration.ofMillis(100))));
+    account = fixture.account("acme");
+    accountId = account.account().id();
+  }
+
+  @AfterEach
+  void stop() {
+    fixture.close();
+  }
+
+  @Test
+  void register_toldTheIntervalAndRecordedAsConnected() throws Exception {
+    StreamClient client = fixture.connect(accountId, account.defaultToken().value(), "builder");
+
+    assertThat(client.registered().get().getHeartbeatIntervalMs()).isEqualTo(300);
+    DelegateRecord record = only(fixture.manager().store().listDelegates(accountId));
+    assertThat(record.name()).isEqualTo("builder");
+    assertThat(record.hostname()).isEqualTo("builder-host");
+    assertThat(record.delegateType()).isEqualTo("SHELL_SCRIPT");
+    assertThat(record.tags()).containsExactly("test");
+    assertThat(record.tokenName()).isEqualTo("default");
+    assertThat(record.tokenPublicId()).isEqualTo(account.defaultToken().value().publicId());
+    assertThat(record.connected()).isTrue();
+  }
+
+  @Test
+  void heartbeats_areAcknowledgedInOrderAndTheLastOneIsRecorded() throws Exception {
+    StreamClient client = fixture.connect(accountId, account.defaultToken().value(), "builder");
+    Instant before = Instant.now();
+
+    for (int i = 0; i < 20; i++) {
+      client.heartbeat();
+    }
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> client.acks() == 20);
+    assertThat(client.lastAckSequence()).isEqualTo(20);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      DelegateRecord record = only(fixture.manager().store().listDelegates(accountId));
+      assertThat(record.lastHeartbeat()).isAfterOrEqualTo(before.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+    });
+  }
+
+  @Test
+  void goodbye_showsTheDelegateDisconnectedAtOnce() throws Exception {
+    StreamClient client = fixture.connect(accountId, account.defaultToken().value(), "builder");
+
+    client.goodbye("SIGTERM");
+
+    assertThat(client.closed().get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+    fixture.manager().flush();
+    DelegateRecord record = only(fixture.manager().store().listDelegates(accountId));
+    assertThat(record.connected()).isFalse();
+    assertThat(record.disconnectReason()).contains("goodbye");
+  }
+
+  @Test
+  void silentDelegate_isCutAfterThreeMissedIntervalsAndMarkedDisconnected() throws Exception {
+    StreamClient silent = fixture.connect(accountId, account.defaultToken().value(), "silent");
+    StreamClient chatty = fixture.connect(accountId, account.defaultToken().value(), "chatty");
+    long started = System.nanoTime();
+    var beat = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try {
+      beat.scheduleAtFixedRate(chatty::heartbeat, 0, 100, TimeUnit.MILLISECONDS);
+      silent.closed().get(10, TimeUnit.SECONDS);
+    } finally {
+      beat.shutdownNow();
+    }
+
+    Status status = silent.closed().get(1, TimeUnit.SECONDS);
+    assertThat(status.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(900));
+    assertThat(chatty.closed()).isNotDone();
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+      List<DelegateRecord> records = fixture.manager().store().listDelegates(accountId);
+      assertThat(records).filteredOn(DelegateRecord::name, "silent").singleElement()
+          .satisfies(r -> assertThat(r.connected()).isFalse());
+      assertThat(records).filteredOn(DelegateRecord::name, "chatty").singleElement()
+          .satisfies(r -> assertThat(r.connected()).isTrue());
+    });
+  }
+
+  @Test
+  void heartbeatBeforeRegister_isAProtocolError() throws Exception {
+    var session = fixture.handshake(accountId, account.defaultToken().value(), "eager");
+    var raw = dev.tether.proto.delegate.v1.DelegateStreamGrpc.newStub(fixture.channel())
+        .withCallCredentials(new dev.tether.delegate.connect.SessionCredentials(session));
+    java.util.concurrent.CompletableFuture<Status> closed = new java.util.concurrent.CompletableFuture<>();
+    var requests = raw.connect(new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(dev.tether.proto.delegate.v1.ManagerMessage value) { }
+
+      @Override
+      public void onError(Throwable t) {
+        closed.complete(Status.fromThrowable(t));
+      }
+
+      @Override
+      public void onCompleted() {
+        closed.complete(Status.OK);
+      }
+    });
+    requests.onNext(dev.tether.proto.delegate.v1.DelegateMessage.newBuilder()
+        .setHeartbeat(dev.tether.proto.delegate.v1.Heartbeat.newBuilder().setSequence(1)).build());
+
+    Status status = closed.get(5, TimeUnit.SECONDS);
+    assertThat(status.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(status.getDescription()).isEqualTo("Heartbeat before Register");
+  }
+
+  private static DelegateRecord only(List<DelegateRecord> records) {
+    assertThat(records).hasSize(1);
+    return records.get(0);
+  }
+}
