@@ -173,6 +173,10 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
         return;
       }
       TokenRecord t = current.get();
+      if (t.expiresAt() != null && !clock.instant().isBefore(t.expiresAt())) {
+        fail(DelegateSessionInterceptor.FAILED, "expired token: " + who);
+        return;
+      }
       DelegateIdentity identity = new DelegateIdentity(t.accountId(), t.id(), t.publicId(), t.name(),
           begin.getDelegateName());
       Session session = sessions.create(HandshakeCrypto.sessionKey(tokenKey, transcriptHash), identity);

@@ -1,6 +1,9 @@
 package dev.tether.manager.server;
 
 import com.google.common.base.Ticker;
+import dev.tether.manager.admin.AdminAuthInterceptor;
+import dev.tether.manager.admin.AdminKey;
+import dev.tether.manager.admin.AdminServices;
 import dev.tether.manager.auth.DelegateSessionInterceptor;
 import dev.tether.manager.auth.HandshakeService;
 import dev.tether.manager.auth.SessionRegistry;
@@ -11,8 +14,10 @@ import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.store.WriteBehind;
+import dev.tether.manager.token.ExpiryScheduler;
 import dev.tether.manager.token.MasterKey;
 import dev.tether.manager.token.TokenService;
+import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
@@ -47,6 +52,7 @@ public final class Manager implements AutoCloseable {
   private final DelegateStreamService streams;
   private final ScheduledExecutorService scheduler;
   private final ExecutorService storeWriter;
+  private final ExpiryScheduler expiry;
 
   public Manager(TetherStore store, MasterKey masterKey, ManagerSettings settings, Clock clock, Ticker ticker) {
     this.store = store;
@@ -61,6 +67,7 @@ public final class Manager implements AutoCloseable {
     this.handshakes = new HandshakeService(store, masterKey, registry, sessions, writeBehind,
         scheduler, clock, settings.handshakeTimeout(), settings.heartbeat().interval());
     this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat());
+    this.expiry = new ExpiryScheduler(store, tokens, scheduler, clock);
   }
 
   /** A manager on the system clocks. */
@@ -78,12 +85,24 @@ public final class Manager implements AutoCloseable {
     return builder;
   }
 
+  /**
+   * Adds the {@code tether.admin.v1} services, each admitting only calls that carry the admin key.
+   */
+  public <T extends ServerBuilder<T>> T addAdminServicesTo(T builder, AdminKey adminKey) {
+    AdminAuthInterceptor auth = new AdminAuthInterceptor(adminKey, store, clock);
+    for (BindableService service : new AdminServices(tokens, store, expiry).services()) {
+      builder.addService(ServerInterceptors.intercept(service, auth));
+    }
+    return builder;
+  }
+
   /** Marks delegates left connected by an earlier run as disconnected and starts the timers. */
   public Manager start() {
     int stale = store.disconnectAllDelegates(clock.instant(), "manager restarted");
     if (stale > 0) {
       log.info("{} delegates recorded as connected by the previous run are now disconnected", stale);
     }
+    expiry.scheduleAll();
     long interval = settings.heartbeat().interval().toMillis();
     scheduler.scheduleWithFixedDelay(guarded("liveness check", tracker::expireSilent),
         interval, Math.max(interval / 2, 10), TimeUnit.MILLISECONDS);
@@ -94,6 +113,10 @@ public final class Manager implements AutoCloseable {
     scheduler.scheduleWithFixedDelay(guarded("session expiry", sessions::expireIdle),
         ttl, Math.max(ttl / 4, 10), TimeUnit.MILLISECONDS);
     return this;
+  }
+
+  public ExpiryScheduler expiry() {
+    return expiry;
   }
 
   public TokenService tokens() {

@@ -1,0 +1,108 @@
+package dev.tether.delegate;
+
+import dev.tether.common.token.TokenFormatException;
+import dev.tether.delegate.agent.DelegateAgent;
+import dev.tether.delegate.agent.Outcome;
+import dev.tether.delegate.config.ConfigException;
+import dev.tether.delegate.config.ConfigLoader;
+import dev.tether.delegate.config.DelegateConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Entry point of {@code tether-delegate}. Exit codes: 0 after a clean stop (SIGTERM), 78 when the
+ * token is revoked, expired, rejected or malformed and there is no token file to wait on, 1 for
+ * any other fatal error. Every exit prints one line saying why.
+ */
+@Command(name = "tether-delegate", mixinStandardHelpOptions = true, versionProvider = TetherDelegate.Version.class,
+    description = "Tether delegate: authenticates with its token and holds a heartbeat stream to the manager.",
+    footer = {"", "Environment (overrides the config file): ACCOUNT_ID, DELEGATE_TOKEN or DELEGATE_TOKEN_FILE,",
+        "MANAGER_HOST_AND_PORT, DELEGATE_NAME, DELEGATE_TYPE, DELEGATE_TAGS, MANAGER_CA_FILE.",
+        "Exit codes: 0 stopped, 78 token refused, 1 other fatal error."})
+public final class TetherDelegate implements Callable<Integer> {
+
+  private static final Logger log = LoggerFactory.getLogger(TetherDelegate.class);
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "config-delegate.yaml with accountId, delegateToken (or delegateTokenFile), managerUrl, delegateName.")
+  Path config;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new TetherDelegate()).execute(args));
+  }
+
+  @Override
+  public Integer call() {
+    DelegateConfig settings;
+    try {
+      settings = ConfigLoader.load(System.getenv(), config);
+    } catch (TokenFormatException e) {
+      return exit(Outcome.TOKEN_REFUSED, e.getMessage());
+    } catch (ConfigException e) {
+      return exit(Outcome.FATAL, "configuration error: " + e.getMessage());
+    }
+    settings.warnings().forEach(w -> log.warn(w));
+    String version = version();
+    log.info("tether-delegate {} starting: account {}, delegate '{}', manager {}, token from {}", version,
+        settings.accountId(), settings.delegateName(), settings.manager(), settings.token().describe());
+    DelegateAgent agent = new DelegateAgent(settings, version);
+    AtomicReference<Outcome> outcome = new AtomicReference<>();
+    AtomicBoolean signalled = new AtomicBoolean();
+    CountDownLatch done = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (outcome.get() != null) {
+        return; // the agent ended on its own and is exiting with its code
+      }
+      signalled.set(true);
+      agent.stop();
+      try {
+        done.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      Outcome o = outcome.get();
+      exit(Outcome.STOPPED, o == null ? "stopped by SIGTERM" : o.message());
+      // stopped by a signal is a clean stop: exit 0 rather than 143
+      Runtime.getRuntime().halt(Outcome.STOPPED);
+    }, "tether-delegate-shutdown"));
+    Outcome result;
+    try {
+      result = agent.run();
+    } catch (RuntimeException e) {
+      result = new Outcome(Outcome.FATAL, "unexpected error: " + e);
+    }
+    outcome.set(result);
+    done.countDown();
+    if (signalled.get()) {
+      // the shutdown hook prints the line and ends the process with 0
+      return Outcome.STOPPED;
+    }
+    return exit(result.exitCode(), result.message());
+  }
+
+  private static int exit(int code, String message) {
+    System.err.println("tether-delegate exiting (" + code + "): " + message);
+    System.err.flush();
+    return code;
+  }
+
+  private static String version() {
+    String v = TetherDelegate.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"tether-delegate " + version()};
+    }
+  }
+}

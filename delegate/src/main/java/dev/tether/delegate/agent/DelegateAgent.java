@@ -1,0 +1,285 @@
+package dev.tether.delegate.agent;
+
+import dev.tether.common.token.DelegateToken;
+import dev.tether.common.token.TokenFormatException;
+import dev.tether.delegate.config.ConfigException;
+import dev.tether.delegate.config.DelegateConfig;
+import dev.tether.delegate.connect.Backoff;
+import dev.tether.delegate.connect.Channels;
+import dev.tether.delegate.connect.EstablishedSession;
+import dev.tether.delegate.connect.HandshakeClient;
+import dev.tether.delegate.connect.HandshakeException;
+import dev.tether.delegate.connect.StreamClient;
+import dev.tether.proto.delegate.v1.Register;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The delegate's life: handshake, hold the stream and heartbeat, reconnect with backoff after
+ * network trouble or a manager restart; on revocation stop at once, then wait for a new token in
+ * the token file or end with exit code 78; on SIGTERM say goodbye and end with 0.
+ */
+public final class DelegateAgent {
+
+  private static final Logger log = LoggerFactory.getLogger(DelegateAgent.class);
+  static final Duration TOKEN_FILE_POLL = Duration.ofMillis(500);
+  static final String REVOKED_DESCRIPTION = "delegate token revoked";
+
+  private final DelegateConfig config;
+  private final HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(15));
+  private final Backoff backoff = new Backoff();
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "tether-delegate-timer");
+    t.setDaemon(true);
+    return t;
+  });
+  private final CountDownLatch stopRequested = new CountDownLatch(1);
+  private final String version;
+  private volatile StreamClient current;
+
+  public DelegateAgent(DelegateConfig config, String version) {
+    this.config = config;
+    this.version = version;
+  }
+
+  /** Runs until the delegate must end; returns the exit code and the reason. */
+  public Outcome run() {
+    ManagedChannel channel = Channels.open(config.manager(), config.caFile());
+    try {
+      return loop(channel);
+    } finally {
+      timer.shutdownNow();
+      channel.shutdownNow();
+    }
+  }
+
+  /** Asks the agent to stop: say goodbye on the stream and end with exit code 0. */
+  public void stop() {
+    stopRequested.countDown();
+    StreamClient stream = current;
+    if (stream != null) {
+      stream.goodbye("delegate stopping (SIGTERM)");
+      try {
+        stream.closed().get(3, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        log.debug("manager did not confirm the goodbye in time");
+      }
+    }
+  }
+
+  private boolean stopping() {
+    return stopRequested.getCount() == 0;
+  }
+
+  private Outcome loop(ManagedChannel channel) {
+    while (!stopping()) {
+      DelegateToken token;
+      try {
+        token = config.token().current();
+      } catch (TokenFormatException | ConfigException e) {
+        if (!config.token().reloadable()) {
+          return new Outcome(Outcome.TOKEN_REFUSED, e.getMessage());
+        }
+        log.error("{}; waiting for {} to change", e.getMessage(), config.token().describe());
+        if (!awaitNewToken(null)) {
+          break;
+        }
+        continue;
+      }
+      Outcome outcome = connectOnce(channel, token);
+      if (outcome != null) {
+        return outcome;
+      }
+    }
+    return new Outcome(Outcome.STOPPED, "stopped by SIGTERM; said goodbye to the manager");
+  }
+
+  /** One connection: returns an outcome to end with, or null to go round again. */
+  private Outcome connectOnce(ManagedChannel channel, DelegateToken token) {
+    EstablishedSession session;
+    try {
+      session = handshakes.handshake(channel, config.accountId(), token, config.delegateName());
+    } catch (HandshakeException e) {
+      return switch (e.kind()) {
+        case TOKEN_REJECTED -> tokenRefused(token, "the manager rejected token " + token.publicId()
+            + " (revoked, expired or unknown)");
+        case MANAGER_NOT_TRUSTED -> new Outcome(Outcome.FATAL, "refusing manager " + config.manager() + ": "
+            + e.getMessage());
+        case PROTOCOL -> new Outcome(Outcome.FATAL, e.getMessage());
+        case TRANSIENT -> {
+          pause("cannot authenticate with " + config.manager() + ": " + e.getMessage());
+          yield null;
+        }
+      };
+    }
+    StreamClient stream = StreamClient.open(channel, session, register());
+    current = stream;
+    try {
+      try {
+        String id = stream.registered().get(15, TimeUnit.SECONDS).getDelegateId();
+        backoff.reset();
+        log.info("connected to {} as delegate '{}' ({}) with token {}; heartbeat every {} ms",
+            config.manager(), config.delegateName(), id, token.publicId(), session.heartbeatInterval().toMillis());
+      } catch (ExecutionException | TimeoutException e) {
+        stream.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        stream.close();
+        return null;
+      }
+      if (stopping()) {
+        stream.goodbye("delegate stopping (SIGTERM)");
+        return null;
+      }
+      long intervalMs = session.heartbeatInterval().toMillis();
+      ScheduledFuture<?> heartbeats = timer.scheduleAtFixedRate(stream::heartbeat, intervalMs, intervalMs,
+          TimeUnit.MILLISECONDS);
+      CompletableFuture<Void> rotated = watchForRotation(token);
+      try {
+        CompletableFuture.anyOf(stream.closed(), rotated).join();
+      } finally {
+        heartbeats.cancel(false);
+        rotated.cancel(false);
+      }
+      if (!stream.closed().isDone()) {
+        log.info("{} holds a new token; reconnecting with it", config.token().describe());
+        stream.goodbye("token rotated");
+        waitQuietly(stream.closed());
+        return null;
+      }
+      return afterClose(stream.closed().join(), token);
+    } finally {
+      current = null;
+    }
+  }
+
+  private Outcome afterClose(Status status, DelegateToken token) {
+    if (stopping()) {
+      return null;
+    }
+    if (status.getCode() == Status.Code.UNAUTHENTICATED && REVOKED_DESCRIPTION.equals(status.getDescription())) {
+      return tokenRefused(token, "delegate token " + token.publicId() + " was revoked");
+    }
+    if (status.getCode() == Status.Code.UNAUTHENTICATED) {
+      log.info("the manager no longer knows this session (restarted?); authenticating again");
+      pause(null);
+      return null;
+    }
+    pause("stream to " + config.manager() + " ended: " + status.getCode()
+        + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")"));
+    return null;
+  }
+
+  /** The token is refused: wait for a new one in the token file, or end with 78. */
+  private Outcome tokenRefused(DelegateToken token, String why) {
+    if (!config.token().reloadable()) {
+      return new Outcome(Outcome.TOKEN_REFUSED, why + "; no token file to wait on (" + config.token().describe()
+          + " is fixed): give the delegate a new token and restart it");
+    }
+    log.warn("{}; stopped, waiting for {} to hold a new token", why, config.token().describe());
+    awaitNewToken(token);
+    return null;
+  }
+
+  /** Polls the token file until it holds a valid token other than {@code old}; false if stopped. */
+  private boolean awaitNewToken(DelegateToken old) {
+    while (!stopping()) {
+      try {
+        DelegateToken now = config.token().current();
+        if (!now.equals(old)) {
+          log.info("{} holds token {}; connecting with it", config.token().describe(), now.publicId());
+          return true;
+        }
+      } catch (TokenFormatException | ConfigException e) {
+        log.debug("token file not usable yet: {}", e.getMessage());
+      }
+      if (awaitStop(TOKEN_FILE_POLL)) {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** Completes when the token file holds a different valid token (hot reload of a rotated Secret). */
+  private CompletableFuture<Void> watchForRotation(DelegateToken token) {
+    CompletableFuture<Void> changed = new CompletableFuture<>();
+    if (!config.token().reloadable()) {
+      return changed;
+    }
+    ScheduledFuture<?> poll = timer.scheduleWithFixedDelay(() -> {
+      try {
+        if (!config.token().current().equals(token)) {
+          changed.complete(null);
+        }
+      } catch (TokenFormatException | ConfigException e) {
+        log.debug("token file not usable while connected: {}", e.getMessage());
+      }
+    }, TOKEN_FILE_POLL.toMillis(), TOKEN_FILE_POLL.toMillis(), TimeUnit.MILLISECONDS);
+    changed.whenComplete((v, e) -> poll.cancel(false));
+    return changed;
+  }
+
+  private void pause(String why) {
+    Duration wait = backoff.next();
+    if (why != null) {
+      log.warn("{}; retrying in {} ms", why, wait.toMillis());
+    }
+    awaitStop(wait);
+  }
+
+  private boolean awaitStop(Duration wait) {
+    try {
+      return stopRequested.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
+    }
+  }
+
+  private static void waitQuietly(CompletableFuture<?> future) {
+    try {
+      future.get(3, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // the next connection starts regardless
+    }
+  }
+
+  private Register register() {
+    String hostname = "unknown";
+    String ip = "";
+    try {
+      InetAddress local = InetAddress.getLocalHost();
+      hostname = local.getHostName();
+      ip = local.getHostAddress();
+    } catch (java.io.IOException e) {
+      log.debug("cannot resolve the local host name: {}", e.toString());
+    }
+    String envHost = System.getenv("HOSTNAME");
+    if (envHost != null && !envHost.isBlank()) {
+      hostname = envHost.strip();
+    }
+    return Register.newBuilder()
+        .setHostname(hostname.length() > 255 ? hostname.substring(0, 255) : hostname)
+        .setDelegateType(config.delegateType())
+        .setVersion(version)
+        .addAllTags(config.tags())
+        .setIp(ip)
+        .build();
+  }
+}

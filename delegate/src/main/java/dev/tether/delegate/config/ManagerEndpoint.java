@@ -1,0 +1,54 @@
+package dev.tether.delegate.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+
+/**
+ * Where the manager is: {@code https://host:port} (TLS, the default), {@code http://host:port}
+ * (plaintext, for local development) or a bare {@code host:port} (TLS).
+ */
+public record ManagerEndpoint(String host, int port, boolean tls) {
+
+  public static final int DEFAULT_PORT = 7443;
+
+  public static ManagerEndpoint parse(String source, String value) {
+    String v = value == null ? "" : value.strip();
+    if (v.isEmpty()) {
+      throw new ConfigException(source + " is empty (expected a manager address such as https://manager.example.com:7443)");
+    }
+    if (v.contains(",")) {
+      throw new ConfigException(source + " '" + v + "' lists several managers; this version connects to one"
+          + " (expected a single address such as https://manager.example.com:7443)");
+    }
+    String withScheme = v.contains("://") ? v : "https://" + v;
+    URI uri;
+    try {
+      uri = new URI(withScheme);
+    } catch (URISyntaxException e) {
+      throw new ConfigException(source + " '" + v + "' is not a valid address (expected https://HOST:PORT or http://HOST:PORT)");
+    }
+    String scheme = uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+    if (!scheme.equals("https") && !scheme.equals("http")) {
+      throw new ConfigException(source + " '" + v + "' has scheme '" + scheme
+          + "' (expected https:// for TLS or http:// for plaintext)");
+    }
+    if (uri.getHost() == null) {
+      throw new ConfigException(source + " '" + v + "' has no host (expected https://HOST:PORT)");
+    }
+    if (uri.getPath() != null && !uri.getPath().isEmpty() && !uri.getPath().equals("/")) {
+      throw new ConfigException(source + " '" + v + "' has a path '" + uri.getPath()
+          + "' (expected only a scheme, host and port, such as https://HOST:7443)");
+    }
+    int port = uri.getPort() == -1 ? DEFAULT_PORT : uri.getPort();
+    String host = uri.getHost();
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    return new ManagerEndpoint(host, port, scheme.equals("https"));
+  }
+
+  @Override
+  public String toString() {
+    return (tls ? "https://" : "http://") + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+  }
+}

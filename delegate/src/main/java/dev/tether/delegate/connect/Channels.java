@@ -1,0 +1,98 @@
+package dev.tether.delegate.connect;
+
+import dev.tether.delegate.config.ManagerEndpoint;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * Channels to the manager. Over TLS without a CA file, the TLS layer accepts the manager's
+ * certificate as presented and the token-bound handshake authenticates the manager instead (its
+ * proof covers the certificate's hash, docs/protocol.md). With a CA file, ordinary certificate and
+ * host name verification is added on top. HTTP/2 keepalive detects a dead connection.
+ */
+public final class Channels {
+
+  /** Keepalive ping interval and timeout: a dead connection is noticed within about 40 s. */
+  public static final long KEEPALIVE_SECONDS = 30;
+  public static final long KEEPALIVE_TIMEOUT_SECONDS = 10;
+
+  private Channels() {}
+
+  public static ManagedChannel open(ManagerEndpoint endpoint, Path caFile) {
+    ChannelCredentials credentials;
+    if (!endpoint.tls()) {
+      credentials = InsecureChannelCredentials.create();
+    } else if (caFile != null) {
+      try {
+        credentials = TlsChannelCredentials.newBuilder().trustManager(caFile.toFile()).build();
+      } catch (IOException e) {
+        throw new IllegalArgumentException("MANAGER_CA_FILE " + caFile + " cannot be read: " + e.getMessage(), e);
+      }
+    } else {
+      credentials = TlsChannelCredentials.newBuilder().trustManager(new HandshakeVerifiedTrust()).build();
+    }
+    return Grpc.newChannelBuilderForAddress(endpoint.host(), endpoint.port(), credentials)
+        .keepAliveTime(KEEPALIVE_SECONDS, TimeUnit.SECONDS)
+        .keepAliveTimeout(KEEPALIVE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+        .keepAliveWithoutCalls(true)
+        .maxInboundMessageSize(64 * 1024)
+        .build();
+  }
+
+  /**
+   * Accepts the presented certificate at the TLS layer; the handshake then checks that the peer
+   * holding that certificate knows the token. Never used without the handshake.
+   */
+  static final class HandshakeVerifiedTrust extends X509ExtendedTrustManager {
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
+      requireChain(chain);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
+      requireChain(chain);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) {
+      requireChain(chain);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
+      throw new UnsupportedOperationException("client certificates are not checked by a delegate");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
+      throw new UnsupportedOperationException("client certificates are not checked by a delegate");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) {
+      throw new UnsupportedOperationException("client certificates are not checked by a delegate");
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
+
+    private static void requireChain(X509Certificate[] chain) {
+      if (chain == null || chain.length == 0) {
+        throw new IllegalArgumentException("the manager presented no certificate");
+      }
+    }
+  }
+}

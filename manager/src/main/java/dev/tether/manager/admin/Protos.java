@@ -1,0 +1,81 @@
+package dev.tether.manager.admin;
+
+import dev.tether.manager.store.Account;
+import dev.tether.manager.store.AuditEvent;
+import dev.tether.manager.store.DelegateRecord;
+import dev.tether.manager.store.TokenRecord;
+import dev.tether.proto.admin.v1.Delegate;
+import dev.tether.proto.admin.v1.Token;
+import dev.tether.proto.admin.v1.TokenStatus;
+import java.time.Instant;
+
+/** Conversions from store records to admin API messages. Token values are never part of them. */
+final class Protos {
+
+  private Protos() {}
+
+  static dev.tether.proto.admin.v1.Account account(Account a) {
+    return dev.tether.proto.admin.v1.Account.newBuilder()
+        .setId(a.id())
+        .setName(a.name())
+        .setCreatedAtUnixMs(millis(a.createdAt()))
+        .build();
+  }
+
+  static Token token(TokenRecord t) {
+    return Token.newBuilder()
+        .setAccountId(t.accountId())
+        .setName(t.name())
+        .setTokenId(t.publicId())
+        .setStatus(t.active() ? TokenStatus.ACTIVE : TokenStatus.REVOKED)
+        .setCreatedAtUnixMs(millis(t.createdAt()))
+        .setCreatedBy(t.createdBy())
+        .setRevokedAtUnixMs(millis(t.revokedAt()))
+        .setRevokedBy(nullToEmpty(t.revokedBy()))
+        .setRevokeReason(nullToEmpty(t.revokeReason()))
+        .setLastUsedUnixMs(millis(t.lastUsedAt()))
+        .setExpiresAtUnixMs(millis(t.expiresAt()))
+        .build();
+  }
+
+  static Delegate delegate(DelegateRecord d) {
+    return Delegate.newBuilder()
+        .setId(d.id())
+        .setAccountId(d.accountId())
+        .setName(d.name())
+        .setHostname(d.hostname())
+        .setDelegateType(d.delegateType())
+        .setVersion(d.version())
+        .addAllTags(d.tags())
+        .setIp(d.ip())
+        .setTokenName(d.tokenName())
+        .setTokenId(d.tokenPublicId())
+        .setConnected(d.connected())
+        .setFirstSeenUnixMs(millis(d.firstSeen()))
+        .setConnectedSinceUnixMs(millis(d.connectedSince()))
+        .setLastHeartbeatUnixMs(millis(d.lastHeartbeat()))
+        .setDisconnectedAtUnixMs(millis(d.disconnectedAt()))
+        .setDisconnectReason(nullToEmpty(d.disconnectReason()))
+        .build();
+  }
+
+  static dev.tether.proto.admin.v1.AuditEvent audit(AuditEvent e) {
+    return dev.tether.proto.admin.v1.AuditEvent.newBuilder()
+        .setId(e.id())
+        .setAtUnixMs(millis(e.at()))
+        .setActor(e.actor())
+        .setAction(e.action())
+        .setAccountId(nullToEmpty(e.accountId()))
+        .setTokenId(nullToEmpty(e.tokenPublicId()))
+        .setDetail(e.detail())
+        .build();
+  }
+
+  private static long millis(Instant at) {
+    return at == null ? 0 : at.toEpochMilli();
+  }
+
+  private static String nullToEmpty(String s) {
+    return s == null ? "" : s;
+  }
+}

@@ -1,0 +1,61 @@
+package dev.tether.manager.cli;
+
+import dev.tether.proto.admin.v1.Account;
+import dev.tether.proto.admin.v1.AccountAdminGrpc;
+import dev.tether.proto.admin.v1.CreateAccountRequest;
+import dev.tether.proto.admin.v1.CreateAccountResponse;
+import dev.tether.proto.admin.v1.ListAccountsRequest;
+import dev.tether.proto.admin.v1.ListAccountsResponse;
+import io.grpc.CallCredentials;
+import io.grpc.ManagedChannel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code tether-manager account create|list}. */
+@Command(name = "account", mixinStandardHelpOptions = true, description = "Create and list accounts.",
+    subcommands = {AccountCommands.Create.class, AccountCommands.ListAccounts.class})
+final class AccountCommands {
+
+  static AccountAdminGrpc.AccountAdminBlockingStub stub(ManagedChannel channel, CallCredentials credentials) {
+    return AccountAdminGrpc.newBlockingStub(channel).withCallCredentials(credentials)
+        .withDeadlineAfter(AdminCommand.deadline(), AdminCommand.deadlineUnit());
+  }
+
+  @Command(name = "create", mixinStandardHelpOptions = true,
+      description = "Create an account and its 'default' token (the token value is shown once).")
+  static final class Create extends AdminCommand {
+    @Parameters(paramLabel = "NAME", description = "Account name: letters, digits, '.', '_' or '-'.")
+    String name;
+
+    @Override
+    void run(ManagedChannel channel, CallCredentials credentials) {
+      CreateAccountResponse response = stub(channel, credentials)
+          .createAccount(CreateAccountRequest.newBuilder().setName(name).build());
+      if (json()) {
+        System.out.println(AdminOptions.toJson(response));
+        return;
+      }
+      System.out.println("account created: " + response.getAccount().getName()
+          + " (ACCOUNT_ID " + response.getAccount().getId() + ")");
+      TokenCommands.printValueOnce("default", response.getDefaultToken().getTokenId(),
+          response.getDefaultTokenValue());
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List accounts.")
+  static final class ListAccounts extends AdminCommand {
+    @Override
+    void run(ManagedChannel channel, CallCredentials credentials) {
+      ListAccountsResponse response = stub(channel, credentials).listAccounts(ListAccountsRequest.getDefaultInstance());
+      if (json()) {
+        System.out.println(AdminOptions.toJson(response));
+        return;
+      }
+      Table table = new Table("ACCOUNT_ID", "NAME", "CREATED");
+      for (Account a : response.getAccountsList()) {
+        table.row(a.getId(), a.getName(), Table.time(a.getCreatedAtUnixMs()));
+      }
+      table.print(System.out);
+    }
+  }
+}

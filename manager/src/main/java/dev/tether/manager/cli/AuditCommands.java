@@ -1,0 +1,48 @@
+package dev.tether.manager.cli;
+
+import dev.tether.proto.admin.v1.AuditAdminGrpc;
+import dev.tether.proto.admin.v1.AuditEvent;
+import dev.tether.proto.admin.v1.ListAuditRequest;
+import dev.tether.proto.admin.v1.ListAuditResponse;
+import io.grpc.CallCredentials;
+import io.grpc.ManagedChannel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tether-manager audit list}. */
+@Command(name = "audit", mixinStandardHelpOptions = true, description = "Read the audit trail.",
+    subcommands = {AuditCommands.ListAudit.class})
+final class AuditCommands {
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List audit events, newest first.")
+  static final class ListAudit extends AdminCommand {
+    @Option(names = "--account", paramLabel = "ACCOUNT_ID", description = "Only this account (default: all).")
+    String account;
+    @Option(names = "--limit", defaultValue = "100", description = "At most this many events (default: ${DEFAULT-VALUE}).")
+    int limit;
+
+    @Override
+    void run(ManagedChannel channel, CallCredentials credentials) {
+      if (limit < 1) {
+        throw new CliException("--limit " + limit + " is not positive (expected 1 to 10000)");
+      }
+      ListAuditResponse response = AuditAdminGrpc.newBlockingStub(channel).withCallCredentials(credentials)
+          .withDeadlineAfter(deadline(), deadlineUnit())
+          .listAudit(ListAuditRequest.newBuilder().setAccountId(account == null ? "" : account).setLimit(limit).build());
+      if (json()) {
+        System.out.println(AdminOptions.toJson(response));
+        return;
+      }
+      Table table = new Table("TIME", "ACTOR", "ACTION", "ACCOUNT_ID", "TOKEN_ID", "DETAIL");
+      for (AuditEvent e : response.getEventsList()) {
+        table.row(Table.time(e.getAtUnixMs()), e.getActor(), e.getAction(), blank(e.getAccountId()),
+            blank(e.getTokenId()), e.getDetail());
+      }
+      table.print(System.out);
+    }
+
+    private static String blank(String s) {
+      return s.isEmpty() ? "-" : s;
+    }
+  }
+}

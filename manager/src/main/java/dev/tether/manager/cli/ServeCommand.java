@@ -1,0 +1,102 @@
+package dev.tether.manager.cli;
+
+import dev.tether.manager.heartbeat.HeartbeatSettings;
+import dev.tether.manager.server.ManagerServer;
+import dev.tether.manager.server.ManagerSettings;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code tether-manager serve}: runs the manager until SIGTERM. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Run the manager: delegate handshake and streams, admin API, health and reflection.")
+final class ServeCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:7443",
+      converter = HostPort.class, description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  InetSocketAddress listen;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./tether-data",
+      description = "Where the database, master key, admin key and TLS files live (default: ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--db-url", paramLabel = "JDBC_URL",
+      description = "Database URL (default: embedded H2 in the data directory). User and password"
+          + " come from TETHER_DB_USER / TETHER_DB_PASSWORD or TETHER_DB_PASSWORD_FILE, never a flag.")
+  String dbUrl;
+
+  @Option(names = "--plaintext", description = "Serve without TLS. For local development only.")
+  boolean plaintext;
+
+  @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain to serve instead of the generated one.")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "PKCS#8 PEM private key for --tls-cert.")
+  Path tlsKey;
+
+  @Option(names = "--tls-name", paramLabel = "NAME", split = ",",
+      description = "Extra DNS names or IP addresses for the generated certificate (first start only).")
+  List<String> tlsNames = new ArrayList<>();
+
+  @Option(names = "--heartbeat-interval", paramLabel = "DURATION", defaultValue = "10s",
+      converter = Durations.class, description = "How often delegates heartbeat (default: ${DEFAULT-VALUE}).")
+  Duration heartbeatInterval;
+
+  @Option(names = "--handshake-timeout", paramLabel = "DURATION", defaultValue = "10s",
+      converter = Durations.class, description = "Deadline for a delegate handshake (default: ${DEFAULT-VALUE}).")
+  Duration handshakeTimeout;
+
+  @Override
+  public Integer call() throws Exception {
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new ParameterException(spec.commandLine(), "--tls-cert and --tls-key go together: give both or neither");
+    }
+    if (plaintext && tlsCert != null) {
+      throw new ParameterException(spec.commandLine(), "--plaintext and --tls-cert contradict each other: choose one");
+    }
+    ManagerSettings settings = ManagerSettings.defaults()
+        .withHeartbeat(new HeartbeatSettings(heartbeatInterval, 3, HeartbeatSettings.defaults().flushInterval()))
+        .withHandshakeTimeout(handshakeTimeout);
+    InetSocketAddress address = new InetSocketAddress(listen.getHostString(), listen.getPort());
+    ManagerServer server = ManagerServer.start(new ManagerServer.Options(address, dataDir, dbUrl,
+        System.getenv("TETHER_DB_USER"), dbPassword(), plaintext, tlsCert, tlsKey, tlsNames, settings));
+    server.banner().forEach(System.out::println);
+    if (plaintext) {
+      System.err.println("WARNING: --plaintext: TLS is off. Use it for local development only.");
+    }
+    System.out.flush();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      System.out.println("tether-manager stopped: streams closed, database closed");
+      System.out.flush();
+      stopped.countDown();
+      // a stop by signal is a clean stop: exit 0 rather than 143
+      Runtime.getRuntime().halt(0);
+    }, "tether-shutdown"));
+    server.awaitTermination();
+    stopped.await();
+    return 0;
+  }
+
+  private static String dbPassword() throws IOException {
+    String file = System.getenv("TETHER_DB_PASSWORD_FILE");
+    if (file != null && !file.isBlank()) {
+      return Files.readString(Path.of(file)).strip();
+    }
+    return System.getenv("TETHER_DB_PASSWORD");
+  }
+}

@@ -1,0 +1,176 @@
+package dev.tether.manager.cli;
+
+import dev.tether.proto.admin.v1.CreateTokenRequest;
+import dev.tether.proto.admin.v1.CreateTokenResponse;
+import dev.tether.proto.admin.v1.Delegate;
+import dev.tether.proto.admin.v1.DeleteTokenRequest;
+import dev.tether.proto.admin.v1.DeleteTokenResponse;
+import dev.tether.proto.admin.v1.ListTokensRequest;
+import dev.tether.proto.admin.v1.ListTokensResponse;
+import dev.tether.proto.admin.v1.RevokeTokenRequest;
+import dev.tether.proto.admin.v1.RevokeTokenResponse;
+import dev.tether.proto.admin.v1.Token;
+import dev.tether.proto.admin.v1.TokenAdminGrpc;
+import dev.tether.proto.admin.v1.TokenStatus;
+import io.grpc.CallCredentials;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tether-manager token create|list|revoke|delete}. */
+@Command(name = "token", mixinStandardHelpOptions = true,
+    description = "Create, list, revoke and delete delegate tokens.",
+    subcommands = {TokenCommands.Create.class, TokenCommands.ListTokens.class,
+        TokenCommands.Revoke.class, TokenCommands.Delete.class})
+final class TokenCommands {
+
+  static TokenAdminGrpc.TokenAdminBlockingStub stub(ManagedChannel channel, CallCredentials credentials) {
+    return TokenAdminGrpc.newBlockingStub(channel).withCallCredentials(credentials)
+        .withDeadlineAfter(AdminCommand.deadline(), AdminCommand.deadlineUnit());
+  }
+
+  static void printValueOnce(String name, String tokenId, String value) {
+    System.out.println("token '" + name + "' (" + tokenId + ") value, shown once; it cannot be shown again:");
+    System.out.println();
+    System.out.println("  " + value);
+    System.out.println();
+    System.out.println("Store it now, for example in a Kubernetes Secret or a 0600 file for DELEGATE_TOKEN_FILE.");
+  }
+
+  @Command(name = "create", mixinStandardHelpOptions = true,
+      description = "Create a token; its value is printed once and cannot be shown again.")
+  static final class Create extends AdminCommand {
+    @Option(names = "--account", required = true, paramLabel = "ACCOUNT_ID") String account;
+    @Option(names = "--name", required = true, paramLabel = "NAME",
+        description = "Unique in the account: letters, digits, '.', '_' or '-'.") String name;
+    @Option(names = "--expires-in", paramLabel = "DURATION", converter = Durations.class,
+        description = "Revoke the token automatically after this long (for example 24h, 30d).")
+    Duration expiresIn;
+
+    @ArgGroup(exclusive = true)
+    ImportSource importSource;
+
+    static final class ImportSource {
+      @Option(names = "--import-file", paramLabel = "FILE",
+          description = "Import a custom token value read from FILE instead of generating one.")
+      Path file;
+      @Option(names = "--import-stdin", description = "Import a custom token value read from standard input.")
+      boolean stdin;
+    }
+
+    @Override
+    void run(ManagedChannel channel, CallCredentials credentials) {
+      CreateTokenRequest.Builder request = CreateTokenRequest.newBuilder().setAccountId(account).setName(name);
+      if (expiresIn != null) {
+        request.setExpiresInMs(expiresIn.toMillis());
+      }
+      if (importSource != null) {
+        request.setImportValue(readImport());
+      }
+      CreateTokenResponse response = stub(channel, credentials).createToken(request.build());
+      if (json()) {
+        System.out.println(AdminOptions.toJson(response));
+        return;
+      }
+      Token token = response.getToken();
+      if (importSource != null) {
+        System.out.println("token '" + token.getName() + "' (" + token.getTokenId() + ") imported into account "
+            + token.getAccountId());
+      } else {
+        printValueOnce(token.getName(), token.getTokenId(), response.getValue());
+      }
+      if (token.getExpiresAtUnixMs() != 0) {
+        System.out.println("expires (and is revoked automatically) at " + Table.time(token.getExpiresAtUnixMs()));
+      }
+    }
+
+    private String readImport() {
+      try {
+        byte[] bytes = importSource.stdin ? System.in.readAllBytes() : Files.readAllBytes(importSource.file);
+        return new String(bytes, StandardCharsets.UTF_8).strip();
+      } catch (IOException e) {
+        throw new CliException("cannot read the token to import: " + e.getMessage());
+      }
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List the tokens of an account (never their values).")
+  static final class ListTokens extends AdminCommand {
+    @Option(names = "--account", required = true, paramLabel = "ACCOUNT_ID") String account;
+
+    @Override
+    void run(ManagedChannel channel, CallCredentials credentials) {
+      ListTokensResponse response = stub(channel, credentials)
+          .listTokens(ListTokensRequest.newBuilder().setAccountId(account).build());
+      if (json()) {
+        System.out.println(AdminOptions.toJson(response));
+        return;
+      }
+      Table table = new Table("NAME", "TOKEN_ID", "STATUS", "CREATED", "LAST_USED", "EXPIRES", "REVOKED");
+      for (Token t : response.getTokensList()) {
+        table.row(t.getName(), t.getTokenId(), t.getStatus().name(), Table.time(t.getCreatedAtUnixMs()),
+            Table.time(t.getLastUsedUnixMs()), Table.time(t.getExpiresAtUnixMs()),
+            t.getStatus() == TokenStatus.REVOKED
+                ? Table.time(t.getRevokedAtUnixMs()) + " by " + t.getRevokedBy() : "-");
+      }
+      table.print(System.out);
+    }
+  }
+
+  @Command(name = "revoke", mixinStandardHelpOptions = true,
+      description = "Revoke a token: every delegate using it is cut before this returns.")
+  static final class Revoke extends AdminCommand {
+    @Option(names = "--account", required = true, paramLabel = "ACCOUNT_ID") String account;
+    @Option(names = "--name", required = true, paramLabel = "NAME") String name;
+    @Option(names = "--dry-run", description = "Change nothing; list the delegates that would be cut.")
+    boolean dryRun;
+
+    @Override
+    void run(ManagedChannel channel, CallCredentials credentials) {
+      RevokeTokenResponse response = stub(channel, credentials).revokeToken(RevokeTokenRequest.newBuilder()
+          .setAccountId(account).setName(name).setDryRun(dryRun).build());
+      if (json()) {
+        System.out.println(AdminOptions.toJson(response));
+        return;
+      }
+      Token token = response.getToken();
+      if (dryRun) {
+        System.out.println("dry run: revoking token '" + token.getName() + "' (" + token.getTokenId()
+            + ") would cut " + response.getAffectedDelegatesCount() + " connected delegates:");
+        Table table = new Table("NAME", "HOSTNAME", "DELEGATE_ID");
+        for (Delegate d : response.getAffectedDelegatesList()) {
+          table.row(d.getName(), d.getHostname(), d.getId());
+        }
+        table.print(System.out);
+        return;
+      }
+      System.out.println("token '" + token.getName() + "' (" + token.getTokenId() + ") revoked; "
+          + response.getStreamsClosed() + " delegate streams closed");
+    }
+  }
+
+  @Command(name = "delete", mixinStandardHelpOptions = true,
+      description = "Delete a revoked token, freeing its name.")
+  static final class Delete extends AdminCommand {
+    @Option(names = "--account", required = true, paramLabel = "ACCOUNT_ID") String account;
+    @Option(names = "--name", required = true, paramLabel = "NAME") String name;
+
+    @Override
+    void run(ManagedChannel channel, CallCredentials credentials) {
+      DeleteTokenResponse response = stub(channel, credentials).deleteToken(DeleteTokenRequest.newBuilder()
+          .setAccountId(account).setName(name).build());
+      if (json()) {
+        System.out.println(AdminOptions.toJson(response));
+        return;
+      }
+      System.out.println("token '" + response.getToken().getName() + "' (" + response.getToken().getTokenId()
+          + ") deleted");
+    }
+  }
+}

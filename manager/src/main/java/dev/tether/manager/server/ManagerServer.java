@@ -1,0 +1,162 @@
+package dev.tether.manager.server;
+
+import dev.tether.manager.admin.AdminKey;
+import dev.tether.manager.store.JdbcStore;
+import dev.tether.manager.store.TetherStore;
+import dev.tether.manager.tls.TlsMaterial;
+import dev.tether.manager.token.MasterKey;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The production manager: data directory, store, master and admin keys, TLS, and a Netty gRPC
+ * server with the delegate, admin, health and reflection services.
+ */
+public final class ManagerServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(ManagerServer.class);
+  /** Largest message a client may send; every Tether message is far smaller. */
+  public static final int MAX_INBOUND_MESSAGE = 64 * 1024;
+  public static final int MAX_INBOUND_METADATA = 8 * 1024;
+
+  /** What {@code serve} was asked to do. */
+  public record Options(
+      InetSocketAddress listen, Path dataDir, String dbUrl, String dbUser, String dbPassword,
+      boolean plaintext, Path tlsCert, Path tlsKey, List<String> tlsNames, ManagerSettings settings) {}
+
+  private final Options options;
+  private final Manager manager;
+  private final Server server;
+  private final HealthStatusManager health;
+  private final TlsMaterial tls;
+  private final Path adminKeyFile;
+
+  private ManagerServer(Options options, Manager manager, Server server, HealthStatusManager health,
+      TlsMaterial tls, Path adminKeyFile) {
+    this.options = options;
+    this.health = health;
+    this.manager = manager;
+    this.server = server;
+    this.tls = tls;
+    this.adminKeyFile = adminKeyFile;
+  }
+
+  /** Prepares the data directory, opens the store and starts serving. */
+  public static ManagerServer start(Options options) throws IOException {
+    Path dataDir = options.dataDir().toAbsolutePath().normalize();
+    Files.createDirectories(dataDir);
+    MasterKey masterKey = MasterKey.loadOrCreate(dataDir.resolve(MasterKey.FILE_NAME));
+    Path adminKeyFile = dataDir.resolve(AdminKey.FILE_NAME);
+    AdminKey adminKey = AdminKey.loadOrCreate(adminKeyFile);
+    TlsMaterial tls = null;
+    ServerCredentials credentials;
+    if (options.plaintext()) {
+      credentials = InsecureServerCredentials.create();
+    } else {
+      tls = options.tlsCert() != null
+          ? TlsMaterial.of(options.tlsCert(), options.tlsKey())
+          : TlsMaterial.loadOrGenerate(dataDir.resolve("tls"), options.tlsNames());
+      credentials = TlsServerCredentials.create(tls.certificate().toFile(), tls.privateKey().toFile());
+    }
+    String url = options.dbUrl() != null ? options.dbUrl() : JdbcStore.h2Url(dataDir);
+    TetherStore store = JdbcStore.open(url, options.dbUser(), options.dbPassword());
+    Manager manager;
+    try {
+      manager = Manager.create(store, masterKey, options.settings()).start();
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    HealthStatusManager health = new HealthStatusManager();
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(options.listen(), credentials)
+        .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
+        .maxInboundMetadataSize(MAX_INBOUND_METADATA)
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance());
+    manager.addServicesTo(builder);
+    manager.addAdminServicesTo(builder, adminKey);
+    Server server;
+    try {
+      server = builder.build().start();
+    } catch (IOException e) {
+      manager.close();
+      throw new IOException("cannot listen on " + describe(options.listen()) + ": " + e.getMessage(), e);
+    }
+    health.setStatus("", ServingStatus.SERVING);
+    return new ManagerServer(options, manager, server, health, tls, adminKeyFile);
+  }
+
+  /** The lines {@code serve} prints at start. */
+  public List<String> banner() {
+    Path dataDir = options.dataDir().toAbsolutePath().normalize();
+    String url = options.dbUrl() != null ? redact(options.dbUrl()) : "embedded H2 in " + dataDir.resolve("tether.mv.db");
+    return List.of(
+        "tether-manager listening on " + describe(listenAddress()) + (tls == null ? " (PLAINTEXT)" : " (TLS)"),
+        "data directory: " + dataDir,
+        "database: " + url,
+        tls == null
+            ? "TLS: off (--plaintext): for local development only; delegate traffic is not encrypted"
+            : "TLS certificate: " + tls.certificate() + "\nTLS certificate SHA-256 fingerprint: " + tls.fingerprint(),
+        "admin key: " + adminKeyFile);
+  }
+
+  public InetSocketAddress listenAddress() {
+    return (InetSocketAddress) server.getListenSockets().get(0);
+  }
+
+  public Manager manager() {
+    return manager;
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  /**
+   * Stops: health NOT_SERVING, no new calls, every delegate stream closed with UNAVAILABLE
+   * "manager shutting down", buffered state written, database closed.
+   */
+  @Override
+  public void close() {
+    health.enterTerminalState();
+    server.shutdown();
+    manager.close();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+    log.info("manager stopped");
+  }
+
+  static String describe(InetSocketAddress address) {
+    String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
+    return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+  }
+
+  private static String redact(String jdbcUrl) {
+    return jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1***");
+  }
+}
