@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Tether in two minutes: build, start a manager on embedded H2, create an account and a token,
+# start three delegates, revoke the token and watch them cut off, rotate one onto a new token
+# through its token file, then clean up. Exits non-zero if any step fails.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+work="$(mktemp -d "${TMPDIR:-/tmp}/tether-quickstart.XXXXXX")"
+port="${TETHER_QUICKSTART_PORT:-17443}"
+pids=()
+manager_pid=""
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+fail() { echo "quickstart FAILED: $*" >&2; echo "logs are kept in $work" >&2; keep_logs=1; exit 1; }
+keep_logs=0
+
+cleanup() {
+  local status=$?
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  if [ -n "$manager_pid" ]; then kill -TERM "$manager_pid" 2>/dev/null || true; fi
+  for pid in "${pids[@]}" $manager_pid; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  if [ "$status" -ne 0 ] || [ "$keep_logs" -ne 0 ]; then
+    echo "logs kept in $work" >&2
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+manager() { scripts/tether-manager "$@" --manager "127.0.0.1:$port" --data-dir "$work/data"; }
+json_field() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+# wait_for SECONDS DESCRIPTION COMMAND...: retry COMMAND until it succeeds
+wait_for() {
+  local seconds=$1 what=$2; shift 2
+  for _ in $(seq 1 $((seconds * 5))); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  fail "timed out after ${seconds}s waiting for $what"
+}
+
+connected_count() { manager delegate list --account "$account" | grep -c ' CONNECTED ' || true; }
+has_connected() { [ "$(connected_count)" -eq "$1" ]; }
+
+step "Building (mvn -B -ntp -q -DskipTests package)"
+command -v java >/dev/null || fail "java is not installed (JDK 17 or newer is needed)"
+command -v mvn >/dev/null || fail "mvn is not installed (Maven 3.8.7 or newer is needed)"
+if ! mvn -B -ntp -q -DskipTests package >"$work/build.log" 2>&1; then
+  tail -n 40 "$work/build.log" >&2
+  fail "the build failed"
+fi
+echo "built manager/target/tether-manager.jar and delegate/target/tether-delegate.jar"
+
+step "Starting the manager on 127.0.0.1:$port (embedded H2 and TLS certificate in $work/data)"
+scripts/tether-manager serve --listen "127.0.0.1:$port" --data-dir "$work/data" >"$work/manager.out" 2>"$work/manager.log" &
+manager_pid=$!
+wait_for 60 "the manager to start" grep -q 'admin key:' "$work/manager.out"
+sed 's/^/  /' "$work/manager.out"
+wait_for 30 "the admin API" manager account list
+
+step "Creating an account (its 'default' token is created with it)"
+manager account create demo --json >"$work/account.json" || fail "account create failed"
+account="$(json_field id <"$work/account.json")"
+[ -n "$account" ] || fail "no account id in the answer"
+echo "account 'demo' has ACCOUNT_ID $account"
+
+step "Creating a named token 'builders' (the value is shown once; here it goes to a 0600 file)"
+manager token create --account "$account" --name builders --json >"$work/token.json" || fail "token create failed"
+umask 077
+json_field value <"$work/token.json" >"$work/builders.token"
+token_id="$(json_field tokenId <"$work/token.json")"
+echo "token 'builders' created: public id $token_id, value in $work/builders.token"
+manager token list --account "$account"
+
+step "Starting three delegates: two with DELEGATE_TOKEN, one with DELEGATE_TOKEN_FILE"
+for name in builder-1 builder-2; do
+  ACCOUNT_ID="$account" DELEGATE_TOKEN="$(cat "$work/builders.token")" MANAGER_HOST_AND_PORT="https://127.0.0.1:$port" \
+    DELEGATE_NAME="$name" DELEGATE_TAGS="demo,linux" HOSTNAME="$name-host" \
+    scripts/tether-delegate >"$work/$name.out" 2>"$work/$name.log" &
+  pids+=($!)
+done
+ACCOUNT_ID="$account" DELEGATE_TOKEN_FILE="$work/builders.token" MANAGER_HOST_AND_PORT="https://127.0.0.1:$port" \
+  DELEGATE_NAME=builder-3 DELEGATE_TAGS=demo HOSTNAME=builder-3-host \
+  scripts/tether-delegate >"$work/builder-3.out" 2>"$work/builder-3.log" &
+file_delegate=$!
+pids+=("$file_delegate")
+wait_for 60 "three delegates to connect" has_connected 3
+manager delegate list --account "$account"
+
+step "Revoking token 'builders': every delegate using it is cut before the command returns"
+manager token revoke --account "$account" --name builders || fail "token revoke failed"
+
+step "Delegates with a fixed token exit with code 78; the one with a token file waits for a new token"
+for i in 0 1; do
+  status=0
+  wait "${pids[$i]}" || status=$?
+  [ "$status" -eq 78 ] || fail "builder-$((i + 1)) exited with $status, expected 78"
+  echo "builder-$((i + 1)) exit code $status: $(grep 'exiting' "$work/builder-$((i + 1)).log" | sed 's/^tether-delegate //')"
+done
+pids=("$file_delegate")
+wait_for 30 "the revocation to show" has_connected 0
+grep -m1 'waiting for' "$work/builder-3.log" | sed 's/^.* - /builder-3: /'
+manager delegate list --account "$account"
+
+step "Rotating: a new token 'builders-v2' written into builder-3's token file, no restart"
+manager token create --account "$account" --name builders-v2 --json | json_field value >"$work/builders.token.new"
+mv "$work/builders.token.new" "$work/builders.token"
+wait_for 30 "builder-3 to reconnect with the new token" has_connected 1
+manager delegate list --account "$account"
+
+step "Audit trail"
+manager audit list --account "$account"
+
+step "Stopping builder-3 with SIGTERM (exit 0) and the manager"
+kill -TERM "$file_delegate"
+status=0
+wait "$file_delegate" || status=$?
+[ "$status" -eq 0 ] || fail "builder-3 exited with $status after SIGTERM, expected 0"
+echo "builder-3 exit code 0: $(grep 'exiting' "$work/builder-3.log" | sed 's/^tether-delegate //')"
+pids=()
+kill -TERM "$manager_pid"
+wait "$manager_pid" || true
+manager_pid=""
+tail -n 1 "$work/manager.out"
+
+printf '\n\033[1mquickstart OK\033[0m: delegates connected, were cut at once by revocation, and one came back on a rotated token.\n'
