@@ -1,0 +1,205 @@
+package dev.tether.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+import dev.tether.common.testing.TokenLedger;
+import dev.tether.common.token.DelegateToken;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Drives the real programs: a {@code tether-manager serve} process on a loopback port chosen by
+ * the OS, the admin CLI as separate processes, and delegate processes. Every token value the CLI
+ * shows is recorded in the {@link TokenLedger} so that logs can be scanned for leaks.
+ */
+final class Tether implements AutoCloseable {
+
+  static final Path MANAGER_JAR = Path.of(System.getProperty("tether.manager.jar", "../manager/target/tether-manager.jar"));
+  static final Path DELEGATE_JAR = Path.of(System.getProperty("tether.delegate.jar", "../delegate/target/tether-delegate.jar"));
+  static final Path LOGS = Path.of(System.getProperty("tether.e2e.logs", "target/e2e-logs"));
+
+  final Path dataDir;
+  final Path logDir;
+  private final List<String> serveArgs;
+  private final List<Proc> processes = new ArrayList<>();
+  private Proc manager;
+  private int port;
+  private int sequence;
+
+  /** The result of one CLI run. */
+  record Result(int exit, String out, String err) {
+    Result ok() {
+      assertThat(exit).as("exit code; stderr: %s", err).isZero();
+      return this;
+    }
+  }
+
+  Tether(Path dataDir, String testName, String... extraServeArgs) {
+    this.dataDir = dataDir;
+    this.logDir = LOGS.resolve(testName);
+    this.serveArgs = List.of(extraServeArgs);
+    assertThat(MANAGER_JAR).as("manager jar (built by the manager module)").exists();
+    assertThat(DELEGATE_JAR).as("delegate jar (built by the delegate module)").exists();
+  }
+
+  Tether start() {
+    List<String> command = new ArrayList<>(List.of(java(), "-Xmx256m", "-jar", MANAGER_JAR.toString(),
+        "serve", "--listen", "127.0.0.1:" + port, "--data-dir", dataDir.toString()));
+    command.addAll(serveArgs);
+    manager = Proc.start("manager-" + (++sequence), logDir, Map.of(), command);
+    processes.add(manager);
+    port = Integer.parseInt(manager.awaitLine("listening on 127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(60)));
+    manager.awaitLine("admin key: ", Duration.ofSeconds(10));
+    return this;
+  }
+
+  Proc manager() {
+    return manager;
+  }
+
+  int port() {
+    return port;
+  }
+
+  /** Runs {@code tether-manager ARGS --manager 127.0.0.1:PORT --data-dir DIR}. */
+  Result cli(String... args) {
+    List<String> command = new ArrayList<>(List.of(java(), "-jar", MANAGER_JAR.toString()));
+    command.addAll(List.of(args));
+    command.addAll(List.of("--manager", "127.0.0.1:" + port, "--data-dir", dataDir.toString()));
+    return run(command, null);
+  }
+
+  /** Runs the CLI exactly as given (no --manager or --data-dir added). */
+  Result rawCli(String stdin, String... args) {
+    List<String> command = new ArrayList<>(List.of(java(), "-jar", MANAGER_JAR.toString()));
+    command.addAll(List.of(args));
+    return run(command, stdin);
+  }
+
+  Result cliWithStdin(String stdin, String... args) {
+    List<String> command = new ArrayList<>(List.of(java(), "-jar", MANAGER_JAR.toString()));
+    command.addAll(List.of(args));
+    command.addAll(List.of("--manager", "127.0.0.1:" + port, "--data-dir", dataDir.toString()));
+    return run(command, stdin);
+  }
+
+  private Result run(List<String> command, String stdin) {
+    try {
+      Path out = Files.createTempFile("tether-cli", ".out");
+      Path err = Files.createTempFile("tether-cli", ".err");
+      ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+      Process process = builder.start();
+      if (stdin != null) {
+        process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+      }
+      process.getOutputStream().close();
+      if (!process.waitFor(90, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError("CLI did not finish: " + command);
+      }
+      Result result = new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+      Files.delete(out);
+      Files.delete(err);
+      return result;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Creates an account through the CLI; returns its id. */
+  String account(String name) {
+    dev.tether.proto.admin.v1.CreateAccountResponse response = parse(cli("account", "create", name, "--json").ok().out(),
+        dev.tether.proto.admin.v1.CreateAccountResponse.getDefaultInstance());
+    TokenLedger.record(DelegateToken.parse("default token", response.getDefaultTokenValue()));
+    return response.getAccount().getId();
+  }
+
+  /** Creates a token through the CLI; returns its value. */
+  String token(String accountId, String name, String... extra) {
+    List<String> args = new ArrayList<>(List.of("token", "create", "--account", accountId, "--name", name, "--json"));
+    args.addAll(List.of(extra));
+    dev.tether.proto.admin.v1.CreateTokenResponse response = parse(cli(args.toArray(String[]::new)).ok().out(),
+        dev.tether.proto.admin.v1.CreateTokenResponse.getDefaultInstance());
+    TokenLedger.record(DelegateToken.parse("created token", response.getValue()));
+    return response.getValue();
+  }
+
+  dev.tether.proto.admin.v1.ListDelegatesResponse delegates(String accountId) {
+    return parse(cli("delegate", "list", "--account", accountId, "--json").ok().out(),
+        dev.tether.proto.admin.v1.ListDelegatesResponse.getDefaultInstance());
+  }
+
+  dev.tether.proto.admin.v1.Delegate delegate(String accountId, String name) {
+    return delegates(accountId).getDelegatesList().stream().filter(d -> d.getName().equals(name))
+        .findFirst().orElseThrow(() -> new AssertionError("no delegate named " + name));
+  }
+
+  /** Starts a delegate process with {@code env} (plus {@code args}, such as --config FILE). */
+  Proc delegate(String name, Map<String, String> env, String... args) {
+    Map<String, String> all = new HashMap<>(env);
+    all.putIfAbsent("DELEGATE_NAME", name);
+    all.putIfAbsent("HOSTNAME", name + "-host");
+    List<String> command = new ArrayList<>(List.of(java(), "-Xmx128m", "-jar", DELEGATE_JAR.toString()));
+    command.addAll(List.of(args));
+    Proc proc = Proc.start("delegate-" + name, logDir, all, command);
+    processes.add(proc);
+    return proc;
+  }
+
+  Map<String, String> env(String accountId, String token) {
+    return Map.of("ACCOUNT_ID", accountId, "DELEGATE_TOKEN", token,
+        "MANAGER_HOST_AND_PORT", "https://127.0.0.1:" + port);
+  }
+
+  /** Every captured process output (manager and delegates), for leak scans. */
+  List<Path> capturedOutputs() {
+    List<Path> files = new ArrayList<>();
+    for (Proc p : processes) {
+      files.add(p.stdoutFile());
+      files.add(p.stderrFile());
+    }
+    return files;
+  }
+
+  void stopManager() {
+    manager.terminate();
+    assertThat(manager.awaitExit(Duration.ofSeconds(30))).isZero();
+  }
+
+  @Override
+  public void close() {
+    for (Proc p : processes) {
+      p.close();
+    }
+  }
+
+  static <T extends Message> T parse(String json, T prototype) {
+    Message.Builder builder = prototype.newBuilderForType();
+    try {
+      JsonFormat.parser().ignoringUnknownFields().merge(json, builder);
+    } catch (IOException e) {
+      throw new AssertionError("not JSON: " + json, e);
+    }
+    @SuppressWarnings("unchecked")
+    T message = (T) builder.build();
+    return message;
+  }
+
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+}
