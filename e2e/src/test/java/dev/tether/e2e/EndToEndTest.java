@@ -170,6 +170,19 @@ class EndToEndTest {
   }
 
   @Test
+  void managerCaFile_addsCertificateVerificationAndTheDelegateConnects() {
+    String account = tether.account("ca-acct");
+    Map<String, String> env = new HashMap<>(tether.env(account, tether.token(account, "ca")));
+    env.put("MANAGER_CA_FILE", tether.dataDir.resolve("tls/manager.crt").toString());
+    env.put("DELEGATE_TYPE", "KUBERNETES");
+
+    Proc delegate = tether.delegate("with-ca", env);
+
+    delegate.awaitLine("connected to", START);
+    assertThat(tether.delegate(account, "with-ca").getDelegateType()).isEqualTo("KUBERNETES");
+  }
+
+  @Test
   void wrongAdminKey_isRefusedAndAudited() throws Exception {
     Path wrong = work.resolve("wrong-admin.key");
     Files.writeString(wrong, "tak_" + "a".repeat(52) + "\n");
