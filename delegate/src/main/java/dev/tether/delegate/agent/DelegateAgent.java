@@ -48,18 +48,22 @@ public final class DelegateAgent {
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private final String version;
   private volatile StreamClient current;
+  private final HealthFiles health;
 
   public DelegateAgent(DelegateConfig config, String version) {
     this.config = config;
     this.version = version;
+    this.health = new HealthFiles(config.healthDir());
   }
 
   /** Runs until the delegate must end; returns the exit code and the reason. */
   public Outcome run() {
     ManagedChannel channel = Channels.open(config.manager(), config.caFile());
+    health.start(timer);
     try {
       return loop(channel);
     } finally {
+      health.notReady();
       timer.shutdownNow();
       channel.shutdownNow();
     }
@@ -132,6 +136,7 @@ public final class DelegateAgent {
       try {
         String id = stream.registered().get(15, TimeUnit.SECONDS).getDelegateId();
         backoff.reset();
+        health.ready();
         log.info("connected to {} as delegate '{}' ({}) with token {}; heartbeat every {} ms",
             config.manager(), config.delegateName(), id, token.publicId(), session.heartbeatInterval().toMillis());
       } catch (ExecutionException | TimeoutException e) {
@@ -163,6 +168,7 @@ public final class DelegateAgent {
       }
       return afterClose(stream.closed().join(), token);
     } finally {
+      health.notReady();
       current = null;
     }
   }

@@ -25,7 +25,7 @@ import org.yaml.snakeyaml.error.YAMLException;
 public final class ConfigLoader {
 
   static final Set<String> YAML_KEYS = Set.of("accountId", "delegateToken", "accountSecret",
-      "delegateTokenFile", "managerUrl", "delegateName", "delegateType", "delegateTags", "managerCaFile");
+      "delegateTokenFile", "managerUrl", "delegateName", "delegateType", "delegateTags", "managerCaFile", "delegateHealthDir");
   private static final int MAX_CONFIG_BYTES = 64 * 1024;
 
   private ConfigLoader() {}
@@ -81,7 +81,9 @@ public final class ConfigLoader {
             + " use https:// or drop MANAGER_CA_FILE");
       }
     }
-    return new DelegateConfig(accountId, token, manager, name, type, tags, caFile, List.copyOf(warnings));
+    String health = pick(env, "DELEGATE_HEALTH_DIR", yaml, "delegateHealthDir", file);
+    return new DelegateConfig(accountId, token, manager, name, type, tags, caFile,
+        health == null ? null : Path.of(health), List.copyOf(warnings));
   }
 
   private static TokenSource token(Map<String, String> env, Map<String, Object> yaml, String file,

@@ -3,7 +3,10 @@ package dev.tether.delegate.config;
 import java.nio.file.Path;
 import java.util.List;
 
-/** A delegate's complete configuration, after merging the YAML file and the environment. */
+/**
+ * A delegate's complete configuration, after merging the YAML file and the environment.
+ * {@code healthDir} (optional) receives the probe files {@code alive} and {@code ready}.
+ */
 public record DelegateConfig(
     String accountId,
     TokenSource token,
@@ -12,4 +15,5 @@ public record DelegateConfig(
     String delegateType,
     List<String> tags,
     Path caFile,
+    Path healthDir,
     List<String> warnings) {}

@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code tether-manager delegate list}. */
-@Command(name = "delegate", mixinStandardHelpOptions = true, description = "List delegates.",
-    subcommands = {DelegateCommands.ListDelegates.class})
+@Command(name = "delegate", mixinStandardHelpOptions = true, description = "List delegates and write their install files.",
+    subcommands = {DelegateCommands.ListDelegates.class, InstallFilesCommand.class})
 final class DelegateCommands {
 
   @Command(name = "list", mixinStandardHelpOptions = true,

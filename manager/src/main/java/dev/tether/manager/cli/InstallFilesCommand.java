@@ -1,0 +1,142 @@
+package dev.tether.manager.cli;
+
+import dev.tether.common.token.DelegateToken;
+import dev.tether.common.token.TokenFormatException;
+import dev.tether.manager.install.InstallFiles;
+import dev.tether.manager.install.InstallSpec;
+import dev.tether.manager.install.InstallType;
+import dev.tether.proto.admin.v1.ListTokensRequest;
+import dev.tether.proto.admin.v1.Token;
+import dev.tether.proto.admin.v1.TokenAdminGrpc;
+import dev.tether.proto.admin.v1.TokenStatus;
+import io.grpc.CallCredentials;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tether-manager delegate install-files}: writes the files that install a delegate with a
+ * given token, after checking with the manager that the token exists, is active, and is the one
+ * whose value was supplied.
+ */
+@Command(name = "install-files", mixinStandardHelpOptions = true,
+    description = "Write install files for a delegate (kubernetes, helm, docker, ecs, shell, systemd)."
+        + " The token value comes from --token-file or standard input: the manager cannot show it again.")
+final class InstallFilesCommand extends AdminCommand {
+
+  @Option(names = "--type", required = true, paramLabel = "TYPE",
+      description = "kubernetes, helm, docker, ecs, shell or systemd.")
+  String type;
+
+  @Option(names = "--account", required = true, paramLabel = "ACCOUNT_ID") String account;
+
+  @Option(names = "--token-name", required = true, paramLabel = "NAME") String tokenName;
+
+  @Option(names = "--token-file", paramLabel = "FILE",
+      description = "File holding the token value (default: read it from standard input).")
+  Path tokenFile;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "New or empty directory to write into.")
+  Path out;
+
+  @Option(names = "--manager-url", required = true, paramLabel = "URL",
+      description = "The manager address delegates use, https://HOST:PORT.")
+  String managerUrl;
+
+  @Option(names = "--delegate-name", required = true, paramLabel = "NAME",
+      description = "Lowercase letters, digits and '-' (it names Kubernetes objects and containers).")
+  String delegateName;
+
+  @Option(names = "--namespace", defaultValue = "tether", description = "Kubernetes namespace (default: ${DEFAULT-VALUE}).")
+  String namespace;
+
+  @Option(names = "--image", paramLabel = "IMAGE", description = "Delegate image (default: tether-delegate:VERSION).")
+  String image;
+
+  @Option(names = "--existing-secret", paramLabel = "NAME",
+      description = "helm: an existing Secret holding DELEGATE_TOKEN; the token is then not written anywhere.")
+  String existingSecret;
+
+  @Option(names = "--ecs-secret-arn", paramLabel = "ARN", description = "ecs: the secret the task reads DELEGATE_TOKEN from.")
+  String ecsSecretArn;
+
+  @Option(names = "--ecs-execution-role-arn", paramLabel = "ARN", description = "ecs: the task execution role.")
+  String ecsExecutionRoleArn;
+
+  @Option(names = "--delegate-jar", paramLabel = "FILE", description = "shell, systemd: copy this tether-delegate.jar into DIR.")
+  Path delegateJar;
+
+  @Override
+  void run(ManagedChannel channel, CallCredentials credentials) {
+    InstallType installType = InstallType.parse(type);
+    DelegateToken token = readToken();
+    checkWithManager(channel, credentials, token);
+    String version = InstallFilesCommand.class.getPackage().getImplementationVersion();
+    InstallSpec spec = new InstallSpec(account, tokenName, token, managerUrl, delegateName, namespace,
+        image != null ? image : "tether-delegate:" + (version == null ? "latest" : version),
+        ecsSecretArn, ecsExecutionRoleArn, installType == InstallType.HELM ? existingSecret : null, delegateJar);
+    List<Path> files;
+    try {
+      files = InstallFiles.write(installType, spec, out);
+    } catch (IOException e) {
+      throw new CliException("cannot write install files into " + out + ": " + e.getMessage());
+    }
+    System.out.println("wrote " + installType + " install files for delegate '" + delegateName + "' (token '"
+        + tokenName + "', " + token.publicId() + ") into " + out + ":");
+    for (Path file : files) {
+      System.out.println("  " + out.relativize(file));
+    }
+    System.out.println();
+    System.out.println(nextSteps(installType));
+  }
+
+  private DelegateToken readToken() {
+    String text;
+    try {
+      text = tokenFile != null
+          ? Files.readString(tokenFile, StandardCharsets.UTF_8)
+          : new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new CliException("cannot read the token value from " + (tokenFile != null ? tokenFile : "standard input")
+          + ": " + e.getMessage());
+    }
+    try {
+      return DelegateToken.parse(tokenFile != null ? "--token-file " + tokenFile : "the token on standard input", text);
+    } catch (TokenFormatException e) {
+      throw new CliException(e.getMessage());
+    }
+  }
+
+  private void checkWithManager(ManagedChannel channel, CallCredentials credentials, DelegateToken token) {
+    List<Token> tokens = TokenAdminGrpc.newBlockingStub(channel).withCallCredentials(credentials)
+        .withDeadlineAfter(deadline(), deadlineUnit())
+        .listTokens(ListTokensRequest.newBuilder().setAccountId(account).build()).getTokensList();
+    Token found = tokens.stream().filter(t -> t.getName().equals(tokenName)).findFirst()
+        .orElseThrow(() -> new CliException("token '" + tokenName + "' not found in account " + account
+            + " (see 'token list --account " + account + "')"));
+    if (found.getStatus() != TokenStatus.ACTIVE) {
+      throw new CliException("token '" + tokenName + "' is revoked (at " + Table.time(found.getRevokedAtUnixMs())
+          + "); create a new token with 'token create'");
+    }
+    if (!found.getTokenId().equals(token.publicId())) {
+      throw new CliException("the token value given is not token '" + tokenName + "': its id is "
+          + token.publicId() + ", token '" + tokenName + "' is " + found.getTokenId());
+    }
+  }
+
+  private static String nextSteps(InstallType type) {
+    return switch (type) {
+      case KUBERNETES -> "next: kubectl apply -f tether-delegate.yaml (the token is in the Secret; keep the file private)";
+      case HELM -> "next: helm install DELEGATE_NAME ./tether-delegate --namespace NAMESPACE --create-namespace -f values-DELEGATE_NAME.yaml";
+      case DOCKER -> "next: build the image (docker build -f Dockerfile -t IMAGE .) and run ./docker-run.sh";
+      case ECS -> "next: ./put-secret.sh, then register task-definition.json (aws ecs register-task-definition --cli-input-json file://task-definition.json)";
+      case SHELL -> "next: ./start.sh (and ./stop.sh); the token is in config-delegate.yaml (mode 0600)";
+      case SYSTEMD -> "next: sudo ./install.sh (installs /etc/tether/delegate-token as a systemd credential)";
+    };
+  }
+}

@@ -1,0 +1,183 @@
+package dev.tether.manager.install;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Writes the files that install a delegate of one {@link InstallType}, from templates shipped in
+ * the manager jar. The token goes only where that install keeps secrets (a Secret, a 0600 file,
+ * a secrets reference); files holding it are written 0600.
+ */
+public final class InstallFiles {
+
+  private static final Pattern PLACEHOLDER = Pattern.compile("@@([A-Z_]+)@@");
+  private static final List<String> CHART_FILES = List.of("Chart.yaml", "values.yaml",
+      "templates/_helpers.tpl", "templates/secret.yaml", "templates/deployment.yaml");
+
+  private InstallFiles() {}
+
+  /** Writes the files into {@code out} (created; must be empty) and returns their paths. */
+  public static List<Path> write(InstallType type, InstallSpec spec, Path out) throws IOException {
+    prepare(out);
+    Map<String, String> values = values(spec);
+    List<Path> written = new ArrayList<>();
+    switch (type) {
+      case KUBERNETES -> written.add(template("kubernetes/tether-delegate.yaml", values, out.resolve("tether-delegate.yaml"), true));
+      case HELM -> {
+        for (String file : CHART_FILES) {
+          written.add(copy("helm-chart/" + file, out.resolve("tether-delegate").resolve(file)));
+        }
+        written.add(template("helm/values.yaml", values, out.resolve("values-" + spec.delegateName() + ".yaml"),
+            spec.existingSecret() == null));
+      }
+      case DOCKER -> {
+        written.add(executable(template("docker/docker-run.sh", values, out.resolve("docker-run.sh"), false)));
+        written.add(secretFile(out.resolve("secrets").resolve("delegate-token"), spec));
+        written.add(copy("docker-image/Dockerfile", out.resolve("Dockerfile")));
+      }
+      case ECS -> {
+        if (spec.ecsSecretArn() == null || spec.ecsExecutionRoleArn() == null) {
+          throw new IllegalArgumentException("--type ecs needs --ecs-secret-arn (the secret the task reads"
+              + " DELEGATE_TOKEN from) and --ecs-execution-role-arn (the role allowed to read it)");
+        }
+        written.add(template("ecs/task-definition.json", values, out.resolve("task-definition.json"), false));
+        written.add(executable(template("ecs/put-secret.sh", values, out.resolve("put-secret.sh"), false)));
+        written.add(secretFile(out.resolve("delegate-token"), spec));
+      }
+      case SHELL -> {
+        written.add(template("shell/config-delegate.yaml", values, out.resolve("config-delegate.yaml"), true));
+        written.add(executable(template("shell/start.sh", values, out.resolve("start.sh"), false)));
+        written.add(executable(template("shell/stop.sh", values, out.resolve("stop.sh"), false)));
+        copyJar(spec, out).ifPresent(written::add);
+      }
+      case SYSTEMD -> {
+        written.add(template("systemd/tether-delegate.service", values, out.resolve("tether-delegate.service"), false));
+        written.add(template("systemd/delegate.env", values, out.resolve("delegate.env"), false));
+        written.add(executable(template("systemd/install.sh", values, out.resolve("install.sh"), false)));
+        written.add(secretFile(out.resolve("delegate-token"), spec));
+        copyJar(spec, out).ifPresent(written::add);
+      }
+      default -> throw new IllegalStateException("unhandled install type " + type);
+    }
+    return written;
+  }
+
+  static Map<String, String> values(InstallSpec spec) {
+    Map<String, String> v = new LinkedHashMap<>();
+    String token = spec.token().reveal();
+    String image = spec.image();
+    int colon = image.lastIndexOf(':');
+    boolean hasTag = colon > image.lastIndexOf('/');
+    v.put("ACCOUNT_ID", spec.accountId());
+    v.put("TOKEN_NAME", spec.tokenName());
+    v.put("DELEGATE_NAME", spec.delegateName());
+    v.put("NAMESPACE", spec.namespace());
+    v.put("MANAGER_URL", spec.managerUrl());
+    v.put("ECS_SECRET_ARN", spec.ecsSecretArn() == null ? "" : spec.ecsSecretArn());
+    for (Map.Entry<String, String> e : Map.of("ACCOUNT_ID", spec.accountId(), "DELEGATE_NAME", spec.delegateName(),
+        "MANAGER_URL", spec.managerUrl(), "IMAGE", image, "TOKEN", token,
+        "IMAGE_REPOSITORY", hasTag ? image.substring(0, colon) : image, "IMAGE_TAG", hasTag ? image.substring(colon + 1) : "latest",
+        "ECS_SECRET_ARN", spec.ecsSecretArn() == null ? "" : spec.ecsSecretArn(),
+        "ECS_EXECUTION_ROLE", spec.ecsExecutionRoleArn() == null ? "" : spec.ecsExecutionRoleArn(),
+        "ECS_FAMILY", "tether-delegate-" + spec.delegateName()).entrySet()) {
+      v.put(e.getKey() + "_QUOTED", Quote.json(e.getValue()));
+      v.put(e.getKey() + "_SHELL", Quote.shell(e.getValue()));
+    }
+    v.put("HELM_TOKEN_LINES", spec.existingSecret() == null
+        ? "delegateToken: " + Quote.json(token)
+        : "# the token is in the existing Secret '" + spec.existingSecret() + "', key DELEGATE_TOKEN\n"
+            + "existingDelegateToken: " + Quote.json(spec.existingSecret()));
+    return v;
+  }
+
+  private static void prepare(Path out) throws IOException {
+    if (Files.exists(out)) {
+      if (!Files.isDirectory(out)) {
+        throw new IllegalArgumentException("--out " + out + " is a file (expected a new or empty directory)");
+      }
+      try (var entries = Files.list(out)) {
+        if (entries.findAny().isPresent()) {
+          throw new IllegalArgumentException("--out " + out + " is not empty (expected a new or empty"
+              + " directory; nothing was overwritten)");
+        }
+      }
+    }
+    Files.createDirectories(out);
+  }
+
+  private static Path template(String resource, Map<String, String> values, Path target, boolean secret)
+      throws IOException {
+    String text = resource(resource);
+    Matcher m = PLACEHOLDER.matcher(text);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String value = values.get(m.group(1));
+      if (value == null) {
+        throw new IllegalStateException("template " + resource + " uses unknown placeholder " + m.group(1));
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(value));
+    }
+    m.appendTail(out);
+    return writeFile(target, out.toString(), secret);
+  }
+
+  private static Path copy(String resource, Path target) throws IOException {
+    return writeFile(target, resource(resource), false);
+  }
+
+  private static Path secretFile(Path target, InstallSpec spec) throws IOException {
+    return writeFile(target, spec.token().reveal() + "\n", true);
+  }
+
+  private static Path writeFile(Path target, String content, boolean secret) throws IOException {
+    Files.createDirectories(target.getParent());
+    if (secret) {
+      Files.createFile(target, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(target, content, StandardCharsets.UTF_8);
+    } else {
+      Files.writeString(target, content, StandardCharsets.UTF_8);
+    }
+    return target;
+  }
+
+  private static Path executable(Path file) throws IOException {
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return file;
+  }
+
+  private static java.util.Optional<Path> copyJar(InstallSpec spec, Path out) throws IOException {
+    if (spec.delegateJar() == null) {
+      return java.util.Optional.empty();
+    }
+    if (!Files.isRegularFile(spec.delegateJar())) {
+      throw new IllegalArgumentException("--delegate-jar " + spec.delegateJar() + " is not a file"
+          + " (expected delegate/target/tether-delegate.jar)");
+    }
+    Path target = out.resolve("tether-delegate.jar");
+    Files.copy(spec.delegateJar(), target, StandardCopyOption.REPLACE_EXISTING);
+    return java.util.Optional.of(target);
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = InstallFiles.class.getResourceAsStream("/install/" + name)) {
+      if (in == null) {
+        throw new IllegalStateException("install template /install/" + name + " is missing from the jar");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

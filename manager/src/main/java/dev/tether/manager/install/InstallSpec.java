@@ -1,0 +1,84 @@
+package dev.tether.manager.install;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.tether.common.token.DelegateToken;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+
+/**
+ * What the install files are generated from. Validated on construction so that every value is
+ * safe to place in YAML, JSON, shell and systemd files.
+ *
+ * @param ecsSecretArn required for ECS: the Secrets Manager secret (or SSM parameter) holding the token
+ * @param ecsExecutionRoleArn required for ECS: the role that lets the task read that secret
+ * @param existingSecret for Helm: use this existing Secret instead of putting the token in values
+ * @param delegateJar optional: copied into the output (shell, systemd)
+ */
+public record InstallSpec(
+    String accountId,
+    String tokenName,
+    DelegateToken token,
+    String managerUrl,
+    String delegateName,
+    String namespace,
+    String image,
+    String ecsSecretArn,
+    String ecsExecutionRoleArn,
+    String existingSecret,
+    Path delegateJar) {
+
+  static final String DNS_LABEL = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?";
+
+  public InstallSpec {
+    requireNonNull(token, "token");
+    check("--account", accountId, "[A-Za-z0-9._-]{1,64}", "letters, digits, '.', '_' or '-'");
+    check("--token-name", tokenName, "[A-Za-z0-9][A-Za-z0-9._-]{0,63}", "a token name as 'token list' shows it");
+    check("--delegate-name", delegateName, DNS_LABEL,
+        "lowercase letters, digits and '-', at most 63 characters (it names Kubernetes objects)");
+    check("--namespace", namespace, DNS_LABEL, "a Kubernetes namespace name");
+    check("--image", image, "[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}", "an image reference such as tether-delegate:0.1.0");
+    checkUrl(managerUrl);
+    if (ecsSecretArn != null) {
+      check("--ecs-secret-arn", ecsSecretArn, "arn:[A-Za-z0-9:/_+=.@-]{1,2000}", "the ARN of a Secrets Manager secret or SSM parameter");
+    }
+    if (ecsExecutionRoleArn != null) {
+      check("--ecs-execution-role-arn", ecsExecutionRoleArn, "arn:[A-Za-z0-9:/_+=.@-]{1,2000}", "the ARN of the task execution role");
+    }
+    if (existingSecret != null) {
+      check("--existing-secret", existingSecret, DNS_LABEL, "a Kubernetes Secret name");
+    }
+  }
+
+  private static void check(String flag, String value, String regex, String expected) {
+    if (value == null || !value.matches(regex)) {
+      throw new IllegalArgumentException(flag + " " + (value == null ? "is missing" : "'" + printable(value) + "' is invalid")
+          + " (expected " + expected + ")");
+    }
+  }
+
+  private static void checkUrl(String url) {
+    if (url == null || !url.matches("https?://[A-Za-z0-9.\\[\\]:-]+(:[0-9]{1,5})?/?")) {
+      throw new IllegalArgumentException("--manager-url " + (url == null ? "is missing" : "'" + printable(url) + "' is invalid")
+          + " (expected https://HOST:PORT, or http://HOST:PORT for a plaintext manager)");
+    }
+    try {
+      URI uri = new URI(url);
+      if (uri.getHost() == null) {
+        throw new IllegalArgumentException("--manager-url '" + url + "' has no host (expected https://HOST:PORT)");
+      }
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("--manager-url '" + printable(url) + "' is invalid (expected https://HOST:PORT)");
+    }
+  }
+
+  private static String printable(String s) {
+    return s.replaceAll("\\p{Cntrl}", "?");
+  }
+
+  @Override
+  public String toString() {
+    return "InstallSpec[" + accountId + "/" + tokenName + " " + token + " " + delegateName + "]";
+  }
+}

@@ -1,0 +1,332 @@
+package dev.tether.manager.install;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.marcnuri.helm.Helm;
+import dev.tether.common.testing.TokenLedger;
+import dev.tether.common.token.DelegateToken;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every install type's generated files: parsed, linted, and checked for keys and for where the token is. */
+class InstallFilesTest {
+
+  private static final YAMLMapper YAML = new YAMLMapper();
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path out;
+  private final DelegateToken token = TokenLedger.record(DelegateToken.generate());
+
+  private InstallSpec spec(String existingSecret) {
+    return new InstallSpec("acct-42", "builders", token, "https://manager.example.com:7443", "builder-1",
+        "tether", "registry.example.com/tether-delegate:0.1.0", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tether-abc",
+        "arn:aws:iam::123456789012:role/ecsTaskExecutionRole", existingSecret, null);
+  }
+
+  private List<Path> write(InstallType type) throws Exception {
+    return InstallFiles.write(type, spec(null), out);
+  }
+
+  @Test
+  void kubernetes_manifestHoldsTheTokenOnlyInTheSecretMountedAsAFile() throws Exception {
+    Path manifest = write(InstallType.KUBERNETES).get(0);
+    Linters.yamllint(manifest);
+    assertThat(mode(manifest)).isEqualTo("rw-------");
+
+    List<HasMetadata> objects = kubernetesObjects(Files.readString(manifest));
+    assertThat(objects).extracting(HasMetadata::getKind).containsExactly("Namespace", "Secret", "Deployment");
+    assertThat(((Namespace) objects.get(0)).getMetadata().getName()).isEqualTo("tether");
+    Secret secret = (Secret) objects.get(1);
+    assertThat(secret.getStringData()).containsOnlyKeys("DELEGATE_TOKEN");
+    holdsToken(secret.getStringData().get("DELEGATE_TOKEN"), token);
+    checkDelegatePod((Deployment) objects.get(2), secret.getMetadata().getName(), "KUBERNETES");
+    assertThat(occurrences(Files.readString(manifest), token.reveal())).isEqualTo(1);
+  }
+
+  @Test
+  void helm_chartRendersWithTheGeneratedValuesInTheRealHelmEngine() throws Exception {
+    List<Path> files = write(InstallType.HELM);
+    Path values = out.resolve("values-builder-1.yaml");
+    assertThat(files).contains(values);
+    Linters.yamllint(values, out.resolve("tether-delegate/Chart.yaml"), out.resolve("tether-delegate/values.yaml"));
+    assertThat(mode(values)).isEqualTo("rw-------");
+    Map<String, Object> parsed = yaml(values);
+    assertThat(parsed).containsEntry("accountId", "acct-42").containsEntry("delegateName", "builder-1")
+        .containsEntry("managerEndpoint", "https://manager.example.com:7443");
+    holdsToken(parsed.get("delegateToken"), token);
+
+    String rendered = new Helm(out.resolve("tether-delegate")).template().withName("builder-1")
+        .withNamespace("tether").withValuesFile(values).call();
+    Path renderedFile = Files.writeString(out.resolve("rendered.yaml"), rendered);
+    Linters.yamllint(renderedFile);
+
+    List<HasMetadata> objects = kubernetesObjects(rendered);
+    assertThat(objects).extracting(HasMetadata::getKind).containsExactlyInAnyOrder("Secret", "Deployment");
+    Secret secret = only(objects, Secret.class);
+    holdsToken(secret.getStringData().get("DELEGATE_TOKEN"), token);
+    Deployment deployment = only(objects, Deployment.class);
+    checkDelegatePod(deployment, secret.getMetadata().getName(), "HELM");
+    assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
+        .isEqualTo("registry.example.com/tether-delegate:0.1.0");
+  }
+
+  @Test
+  void helm_withAnExistingSecretWritesTheTokenNowhereAndMountsThatSecret() throws Exception {
+    InstallFiles.write(InstallType.HELM, spec("vault-synced-token"), out);
+    Path values = out.resolve("values-builder-1.yaml");
+    lacksToken(Files.readString(values), token);
+    assertThat(Files.readString(values)).contains("existingDelegateToken: \"vault-synced-token\"");
+
+    String rendered = new Helm(out.resolve("tether-delegate")).template().withName("builder-1")
+        .withValuesFile(values).call();
+
+    List<HasMetadata> objects = kubernetesObjects(rendered);
+    assertThat(objects).extracting(HasMetadata::getKind).containsExactly("Deployment");
+    checkDelegatePod((Deployment) objects.get(0), "vault-synced-token", "HELM");
+    lacksToken(rendered, token);
+  }
+
+  @Test
+  void helm_refusesToRenderWithoutAToken() throws Exception {
+    InstallFiles.write(InstallType.HELM, spec(null), out);
+    Path chart = out.resolve("tether-delegate");
+
+    assertThatThrownBy(() -> new Helm(chart).template().withName("x").set("accountId", "a")
+        .set("delegateName", "x").set("managerEndpoint", "https://m:7443").call())
+        .hasMessageContaining("set delegateToken, or existingDelegateToken");
+  }
+
+  @Test
+  void docker_scriptMountsATokenFileAndNeverCarriesTheToken() throws Exception {
+    write(InstallType.DOCKER);
+    Path script = out.resolve("docker-run.sh");
+    Linters.shellcheck(script);
+    String text = Files.readString(script);
+    lacksToken(text, token);
+    assertThat(text).contains("--env ACCOUNT_ID='acct-42'")
+        .contains("--env MANAGER_HOST_AND_PORT='https://manager.example.com:7443'")
+        .contains("--env DELEGATE_TOKEN_FILE=/run/secrets/tether/delegate-token")
+        .contains("--volume \"$dir/secrets:/run/secrets/tether:ro\"");
+    Path tokenFile = out.resolve("secrets/delegate-token");
+    holdsToken(Files.readString(tokenFile).strip(), token);
+    assertThat(mode(tokenFile)).isEqualTo("rw-------");
+    assertThat(Files.isExecutable(script)).isTrue();
+    assertThat(Files.readString(out.resolve("Dockerfile"))).contains("USER 10001:10001")
+        .contains("ENTRYPOINT [\"java\", \"-jar\", \"/opt/tether/tether-delegate.jar\"]");
+  }
+
+  @Test
+  void ecs_taskDefinitionTakesTheTokenFromASecretsReference() throws Exception {
+    write(InstallType.ECS);
+    Path taskDefinition = out.resolve("task-definition.json");
+    JsonNode task = JSON.readTree(taskDefinition.toFile());
+    JsonNode container = task.path("containerDefinitions").get(0);
+    Map<String, String> env = new java.util.HashMap<>();
+    container.path("environment").forEach(e -> env.put(e.path("name").asText(), e.path("value").asText()));
+    assertThat(env).containsEntry("ACCOUNT_ID", "acct-42").containsEntry("DELEGATE_TYPE", "ECS")
+        .containsEntry("MANAGER_HOST_AND_PORT", "https://manager.example.com:7443")
+        .containsEntry("DELEGATE_NAME", "builder-1").doesNotContainKey("DELEGATE_TOKEN");
+    assertThat(container.path("secrets").get(0).path("name").asText()).isEqualTo("DELEGATE_TOKEN");
+    assertThat(container.path("secrets").get(0).path("valueFrom").asText())
+        .isEqualTo("arn:aws:secretsmanager:eu-west-1:123456789012:secret:tether-abc");
+    assertThat(task.path("executionRoleArn").asText()).endsWith(":role/ecsTaskExecutionRole");
+    lacksToken(Files.readString(taskDefinition), token);
+    Linters.shellcheck(out.resolve("put-secret.sh"));
+    assertThat(mode(out.resolve("delegate-token"))).isEqualTo("rw-------");
+  }
+
+  @Test
+  void ecs_withoutASecretReferenceIsRefused() {
+    InstallSpec noArn = new InstallSpec("acct-42", "builders", token, "https://m.example.com:7443", "b", "tether",
+        "tether-delegate:1", null, null, null, null);
+
+    assertThatThrownBy(() -> InstallFiles.write(InstallType.ECS, noArn, out))
+        .hasMessageContaining("--type ecs needs --ecs-secret-arn");
+  }
+
+  @Test
+  void shell_configHoldsTheTokenPrivatelyAndTheScriptsPassShellcheck() throws Exception {
+    write(InstallType.SHELL);
+    Path config = out.resolve("config-delegate.yaml");
+    Linters.yamllint(config);
+    Linters.shellcheck(out.resolve("start.sh"), out.resolve("stop.sh"));
+    assertThat(mode(config)).isEqualTo("rw-------");
+    Map<String, Object> parsed = yaml(config);
+    assertThat(parsed).containsEntry("accountId", "acct-42")
+        .containsEntry("managerUrl", "https://manager.example.com:7443").containsEntry("delegateName", "builder-1");
+    holdsToken(parsed.get("delegateToken"), token);
+    lacksToken(Files.readString(out.resolve("start.sh")), token);
+  }
+
+  @Test
+  void systemd_unitReadsTheTokenAsACredential() throws Exception {
+    write(InstallType.SYSTEMD);
+    String unit = Files.readString(out.resolve("tether-delegate.service"));
+    assertThat(unit).contains("LoadCredential=delegate-token:/etc/tether/delegate-token")
+        .contains("Environment=DELEGATE_TOKEN_FILE=%d/delegate-token")
+        .contains("RestartPreventExitStatus=78")
+        .contains("DynamicUser=yes");
+    lacksToken(unit, token);
+    Map<String, String> sections = iniKeys(unit);
+    assertThat(sections).containsKeys("Unit.Description", "Service.ExecStart", "Install.WantedBy");
+    assertThat(Files.readString(out.resolve("delegate.env"))).contains("ACCOUNT_ID=acct-42")
+        .contains("MANAGER_HOST_AND_PORT=https://manager.example.com:7443");
+    lacksToken(Files.readString(out.resolve("delegate.env")), token);
+    holdsToken(Files.readString(out.resolve("delegate-token")).strip(), token);
+    assertThat(mode(out.resolve("delegate-token"))).isEqualTo("rw-------");
+    Linters.shellcheck(out.resolve("install.sh"));
+  }
+
+  @Test
+  void customTokensWithQuotesAreEscapedInEveryFormat() throws Exception {
+    DelegateToken odd = TokenLedger.record(DelegateToken.importCustom("test", "Q'\"\\x9f$(rm_-rf)`k3Zp8#Lm2Vq7Wn4Rt6Yx1"));
+    InstallSpec spec = new InstallSpec("acct-42", "odd", odd, "https://m.example.com:7443", "odd", "tether",
+        "tether-delegate:1", null, null, null, null);
+    InstallFiles.write(InstallType.SHELL, spec, out.resolve("shell"));
+    InstallFiles.write(InstallType.KUBERNETES, spec, out.resolve("k8s"));
+
+    Map<String, Object> config = yaml(out.resolve("shell/config-delegate.yaml"));
+    holdsToken(config.get("delegateToken"), odd);
+    Secret secret = only(kubernetesObjects(Files.readString(out.resolve("k8s/tether-delegate.yaml"))), Secret.class);
+    holdsToken(secret.getStringData().get("DELEGATE_TOKEN"), odd);
+  }
+
+  @Test
+  void outputDirectoryThatIsNotEmptyIsRefusedAndLeftAlone() throws Exception {
+    Path keep = Files.writeString(out.resolve("keep.txt"), "mine");
+
+    assertThatThrownBy(() -> write(InstallType.SHELL)).hasMessageContaining("is not empty");
+    assertThat(Files.readString(keep)).isEqualTo("mine");
+    try (Stream<Path> files = Files.list(out)) {
+      assertThat(files).containsExactly(keep);
+    }
+  }
+
+  @Test
+  void badValuesNameTheFlagAndWhatWasExpected() {
+    assertThatThrownBy(() -> new InstallSpec("acct", "t", token, "ftp://x", "b", "tether", "i:1", null, null, null, null))
+        .hasMessageContaining("--manager-url 'ftp://x' is invalid");
+    assertThatThrownBy(() -> new InstallSpec("acct", "t", token, "https://m:7443", "Builder_1", "tether", "i:1", null, null, null, null))
+        .hasMessageContaining("--delegate-name 'Builder_1' is invalid (expected lowercase letters");
+  }
+
+  private static void checkDelegatePod(Deployment deployment, String secretName, String type) {
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(10001L);
+    assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+    Container container = pod.getContainers().get(0);
+    Map<String, String> env = container.getEnv().stream()
+        .collect(Collectors.toMap(EnvVar::getName, e -> e.getValue() == null ? "" : e.getValue()));
+    assertThat(env).containsEntry("ACCOUNT_ID", "acct-42")
+        .containsEntry("MANAGER_HOST_AND_PORT", "https://manager.example.com:7443")
+        .containsEntry("DELEGATE_NAME", "builder-1")
+        .containsEntry("DELEGATE_TYPE", type)
+        .containsEntry("DELEGATE_TOKEN_FILE", "/etc/tether/token/DELEGATE_TOKEN")
+        .doesNotContainKey("DELEGATE_TOKEN");
+    assertThat(container.getVolumeMounts()).anySatisfy(m -> {
+      assertThat(m.getMountPath()).isEqualTo("/etc/tether/token");
+      assertThat(m.getSubPath()).as("subPath mounts are never refreshed").isNull();
+      assertThat(m.getReadOnly()).isTrue();
+    });
+    assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo(secretName));
+    assertThat(container.getResources().getRequests()).containsKeys("cpu", "memory");
+    assertThat(container.getResources().getLimits()).containsKey("memory");
+    assertThat(container.getLivenessProbe().getExec().getCommand()).isNotEmpty();
+    assertThat(container.getReadinessProbe().getExec().getCommand()).last().asString().contains("/tmp/tether-health/ready");
+    assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+  }
+
+  private static List<HasMetadata> kubernetesObjects(String yaml) throws Exception {
+    List<HasMetadata> objects = new ArrayList<>();
+    ObjectMapper mapper = new ObjectMapper(new YAMLFactory());
+    try (var parser = new YAMLFactory().createParser(yaml)) {
+      var documents = mapper.readValues(parser, JsonNode.class);
+      while (documents.hasNext()) {
+        JsonNode doc = documents.next();
+        if (doc == null || doc.isNull() || doc.isEmpty()) {
+          continue;
+        }
+        Class<? extends HasMetadata> type = switch (doc.path("kind").asText()) {
+          case "Namespace" -> Namespace.class;
+          case "Secret" -> Secret.class;
+          case "Deployment" -> Deployment.class;
+          default -> throw new AssertionError("unexpected kind " + doc.path("kind").asText());
+        };
+        objects.add(mapper.treeToValue(doc, type));
+      }
+    }
+    return objects;
+  }
+
+  private static <T> T only(List<HasMetadata> objects, Class<T> type) {
+    List<T> matching = objects.stream().filter(type::isInstance).map(type::cast).toList();
+    assertThat(matching).hasSize(1);
+    return matching.get(0);
+  }
+
+  /** Compares without ever printing the token, even when the check fails. */
+  private static void holdsToken(Object value, DelegateToken expected) {
+    assertThat(expected.reveal().equals(value)).as("the value is the token %s", expected.publicId()).isTrue();
+  }
+
+  private static void lacksToken(String text, DelegateToken token) {
+    assertThat(text.contains(token.reveal())).as("text holds token %s", token.publicId()).isFalse();
+  }
+
+  private static Map<String, Object> yaml(Path file) throws Exception {
+    return YAML.readValue(file.toFile(), new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { });
+  }
+
+  private static int occurrences(String text, String needle) {
+    int count = 0;
+    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+      count++;
+    }
+    return count;
+  }
+
+  private static String mode(Path file) throws Exception {
+    return PosixFilePermissions.toString(Files.getPosixFilePermissions(file));
+  }
+
+  private static Map<String, String> iniKeys(String unit) {
+    Map<String, String> keys = new java.util.LinkedHashMap<>();
+    String section = "";
+    for (String line : unit.split("\n")) {
+      String l = line.strip();
+      if (l.isEmpty() || l.startsWith("#")) {
+        continue;
+      }
+      if (l.startsWith("[") && l.endsWith("]")) {
+        section = l.substring(1, l.length() - 1);
+      } else {
+        int eq = l.indexOf('=');
+        assertThat(eq).as("systemd line '%s' has no '='", l).isPositive();
+        keys.put(section + "." + l.substring(0, eq), l.substring(eq + 1));
+      }
+    }
+    return keys;
+  }
+}
