@@ -105,6 +105,38 @@ class EndToEndTest {
   }
 
   @Test
+  void tokenFileRotatedWhileConnected_isPickedUpWithoutARestartAndTheProbeFilesFollow() throws Exception {
+    String account = tether.account("rotate-acct");
+    Path tokenFile = Files.createFile(work.resolve("rotate-acct.token"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(tokenFile, tether.token(account, "old") + "\n");
+    Path health = work.resolve("rotate-health");
+    Proc delegate = tether.delegate("rotating", Map.of("ACCOUNT_ID", account,
+        "DELEGATE_TOKEN_FILE", tokenFile.toString(), "DELEGATE_HEALTH_DIR", health.toString(),
+        "MANAGER_HOST_AND_PORT", "https://127.0.0.1:" + tether.port()));
+    delegate.awaitLine("connected to", START);
+    await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(health.resolve("ready")));
+    assertThat(health.resolve("alive")).exists();
+
+    Path next = work.resolve("rotate-acct.token.new");
+    Files.writeString(next, tether.token(account, "new") + "\n");
+    Files.move(next, tokenFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      Delegate d = tether.delegate(account, "rotating");
+      assertThat(d.getConnected()).isTrue();
+      assertThat(d.getTokenName()).isEqualTo("new");
+    });
+    assertThat(tether.cli("token", "revoke", "--account", account, "--name", "old").ok().out())
+        .contains("0 delegate streams closed");
+    assertThat(delegate.alive()).isTrue();
+
+    tether.cli("token", "revoke", "--account", account, "--name", "new").ok();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(health.resolve("ready")));
+    assertThat(delegate.alive()).as("waits for a new token in the file").isTrue();
+  }
+
+  @Test
   void yamlDelegates_connectAndTheLegacyAccountSecretKeyStillWorksWithAWarning() throws Exception {
     String account = tether.account("yaml-acct");
     String token = tether.token(account, "yaml");

@@ -159,6 +159,7 @@ public final class DelegateAgent {
       } finally {
         heartbeats.cancel(false);
         rotated.cancel(false);
+        health.notReady();
       }
       if (!stream.closed().isDone()) {
         log.info("{} holds a new token; reconnecting with it", config.token().describe());
