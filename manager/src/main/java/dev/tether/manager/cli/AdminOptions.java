@@ -3,19 +3,18 @@ package dev.tether.manager.cli;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
+import dev.tether.manager.admin.AdminCredentials;
 import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Option;
 
@@ -76,14 +75,7 @@ final class AdminOptions {
       throw new CliException("cannot read the admin key from " + file + " (" + e.getClass().getSimpleName()
           + "; pass --admin-key-file, or --data-dir with the manager's data directory)");
     }
-    return new CallCredentials() {
-      @Override
-      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
-        applier.apply(headers);
-      }
-    };
+    return new AdminCredentials(key);
   }
 
   String target() {

@@ -8,6 +8,7 @@ import dev.tether.common.token.DelegateToken;
 import dev.tether.delegate.connect.EstablishedSession;
 import dev.tether.delegate.connect.HandshakeClient;
 import dev.tether.delegate.connect.SessionCredentials;
+import dev.tether.manager.admin.AdminCredentials;
 import dev.tether.manager.admin.AdminKey;
 import dev.tether.manager.token.CreatedAccount;
 import dev.tether.proto.admin.v1.ListAccountsRequest;
@@ -19,7 +20,6 @@ import dev.tether.proto.delegate.v1.Register;
 import io.grpc.CallCredentials;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
@@ -37,7 +37,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -163,13 +162,6 @@ class ManagerServerTest {
   }
 
   private static CallCredentials bearer(String key) {
-    return new CallCredentials() {
-      @Override
-      public void applyRequestMetadata(RequestInfo info, Executor executor, MetadataApplier applier) {
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
-        applier.apply(headers);
-      }
-    };
+    return new AdminCredentials(key);
   }
 }
