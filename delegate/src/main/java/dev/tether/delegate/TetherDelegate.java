@@ -36,6 +36,9 @@ public final class TetherDelegate implements Callable<Integer> {
   Path config;
 
   public static void main(String[] args) {
+    // gRPC and Netty log through java.util.logging: route it into the same logs
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
     System.exit(new CommandLine(new TetherDelegate()).execute(args));
   }
 

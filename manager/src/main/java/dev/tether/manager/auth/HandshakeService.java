@@ -50,10 +50,12 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
   private final Clock clock;
   private final Duration timeout;
   private final Duration heartbeatInterval;
+  private final HandshakeLimiter limiter;
 
   public HandshakeService(TetherStore store, MasterKey masterKey, RevocationRegistry registry,
       SessionRegistry sessions, WriteBehind writeBehind, ScheduledExecutorService scheduler,
-      Clock clock, Duration timeout, Duration heartbeatInterval) {
+      Clock clock, Duration timeout, Duration heartbeatInterval, HandshakeLimiter limiter) {
+    this.limiter = limiter;
     this.store = store;
     this.masterKey = masterKey;
     this.registry = registry;
@@ -67,7 +69,23 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
 
   @Override
   public StreamObserver<HandshakeRequest> handshake(StreamObserver<HandshakeResponse> responses) {
-    return new Exchange((ServerCallStreamObserver<HandshakeResponse>) responses, AuthContext.transport());
+    TransportInfo transport = AuthContext.transport();
+    Status refused = limiter.start(transport.remoteHost());
+    if (refused != null) {
+      log.warn("handshake refused before it began: {} ({})", refused.getDescription(), transport.remoteAddress());
+      responses.onError(refused.asRuntimeException());
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(HandshakeRequest value) { }
+
+        @Override
+        public void onError(Throwable t) { }
+
+        @Override
+        public void onCompleted() { }
+      };
+    }
+    return new Exchange((ServerCallStreamObserver<HandshakeResponse>) responses, transport);
   }
 
   /** One handshake in progress: Begin, then Prove, within the deadline. */
@@ -81,6 +99,8 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     private byte[] transcriptHash;
     private Optional<TokenRecord> token = Optional.empty();
     private boolean accountKnown;
+    private boolean released;
+    private String limitKey;
 
     Exchange(ServerCallStreamObserver<HandshakeResponse> out, TransportInfo transport) {
       this.out = out;
@@ -90,6 +110,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
         synchronized (this) {
           finished = true;
           deadline.cancel(false);
+          release();
         }
       });
     }
@@ -128,6 +149,14 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       if (problem != null) {
         fail(Status.INVALID_ARGUMENT.withDescription("malformed handshake: " + problem),
             "malformed Begin from " + transport.remoteAddress() + ": " + problem);
+        return;
+      }
+      limitKey = b.getAccountId() + "/" + b.getTokenId();
+      Status limited = limiter.checkToken(limitKey, transport.remoteHost());
+      if (limited != null) {
+        limitKey = null;
+        fail(limited, "token " + b.getAccountId() + "/" + b.getTokenId() + " is rate limited after failed"
+            + " handshakes; refused from " + transport.remoteAddress());
         return;
       }
       begin = b;
@@ -181,8 +210,10 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
           begin.getDelegateName());
       Session session = sessions.create(HandshakeCrypto.sessionKey(tokenKey, transcriptHash), identity);
       writeBehind.tokenUsed(t.id(), clock.instant());
+      limiter.succeeded(transport.remoteHost(), limitKey);
       finished = true;
       deadline.cancel(false);
+      release();
       out.onNext(HandshakeResponse.newBuilder()
           .setAccepted(Accepted.newBuilder()
               .setSessionId(ByteString.copyFrom(session.sessionId()))
@@ -196,6 +227,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     public synchronized void onError(Throwable t) {
       finished = true;
       deadline.cancel(false);
+      release();
     }
 
     @Override
@@ -213,9 +245,20 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       }
     }
 
+    private void release() {
+      if (!released) {
+        released = true;
+        limiter.finished();
+      }
+    }
+
     private void fail(Status status, String reason) {
       finished = true;
       deadline.cancel(false);
+      if (status.getCode() != Status.Code.UNAVAILABLE) {
+        limiter.failed(transport.remoteHost(), limitKey);
+      }
+      release();
       log.warn("handshake refused: {}", reason);
       try {
         out.onError(status.asRuntimeException());

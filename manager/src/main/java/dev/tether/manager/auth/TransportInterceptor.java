@@ -20,7 +20,8 @@ public final class TransportInterceptor implements ServerInterceptor {
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-    String remote = TransportInfo.describe(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+    var address = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    String remote = TransportInfo.describe(address);
     byte[] certificate = null;
     SSLSession ssl = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
     if (ssl != null) {
@@ -33,7 +34,7 @@ public final class TransportInterceptor implements ServerInterceptor {
         }
       }
     }
-    Context context = Context.current().withValue(AuthContext.TRANSPORT, new TransportInfo(remote, certificate));
+    Context context = Context.current().withValue(AuthContext.TRANSPORT, new TransportInfo(remote, TransportInfo.host(address), certificate));
     return Contexts.interceptCall(context, call, headers, next);
   }
 }

@@ -13,6 +13,9 @@ public final class TetherManagerCli {
   private TetherManagerCli() {}
 
   public static void main(String[] args) {
+    // gRPC and Netty log through java.util.logging: route it into the same logs
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
     System.exit(run(args));
   }
 

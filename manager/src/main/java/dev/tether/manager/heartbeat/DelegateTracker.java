@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,13 +75,18 @@ public final class DelegateTracker {
     Status status = stream.closeStatus();
     String reason = status == null ? "stream ended" : describe(status);
     var at = clock.instant();
-    storeWriter.execute(() -> {
-      try {
-        store.delegateDisconnected(c.delegateId, at, reason);
-      } catch (StoreException e) {
-        log.warn("could not record disconnect of delegate {}: {}", c.delegateId, e.getMessage());
-      }
-    });
+    try {
+      storeWriter.execute(() -> {
+        try {
+          store.delegateDisconnected(c.delegateId, at, reason);
+        } catch (StoreException e) {
+          log.warn("could not record disconnect of delegate {}: {}", c.delegateId, e.getMessage());
+        }
+      });
+    } catch (RejectedExecutionException stopping) {
+      // the manager is stopping: it records every delegate as disconnected itself
+      log.debug("delegate {} ended during shutdown", c.delegateId);
+    }
   }
 
   /** Ends streams that missed {@code missedIntervals} heartbeats; returns how many. */

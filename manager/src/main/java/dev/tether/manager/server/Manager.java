@@ -5,6 +5,7 @@ import dev.tether.manager.admin.AdminAuthInterceptor;
 import dev.tether.manager.admin.AdminKey;
 import dev.tether.manager.admin.AdminServices;
 import dev.tether.manager.auth.DelegateSessionInterceptor;
+import dev.tether.manager.auth.HandshakeLimiter;
 import dev.tether.manager.auth.HandshakeService;
 import dev.tether.manager.auth.SessionRegistry;
 import dev.tether.manager.auth.TransportInterceptor;
@@ -53,6 +54,7 @@ public final class Manager implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final ExecutorService storeWriter;
   private final ExpiryScheduler expiry;
+  private final HandshakeLimiter limiter;
 
   public Manager(TetherStore store, MasterKey masterKey, ManagerSettings settings, Clock clock, Ticker ticker) {
     this.store = store;
@@ -64,8 +66,9 @@ public final class Manager implements AutoCloseable {
     this.writeBehind = new WriteBehind(store);
     this.tracker = new DelegateTracker(store, writeBehind, storeWriter, clock, ticker, settings.heartbeat());
     this.tokens = new TokenService(store, masterKey, registry, sessions, clock);
+    this.limiter = new HandshakeLimiter(settings.limits(), ticker);
     this.handshakes = new HandshakeService(store, masterKey, registry, sessions, writeBehind,
-        scheduler, clock, settings.handshakeTimeout(), settings.heartbeat().interval());
+        scheduler, clock, settings.handshakeTimeout(), settings.heartbeat().interval(), limiter);
     this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat());
     this.expiry = new ExpiryScheduler(store, tokens, scheduler, clock);
   }
@@ -112,6 +115,7 @@ public final class Manager implements AutoCloseable {
     long ttl = settings.sessionIdleTtl().toMillis();
     scheduler.scheduleWithFixedDelay(guarded("session expiry", sessions::expireIdle),
         ttl, Math.max(ttl / 4, 10), TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(guarded("limiter sweep", limiter::sweep), 60, 60, TimeUnit.SECONDS);
     return this;
   }
 
@@ -156,6 +160,7 @@ public final class Manager implements AutoCloseable {
   @Override
   public void close() {
     tracker.closeAll(Status.UNAVAILABLE.withDescription("manager shutting down"));
+    awaitStreamsEnded();
     scheduler.shutdownNow();
     flush();
     storeWriter.shutdown();
@@ -168,6 +173,14 @@ public final class Manager implements AutoCloseable {
       log.warn("could not record delegates as disconnected at shutdown: {}", e.getMessage());
     }
     store.close();
+  }
+
+  /** Gives closed streams a moment to report their end, so their disconnects are recorded in order. */
+  private void awaitStreamsEnded() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    while (tracker.size() > 0 && System.nanoTime() < deadline) {
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
   }
 
   private static Runnable guarded(String what, Runnable task) {

@@ -90,6 +90,9 @@ public final class ManagerServer implements AutoCloseable {
         .permitKeepAliveWithoutCalls(true)
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)
+        // a connection that opens TLS and goes quiet is dropped; so is one left without calls
+        .handshakeTimeout(options.settings().handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .maxConnectionIdle(2, TimeUnit.MINUTES)
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
     manager.addServicesTo(builder);

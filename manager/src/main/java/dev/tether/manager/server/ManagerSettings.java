@@ -1,24 +1,31 @@
 package dev.tether.manager.server;
 
+import dev.tether.manager.auth.HandshakeLimiter;
 import dev.tether.manager.heartbeat.HeartbeatSettings;
 import java.time.Duration;
 
 /**
  * Tunables of a manager: heartbeat timing, how long a handshake may take, how long an unused
- * session lives.
+ * session lives, and the handshake flood limits.
  */
 public record ManagerSettings(
-    HeartbeatSettings heartbeat, Duration handshakeTimeout, Duration sessionIdleTtl) {
+    HeartbeatSettings heartbeat, Duration handshakeTimeout, Duration sessionIdleTtl,
+    HandshakeLimiter.Settings limits) {
 
   public static ManagerSettings defaults() {
-    return new ManagerSettings(HeartbeatSettings.defaults(), Duration.ofSeconds(10), Duration.ofMinutes(5));
+    return new ManagerSettings(HeartbeatSettings.defaults(), Duration.ofSeconds(10), Duration.ofMinutes(5),
+        HandshakeLimiter.Settings.defaults());
   }
 
   public ManagerSettings withHeartbeat(HeartbeatSettings value) {
-    return new ManagerSettings(value, handshakeTimeout, sessionIdleTtl);
+    return new ManagerSettings(value, handshakeTimeout, sessionIdleTtl, limits);
   }
 
   public ManagerSettings withHandshakeTimeout(Duration value) {
-    return new ManagerSettings(heartbeat, value, sessionIdleTtl);
+    return new ManagerSettings(heartbeat, value, sessionIdleTtl, limits);
+  }
+
+  public ManagerSettings withLimits(HandshakeLimiter.Settings value) {
+    return new ManagerSettings(heartbeat, handshakeTimeout, sessionIdleTtl, value);
   }
 }

@@ -14,6 +14,7 @@ import dev.tether.delegate.connect.HandshakeException;
 import dev.tether.delegate.connect.StreamClient;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.testing.ManagerFixture;
+import dev.tether.manager.testing.RawHandshake;
 import dev.tether.manager.token.CreatedAccount;
 import dev.tether.proto.delegate.v1.Begin;
 import dev.tether.proto.delegate.v1.Challenge;
@@ -127,12 +128,12 @@ class HandshakeTest {
 
   @Test
   void handshake_rejectsAReplayedHandshake() throws Exception {
-    Exchange recorded = rawHandshake(begin(account.account().id(), token), token, false);
+    RawHandshake.Exchange recorded = rawHandshake(begin(account.account().id(), token), token, false);
     assertThat(recorded.status.isOk()).isTrue();
     assertThat(recorded.accepted).isTrue();
 
     // replay both recorded messages verbatim on a new call: the manager's nonce is fresh
-    Exchange replay = replay(recorded.sent);
+    RawHandshake.Exchange replay = replay(recorded.sent);
 
     assertThat(replay.accepted).isFalse();
     assertThat(replay.status.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
@@ -201,12 +202,12 @@ class HandshakeTest {
   void handshake_rejectsMalformedBeginWithAClearStatus() throws Exception {
     Begin shortNonce = Begin.newBuilder(begin(account.account().id(), token))
         .setClientNonce(ByteString.copyFrom(new byte[5])).build();
-    Exchange exchange = rawHandshake(shortNonce, token, false);
+    RawHandshake.Exchange exchange = rawHandshake(shortNonce, token, false);
     assertThat(exchange.status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(exchange.status.getDescription()).contains("client_nonce must be 32 bytes");
 
     Begin future = Begin.newBuilder(begin(account.account().id(), token)).setProtocolVersion(9).build();
-    Exchange versioned = rawHandshake(future, token, false);
+    RawHandshake.Exchange versioned = rawHandshake(future, token, false);
     assertThat(versioned.status.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(versioned.status.getDescription()).contains("unsupported protocol version 9");
   }
@@ -217,99 +218,18 @@ class HandshakeTest {
   }
 
   private static Begin begin(String accountId, DelegateToken token) {
-    return Begin.newBuilder()
-        .setProtocolVersion(HandshakeCrypto.PROTOCOL_VERSION)
-        .setAccountId(accountId)
-        .setTokenId(token.publicId())
-        .setDelegateName("raw")
-        .setClientNonce(ByteString.copyFrom(HandshakeCrypto.randomBytes(32)))
-        .build();
+    return RawHandshake.begin(accountId, token.publicId());
   }
 
-  /** What a raw handshake sent and how it ended. */
-  private static final class Exchange {
-    final List<HandshakeRequest> sent = new ArrayList<>();
-    Status status;
-    boolean accepted;
+  private RawHandshake.Exchange rawHandshake(Begin begin, DelegateToken proofToken, boolean flipBit) throws Exception {
+    return RawHandshake.run(fixture.channel(), begin, proofToken, flipBit);
   }
 
-  /**
-   * A handshake that ignores the manager's proof and always sends a proof computed with
-   * {@code proofToken}, optionally with one bit flipped.
-   */
-  private Exchange rawHandshake(Begin begin, DelegateToken proofToken, boolean flipBit) throws Exception {
-    Exchange exchange = new Exchange();
-    BlockingQueue<Object> events = new LinkedBlockingQueue<>();
-    StreamObserver<HandshakeRequest> requests = DelegateAuthGrpc.newStub(fixture.channel())
-        .handshake(collector(events));
-    HandshakeRequest first = HandshakeRequest.newBuilder().setBegin(begin).build();
-    exchange.sent.add(first);
-    requests.onNext(first);
-    Object reply = events.poll(5, TimeUnit.SECONDS);
-    if (reply instanceof Status status) {
-      exchange.status = status;
-      return exchange;
-    }
-    Challenge challenge = ((HandshakeResponse) reply).getChallenge();
-    byte[] key = HandshakeCrypto.tokenKey(proofToken.keyMaterial(), begin.getAccountId());
-    byte[] hash = new Transcript(begin.getProtocolVersion(), begin.getAccountId(), begin.getTokenId(),
-        begin.getDelegateName(), begin.getClientNonce().toByteArray(),
-        challenge.getServerNonce().toByteArray(), new byte[0]).hash();
-    byte[] proof = HandshakeCrypto.clientProof(key, hash);
-    if (flipBit) {
-      proof[7] ^= 1;
-    }
-    HandshakeRequest second = HandshakeRequest.newBuilder()
-        .setProve(Prove.newBuilder().setClientProof(ByteString.copyFrom(proof))).build();
-    exchange.sent.add(second);
-    requests.onNext(second);
-    requests.onCompleted();
-    return finish(exchange, events);
-  }
-
-  private Exchange replay(List<HandshakeRequest> messages) throws Exception {
-    Exchange exchange = new Exchange();
-    BlockingQueue<Object> events = new LinkedBlockingQueue<>();
-    StreamObserver<HandshakeRequest> requests = DelegateAuthGrpc.newStub(fixture.channel())
-        .handshake(collector(events));
-    for (HandshakeRequest message : messages) {
-      requests.onNext(message);
-    }
-    requests.onCompleted();
-    events.poll(5, TimeUnit.SECONDS);
-    return finish(exchange, events);
-  }
-
-  private static Exchange finish(Exchange exchange, BlockingQueue<Object> events) throws InterruptedException {
-    while (true) {
-      Object event = events.poll(5, TimeUnit.SECONDS);
-      if (event instanceof HandshakeResponse response && response.hasAccepted()) {
-        exchange.accepted = true;
-      } else if (event instanceof Status status) {
-        exchange.status = status;
-        return exchange;
-      } else if (event == null) {
-        throw new AssertionError("handshake did not end");
-      }
-    }
+  private RawHandshake.Exchange replay(List<HandshakeRequest> messages) throws Exception {
+    return RawHandshake.replay(fixture.channel(), messages);
   }
 
   private static StreamObserver<HandshakeResponse> collector(BlockingQueue<Object> events) {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(HandshakeResponse value) {
-        events.add(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        events.add(Status.fromThrowable(t));
-      }
-
-      @Override
-      public void onCompleted() {
-        events.add(Status.OK);
-      }
-    };
+    return RawHandshake.collector(events);
   }
 }

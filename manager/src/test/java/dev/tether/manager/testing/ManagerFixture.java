@@ -136,11 +136,13 @@ public final class ManagerFixture implements AutoCloseable {
 
   @Override
   public void close() {
+    // as in production: stop taking calls, then the manager closes every stream and the store
+    server.shutdown();
+    manager.close();
     synchronized (clients) {
       clients.forEach(StreamClient::close);
     }
     channel.shutdownNow();
-    server.shutdown();
     try {
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
         server.shutdownNow();
@@ -149,6 +151,5 @@ public final class ManagerFixture implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
-    manager.close();
   }
 }
