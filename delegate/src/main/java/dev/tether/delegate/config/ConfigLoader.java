@@ -1,6 +1,7 @@
 package dev.tether.delegate.config;
 
 import dev.tether.common.token.DelegateToken;
+import dev.tether.common.token.Secrets;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.InetAddress;
@@ -31,6 +32,15 @@ public final class ConfigLoader {
   private ConfigLoader() {}
 
   public static DelegateConfig load(Map<String, String> env, Path yamlFile) {
+    try {
+      return loadUnredacted(env, yamlFile);
+    } catch (ConfigException e) {
+      // a value echoed in an error may be a token put in the wrong setting
+      throw new ConfigException(Secrets.redact(e.getMessage(), env.get("DELEGATE_TOKEN")));
+    }
+  }
+
+  private static DelegateConfig loadUnredacted(Map<String, String> env, Path yamlFile) {
     Map<String, Object> yaml = yamlFile == null ? Map.of() : readYaml(yamlFile);
     String file = yamlFile == null ? "config-delegate.yaml" : yamlFile.getFileName().toString();
     List<String> warnings = new ArrayList<>();
@@ -71,7 +81,7 @@ public final class ConfigLoader {
     String ca = pick(env, "MANAGER_CA_FILE", yaml, "managerCaFile", file);
     Path caFile = null;
     if (ca != null) {
-      caFile = Path.of(ca);
+      caFile = path("MANAGER_CA_FILE", ca);
       if (!Files.isReadable(caFile)) {
         throw new ConfigException("MANAGER_CA_FILE " + ca + " is not a readable file (expected the"
             + " PEM certificate of the manager or of its CA)");
@@ -83,7 +93,7 @@ public final class ConfigLoader {
     }
     String health = pick(env, "DELEGATE_HEALTH_DIR", yaml, "delegateHealthDir", file);
     return new DelegateConfig(accountId, token, manager, name, type, tags, caFile,
-        health == null ? null : Path.of(health), List.copyOf(warnings));
+        health == null ? null : path("DELEGATE_HEALTH_DIR", health), List.copyOf(warnings));
   }
 
   private static TokenSource token(Map<String, String> env, Map<String, Object> yaml, String file,
@@ -95,7 +105,7 @@ public final class ConfigLoader {
           + " DELEGATE_TOKEN_FILE lets a rotated token reach the delegate without a restart)");
     }
     if (envFile != null) {
-      return new TokenSource.File("DELEGATE_TOKEN_FILE", Path.of(envFile));
+      return new TokenSource.File("DELEGATE_TOKEN_FILE", path("DELEGATE_TOKEN_FILE", envFile));
     }
     if (envValue != null) {
       return new TokenSource.Fixed("DELEGATE_TOKEN", DelegateToken.parse("DELEGATE_TOKEN", envValue));
@@ -104,7 +114,7 @@ public final class ConfigLoader {
     String yamlToken = string(yaml, "delegateToken", file);
     String legacy = string(yaml, "accountSecret", file);
     if (yamlFile != null) {
-      return new TokenSource.File("delegateTokenFile in " + file, Path.of(yamlFile));
+      return new TokenSource.File("delegateTokenFile in " + file, path("delegateTokenFile in " + file, yamlFile));
     }
     if (yamlToken != null) {
       return new TokenSource.Fixed("delegateToken in " + file,
@@ -221,6 +231,14 @@ public final class ConfigLoader {
       return InetAddress.getLocalHost().getHostName();
     } catch (IOException e) {
       return "delegate";
+    }
+  }
+
+  private static Path path(String source, String value) {
+    try {
+      return Path.of(value);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new ConfigException(source + " is not a valid path (" + e.getReason() + ")");
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.tether.manager.cli;
 
+import dev.tether.common.token.Secrets;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -26,7 +27,7 @@ abstract class AdminCommand implements Callable<Integer> {
       run(channel, admin.credentials());
       return 0;
     } catch (StatusRuntimeException e) {
-      System.err.println("error: " + describe(e.getStatus()));
+      System.err.println("error: " + Secrets.redact(describe(e.getStatus())));
       return 1;
     } finally {
       AdminOptions.close(channel);

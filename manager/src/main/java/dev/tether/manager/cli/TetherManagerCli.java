@@ -24,7 +24,7 @@ public final class TetherManagerCli {
     CommandLine cli = new CommandLine(new TetherManagerCli());
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       if (e instanceof CliException || e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
-        commandLine.getErr().println("error: " + e.getMessage());
+        commandLine.getErr().println("error: " + dev.tether.common.token.Secrets.redact(e.getMessage()));
         return 1;
       }
       if (e instanceof java.io.IOException) {

@@ -1,0 +1,27 @@
+package dev.tether.common.token;
+
+import java.util.regex.Pattern;
+
+/**
+ * Redaction for text that may echo user input (error messages): anything shaped like a generated
+ * token, and any known secret value, is replaced before the text is shown or logged.
+ */
+public final class Secrets {
+
+  private static final Pattern GENERATED = Pattern.compile("tdt_[a-z2-7]{4,}");
+
+  private Secrets() {}
+
+  public static String redact(String text, String... knownSecrets) {
+    if (text == null) {
+      return null;
+    }
+    String out = text;
+    for (String secret : knownSecrets) {
+      if (secret != null && secret.strip().length() >= 8) {
+        out = out.replace(secret.strip(), "[redacted]");
+      }
+    }
+    return GENERATED.matcher(out).replaceAll("tdt_[redacted]");
+  }
+}
