@@ -49,8 +49,16 @@ public final class DelegateAgent {
   private final String version;
   private volatile StreamClient current;
   private final HealthFiles health;
+  private final java.util.function.Function<DelegateConfig, ManagedChannel> channels;
 
   public DelegateAgent(DelegateConfig config, String version) {
+    this(config, version, c -> Channels.open(c.manager(), c.caFile()));
+  }
+
+  /** With a channel of the caller's making (tests use shorter keepalive times). */
+  public DelegateAgent(DelegateConfig config, String version,
+      java.util.function.Function<DelegateConfig, ManagedChannel> channels) {
+    this.channels = channels;
     this.config = config;
     this.version = version;
     this.health = new HealthFiles(config.healthDir());
@@ -58,7 +66,7 @@ public final class DelegateAgent {
 
   /** Runs until the delegate must end; returns the exit code and the reason. */
   public Outcome run() {
-    ManagedChannel channel = Channels.open(config.manager(), config.caFile());
+    ManagedChannel channel = channels.apply(config);
     health.start(timer);
     try {
       return loop(channel);

@@ -98,7 +98,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       }
       delegateId = id;
       boolean sent = live.acceptIfLive(() -> {
-        tracker.connected(live, id);
+        tracker.connected(live, id, now);
         out.onNext(ManagerMessage.newBuilder()
             .setRegistered(Registered.newBuilder()
                 .setDelegateId(id)

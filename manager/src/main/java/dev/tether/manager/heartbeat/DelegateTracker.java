@@ -43,18 +43,20 @@ public final class DelegateTracker {
 
   private static final class Connected {
     final String delegateId;
+    final java.time.Instant since;
     volatile long lastHeartbeatNanos;
 
-    Connected(String delegateId, long now) {
+    Connected(String delegateId, java.time.Instant since, long now) {
       this.delegateId = delegateId;
+      this.since = since;
       this.lastHeartbeatNanos = now;
     }
   }
 
-  /** A registered delegate's stream is live; its end is recorded whoever ends it. */
-  public void connected(LiveStream stream, String delegateId) {
+  /** A registered delegate's stream, connected {@code since}, is live; its end is recorded whoever ends it. */
+  public void connected(LiveStream stream, String delegateId, java.time.Instant since) {
     stream.delegateId(delegateId);
-    live.put(stream, new Connected(delegateId, ticker.read()));
+    live.put(stream, new Connected(delegateId, since, ticker.read()));
     stream.onEnd(this::ended);
   }
 
@@ -78,7 +80,7 @@ public final class DelegateTracker {
     try {
       storeWriter.execute(() -> {
         try {
-          store.delegateDisconnected(c.delegateId, at, reason);
+          store.delegateDisconnected(c.delegateId, c.since, at, reason);
         } catch (StoreException e) {
           log.warn("could not record disconnect of delegate {}: {}", c.delegateId, e.getMessage());
         }

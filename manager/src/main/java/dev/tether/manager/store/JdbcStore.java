@@ -306,13 +306,14 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
-  public void delegateDisconnected(String delegateId, Instant at, String reason) {
+  public void delegateDisconnected(String delegateId, Instant connectedSince, Instant at, String reason) {
     inTransaction("record delegate disconnect", c -> {
       try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
-          + " disconnected_at = ?, disconnect_reason = ? WHERE id = ?")) {
+          + " disconnected_at = ?, disconnect_reason = ? WHERE id = ? AND connected_since = ?")) {
         ps.setLong(1, at.toEpochMilli());
         ps.setString(2, reason);
         ps.setString(3, delegateId);
+        ps.setLong(4, connectedSince.toEpochMilli());
         ps.executeUpdate();
       }
       return null;

@@ -44,7 +44,11 @@ public interface TetherStore extends AutoCloseable {
   /** Creates or updates the delegate's record as connected now; returns its id. */
   String delegateConnected(DelegateRecord delegate);
 
-  void delegateDisconnected(String delegateId, Instant at, String reason);
+  /**
+   * Records the end of the connection that began at {@code connectedSince}; a newer connection of
+   * the same delegate is left as it is.
+   */
+  void delegateDisconnected(String delegateId, Instant connectedSince, Instant at, String reason);
 
   void recordHeartbeats(Map<String, Instant> lastHeartbeats);
 

@@ -16,9 +16,18 @@ final class NettyManager implements AutoCloseable {
   final ManagerServer server;
 
   NettyManager(Path dataDir, ManagerSettings settings) throws Exception {
+    this(dataDir, settings, 0);
+  }
+
+  private NettyManager(Path dataDir, ManagerSettings settings, int port) throws Exception {
     this.dataDir = dataDir;
-    this.server = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), dataDir,
+    this.server = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", port), dataDir,
         null, null, null, false, null, null, List.of(), settings));
+  }
+
+  /** A manager on a given port: a restart of one that ran there. */
+  static NettyManager onPort(Path dataDir, ManagerSettings settings, int port) throws Exception {
+    return new NettyManager(dataDir, settings, port);
   }
 
   int port() {

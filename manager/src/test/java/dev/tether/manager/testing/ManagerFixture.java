@@ -106,10 +106,18 @@ public final class ManagerFixture implements AutoCloseable {
     return account;
   }
 
+  private final java.util.Map<String, DelegateToken> created = new java.util.concurrent.ConcurrentHashMap<>();
+
   public CreatedToken token(String accountId, String name) {
     CreatedToken token = manager.tokens().createToken(accountId, name, "test", null, null);
     TokenLedger.record(token.value());
+    created.put(name, token.value());
     return token;
+  }
+
+  /** The value of a token this fixture created, by name. */
+  public DelegateToken createdValue(String name) {
+    return created.get(name);
   }
 
   public EstablishedSession handshake(String accountId, DelegateToken token, String delegateName)

@@ -1,0 +1,56 @@
+package dev.tether.manager.testing;
+
+import dev.tether.manager.store.StoreException;
+import dev.tether.manager.store.TetherStore;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.SQLException;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A store whose database can be made unreachable from a test: while {@link #down} names a
+ * method (or "*"), calls to it fail with the same {@link StoreException} a lost database gives.
+ */
+public final class FaultyStore {
+
+  private final AtomicReference<Set<String>> failing = new AtomicReference<>(Set.of());
+  private final AtomicReference<Set<String>> afterFirstFailure = new AtomicReference<>(Set.of());
+
+  public TetherStore wrap(TetherStore real) {
+    return (TetherStore) Proxy.newProxyInstance(TetherStore.class.getClassLoader(), new Class<?>[] {TetherStore.class},
+        (proxy, method, args) -> {
+          Set<String> now = failing.get();
+          if (!method.getName().equals("close") && (now.contains("*") || now.contains(method.getName()))) {
+            Set<String> more = afterFirstFailure.getAndSet(Set.of());
+            if (!more.isEmpty()) {
+              Set<String> widened = new java.util.HashSet<>(now);
+              widened.addAll(more);
+              failing.set(Set.copyOf(widened));
+            }
+            throw new StoreException("database error during " + method.getName() + ": connection refused",
+                new SQLException("Connection refused (injected by the test)", "08001"));
+          }
+          try {
+            return method.invoke(real, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+  }
+
+  /** Makes the named methods ("*" for all) fail until {@link #up()}. */
+  public void down(String... methods) {
+    failing.set(Set.of(methods));
+  }
+
+  /** Once a call fails, the database goes on to fail these methods too (a connection lost mid-write). */
+  public void thenAlso(String... methods) {
+    afterFirstFailure.set(Set.of(methods));
+  }
+
+  public void up() {
+    failing.set(Set.of());
+    afterFirstFailure.set(Set.of());
+  }
+}
