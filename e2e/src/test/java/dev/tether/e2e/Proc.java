@@ -97,6 +97,16 @@ final class Proc implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** SIGKILL: no shutdown hook runs, nothing is flushed. */
+  void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** SIGTERM. */
   void terminate() {
     process.destroy();
