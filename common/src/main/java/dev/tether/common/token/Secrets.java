@@ -12,6 +12,11 @@ public final class Secrets {
 
   private Secrets() {}
 
+  /** Whether {@code text} holds something shaped like a generated token. */
+  public static boolean looksLikeToken(String text) {
+    return text != null && GENERATED.matcher(text).find();
+  }
+
   public static String redact(String text, String... knownSecrets) {
     if (text == null) {
       return null;

@@ -62,7 +62,7 @@ class DelegateTokenTest {
 
     assertThatThrownBy(() -> DelegateToken.parse("DELEGATE_TOKEN", good.substring(0, 50)))
         .hasMessageContaining("50 characters, expected 62");
-    assertThatThrownBy(() -> DelegateToken.parse("delegateToken in config-delegate.yaml", good.toUpperCase().replace("TDT_", "tdt_")))
+    assertThatThrownBy(() -> DelegateToken.parse("delegateToken in config-delegate.yaml", "tdt_A" + good.substring(5)))
         .hasMessageStartingWith("delegateToken in config-delegate.yaml is malformed: invalid character at position 5");
     assertThatThrownBy(() -> DelegateToken.parse("DELEGATE_TOKEN", "   "))
         .hasMessage("DELEGATE_TOKEN is empty (expected a delegate token from 'token create')");

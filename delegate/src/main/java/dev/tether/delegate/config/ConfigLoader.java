@@ -131,6 +131,10 @@ public final class ConfigLoader {
   private static List<String> tags(Map<String, String> env, Map<String, Object> yaml, String file) {
     List<String> raw;
     String fromEnv = blankToNull(env.get("DELEGATE_TAGS"));
+    if (Secrets.looksLikeToken(fromEnv) || Secrets.looksLikeToken(String.valueOf(yaml.get("delegateTags")))) {
+      throw new ConfigException("DELEGATE_TAGS holds what looks like a delegate token; put the token in"
+          + " DELEGATE_TOKEN or DELEGATE_TOKEN_FILE, never in another setting");
+    }
     if (fromEnv != null) {
       raw = Arrays.asList(fromEnv.split(","));
     } else {
@@ -158,10 +162,17 @@ public final class ConfigLoader {
     return tags;
   }
 
+  /** A non-secret setting; one that holds a token is refused, so the token is never echoed or sent. */
   private static String pick(Map<String, String> env, String envKey, Map<String, Object> yaml,
       String yamlKey, String file) {
     String fromEnv = blankToNull(env.get(envKey));
-    return fromEnv != null ? fromEnv.strip() : string(yaml, yamlKey, file);
+    String value = fromEnv != null ? fromEnv.strip() : string(yaml, yamlKey, file);
+    if (Secrets.looksLikeToken(value)) {
+      throw new ConfigException((fromEnv != null ? envKey : yamlKey + " in " + file) + " holds what looks like a"
+          + " delegate token; put the token in DELEGATE_TOKEN or DELEGATE_TOKEN_FILE (delegateToken in the"
+          + " config file), never in another setting");
+    }
+    return value;
   }
 
   private static String string(Map<String, Object> yaml, String key, String file) {

@@ -78,10 +78,12 @@ class HeartbeatTest {
     client.goodbye("SIGTERM");
 
     assertThat(client.closed().get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
-    fixture.manager().flush();
-    DelegateRecord record = only(fixture.manager().store().listDelegates(accountId));
-    assertThat(record.connected()).isFalse();
-    assertThat(record.disconnectReason()).contains("goodbye");
+    await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> {
+      fixture.manager().flush();
+      DelegateRecord record = only(fixture.manager().store().listDelegates(accountId));
+      assertThat(record.connected()).isFalse();
+      assertThat(record.disconnectReason()).contains("goodbye");
+    });
   }
 
   @Test
