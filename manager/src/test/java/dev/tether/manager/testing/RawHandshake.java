@@ -50,6 +50,12 @@ public final class RawHandshake {
    */
   public static Exchange run(Channel channel, Begin begin, DelegateToken proofToken, boolean flipBit)
       throws InterruptedException {
+    return run(channel, begin, proofToken, flipBit, new byte[0]);
+  }
+
+  /** As above, over TLS: {@code channelBinding} is the SHA-256 of the manager's certificate. */
+  public static Exchange run(Channel channel, Begin begin, DelegateToken proofToken, boolean flipBit,
+      byte[] channelBinding) throws InterruptedException {
     Exchange exchange = new Exchange();
     BlockingQueue<Object> events = new LinkedBlockingQueue<>();
     StreamObserver<HandshakeRequest> requests = DelegateAuthGrpc.newStub(channel).handshake(collector(events));
@@ -68,7 +74,7 @@ public final class RawHandshake {
     byte[] key = HandshakeCrypto.tokenKey(proofToken.keyMaterial(), begin.getAccountId());
     byte[] hash = new Transcript(begin.getProtocolVersion(), begin.getAccountId(), begin.getTokenId(),
         begin.getDelegateName(), begin.getClientNonce().toByteArray(),
-        challenge.getServerNonce().toByteArray(), new byte[0]).hash();
+        challenge.getServerNonce().toByteArray(), channelBinding).hash();
     byte[] proof = HandshakeCrypto.clientProof(key, hash);
     if (flipBit) {
       proof[7] ^= 1;
