@@ -1,5 +1,6 @@
 package dev.tether.manager.cli;
 
+import dev.tether.manager.auth.HandshakeLimiter;
 import dev.tether.manager.heartbeat.HeartbeatSettings;
 import dev.tether.manager.server.ManagerServer;
 import dev.tether.manager.server.ManagerSettings;
@@ -59,6 +60,18 @@ final class ServeCommand implements Callable<Integer> {
       converter = Durations.class, description = "Deadline for a delegate handshake (default: ${DEFAULT-VALUE}).")
   Duration handshakeTimeout;
 
+  @Option(names = "--max-handshakes-in-progress", paramLabel = "N", defaultValue = "512",
+      description = "Handshakes that may be in progress at once (default: ${DEFAULT-VALUE}).")
+  int maxHandshakes;
+
+  @Option(names = "--failed-handshakes-per-address", paramLabel = "BURST/PER_SECOND", defaultValue = "30/1",
+      description = "Token bucket of failed handshakes per remote address (default: ${DEFAULT-VALUE}).")
+  String addressLimit;
+
+  @Option(names = "--failed-handshakes-per-token", paramLabel = "BURST/PER_SECOND", defaultValue = "10/0.2",
+      description = "Token bucket of failed handshakes per token id (default: ${DEFAULT-VALUE}).")
+  String tokenLimit;
+
   @Override
   public Integer call() throws Exception {
     if ((tlsCert == null) != (tlsKey == null)) {
@@ -69,7 +82,8 @@ final class ServeCommand implements Callable<Integer> {
     }
     ManagerSettings settings = ManagerSettings.defaults()
         .withHeartbeat(new HeartbeatSettings(heartbeatInterval, 3, HeartbeatSettings.defaults().flushInterval()))
-        .withHandshakeTimeout(handshakeTimeout);
+        .withHandshakeTimeout(handshakeTimeout)
+        .withLimits(limits());
     InetSocketAddress address = new InetSocketAddress(listen.getHostString(), listen.getPort());
     ManagerServer server = ManagerServer.start(new ManagerServer.Options(address, dataDir, dbUrl,
         System.getenv("TETHER_DB_USER"), dbPassword(), plaintext, tlsCert, tlsKey, tlsNames, settings));
@@ -90,6 +104,33 @@ final class ServeCommand implements Callable<Integer> {
     server.awaitTermination();
     stopped.await();
     return 0;
+  }
+
+  private HandshakeLimiter.Settings limits() {
+    if (maxHandshakes < 1) {
+      throw new ParameterException(spec.commandLine(), "--max-handshakes-in-progress " + maxHandshakes
+          + " is not positive (expected a number such as 512)");
+    }
+    double[] address = bucket("--failed-handshakes-per-address", addressLimit);
+    double[] token = bucket("--failed-handshakes-per-token", tokenLimit);
+    HandshakeLimiter.Settings d = HandshakeLimiter.Settings.defaults();
+    return new HandshakeLimiter.Settings(maxHandshakes, address[0], address[1], token[0], token[1],
+        d.trustedAddressTtl(), d.maxTrackedKeys());
+  }
+
+  private double[] bucket(String flag, String value) {
+    String[] parts = value.split("/");
+    try {
+      double burst = Double.parseDouble(parts[0]);
+      double rate = Double.parseDouble(parts[1]);
+      if (parts.length == 2 && burst >= 1 && rate > 0) {
+        return new double[] {burst, rate};
+      }
+    } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+      // reported below
+    }
+    throw new ParameterException(spec.commandLine(), flag + " '" + value + "' is invalid (expected BURST/PER_SECOND"
+        + " with a burst of at least 1 and a positive rate, for example 30/1)");
   }
 
   private static String dbPassword() throws IOException {
