@@ -1,5 +1,6 @@
 package dev.tether.manager.admin;
 
+import dev.tether.manager.cluster.Cluster;
 import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.store.DelegateRecord;
 import dev.tether.manager.store.StoreException;
@@ -27,6 +28,7 @@ import dev.tether.proto.admin.v1.ListDelegatesRequest;
 import dev.tether.proto.admin.v1.ListDelegatesResponse;
 import dev.tether.proto.admin.v1.ListTokensRequest;
 import dev.tether.proto.admin.v1.ListTokensResponse;
+import dev.tether.proto.admin.v1.ReplicaRevocation;
 import dev.tether.proto.admin.v1.RevokeTokenRequest;
 import dev.tether.proto.admin.v1.RevokeTokenResponse;
 import dev.tether.proto.admin.v1.TokenAdminGrpc;
@@ -36,6 +38,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -49,8 +52,10 @@ public final class AdminServices {
   private final TokenService tokens;
   private final TetherStore store;
   private final ExpiryScheduler expiry;
+  private final Cluster cluster;
 
-  public AdminServices(TokenService tokens, TetherStore store, ExpiryScheduler expiry) {
+  public AdminServices(TokenService tokens, TetherStore store, ExpiryScheduler expiry, Cluster cluster) {
+    this.cluster = cluster;
     this.tokens = tokens;
     this.store = store;
     this.expiry = expiry;
@@ -123,10 +128,20 @@ public final class AdminServices {
               .build();
         }
         RevokeResult result = tokens.revoke(request.getAccountId(), request.getName(), ACTOR);
-        return RevokeTokenResponse.newBuilder()
-            .setToken(Protos.token(result.token()))
-            .setStreamsClosed(result.streamsClosed())
-            .build();
+        RevokeTokenResponse.Builder response = RevokeTokenResponse.newBuilder().setToken(Protos.token(result.token()));
+        int total = 0;
+        try {
+          for (Map.Entry<String, Integer> e : cluster.confirm(result.token().id(), result.streamsClosed()).entrySet()) {
+            boolean confirmed = e.getValue() >= 0;
+            total += confirmed ? e.getValue() : 0;
+            response.addReplicas(ReplicaRevocation.newBuilder().setReplicaId(e.getKey()).setConfirmed(confirmed)
+                .setStreamsClosed(Math.max(0, e.getValue())));
+          }
+        } catch (StoreException e) {
+          // committed and cut here; the other replicas reconcile within their interval
+          total = result.streamsClosed();
+        }
+        return response.setStreamsClosed(total).build();
       });
     }
 

@@ -56,6 +56,7 @@ final class Protos {
         .setLastHeartbeatUnixMs(millis(d.lastHeartbeat()))
         .setDisconnectedAtUnixMs(millis(d.disconnectedAt()))
         .setDisconnectReason(nullToEmpty(d.disconnectReason()))
+        .setReplicaId(nullToEmpty(d.replicaId()))
         .build();
   }
 

@@ -30,12 +30,13 @@ final class DelegateCommands {
         return;
       }
       Table table = new Table("NAME", "STATUS", "TOKEN", "HOSTNAME", "TYPE", "VERSION", "CONNECTED_SINCE",
-          "LAST_HEARTBEAT", "ACCOUNT_ID");
+          "LAST_HEARTBEAT", "REPLICA", "ACCOUNT_ID");
       for (Delegate d : response.getDelegatesList()) {
         table.row(d.getName(), d.getConnected() ? "CONNECTED" : "DISCONNECTED", d.getTokenName(),
             d.getHostname(), d.getDelegateType(), d.getVersion(),
             d.getConnected() ? Table.time(d.getConnectedSinceUnixMs()) : "-",
-            Table.time(d.getLastHeartbeatUnixMs()), d.getAccountId());
+            Table.time(d.getLastHeartbeatUnixMs()), d.getReplicaId().isEmpty() ? "-" : d.getReplicaId(),
+            d.getAccountId());
       }
       table.print(System.out);
     }

@@ -152,6 +152,13 @@ final class TokenCommands {
       }
       System.out.println("token '" + token.getName() + "' (" + token.getTokenId() + ") revoked; "
           + response.getStreamsClosed() + " delegate streams closed");
+      if (response.getReplicasCount() > 1) {
+        for (var r : response.getReplicasList()) {
+          System.out.println("  replica " + r.getReplicaId() + ": " + (r.getConfirmed()
+              ? r.getStreamsClosed() + " streams closed"
+              : "not confirmed in time (its reconciliation cuts the token's streams within its interval)"));
+        }
+      }
     }
   }
 

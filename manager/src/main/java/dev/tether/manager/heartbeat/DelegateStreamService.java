@@ -34,9 +34,11 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
   private final DelegateTracker tracker;
   private final Clock clock;
   private final HeartbeatSettings settings;
+  private final String replicaId;
 
   public DelegateStreamService(TetherStore store, DelegateTracker tracker, Clock clock,
-      HeartbeatSettings settings) {
+      HeartbeatSettings settings, String replicaId) {
+    this.replicaId = replicaId;
     this.store = store;
     this.tracker = tracker;
     this.clock = clock;
@@ -90,7 +92,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         id = store.delegateConnected(new DelegateRecord(null, identity.accountId(),
             identity.delegateName(), r.getHostname(), r.getDelegateType(), r.getVersion(),
             List.copyOf(r.getTagsList()), r.getIp(), identity.tokenPublicId(), identity.tokenName(),
-            true, now, now, now, null, null));
+            true, now, now, now, null, null, replicaId));
       } catch (StoreException e) {
         log.error("could not record delegate {}: {}", identity.delegateName(), e.getMessage());
         live.closeWith(Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later"));

@@ -88,6 +88,17 @@ public final class RevocationRegistry {
     return fence == null ? List.of() : new ArrayList<>(fence.streams());
   }
 
+  /** Tokens with live calls on this manager (what reconciliation must check). */
+  public List<Long> liveTokenIds() {
+    List<Long> ids = new ArrayList<>();
+    for (TokenFence fence : fences.values()) {
+      if (!fence.streams().isEmpty()) {
+        ids.add(fence.tokenId());
+      }
+    }
+    return ids;
+  }
+
   /** Total live calls on this manager. */
   public int liveCount() {
     int n = 0;

@@ -9,6 +9,7 @@ import dev.tether.manager.auth.HandshakeLimiter;
 import dev.tether.manager.auth.HandshakeService;
 import dev.tether.manager.auth.SessionRegistry;
 import dev.tether.manager.auth.TransportInterceptor;
+import dev.tether.manager.cluster.Cluster;
 import dev.tether.manager.heartbeat.DelegateStreamService;
 import dev.tether.manager.heartbeat.DelegateTracker;
 import dev.tether.manager.revocation.RevocationRegistry;
@@ -55,6 +56,7 @@ public final class Manager implements AutoCloseable {
   private final ExecutorService storeWriter;
   private final ExpiryScheduler expiry;
   private final HandshakeLimiter limiter;
+  private final Cluster cluster;
 
   public Manager(TetherStore store, MasterKey masterKey, ManagerSettings settings, Clock clock, Ticker ticker) {
     this.store = store;
@@ -69,7 +71,9 @@ public final class Manager implements AutoCloseable {
     this.limiter = new HandshakeLimiter(settings.limits(), ticker);
     this.handshakes = new HandshakeService(store, masterKey, registry, sessions, writeBehind,
         scheduler, clock, settings.handshakeTimeout(), settings.heartbeat().interval(), limiter);
-    this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat());
+    this.cluster = new Cluster(store, "rep_" + java.util.UUID.randomUUID().toString().substring(0, 8), registry,
+        sessions, clock, settings.cluster(), scheduler);
+    this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat(), cluster.replicaId());
     this.expiry = new ExpiryScheduler(store, tokens, scheduler, clock);
   }
 
@@ -93,7 +97,7 @@ public final class Manager implements AutoCloseable {
    */
   public <T extends ServerBuilder<T>> T addAdminServicesTo(T builder, AdminKey adminKey) {
     AdminAuthInterceptor auth = new AdminAuthInterceptor(adminKey, store, clock);
-    for (BindableService service : new AdminServices(tokens, store, expiry).services()) {
+    for (BindableService service : new AdminServices(tokens, store, expiry, cluster).services()) {
       builder.addService(ServerInterceptors.intercept(service, auth));
     }
     return builder;
@@ -101,10 +105,14 @@ public final class Manager implements AutoCloseable {
 
   /** Marks delegates left connected by an earlier run as disconnected and starts the timers. */
   public Manager start() {
-    int stale = store.disconnectAllDelegates(clock.instant(), "manager restarted");
-    if (stale > 0) {
-      log.info("{} delegates recorded as connected by the previous run are now disconnected", stale);
+    if (!store.shared()) {
+      // a single manager owns the database: whatever it recorded as connected before is not
+      int stale = store.disconnectAllDelegates(clock.instant(), "manager restarted");
+      if (stale > 0) {
+        log.info("{} delegates recorded as connected by the previous run are now disconnected", stale);
+      }
     }
+    cluster.start();
     expiry.scheduleAll();
     long interval = settings.heartbeat().interval().toMillis();
     scheduler.scheduleWithFixedDelay(guarded("liveness check", tracker::expireSilent),
@@ -117,6 +125,10 @@ public final class Manager implements AutoCloseable {
         ttl, Math.max(ttl / 4, 10), TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(guarded("limiter sweep", limiter::sweep), 60, 60, TimeUnit.SECONDS);
     return this;
+  }
+
+  public Cluster cluster() {
+    return cluster;
   }
 
   public ExpiryScheduler expiry() {
@@ -159,6 +171,7 @@ public final class Manager implements AutoCloseable {
    */
   @Override
   public void close() {
+    cluster.close();
     tracker.closeAll(Status.UNAVAILABLE.withDescription("manager shutting down"));
     awaitStreamsEnded();
     scheduler.shutdownNow();
@@ -166,7 +179,11 @@ public final class Manager implements AutoCloseable {
     storeWriter.shutdown();
     try {
       storeWriter.awaitTermination(10, TimeUnit.SECONDS);
-      store.disconnectAllDelegates(clock.instant(), "manager stopped");
+      if (store.shared()) {
+        store.delegatesOfReplicaStopped(cluster.replicaId(), clock.instant());
+      } else {
+        store.disconnectAllDelegates(clock.instant(), "manager stopped");
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (StoreException e) {

@@ -104,6 +104,7 @@ public final class ManagerServer implements AutoCloseable {
       manager.close();
       throw new IOException("cannot listen on " + describe(options.listen()) + ": " + e.getMessage(), e);
     }
+    manager.cluster().address(describe((InetSocketAddress) server.getListenSockets().get(0)));
     health.setStatus("", ServingStatus.SERVING);
     return new ManagerServer(options, manager, server, health, tls, adminKeyFile);
   }
@@ -119,7 +120,8 @@ public final class ManagerServer implements AutoCloseable {
         tls == null
             ? "TLS: off (--plaintext): for local development only; delegate traffic is not encrypted"
             : "TLS certificate: " + tls.certificate() + "\nTLS certificate SHA-256 fingerprint: " + tls.fingerprint(),
-        "admin key: " + adminKeyFile);
+        "admin key: " + adminKeyFile,
+        "replica: " + manager.cluster().replicaId() + (manager.store().shared() ? " (shared database)" : ""));
   }
 
   public InetSocketAddress listenAddress() {

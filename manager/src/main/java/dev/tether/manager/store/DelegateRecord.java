@@ -3,7 +3,7 @@ package dev.tether.manager.store;
 import java.time.Instant;
 import java.util.List;
 
-/** A delegate as the manager last saw it; survives restarts. */
+/** A delegate as the managers last saw it, and the replica holding its stream; survives restarts. */
 public record DelegateRecord(
     String id,
     String accountId,
@@ -20,4 +20,5 @@ public record DelegateRecord(
     Instant connectedSince,
     Instant lastHeartbeat,
     Instant disconnectedAt,
-    String disconnectReason) {}
+    String disconnectReason,
+    String replicaId) {}

@@ -30,12 +30,14 @@ public final class JdbcStore implements TetherStore {
       + " created_at, created_by, expires_at, revoked_at, revoked_by, revoke_reason, last_used_at";
   private static final String DELEGATE_COLUMNS = "id, account_id, name, hostname, delegate_type,"
       + " version, tags, ip, token_public_id, token_name, connected, first_seen, connected_since,"
-      + " last_heartbeat, disconnected_at, disconnect_reason";
+      + " last_heartbeat, disconnected_at, disconnect_reason, replica_id";
 
   private final HikariDataSource dataSource;
+  private final boolean shared;
 
-  private JdbcStore(HikariDataSource dataSource) {
+  private JdbcStore(HikariDataSource dataSource, boolean shared) {
     this.dataSource = dataSource;
+    this.shared = shared;
   }
 
   /**
@@ -65,7 +67,7 @@ public final class JdbcStore implements TetherStore {
       dataSource.close();
       throw e;
     }
-    return new JdbcStore(dataSource);
+    return new JdbcStore(dataSource, jdbcUrl.startsWith("jdbc:postgresql:"));
   }
 
   /** The JDBC URL of an embedded H2 database file in {@code dataDir}. */
@@ -210,6 +212,14 @@ public final class JdbcStore implements TetherStore {
       }
       insertAudit(c, at, by, action, revoked.accountId(), revoked.publicId(),
           "name=" + revoked.name() + " reason=" + reason);
+      if (shared) {
+        // delivered to every replica's LISTEN connection when, and only if, this transaction commits
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+          ps.setString(1, REVOCATION_CHANNEL);
+          ps.setString(2, Long.toString(tokenId));
+          ps.execute();
+        }
+      }
       return Optional.of(revoked);
     });
   }
@@ -269,7 +279,7 @@ public final class JdbcStore implements TetherStore {
         try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET delegate_type = ?,"
             + " version = ?, tags = ?, ip = ?, token_public_id = ?, token_name = ?, connected = TRUE,"
             + " connected_since = ?, last_heartbeat = ?, disconnected_at = NULL,"
-            + " disconnect_reason = NULL WHERE id = ?")) {
+            + " disconnect_reason = NULL, replica_id = ? WHERE id = ?")) {
           ps.setString(1, d.delegateType());
           ps.setString(2, d.version());
           ps.setString(3, tags);
@@ -278,14 +288,15 @@ public final class JdbcStore implements TetherStore {
           ps.setString(6, d.tokenName());
           ps.setLong(7, d.connectedSince().toEpochMilli());
           ps.setLong(8, d.connectedSince().toEpochMilli());
-          ps.setString(9, existing);
+          ps.setString(9, d.replicaId());
+          ps.setString(10, existing);
           ps.executeUpdate();
         }
         return existing;
       }
       String id = d.id() != null ? d.id() : "dlg_" + UUID.randomUUID().toString().replace("-", "");
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO delegates (" + DELEGATE_COLUMNS
-          + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, NULL, NULL)")) {
+          + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, NULL, NULL, ?)")) {
         ps.setString(1, id);
         ps.setString(2, d.accountId());
         ps.setString(3, d.name());
@@ -299,6 +310,7 @@ public final class JdbcStore implements TetherStore {
         ps.setLong(11, d.connectedSince().toEpochMilli());
         ps.setLong(12, d.connectedSince().toEpochMilli());
         ps.setLong(13, d.connectedSince().toEpochMilli());
+        ps.setString(14, d.replicaId());
         ps.executeUpdate();
       }
       return id;
@@ -403,6 +415,142 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
+  public void delegatesOfReplicaStopped(String replicaId, Instant at) {
+    inTransaction("disconnect delegates of a stopped replica", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
+          + " disconnected_at = ?, disconnect_reason = 'manager stopped' WHERE connected = TRUE AND replica_id = ?")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, replicaId);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public boolean shared() {
+    return shared;
+  }
+
+  @Override
+  public void replicaSeen(Replica r) {
+    inTransaction("register replica", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE replicas SET last_seen = ?, address = ? WHERE id = ?")) {
+        ps.setLong(1, r.lastSeen().toEpochMilli());
+        ps.setString(2, r.address());
+        ps.setString(3, r.id());
+        if (ps.executeUpdate() > 0) {
+          return null;
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO replicas (id, address, started_at, last_seen) VALUES (?, ?, ?, ?)")) {
+        ps.setString(1, r.id());
+        ps.setString(2, r.address());
+        ps.setLong(3, r.startedAt().toEpochMilli());
+        ps.setLong(4, r.lastSeen().toEpochMilli());
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public List<Replica> listReplicas() {
+    return query("list replicas", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT id, address, started_at, last_seen FROM replicas ORDER BY started_at, id");
+          ResultSet rs = ps.executeQuery()) {
+        List<Replica> out = new ArrayList<>();
+        while (rs.next()) {
+          out.add(new Replica(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)),
+              Instant.ofEpochMilli(rs.getLong(4))));
+        }
+        return out;
+      }
+    });
+  }
+
+  @Override
+  public int disconnectDelegatesOfLostReplicas(Instant cutoff, Instant at) {
+    return inTransaction("disconnect delegates of lost replicas", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
+          + " disconnected_at = ?, disconnect_reason = 'replica lost: ' || replica_id"
+          + " WHERE connected = TRUE AND replica_id IN (SELECT id FROM replicas WHERE last_seen < ?)")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setLong(2, cutoff.toEpochMilli());
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public void recordRevocationAck(long tokenId, String replicaId, int streamsClosed, Instant at) {
+    try {
+      inTransaction("record revocation ack", c -> {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO revocation_acks (token_id, replica_id,"
+            + " streams_closed, at) VALUES (?, ?, ?, ?)")) {
+          ps.setLong(1, tokenId);
+          ps.setString(2, replicaId);
+          ps.setInt(3, streamsClosed);
+          ps.setLong(4, at.toEpochMilli());
+          ps.executeUpdate();
+        }
+        return null;
+      });
+    } catch (DuplicateException alreadyConfirmed) {
+      // the first confirmation of this replica stands
+    }
+  }
+
+  @Override
+  public Map<String, Integer> revocationAcks(long tokenId) {
+    return query("read revocation acks", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT replica_id, streams_closed FROM revocation_acks WHERE token_id = ?")) {
+        ps.setLong(1, tokenId);
+        try (ResultSet rs = ps.executeQuery()) {
+          Map<String, Integer> out = new java.util.TreeMap<>();
+          while (rs.next()) {
+            out.put(rs.getString(1), rs.getInt(2));
+          }
+          return out;
+        }
+      }
+    });
+  }
+
+  @Override
+  public List<Long> revokedAmong(java.util.Collection<Long> tokenIds) {
+    if (tokenIds.isEmpty()) {
+      return List.of();
+    }
+    return query("reconcile revocations", c -> {
+      List<Long> active = new ArrayList<>();
+      String marks = String.join(",", java.util.Collections.nCopies(tokenIds.size(), "?"));
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT id FROM tokens WHERE status = 'ACTIVE' AND id IN (" + marks + ")")) {
+        int i = 1;
+        for (Long id : tokenIds) {
+          ps.setLong(i++, id);
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            active.add(rs.getLong(1));
+          }
+        }
+      }
+      List<Long> revoked = new ArrayList<>(tokenIds);
+      revoked.removeAll(active);
+      return revoked;
+    });
+  }
+
+  /** The JDBC URL, user and password this store was opened with (for a LISTEN connection). */
+  public com.zaxxer.hikari.HikariDataSource dataSource() {
+    return dataSource;
+  }
+
+  @Override
   public void close() {
     dataSource.close();
   }
@@ -474,7 +622,7 @@ public final class JdbcStore implements TetherStore {
         tags.isEmpty() ? List.of() : Arrays.asList(tags.split(",")), rs.getString("ip"),
         rs.getString("token_public_id"), rs.getString("token_name"), rs.getBoolean("connected"),
         instant(rs, "first_seen"), instant(rs, "connected_since"), instant(rs, "last_heartbeat"),
-        instant(rs, "disconnected_at"), rs.getString("disconnect_reason"));
+        instant(rs, "disconnected_at"), rs.getString("disconnect_reason"), rs.getString("replica_id"));
   }
 
   @FunctionalInterface

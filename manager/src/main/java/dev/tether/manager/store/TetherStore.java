@@ -36,6 +36,9 @@ public interface TetherStore extends AutoCloseable {
    */
   Optional<TokenRecord> revokeToken(long tokenId, Instant at, String by, String reason, String action);
 
+  /** The channel on which a shared store announces revocations (PostgreSQL NOTIFY). */
+  String REVOCATION_CHANNEL = "tether_revocations";
+
   /** Deletes a REVOKED token; returns false when it is not there or not revoked. */
   boolean deleteToken(TokenRecord token, Instant at, String by);
 
@@ -62,6 +65,29 @@ public interface TetherStore extends AutoCloseable {
 
   /** Newest first; {@code accountId} null for every account. */
   List<AuditEvent> listAudit(String accountId, int limit);
+
+  /** At a replica's clean stop: its delegates are not connected any more. */
+  void delegatesOfReplicaStopped(String replicaId, Instant at);
+
+  /** Whether several replicas may share this database (PostgreSQL), rather than one (H2). */
+  boolean shared();
+
+  /** Registers or refreshes a replica's liveness. */
+  void replicaSeen(Replica replica);
+
+  List<Replica> listReplicas();
+
+  /** Marks disconnected the delegates held by replicas not seen since {@code cutoff}; returns how many. */
+  int disconnectDelegatesOfLostReplicas(Instant cutoff, Instant at);
+
+  /** Records that {@code replicaId} closed its streams of a revoked token (first record wins). */
+  void recordRevocationAck(long tokenId, String replicaId, int streamsClosed, Instant at);
+
+  /** Streams closed per replica for a revoked token, as confirmed so far. */
+  Map<String, Integer> revocationAcks(long tokenId);
+
+  /** Those of {@code tokenIds} that are revoked (or gone): the reconciliation's safety net. */
+  List<Long> revokedAmong(java.util.Collection<Long> tokenIds);
 
   @Override
   void close();
