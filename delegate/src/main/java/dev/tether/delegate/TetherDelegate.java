@@ -55,7 +55,7 @@ public final class TetherDelegate implements Callable<Integer> {
     settings.warnings().forEach(w -> log.warn(w));
     String version = version();
     log.info("tether-delegate {} starting: account {}, delegate '{}', manager {}, token from {}", version,
-        settings.accountId(), settings.delegateName(), settings.manager(), settings.token().describe());
+        settings.accountId(), settings.delegateName(), settings.managers(), settings.token().describe());
     DelegateAgent agent = new DelegateAgent(settings, version);
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     AtomicBoolean signalled = new AtomicBoolean();

@@ -4,6 +4,7 @@ import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenFormatException;
 import dev.tether.delegate.config.ConfigException;
 import dev.tether.delegate.config.DelegateConfig;
+import dev.tether.delegate.config.ManagerEndpoint;
 import dev.tether.delegate.connect.Backoff;
 import dev.tether.delegate.connect.Channels;
 import dev.tether.delegate.connect.EstablishedSession;
@@ -49,16 +50,21 @@ public final class DelegateAgent {
   private final String version;
   private volatile StreamClient current;
   private final HealthFiles health;
-  private final java.util.function.Function<DelegateConfig, ManagedChannel> channels;
+  private final java.util.function.Function<ManagerEndpoint, ManagedChannel> channelFactory;
+  private final ManagedChannel[] channels;
+  private int endpointIndex;
 
   public DelegateAgent(DelegateConfig config, String version) {
-    this(config, version, c -> Channels.open(c.manager(), c.caFile()));
+    this(config, version, endpoint -> Channels.open(endpoint, config.caFile()));
   }
 
-  /** With a channel of the caller's making (tests use shorter keepalive times). */
+  /** With channels of the caller's making (tests use shorter keepalive times). */
   public DelegateAgent(DelegateConfig config, String version,
-      java.util.function.Function<DelegateConfig, ManagedChannel> channels) {
-    this.channels = channels;
+      java.util.function.Function<ManagerEndpoint, ManagedChannel> channelFactory) {
+    this.channelFactory = channelFactory;
+    this.channels = new ManagedChannel[config.managers().size()];
+    // delegates given the same list spread across it, and move on to the next manager when one fails
+    this.endpointIndex = java.util.concurrent.ThreadLocalRandom.current().nextInt(config.managers().size());
     this.config = config;
     this.version = version;
     this.health = new HealthFiles(config.healthDir());
@@ -66,14 +72,35 @@ public final class DelegateAgent {
 
   /** Runs until the delegate must end; returns the exit code and the reason. */
   public Outcome run() {
-    ManagedChannel channel = channels.apply(config);
     health.start(timer);
     try {
-      return loop(channel);
+      return loop();
     } finally {
       health.notReady();
       timer.shutdownNow();
-      channel.shutdownNow();
+      for (ManagedChannel channel : channels) {
+        if (channel != null) {
+          channel.shutdownNow();
+        }
+      }
+    }
+  }
+
+  private ManagerEndpoint endpoint() {
+    return config.managers().get(endpointIndex);
+  }
+
+  private ManagedChannel channel() {
+    if (channels[endpointIndex] == null) {
+      channels[endpointIndex] = channelFactory.apply(endpoint());
+    }
+    return channels[endpointIndex];
+  }
+
+  /** After trouble with one manager, the next attempt goes to the next one in the list. */
+  private void failover() {
+    if (channels.length > 1) {
+      endpointIndex = (endpointIndex + 1) % channels.length;
     }
   }
 
@@ -97,7 +124,7 @@ public final class DelegateAgent {
     return stopRequested.getCount() == 0;
   }
 
-  private Outcome loop(ManagedChannel channel) {
+  private Outcome loop() {
     while (!stopping()) {
       DelegateToken token;
       try {
@@ -112,7 +139,7 @@ public final class DelegateAgent {
         }
         continue;
       }
-      Outcome outcome = connectOnce(channel, token);
+      Outcome outcome = connectOnce(channel(), token);
       if (outcome != null) {
         return outcome;
       }
@@ -129,11 +156,12 @@ public final class DelegateAgent {
       return switch (e.kind()) {
         case TOKEN_REJECTED -> tokenRefused(token, "the manager rejected token " + token.publicId()
             + " (revoked, expired or unknown)");
-        case MANAGER_NOT_TRUSTED -> new Outcome(Outcome.FATAL, "refusing manager " + config.manager() + ": "
+        case MANAGER_NOT_TRUSTED -> new Outcome(Outcome.FATAL, "refusing manager " + endpoint() + ": "
             + e.getMessage());
         case PROTOCOL -> new Outcome(Outcome.FATAL, e.getMessage());
         case TRANSIENT -> {
-          pause("cannot authenticate with " + config.manager() + ": " + e.getMessage());
+          pause("cannot authenticate with " + endpoint() + ": " + e.getMessage());
+          failover();
           yield null;
         }
       };
@@ -146,7 +174,7 @@ public final class DelegateAgent {
         backoff.reset();
         health.ready();
         log.info("connected to {} as delegate '{}' ({}) with token {}; heartbeat every {} ms",
-            config.manager(), config.delegateName(), id, token.publicId(), session.heartbeatInterval().toMillis());
+            endpoint(), config.delegateName(), id, token.publicId(), session.heartbeatInterval().toMillis());
       } catch (ExecutionException | TimeoutException e) {
         stream.close();
       } catch (InterruptedException e) {
@@ -194,8 +222,9 @@ public final class DelegateAgent {
       pause(null);
       return null;
     }
-    pause("stream to " + config.manager() + " ended: " + status.getCode()
+    pause("stream to " + endpoint() + " ended: " + status.getCode()
         + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")"));
+    failover();
     return null;
   }
 

@@ -60,7 +60,7 @@ public final class ConfigLoader {
       throw new ConfigException("MANAGER_HOST_AND_PORT is not set (set it, or managerUrl in " + file
           + ", to the manager's address such as https://manager.example.com:7443)");
     }
-    ManagerEndpoint manager = ManagerEndpoint.parse(
+    List<ManagerEndpoint> managers = ManagerEndpoint.parseList(
         env.containsKey("MANAGER_HOST_AND_PORT") ? "MANAGER_HOST_AND_PORT" : "managerUrl in " + file, url);
     String name = pick(env, "DELEGATE_NAME", yaml, "delegateName", file);
     if (name == null) {
@@ -86,13 +86,13 @@ public final class ConfigLoader {
         throw new ConfigException("MANAGER_CA_FILE " + ca + " is not a readable file (expected the"
             + " PEM certificate of the manager or of its CA)");
       }
-      if (!manager.tls()) {
+      if (!managers.get(0).tls()) {
         throw new ConfigException("MANAGER_CA_FILE is set but MANAGER_HOST_AND_PORT uses http:// (plaintext);"
             + " use https:// or drop MANAGER_CA_FILE");
       }
     }
     String health = pick(env, "DELEGATE_HEALTH_DIR", yaml, "delegateHealthDir", file);
-    return new DelegateConfig(accountId, token, manager, name, type, tags, caFile,
+    return new DelegateConfig(accountId, token, managers, name, type, tags, caFile,
         health == null ? null : path("DELEGATE_HEALTH_DIR", health), List.copyOf(warnings));
   }
 

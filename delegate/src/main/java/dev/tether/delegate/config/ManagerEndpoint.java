@@ -16,10 +16,6 @@ public record ManagerEndpoint(String host, int port, boolean tls) {
     if (v.isEmpty()) {
       throw new ConfigException(source + " is empty (expected a manager address such as https://manager.example.com:7443)");
     }
-    if (v.contains(",")) {
-      throw new ConfigException(source + " '" + v + "' lists several managers; this version connects to one"
-          + " (expected a single address such as https://manager.example.com:7443)");
-    }
     String withScheme = v.contains("://") ? v : "https://" + v;
     URI uri;
     try {
@@ -45,6 +41,26 @@ public record ManagerEndpoint(String host, int port, boolean tls) {
       host = host.substring(1, host.length() - 1);
     }
     return new ManagerEndpoint(host, port, scheme.equals("https"));
+  }
+
+  /**
+   * Parses a comma-separated list of manager replicas; all must use the same scheme, so that one
+   * setting never mixes TLS and plaintext.
+   */
+  public static java.util.List<ManagerEndpoint> parseList(String source, String value) {
+    java.util.List<ManagerEndpoint> out = new java.util.ArrayList<>();
+    for (String part : (value == null ? "" : value).split(",")) {
+      if (!part.isBlank()) {
+        out.add(parse(source, part));
+      }
+    }
+    if (out.isEmpty()) {
+      return java.util.List.of(parse(source, value));
+    }
+    if (out.stream().map(ManagerEndpoint::tls).distinct().count() > 1) {
+      throw new ConfigException(source + " mixes https:// and http:// managers (expected all TLS or all plaintext)");
+    }
+    return java.util.List.copyOf(out);
   }
 
   @Override

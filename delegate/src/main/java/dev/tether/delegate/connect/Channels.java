@@ -52,6 +52,9 @@ public final class Channels {
         .keepAliveTimeout(keepaliveTimeoutSeconds, TimeUnit.SECONDS)
         .keepAliveWithoutCalls(true)
         .maxInboundMessageSize(64 * 1024)
+        // a DNS name with several addresses: start at a random one and fail over to the next
+        .defaultServiceConfig(java.util.Map.of("loadBalancingConfig",
+            java.util.List.of(java.util.Map.of("pick_first", java.util.Map.of("shuffleAddressList", true)))))
         .build();
   }
 

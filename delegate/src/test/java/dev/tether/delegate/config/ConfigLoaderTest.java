@@ -39,9 +39,21 @@ class ConfigLoaderTest {
 
     assertThat(config.accountId()).isEqualTo("from-env");
     assertThat(config.delegateName()).isEqualTo("env-name");
-    assertThat(config.manager()).isEqualTo(new ManagerEndpoint("yaml.example.com", 7443, true));
+    assertThat(config.managers()).containsExactly(new ManagerEndpoint("yaml.example.com", 7443, true));
     assertThat(config.tags()).containsExactly("a", "b");
     assertThat(config.token().describe()).isEqualTo("delegateToken in config-delegate.yaml");
+  }
+
+  @Test
+  void severalManagers_areListedAndMustShareAScheme() {
+    DelegateConfig config = ConfigLoader.load(env("ACCOUNT_ID", "a", "DELEGATE_TOKEN", TOKEN,
+        "MANAGER_HOST_AND_PORT", "https://m1.example.com:7443, https://m2.example.com:7443,m3.example.com"), null);
+
+    assertThat(config.managers()).containsExactly(new ManagerEndpoint("m1.example.com", 7443, true),
+        new ManagerEndpoint("m2.example.com", 7443, true), new ManagerEndpoint("m3.example.com", 7443, true));
+    assertThatThrownBy(() -> ConfigLoader.load(env("ACCOUNT_ID", "a", "DELEGATE_TOKEN", TOKEN,
+        "MANAGER_HOST_AND_PORT", "https://m1:7443,http://m2:7443"), null))
+        .hasMessage("MANAGER_HOST_AND_PORT mixes https:// and http:// managers (expected all TLS or all plaintext)");
   }
 
   @Test

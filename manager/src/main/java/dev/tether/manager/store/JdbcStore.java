@@ -485,20 +485,35 @@ public final class JdbcStore implements TetherStore {
 
   @Override
   public void recordRevocationAck(long tokenId, String replicaId, int streamsClosed, Instant at) {
-    try {
-      inTransaction("record revocation ack", c -> {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO revocation_acks (token_id, replica_id,"
-            + " streams_closed, at) VALUES (?, ?, ?, ?)")) {
-          ps.setLong(1, tokenId);
-          ps.setString(2, replicaId);
-          ps.setInt(3, streamsClosed);
-          ps.setLong(4, at.toEpochMilli());
-          ps.executeUpdate();
-        }
-        return null;
-      });
-    } catch (DuplicateException alreadyConfirmed) {
-      // the first confirmation of this replica stands
+    // a replica may cut a token's streams in more than one pass (notification, its own revoke,
+    // reconciliation): its confirmation is the sum
+    for (int attempt = 0; attempt < 3; attempt++) {
+      try {
+        inTransaction("record revocation ack", c -> {
+          try (PreparedStatement ps = c.prepareStatement("UPDATE revocation_acks SET streams_closed ="
+              + " streams_closed + ?, at = ? WHERE token_id = ? AND replica_id = ?")) {
+            ps.setInt(1, streamsClosed);
+            ps.setLong(2, at.toEpochMilli());
+            ps.setLong(3, tokenId);
+            ps.setString(4, replicaId);
+            if (ps.executeUpdate() > 0) {
+              return null;
+            }
+          }
+          try (PreparedStatement ps = c.prepareStatement("INSERT INTO revocation_acks (token_id, replica_id,"
+              + " streams_closed, at) VALUES (?, ?, ?, ?)")) {
+            ps.setLong(1, tokenId);
+            ps.setString(2, replicaId);
+            ps.setInt(3, streamsClosed);
+            ps.setLong(4, at.toEpochMilli());
+            ps.executeUpdate();
+          }
+          return null;
+        });
+        return;
+      } catch (DuplicateException raced) {
+        // another pass of the same replica inserted first: add to its row
+      }
     }
   }
 

@@ -80,7 +80,7 @@ public interface TetherStore extends AutoCloseable {
   /** Marks disconnected the delegates held by replicas not seen since {@code cutoff}; returns how many. */
   int disconnectDelegatesOfLostReplicas(Instant cutoff, Instant at);
 
-  /** Records that {@code replicaId} closed its streams of a revoked token (first record wins). */
+  /** Records that {@code replicaId} closed streams of a revoked token; several records add up. */
   void recordRevocationAck(long tokenId, String replicaId, int streamsClosed, Instant at);
 
   /** Streams closed per replica for a revoked token, as confirmed so far. */

@@ -33,12 +33,12 @@ class NetworkFaultTest {
 
   private static DelegateConfig config(String accountId, DelegateToken token, String name, int port) {
     return new DelegateConfig(accountId, new TokenSource.Fixed("DELEGATE_TOKEN", token),
-        new ManagerEndpoint("127.0.0.1", port, true), name, "SHELL_SCRIPT", List.of(), null, null, List.of());
+        List.of(new ManagerEndpoint("127.0.0.1", port, true)), name, "SHELL_SCRIPT", List.of(), null, null, List.of());
   }
 
   /** Runs an agent whose keepalive pings every 10 s (gRPC's floor) and gives up after 2 s. */
   private static Agent agent(DelegateConfig config) {
-    DelegateAgent agent = new DelegateAgent(config, "test", c -> Channels.open(c.manager(), null, 10, 2));
+    DelegateAgent agent = new DelegateAgent(config, "test", endpoint -> Channels.open(endpoint, null, 10, 2));
     return new Agent(agent, CompletableFuture.supplyAsync(agent::run));
   }
 

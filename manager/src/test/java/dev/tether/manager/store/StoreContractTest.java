@@ -1,0 +1,111 @@
+package dev.tether.manager.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tether.manager.testing.Postgres;
+import java.nio.file.Files;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The same storage behaviour on embedded H2 and on a real PostgreSQL. */
+class StoreContractTest {
+
+  private TetherStore store;
+
+  static Stream<String> databases() {
+    return Stream.of("h2", "postgresql");
+  }
+
+  private TetherStore open(String kind) throws Exception {
+    store = kind.equals("h2")
+        ? JdbcStore.open(JdbcStore.h2Url(Files.createTempDirectory("tether-h2")), null, null)
+        : JdbcStore.open(Postgres.newDatabase(), "postgres", "postgres");
+    return store;
+  }
+
+  @AfterEach
+  void close() {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  private static final Instant T0 = Instant.parse("2026-11-28T10:00:00Z");
+
+  private static NewToken token(String account, String name, String publicId) {
+    return new NewToken(account, name, publicId, "c2VhbGVk", T0, "test", null);
+  }
+
+  @ParameterizedTest
+  @MethodSource("databases")
+  void accountsAndTokens_behaveTheSame(String kind) throws Exception {
+    TetherStore s = open(kind);
+    assertThat(s.shared()).isEqualTo(kind.equals("postgresql"));
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
+    assertThatThrownBy(() -> s.createAccount(new Account("acc2", "acme", T0, "test"), token("acc2", "default", "tid_bbbbbbbbbbbbbbbb")))
+        .isInstanceOf(DuplicateException.class);
+    TokenRecord ci = s.createToken(token("acc1", "ci", "tid_cccccccccccccccc"), "name=ci");
+    assertThatThrownBy(() -> s.createToken(token("acc1", "ci", "tid_dddddddddddddddd"), "dup"))
+        .isInstanceOf(DuplicateException.class);
+    assertThat(s.listTokens("acc1")).extracting(TokenRecord::name).containsExactly("default", "ci");
+
+    assertThat(s.revokeToken(ci.id(), T0, "alice", "r", "token.revoke")).hasValueSatisfying(t -> {
+      assertThat(t.status()).isEqualTo(TokenStatus.REVOKED);
+      assertThat(t.revokedBy()).isEqualTo("alice");
+    });
+    assertThat(s.revokeToken(ci.id(), T0, "bob", "r", "token.revoke")).as("only once").isEmpty();
+    assertThat(s.revokedAmong(List.of(ci.id(), s.findToken("acc1", "default").orElseThrow().id())))
+        .containsExactly(ci.id());
+    assertThat(s.deleteToken(s.findToken("acc1", "default").orElseThrow(), T0, "x")).as("active tokens stay").isFalse();
+    assertThat(s.deleteToken(s.findToken("acc1", "ci").orElseThrow(), T0, "x")).isTrue();
+    assertThat(s.listAudit("acc1", 100)).extracting(AuditEvent::action)
+        .containsExactly("token.delete", "token.revoke", "token.create", "token.create", "account.create");
+  }
+
+  @ParameterizedTest
+  @MethodSource("databases")
+  void delegatesAndReplicas_behaveTheSame(String kind) throws Exception {
+    TetherStore s = open(kind);
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
+    s.replicaSeen(new Replica("rep_a", "127.0.0.1:1", T0, T0));
+    s.replicaSeen(new Replica("rep_b", "127.0.0.1:2", T0, T0.plusSeconds(60)));
+    String a = s.delegateConnected(delegate("on-a", T0, "rep_a"));
+    String b = s.delegateConnected(delegate("on-b", T0, "rep_b"));
+
+    // a newer connection of the same delegate is not marked disconnected by the old one ending
+    Instant reconnect = T0.plusSeconds(5);
+    assertThat(s.delegateConnected(delegate("on-b", reconnect, "rep_b"))).isEqualTo(b);
+    s.delegateDisconnected(b, T0, T0.plusSeconds(6), "old connection ended");
+    assertThat(find(s, "on-b").connected()).isTrue();
+
+    // replica a stopped being seen: its delegates are shown disconnected, b's are not
+    assertThat(s.disconnectDelegatesOfLostReplicas(T0.plusSeconds(30), T0.plusSeconds(61))).isEqualTo(1);
+    assertThat(find(s, "on-a").connected()).isFalse();
+    assertThat(find(s, "on-a").disconnectReason()).isEqualTo("replica lost: rep_a");
+    assertThat(find(s, "on-b").connected()).isTrue();
+    assertThat(find(s, "on-b").replicaId()).isEqualTo("rep_b");
+    assertThat(s.listReplicas()).extracting(Replica::id).containsExactly("rep_a", "rep_b");
+
+    s.recordRevocationAck(7, "rep_a", 3, T0);
+    s.recordRevocationAck(7, "rep_a", 1, T0);
+    s.recordRevocationAck(7, "rep_b", 0, T0);
+    assertThat(s.revocationAcks(7)).containsEntry("rep_a", 4).containsEntry("rep_b", 0);
+    assertThat(Set.of(a, b)).hasSize(2);
+  }
+
+  private static DelegateRecord delegate(String name, Instant since, String replica) {
+    return new DelegateRecord(null, "acc1", name, name + "-host", "SHELL_SCRIPT", "1", List.of("x"), "127.0.0.1",
+        "tid_aaaaaaaaaaaaaaaa", "default", true, since, since, since, null, null, replica);
+  }
+
+  private static DelegateRecord find(TetherStore s, String name) {
+    return s.listDelegates("acc1").stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow();
+  }
+
+}
