@@ -84,15 +84,19 @@ public final class Cluster implements AutoCloseable {
 
   /** Cuts this replica's streams of a revoked token and records how many, for the revoker to see. */
   public int apply(long tokenId) {
-    registry.raiseFence(tokenId);
-    sessions.removeToken(tokenId);
-    int closed = registry.closeAll(tokenId);
-    try {
-      store.recordRevocationAck(tokenId, replicaId, closed, clock.instant());
-    } catch (StoreException e) {
-      log.warn("could not confirm revocation of token {} ({} streams closed): {}", tokenId, closed, e.getMessage());
+    // one pass at a time per token (notification, reconciliation, a local revoke), so that the
+    // first pass cuts every stream and its confirmation carries the full count
+    synchronized (registry.fence(tokenId)) {
+      registry.raiseFence(tokenId);
+      sessions.removeToken(tokenId);
+      int closed = registry.closeAll(tokenId);
+      try {
+        store.recordRevocationAck(tokenId, replicaId, closed, clock.instant());
+      } catch (StoreException e) {
+        log.warn("could not confirm revocation of token {} ({} streams closed): {}", tokenId, closed, e.getMessage());
+      }
+      return closed;
     }
-    return closed;
   }
 
   /**
@@ -182,8 +186,10 @@ public final class Cluster implements AutoCloseable {
           }
           for (PGNotification n : notifications) {
             try {
+              long t0 = System.nanoTime();
               int closed = apply(Long.parseLong(n.getParameter()));
-              log.info("revocation of token {} announced by another replica: {} streams closed here", n.getParameter(), closed);
+              log.info("revocation of token {} announced by another replica: {} streams closed here in {} ms",
+                  n.getParameter(), closed, String.format("%.1f", (System.nanoTime() - t0) / 1e6));
             } catch (NumberFormatException e) {
               log.warn("ignoring malformed revocation notification");
             }

@@ -164,7 +164,9 @@ public final class TokenService {
 
   /** Revokes a token record found earlier (revoke or expiry); see {@link #revoke(String, String, String)}. */
   public RevokeResult revoke(TokenRecord token, String actor, String reason, String action) {
+    long t0 = System.nanoTime();
     registry.raiseFence(token.id());
+    long fenced = System.nanoTime();
     TokenRecord revoked;
     try {
       revoked = store.revokeToken(token.id(), clock.instant(), actor, reason, action)
@@ -173,10 +175,16 @@ public final class TokenService {
       settleFenceAfterFailure(token);
       throw unavailable(e);
     }
-    sessions.removeToken(token.id());
-    int closed = registry.closeAll(token.id());
-    log.info("token revoked: {} '{}' {} by {} ({}); {} live streams closed", token.accountId(),
-        token.name(), token.publicId(), actor, action, closed);
+    long committed = System.nanoTime();
+    int closed;
+    synchronized (registry.fence(token.id())) {
+      sessions.removeToken(token.id());
+      closed = registry.closeAll(token.id());
+    }
+    long done = System.nanoTime();
+    log.info("token revoked: {} '{}' {} by {} ({}); {} live streams closed in {} ms (fence {} ms, commit {} ms,"
+        + " close {} ms)", token.accountId(), token.name(), token.publicId(), actor, action, closed,
+        ms(done - t0), ms(fenced - t0), ms(committed - fenced), ms(done - committed));
     return new RevokeResult(revoked, closed);
   }
 
@@ -213,6 +221,10 @@ public final class TokenService {
     registry.forget(token.id());
     log.info("token deleted: {} '{}' {} by {}", accountId, name, token.publicId(), actor);
     return token;
+  }
+
+  private static String ms(long nanos) {
+    return String.format("%.1f", nanos / 1e6);
   }
 
   private NewToken newToken(String accountId, String name, DelegateToken value, Instant now,
