@@ -1,5 +1,6 @@
 package dev.tether.manager.hardening;
 
+import dev.tether.manager.testing.EndStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
@@ -145,20 +146,7 @@ class ProtocolFuzzTest {
     CompletableFuture<Status> closed = new CompletableFuture<>();
     StreamObserver<DelegateMessage> requests = DelegateStreamGrpc.newStub(fixture.channel())
         .withCallCredentials(fuzzSession)
-        .connect(new StreamObserver<ManagerMessage>() {
-          @Override
-          public void onNext(ManagerMessage value) { }
-
-          @Override
-          public void onError(Throwable t) {
-            closed.complete(Status.fromThrowable(t));
-          }
-
-          @Override
-          public void onCompleted() {
-            closed.complete(Status.OK);
-          }
-        });
+        .connect(EndStatus.<ManagerMessage>into(closed));
     for (DelegateMessage m : messages) {
       requests.onNext(m);
     }

@@ -1,5 +1,6 @@
 package dev.tether.manager.hardening;
 
+import dev.tether.manager.testing.EndStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.common.handshake.HandshakeCrypto;
@@ -84,22 +85,7 @@ class ReplayTest {
       CompletableFuture<Status> liveEnd = new CompletableFuture<>();
       CompletableFuture<Boolean> registered = new CompletableFuture<>();
       StreamObserver<DelegateMessage> live = DelegateStreamGrpc.newStub(first).withCallCredentials(recording)
-          .connect(new StreamObserver<ManagerMessage>() {
-            @Override
-            public void onNext(ManagerMessage value) {
-              registered.complete(value.hasRegistered());
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              liveEnd.complete(Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-              liveEnd.complete(Status.OK);
-            }
-          });
+          .connect(EndStatus.<ManagerMessage>into(liveEnd, value -> registered.complete(value.hasRegistered())));
       live.onNext(DelegateMessage.newBuilder().setRegister(Register.newBuilder().setHostname("h")).build());
       assertThat(registered.get(10, TimeUnit.SECONDS)).isTrue();
       assertThat(recorded.get().keys()).contains("tether-session-id", "tether-call-seq", "tether-call-mac");
@@ -108,22 +94,8 @@ class ReplayTest {
         CompletableFuture<Status> closed = new CompletableFuture<>();
         StreamObserver<DelegateMessage> requests = DelegateStreamGrpc.newStub(channel)
             .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(recorded.get()))
-            .connect(new StreamObserver<ManagerMessage>() {
-              @Override
-              public void onNext(ManagerMessage value) {
-                closed.complete(Status.INTERNAL.withDescription("replayed call got " + value.getKindCase()));
-              }
-
-              @Override
-              public void onError(Throwable t) {
-                closed.complete(Status.fromThrowable(t));
-              }
-
-              @Override
-              public void onCompleted() {
-                closed.complete(Status.OK);
-              }
-            });
+            .connect(EndStatus.<ManagerMessage>into(closed,
+                value -> closed.complete(Status.INTERNAL.withDescription("replayed call got " + value.getKindCase()))));
         requests.onNext(DelegateMessage.newBuilder().setRegister(Register.newBuilder().setHostname("thief")).build());
         Status status = closed.get(10, TimeUnit.SECONDS);
         assertThat(status.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);

@@ -1,5 +1,6 @@
 package dev.tether.manager.heartbeat;
 
+import dev.tether.manager.testing.EndStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -118,20 +119,7 @@ class HeartbeatTest {
     var raw = dev.tether.proto.delegate.v1.DelegateStreamGrpc.newStub(fixture.channel())
         .withCallCredentials(new dev.tether.delegate.connect.SessionCredentials(session));
     java.util.concurrent.CompletableFuture<Status> closed = new java.util.concurrent.CompletableFuture<>();
-    var requests = raw.connect(new io.grpc.stub.StreamObserver<>() {
-      @Override
-      public void onNext(dev.tether.proto.delegate.v1.ManagerMessage value) { }
-
-      @Override
-      public void onError(Throwable t) {
-        closed.complete(Status.fromThrowable(t));
-      }
-
-      @Override
-      public void onCompleted() {
-        closed.complete(Status.OK);
-      }
-    });
+    var requests = raw.connect(EndStatus.<dev.tether.proto.delegate.v1.ManagerMessage>into(closed));
     requests.onNext(dev.tether.proto.delegate.v1.DelegateMessage.newBuilder()
         .setHeartbeat(dev.tether.proto.delegate.v1.Heartbeat.newBuilder().setSequence(1)).build());
 

@@ -1,5 +1,6 @@
 package dev.tether.manager.server;
 
+import dev.tether.manager.testing.EndStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -131,22 +132,8 @@ class ManagerServerTest {
         CompletableFuture<Status> closed = new CompletableFuture<>();
         StreamObserver<DelegateMessage> requests = DelegateStreamGrpc.newStub(channel)
             .withCallCredentials(bearer(adminKey))
-            .connect(new StreamObserver<ManagerMessage>() {
-              @Override
-              public void onNext(ManagerMessage value) {
-                closed.complete(Status.OK.withDescription("unexpected message " + value.getKindCase()));
-              }
-
-              @Override
-              public void onError(Throwable t) {
-                closed.complete(Status.fromThrowable(t));
-              }
-
-              @Override
-              public void onCompleted() {
-                closed.complete(Status.OK);
-              }
-            });
+            .connect(EndStatus.<ManagerMessage>into(closed,
+                value -> closed.complete(Status.OK.withDescription("unexpected message " + value.getKindCase()))));
         requests.onNext(DelegateMessage.newBuilder().setRegister(Register.newBuilder().setHostname("h")).build());
         Status status = closed.get(10, TimeUnit.SECONDS);
         assertThat(status.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
