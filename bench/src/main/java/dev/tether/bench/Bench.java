@@ -1,0 +1,64 @@
+package dev.tether.bench;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Entry point of {@code scripts/bench.sh}: runs one scenario and prints its results, the last line
+ * being one JSON object. Scenarios available: {@code crypto} (JMH, the handshake's cryptography).
+ */
+public final class Bench {
+
+  private Bench() {}
+
+  public static void main(String[] args) throws RunnerException {
+    if (args.length == 0) {
+      usage("no scenario given");
+    }
+    boolean quick = List.of(args).contains("--quick");
+    switch (args[0]) {
+      case "crypto" -> crypto(quick);
+      default -> usage("unknown scenario '" + args[0] + "'");
+    }
+  }
+
+  private static void usage(String problem) {
+    System.err.println("bench: " + problem + " (expected: crypto [--quick])");
+    System.exit(2);
+  }
+
+  private static void crypto(boolean quick) throws RunnerException {
+    Options options = new OptionsBuilder()
+        .include(HandshakeCryptoBenchmark.class.getName())
+        .forks(1)
+        .warmupIterations(quick ? 2 : 5)
+        .warmupTime(TimeValue.seconds(1))
+        .measurementIterations(quick ? 3 : 10)
+        .measurementTime(TimeValue.seconds(1))
+        .build();
+    Collection<RunResult> results = new Runner(options).run();
+    List<String> fields = new ArrayList<>();
+    System.out.println();
+    System.out.printf("%-28s %14s %14s%n", "operation", "us/op", "error (99.9%)");
+    for (RunResult r : results) {
+      String name = r.getParams().getBenchmark().replaceAll(".*\\.", "");
+      double score = r.getPrimaryResult().getScore();
+      double error = r.getPrimaryResult().getScoreError();
+      System.out.printf(Locale.ROOT, "%-28s %14.2f %14.2f%n", name, score, error);
+      fields.add(String.format(Locale.ROOT, "\"%s_us\":%.3f,\"%s_error_us\":%.3f", snake(name), score, snake(name), error));
+    }
+    System.out.println("{\"scenario\":\"crypto\",\"quick\":" + quick + "," + String.join(",", fields) + "}");
+  }
+
+  private static String snake(String camel) {
+    return camel.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+  }
+}
