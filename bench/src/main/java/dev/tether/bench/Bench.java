@@ -13,25 +13,27 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Entry point of {@code scripts/bench.sh}: runs one scenario and prints its results, the last line
- * being one JSON object. Scenarios available: {@code crypto} (JMH, the handshake's cryptography).
+ * being one JSON object. Scenarios: {@code crypto} (JMH, the handshake's cryptography) and
+ * {@code handshakes} (new delegates per second against the manager and the baseline).
  */
 public final class Bench {
 
   private Bench() {}
 
-  public static void main(String[] args) throws RunnerException {
+  public static void main(String[] args) throws Exception {
     if (args.length == 0) {
       usage("no scenario given");
     }
     boolean quick = List.of(args).contains("--quick");
     switch (args[0]) {
       case "crypto" -> crypto(quick);
+      case "handshakes" -> HandshakeScenario.run(quick);
       default -> usage("unknown scenario '" + args[0] + "'");
     }
   }
 
   private static void usage(String problem) {
-    System.err.println("bench: " + problem + " (expected: crypto [--quick])");
+    System.err.println("bench: " + problem + " (expected: crypto or handshakes, optionally with --quick)");
     System.exit(2);
   }
 

@@ -261,6 +261,15 @@ public final class JdbcStore implements TetherStore {
 
   @Override
   public String delegateConnected(DelegateRecord d) {
+    try {
+      return recordDelegate(d);
+    } catch (DuplicateException raced) {
+      // the same delegate connected twice at once and the other insert won: update its row
+      return recordDelegate(d);
+    }
+  }
+
+  private String recordDelegate(DelegateRecord d) {
     return inTransaction("record delegate", c -> {
       String existing = null;
       try (PreparedStatement ps = c.prepareStatement(

@@ -99,6 +99,35 @@ class StoreContractTest {
     assertThat(Set.of(a, b)).hasSize(2);
   }
 
+  @ParameterizedTest
+  @MethodSource("databases")
+  void theSameDelegateConnectingTwiceAtOnce_getsOneRecord(String kind) throws Exception {
+    TetherStore s = open(kind);
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      for (int round = 0; round < 20; round++) {
+        String name = "twin-" + round;
+        var start = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<String>> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          ids.add(pool.submit(() -> {
+            start.await();
+            return s.delegateConnected(delegate(name, T0, "rep_a"));
+          }));
+        }
+        start.countDown();
+        java.util.Set<String> distinct = new java.util.HashSet<>();
+        for (var f : ids) {
+          distinct.add(f.get(30, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        assertThat(distinct).hasSize(1);
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
   private static DelegateRecord delegate(String name, Instant since, String replica) {
     return new DelegateRecord(null, "acc1", name, name + "-host", "SHELL_SCRIPT", "1", List.of("x"), "127.0.0.1",
         "tid_aaaaaaaaaaaaaaaa", "default", true, since, since, since, null, null, replica);

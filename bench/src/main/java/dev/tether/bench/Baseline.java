@@ -1,0 +1,80 @@
+package dev.tether.bench;
+
+import dev.tether.manager.server.ManagerServer;
+import dev.tether.proto.delegate.v1.DelegateMessage;
+import dev.tether.proto.delegate.v1.DelegateStreamGrpc;
+import dev.tether.proto.delegate.v1.HeartbeatAck;
+import dev.tether.proto.delegate.v1.ManagerMessage;
+import dev.tether.proto.delegate.v1.Registered;
+import io.grpc.Server;
+import io.grpc.TlsServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The baseline: the same delegate streaming service on the same Netty server settings and TLS
+ * certificate as the manager, with no authentication, no token store and no revocation registry.
+ */
+final class Baseline implements AutoCloseable {
+
+  private final Server server;
+
+  Baseline(Path certificate, Path privateKey) throws IOException {
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
+            TlsServerCredentials.create(certificate.toFile(), privateKey.toFile()))
+        .maxInboundMessageSize(ManagerServer.MAX_INBOUND_MESSAGE)
+        .maxInboundMetadataSize(ManagerServer.MAX_INBOUND_METADATA)
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .handshakeTimeout(10, TimeUnit.SECONDS)
+        .maxConnectionIdle(2, TimeUnit.MINUTES)
+        .addService(new Service())
+        .build()
+        .start();
+  }
+
+  int port() {
+    return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+  }
+
+  /** Answers Register with Registered and acknowledges every heartbeat, like the manager does. */
+  private static final class Service extends DelegateStreamGrpc.DelegateStreamImplBase {
+    @Override
+    public StreamObserver<DelegateMessage> connect(StreamObserver<ManagerMessage> out) {
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(DelegateMessage message) {
+          switch (message.getKindCase()) {
+            case REGISTER -> out.onNext(ManagerMessage.newBuilder().setRegistered(Registered.newBuilder()
+                .setDelegateId("baseline").setHeartbeatIntervalMs(10_000)).build());
+            case HEARTBEAT -> out.onNext(ManagerMessage.newBuilder().setHeartbeatAck(HeartbeatAck.newBuilder()
+                .setSequence(message.getHeartbeat().getSequence())
+                .setReceivedAtUnixMs(System.currentTimeMillis())).build());
+            default -> out.onCompleted();
+          }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          // the client went away
+        }
+
+        @Override
+        public void onCompleted() {
+          out.onCompleted();
+        }
+      };
+    }
+  }
+
+  @Override
+  public void close() {
+    server.shutdownNow();
+  }
+}
