@@ -14,7 +14,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Entry point of {@code scripts/bench.sh}: runs one scenario and prints its results, the last line
  * being one JSON object. Scenarios: {@code crypto} (JMH, the handshake's cryptography) and
- * {@code handshakes} (new delegates per second against the manager and the baseline).
+ * {@code handshakes} (new delegates per second against the manager and the baseline) and
+ * {@code revocation} (revoke to last stream closed, N = 1, 100, 10 000).
  */
 public final class Bench {
 
@@ -28,12 +29,13 @@ public final class Bench {
     switch (args[0]) {
       case "crypto" -> crypto(quick);
       case "handshakes" -> HandshakeScenario.run(quick);
+      case "revocation" -> RevocationScenario.run(quick);
       default -> usage("unknown scenario '" + args[0] + "'");
     }
   }
 
   private static void usage(String problem) {
-    System.err.println("bench: " + problem + " (expected: crypto or handshakes, optionally with --quick)");
+    System.err.println("bench: " + problem + " (expected: crypto, handshakes or revocation, optionally with --quick)");
     System.exit(2);
   }
 

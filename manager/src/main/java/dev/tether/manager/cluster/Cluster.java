@@ -104,10 +104,11 @@ public final class Cluster implements AutoCloseable {
    * every other live replica to confirm; returns streams closed per replica, -1 where unconfirmed.
    */
   public Map<String, Integer> confirm(long tokenId, int closedHere) {
-    store.recordRevocationAck(tokenId, replicaId, closedHere, clock.instant());
     if (!store.shared()) {
+      // a single manager: nobody else to wait for, and nothing to write
       return Map.of(replicaId, closedHere);
     }
+    store.recordRevocationAck(tokenId, replicaId, closedHere, clock.instant());
     List<String> live = liveReplicas();
     long deadline = System.nanoTime() + settings.confirmTimeout().toNanos();
     Map<String, Integer> acks = store.revocationAcks(tokenId);
