@@ -69,6 +69,10 @@ class EndToEndTest {
     assertThat(listed.getVersion()).isNotEmpty();
     assertThat(listed.getLastHeartbeatUnixMs()).isPositive();
 
+    Tether.Result dryRun = tether.cli("token", "revoke", "--account", account, "--name", "ci", "--dry-run").ok();
+    assertThat(dryRun.out()).contains("would cut 1 connected delegates").containsPattern("env-1\\s+env-1-host\\s+dlg_");
+    assertThat(tether.delegate(account, "env-1").getConnected()).as("a dry run cuts nothing").isTrue();
+
     Tether.Result revoke = tether.cli("token", "revoke", "--account", account, "--name", "ci").ok();
     assertThat(revoke.out()).contains("revoked; 1 delegate streams closed");
 

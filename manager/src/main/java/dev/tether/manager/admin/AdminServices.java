@@ -1,7 +1,6 @@
 package dev.tether.manager.admin;
 
 import dev.tether.manager.cluster.Cluster;
-import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.store.DelegateRecord;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
@@ -39,9 +38,7 @@ import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 
 /** The {@code tether.admin.v1} services, over the token service and the store. */
 public final class AdminServices {
@@ -117,10 +114,11 @@ public final class AdminServices {
       respond(out, () -> {
         if (request.getDryRun()) {
           TokenRecord token = tokens.token(request.getAccountId(), request.getName());
-          Set<String> ids = tokens.wouldCut(request.getAccountId(), request.getName()).stream()
-              .map(LiveStream::delegateId).filter(java.util.Objects::nonNull).collect(Collectors.toSet());
-          List<DelegateRecord> affected = store.listDelegates(request.getAccountId()).stream()
-              .filter(d -> ids.contains(d.id())).toList();
+          // the database knows the connected delegates of every replica, not just this one's
+          List<DelegateRecord> affected = token.active()
+              ? store.listDelegates(token.accountId()).stream()
+                  .filter(d -> d.connected() && d.tokenPublicId().equals(token.publicId())).toList()
+              : List.of();
           return RevokeTokenResponse.newBuilder()
               .setToken(Protos.token(token))
               .setDryRun(true)

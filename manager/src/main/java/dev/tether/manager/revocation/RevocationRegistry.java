@@ -82,12 +82,6 @@ public final class RevocationRegistry {
     return closed;
   }
 
-  /** The live calls of a token, for a dry run. */
-  public List<LiveStream> streams(long tokenId) {
-    TokenFence fence = fences.get(tokenId);
-    return fence == null ? List.of() : new ArrayList<>(fence.streams());
-  }
-
   /** Tokens with live calls on this manager (what reconciliation must check). */
   public List<Long> liveTokenIds() {
     List<Long> ids = new ArrayList<>();

@@ -131,10 +131,6 @@ public final class Manager implements AutoCloseable {
     return cluster;
   }
 
-  public ExpiryScheduler expiry() {
-    return expiry;
-  }
-
   public TokenService tokens() {
     return tokens;
   }
@@ -149,10 +145,6 @@ public final class Manager implements AutoCloseable {
 
   public TetherStore store() {
     return store;
-  }
-
-  public WriteBehind writeBehind() {
-    return writeBehind;
   }
 
   /** Writes buffered state and waits for queued store writes, so that reads see them. */

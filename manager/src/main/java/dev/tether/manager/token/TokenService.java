@@ -5,7 +5,6 @@ import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenFormatException;
 import dev.tether.manager.auth.SessionRegistry;
-import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.store.Account;
 import dev.tether.manager.store.DuplicateException;
@@ -140,11 +139,6 @@ public final class TokenService {
         .withDescription("token " + Names.quote(name) + " not found in account " + Names.quote(accountId)
             + " (see 'token list --account " + accountId + "')")
         .asRuntimeException());
-  }
-
-  /** The live streams that revoking the token would cut, without changing anything. */
-  public List<LiveStream> wouldCut(String accountId, String name) {
-    return registry.streams(token(accountId, name).id());
   }
 
   /**
