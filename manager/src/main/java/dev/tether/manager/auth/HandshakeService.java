@@ -160,10 +160,9 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
         return;
       }
       begin = b;
-      accountKnown = store.findAccount(b.getAccountId()).isPresent();
-      token = accountKnown
-          ? store.findTokenByPublicId(b.getAccountId(), b.getTokenId())
-          : Optional.empty();
+      // a token row implies its account; only a miss needs the second read, for the log's reason
+      token = store.findTokenByPublicId(b.getAccountId(), b.getTokenId());
+      accountKnown = token.isPresent() || store.findAccount(b.getAccountId()).isPresent();
       tokenKey = token.isPresent()
           ? masterKey.open(token.get().sealedKey(), b.getAccountId(), b.getTokenId())
           : masterKey.decoyKey(b.getAccountId(), b.getTokenId());
