@@ -4,23 +4,32 @@
 #   scripts/bench.sh handshakes [--quick]           new delegates per second, manager vs bare grpc-java
 #   scripts/bench.sh revocation [--quick]           revoke to last stream closed, N = 1, 100, 10 000
 #   scripts/bench.sh replica-revocation [--quick]   3 replicas on PostgreSQL: revoke to last stream closed
+#   scripts/bench.sh streams-held [--quick] [--max N] delegates held until heartbeat p99 > 100 ms; heap and RSS each
+#   scripts/bench.sh heartbeats [--quick]           highest heartbeat rate with ack p99 <= 10 ms, 1 000 and 10 000 delegates
+#   scripts/bench.sh reconnect [--quick]            manager restarted under 10 000 delegates: time until 99 % are back
+# The last three run the server and the load generators in processes of their own.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scenario="${1:-}"
 shift || true
 case "$scenario" in
-  crypto|handshakes|revocation)
-    if [ ! -f bench/target/tether-bench.jar ]; then
+  crypto|handshakes|revocation|streams-held|heartbeats|reconnect)
+    # (re)build when the jar is missing or older than any source it is built from
+    if [ ! -f bench/target/tether-bench.jar ] \
+        || [ -n "$(find proto common manager delegate bench pom.xml -newer bench/target/tether-bench.jar \
+                   -path '*/src/*' -o -newer bench/target/tether-bench.jar -name pom.xml 2>/dev/null | head -n 1 || true)" ]; then
+      echo "building bench/target/tether-bench.jar" >&2
       mvn -B -ntp -q -DskipTests package -pl bench -am >/dev/null
     fi
-    ulimit -n 65536 2>/dev/null || true
+    # every simulated delegate is a connection: as many open files as this machine allows
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     exec java -Xmx2g -jar bench/target/tether-bench.jar "$scenario" "$@"
     ;;
   replica-revocation)
     exec scripts/bench-replicas.sh "$@"
     ;;
   *)
-    echo "bench.sh: unknown scenario '$scenario' (expected crypto, handshakes, revocation or replica-revocation, optionally with --quick)" >&2
+    echo "bench.sh: unknown scenario '$scenario' (expected crypto, handshakes, revocation, streams-held, heartbeats, reconnect or replica-revocation, optionally with --quick)" >&2
     exit 2
     ;;
 esac

@@ -24,7 +24,12 @@ final class Baseline implements AutoCloseable {
   private final Server server;
 
   Baseline(Path certificate, Path privateKey) throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
+    this(certificate, privateKey, 0);
+  }
+
+  /** On 127.0.0.1:{@code port}, 0 for any free port. */
+  Baseline(Path certificate, Path privateKey, int port) throws IOException {
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port),
             TlsServerCredentials.create(certificate.toFile(), privateKey.toFile()))
         .maxInboundMessageSize(ManagerServer.MAX_INBOUND_MESSAGE)
         .maxInboundMetadataSize(ManagerServer.MAX_INBOUND_METADATA)
@@ -73,6 +78,7 @@ final class Baseline implements AutoCloseable {
     }
   }
 
+  /** Like the manager's stop: no new calls, every stream ended with UNAVAILABLE. */
   @Override
   public void close() {
     server.shutdownNow();

@@ -13,9 +13,11 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Entry point of {@code scripts/bench.sh}: runs one scenario and prints its results, the last line
- * being one JSON object. Scenarios: {@code crypto} (JMH, the handshake's cryptography) and
- * {@code handshakes} (new delegates per second against the manager and the baseline) and
- * {@code revocation} (revoke to last stream closed, N = 1, 100, 10 000).
+ * being one JSON object. Scenarios: {@code crypto} (JMH, the handshake's cryptography),
+ * {@code handshakes} (new delegates per second against the manager and the baseline),
+ * {@code revocation} (revoke to last stream closed, N = 1, 100, 10 000), and, with the server and
+ * the load generators in processes of their own, {@code streams-held}, {@code heartbeats} and
+ * {@code reconnect}.
  */
 public final class Bench {
 
@@ -30,13 +32,30 @@ public final class Bench {
       case "crypto" -> crypto(quick);
       case "handshakes" -> HandshakeScenario.run(quick);
       case "revocation" -> RevocationScenario.run(quick);
+      case "streams-held" -> StreamsHeldScenario.run(quick, max(args));
+      case "heartbeats" -> HeartbeatScenario.run(quick);
+      case "reconnect" -> ReconnectScenario.run(quick);
       default -> usage("unknown scenario '" + args[0] + "'");
     }
   }
 
   private static void usage(String problem) {
-    System.err.println("bench: " + problem + " (expected: crypto, handshakes or revocation, optionally with --quick)");
+    System.err.println("bench: " + problem + " (expected: crypto, handshakes, revocation, streams-held, heartbeats"
+        + " or reconnect, optionally with --quick; streams-held also takes --max N)");
     System.exit(2);
+  }
+
+  /** streams-held's ceiling: {@code --max N}, by default as far as the machine goes. */
+  private static int max(String[] args) {
+    List<String> list = List.of(args);
+    int at = list.indexOf("--max");
+    if (at < 0) {
+      return Integer.MAX_VALUE;
+    }
+    if (at + 1 >= args.length || !args[at + 1].matches("[1-9][0-9]{0,8}")) {
+      usage("--max takes a positive number of streams, got '" + (at + 1 < args.length ? args[at + 1] : "") + "'");
+    }
+    return Integer.parseInt(args[at + 1]);
   }
 
   private static void crypto(boolean quick) throws RunnerException {

@@ -149,6 +149,9 @@ public final class DelegateAgent {
 
   /** One connection: returns an outcome to end with, or null to go round again. */
   private Outcome connectOnce(ManagedChannel channel, DelegateToken token) {
+    // our jittered backoff decides when to try again; without this, gRPC's own reconnect backoff
+    // (1 s growing to 2 min) stacks on it and fails the attempt at once while it runs
+    channel.resetConnectBackoff();
     EstablishedSession session;
     try {
       session = handshakes.handshake(channel, config.accountId(), token, config.delegateName());

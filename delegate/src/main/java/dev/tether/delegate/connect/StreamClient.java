@@ -7,6 +7,7 @@ import dev.tether.proto.delegate.v1.Heartbeat;
 import dev.tether.proto.delegate.v1.ManagerMessage;
 import dev.tether.proto.delegate.v1.Register;
 import dev.tether.proto.delegate.v1.Registered;
+import io.grpc.CallCredentials;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -39,9 +40,17 @@ public final class StreamClient implements AutoCloseable {
 
   /** Opens the stream on {@code channel}, authenticated by {@code session}, and registers. */
   public static StreamClient open(Channel channel, EstablishedSession session, Register register) {
+    return open(channel, new SessionCredentials(session), register);
+  }
+
+  /**
+   * Opens the stream with the given call credentials, or none when {@code credentials} is null (the
+   * benchmarks' bare grpc-java baseline, which authenticates nothing), and registers.
+   */
+  public static StreamClient open(Channel channel, CallCredentials credentials, Register register) {
     StreamClient client = new StreamClient();
     DelegateStreamGrpc.newStub(channel)
-        .withCallCredentials(new SessionCredentials(session))
+        .withCallCredentials(credentials)
         .connect(client.new Responses());
     client.send(DelegateMessage.newBuilder().setRegister(register).build());
     return client;

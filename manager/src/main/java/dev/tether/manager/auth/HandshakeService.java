@@ -21,6 +21,7 @@ import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -67,6 +68,8 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     this.heartbeatInterval = heartbeatInterval;
   }
 
+  static final Status SHUTTING_DOWN = Status.UNAVAILABLE.withDescription("manager shutting down");
+
   @Override
   public StreamObserver<HandshakeRequest> handshake(StreamObserver<HandshakeResponse> responses) {
     TransportInfo transport = AuthContext.transport();
@@ -74,18 +77,29 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     if (refused != null) {
       log.warn("handshake refused before it began: {} ({})", refused.getDescription(), transport.remoteAddress());
       responses.onError(refused.asRuntimeException());
-      return new StreamObserver<>() {
-        @Override
-        public void onNext(HandshakeRequest value) { }
-
-        @Override
-        public void onError(Throwable t) { }
-
-        @Override
-        public void onCompleted() { }
-      };
+      return ignoring();
     }
-    return new Exchange((ServerCallStreamObserver<HandshakeResponse>) responses, transport);
+    try {
+      return new Exchange((ServerCallStreamObserver<HandshakeResponse>) responses, transport);
+    } catch (RejectedExecutionException stopping) {
+      // a call that slipped in while the manager stops: its deadline timer is gone
+      limiter.finished();
+      responses.onError(SHUTTING_DOWN.asRuntimeException());
+      return ignoring();
+    }
+  }
+
+  private static StreamObserver<HandshakeRequest> ignoring() {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(HandshakeRequest value) { }
+
+      @Override
+      public void onError(Throwable t) { }
+
+      @Override
+      public void onCompleted() { }
+    };
   }
 
   /** One handshake in progress: Begin, then Prove, within the deadline. */

@@ -29,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,7 @@ import org.slf4j.LoggerFactory;
 public final class Manager implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Manager.class);
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private final TetherStore store;
   private final ManagerSettings settings;
@@ -160,9 +162,13 @@ public final class Manager implements AutoCloseable {
   /**
    * Closes every live stream with UNAVAILABLE, writes what is buffered, records every delegate
    * as disconnected and closes the store. Call after the gRPC server has stopped accepting calls.
+   * Calls that still arrive are refused with UNAVAILABLE. A second call does nothing.
    */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     cluster.close();
     tracker.closeAll(Status.UNAVAILABLE.withDescription("manager shutting down"));
     awaitStreamsEnded();

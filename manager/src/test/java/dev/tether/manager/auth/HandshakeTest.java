@@ -74,6 +74,17 @@ class HandshakeTest {
   }
 
   @Test
+  void handshake_arrivingWhileTheManagerStops_isRefusedAsUnavailable() {
+    // the gRPC server still takes calls (they race its GOAWAY in production); the manager is closed
+    fixture.manager().close();
+
+    assertThatThrownBy(() -> fixture.handshake(account.account().id(), token, "late"))
+        .isInstanceOfSatisfying(HandshakeException.class,
+            e -> assertThat(e.kind()).isEqualTo(HandshakeException.Kind.TRANSIENT))
+        .hasMessageContaining("manager shutting down");
+  }
+
+  @Test
   void handshake_refusesAManagerThatDoesNotKnowTheToken() {
     DelegateToken unknown = TokenLedger.record(DelegateToken.generate());
 

@@ -1,0 +1,91 @@
+package dev.tether.bench;
+
+import com.sun.management.UnixOperatingSystemMXBean;
+import dev.tether.manager.server.ManagerServer;
+import dev.tether.manager.server.ManagerSettings;
+import dev.tether.manager.tls.TlsMaterial;
+import dev.tether.manager.token.CreatedAccount;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+
+/**
+ * The server side of a process-level scenario, in a JVM of its own so that its heap, RSS and CPU
+ * are its own: {@code tether} runs the manager exactly as {@code serve} does (embedded H2, TLS,
+ * default limits), {@code baseline} the bare grpc-java service. Driven over stdin by
+ * {@link Child}: {@code heap} (collects garbage, answers the heap in use) and {@code stop}.
+ *
+ * <p>For {@code tether}, the first start creates an account whose default token the load
+ * generators read from {@code bench.token} (owner-only) in the data directory.
+ */
+public final class BenchServer {
+
+  static final String ACCOUNT_FILE = "bench.account";
+  static final String TOKEN_FILE = "bench.token";
+
+  private BenchServer() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 3 || !List.of("tether", "baseline").contains(args[0])) {
+      System.err.println("usage: BenchServer tether|baseline DATA_DIR PORT");
+      System.exit(2);
+    }
+    Path dir = Path.of(args[1]);
+    int port = Integer.parseInt(args[2]);
+    AutoCloseable server;
+    int boundPort;
+    if (args[0].equals("tether")) {
+      ManagerServer manager = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", port),
+          dir, null, null, null, false, null, null, List.of(), ManagerSettings.defaults()));
+      if (!Files.exists(dir.resolve(ACCOUNT_FILE))) {
+        CreatedAccount account = manager.manager().tokens().createAccount("bench", "bench");
+        Path token = Files.createFile(dir.resolve(TOKEN_FILE),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(token, account.defaultToken().value().reveal());
+        Files.writeString(dir.resolve(ACCOUNT_FILE), account.account().id());
+      }
+      server = manager;
+      boundPort = manager.listenAddress().getPort();
+    } else {
+      TlsMaterial tls = TlsMaterial.loadOrGenerate(dir.resolve("tls"), List.of());
+      Baseline baseline = new Baseline(tls.certificate(), tls.privateKey(), port);
+      server = baseline;
+      boundPort = baseline.port();
+    }
+    UnixOperatingSystemMXBean os = (UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    reply("ready port=" + boundPort + " fd_max=" + os.getMaxFileDescriptorCount()
+        + " fds=" + os.getOpenFileDescriptorCount());
+    BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    String line;
+    while ((line = commands.readLine()) != null) {
+      switch (line.strip()) {
+        case "heap" -> {
+          // two collections: the first may leave finalizable or soft garbage behind
+          System.gc();
+          System.gc();
+          long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+          reply("heap=" + used + " fds=" + os.getOpenFileDescriptorCount());
+        }
+        case "stop" -> {
+          server.close();
+          reply("stopped");
+          System.exit(0);
+        }
+        default -> reply("error unknown command '" + line + "'");
+      }
+    }
+    server.close();
+  }
+
+  /** Answers on stdout, marked so the driver can tell answers from log lines. */
+  static void reply(String text) {
+    System.out.println(Child.MARK + (text.startsWith("error ") ? text : "ok " + text));
+    System.out.flush();
+  }
+}

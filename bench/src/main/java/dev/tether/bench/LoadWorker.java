@@ -1,0 +1,340 @@
+package dev.tether.bench;
+
+import dev.tether.common.token.DelegateToken;
+import dev.tether.delegate.connect.Backoff;
+import dev.tether.delegate.connect.Channels;
+import dev.tether.delegate.connect.HandshakeClient;
+import dev.tether.delegate.connect.SessionCredentials;
+import dev.tether.delegate.connect.StreamClient;
+import dev.tether.proto.delegate.v1.Register;
+import io.grpc.CallCredentials;
+import io.grpc.ChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * A load-generator process: simulated delegates, each with its own TLS connection from one of 50
+ * source addresses 127.0.(10 + worker).1..50, one delegate stream, and heartbeats at an aggregate
+ * rate the driver sets. Against {@code tether} each delegate authenticates with the handshake and
+ * signs its calls like the real delegate; against {@code baseline} it opens the stream bare.
+ *
+ * <p>Commands on stdin, one answer each on stdout: {@code open N}, {@code rate PER_SECOND}
+ * (0 stops), {@code stats} (counts and the ack round-trip histogram since the last stats),
+ * {@code connected}, {@code arrivals} (wall-clock ms of registrations since the last call) and
+ * {@code close}. With {@code reconnect}, a delegate whose stream ends comes back the way
+ * {@code DelegateAgent} does: the same channel (its connect backoff reset), a new handshake,
+ * {@link Backoff} with full jitter.
+ */
+public final class LoadWorker {
+
+  private static final int OPENING_THREADS = 32;
+  private static final int RING = 64;
+
+  private final boolean tether;
+  private final int worker;
+  private final boolean reconnect;
+  private final ChannelCredentials credentials;
+  private final int port;
+  private final String accountId;
+  private final DelegateToken token;
+  private final HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(15));
+  private final ExecutorService connecting = Executors.newFixedThreadPool(OPENING_THREADS * 2);
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+  private final List<Sim> all = new ArrayList<>();
+  private volatile Sim[] snapshot = new Sim[0];
+  private volatile boolean closing;
+
+  private final Recorder roundTrips = new Recorder(3);
+  private final LongAdder sent = new LongAdder();
+  private final LongAdder acked = new LongAdder();
+  private final LongAdder dropped = new LongAdder();
+  private final ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
+  private volatile double rate;
+  private volatile long rateChangedAt;
+
+  /** One simulated delegate. */
+  private final class Sim {
+    final String name;
+    final ManagedChannel channel;
+    final Backoff backoff = new Backoff();
+    final long[] sentAt = new long[RING];
+    volatile StreamClient stream;
+    long sequence;
+
+    Sim(String name, ManagedChannel channel) {
+      this.name = name;
+      this.channel = channel;
+    }
+  }
+
+  private LoadWorker(String kind, int port, Path dir, int worker, boolean reconnect) throws Exception {
+    this.tether = kind.equals("tether");
+    this.port = port;
+    this.worker = worker;
+    this.reconnect = reconnect;
+    this.credentials = TlsChannelCredentials.newBuilder().trustManager(dir.resolve("tls/manager.crt").toFile()).build();
+    if (tether) {
+      accountId = Files.readString(dir.resolve(BenchServer.ACCOUNT_FILE)).strip();
+      token = DelegateToken.parse(dir.resolve(BenchServer.TOKEN_FILE).toString(),
+          Files.readString(dir.resolve(BenchServer.TOKEN_FILE)).strip());
+    } else {
+      accountId = null;
+      token = null;
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length < 4 || !List.of("tether", "baseline").contains(args[0])) {
+      System.err.println("usage: LoadWorker tether|baseline PORT DATA_DIR WORKER [reconnect]");
+      System.exit(2);
+    }
+    LoadWorker w = new LoadWorker(args[0], Integer.parseInt(args[1]), Path.of(args[2]), Integer.parseInt(args[3]),
+        args.length > 4 && args[4].equals("reconnect"));
+    Thread sender = new Thread(w::sendHeartbeats, "heartbeats");
+    sender.setDaemon(true);
+    sender.start();
+    BenchServer.reply("ready");
+    BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    String line;
+    while ((line = commands.readLine()) != null) {
+      String[] words = line.strip().split(" ");
+      try {
+        BenchServer.reply(w.handle(words));
+      } catch (RuntimeException e) {
+        BenchServer.reply("error " + words[0] + ": " + e);
+      }
+    }
+    w.close();
+    System.exit(0);
+  }
+
+  private String handle(String[] words) throws Exception {
+    return switch (words[0]) {
+      case "open" -> open(Integer.parseInt(words[1]));
+      case "rate" -> {
+        rate = Double.parseDouble(words[1]);
+        rateChangedAt = System.nanoTime();
+        yield "rate=" + rate;
+      }
+      case "stats" -> stats();
+      case "connected" -> "connected=" + connected();
+      case "arrivals" -> {
+        List<Long> times = new ArrayList<>();
+        for (Long t; (t = arrivals.poll()) != null; ) {
+          times.add(t);
+        }
+        yield "count=" + times.size() + " at=" + times.stream().map(String::valueOf).collect(Collectors.joining(","));
+      }
+      case "close" -> {
+        close();
+        yield "closed";
+      }
+      default -> throw new IllegalArgumentException("unknown command '" + words[0] + "'");
+    };
+  }
+
+  private long connected() {
+    long n = 0;
+    for (Sim s : snapshot) {
+      if (s.stream != null) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Opens {@code count} more delegates, {@value #OPENING_THREADS} at a time; answers when all are in or failed. */
+  private String open(int count) throws Exception {
+    long started = System.nanoTime();
+    List<Future<Boolean>> opening = new ArrayList<>();
+    List<Sim> added = new ArrayList<>();
+    java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(OPENING_THREADS);
+    for (int i = 0; i < count; i++) {
+      int index = all.size() + i;
+      String from = "127.0." + (10 + worker) + "." + (1 + index % 50);
+      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port, credentials)
+          .localSocketPicker(new NettyChannelBuilder.LocalSocketPicker() {
+            @Override
+            public SocketAddress createSocketAddress(SocketAddress remote, io.grpc.Attributes attrs) {
+              return new InetSocketAddress(from, 0);
+            }
+          })
+          // the real delegate's keepalive (Channels.open)
+          .keepAliveTime(Channels.KEEPALIVE_SECONDS, TimeUnit.SECONDS)
+          .keepAliveTimeout(Channels.KEEPALIVE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+          .keepAliveWithoutCalls(true)
+          .build();
+      Sim sim = new Sim("w" + worker + "-" + index, channel);
+      added.add(sim);
+      inFlight.acquire();
+      opening.add(connecting.submit(() -> {
+        try {
+          connect(sim);
+          return true;
+        } catch (Exception e) {
+          return false;
+        } finally {
+          inFlight.release();
+        }
+      }));
+    }
+    int failed = 0;
+    for (int i = 0; i < opening.size(); i++) {
+      if (!opening.get(i).get(5, TimeUnit.MINUTES)) {
+        failed++;
+        if (!reconnect) {
+          added.get(i).channel.shutdownNow();
+          added.set(i, null);
+        }
+      }
+    }
+    for (Sim s : added) {
+      if (s != null) {
+        all.add(s);
+      }
+    }
+    snapshot = all.toArray(new Sim[0]);
+    return "opened=" + (count - failed) + " failed=" + failed + " held=" + all.size()
+        + " ms=" + (System.nanoTime() - started) / 1_000_000;
+  }
+
+  /** Handshake (tether), stream, Register; returns once Registered arrived. */
+  private void connect(Sim sim) throws Exception {
+    sim.channel.resetConnectBackoff();
+    CallCredentials session = tether
+        ? new SessionCredentials(handshakes.handshake(sim.channel, accountId, token, sim.name))
+        : null;
+    StreamClient stream = StreamClient.open(sim.channel, session, Register.newBuilder().setHostname(sim.name).build());
+    stream.onAck((sequence, at) -> {
+      long rtt = System.nanoTime() - sim.sentAt[(int) (sequence % RING)];
+      roundTrips.recordValue(Math.max(1, rtt / 1000));
+      acked.increment();
+    });
+    try {
+      stream.registered().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      stream.close();
+      throw e;
+    }
+    synchronized (sim) {
+      sim.sequence = 0;
+      sim.stream = stream;
+    }
+    sim.backoff.reset();
+    arrivals.add(System.currentTimeMillis());
+    stream.closed().whenComplete((status, e) -> ended(sim, stream));
+  }
+
+  private void ended(Sim sim, StreamClient stream) {
+    synchronized (sim) {
+      if (sim.stream == stream) {
+        sim.stream = null;
+      }
+    }
+    if (closing) {
+      return;
+    }
+    dropped.increment();
+    if (reconnect) {
+      retryLater(sim);
+    }
+  }
+
+  private void retryLater(Sim sim) {
+    timer.schedule(() -> connecting.execute(() -> {
+      try {
+        connect(sim);
+      } catch (Exception e) {
+        if (!closing) {
+          retryLater(sim);
+        }
+      }
+    }), sim.backoff.next().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Sends heartbeats round-robin over the delegates at the rate set, catching up when late. */
+  private void sendHeartbeats() {
+    long changedAt = 0;
+    long sentSince = 0;
+    int next = 0;
+    while (true) {
+      LockSupport.parkNanos(1_000_000);
+      double r = rate;
+      Sim[] sims = snapshot;
+      if (rateChangedAt != changedAt) {
+        changedAt = rateChangedAt;
+        sentSince = 0;
+      }
+      if (r <= 0 || sims.length == 0) {
+        continue;
+      }
+      long due = (long) ((System.nanoTime() - changedAt) / 1e9 * r) - sentSince;
+      // never more than a second's worth at once: a stall is not made up in a burst
+      for (long i = 0; i < Math.min(due, (long) Math.max(1, r)); i++) {
+        Sim sim = sims[next];
+        next = (next + 1) % sims.length;
+        sentSince++;
+        synchronized (sim) {
+          StreamClient stream = sim.stream;
+          if (stream == null) {
+            continue;
+          }
+          long sequence = ++sim.sequence;
+          sim.sentAt[(int) (sequence % RING)] = System.nanoTime();
+          if (stream.heartbeat() == sequence) {
+            sent.increment();
+          }
+        }
+      }
+      if (due > r) {
+        sentSince += due - (long) r;
+      }
+    }
+  }
+
+  private String stats() {
+    Histogram h = roundTrips.getIntervalHistogram();
+    ByteBuffer buffer = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+    int length = h.encodeIntoCompressedByteBuffer(buffer);
+    byte[] bytes = new byte[length];
+    buffer.flip();
+    buffer.get(bytes);
+    return "sent=" + sent.sumThenReset() + " acked=" + acked.sumThenReset() + " dropped=" + dropped.sumThenReset()
+        + " connected=" + connected() + " held=" + snapshot.length
+        + " histogram=" + Base64.getEncoder().encodeToString(bytes);
+  }
+
+  private void close() {
+    closing = true;
+    rate = 0;
+    for (Sim s : snapshot) {
+      s.channel.shutdownNow();
+    }
+    timer.shutdownNow();
+    connecting.shutdownNow();
+  }
+}

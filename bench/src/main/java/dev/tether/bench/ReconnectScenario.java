@@ -1,0 +1,94 @@
+package dev.tether.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Scenario {@code reconnect}: N delegates connected (10 000; quick: 1 000), each heartbeating every
+ * 10 s and coming back after a lost stream the way {@code DelegateAgent} does (same channel, new
+ * handshake, exponential backoff with full jitter). The server is stopped gracefully and started
+ * again on the same port and data; measured: the time until 99 % and 100 % are registered again,
+ * counted from the start of the new server process and from the stop, and the arrival curve.
+ * Against the manager, then against the baseline, whose delegates use the same backoff.
+ */
+final class ReconnectScenario {
+
+  private ReconnectScenario() {}
+
+  record Result(String server, int delegates, double downtimeS, double back99S, double back100S, double back99FromStopS,
+      long back, List<Integer> arrivalsPerSecond) {}
+
+  static void run(boolean quick) throws Exception {
+    int n = quick ? 1_000 : 10_000;
+    Path root = Files.createTempDirectory("tether-bench-reconnect");
+    System.out.println("data and logs: " + root);
+    Result tether = measure("tether", root, n);
+    Result baseline = measure("baseline", root, n);
+    System.out.printf(Locale.ROOT, "%n%-9s %9s %12s %12s %12s%n", "server", "delegates", "99 % back s", "100 % back s",
+        "downtime s");
+    for (Result r : List.of(tether, baseline)) {
+      System.out.printf(Locale.ROOT, "%-9s %9d %12.2f %12.2f %12.2f%n", r.server, r.delegates, r.back99S, r.back100S,
+          r.downtimeS);
+    }
+    System.out.println(new Json("reconnect", quick)
+        .put("delegates", n)
+        .put("reconnect_99_s", tether.back99S)
+        .put("reconnect_100_s", tether.back100S)
+        .put("reconnect_99_from_stop_s", tether.back99FromStopS)
+        .put("downtime_s", tether.downtimeS)
+        .put("baseline_reconnect_99_s", baseline.back99S)
+        .put("baseline_reconnect_100_s", baseline.back100S)
+        .put("baseline_downtime_s", baseline.downtimeS)
+        .put("ratio", baseline.back99S == 0 ? 0 : tether.back99S / baseline.back99S)
+        .putValue("arrivals_per_second", tether.arrivalsPerSecond)
+        .putValue("baseline_arrivals_per_second", baseline.arrivalsPerSecond));
+  }
+
+  private static Result measure(String kind, Path root, int n) throws Exception {
+    try (Target t = Target.start(kind, root, true)) {
+      int failed = t.openTo(n);
+      if (failed > 0) {
+        throw new IllegalStateException(failed + " delegates failed to open against " + kind);
+      }
+      t.rate(n / 10.0);
+      t.arrivals();
+      long stoppedAt = System.currentTimeMillis();
+      Duration restart = t.restart();
+      long readyAt = System.currentTimeMillis();
+      System.out.printf(Locale.ROOT, "%s: stopped and started again in %.2f s (the new process in %.2f s)%n", kind,
+          (readyAt - stoppedAt) / 1000.0, restart.toMillis() / 1000.0);
+      long deadline = readyAt + 120_000;
+      long connected = 0;
+      while (System.currentTimeMillis() < deadline && (connected = t.connected()) < n) {
+        Thread.sleep(500);
+        System.out.printf(Locale.ROOT, "  %s: %5.1f s after the start: %d of %d back%n", kind,
+            (System.currentTimeMillis() - readyAt) / 1000.0, connected, n);
+      }
+      List<Long> arrivals = new ArrayList<>(t.arrivals());
+      Collections.sort(arrivals);
+      if (arrivals.isEmpty()) {
+        throw new IllegalStateException("no delegate came back to " + kind);
+      }
+      int at99 = (int) Math.ceil(0.99 * n) - 1;
+      double back99 = at99 < arrivals.size() ? (arrivals.get(at99) - readyAt) / 1000.0 : Double.NaN;
+      double back100 = arrivals.size() >= n ? (arrivals.get(n - 1) - readyAt) / 1000.0 : Double.NaN;
+      List<Integer> perSecond = new ArrayList<>();
+      for (long a : arrivals) {
+        int second = (int) Math.max(0, (a - readyAt) / 1000);
+        while (perSecond.size() <= second) {
+          perSecond.add(0);
+        }
+        perSecond.set(second, perSecond.get(second) + 1);
+      }
+      System.out.printf(Locale.ROOT, "%s: %d of %d back; 99 %% after %.2f s, all after %.2f s; per second: %s%n", kind,
+          arrivals.size(), n, back99, back100, perSecond);
+      return new Result(kind, n, (readyAt - stoppedAt) / 1000.0, back99, back100,
+          at99 < arrivals.size() ? (arrivals.get(at99) - stoppedAt) / 1000.0 : Double.NaN, arrivals.size(), perSecond);
+    }
+  }
+}

@@ -1,0 +1,195 @@
+package dev.tether.bench;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+
+/**
+ * One server under test, {@code tether} or {@code baseline}, in its own process, with the
+ * load-generator processes that hold its delegates (at most {@value #PER_WORKER} each, so that
+ * no process nears the machine's limit on open files).
+ */
+final class Target implements AutoCloseable {
+
+  static final int PER_WORKER = 12_000;
+  private static final Duration ANSWER = Duration.ofMinutes(5);
+  private static final List<String> SERVER_JVM = List.of("-Xmx4g", "-XX:+UseG1GC");
+  private static final List<String> WORKER_JVM = List.of("-Xmx4g", "-XX:+UseG1GC");
+
+  final String kind;
+  final Path dir;
+  private final boolean reconnect;
+  private Child server;
+  private int port;
+  private int restarts;
+  private final List<Child> workers = new ArrayList<>();
+  private final List<Integer> held = new ArrayList<>();
+  long fdMax;
+
+  private Target(String kind, Path dir, boolean reconnect) {
+    this.kind = kind;
+    this.dir = dir;
+    this.reconnect = reconnect;
+  }
+
+  /** Starts the server on a free port; delegates come back by themselves after a restart if {@code reconnect}. */
+  static Target start(String kind, Path root, boolean reconnect) throws Exception {
+    Target t = new Target(kind, Files.createDirectories(root.resolve(kind)), reconnect);
+    t.startServer(0);
+    return t;
+  }
+
+  private void startServer(int onPort) throws Exception {
+    int n = restarts++;
+    Path log = dir.resolve("server-" + n + ".log");
+    List<String> jvm = new ArrayList<>(SERVER_JVM);
+    jvm.add("-Xlog:gc:file=" + dir.resolve("gc-" + n + ".log"));
+    server = Child.start(kind + "-server", log, jvm, BenchServer.class,
+        List.of(kind, dir.toString(), String.valueOf(onPort)));
+    Map<String, String> ready = server.await(Duration.ofMinutes(2));
+    port = Integer.parseInt(ready.get("port"));
+    fdMax = Long.parseLong(ready.get("fd_max"));
+  }
+
+  /** Stops the server the way an operator does (graceful stop), then starts it again on the same port. */
+  Duration restart() throws Exception {
+    server.call("stop", Duration.ofMinutes(1));
+    server.awaitExit(Duration.ofMinutes(1));
+    long started = System.nanoTime();
+    startServer(port);
+    return Duration.ofNanos(System.nanoTime() - started);
+  }
+
+  int held() {
+    return held.stream().mapToInt(Integer::intValue).sum();
+  }
+
+  /** Opens delegates until {@code total} are held; returns the number that failed to open. */
+  int openTo(int total) throws Exception {
+    List<Integer> asked = new ArrayList<>();
+    for (int w = 0; held() + asked.stream().mapToInt(Integer::intValue).sum() < total; w++) {
+      if (w == workers.size()) {
+        workers.add(Child.start(kind + "-worker-" + w, dir.resolve("worker-" + w + ".log"), WORKER_JVM,
+            LoadWorker.class, reconnect
+                ? List.of(kind, String.valueOf(port), dir.toString(), String.valueOf(w), "reconnect")
+                : List.of(kind, String.valueOf(port), dir.toString(), String.valueOf(w))));
+        workers.get(w).await(Duration.ofMinutes(1));
+        held.add(0);
+      }
+      int room = PER_WORKER - held.get(w);
+      int want = Math.min(room, total - held() - asked.stream().mapToInt(Integer::intValue).sum());
+      asked.add(want);
+      if (want > 0) {
+        workers.get(w).send("open " + want);
+      }
+    }
+    int failed = 0;
+    for (int w = 0; w < asked.size(); w++) {
+      if (asked.get(w) > 0) {
+        Map<String, String> answer = workers.get(w).await(ANSWER);
+        held.set(w, Integer.parseInt(answer.get("held")));
+        failed += Integer.parseInt(answer.get("failed"));
+      }
+    }
+    return failed;
+  }
+
+  /** Sets the aggregate heartbeat rate, shared among the workers by the delegates each holds. */
+  void rate(double perSecond) throws Exception {
+    int total = held();
+    for (int w = 0; w < workers.size(); w++) {
+      workers.get(w).call("rate " + (total == 0 ? 0 : perSecond * held.get(w) / total), ANSWER);
+    }
+  }
+
+  /** What the delegates saw since the last call. */
+  record Window(long sent, long acked, long dropped, long connected, Histogram roundTripsMicros) {
+    double p99Ms() {
+      return roundTripsMicros.getTotalCount() == 0 ? 0 : roundTripsMicros.getValueAtPercentile(99) / 1000.0;
+    }
+
+    double p50Ms() {
+      return roundTripsMicros.getTotalCount() == 0 ? 0 : roundTripsMicros.getValueAtPercentile(50) / 1000.0;
+    }
+  }
+
+  Window stats() throws Exception {
+    long sent = 0;
+    long acked = 0;
+    long dropped = 0;
+    long connected = 0;
+    Histogram all = new Histogram(3);
+    for (Child w : workers) {
+      Map<String, String> a = w.call("stats", ANSWER);
+      sent += Long.parseLong(a.get("sent"));
+      acked += Long.parseLong(a.get("acked"));
+      dropped += Long.parseLong(a.get("dropped"));
+      connected += Long.parseLong(a.get("connected"));
+      try {
+        all.add(Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(a.get("histogram"))), 0));
+      } catch (java.util.zip.DataFormatException e) {
+        throw new IOException("bad histogram from a worker", e);
+      }
+    }
+    return new Window(sent, acked, dropped, connected, all);
+  }
+
+  long connected() throws Exception {
+    long n = 0;
+    for (Child w : workers) {
+      n += Long.parseLong(w.call("connected", ANSWER).get("connected"));
+    }
+    return n;
+  }
+
+  /** Wall-clock times (ms) of the registrations since the last call, from every worker. */
+  List<Long> arrivals() throws Exception {
+    List<Long> times = new ArrayList<>();
+    for (Child w : workers) {
+      String at = w.call("arrivals", ANSWER).get("at");
+      if (at != null && !at.isEmpty()) {
+        for (String t : at.split(",")) {
+          times.add(Long.parseLong(t));
+        }
+      }
+    }
+    return times;
+  }
+
+  /** The server's heap in use after a full collection. */
+  long heapAfterGc() throws Exception {
+    return Long.parseLong(server.call("heap", ANSWER).get("heap"));
+  }
+
+  long serverRss() {
+    return server.rssBytes();
+  }
+
+  Duration serverCpu() {
+    return server.cpu();
+  }
+
+  long clientRss() {
+    return workers.stream().mapToLong(Child::rssBytes).sum();
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (Child w : workers) {
+      try {
+        w.call("close", Duration.ofMinutes(1));
+      } catch (RuntimeException e) {
+        // already gone
+      }
+      w.close();
+    }
+    server.close();
+  }
+}
