@@ -11,8 +11,8 @@ import java.util.Locale;
  * Scenario {@code heartbeats}: with 1 000 and 10 000 delegates connected (quick: 1 000) to the
  * manager and to the baseline, both running, each in its own process, the highest sustained
  * aggregate heartbeat rate whose acknowledgement round trip p99 stays within 10 ms, and the
- * server's CPU time per heartbeat at that rate. The rate climbs by half at each step and is then
- * narrowed by bisection; each step measures the baseline and the manager in turn, so that both
+ * server's CPU time per heartbeat at that rate (all of the process's CPU, background included). The
+ * rate climbs by 40 % at each step until two steps in a row fail, and is then narrowed by bisection; each step measures the baseline and the manager in turn, so that both
  * see the same machine. Between measurements every delegate heartbeats every 10 s, as deployed.
  */
 final class HeartbeatScenario {
@@ -22,20 +22,32 @@ final class HeartbeatScenario {
   private HeartbeatScenario() {}
 
   record Measurement(String server, int delegates, double offeredPerS, double ackedPerS, double p50Ms, double p99Ms,
-      long dropped, double cpuMicrosPerHeartbeat, boolean pass) {}
+      long dropped, double cpuMicrosPerHeartbeat, boolean pass) {
+    /** The server answered (nearly) every heartbeat offered, however late. */
+    boolean keptUp() {
+      return ackedPerS >= 0.97 * offeredPerS && dropped == 0;
+    }
+  }
 
   /** The search for one server: the highest passing rate and the lowest failing one. */
   private static final class Search {
     final Target target;
     Measurement best;
+    Measurement sustained;
     double failedAt = Double.MAX_VALUE;
+    int failuresInARow;
+    boolean keptUp = true;
 
     Search(Target target) {
       this.target = target;
     }
 
+    /**
+     * One failed step may be a pause of the machine; two in a row end the climb for the p99
+     * criterion. The climb goes on while the server still keeps up, to find its throughput ceiling.
+     */
     boolean climbing() {
-      return failedAt == Double.MAX_VALUE;
+      return failuresInARow < 2 || keptUp;
     }
   }
 
@@ -52,11 +64,11 @@ final class HeartbeatScenario {
     try (Target tether = Target.start("tether", root, false); Target baseline = Target.start("baseline", root, false)) {
       for (int size : sizes) {
         for (Target t : List.of(tether, baseline)) {
+          t.every(10);
           int failed = t.openTo(size);
           if (failed > 0) {
             throw new IllegalStateException(failed + " delegates failed to open against " + t.kind);
           }
-          t.rate(size / 10.0);
         }
         Search ts = new Search(tether);
         Search bs = new Search(baseline);
@@ -77,7 +89,7 @@ final class HeartbeatScenario {
         }
         for (int b = 0; b < bisections; b++) {
           for (Search s : b % 2 == 0 ? searches : List.of(ts, bs)) {
-            if (s.best != null) {
+            if (s.best != null && s.failedAt != Double.MAX_VALUE) {
               record(s, measure(s.target, size, (s.best.offeredPerS + s.failedAt) / 2, window, windows), all);
             }
           }
@@ -89,17 +101,30 @@ final class HeartbeatScenario {
             ts.best == null ? 0 : ts.best.p99Ms, ts.best == null ? 0 : ts.best.cpuMicrosPerHeartbeat, bRate,
             bs.best == null ? 0 : bs.best.p99Ms, bs.best == null ? 0 : bs.best.cpuMicrosPerHeartbeat,
             bRate == 0 ? 0 : tRate / bRate);
+        double tMax = ts.sustained == null ? 0 : ts.sustained.ackedPerS;
+        double bMax = bs.sustained == null ? 0 : bs.sustained.ackedPerS;
+        System.out.printf(Locale.ROOT, "%d delegates, highest rate kept up with at any latency: tether %.0f/s (p99 %.2f ms),"
+                + " baseline %.0f/s (p99 %.2f ms): ratio %.3f%n", size, tMax, ts.sustained == null ? 0 : ts.sustained.p99Ms,
+            bMax, bs.sustained == null ? 0 : bs.sustained.p99Ms, bMax == 0 ? 0 : tMax / bMax);
         String suffix = "_" + size;
+        json.put("sustained_heartbeats_per_s" + suffix, tMax)
+            .put("baseline_sustained_heartbeats_per_s" + suffix, bMax)
+            .put("sustained_ratio" + suffix, bMax == 0 ? Double.NaN : tMax / bMax)
+            .put("sustained_ack_p99_ms" + suffix, ts.sustained == null ? 0 : ts.sustained.p99Ms)
+            .put("baseline_sustained_ack_p99_ms" + suffix, bs.sustained == null ? 0 : bs.sustained.p99Ms)
+            .put("cpu_us_per_heartbeat_sustained" + suffix, ts.sustained == null ? 0 : ts.sustained.cpuMicrosPerHeartbeat)
+            .put("baseline_cpu_us_per_heartbeat_sustained" + suffix,
+                bs.sustained == null ? 0 : bs.sustained.cpuMicrosPerHeartbeat);
         json.put("heartbeats_per_s" + suffix, tRate)
             .put("baseline_heartbeats_per_s" + suffix, bRate)
-            .put("ratio" + suffix, bRate == 0 ? 0 : tRate / bRate)
+            .put("ratio" + suffix, bRate == 0 ? Double.NaN : tRate / bRate)
             .put("ack_p99_ms" + suffix, ts.best == null ? 0 : ts.best.p99Ms)
             .put("baseline_ack_p99_ms" + suffix, bs.best == null ? 0 : bs.best.p99Ms)
             .put("cpu_us_per_heartbeat" + suffix, ts.best == null ? 0 : ts.best.cpuMicrosPerHeartbeat)
             .put("baseline_cpu_us_per_heartbeat" + suffix, bs.best == null ? 0 : bs.best.cpuMicrosPerHeartbeat);
         if (size == sizes[sizes.length - 1]) {
           json.put("delegates", size).put("heartbeats_per_s", tRate).put("baseline_heartbeats_per_s", bRate)
-              .put("ratio", bRate == 0 ? 0 : tRate / bRate);
+              .put("ratio", bRate == 0 ? Double.NaN : tRate / bRate);
         }
       }
     }
@@ -108,13 +133,26 @@ final class HeartbeatScenario {
 
   private static void record(Search s, Measurement m, List<Measurement> all) {
     all.add(m);
+    s.keptUp = m.keptUp();
+    if (m.keptUp() && (s.sustained == null || m.offeredPerS > s.sustained.offeredPerS)) {
+      s.sustained = m;
+    }
     System.out.printf(Locale.ROOT, "  %-8s %6d delegates, offered %8.0f/s: acked %8.0f/s, p50 %6.2f ms, p99 %7.2f ms, "
             + "%d dropped, %.1f us CPU per heartbeat: %s%n", m.server, m.delegates, m.offeredPerS, m.ackedPerS, m.p50Ms,
         m.p99Ms, m.dropped, m.cpuMicrosPerHeartbeat, m.pass ? "pass" : "FAIL");
-    if (m.pass && (s.best == null || m.offeredPerS > s.best.offeredPerS)) {
-      s.best = m;
-    } else if (!m.pass) {
-      s.failedAt = Math.min(s.failedAt, m.offeredPerS);
+    if (m.pass) {
+      s.failuresInARow = 0;
+      if (s.best == null || m.offeredPerS > s.best.offeredPerS) {
+        s.best = m;
+      }
+      if (s.failedAt <= m.offeredPerS) {
+        s.failedAt = Double.MAX_VALUE;
+      }
+    } else {
+      s.failuresInARow++;
+      if (s.best == null || m.offeredPerS > s.best.offeredPerS) {
+        s.failedAt = Math.min(s.failedAt, m.offeredPerS);
+      }
     }
   }
 
@@ -142,7 +180,7 @@ final class HeartbeatScenario {
     }
     double seconds = (System.nanoTime() - started) / 1e9;
     Duration cpu = t.serverCpu().minus(cpu0);
-    t.rate(size / 10.0);
+    t.every(10);
     double ackedPerS = acked / seconds;
     double medianP99 = median(p99);
     boolean pass = medianP99 <= P99_LIMIT_MS && ackedPerS >= 0.97 * rate && dropped == 0;

@@ -43,7 +43,8 @@ import org.HdrHistogram.Recorder;
  * signs its calls like the real delegate; against {@code baseline} it opens the stream bare.
  *
  * <p>Commands on stdin, one answer each on stdout: {@code open N}, {@code rate PER_SECOND}
- * (0 stops), {@code stats} (counts and the ack round-trip histogram since the last stats),
+ * (0 stops), {@code every SECONDS} (each delegate, those still opening included, once per
+ * period), {@code stats} (counts and the ack round-trip histogram since the last stats),
  * {@code connected}, {@code arrivals} (wall-clock ms of registrations since the last call) and
  * {@code close}. With {@code reconnect}, a delegate whose stream ends comes back the way
  * {@code DelegateAgent} does: the same channel (its connect backoff reset), a new handshake,
@@ -73,8 +74,9 @@ public final class LoadWorker {
   private final LongAdder acked = new LongAdder();
   private final LongAdder dropped = new LongAdder();
   private final ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
+  /** Heartbeats per second in all, or, when {@link #every} is set, one per delegate every that many seconds. */
   private volatile double rate;
-  private volatile long rateChangedAt;
+  private volatile double every;
 
   /** One simulated delegate. */
   private final class Sim {
@@ -136,9 +138,13 @@ public final class LoadWorker {
     return switch (words[0]) {
       case "open" -> open(Integer.parseInt(words[1]));
       case "rate" -> {
+        every = 0;
         rate = Double.parseDouble(words[1]);
-        rateChangedAt = System.nanoTime();
         yield "rate=" + rate;
+      }
+      case "every" -> {
+        every = Double.parseDouble(words[1]);
+        yield "every=" + every;
       }
       case "stats" -> stats();
       case "connected" -> "connected=" + connected();
@@ -190,6 +196,12 @@ public final class LoadWorker {
           .build();
       Sim sim = new Sim("w" + worker + "-" + index, channel);
       added.add(sim);
+      if (added.size() % 500 == 0 || i == count - 1) {
+        // published before they connect: the ones already in heartbeat while the rest open
+        List<Sim> growing = new ArrayList<>(all);
+        growing.addAll(added);
+        snapshot = growing.toArray(new Sim[0]);
+      }
       inFlight.acquire();
       opening.add(connecting.submit(() -> {
         try {
@@ -280,18 +292,21 @@ public final class LoadWorker {
   private void sendHeartbeats() {
     long changedAt = 0;
     long sentSince = 0;
+    double current = 0;
     int next = 0;
     while (true) {
       LockSupport.parkNanos(1_000_000);
-      double r = rate;
       Sim[] sims = snapshot;
-      if (rateChangedAt != changedAt) {
-        changedAt = rateChangedAt;
+      double r = every > 0 ? sims.length / every : rate;
+      if (r != current) {
+        current = r;
+        changedAt = System.nanoTime();
         sentSince = 0;
       }
       if (r <= 0 || sims.length == 0) {
         continue;
       }
+      next %= sims.length;
       long due = (long) ((System.nanoTime() - changedAt) / 1e9 * r) - sentSince;
       // never more than a second's worth at once: a stall is not made up in a burst
       for (long i = 0; i < Math.min(due, (long) Math.max(1, r)); i++) {
@@ -330,6 +345,7 @@ public final class LoadWorker {
 
   private void close() {
     closing = true;
+    every = 0;
     rate = 0;
     for (Sim s : snapshot) {
       s.channel.shutdownNow();

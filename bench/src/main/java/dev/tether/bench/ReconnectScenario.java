@@ -51,11 +51,11 @@ final class ReconnectScenario {
 
   private static Result measure(String kind, Path root, int n) throws Exception {
     try (Target t = Target.start(kind, root, true)) {
+      t.every(10);
       int failed = t.openTo(n);
       if (failed > 0) {
         throw new IllegalStateException(failed + " delegates failed to open against " + kind);
       }
-      t.rate(n / 10.0);
       t.arrivals();
       long stoppedAt = System.currentTimeMillis();
       Duration restart = t.restart();

@@ -80,9 +80,9 @@ final class StreamsHeldScenario {
       int stepSize = quick ? 1000 : 2500;
       System.out.printf(Locale.ROOT, "%s: no delegates: heap after GC %d B, RSS %d B; ramping by %d to at most %d%n",
           kind, heap0, rss0, stepSize, cap);
+      t.every(10);
       for (int n = Math.min(stepSize, cap); ; n = Math.min(n + stepSize, cap)) {
         int failed = t.openTo(n);
-        t.rate(n / 10.0);
         Thread.sleep(2_000);
         t.stats();
         Thread.sleep(windowMs);

@@ -32,6 +32,7 @@ final class Target implements AutoCloseable {
   private final List<Child> workers = new ArrayList<>();
   private final List<Integer> held = new ArrayList<>();
   long fdMax;
+  private double everySeconds;
 
   private Target(String kind, Path dir, boolean reconnect) {
     this.kind = kind;
@@ -81,6 +82,9 @@ final class Target implements AutoCloseable {
                 ? List.of(kind, String.valueOf(port), dir.toString(), String.valueOf(w), "reconnect")
                 : List.of(kind, String.valueOf(port), dir.toString(), String.valueOf(w))));
         workers.get(w).await(Duration.ofMinutes(1));
+        if (everySeconds > 0) {
+          workers.get(w).call("every " + everySeconds, ANSWER);
+        }
         held.add(0);
       }
       int room = PER_WORKER - held.get(w);
@@ -103,10 +107,19 @@ final class Target implements AutoCloseable {
 
   /** Sets the aggregate heartbeat rate, shared among the workers by the delegates each holds. */
   void rate(double perSecond) throws Exception {
+    everySeconds = 0;
     int total = held();
     for (int w = 0; w < workers.size(); w++) {
       workers.get(w).call("rate " + (total == 0 ? 0 : perSecond * held.get(w) / total), ANSWER);
     }
+  }
+
+  /** Every delegate, those opening included, heartbeats once per {@code seconds}. */
+  void every(double seconds) throws Exception {
+    for (Child w : workers) {
+      w.call("every " + seconds, ANSWER);
+    }
+    everySeconds = seconds;
   }
 
   /** What the delegates saw since the last call. */

@@ -30,6 +30,7 @@ public final class DelegateTracker {
   private final Ticker ticker;
   private final HeartbeatSettings settings;
   private final Map<LiveStream, Connected> live = new ConcurrentHashMap<>();
+  private volatile boolean stopping;
 
   public DelegateTracker(TetherStore store, WriteBehind writeBehind, ExecutorService storeWriter,
       Clock clock, Ticker ticker, HeartbeatSettings settings) {
@@ -74,6 +75,10 @@ public final class DelegateTracker {
     if (c == null) {
       return;
     }
+    if (stopping) {
+      // the manager records every delegate as disconnected in one write once the streams are closed
+      return;
+    }
     Status status = stream.closeStatus();
     String reason = status == null ? "stream ended" : describe(status);
     var at = clock.instant();
@@ -108,8 +113,12 @@ public final class DelegateTracker {
     return expired;
   }
 
-  /** Closes every live stream (shutdown). */
+  /**
+   * Closes every live stream (shutdown). Their ends are not recorded one by one: with thousands of
+   * delegates that is thousands of commits, racing the store's close; the caller records them all.
+   */
   public void closeAll(Status status) {
+    stopping = true;
     for (LiveStream stream : live.keySet()) {
       stream.closeWith(status);
     }

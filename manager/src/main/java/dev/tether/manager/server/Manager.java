@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -64,7 +65,10 @@ public final class Manager implements AutoCloseable {
     this.store = store;
     this.settings = settings;
     this.clock = clock;
-    this.scheduler = Executors.newScheduledThreadPool(1, daemon("tether-scheduler"));
+    ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, daemon("tether-scheduler"));
+    // at close, pending timers (handshake deadlines, expiries) are dropped, the running task finishes
+    timers.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    this.scheduler = timers;
     this.storeWriter = Executors.newSingleThreadExecutor(daemon("tether-store-writer"));
     this.sessions = new SessionRegistry(ticker, settings.sessionIdleTtl());
     this.writeBehind = new WriteBehind(store);
@@ -172,7 +176,13 @@ public final class Manager implements AutoCloseable {
     cluster.close();
     tracker.closeAll(Status.UNAVAILABLE.withDescription("manager shutting down"));
     awaitStreamsEnded();
-    scheduler.shutdownNow();
+    // not shutdownNow: interrupting a task inside a database write closes H2's file under it
+    scheduler.shutdown();
+    try {
+      scheduler.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     flush();
     storeWriter.shutdown();
     try {

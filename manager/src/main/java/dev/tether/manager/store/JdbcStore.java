@@ -35,6 +35,11 @@ public final class JdbcStore implements TetherStore {
   private final HikariDataSource dataSource;
   private final boolean shared;
 
+  /** Largest number of delegate registrations committed together. */
+  private static final int CONNECTS_PER_COMMIT = 256;
+  private final GroupCommit<DelegateRecord, String> connects = new GroupCommit<>("tether-delegate-connects",
+      CONNECTS_PER_COMMIT, this::delegatesConnectedTogether, this::delegateConnectedAlone);
+
   private JdbcStore(HikariDataSource dataSource, boolean shared) {
     this.dataSource = dataSource;
     this.shared = shared;
@@ -261,69 +266,82 @@ public final class JdbcStore implements TetherStore {
 
   @Override
   public String delegateConnected(DelegateRecord d) {
+    // many delegates connecting at once (a manager restart) share commits instead of queueing on them
+    return connects.submit(d);
+  }
+
+  private String delegateConnectedAlone(DelegateRecord d) {
     try {
-      return recordDelegate(d);
+      return inTransaction("record delegate", c -> recordDelegate(c, d));
     } catch (DuplicateException raced) {
       // the same delegate connected twice at once and the other insert won: update its row
-      return recordDelegate(d);
+      return inTransaction("record delegate", c -> recordDelegate(c, d));
     }
   }
 
-  private String recordDelegate(DelegateRecord d) {
-    return inTransaction("record delegate", c -> {
-      String existing = null;
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT id FROM delegates WHERE account_id = ? AND name = ? AND hostname = ?")) {
-        ps.setString(1, d.accountId());
-        ps.setString(2, d.name());
-        ps.setString(3, d.hostname());
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next()) {
-            existing = rs.getString(1);
-          }
+  private List<String> delegatesConnectedTogether(List<DelegateRecord> batch) {
+    return inTransaction("record delegates", c -> {
+      List<String> ids = new ArrayList<>(batch.size());
+      for (DelegateRecord d : batch) {
+        ids.add(recordDelegate(c, d));
+      }
+      return ids;
+    });
+  }
+
+  private static String recordDelegate(Connection c, DelegateRecord d) throws SQLException {
+    String existing = null;
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT id FROM delegates WHERE account_id = ? AND name = ? AND hostname = ?")) {
+      ps.setString(1, d.accountId());
+      ps.setString(2, d.name());
+      ps.setString(3, d.hostname());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          existing = rs.getString(1);
         }
       }
-      String tags = String.join(",", d.tags());
-      if (existing != null) {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET delegate_type = ?,"
-            + " version = ?, tags = ?, ip = ?, token_public_id = ?, token_name = ?, connected = TRUE,"
-            + " connected_since = ?, last_heartbeat = ?, disconnected_at = NULL,"
-            + " disconnect_reason = NULL, replica_id = ? WHERE id = ?")) {
-          ps.setString(1, d.delegateType());
-          ps.setString(2, d.version());
-          ps.setString(3, tags);
-          ps.setString(4, d.ip());
-          ps.setString(5, d.tokenPublicId());
-          ps.setString(6, d.tokenName());
-          ps.setLong(7, d.connectedSince().toEpochMilli());
-          ps.setLong(8, d.connectedSince().toEpochMilli());
-          ps.setString(9, d.replicaId());
-          ps.setString(10, existing);
-          ps.executeUpdate();
-        }
-        return existing;
-      }
-      String id = d.id() != null ? d.id() : "dlg_" + UUID.randomUUID().toString().replace("-", "");
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO delegates (" + DELEGATE_COLUMNS
-          + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, NULL, NULL, ?)")) {
-        ps.setString(1, id);
-        ps.setString(2, d.accountId());
-        ps.setString(3, d.name());
-        ps.setString(4, d.hostname());
-        ps.setString(5, d.delegateType());
-        ps.setString(6, d.version());
-        ps.setString(7, tags);
-        ps.setString(8, d.ip());
-        ps.setString(9, d.tokenPublicId());
-        ps.setString(10, d.tokenName());
-        ps.setLong(11, d.connectedSince().toEpochMilli());
-        ps.setLong(12, d.connectedSince().toEpochMilli());
-        ps.setLong(13, d.connectedSince().toEpochMilli());
-        ps.setString(14, d.replicaId());
+    }
+    String tags = String.join(",", d.tags());
+    if (existing != null) {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET delegate_type = ?,"
+          + " version = ?, tags = ?, ip = ?, token_public_id = ?, token_name = ?, connected = TRUE,"
+          + " connected_since = ?, last_heartbeat = ?, disconnected_at = NULL,"
+          + " disconnect_reason = NULL, replica_id = ? WHERE id = ?")) {
+        ps.setString(1, d.delegateType());
+        ps.setString(2, d.version());
+        ps.setString(3, tags);
+        ps.setString(4, d.ip());
+        ps.setString(5, d.tokenPublicId());
+        ps.setString(6, d.tokenName());
+        ps.setLong(7, d.connectedSince().toEpochMilli());
+        ps.setLong(8, d.connectedSince().toEpochMilli());
+        ps.setString(9, d.replicaId());
+        ps.setString(10, existing);
         ps.executeUpdate();
       }
-      return id;
-    });
+      return existing;
+    }
+    String id = d.id() != null ? d.id() : "dlg_" + UUID.randomUUID().toString().replace("-", "");
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO delegates (" + DELEGATE_COLUMNS
+        + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, NULL, NULL, ?)")) {
+      ps.setString(1, id);
+      ps.setString(2, d.accountId());
+      ps.setString(3, d.name());
+      ps.setString(4, d.hostname());
+      ps.setString(5, d.delegateType());
+      ps.setString(6, d.version());
+      ps.setString(7, tags);
+      ps.setString(8, d.ip());
+      ps.setString(9, d.tokenPublicId());
+      ps.setString(10, d.tokenName());
+      ps.setLong(11, d.connectedSince().toEpochMilli());
+      ps.setLong(12, d.connectedSince().toEpochMilli());
+      ps.setLong(13, d.connectedSince().toEpochMilli());
+      ps.setString(14, d.replicaId());
+      ps.executeUpdate();
+    }
+    return id;
   }
 
   @Override
@@ -576,6 +594,7 @@ public final class JdbcStore implements TetherStore {
 
   @Override
   public void close() {
+    connects.close();
     dataSource.close();
   }
 
