@@ -52,6 +52,13 @@ final class Target implements AutoCloseable {
     Path log = dir.resolve("server-" + n + ".log");
     List<String> jvm = new ArrayList<>(SERVER_JVM);
     jvm.add("-Xlog:gc:file=" + dir.resolve("gc-" + n + ".log"));
+    // e.g. BENCH_SERVER_OPTS=-XX:StartFlightRecording=filename=server.jfr to profile the servers
+    String extra = System.getenv("BENCH_SERVER_OPTS");
+    if (extra != null && !extra.isBlank()) {
+      for (String option : extra.strip().split("\\s+")) {
+        jvm.add(option.replace("{dir}", dir.toString()));
+      }
+    }
     server = Child.start(kind + "-server", log, jvm, BenchServer.class,
         List.of(kind, dir.toString(), String.valueOf(onPort)));
     Map<String, String> ready = server.await(Duration.ofMinutes(2));
