@@ -71,7 +71,7 @@ public final class Manager implements AutoCloseable {
     this.scheduler = timers;
     this.storeWriter = Executors.newSingleThreadExecutor(daemon("tether-store-writer"));
     this.sessions = new SessionRegistry(ticker, settings.sessionIdleTtl());
-    this.writeBehind = new WriteBehind(store);
+    this.writeBehind = new WriteBehind(store, ticker, settings.heartbeat().heartbeatWriteEvery());
     this.tracker = new DelegateTracker(store, writeBehind, storeWriter, clock, ticker, settings.heartbeat());
     this.tokens = new TokenService(store, masterKey, registry, sessions, clock);
     this.limiter = new HandshakeLimiter(settings.limits(), ticker);
@@ -155,7 +155,7 @@ public final class Manager implements AutoCloseable {
 
   /** Writes buffered state and waits for queued store writes, so that reads see them. */
   public void flush() {
-    writeBehind.flush();
+    writeBehind.flushAll();
     try {
       storeWriter.submit(() -> { }).get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
