@@ -9,7 +9,8 @@ import java.util.Locale;
 /**
  * Scenario {@code streams-held}: ramps delegates (one TLS connection and one heartbeat stream
  * each, a heartbeat every 10 s) against the manager, then against the baseline, each in a process
- * of its own, until the heartbeat round trip p99 passes 100 ms, errors appear, or the server
+ * of its own, until the heartbeat round trip p99 passes 100 ms in two windows in a row, errors
+ * appear, or the server
  * process nears its limit on open files. At each step: the server's heap after a full
  * collection and its RSS, against the same server with no delegates.
  */
@@ -87,6 +88,12 @@ final class StreamsHeldScenario {
         t.stats();
         Thread.sleep(windowMs);
         Target.Window w = t.stats();
+        if (w.p99Ms() > P99_LIMIT_MS && w.dropped() == 0 && failed == 0) {
+          // one window can hold one pause of this shared machine: the limit must show twice in a row
+          System.out.printf(Locale.ROOT, "%s: %6d streams: p99 %.2f ms, measuring again%n", kind, n, w.p99Ms());
+          Thread.sleep(windowMs);
+          w = t.stats();
+        }
         Step step = new Step(n, failed, w.dropped(), w.sent(), w.acked(), w.p50Ms(), w.p99Ms(), t.heapAfterGc(),
             t.serverRss(), t.clientRss());
         steps.add(step);
