@@ -182,7 +182,7 @@ final class HandshakeScenario {
     return sorted[Math.max(0, rank - 1)];
   }
 
-  private static double median(double[] values) {
+  static double median(double[] values) {
     double[] v = values.clone();
     Arrays.sort(v);
     return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;

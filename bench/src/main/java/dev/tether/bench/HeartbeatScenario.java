@@ -190,15 +190,9 @@ final class HeartbeatScenario {
     Duration cpu = t.serverCpu().minus(cpu0);
     t.every(10);
     double ackedPerS = acked / seconds;
-    double medianP99 = median(p99);
+    double medianP99 = HandshakeScenario.median(p99);
     boolean pass = medianP99 <= P99_LIMIT_MS && ackedPerS >= 0.97 * rate && dropped == 0;
-    return new Measurement(t.kind, size, rate, ackedPerS, median(p50), medianP99, dropped,
+    return new Measurement(t.kind, size, rate, ackedPerS, HandshakeScenario.median(p50), medianP99, dropped,
         acked == 0 ? 0 : cpu.toNanos() / 1000.0 / acked, pass);
-  }
-
-  private static double median(double[] values) {
-    double[] v = values.clone();
-    java.util.Arrays.sort(v);
-    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 }
