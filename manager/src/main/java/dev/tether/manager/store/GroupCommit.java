@@ -117,6 +117,11 @@ final class GroupCommit<I, O> implements AutoCloseable {
     }
   }
 
+  /** Writes waiting for the writer (for tests). */
+  int queued() {
+    return queue.size();
+  }
+
   /** Stops taking writes; the one in progress finishes, queued ones fail. */
   @Override
   public void close() {
