@@ -105,7 +105,7 @@ public final class ConfigLoader {
           + " DELEGATE_TOKEN_FILE lets a rotated token reach the delegate without a restart)");
     }
     if (envFile != null) {
-      return new TokenSource.File("DELEGATE_TOKEN_FILE", path("DELEGATE_TOKEN_FILE", envFile));
+      return new TokenSource.File("DELEGATE_TOKEN_FILE", tokenFile("DELEGATE_TOKEN_FILE", envFile));
     }
     if (envValue != null) {
       return new TokenSource.Fixed("DELEGATE_TOKEN", DelegateToken.parse("DELEGATE_TOKEN", envValue));
@@ -114,7 +114,7 @@ public final class ConfigLoader {
     String yamlToken = string(yaml, "delegateToken", file);
     String legacy = string(yaml, "accountSecret", file);
     if (yamlFile != null) {
-      return new TokenSource.File("delegateTokenFile in " + file, path("delegateTokenFile in " + file, yamlFile));
+      return new TokenSource.File("delegateTokenFile in " + file, tokenFile("delegateTokenFile in " + file, yamlFile));
     }
     if (yamlToken != null) {
       return new TokenSource.Fixed("delegateToken in " + file,
@@ -243,6 +243,15 @@ public final class ConfigLoader {
     } catch (IOException e) {
       return "delegate";
     }
+  }
+
+  /** The token file's path; the token itself given here is refused, since a path is shown in messages. */
+  private static Path tokenFile(String source, String value) {
+    if (Secrets.looksLikeToken(value)) {
+      throw new ConfigException(source + " holds what looks like the delegate token itself (expected the path"
+          + " of a file holding the token; to give the value directly use DELEGATE_TOKEN)");
+    }
+    return path(source, value);
   }
 
   private static Path path(String source, String value) {

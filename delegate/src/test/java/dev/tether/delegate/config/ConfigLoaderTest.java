@@ -88,6 +88,22 @@ class ConfigLoaderTest {
         .hasMessageContaining("bad.yaml has an unknown key 'managerURL' (expected one of accountId,");
   }
 
+  /** Found by the environment fuzzer in CI: the path was kept and shown by the config's toString(). */
+  @Test
+  void tokenGivenAsTheTokenFilePath_isRefusedWithoutEchoingIt() throws Exception {
+    assertThatThrownBy(() -> ConfigLoader.load(env("ACCOUNT_ID", "a", "DELEGATE_TOKEN_FILE", TOKEN,
+        "MANAGER_HOST_AND_PORT", "m:1"), null))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("DELEGATE_TOKEN_FILE holds what looks like the delegate token itself (expected the path of a"
+            + " file holding the token; to give the value directly use DELEGATE_TOKEN)");
+    Path yaml = Files.writeString(dir.resolve("config-delegate.yaml"), "accountId: a\ndelegateTokenFile: /run/"
+        + TOKEN + "\nmanagerUrl: https://m:1\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of(), yaml))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("delegateTokenFile in config-delegate.yaml holds what looks like the delegate token")
+        .satisfies(e -> assertThat(e.getMessage().contains(TOKEN)).isFalse());
+  }
+
   @Test
   void yamlErrors_reportThePositionButNeverEchoTheText() throws Exception {
     Path broken = Files.writeString(dir.resolve("broken.yaml"), "accountId: a\ndelegateToken: [" + TOKEN + "\n");
