@@ -68,6 +68,14 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     this.heartbeatInterval = heartbeatInterval;
   }
 
+  /**
+   * What a failed handshake counts against. Only a guess at a credential (an unknown token id or a
+   * wrong proof) counts against the token id: a timeout or a dropped call under load, as when a
+   * whole fleet reconnects after a restart, must not lock the fleet's token out. A refusal by the
+   * limiter itself counts against nothing, so a bucket refills even while refused callers retry.
+   */
+  private enum Counts { NOTHING, ADDRESS, ADDRESS_AND_TOKEN }
+
   static final Status SHUTTING_DOWN = Status.UNAVAILABLE.withDescription("manager shutting down");
 
   @Override
@@ -168,9 +176,8 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       limitKey = b.getAccountId() + "/" + b.getTokenId();
       Status limited = limiter.checkToken(limitKey, transport.remoteHost());
       if (limited != null) {
-        limitKey = null;
         fail(limited, "token " + b.getAccountId() + "/" + b.getTokenId() + " is rate limited after failed"
-            + " handshakes; refused from " + transport.remoteAddress());
+            + " handshakes; refused from " + transport.remoteAddress(), Counts.NOTHING);
         return;
       }
       begin = b;
@@ -201,11 +208,11 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       boolean proofOk = HandshakeCrypto.equal(HandshakeCrypto.clientProof(tokenKey, transcriptHash), clientProof);
       if (token.isEmpty()) {
         fail(DelegateSessionInterceptor.FAILED,
-            (accountKnown ? "unknown token id: " : "unknown account: ") + who);
+            (accountKnown ? "unknown token id: " : "unknown account: ") + who, Counts.ADDRESS_AND_TOKEN);
         return;
       }
       if (!proofOk) {
-        fail(DelegateSessionInterceptor.FAILED, "wrong proof (token does not match): " + who);
+        fail(DelegateSessionInterceptor.FAILED, "wrong proof (token does not match): " + who, Counts.ADDRESS_AND_TOKEN);
         return;
       }
       // Re-read: the token may have been revoked while this handshake was in flight.
@@ -265,11 +272,16 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       }
     }
 
+    /** A failure counted against the remote address only, unless the manager itself is unavailable. */
     private void fail(Status status, String reason) {
+      fail(status, reason, status.getCode() == Status.Code.UNAVAILABLE ? Counts.NOTHING : Counts.ADDRESS);
+    }
+
+    private void fail(Status status, String reason, Counts counts) {
       finished = true;
       deadline.cancel(false);
-      if (status.getCode() != Status.Code.UNAVAILABLE) {
-        limiter.failed(transport.remoteHost(), limitKey);
+      if (counts != Counts.NOTHING) {
+        limiter.failed(transport.remoteHost(), counts == Counts.ADDRESS_AND_TOKEN ? limitKey : null);
       }
       release();
       log.warn("handshake refused: {}", reason);

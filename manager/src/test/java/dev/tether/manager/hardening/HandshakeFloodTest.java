@@ -112,6 +112,56 @@ class HandshakeFloodTest {
     }
   }
 
+  /**
+   * Found by the reconnect benchmark: after a restart, handshakes that timed out under the herd
+   * counted against the fleet's shared token, and once its bucket was empty every address not yet
+   * trusted (all of them, after a restart) was refused for minutes. Only guesses count against a token.
+   */
+  @Test
+  void timeoutsAndAbandonedHandshakes_neverLockATokenOut_butWrongProofsDo() throws Exception {
+    HandshakeLimiter.Settings limits = new HandshakeLimiter.Settings(512, 1000, 1000, 3, 0.001, Duration.ofHours(1), 10_000);
+    ManagerSettings settings = ManagerSettings.defaults().withLimits(limits).withHandshakeTimeout(Duration.ofMillis(500));
+    try (NettyManager manager = new NettyManager(dataDir, settings)) {
+      CreatedAccount account = manager.server.manager().tokens().createAccount("acme", "test");
+      String accountId = account.account().id();
+      DelegateToken token = TokenLedger.record(account.defaultToken().value());
+      ManagedChannel slow = manager.channelFrom("127.0.0.5");
+      for (int i = 0; i < 6; i++) {
+        java.util.concurrent.BlockingQueue<Object> events = new java.util.concurrent.LinkedBlockingQueue<>();
+        var requests = dev.tether.proto.delegate.v1.DelegateAuthGrpc.newStub(slow).handshake(RawHandshake.collector(events));
+        requests.onNext(dev.tether.proto.delegate.v1.HandshakeRequest.newBuilder()
+            .setBegin(RawHandshake.begin(accountId, token.publicId())).build());
+        assertThat(events.poll(5, TimeUnit.SECONDS)).isInstanceOf(dev.tether.proto.delegate.v1.HandshakeResponse.class);
+        if (i % 2 == 0) {
+          Object end = events.poll(5, TimeUnit.SECONDS);
+          assertThat(((Status) end).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        } else {
+          requests.onCompleted();
+          Object end = events.poll(5, TimeUnit.SECONDS);
+          assertThat(((Status) end).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+        }
+      }
+      HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(5));
+      ManagedChannel firstTime = manager.channelFrom("127.0.0.6");
+      assertThat(handshakes.handshake(firstTime, accountId, token, "after-timeouts").tokenPublicId())
+          .as("a first-time address after 6 timed-out or abandoned handshakes with the token").isEqualTo(token.publicId());
+
+      DelegateToken wrong = TokenLedger.record(DelegateToken.generate());
+      for (int i = 0; i < 3; i++) {
+        assertThat(RawHandshake.run(slow, RawHandshake.begin(accountId, token.publicId()), wrong, false).status.getCode())
+            .isEqualTo(Status.Code.UNAUTHENTICATED);
+      }
+      ManagedChannel stranger = manager.channelFrom("127.0.0.7");
+      HandshakeException e = org.junit.jupiter.api.Assertions.assertThrows(HandshakeException.class,
+          () -> handshakes.handshake(stranger, accountId, token, "after-guesses"));
+      assertThat(e.getMessage()).contains("too many failed handshakes for this token");
+      assertThat(handshakes.handshake(firstTime, accountId, token, "trusted").tokenPublicId()).isEqualTo(token.publicId());
+      for (ManagedChannel c : List.of(slow, firstTime, stranger)) {
+        c.shutdownNow();
+      }
+    }
+  }
+
   @Test
   void handshakesInProgress_areCappedAndTheSlotsFreeAtTheDeadline() throws Exception {
     HandshakeLimiter.Settings limits = new HandshakeLimiter.Settings(5, 1000, 1000, 1000, 1000, Duration.ofHours(1), 10_000);
