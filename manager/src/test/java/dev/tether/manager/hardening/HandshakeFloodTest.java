@@ -127,19 +127,13 @@ class HandshakeFloodTest {
       DelegateToken token = TokenLedger.record(account.defaultToken().value());
       ManagedChannel slow = manager.channelFrom("127.0.0.5");
       for (int i = 0; i < 6; i++) {
-        java.util.concurrent.BlockingQueue<Object> events = new java.util.concurrent.LinkedBlockingQueue<>();
-        var requests = dev.tether.proto.delegate.v1.DelegateAuthGrpc.newStub(slow).handshake(RawHandshake.collector(events));
-        requests.onNext(dev.tether.proto.delegate.v1.HandshakeRequest.newBuilder()
-            .setBegin(RawHandshake.begin(accountId, token.publicId())).build());
-        assertThat(events.poll(5, TimeUnit.SECONDS)).isInstanceOf(dev.tether.proto.delegate.v1.HandshakeResponse.class);
-        if (i % 2 == 0) {
-          Object end = events.poll(5, TimeUnit.SECONDS);
-          assertThat(((Status) end).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
-        } else {
-          requests.onCompleted();
-          Object end = events.poll(5, TimeUnit.SECONDS);
-          assertThat(((Status) end).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+        RawHandshake.Stalled stalled = RawHandshake.stallAfterChallenge(slow, RawHandshake.begin(accountId, token.publicId()));
+        if (i % 2 == 1) {
+          stalled.requests().onCompleted();
         }
+        Object end = stalled.events().poll(5, TimeUnit.SECONDS);
+        assertThat(((Status) end).getCode())
+            .isEqualTo(i % 2 == 0 ? Status.Code.DEADLINE_EXCEEDED : Status.Code.UNAUTHENTICATED);
       }
       HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(5));
       ManagedChannel firstTime = manager.channelFrom("127.0.0.6");
@@ -172,12 +166,7 @@ class HandshakeFloodTest {
       ManagedChannel channel = manager.channelFrom("127.0.0.1");
       List<java.util.concurrent.BlockingQueue<Object>> stalled = new ArrayList<>();
       for (int i = 0; i < 5; i++) {
-        java.util.concurrent.BlockingQueue<Object> events = new java.util.concurrent.LinkedBlockingQueue<>();
-        dev.tether.proto.delegate.v1.DelegateAuthGrpc.newStub(channel).handshake(RawHandshake.collector(events))
-            .onNext(dev.tether.proto.delegate.v1.HandshakeRequest.newBuilder()
-                .setBegin(RawHandshake.begin(account.account().id(), token.publicId())).build());
-        assertThat(events.poll(5, TimeUnit.SECONDS)).isInstanceOf(dev.tether.proto.delegate.v1.HandshakeResponse.class);
-        stalled.add(events);
+        stalled.add(RawHandshake.stallAfterChallenge(channel, RawHandshake.begin(account.account().id(), token.publicId())).events());
       }
 
       RawHandshake.Exchange sixth = RawHandshake.run(channel, RawHandshake.begin(account.account().id(), token.publicId()), token, false);

@@ -114,6 +114,21 @@ public final class RawHandshake {
     }
   }
 
+  /** A handshake left hanging after the Challenge; how it ends arrives in {@code events}. */
+  public record Stalled(StreamObserver<HandshakeRequest> requests, BlockingQueue<Object> events) {}
+
+  /** Sends Begin, waits for the Challenge and sends nothing more. */
+  public static Stalled stallAfterChallenge(Channel channel, Begin begin) throws InterruptedException {
+    BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    StreamObserver<HandshakeRequest> requests = DelegateAuthGrpc.newStub(channel).handshake(collector(events));
+    requests.onNext(HandshakeRequest.newBuilder().setBegin(begin).build());
+    Object first = events.poll(5, TimeUnit.SECONDS);
+    if (!(first instanceof HandshakeResponse response) || !response.hasChallenge()) {
+      throw new AssertionError("expected a Challenge, got " + first);
+    }
+    return new Stalled(requests, events);
+  }
+
   public static StreamObserver<HandshakeResponse> collector(BlockingQueue<Object> events) {
     return new StreamObserver<>() {
       @Override
