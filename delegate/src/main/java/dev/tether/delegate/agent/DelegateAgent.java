@@ -40,6 +40,8 @@ public final class DelegateAgent {
 
   private final DelegateConfig config;
   private final HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(15));
+  /** How long an attempt waits for a connection to the manager before it fails with the connection's error. */
+  static final Duration CONNECT_WAIT = Duration.ofSeconds(5);
   private final Backoff backoff = new Backoff();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "tether-delegate-timer");
@@ -149,9 +151,14 @@ public final class DelegateAgent {
 
   /** One connection: returns an outcome to end with, or null to go round again. */
   private Outcome connectOnce(ManagedChannel channel, DelegateToken token) {
-    // our jittered backoff decides when to try again; without this, gRPC's own reconnect backoff
-    // (1 s growing to 2 min) stacks on it and fails the attempt at once while it runs
-    channel.resetConnectBackoff();
+    // our jittered backoff decides when to try again, not gRPC's own reconnect backoff (1 s growing
+    // to 2 min): connect now, and wait for the connection rather than fail on the last one's error
+    try {
+      Channels.connectNow(channel, CONNECT_WAIT);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
     EstablishedSession session;
     try {
       session = handshakes.handshake(channel, config.accountId(), token, config.delegateName());

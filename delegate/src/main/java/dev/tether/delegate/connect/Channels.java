@@ -2,6 +2,7 @@ package dev.tether.delegate.connect;
 
 import dev.tether.delegate.config.ManagerEndpoint;
 import io.grpc.ChannelCredentials;
+import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -10,6 +11,8 @@ import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -56,6 +59,31 @@ public final class Channels {
         .defaultServiceConfig(java.util.Map.of("loadBalancingConfig",
             java.util.List.of(java.util.Map.of("pick_first", java.util.Map.of("shuffleAddressList", true)))))
         .build();
+  }
+
+  /**
+   * Makes {@code channel} connect now and waits, at most {@code max}, until it is READY; returns
+   * whether it is. gRPC's pick_first stays in TRANSIENT_FAILURE after a failed connection until a
+   * new one succeeds, and fails every call at once with the old error meanwhile; resetting its
+   * connect backoff only schedules a new connection. So a call started right after the reset fails
+   * at once, however soon the manager is back: after a manager restart, a delegate would then wait
+   * out a whole backoff for nothing (the reconnect benchmark, docs/benchmarks.md). When the channel
+   * is not READY in time, the caller's call fails with the channel's real error.
+   */
+  public static boolean connectNow(ManagedChannel channel, Duration max) throws InterruptedException {
+    channel.resetConnectBackoff();
+    long deadline = System.nanoTime() + max.toNanos();
+    ConnectivityState state = channel.getState(true);
+    while (state != ConnectivityState.READY && state != ConnectivityState.SHUTDOWN) {
+      CountDownLatch changed = new CountDownLatch(1);
+      channel.notifyWhenStateChanged(state, changed::countDown);
+      long left = deadline - System.nanoTime();
+      if (left <= 0 || !changed.await(left, TimeUnit.NANOSECONDS)) {
+        return channel.getState(false) == ConnectivityState.READY;
+      }
+      state = channel.getState(true);
+    }
+    return state == ConnectivityState.READY;
   }
 
   /**
