@@ -83,6 +83,26 @@ public final class BenchServer {
     server.close();
   }
 
+  /** One command from the driver, split into words; returns the answer. */
+  interface Commands {
+    String handle(String[] words) throws Exception;
+  }
+
+  /** Says ready, then answers the driver's commands, one line each, until stdin ends. */
+  static void answer(Commands commands) throws java.io.IOException {
+    reply("ready");
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    String line;
+    while ((line = in.readLine()) != null) {
+      String[] words = line.strip().split(" ");
+      try {
+        reply(commands.handle(words));
+      } catch (Exception e) {
+        reply("error " + words[0] + ": " + e);
+      }
+    }
+  }
+
   /** Answers on stdout, marked so the driver can tell answers from log lines. */
   static void reply(String text) {
     System.out.println(Child.MARK + (text.startsWith("error ") ? text : "ok " + text));

@@ -12,12 +12,9 @@ import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,9 +42,9 @@ import org.HdrHistogram.Recorder;
  * <p>Commands on stdin, one answer each on stdout: {@code open N}, {@code rate PER_SECOND}
  * (0 stops), {@code every SECONDS} (each delegate, those still opening included, once per
  * period), {@code stats} (counts and the ack round-trip histogram since the last stats),
- * {@code connected}, {@code arrivals} (wall-clock ms of registrations since the last call) and
- * {@code close}. With {@code reconnect}, a delegate whose stream ends comes back the way
- * {@code DelegateAgent} does: the same channel (its connect backoff reset), a new handshake,
+ * {@code connected}, {@code arrivals} (wall-clock ms of registrations since the last call),
+ * {@code failures} (failed attempts to come back, by cause, since the last call) and {@code close}. With {@code reconnect}, a delegate whose stream ends comes back the way
+ * {@code DelegateAgent} does: the same channel (connected at once with {@link Channels#connectNow}), a new handshake,
  * {@link Backoff} with full jitter.
  */
 public final class LoadWorker {
@@ -74,6 +71,8 @@ public final class LoadWorker {
   private final LongAdder acked = new LongAdder();
   private final LongAdder dropped = new LongAdder();
   private final ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
+  /** Failed attempts to come back, by cause, since the last {@code failures} command. */
+  private final java.util.concurrent.ConcurrentHashMap<String, LongAdder> failures = new java.util.concurrent.ConcurrentHashMap<>();
   /** Heartbeats per second in all, or, when {@link #every} is set, one per delegate every that many seconds. */
   private volatile double rate;
   private volatile double every;
@@ -119,17 +118,7 @@ public final class LoadWorker {
     Thread sender = new Thread(w::sendHeartbeats, "heartbeats");
     sender.setDaemon(true);
     sender.start();
-    BenchServer.reply("ready");
-    BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    String line;
-    while ((line = commands.readLine()) != null) {
-      String[] words = line.strip().split(" ");
-      try {
-        BenchServer.reply(w.handle(words));
-      } catch (RuntimeException e) {
-        BenchServer.reply("error " + words[0] + ": " + e);
-      }
-    }
+    BenchServer.answer(w::handle);
     w.close();
     System.exit(0);
   }
@@ -154,6 +143,14 @@ public final class LoadWorker {
           times.add(t);
         }
         yield "count=" + times.size() + " at=" + times.stream().map(String::valueOf).collect(Collectors.joining(","));
+      }
+      case "failures" -> {
+        StringBuilder out = new StringBuilder("failures=");
+        for (String cause : new ArrayList<>(failures.keySet())) {
+          long n = failures.remove(cause).sum();
+          out.append(cause).append(':').append(n).append(';');
+        }
+        yield out.toString();
       }
       case "close" -> {
         close();
@@ -236,10 +233,38 @@ public final class LoadWorker {
 
   /** Handshake (tether), stream, Register; returns once Registered arrived. */
   private void connect(Sim sim) throws Exception {
-    sim.channel.resetConnectBackoff();
+    long started = System.currentTimeMillis();
+    io.grpc.ConnectivityState state = sim.channel.getState(false);
+    long[] phases = {-1, -1};
+    try {
+      connect(sim, phases);
+    } catch (Exception e) {
+      trace(sim, started, state, phases, cause(e));
+      throw e;
+    }
+    trace(sim, started, state, phases, "ok");
+  }
+
+  /** With -Dtether.bench.trace=true, one line per attempt in the worker's log: when, the channel's state, phases. */
+  private static void trace(Sim sim, long started, io.grpc.ConnectivityState state, long[] phases, String outcome) {
+    if (TRACE) {
+      System.out.println("attempt " + sim.name + " at=" + started + " state=" + state + " handshake_ms=" + phases[0]
+          + " register_ms=" + phases[1] + " total_ms=" + (System.currentTimeMillis() - started) + " " + outcome);
+    }
+  }
+
+  private static final boolean TRACE = Boolean.getBoolean("tether.bench.trace");
+  /** As {@code DelegateAgent} waits for a connection before each attempt. */
+  private static final Duration CONNECT_WAIT = Duration.ofSeconds(5);
+
+  private void connect(Sim sim, long[] phases) throws Exception {
+    long t0 = System.nanoTime();
+    Channels.connectNow(sim.channel, CONNECT_WAIT);
     CallCredentials session = tether
         ? new SessionCredentials(handshakes.handshake(sim.channel, accountId, token, sim.name))
         : null;
+    long t1 = System.nanoTime();
+    phases[0] = (t1 - t0) / 1_000_000;
     StreamClient stream = StreamClient.open(sim.channel, session, Register.newBuilder().setHostname(sim.name).build());
     stream.onAck((sequence, at) -> {
       long rtt = System.nanoTime() - sim.sentAt[(int) (sequence % RING)];
@@ -252,6 +277,7 @@ public final class LoadWorker {
       stream.close();
       throw e;
     }
+    phases[1] = (System.nanoTime() - t1) / 1_000_000;
     synchronized (sim) {
       sim.sequence = 0;
       sim.stream = stream;
@@ -282,10 +308,26 @@ public final class LoadWorker {
         connect(sim);
       } catch (Exception e) {
         if (!closing) {
+          failures.computeIfAbsent(cause(e), k -> new LongAdder()).increment();
           retryLater(sim);
         }
       }
     }), sim.backoff.next().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** A short name for why an attempt failed, one word (the driver splits answers on spaces). */
+  private static String cause(Throwable e) {
+    Throwable t = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+    String text;
+    if (t instanceof io.grpc.StatusRuntimeException sre) {
+      text = sre.getStatus().getCode() + "/" + sre.getStatus().getDescription();
+    } else if (t instanceof dev.tether.delegate.connect.HandshakeException he) {
+      text = "handshake-" + he.kind() + "/" + he.getMessage();
+    } else {
+      text = t.getClass().getSimpleName() + "/" + t.getMessage();
+    }
+    text = text.replaceAll("[0-9]+", "N").replaceAll("[\\s;:=]+", "_");
+    return text.length() > 90 ? text.substring(0, 90) : text;
   }
 
   /** Sends heartbeats round-robin over the delegates at the rate set, catching up when late. */

@@ -62,12 +62,16 @@ final class ReconnectScenario {
       long readyAt = System.currentTimeMillis();
       System.out.printf(Locale.ROOT, "%s: stopped and started again in %.2f s (the new process in %.2f s)%n", kind,
           (readyAt - stoppedAt) / 1000.0, restart.toMillis() / 1000.0);
+      System.out.printf(Locale.ROOT, "  %s: failed attempts while it was down: %s%n", kind, t.failures());
       long deadline = readyAt + 120_000;
       long connected = 0;
-      while (System.currentTimeMillis() < deadline && (connected = t.connected()) < n) {
+      for (int tick = 1; System.currentTimeMillis() < deadline && (connected = t.connected()) < n; tick++) {
         Thread.sleep(500);
         System.out.printf(Locale.ROOT, "  %s: %5.1f s after the start: %d of %d back%n", kind,
             (System.currentTimeMillis() - readyAt) / 1000.0, connected, n);
+        if (tick % 4 == 0) {
+          System.out.printf(Locale.ROOT, "  %s: failed attempts in the last 2 s: %s%n", kind, t.failures());
+        }
       }
       List<Long> arrivals = new ArrayList<>(t.arrivals());
       Collections.sort(arrivals);

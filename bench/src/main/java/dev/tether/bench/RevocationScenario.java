@@ -1,177 +1,137 @@
 package dev.tether.bench;
 
-import dev.tether.common.token.DelegateToken;
-import dev.tether.delegate.connect.HandshakeClient;
-import dev.tether.delegate.connect.StreamClient;
-import dev.tether.manager.admin.AdminCredentials;
-import dev.tether.manager.auth.HandshakeLimiter;
-import dev.tether.manager.server.ManagerServer;
-import dev.tether.manager.server.ManagerSettings;
-import dev.tether.manager.token.CreatedToken;
-import dev.tether.proto.admin.v1.RevokeTokenRequest;
-import dev.tether.proto.admin.v1.TokenAdminGrpc;
-import dev.tether.proto.delegate.v1.Register;
-import io.grpc.ManagedChannel;
-import io.grpc.TlsChannelCredentials;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.net.InetSocketAddress;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.HdrHistogram.Histogram;
 
 /**
- * Scenario {@code revocation}: N streams on one token (N = 1, 100, 10 000; quick: 1 and 100) among
- * background delegates heartbeating on another token. Measures, over repeated trials, the time
- * from the revoke call to the last stream's close seen by the client, the heartbeats the manager
- * accepted for the token after the revoke returned (must be 0), and the background heartbeat
- * round trip p99 during the fan-out.
+ * Scenario {@code revocation}: N streams on one token (N = 1, 100, 10 000; quick: 1 and 100)
+ * among background delegates heartbeating every 100 ms on another token. The manager runs as
+ * {@code serve} does in a process of its own ({@link BenchServer}); the background delegates in a
+ * {@link LoadWorker}; the doomed streams and the revoke call in a {@link Revoker}. Measured over
+ * repeated trials: the time from the revoke call to the last stream's close seen by the client,
+ * the revoke call itself, the heartbeats acknowledged after the call returned (must be 0), the
+ * background heartbeat round trip during the fan-outs, and the manager's own timing of each
+ * revoke's phases, from its log.
  */
 final class RevocationScenario {
 
+  private static final Pattern REVOKED = Pattern.compile("token revoked: \\S+ '(doomed-\\d+)' .*; (\\d+) live streams"
+      + " closed in ([0-9.]+) ms \\(fence ([0-9.]+) ms, commit ([0-9.]+) ms, close ([0-9.]+) ms\\)");
+
+  /** How long a command to the revoker may take: N = 10 000 opens 10 000 handshakes. */
+  private static final Duration LONG = Duration.ofMinutes(5);
+
   private RevocationScenario() {}
+
+  /** One revoke, as the client and the manager saw it. */
+  private record Trial(int n, double lastCloseMs, double callMs) {}
 
   static void run(boolean quick) throws Exception {
     Map<Integer, Integer> plan = new LinkedHashMap<>();
-    plan.put(1, quick ? 20 : 50);
-    plan.put(100, quick ? 5 : 20);
+    plan.put(1, quick ? 30 : 200);
+    plan.put(100, quick ? 10 : 50);
     if (!quick) {
-      plan.put(10_000, 3);
+      plan.put(10_000, 5);
     }
     int background = quick ? 50 : 200;
-    Path dir = Files.createTempDirectory("tether-bench-revocation");
-    ManagerSettings settings = ManagerSettings.defaults().withLimits(
-        new HandshakeLimiter.Settings(100_000, 1e9, 1e9, 1e9, 1e9, Duration.ofHours(1), 100_000));
-    try (ManagerServer manager = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), dir,
-        null, null, null, false, null, null, List.of(), settings))) {
-      var credentials = TlsChannelCredentials.newBuilder().trustManager(dir.resolve("tls/manager.crt").toFile()).build();
-      List<ManagedChannel> channels = new ArrayList<>();
-      for (int i = 0; i < 100; i++) {
-        String from = "127.0.2." + (1 + i);
-        channels.add(NettyChannelBuilder.forAddress("127.0.0.1", manager.listenAddress().getPort(), credentials)
-            .localSocketPicker(new NettyChannelBuilder.LocalSocketPicker() {
-              @Override
-              public java.net.SocketAddress createSocketAddress(java.net.SocketAddress remote, io.grpc.Attributes attrs) {
-                return new InetSocketAddress(from, 0);
-              }
-            }).build());
+    Path root = Files.createTempDirectory("tether-bench-revocation");
+    System.out.println("data and logs: " + root);
+    Json json = new Json("revocation", quick);
+    try (Target t = Target.start("tether", root, false)) {
+      t.every(0.1);
+      if (t.openTo(background) > 0) {
+        throw new IllegalStateException("background delegates failed to open");
       }
-      AdminCredentials admin = new AdminCredentials(Files.readString(dir.resolve("admin.key")).strip());
-      String accountId = manager.manager().tokens().createAccount("bench", "bench").account().id();
-      ExecutorService pool = Executors.newFixedThreadPool(8);
-      ScheduledExecutorService beat = Executors.newScheduledThreadPool(1);
-
-      // background delegates: a heartbeat every 100 ms each, round trip recorded
-      CreatedToken backgroundToken = manager.manager().tokens().createToken(accountId, "background", "bench", null, null);
-      List<StreamClient> backgroundStreams = open(pool, channels, accountId, backgroundToken.value(), background, "bg");
-      ConcurrentLinkedQueue<Long> roundTrips = new ConcurrentLinkedQueue<>();
-      Map<Long, Long> sentAt = new java.util.concurrent.ConcurrentHashMap<>();
-      for (StreamClient c : backgroundStreams) {
-        c.onAck((seq, at) -> {
-          Long sent = sentAt.remove(((long) System.identityHashCode(c) << 32) | seq);
-          if (sent != null) {
-            roundTrips.add(System.nanoTime() - sent);
-          }
-        });
+      Child revoker = t.startRevoker();
+      // warm-up: the first revokes pay for class loading and JIT in both processes
+      for (int i = 0; i < 5; i++) {
+        revoker.call("doom 1", LONG);
+        revoker.call("revoke", LONG);
       }
-      beat.scheduleAtFixedRate(() -> {
-        for (StreamClient c : backgroundStreams) {
-          long key = (long) System.identityHashCode(c) << 32;
-          long now = System.nanoTime();
-          long seq = c.heartbeat();
-          if (seq > 0) {
-            sentAt.put(key | seq, now);
-          }
-        }
-      }, 100, 100, TimeUnit.MILLISECONDS);
-
-      Map<String, Object> result = new LinkedHashMap<>();
-      long acceptedAfter = 0;
-      List<Long> duringFanOut = new ArrayList<>();
-      int trialNo = 0;
+      Map<String, String> names = new LinkedHashMap<>();
+      long ackedAfter = 0;
+      Histogram duringFanOut = new Histogram(3);
+      List<Trial> trials = new ArrayList<>();
+      int tokenNo = 5;
       for (Map.Entry<Integer, Integer> step : plan.entrySet()) {
         int n = step.getKey();
-        double[] latencies = new double[step.getValue()];
-        for (int trial = 0; trial < step.getValue(); trial++) {
-          CreatedToken token = manager.manager().tokens().createToken(accountId, "t" + (trialNo++), "bench", null, null);
-          List<StreamClient> streams = open(pool, channels, accountId, token.value(), n, "n" + n);
-          AtomicLong lastClose = new AtomicLong();
-          for (StreamClient c : streams) {
-            c.closed().whenComplete((s, e) -> lastClose.accumulateAndGet(System.nanoTime(), Math::max));
+        for (int i = 0; i < step.getValue(); i++) {
+          revoker.call("doom " + n, LONG);
+          names.put("doomed-" + tokenNo++, String.valueOf(n));
+          t.stats();
+          Map<String, String> r = revoker.call("revoke", LONG);
+          duringFanOut.add(t.stats().roundTripsMicros());
+          if (Integer.parseInt(r.get("streams_closed")) != n) {
+            throw new IllegalStateException("the manager closed " + r.get("streams_closed") + " streams, expected " + n);
           }
-          roundTrips.clear();
-          long started = System.nanoTime();
-          TokenAdminGrpc.newBlockingStub(channels.get(0)).withCallCredentials(admin).withDeadlineAfter(60, TimeUnit.SECONDS)
-              .revokeToken(RevokeTokenRequest.newBuilder().setAccountId(accountId).setName(token.record().name()).build());
-          long accepted = manager.manager().registry().fence(token.record().id()).acceptedHeartbeats();
-          for (StreamClient c : streams) {
-            c.heartbeat();
-            c.closed().get(60, TimeUnit.SECONDS);
-          }
-          latencies[trial] = (lastClose.get() - started) / 1e6;
-          duringFanOut.addAll(roundTrips);
-          acceptedAfter += manager.manager().registry().fence(token.record().id()).acceptedHeartbeats() - accepted;
+          ackedAfter += Long.parseLong(r.get("acked_after"));
+          trials.add(new Trial(n, Double.parseDouble(r.get("last_close_ms")), Double.parseDouble(r.get("call_ms"))));
         }
-        Arrays.sort(latencies);
-        System.out.printf(Locale.ROOT, "N=%d: %d trials, revoke to last close p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
-            n, latencies.length, pct(latencies, 50), pct(latencies, 99), latencies[latencies.length - 1]);
-        String key = "revoke_n" + n;
-        result.put(key + "_p50_ms", round(pct(latencies, 50)));
-        result.put(key + "_p99_ms", round(pct(latencies, 99)));
-        result.put(key + "_max_ms", round(latencies[latencies.length - 1]));
       }
-      beat.shutdownNow();
-      pool.shutdown();
-      double[] rt = duringFanOut.stream().mapToDouble(v -> v / 1e6).sorted().toArray();
-      result.put("heartbeats_acked_after_revoke", acceptedAfter);
-      result.put("background_delegates", background);
-      result.put("background_heartbeat_p99_ms", rt.length == 0 ? 0 : round(pct(rt, 99)));
-      StringBuilder json = new StringBuilder("{\"scenario\":\"revocation\",\"quick\":" + quick);
-      result.forEach((k, v) -> json.append(",\"").append(k).append("\":").append(v));
-      System.out.println(json.append('}'));
-      channels.forEach(ManagedChannel::shutdownNow);
+      Map<Integer, List<double[]>> server = serverPhases(t.serverLog(), names);
+      System.out.printf(Locale.ROOT, "%n%7s %6s %22s %22s %22s %16s%n", "N", "trials", "last close p50/p99/max",
+          "revoke call p50/p99", "manager total p50/p99", "commit p50/p99");
+      for (int n : plan.keySet()) {
+        double[] close = trials.stream().filter(x -> x.n == n).mapToDouble(Trial::lastCloseMs).sorted().toArray();
+        double[] call = trials.stream().filter(x -> x.n == n).mapToDouble(Trial::callMs).sorted().toArray();
+        double[] total = server.get(n).stream().mapToDouble(p -> p[0]).sorted().toArray();
+        double[] commit = server.get(n).stream().mapToDouble(p -> p[2]).sorted().toArray();
+        System.out.printf(Locale.ROOT, "%7d %6d %8.2f/%6.2f/%6.2f %14.2f/%7.2f %14.2f/%7.2f %8.2f/%7.2f%n", n,
+            close.length, pct(close, 50), pct(close, 99), close[close.length - 1], pct(call, 50), pct(call, 99),
+            pct(total, 50), pct(total, 99), pct(commit, 50), pct(commit, 99));
+        String key = "revoke_n" + n;
+        json.put(key + "_trials", close.length)
+            .put(key + "_p50_ms", pct(close, 50))
+            .put(key + "_p99_ms", pct(close, 99))
+            .put(key + "_max_ms", close[close.length - 1])
+            .put(key + "_call_p50_ms", pct(call, 50))
+            .put(key + "_call_p99_ms", pct(call, 99))
+            .put(key + "_manager_p50_ms", pct(total, 50))
+            .put(key + "_manager_p99_ms", pct(total, 99))
+            .put(key + "_commit_p50_ms", pct(commit, 50))
+            .put(key + "_commit_p99_ms", pct(commit, 99))
+            .put(key + "_fence_p99_ms", pct(server.get(n).stream().mapToDouble(p -> p[1]).sorted().toArray(), 99))
+            .put(key + "_close_p99_ms", pct(server.get(n).stream().mapToDouble(p -> p[3]).sorted().toArray(), 99));
+      }
+      json.put("heartbeats_acked_after_revoke", ackedAfter)
+          .put("background_delegates", background)
+          .put("background_heartbeat_p99_ms", duringFanOut.getTotalCount() == 0 ? 0
+              : duringFanOut.getValueAtPercentile(99) / 1000.0);
     }
+    System.out.println(json);
   }
 
-  private static List<StreamClient> open(ExecutorService pool, List<ManagedChannel> channels, String accountId,
-      DelegateToken token, int count, String prefix) throws Exception {
-    List<Future<StreamClient>> opening = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      ManagedChannel channel = channels.get(i % channels.size());
-      String name = prefix + "-" + i;
-      opening.add(pool.submit(() -> {
-        StreamClient c = StreamClient.open(channel,
-            new HandshakeClient(Duration.ofSeconds(30)).handshake(channel, accountId, token, name),
-            Register.newBuilder().setHostname(name).build());
-        c.registered().get(60, TimeUnit.SECONDS);
-        return c;
-      }));
+  /** Per N, the manager's own timing of each measured revoke: total, fence, commit, close (ms). */
+  private static Map<Integer, List<double[]>> serverPhases(Path log, Map<String, String> names) throws IOException {
+    Map<Integer, List<double[]>> byN = new LinkedHashMap<>();
+    for (String line : Files.readAllLines(log)) {
+      Matcher m = REVOKED.matcher(line);
+      if (m.find() && names.containsKey(m.group(1))) {
+        int n = Integer.parseInt(names.get(m.group(1)));
+        byN.computeIfAbsent(n, k -> new ArrayList<>()).add(new double[] {Double.parseDouble(m.group(3)),
+            Double.parseDouble(m.group(4)), Double.parseDouble(m.group(5)), Double.parseDouble(m.group(6))});
+      }
     }
-    List<StreamClient> out = new ArrayList<>();
-    for (Future<StreamClient> f : opening) {
-      out.add(f.get(300, TimeUnit.SECONDS));
+    for (String n : new java.util.HashSet<>(names.values())) {
+      if (!byN.containsKey(Integer.parseInt(n))) {
+        throw new IllegalStateException("no 'token revoked' line for N=" + n + " in " + log);
+      }
     }
-    return out;
+    return byN;
   }
 
   private static double pct(double[] sorted, int p) {
     int rank = (int) Math.ceil(p / 100.0 * sorted.length);
     return sorted[Math.max(0, rank - 1)];
-  }
-
-  private static double round(double v) {
-    return Math.round(v * 100) / 100.0;
   }
 }

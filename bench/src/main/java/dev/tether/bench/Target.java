@@ -30,6 +30,7 @@ final class Target implements AutoCloseable {
   private int port;
   private int restarts;
   private final List<Child> workers = new ArrayList<>();
+  private final List<Child> extras = new ArrayList<>();
   private final List<Integer> held = new ArrayList<>();
   long fdMax;
   private double everySeconds;
@@ -66,6 +67,16 @@ final class Target implements AutoCloseable {
     fdMax = Long.parseLong(ready.get("fd_max"));
   }
 
+  /** The load generators' JVM options, plus BENCH_WORKER_OPTS (e.g. -Dtether.bench.trace=true). */
+  private static List<String> workerJvm() {
+    List<String> jvm = new ArrayList<>(WORKER_JVM);
+    String extra = System.getenv("BENCH_WORKER_OPTS");
+    if (extra != null && !extra.isBlank()) {
+      jvm.addAll(List.of(extra.strip().split("\\s+")));
+    }
+    return jvm;
+  }
+
   /** Stops the server the way an operator does (graceful stop), then starts it again on the same port. */
   Duration restart() throws Exception {
     server.call("stop", Duration.ofMinutes(1));
@@ -84,7 +95,7 @@ final class Target implements AutoCloseable {
     List<Integer> asked = new ArrayList<>();
     for (int w = 0; held() + asked.stream().mapToInt(Integer::intValue).sum() < total; w++) {
       if (w == workers.size()) {
-        workers.add(Child.start(kind + "-worker-" + w, dir.resolve("worker-" + w + ".log"), WORKER_JVM,
+        workers.add(Child.start(kind + "-worker-" + w, dir.resolve("worker-" + w + ".log"), workerJvm(),
             LoadWorker.class, reconnect
                 ? List.of(kind, String.valueOf(port), dir.toString(), String.valueOf(w), "reconnect")
                 : List.of(kind, String.valueOf(port), dir.toString(), String.valueOf(w))));
@@ -183,6 +194,35 @@ final class Target implements AutoCloseable {
     return times;
   }
 
+  /** A {@link Revoker} process for this (tether) server; closed with the target. */
+  Child startRevoker() throws Exception {
+    Child revoker = Child.start(kind + "-revoker", dir.resolve("revoker.log"), WORKER_JVM, Revoker.class,
+        List.of(String.valueOf(port), dir.toString()));
+    revoker.await(Duration.ofMinutes(1));
+    extras.add(revoker);
+    return revoker;
+  }
+
+  /** The log of the server process now running. */
+  Path serverLog() {
+    return dir.resolve("server-" + (restarts - 1) + ".log");
+  }
+
+  /** Failed attempts to come back since the last call, by cause, from every worker. */
+  Map<String, Long> failures() throws Exception {
+    Map<String, Long> all = new java.util.TreeMap<>();
+    for (Child w : workers) {
+      String text = w.call("failures", ANSWER).get("failures");
+      for (String entry : text == null ? new String[0] : text.split(";")) {
+        int colon = entry.lastIndexOf(':');
+        if (colon > 0) {
+          all.merge(entry.substring(0, colon), Long.parseLong(entry.substring(colon + 1)), Long::sum);
+        }
+      }
+    }
+    return all;
+  }
+
   /** The server's heap in use after a full collection. */
   long heapAfterGc() throws Exception {
     return Long.parseLong(server.call("heap", ANSWER).get("heap"));
@@ -202,6 +242,9 @@ final class Target implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    for (Child c : extras) {
+      c.close();
+    }
     for (Child w : workers) {
       try {
         w.call("close", Duration.ofMinutes(1));
