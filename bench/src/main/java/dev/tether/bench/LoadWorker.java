@@ -60,7 +60,13 @@ public final class LoadWorker {
   private final String accountId;
   private final DelegateToken token;
   private final HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(15));
-  private final ExecutorService connecting = Executors.newFixedThreadPool(OPENING_THREADS * 2);
+  /**
+   * Attempts in progress at once. Real delegates are separate processes that all try at once; an
+   * attempt holds its thread while it waits for its connection, so the pool must not be what
+   * paces the herd.
+   */
+  private static final int ATTEMPT_THREADS = 512;
+  private final ExecutorService connecting = Executors.newFixedThreadPool(ATTEMPT_THREADS);
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
   private final List<Sim> all = new ArrayList<>();
   private volatile Sim[] snapshot = new Sim[0];
