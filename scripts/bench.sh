@@ -7,7 +7,7 @@
 #   scripts/bench.sh streams-held [--quick] [--max N] delegates held until heartbeat p99 > 100 ms; heap and RSS each
 #   scripts/bench.sh heartbeats [--quick]           highest heartbeat rate with ack p99 <= 10 ms, 1 000 and 10 000 delegates
 #   scripts/bench.sh reconnect [--quick]            manager restarted under 10 000 delegates: time until 99 % are back
-# The last three run the server and the load generators in processes of their own.
+# revocation, streams-held, heartbeats and reconnect run the server and the load generators in processes of their own.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scenario="${1:-}"

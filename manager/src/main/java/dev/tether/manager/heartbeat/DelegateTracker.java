@@ -56,6 +56,7 @@ public final class DelegateTracker {
 
   /** A registered delegate's stream, connected {@code since}, is live; its end is recorded whoever ends it. */
   public void connected(LiveStream stream, String delegateId, java.time.Instant since) {
+    writeBehind.registered(delegateId);
     stream.delegateId(delegateId);
     live.put(stream, new Connected(delegateId, since, ticker.read()));
     stream.onEnd(this::ended);

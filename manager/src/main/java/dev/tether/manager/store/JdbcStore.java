@@ -499,14 +499,35 @@ public final class JdbcStore implements TetherStore {
 
   @Override
   public int disconnectDelegatesOfLostReplicas(Instant cutoff, Instant at) {
-    return inTransaction("disconnect delegates of lost replicas", c -> {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
-          + " disconnected_at = ?, disconnect_reason = 'replica lost: ' || replica_id"
-          + " WHERE connected = TRUE AND replica_id IN (SELECT id FROM replicas WHERE last_seen < ?)")) {
-        ps.setLong(1, at.toEpochMilli());
-        ps.setLong(2, cutoff.toEpochMilli());
-        return ps.executeUpdate();
+    List<String> lost = query("find lost replicas", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT id FROM replicas WHERE last_seen < ?")) {
+        ps.setLong(1, cutoff.toEpochMilli());
+        try (ResultSet rs = ps.executeQuery()) {
+          List<String> ids = new ArrayList<>();
+          while (rs.next()) {
+            ids.add(rs.getString(1));
+          }
+          return ids;
+        }
       }
+    });
+    if (lost.isEmpty()) {
+      return 0;
+    }
+    // one replica at a time, by the (replica_id, connected) index: a lost replica whose delegates
+    // are already shown disconnected costs a lookup, not a read of every delegate row
+    return inTransaction("disconnect delegates of lost replicas", c -> {
+      int n = 0;
+      try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
+          + " disconnected_at = ?, disconnect_reason = ? WHERE replica_id = ? AND connected = TRUE")) {
+        for (String replica : lost) {
+          ps.setLong(1, at.toEpochMilli());
+          ps.setString(2, "replica lost: " + replica);
+          ps.setString(3, replica);
+          n += ps.executeUpdate();
+        }
+      }
+      return n;
     });
   }
 

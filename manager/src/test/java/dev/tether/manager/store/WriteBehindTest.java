@@ -57,6 +57,19 @@ class WriteBehindTest {
   }
 
   @Test
+  void aRegisteredDelegatesFirstHeartbeatTime_waitsForItsTurn_sinceTheRegistrationWroteATime() {
+    writeBehind.registered("d1");
+    advance(10);
+    writeBehind.heartbeat("d1", T0.plusSeconds(10));
+    writeBehind.flush();
+    assertThat(written).allSatisfy(batch -> assertThat(batch).doesNotContainKey("d1"));
+
+    advance(21);
+    writeBehind.flush();
+    assertThat(written.get(written.size() - 1)).containsExactly(Map.entry("d1", T0.plusSeconds(10)));
+  }
+
+  @Test
   void flushAll_writesEverythingBuffered() {
     writeBehind.heartbeat("d1", T0);
     writeBehind.flush();
