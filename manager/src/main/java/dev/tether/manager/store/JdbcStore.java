@@ -499,24 +499,19 @@ public final class JdbcStore implements TetherStore {
 
   @Override
   public int disconnectDelegatesOfLostReplicas(Instant cutoff, Instant at) {
-    List<String> lost = query("find lost replicas", c -> {
+    // the lost replicas are read in the transaction that updates their delegates, as in the single
+    // statement this replaces; then one replica at a time, by the (replica_id, connected) index, so a
+    // lost replica whose delegates are already shown disconnected costs a lookup, not a full read
+    return inTransaction("disconnect delegates of lost replicas", c -> {
+      List<String> lost = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement("SELECT id FROM replicas WHERE last_seen < ?")) {
         ps.setLong(1, cutoff.toEpochMilli());
         try (ResultSet rs = ps.executeQuery()) {
-          List<String> ids = new ArrayList<>();
           while (rs.next()) {
-            ids.add(rs.getString(1));
+            lost.add(rs.getString(1));
           }
-          return ids;
         }
       }
-    });
-    if (lost.isEmpty()) {
-      return 0;
-    }
-    // one replica at a time, by the (replica_id, connected) index: a lost replica whose delegates
-    // are already shown disconnected costs a lookup, not a read of every delegate row
-    return inTransaction("disconnect delegates of lost replicas", c -> {
       int n = 0;
       try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
           + " disconnected_at = ?, disconnect_reason = ? WHERE replica_id = ? AND connected = TRUE")) {
