@@ -58,7 +58,7 @@ final class RevocationScenario {
         revoker.call("doom 1", LONG);
         revoker.call("revoke", LONG);
       }
-      Map<String, String> names = new LinkedHashMap<>();
+      Map<String, Integer> names = new LinkedHashMap<>();
       long ackedAfter = 0;
       Histogram duringFanOut = new Histogram(3);
       List<Trial> trials = new ArrayList<>();
@@ -67,7 +67,7 @@ final class RevocationScenario {
         int n = step.getKey();
         for (int i = 0; i < step.getValue(); i++) {
           revoker.call("doom " + n, LONG);
-          names.put("doomed-" + tokenNo++, String.valueOf(n));
+          names.put("doomed-" + tokenNo++, n);
           t.stats();
           Map<String, String> r = revoker.call("revoke", LONG);
           duringFanOut.add(t.stats().roundTripsMicros());
@@ -112,18 +112,18 @@ final class RevocationScenario {
   }
 
   /** Per N, the manager's own timing of each measured revoke: total, fence, commit, close (ms). */
-  private static Map<Integer, List<double[]>> serverPhases(Path log, Map<String, String> names) throws IOException {
+  private static Map<Integer, List<double[]>> serverPhases(Path log, Map<String, Integer> names) throws IOException {
     Map<Integer, List<double[]>> byN = new LinkedHashMap<>();
     for (String line : Files.readAllLines(log)) {
       Matcher m = REVOKED.matcher(line);
       if (m.find() && names.containsKey(m.group(1))) {
-        int n = Integer.parseInt(names.get(m.group(1)));
+        int n = names.get(m.group(1));
         byN.computeIfAbsent(n, k -> new ArrayList<>()).add(new double[] {Double.parseDouble(m.group(3)),
             Double.parseDouble(m.group(4)), Double.parseDouble(m.group(5)), Double.parseDouble(m.group(6))});
       }
     }
-    for (String n : new java.util.HashSet<>(names.values())) {
-      if (!byN.containsKey(Integer.parseInt(n))) {
+    for (int n : names.values()) {
+      if (!byN.containsKey(n)) {
         throw new IllegalStateException("no 'token revoked' line for N=" + n + " in " + log);
       }
     }
