@@ -98,6 +98,7 @@ public class HandshakeCryptoBenchmark {
   /** Either side, per later call: the call MAC. */
   @Benchmark
   public byte[] callMac() {
-    return HandshakeCrypto.callMac(sessionKey, sessionId, ++sequence, "tether.delegate.v1.DelegateStream/Connect");
+    return HandshakeCrypto.callMac(sessionKey, sessionId, ++sequence, "tether.delegate.v1.DelegateStream/Connect",
+        binding);
   }
 }

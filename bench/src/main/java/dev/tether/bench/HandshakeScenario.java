@@ -53,7 +53,8 @@ final class HandshakeScenario {
     Path dir = Files.createTempDirectory("tether-bench-handshakes");
     // floods of handshakes are the point here: the limiter must not be what is measured
     ManagerSettings settings = ManagerSettings.defaults().withLimits(
-        new HandshakeLimiter.Settings(100_000, 1e9, 1e9, 1e9, 1e9, Duration.ofHours(1), 100_000));
+        HandshakeLimiter.Settings.defaults().withMaxConcurrent(100_000).withMaxConcurrentPerAddress(100_000)
+            .withMaxConcurrentPerConnection(100_000).withFailuresPerAddress(1e9, 1e9));
     try (ManagerServer manager = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), dir,
             null, null, null, false, null, null, List.of(), settings));
         Baseline baseline = new Baseline(dir.resolve("tls/manager.crt"), dir.resolve("tls/manager.key"))) {

@@ -45,7 +45,7 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Revoker {
 
-  private static final int CHANNELS = 100;
+  private static final int CHANNELS = 250;
   private static final int OPENING_THREADS = 32;
 
   private final String accountId;

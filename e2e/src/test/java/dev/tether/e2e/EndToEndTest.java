@@ -1,5 +1,7 @@
 package dev.tether.e2e;
 
+import dev.tether.common.testing.Relay;
+import dev.tether.manager.tls.TlsMaterial;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -186,8 +188,9 @@ class EndToEndTest {
   void tlsTerminatingProxyWithItsOwnCertificate_isRefusedByTheDelegate() throws Exception {
     String account = tether.account("mitm-acct");
     String token = tether.token(account, "victim");
-    try (Relay mitm = new Relay(Relay.Mode.TERMINATE_TLS, tether.port(), work);
-        Relay plain = new Relay(Relay.Mode.PASS_THROUGH, tether.port(), work)) {
+    TlsMaterial own = TlsMaterial.loadOrGenerate(work.resolve("relay-tls"), List.of());
+    try (Relay mitm = new Relay(Relay.Mode.TERMINATE_TLS, tether.port(), own.certificate(), own.privateKey());
+        Relay plain = new Relay(Relay.Mode.PASS_THROUGH, tether.port(), null, null)) {
       Map<String, String> viaMitm = new HashMap<>(tether.env(account, token));
       viaMitm.put("MANAGER_HOST_AND_PORT", "https://127.0.0.1:" + mitm.port());
       Proc refused = tether.delegate("behind-mitm", viaMitm);

@@ -84,15 +84,23 @@ public final class HandshakeCrypto {
   }
 
   /**
-   * HMAC-SHA256(S, lp("tether/v1 call") || lp(session id) || u64(seq) || lp(method)), where method
-   * is the full gRPC method name, for example {@code tether.delegate.v1.DelegateStream/Connect}.
+   * HMAC-SHA256(S, lp("tether/v1 call") || lp(session id) || u64(seq) || lp(method) ||
+   * lp(channel binding)), where method is the full gRPC method name without a leading slash, for
+   * example {@code tether.delegate.v1.DelegateStream/Connect}, seq is read as an unsigned 64-bit
+   * integer, and the channel binding is {@link #channelBinding} of the certificate on the
+   * connection that carries this call (empty without TLS). Covering the binding ties every call
+   * to a connection that presents the certificate the handshake proved: a relay that lets the
+   * handshake through and then terminates TLS with its own certificate cannot make a MAC the
+   * manager accepts.
    */
-  public static byte[] callMac(byte[] sessionKey, byte[] sessionId, long sequence, String method) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+  public static byte[] callMac(byte[] sessionKey, byte[] sessionId, long sequence, String method,
+      byte[] channelBinding) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(160);
     lp(out, CALL_LABEL);
     lp(out, sessionId);
     out.writeBytes(ByteBuffer.allocate(8).putLong(sequence).array());
     lp(out, method.getBytes(UTF_8));
+    lp(out, channelBinding);
     return hmac(sessionKey, out.toByteArray());
   }
 

@@ -69,10 +69,24 @@ class ProtocolVectorsTest {
     assertThat(hex(HandshakeCrypto.clientProof(key, h))).isEqualTo(V.get(prefix + ".client_proof"));
     byte[] session = HandshakeCrypto.sessionKey(key, h);
     assertThat(hex(session)).isEqualTo(V.get(prefix + ".session_key"));
-    byte[] mac = HandshakeCrypto.callMac(session, HEX.decode(V.get("session_id")),
-        Long.parseLong(V.get("call_seq")), V.get("call_method"));
-    assertThat(hex(mac)).isEqualTo(V.get(prefix + ".call_mac"));
-    assertThat(SessionMetadata.BASE64URL.encode(mac)).isEqualTo(V.get(prefix + ".call_mac_metadata"));
+    for (String[] call : new String[][] {{"call_seq", ".call_mac"}, {"call_seq_high", ".call_mac_high_seq"}}) {
+      byte[] mac = HandshakeCrypto.callMac(session, HEX.decode(V.get("session_id")),
+          Long.parseUnsignedLong(V.get(call[0])), V.get("call_method"), binding);
+      assertThat(hex(mac)).as(prefix + call[1]).isEqualTo(V.get(prefix + call[1]));
+      assertThat(SessionMetadata.BASE64URL.encode(mac)).isEqualTo(V.get(prefix + call[1] + "_metadata"));
+    }
+  }
+
+  @Test
+  void multiByteDelegateName_isLengthPrefixedByItsUtf8Bytes() {
+    String name = V.get("utf8.delegate_name");
+    assertThat(hex(name.getBytes(StandardCharsets.UTF_8))).isEqualTo(V.get("utf8.delegate_name_hex"));
+    byte[] binding = HandshakeCrypto.channelBinding(V.get("tls.certificate_der_ascii").getBytes(StandardCharsets.US_ASCII));
+    byte[] key = HandshakeCrypto.tokenKey(tokenBytes(), V.get("account_id"));
+    byte[] h = new Transcript(1, V.get("account_id"), V.get("public_id"), name,
+        HEX.decode(V.get("client_nonce")), HEX.decode(V.get("server_nonce")), binding).hash();
+    assertThat(hex(h)).isEqualTo(V.get("utf8.transcript_hash"));
+    assertThat(hex(HandshakeCrypto.serverProof(key, h))).isEqualTo(V.get("utf8.server_proof"));
   }
 
   private static byte[] tokenBytes() {

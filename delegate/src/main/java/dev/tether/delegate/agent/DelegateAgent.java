@@ -10,6 +10,7 @@ import dev.tether.delegate.connect.Channels;
 import dev.tether.delegate.connect.EstablishedSession;
 import dev.tether.delegate.connect.HandshakeClient;
 import dev.tether.delegate.connect.HandshakeException;
+import dev.tether.delegate.connect.SessionCredentials;
 import dev.tether.delegate.connect.StreamClient;
 import dev.tether.proto.delegate.v1.Register;
 import io.grpc.ManagedChannel;
@@ -226,6 +227,14 @@ public final class DelegateAgent {
     }
     if (status.getCode() == Status.Code.UNAUTHENTICATED && REVOKED_DESCRIPTION.equals(status.getDescription())) {
       return tokenRefused(token, "delegate token " + token.publicId() + " was revoked");
+    }
+    if (status.getCode() == Status.Code.UNAUTHENTICATED
+        && SessionCredentials.CERTIFICATE_CHANGED.equals(status.getDescription())) {
+      log.warn("{} presented another TLS certificate for the stream than the one the handshake proved (a"
+          + " relay terminating TLS, or a manager restarted with a new certificate); the session was not used"
+          + " there. Authenticating again", endpoint());
+      pause(null);
+      return null;
     }
     if (status.getCode() == Status.Code.UNAUTHENTICATED) {
       log.info("the manager no longer knows this session (restarted?); authenticating again");

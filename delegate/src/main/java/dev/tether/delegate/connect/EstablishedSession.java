@@ -3,7 +3,8 @@ package dev.tether.delegate.connect;
 import java.time.Duration;
 
 /**
- * A session won by a handshake: its id, the session key that authenticates later calls, and the
+ * A session won by a handshake: its id, the session key that authenticates later calls, the
+ * channel binding (hash of the manager certificate) the handshake's proofs covered, and the
  * heartbeat interval the manager asked for. The key never leaves this process.
  */
 public final class EstablishedSession {
@@ -12,10 +13,13 @@ public final class EstablishedSession {
   private final byte[] sessionKey;
   private final Duration heartbeatInterval;
   private final String tokenPublicId;
+  private final byte[] channelBinding;
 
-  EstablishedSession(byte[] sessionId, byte[] sessionKey, Duration heartbeatInterval, String tokenPublicId) {
+  EstablishedSession(byte[] sessionId, byte[] sessionKey, byte[] channelBinding, Duration heartbeatInterval,
+      String tokenPublicId) {
     this.sessionId = sessionId;
     this.sessionKey = sessionKey;
+    this.channelBinding = channelBinding;
     this.heartbeatInterval = heartbeatInterval;
     this.tokenPublicId = tokenPublicId;
   }
@@ -26,6 +30,11 @@ public final class EstablishedSession {
 
   byte[] sessionKey() {
     return sessionKey;
+  }
+
+  /** SHA-256 of the certificate the manager presented during the handshake; empty without TLS. */
+  byte[] channelBinding() {
+    return channelBinding;
   }
 
   public Duration heartbeatInterval() {

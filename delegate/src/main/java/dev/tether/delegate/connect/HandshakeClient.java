@@ -80,9 +80,10 @@ public final class HandshakeClient {
         throw protocolViolation(call, "server nonce of " + challenge.getServerNonce().size() + " bytes");
       }
       byte[] tokenKey = HandshakeCrypto.tokenKey(token.keyMaterial(), accountId);
+      byte[] channelBinding = HandshakeCrypto.channelBinding(peerCertificate(call.getAttributes()));
       byte[] transcriptHash = new Transcript(HandshakeCrypto.PROTOCOL_VERSION, accountId,
           token.publicId(), delegateName, clientNonce, challenge.getServerNonce().toByteArray(),
-          HandshakeCrypto.channelBinding(peerCertificate(call))).hash();
+          channelBinding).hash();
       byte[] expected = HandshakeCrypto.serverProof(tokenKey, transcriptHash);
       if (!HandshakeCrypto.equal(expected, challenge.getServerProof().toByteArray())) {
         call.cancel("manager failed to prove knowledge of the token", null);
@@ -105,7 +106,7 @@ public final class HandshakeClient {
         throw protocolViolation(call, "malformed Accepted");
       }
       return new EstablishedSession(second.getAccepted().getSessionId().toByteArray(),
-          HandshakeCrypto.sessionKey(tokenKey, transcriptHash), Duration.ofMillis(intervalMs),
+          HandshakeCrypto.sessionKey(tokenKey, transcriptHash), channelBinding, Duration.ofMillis(intervalMs),
           token.publicId());
     } catch (InterruptedException e) {
       call.cancel("interrupted", e);
@@ -148,9 +149,12 @@ public final class HandshakeClient {
         "the manager broke the handshake protocol: " + what);
   }
 
-  /** DER of the certificate the manager presented on this connection, or null without TLS. */
-  private static byte[] peerCertificate(ClientCall<?, ?> call) throws HandshakeException {
-    SSLSession ssl = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+  /**
+   * DER of the certificate the manager presented on the connection whose transport attributes are
+   * given (a call's, never a separate connection's), or null without TLS.
+   */
+  static byte[] peerCertificate(io.grpc.Attributes transport) throws HandshakeException {
+    SSLSession ssl = transport.get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
     if (ssl == null) {
       return null;
     }

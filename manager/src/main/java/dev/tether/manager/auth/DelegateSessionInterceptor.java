@@ -17,9 +17,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Authenticates every delegate call with its handshake session (session id, a strictly increasing
- * sequence number and a MAC over both and the method), registers the call with the
- * {@link RevocationRegistry}, and puts the {@link DelegateIdentity} into the {@link Context}.
- * Every refusal is the same generic UNAUTHENTICATED on the wire; the log says why.
+ * sequence number and a MAC over both, the method and the channel binding of the call's own
+ * connection), checks that the call arrives on the connection the handshake was made on and that
+ * the session carries no other stream, registers the call with the {@link RevocationRegistry}, and
+ * puts the {@link DelegateIdentity} into the {@link Context}. Every refusal is the same generic
+ * UNAUTHENTICATED on the wire; the log says why.
  */
 public final class DelegateSessionInterceptor implements ServerInterceptor {
 
@@ -38,7 +40,8 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
   @SuppressWarnings("unchecked")
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-    String remote = AuthContext.transport().remoteAddress();
+    TransportInfo transport = AuthContext.transport();
+    String remote = transport.remoteAddress();
     String sessionText = headers.get(SessionMetadata.SESSION_ID);
     String seqText = headers.get(SessionMetadata.CALL_SEQ);
     String macText = headers.get(SessionMetadata.CALL_MAC);
@@ -53,26 +56,37 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
     long sequence;
     byte[] mac;
     try {
-      sequence = Long.parseLong(seqText);
+      sequence = Long.parseUnsignedLong(seqText);
       mac = SessionMetadata.BASE64URL.decode(macText);
     } catch (IllegalArgumentException e) {
       return refuse(call, "malformed session metadata for token " + identity.tokenPublicId() + " from " + remote);
     }
     String method = call.getMethodDescriptor().getFullMethodName();
-    byte[] expected = HandshakeCrypto.callMac(session.key(), session.sessionId(), sequence, method);
+    // the MAC covers the certificate this manager presents on the connection carrying the call: a
+    // delegate that sees another certificate (a relay terminating TLS) computes a different MAC
+    byte[] binding = HandshakeCrypto.channelBinding(transport.localCertificateDer());
+    byte[] expected = HandshakeCrypto.callMac(session.key(), session.sessionId(), sequence, method, binding);
     if (!HandshakeCrypto.equal(expected, mac)) {
-      return refuse(call, "bad call MAC for token " + identity.tokenPublicId() + " from " + remote);
-    }
-    if (!session.advanceTo(sequence)) {
-      return refuse(call, "replayed call (sequence " + sequence + ") for token "
+      return refuse(call, "bad call MAC (wrong key, or a connection that presents another certificate) for token "
           + identity.tokenPublicId() + " from " + remote);
     }
+    if (!session.connection().equals(transport.connection())) {
+      return refuse(call, "session of token " + identity.tokenPublicId() + " used on another connection ("
+          + remote + ") than its handshake's");
+    }
+    if (!session.advanceTo(sequence)) {
+      return refuse(call, "replayed call (sequence " + Long.toUnsignedString(sequence) + ") for token "
+          + identity.tokenPublicId() + " from " + remote);
+    }
+    if (!sessions.claim(session)) {
+      return refuse(call, "second stream on one session for token " + identity.tokenPublicId() + " from " + remote);
+    }
     if (registry.isFenced(identity.tokenId())) {
+      sessions.ended(session);
       return refuse(call, "call with revoked token " + identity.tokenPublicId() + " from " + remote);
     }
     LiveStream live = registry.register(call, identity.tokenId(),
         identity.accountId() + "/" + identity.delegateName() + " " + identity.tokenPublicId());
-    session.callStarted(sessions.now());
     Context context = Context.current()
         .withValue(AuthContext.IDENTITY, identity)
         .withValue(AuthContext.LIVE_STREAM, live);
@@ -84,7 +98,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
       private void end() {
         if (!done) {
           done = true;
-          session.callEnded(sessions.now());
+          sessions.ended(session);
           registry.unregister(live);
         }
       }

@@ -2,47 +2,73 @@ package dev.tether.manager.auth;
 
 import com.google.common.base.Ticker;
 import io.grpc.Status;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Semaphore;
 
 /**
- * Protects the handshake from floods and brute force: a cap on handshakes in progress, and token
- * buckets of failed handshakes per remote address and per token id. A token whose bucket is
- * empty still accepts handshakes from addresses that recently completed one with it, so an
- * attacker flooding a (public) token id cannot lock out the delegates that hold the token.
+ * Protects the handshake from floods: caps on handshakes in progress (in all, per remote address
+ * and per connection, so that no single address or connection can hold the shared cap that other
+ * delegates need), and a token bucket of failed handshakes per remote address. A failure is a wrong
+ * proof, an unknown account or token, a timeout, or a handshake the client abandoned or cancelled.
+ *
+ * <p>There is deliberately no per-token refusal: public token ids appear in logs by design, so
+ * anyone could empty a token's bucket and lock its delegates out, and a correct proof must never be
+ * refused. Guessing a token online is hopeless anyway (256 random bits, or at least 128 estimated
+ * bits for an imported one); the address bucket limits what failures cost the manager.
  */
 public final class HandshakeLimiter {
 
   /** Limits; see docs/security.md for the reasoning behind the defaults. */
   public record Settings(
       int maxConcurrent,
+      int maxConcurrentPerAddress,
+      int maxConcurrentPerConnection,
       double addressBurst,
       double addressPerSecond,
-      double tokenBurst,
-      double tokenPerSecond,
-      Duration trustedAddressTtl,
       int maxTrackedKeys) {
 
     public static Settings defaults() {
-      return new Settings(512, 30, 1.0, 10, 0.2, Duration.ofHours(24), 100_000);
+      return new Settings(512, 64, 4, 30, 1.0, 100_000);
+    }
+
+    public Settings withMaxConcurrent(int value) {
+      return new Settings(value, maxConcurrentPerAddress, maxConcurrentPerConnection, addressBurst,
+          addressPerSecond, maxTrackedKeys);
+    }
+
+    public Settings withMaxConcurrentPerAddress(int value) {
+      return new Settings(maxConcurrent, value, maxConcurrentPerConnection, addressBurst, addressPerSecond,
+          maxTrackedKeys);
+    }
+
+    public Settings withMaxConcurrentPerConnection(int value) {
+      return new Settings(maxConcurrent, maxConcurrentPerAddress, value, addressBurst, addressPerSecond,
+          maxTrackedKeys);
+    }
+
+    public Settings withFailuresPerAddress(double burst, double perSecond) {
+      return new Settings(maxConcurrent, maxConcurrentPerAddress, maxConcurrentPerConnection, burst, perSecond,
+          maxTrackedKeys);
     }
   }
 
   static final Status TOO_MANY_IN_PROGRESS =
       Status.RESOURCE_EXHAUSTED.withDescription("too many handshakes in progress; retry later");
+  static final Status TOO_MANY_FROM_ADDRESS =
+      Status.RESOURCE_EXHAUSTED.withDescription("too many handshakes in progress from this address; retry later");
+  static final Status TOO_MANY_ON_CONNECTION =
+      Status.RESOURCE_EXHAUSTED.withDescription("too many handshakes in progress on this connection; retry later");
   static final Status ADDRESS_LIMITED =
       Status.RESOURCE_EXHAUSTED.withDescription("too many failed handshakes from this address; retry later");
-  static final Status TOKEN_LIMITED =
-      Status.RESOURCE_EXHAUSTED.withDescription("too many failed handshakes for this token; retry later");
 
   private final Settings settings;
   private final Ticker ticker;
   private final Semaphore inProgress;
-  private final Map<String, Bucket> addresses = new ConcurrentHashMap<>();
-  private final Map<String, Bucket> tokens = new ConcurrentHashMap<>();
-  private final Map<String, Long> trusted = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Integer> perAddress = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Integer> perConnection = new ConcurrentHashMap<>();
+  private final Map<String, Bucket> failures = new ConcurrentHashMap<>();
 
   public HandshakeLimiter(Settings settings, Ticker ticker) {
     this.settings = settings;
@@ -50,61 +76,105 @@ public final class HandshakeLimiter {
     this.inProgress = new Semaphore(settings.maxConcurrent());
   }
 
-  /** At call start: a permit, or the refusal status. Release the permit with {@link #finished}. */
-  Status start(String address) {
-    if (!inProgress.tryAcquire()) {
-      return TOO_MANY_IN_PROGRESS;
+  /** A handshake admitted by {@link #start}; {@link #release} it exactly once when it ends. */
+  final class Permit {
+    private final String address;
+    private final String connection;
+    private boolean released;
+
+    private Permit(String address, String connection) {
+      this.address = address;
+      this.connection = connection;
     }
-    Bucket bucket = addresses.get(address);
-    if (bucket != null && !bucket.hasToken(ticker.read())) {
+
+    synchronized void release() {
+      if (released) {
+        return;
+      }
+      released = true;
+      decrement(perConnection, connection);
+      decrement(perAddress, address);
       inProgress.release();
-      return ADDRESS_LIMITED;
-    }
-    return null;
-  }
-
-  /** After Begin: whether this token id may be tried from {@code address}. */
-  Status checkToken(String tokenKey, String address) {
-    Bucket bucket = tokens.get(tokenKey);
-    if (bucket == null || bucket.hasToken(ticker.read())) {
-      return null;
-    }
-    Long until = trusted.get(tokenKey + "|" + address);
-    return until != null && until - ticker.read() > 0 ? null : TOKEN_LIMITED;
-  }
-
-  void failed(String address, String tokenKey) {
-    long now = ticker.read();
-    bucket(addresses, address, settings.addressBurst(), settings.addressPerSecond()).take(now);
-    if (tokenKey != null) {
-      bucket(tokens, tokenKey, settings.tokenBurst(), settings.tokenPerSecond()).take(now);
     }
   }
 
-  void succeeded(String address, String tokenKey) {
-    if (trusted.size() < settings.maxTrackedKeys()) {
-      trusted.put(tokenKey + "|" + address, ticker.read() + settings.trustedAddressTtl().toNanos());
+  /** Thrown by {@link #start} with the status the handshake is refused with. */
+  static final class Refused extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final transient Status status;
+
+    Refused(Status status) {
+      super(status.getDescription(), null, false, false);
+      this.status = status;
+    }
+
+    Status status() {
+      return status;
     }
   }
 
-  void finished() {
-    inProgress.release();
+  /**
+   * At call start: a permit, or {@link Refused}. The address's failure bucket is checked first, so
+   * an address that keeps failing takes no share of the caps; then the caps per connection, per
+   * address and in all, each of which leaves room for the others.
+   */
+  Permit start(String address, String connection) throws Refused {
+    Bucket bucket = failures.get(address);
+    if (bucket != null && !bucket.hasToken(ticker.read())) {
+      throw new Refused(ADDRESS_LIMITED);
+    }
+    if (!increment(perConnection, connection, settings.maxConcurrentPerConnection())) {
+      throw new Refused(TOO_MANY_ON_CONNECTION);
+    }
+    if (!increment(perAddress, address, settings.maxConcurrentPerAddress())) {
+      decrement(perConnection, connection);
+      throw new Refused(TOO_MANY_FROM_ADDRESS);
+    }
+    if (!inProgress.tryAcquire()) {
+      decrement(perAddress, address);
+      decrement(perConnection, connection);
+      throw new Refused(TOO_MANY_IN_PROGRESS);
+    }
+    return new Permit(address, connection);
   }
 
-  /** Forgets buckets that have refilled and trust that has expired; runs on a schedule. */
-  public void sweep() {
-    long now = ticker.read();
-    addresses.values().removeIf(b -> b.full(now));
-    tokens.values().removeIf(b -> b.full(now));
-    trusted.values().removeIf(until -> until - now <= 0);
-  }
-
-  private Bucket bucket(Map<String, Bucket> map, String key, double burst, double perSecond) {
-    if (map.size() >= settings.maxTrackedKeys() && !map.containsKey(key)) {
-      // under a flood of distinct keys, share one bucket rather than grow without bound
+  /** Counts one failed handshake against {@code address}. */
+  void failed(String address) {
+    String key = address;
+    if (failures.size() >= settings.maxTrackedKeys() && !failures.containsKey(key)) {
+      // under a flood from many distinct addresses, share one bucket rather than grow without bound
       key = "<overflow>";
     }
-    return map.computeIfAbsent(key, k -> new Bucket(burst, perSecond, ticker.read()));
+    failures.computeIfAbsent(key, k -> new Bucket(settings.addressBurst(), settings.addressPerSecond(), ticker.read()))
+        .take(ticker.read());
+  }
+
+  /** Handshakes in progress now, in all. */
+  int inProgress() {
+    return settings.maxConcurrent() - inProgress.availablePermits();
+  }
+
+  /** Forgets buckets that have refilled; runs on a schedule. */
+  public void sweep() {
+    long now = ticker.read();
+    failures.values().removeIf(b -> b.full(now));
+  }
+
+  private static boolean increment(ConcurrentMap<String, Integer> counts, String key, int max) {
+    boolean[] admitted = {false};
+    counts.compute(key, (k, n) -> {
+      int current = n == null ? 0 : n;
+      if (current >= max) {
+        return n;
+      }
+      admitted[0] = true;
+      return current + 1;
+    });
+    return admitted[0];
+  }
+
+  private static void decrement(ConcurrentMap<String, Integer> counts, String key) {
+    counts.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
   }
 
   /** A token bucket refilled lazily from the monotonic clock. */

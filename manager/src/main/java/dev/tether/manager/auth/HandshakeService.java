@@ -9,6 +9,7 @@ import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.store.TokenRecord;
 import dev.tether.manager.store.WriteBehind;
 import dev.tether.manager.token.MasterKey;
+import dev.tether.manager.token.Names;
 import dev.tether.proto.delegate.v1.Accepted;
 import dev.tether.proto.delegate.v1.Begin;
 import dev.tether.proto.delegate.v1.Challenge;
@@ -52,6 +53,9 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
   private final Duration timeout;
   private final Duration heartbeatInterval;
   private final HandshakeLimiter limiter;
+  /** A sealed random key, opened for unknown tokens so that they cost what known ones cost. */
+  private final String decoySealed;
+  private static final String DECOY_LABEL = "\0decoy";
 
   public HandshakeService(TetherStore store, MasterKey masterKey, RevocationRegistry registry,
       SessionRegistry sessions, WriteBehind writeBehind, ScheduledExecutorService scheduler,
@@ -66,32 +70,36 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     this.clock = clock;
     this.timeout = timeout;
     this.heartbeatInterval = heartbeatInterval;
+    this.decoySealed = masterKey.seal(HandshakeCrypto.randomBytes(HandshakeCrypto.KEY_BYTES), DECOY_LABEL, DECOY_LABEL);
   }
 
   /**
-   * What a failed handshake counts against. Only a guess at a credential (an unknown token id or a
-   * wrong proof) counts against the token id: a timeout or a dropped call under load, as when a
-   * whole fleet reconnects after a restart, must not lock the fleet's token out. A refusal by the
-   * limiter itself counts against nothing, so a bucket refills even while refused callers retry.
+   * What a failed handshake counts against: the remote address, for every failure the delegate
+   * caused (a wrong proof, an unknown account or token, a timeout, an abandoned or cancelled
+   * handshake), nothing when the manager itself could not serve it.
    */
-  private enum Counts { NOTHING, ADDRESS, ADDRESS_AND_TOKEN }
+  private enum Counts { NOTHING, ADDRESS }
 
   static final Status SHUTTING_DOWN = Status.UNAVAILABLE.withDescription("manager shutting down");
+  static final Status TOO_MANY_SESSIONS = Status.RESOURCE_EXHAUSTED.withDescription(
+      "too many sessions of this token waiting for their stream; retry later");
 
   @Override
   public StreamObserver<HandshakeRequest> handshake(StreamObserver<HandshakeResponse> responses) {
     TransportInfo transport = AuthContext.transport();
-    Status refused = limiter.start(transport.remoteHost());
-    if (refused != null) {
-      log.warn("handshake refused before it began: {} ({})", refused.getDescription(), transport.remoteAddress());
-      responses.onError(refused.asRuntimeException());
+    HandshakeLimiter.Permit permit;
+    try {
+      permit = limiter.start(transport.remoteHost(), transport.connection());
+    } catch (HandshakeLimiter.Refused refused) {
+      log.warn("handshake refused before it began: {} ({})", refused.getMessage(), transport.remoteAddress());
+      responses.onError(refused.status().asRuntimeException());
       return ignoring();
     }
     try {
-      return new Exchange((ServerCallStreamObserver<HandshakeResponse>) responses, transport);
+      return new Exchange((ServerCallStreamObserver<HandshakeResponse>) responses, transport, permit);
     } catch (RejectedExecutionException stopping) {
       // a call that slipped in while the manager stops: its deadline timer is gone
-      limiter.finished();
+      permit.release();
       responses.onError(SHUTTING_DOWN.asRuntimeException());
       return ignoring();
     }
@@ -114,27 +122,20 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
   private final class Exchange implements StreamObserver<HandshakeRequest> {
     private final ServerCallStreamObserver<HandshakeResponse> out;
     private final TransportInfo transport;
+    private final HandshakeLimiter.Permit permit;
     private final ScheduledFuture<?> deadline;
     private boolean finished;
     private Begin begin;
     private byte[] tokenKey;
     private byte[] transcriptHash;
     private Optional<TokenRecord> token = Optional.empty();
-    private boolean accountKnown;
-    private boolean released;
-    private String limitKey;
 
-    Exchange(ServerCallStreamObserver<HandshakeResponse> out, TransportInfo transport) {
+    Exchange(ServerCallStreamObserver<HandshakeResponse> out, TransportInfo transport, HandshakeLimiter.Permit permit) {
       this.out = out;
       this.transport = transport;
+      this.permit = permit;
       this.deadline = scheduler.schedule(this::expire, timeout.toMillis(), TimeUnit.MILLISECONDS);
-      out.setOnCancelHandler(() -> {
-        synchronized (this) {
-          finished = true;
-          deadline.cancel(false);
-          release();
-        }
-      });
+      out.setOnCancelHandler(this::cancelled);
     }
 
     @Override
@@ -147,46 +148,50 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
           case BEGIN -> onBegin(request.getBegin());
           case PROVE -> onProve(request.getProve().getClientProof().toByteArray());
           default -> fail(Status.INVALID_ARGUMENT.withDescription("handshake message has no step"),
-              "empty handshake message");
+              "empty handshake message from " + transport.remoteAddress(), Counts.ADDRESS);
         }
       } catch (StoreException e) {
         log.error("handshake from {} failed: {}", transport.remoteAddress(), e.getMessage());
         fail(Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later"),
-            "storage unavailable");
+            "storage unavailable", Counts.NOTHING);
+      } catch (IllegalStateException e) {
+        // a sealed key that this master key cannot open: the manager's data is wrong, not the delegate
+        log.error("handshake from {} failed: {}", transport.remoteAddress(), e.getMessage());
+        fail(DelegateSessionInterceptor.FAILED, "token key cannot be opened", Counts.NOTHING);
       }
     }
 
     private void onBegin(Begin b) {
       if (begin != null) {
-        fail(DelegateSessionInterceptor.FAILED, "second Begin in one handshake from " + transport.remoteAddress());
+        fail(DelegateSessionInterceptor.FAILED, "second Begin in one handshake from " + transport.remoteAddress(),
+            Counts.ADDRESS);
         return;
       }
       if (b.getProtocolVersion() != HandshakeCrypto.PROTOCOL_VERSION) {
-        fail(Status.FAILED_PRECONDITION.withDescription("unsupported protocol version "
-            + b.getProtocolVersion() + "; this manager speaks version " + HandshakeCrypto.PROTOCOL_VERSION),
-            "protocol version " + b.getProtocolVersion() + " from " + transport.remoteAddress());
+        String version = Integer.toUnsignedString(b.getProtocolVersion());
+        fail(Status.FAILED_PRECONDITION.withDescription("unsupported protocol version " + version
+            + "; this manager speaks version " + HandshakeCrypto.PROTOCOL_VERSION),
+            "protocol version " + version + " from " + transport.remoteAddress(), Counts.ADDRESS);
         return;
       }
       String problem = invalidBegin(b);
       if (problem != null) {
         fail(Status.INVALID_ARGUMENT.withDescription("malformed handshake: " + problem),
-            "malformed Begin from " + transport.remoteAddress() + ": " + problem);
-        return;
-      }
-      limitKey = b.getAccountId() + "/" + b.getTokenId();
-      Status limited = limiter.checkToken(limitKey, transport.remoteHost());
-      if (limited != null) {
-        fail(limited, "token " + b.getAccountId() + "/" + b.getTokenId() + " is rate limited after failed"
-            + " handshakes; refused from " + transport.remoteAddress(), Counts.NOTHING);
+            "malformed Begin from " + transport.remoteAddress() + ": " + problem, Counts.ADDRESS);
         return;
       }
       begin = b;
-      // a token row implies its account; only a miss needs the second read, for the log's reason
+      // The same work whether the token exists or not (one read, one key opened, one decoy key
+      // derived), so that the time to the Challenge does not say which; the account is read only
+      // when the handshake has failed, for the log.
       token = store.findTokenByPublicId(b.getAccountId(), b.getTokenId());
-      accountKnown = token.isPresent() || store.findAccount(b.getAccountId()).isPresent();
-      tokenKey = token.isPresent()
-          ? masterKey.open(token.get().sealedKey(), b.getAccountId(), b.getTokenId())
-          : masterKey.decoyKey(b.getAccountId(), b.getTokenId());
+      byte[] decoy = masterKey.decoyKey(b.getAccountId(), b.getTokenId());
+      if (token.isPresent()) {
+        tokenKey = masterKey.open(token.get().sealedKey(), b.getAccountId(), b.getTokenId());
+      } else {
+        masterKey.open(decoySealed, DECOY_LABEL, DECOY_LABEL);
+        tokenKey = decoy;
+      }
       byte[] serverNonce = HandshakeCrypto.randomBytes(HandshakeCrypto.NONCE_BYTES);
       transcriptHash = new Transcript(HandshakeCrypto.PROTOCOL_VERSION, b.getAccountId(),
           b.getTokenId(), b.getDelegateName(), b.getClientNonce().toByteArray(), serverNonce,
@@ -198,93 +203,122 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
           .build());
     }
 
+    private String who() {
+      return begin.getAccountId() + "/" + begin.getTokenId() + " delegate " + Names.quote(begin.getDelegateName())
+          + " from " + transport.remoteAddress();
+    }
+
     private void onProve(byte[] clientProof) {
       if (begin == null) {
-        fail(DelegateSessionInterceptor.FAILED, "Prove before Begin");
+        fail(DelegateSessionInterceptor.FAILED, "Prove before Begin from " + transport.remoteAddress(), Counts.ADDRESS);
         return;
       }
-      String who = begin.getAccountId() + "/" + begin.getTokenId() + " delegate '"
-          + begin.getDelegateName() + "' from " + transport.remoteAddress();
       boolean proofOk = HandshakeCrypto.equal(HandshakeCrypto.clientProof(tokenKey, transcriptHash), clientProof);
       if (token.isEmpty()) {
-        fail(DelegateSessionInterceptor.FAILED,
-            (accountKnown ? "unknown token id: " : "unknown account: ") + who, Counts.ADDRESS_AND_TOKEN);
+        failUnknown("sent a proof");
         return;
       }
       if (!proofOk) {
-        fail(DelegateSessionInterceptor.FAILED, "wrong proof (token does not match): " + who, Counts.ADDRESS_AND_TOKEN);
+        fail(DelegateSessionInterceptor.FAILED, "wrong proof (token does not match): " + who(), Counts.ADDRESS);
         return;
       }
       // Re-read: the token may have been revoked while this handshake was in flight.
       Optional<TokenRecord> current = store.findTokenByPublicId(begin.getAccountId(), begin.getTokenId());
       if (current.isEmpty() || !current.get().active() || registry.isFenced(current.get().id())) {
-        fail(DelegateSessionInterceptor.FAILED, "revoked token: " + who);
+        fail(DelegateSessionInterceptor.FAILED, "revoked token: " + who(), Counts.ADDRESS);
         return;
       }
       TokenRecord t = current.get();
       if (t.expiresAt() != null && !clock.instant().isBefore(t.expiresAt())) {
-        fail(DelegateSessionInterceptor.FAILED, "expired token: " + who);
+        fail(DelegateSessionInterceptor.FAILED, "expired token: " + who(), Counts.ADDRESS);
         return;
       }
       DelegateIdentity identity = new DelegateIdentity(t.accountId(), t.id(), t.publicId(), t.name(),
           begin.getDelegateName());
-      Session session = sessions.create(HandshakeCrypto.sessionKey(tokenKey, transcriptHash), identity);
+      Session session = sessions.create(HandshakeCrypto.sessionKey(tokenKey, transcriptHash), identity,
+          transport.connection());
+      if (session == null) {
+        fail(TOO_MANY_SESSIONS, "too many sessions waiting for their stream: " + who(), Counts.NOTHING);
+        return;
+      }
       writeBehind.tokenUsed(t.id(), clock.instant());
-      limiter.succeeded(transport.remoteHost(), limitKey);
-      finished = true;
-      deadline.cancel(false);
-      release();
+      finish();
       out.onNext(HandshakeResponse.newBuilder()
           .setAccepted(Accepted.newBuilder()
               .setSessionId(ByteString.copyFrom(session.sessionId()))
               .setHeartbeatIntervalMs((int) heartbeatInterval.toMillis()))
           .build());
       out.onCompleted();
-      log.info("delegate authenticated: {} token '{}'", who, t.name());
+      log.info("delegate authenticated: {} token {}", who(), Names.quote(t.name()));
+    }
+
+    /** The account or token named in Begin does not exist; the delegate got a decoy Challenge. */
+    private void failUnknown(String howItEnded) {
+      fail(DelegateSessionInterceptor.FAILED, null, Counts.ADDRESS);
+      // after the answer, so that the extra read does not show in its timing
+      boolean accountKnown;
+      try {
+        accountKnown = store.findAccount(begin.getAccountId()).isPresent();
+      } catch (StoreException e) {
+        log.warn("handshake refused (unknown account or token; {}): {}", howItEnded, who());
+        return;
+      }
+      log.warn("handshake refused ({} {} after a decoy Challenge): {}",
+          accountKnown ? "unknown token id; the delegate" : "unknown account; the delegate", howItEnded, who());
+    }
+
+    private void cancelled() {
+      synchronized (this) {
+        if (finished) {
+          return;
+        }
+        if (begin != null && token.isEmpty()) {
+          failUnknown("gave up");
+          return;
+        }
+        finished = true;
+        deadline.cancel(false);
+        limiter.failed(transport.remoteHost());
+        permit.release();
+        log.debug("handshake abandoned by {}", begin == null ? transport.remoteAddress() : who());
+      }
     }
 
     @Override
     public synchronized void onError(Throwable t) {
-      finished = true;
-      deadline.cancel(false);
-      release();
+      cancelled();
     }
 
     @Override
     public synchronized void onCompleted() {
       if (!finished) {
-        fail(DelegateSessionInterceptor.FAILED, "delegate ended the handshake early"
-            + (begin == null ? "" : ": " + begin.getAccountId() + "/" + begin.getTokenId()));
+        fail(DelegateSessionInterceptor.FAILED, "delegate ended the handshake early from " + transport.remoteAddress()
+            + (begin == null ? "" : ": " + begin.getAccountId() + "/" + begin.getTokenId()), Counts.ADDRESS);
       }
     }
 
     private synchronized void expire() {
       if (!finished) {
         fail(Status.DEADLINE_EXCEEDED.withDescription("handshake not completed within " + timeout.toMillis() + " ms"),
-            "handshake timed out from " + transport.remoteAddress());
+            "handshake timed out from " + transport.remoteAddress(), Counts.ADDRESS);
       }
     }
 
-    private void release() {
-      if (!released) {
-        released = true;
-        limiter.finished();
-      }
-    }
-
-    /** A failure counted against the remote address only, unless the manager itself is unavailable. */
-    private void fail(Status status, String reason) {
-      fail(status, reason, status.getCode() == Status.Code.UNAVAILABLE ? Counts.NOTHING : Counts.ADDRESS);
-    }
-
-    private void fail(Status status, String reason, Counts counts) {
+    private void finish() {
       finished = true;
       deadline.cancel(false);
-      if (counts != Counts.NOTHING) {
-        limiter.failed(transport.remoteHost(), counts == Counts.ADDRESS_AND_TOKEN ? limitKey : null);
+      permit.release();
+    }
+
+    /** Ends the handshake with {@code status}; logs {@code reason} unless it is null (logged by the caller). */
+    private void fail(Status status, String reason, Counts counts) {
+      finish();
+      if (counts == Counts.ADDRESS) {
+        limiter.failed(transport.remoteHost());
       }
-      release();
-      log.warn("handshake refused: {}", reason);
+      if (reason != null) {
+        log.warn("handshake refused: {}", reason);
+      }
       try {
         out.onError(status.asRuntimeException());
       } catch (IllegalStateException alreadyClosed) {

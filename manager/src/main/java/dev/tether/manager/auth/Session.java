@@ -1,11 +1,14 @@
 package dev.tether.manager.auth;
 
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A completed handshake: the session key that authenticates later calls, the identity it proved,
- * and the highest call sequence number seen (a call is accepted only with a larger one).
+ * the connection it was proved on, and the highest call sequence number seen (a call is accepted
+ * only with a larger one, compared as unsigned 64-bit numbers). A session carries one delegate
+ * stream: it is claimed by its first accepted call and dropped when that call ends, so a stolen or
+ * relayed session cannot open a second stream.
  */
 final class Session {
 
@@ -13,16 +16,18 @@ final class Session {
   private final byte[] sessionId;
   private final byte[] key;
   private final DelegateIdentity identity;
+  private final String connection;
+  private final long createdNanos;
   private final AtomicLong lastSequence = new AtomicLong();
-  private final AtomicInteger liveCalls = new AtomicInteger();
-  private volatile long lastActiveNanos;
+  private final AtomicBoolean claimed = new AtomicBoolean();
 
-  Session(String id, byte[] sessionId, byte[] key, DelegateIdentity identity, long nowNanos) {
+  Session(String id, byte[] sessionId, byte[] key, DelegateIdentity identity, String connection, long nowNanos) {
     this.id = id;
     this.sessionId = sessionId;
     this.key = key;
     this.identity = identity;
-    this.lastActiveNanos = nowNanos;
+    this.connection = connection;
+    this.createdNanos = nowNanos;
   }
 
   String id() {
@@ -41,11 +46,16 @@ final class Session {
     return identity;
   }
 
-  /** Accepts {@code sequence} if it is larger than every one seen before. */
+  /** The connection (remote and local address) whose handshake established this session. */
+  String connection() {
+    return connection;
+  }
+
+  /** Accepts {@code sequence} (unsigned) if it is larger than every one seen before. */
   boolean advanceTo(long sequence) {
     while (true) {
       long last = lastSequence.get();
-      if (sequence <= last) {
+      if (Long.compareUnsigned(sequence, last) <= 0) {
         return false;
       }
       if (lastSequence.compareAndSet(last, sequence)) {
@@ -54,18 +64,18 @@ final class Session {
     }
   }
 
-  void callStarted(long nowNanos) {
-    liveCalls.incrementAndGet();
-    lastActiveNanos = nowNanos;
+  /** Takes the session for its one stream; false if a call has taken it already. */
+  boolean claim() {
+    return claimed.compareAndSet(false, true);
   }
 
-  void callEnded(long nowNanos) {
-    liveCalls.decrementAndGet();
-    lastActiveNanos = nowNanos;
+  boolean claimed() {
+    return claimed.get();
   }
 
-  boolean idleSince(long cutoffNanos) {
-    return liveCalls.get() == 0 && lastActiveNanos - cutoffNanos < 0;
+  /** Whether nobody claimed the session since {@code cutoffNanos}. */
+  boolean unusedSince(long cutoffNanos) {
+    return !claimed.get() && createdNanos - cutoffNanos < 0;
   }
 
   @Override

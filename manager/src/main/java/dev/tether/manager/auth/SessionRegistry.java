@@ -10,23 +10,44 @@ import java.util.concurrent.ConcurrentMap;
 
 /**
  * Sessions established by handshakes on this manager, kept in memory only: after a restart every
- * delegate proves itself again. Idle sessions (no live call) expire; revocation drops a token's.
+ * delegate proves itself again. A session waits for its one stream for at most the unused TTL; the
+ * number waiting per token is capped, so a token holder cannot pile up sessions; a session is
+ * dropped when its stream ends; revocation drops all of a token's.
  */
 public final class SessionRegistry {
 
   private final ConcurrentMap<String, Session> sessions = new ConcurrentHashMap<>();
+  private final ConcurrentMap<Long, Integer> waitingPerToken = new ConcurrentHashMap<>();
   private final Ticker ticker;
-  private final Duration idleTtl;
+  private final Duration unusedTtl;
+  private final int maxWaitingPerToken;
 
-  public SessionRegistry(Ticker ticker, Duration idleTtl) {
+  public SessionRegistry(Ticker ticker, Duration unusedTtl, int maxWaitingPerToken) {
     this.ticker = ticker;
-    this.idleTtl = idleTtl;
+    this.unusedTtl = unusedTtl;
+    this.maxWaitingPerToken = maxWaitingPerToken;
   }
 
-  Session create(byte[] sessionKey, DelegateIdentity identity) {
+  /**
+   * A new session bound to {@code connection}, or null when the token already has the maximum
+   * number of sessions waiting for their stream.
+   */
+  Session create(byte[] sessionKey, DelegateIdentity identity, String connection) {
+    boolean[] admitted = {false};
+    waitingPerToken.compute(identity.tokenId(), (id, n) -> {
+      int waiting = n == null ? 0 : n;
+      if (waiting >= maxWaitingPerToken) {
+        return n;
+      }
+      admitted[0] = true;
+      return waiting + 1;
+    });
+    if (!admitted[0]) {
+      return null;
+    }
     byte[] sessionId = HandshakeCrypto.randomBytes(HandshakeCrypto.SESSION_ID_BYTES);
     String id = BASE64URL.encode(sessionId);
-    Session session = new Session(id, sessionId, sessionKey, identity, ticker.read());
+    Session session = new Session(id, sessionId, sessionKey, identity, connection, ticker.read());
     sessions.put(id, session);
     return session;
   }
@@ -35,21 +56,50 @@ public final class SessionRegistry {
     return sessions.get(id);
   }
 
-  long now() {
-    return ticker.read();
+  /** Takes {@code session} for its one stream; false if it was taken, expired or revoked meanwhile. */
+  boolean claim(Session session) {
+    if (!session.claim()) {
+      return false;
+    }
+    stopWaiting(session);
+    return sessions.get(session.id()) == session;
+  }
+
+  /** Forgets a session whose stream has ended. */
+  void ended(Session session) {
+    sessions.remove(session.id(), session);
   }
 
   /** Drops every session of a token, so no new call can start with them. */
   public void removeToken(long tokenId) {
-    sessions.values().removeIf(s -> s.identity().tokenId() == tokenId);
+    sessions.values().removeIf(s -> {
+      if (s.identity().tokenId() != tokenId) {
+        return false;
+      }
+      if (s.claim()) {
+        stopWaiting(s);
+      }
+      return true;
+    });
   }
 
-  /** Drops sessions with no live call for longer than the idle TTL; returns how many. */
-  public int expireIdle() {
-    long cutoff = ticker.read() - idleTtl.toNanos();
-    int before = sessions.size();
-    sessions.values().removeIf(s -> s.idleSince(cutoff));
-    return before - sessions.size();
+  /** Drops sessions that no stream claimed within the unused TTL; returns how many. */
+  public int expireUnused() {
+    long cutoff = ticker.read() - unusedTtl.toNanos();
+    int[] dropped = {0};
+    sessions.values().removeIf(s -> {
+      if (s.unusedSince(cutoff) && s.claim()) {
+        stopWaiting(s);
+        dropped[0]++;
+        return true;
+      }
+      return false;
+    });
+    return dropped[0];
+  }
+
+  private void stopWaiting(Session session) {
+    waitingPerToken.computeIfPresent(session.identity().tokenId(), (id, n) -> n <= 1 ? null : n - 1);
   }
 
   public int size() {

@@ -1,14 +1,16 @@
 package dev.tether.manager.auth;
 
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
- * Facts about the connection a call arrived on: the remote address (for logs), its host (for limits) and the
- * DER encoding of the certificate this manager presented on it, or null without TLS.
+ * Facts about the connection a call arrived on: the remote address (for logs), its host (for
+ * limits), an identifier of the connection itself (remote and local address: sessions are bound to
+ * it) and the DER encoding of the certificate this manager presented on it, or null without TLS.
  */
-public record TransportInfo(String remoteAddress, String remoteHost, byte[] localCertificateDer) {
+public record TransportInfo(String remoteAddress, String remoteHost, String connection, byte[] localCertificateDer) {
 
-  static final TransportInfo UNKNOWN = new TransportInfo("unknown", "unknown", null);
+  static final TransportInfo UNKNOWN = new TransportInfo("unknown", "unknown", "unknown", null);
 
   static String describe(SocketAddress address) {
     return address == null ? "unknown" : address.toString();
@@ -16,7 +18,7 @@ public record TransportInfo(String remoteAddress, String remoteHost, byte[] loca
 
   /** The host part only (the rate limits key on it, not on the ephemeral port). */
   static String host(SocketAddress address) {
-    if (address instanceof java.net.InetSocketAddress inet && inet.getAddress() != null) {
+    if (address instanceof InetSocketAddress inet && inet.getAddress() != null) {
       return inet.getAddress().getHostAddress();
     }
     return describe(address);

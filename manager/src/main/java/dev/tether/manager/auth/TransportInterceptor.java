@@ -13,7 +13,8 @@ import javax.net.ssl.SSLSession;
 
 /**
  * Puts the call's {@link TransportInfo} into the {@link Context}: the handshake binds its proofs to
- * the certificate this manager actually presented on the connection (TLS channel binding).
+ * the certificate this manager actually presented on the connection (TLS channel binding), and
+ * every later call is checked against the certificate and the connection of its own transport.
  */
 public final class TransportInterceptor implements ServerInterceptor {
 
@@ -34,7 +35,9 @@ public final class TransportInterceptor implements ServerInterceptor {
         }
       }
     }
-    Context context = Context.current().withValue(AuthContext.TRANSPORT, new TransportInfo(remote, TransportInfo.host(address), certificate));
+    String connection = remote + "|" + TransportInfo.describe(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
+    Context context = Context.current().withValue(AuthContext.TRANSPORT,
+        new TransportInfo(remote, TransportInfo.host(address), connection, certificate));
     return Contexts.interceptCall(context, call, headers, next);
   }
 }

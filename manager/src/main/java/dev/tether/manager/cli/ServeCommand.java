@@ -4,6 +4,7 @@ import dev.tether.manager.auth.HandshakeLimiter;
 import dev.tether.manager.heartbeat.HeartbeatSettings;
 import dev.tether.manager.server.ManagerServer;
 import dev.tether.manager.server.ManagerSettings;
+import dev.tether.manager.server.TransportLimits;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -68,8 +69,25 @@ final class ServeCommand implements Callable<Integer> {
       description = "Token bucket of failed handshakes per remote address (default: ${DEFAULT-VALUE}).")
   String addressLimit;
 
-  @Option(names = "--failed-handshakes-per-token", paramLabel = "BURST/PER_SECOND", defaultValue = "10/0.2",
-      description = "Token bucket of failed handshakes per token id (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--max-handshakes-per-address", paramLabel = "N", defaultValue = "64",
+      description = "Handshakes one remote address may have in progress at once (default: ${DEFAULT-VALUE}).")
+  int maxHandshakesPerAddress;
+
+  @Option(names = "--max-handshakes-per-connection", paramLabel = "N", defaultValue = "4",
+      description = "Handshakes one connection may have in progress at once (default: ${DEFAULT-VALUE}).")
+  int maxHandshakesPerConnection;
+
+  @Option(names = "--max-connections-per-address", paramLabel = "N", defaultValue = "1000",
+      description = "Connections one remote address may hold open to the delegate listener; raise it for many"
+          + " delegates behind one NAT address (default: ${DEFAULT-VALUE}).")
+  int maxConnectionsPerAddress;
+
+  @Option(names = "--max-calls-per-connection", paramLabel = "N", defaultValue = "100",
+      description = "Calls one connection may carry at once (HTTP/2 max concurrent streams; default: ${DEFAULT-VALUE}).")
+  int maxCallsPerConnection;
+
+  /** Accepted so that existing service files keep working; a correct proof is never refused per token now. */
+  @Option(names = "--failed-handshakes-per-token", paramLabel = "BURST/PER_SECOND", hidden = true)
   String tokenLimit;
 
   @Override
@@ -83,7 +101,14 @@ final class ServeCommand implements Callable<Integer> {
     ManagerSettings settings = ManagerSettings.defaults()
         .withHeartbeat(new HeartbeatSettings(heartbeatInterval, 3, HeartbeatSettings.defaults().flushInterval()))
         .withHandshakeTimeout(handshakeTimeout)
-        .withLimits(limits());
+        .withLimits(limits())
+        .withTransport(TransportLimits.defaults()
+            .withMaxConnectionsPerAddress(positive("--max-connections-per-address", maxConnectionsPerAddress, "1000"))
+            .withMaxConcurrentCallsPerConnection(positive("--max-calls-per-connection", maxCallsPerConnection, "100")));
+    if (tokenLimit != null) {
+      System.err.println("WARNING: --failed-handshakes-per-token has no effect any more and will be removed: a"
+          + " correct proof is never refused because of other clients' failures (docs/security.md, limits)");
+    }
     InetSocketAddress address = new InetSocketAddress(listen.getHostString(), listen.getPort());
     ManagerServer server = ManagerServer.start(new ManagerServer.Options(address, dataDir, dbUrl,
         System.getenv("TETHER_DB_USER"), dbPassword(), plaintext, tlsCert, tlsKey, tlsNames, settings));
@@ -107,15 +132,20 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private HandshakeLimiter.Settings limits() {
-    if (maxHandshakes < 1) {
-      throw new ParameterException(spec.commandLine(), "--max-handshakes-in-progress " + maxHandshakes
-          + " is not positive (expected a number such as 512)");
-    }
     double[] address = bucket("--failed-handshakes-per-address", addressLimit);
-    double[] token = bucket("--failed-handshakes-per-token", tokenLimit);
-    HandshakeLimiter.Settings d = HandshakeLimiter.Settings.defaults();
-    return new HandshakeLimiter.Settings(maxHandshakes, address[0], address[1], token[0], token[1],
-        d.trustedAddressTtl(), d.maxTrackedKeys());
+    return HandshakeLimiter.Settings.defaults()
+        .withMaxConcurrent(positive("--max-handshakes-in-progress", maxHandshakes, "512"))
+        .withMaxConcurrentPerAddress(positive("--max-handshakes-per-address", maxHandshakesPerAddress, "64"))
+        .withMaxConcurrentPerConnection(positive("--max-handshakes-per-connection", maxHandshakesPerConnection, "4"))
+        .withFailuresPerAddress(address[0], address[1]);
+  }
+
+  private int positive(String flag, int value, String example) {
+    if (value < 1) {
+      throw new ParameterException(spec.commandLine(), flag + " " + value
+          + " is not positive (expected a number such as " + example + ")");
+    }
+    return value;
   }
 
   private double[] bucket(String flag, String value) {

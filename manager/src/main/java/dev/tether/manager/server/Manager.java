@@ -70,7 +70,7 @@ public final class Manager implements AutoCloseable {
     timers.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     this.scheduler = timers;
     this.storeWriter = Executors.newSingleThreadExecutor(daemon("tether-store-writer"));
-    this.sessions = new SessionRegistry(ticker, settings.sessionIdleTtl());
+    this.sessions = new SessionRegistry(ticker, settings.sessionUnusedTtl(), settings.maxWaitingSessionsPerToken());
     this.writeBehind = new WriteBehind(store, ticker, settings.heartbeat().heartbeatWriteEvery());
     this.tracker = new DelegateTracker(store, writeBehind, storeWriter, clock, ticker, settings.heartbeat());
     this.tokens = new TokenService(store, masterKey, registry, sessions, clock);
@@ -126,8 +126,8 @@ public final class Manager implements AutoCloseable {
     long flush = settings.heartbeat().flushInterval().toMillis();
     scheduler.scheduleWithFixedDelay(guarded("heartbeat flush", writeBehind::flush), flush, flush,
         TimeUnit.MILLISECONDS);
-    long ttl = settings.sessionIdleTtl().toMillis();
-    scheduler.scheduleWithFixedDelay(guarded("session expiry", sessions::expireIdle),
+    long ttl = settings.sessionUnusedTtl().toMillis();
+    scheduler.scheduleWithFixedDelay(guarded("session expiry", sessions::expireUnused),
         ttl, Math.max(ttl / 4, 10), TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(guarded("limiter sweep", limiter::sweep), 60, 60, TimeUnit.SECONDS);
     return this;

@@ -45,9 +45,11 @@ public final class ManagerServer implements AutoCloseable {
   private final HealthStatusManager health;
   private final TlsMaterial tls;
   private final Path adminKeyFile;
+  private final EventLoops loops;
 
   private ManagerServer(Options options, Manager manager, Server server, HealthStatusManager health,
-      TlsMaterial tls, Path adminKeyFile) {
+      TlsMaterial tls, Path adminKeyFile, EventLoops loops) {
+    this.loops = loops;
     this.options = options;
     this.health = health;
     this.manager = manager;
@@ -83,7 +85,15 @@ public final class ManagerServer implements AutoCloseable {
       throw e;
     }
     HealthStatusManager health = new HealthStatusManager();
+    TransportLimits limits = options.settings().transport();
+    EventLoops loops = EventLoops.create();
     NettyServerBuilder builder = NettyServerBuilder.forAddress(options.listen(), credentials)
+        .bossEventLoopGroup(loops.boss())
+        .workerEventLoopGroup(loops.workers())
+        .channelFactory(loops.serverChannels(() -> new ConnectionLimiter(limits.maxConnectionsPerAddress())))
+        .maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection())
+        // HTTP/2 rapid reset (CVE-2023-44487): a client that resets streams faster than this gets GOAWAY
+        .maxRstFramesPerWindow(limits.maxRstFrames(), limits.rstWindowSeconds())
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
         .maxInboundMetadataSize(MAX_INBOUND_METADATA)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
@@ -102,11 +112,12 @@ public final class ManagerServer implements AutoCloseable {
       server = builder.build().start();
     } catch (IOException e) {
       manager.close();
+      loops.close();
       throw new IOException("cannot listen on " + describe(options.listen()) + ": " + e.getMessage(), e);
     }
     manager.cluster().address(describe((InetSocketAddress) server.getListenSockets().get(0)));
     health.setStatus("", ServingStatus.SERVING);
-    return new ManagerServer(options, manager, server, health, tls, adminKeyFile);
+    return new ManagerServer(options, manager, server, health, tls, adminKeyFile, loops);
   }
 
   /** The lines {@code serve} prints at start. */
@@ -157,6 +168,7 @@ public final class ManagerServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
+    loops.close();
     long done = System.nanoTime();
     log.info("manager stopped in {} ms (streams closed and state written {} ms, connections drained {} ms)",
         (done - started) / 1_000_000, (managerClosed - started) / 1_000_000, (done - managerClosed) / 1_000_000);

@@ -6,31 +6,51 @@ import dev.tether.manager.heartbeat.HeartbeatSettings;
 import java.time.Duration;
 
 /**
- * Tunables of a manager: heartbeat timing, how long a handshake may take, how long an unused
- * session lives, and the handshake flood limits.
+ * Tunables of a manager: heartbeat timing, how long a handshake may take, how long a session may
+ * wait for its stream and how many may wait per token, the handshake flood limits and the limits
+ * on connections and streams.
  */
 public record ManagerSettings(
-    HeartbeatSettings heartbeat, Duration handshakeTimeout, Duration sessionIdleTtl,
-    HandshakeLimiter.Settings limits, ClusterSettings cluster) {
+    HeartbeatSettings heartbeat, Duration handshakeTimeout, Duration sessionUnusedTtl,
+    int maxWaitingSessionsPerToken, HandshakeLimiter.Settings limits, TransportLimits transport,
+    ClusterSettings cluster) {
 
   public static ManagerSettings defaults() {
-    return new ManagerSettings(HeartbeatSettings.defaults(), Duration.ofSeconds(10), Duration.ofMinutes(5),
-        HandshakeLimiter.Settings.defaults(), ClusterSettings.defaults());
+    return new ManagerSettings(HeartbeatSettings.defaults(), Duration.ofSeconds(10), Duration.ofSeconds(60), 1024,
+        HandshakeLimiter.Settings.defaults(), TransportLimits.defaults(), ClusterSettings.defaults());
   }
 
   public ManagerSettings withCluster(ClusterSettings value) {
-    return new ManagerSettings(heartbeat, handshakeTimeout, sessionIdleTtl, limits, value);
+    return new ManagerSettings(heartbeat, handshakeTimeout, sessionUnusedTtl, maxWaitingSessionsPerToken, limits,
+        transport, value);
   }
 
   public ManagerSettings withHeartbeat(HeartbeatSettings value) {
-    return new ManagerSettings(value, handshakeTimeout, sessionIdleTtl, limits, cluster);
+    return new ManagerSettings(value, handshakeTimeout, sessionUnusedTtl, maxWaitingSessionsPerToken, limits,
+        transport, cluster);
   }
 
   public ManagerSettings withHandshakeTimeout(Duration value) {
-    return new ManagerSettings(heartbeat, value, sessionIdleTtl, limits, cluster);
+    return new ManagerSettings(heartbeat, value, sessionUnusedTtl, maxWaitingSessionsPerToken, limits, transport,
+        cluster);
+  }
+
+  public ManagerSettings withSessionUnusedTtl(Duration value) {
+    return new ManagerSettings(heartbeat, handshakeTimeout, value, maxWaitingSessionsPerToken, limits, transport,
+        cluster);
+  }
+
+  public ManagerSettings withMaxWaitingSessionsPerToken(int value) {
+    return new ManagerSettings(heartbeat, handshakeTimeout, sessionUnusedTtl, value, limits, transport, cluster);
   }
 
   public ManagerSettings withLimits(HandshakeLimiter.Settings value) {
-    return new ManagerSettings(heartbeat, handshakeTimeout, sessionIdleTtl, value, cluster);
+    return new ManagerSettings(heartbeat, handshakeTimeout, sessionUnusedTtl, maxWaitingSessionsPerToken, value,
+        transport, cluster);
+  }
+
+  public ManagerSettings withTransport(TransportLimits value) {
+    return new ManagerSettings(heartbeat, handshakeTimeout, sessionUnusedTtl, maxWaitingSessionsPerToken, limits,
+        value, cluster);
   }
 }

@@ -72,19 +72,17 @@ class ProtocolFuzzTest {
   private static String accountId;
   private static DelegateToken token;
   private static StreamClient bystander;
-  private static SessionCredentials fuzzSession;
 
   @BeforeContainer
   static void start() throws Exception {
     dataDir = Files.createTempDirectory("tether-fuzz");
     fixture = new ManagerFixture(dataDir, ManagerSettings.defaults()
         .withHandshakeTimeout(HANDSHAKE_TIMEOUT)
-        .withLimits(new HandshakeLimiter.Settings(10_000, 1e9, 1e9, 1e9, 1e9, Duration.ofHours(1), 100_000)));
+        .withLimits(HandshakeLimiter.Settings.defaults().withMaxConcurrent(10_000).withFailuresPerAddress(1e9, 1e9)));
     CreatedAccount account = fixture.account("fuzz");
     accountId = account.account().id();
     token = account.defaultToken().value();
     bystander = fixture.connect(accountId, token, "bystander");
-    fuzzSession = new SessionCredentials(fixture.handshake(accountId, token, "fuzzer"));
   }
 
   @AfterContainer
@@ -144,8 +142,10 @@ class ProtocolFuzzTest {
   void randomStreamMessages_onAnAuthenticatedSession_endCleanly(
       @ForAll("streamMessages") List<DelegateMessage> messages) throws Exception {
     CompletableFuture<Status> closed = new CompletableFuture<>();
+    // a session carries one stream (docs/protocol.md, 5.2): each try proves itself anew
+    SessionCredentials session = new SessionCredentials(fixture.handshake(accountId, token, "fuzzer"));
     StreamObserver<DelegateMessage> requests = DelegateStreamGrpc.newStub(fixture.channel())
-        .withCallCredentials(fuzzSession)
+        .withCallCredentials(session)
         .connect(EndStatus.<ManagerMessage>into(closed));
     for (DelegateMessage m : messages) {
       requests.onNext(m);

@@ -51,7 +51,12 @@ public final class ManagerFixture implements AutoCloseable {
     this.dataDir = dataDir;
     TetherStore store = decorate.apply(JdbcStore.open(JdbcStore.h2Url(dataDir), null, null));
     MasterKey key = MasterKey.loadOrCreate(dataDir.resolve(MasterKey.FILE_NAME));
-    this.manager = Manager.create(store, key, settings).start();
+    // every in-process call looks like one connection from one address: the per-connection and
+    // per-address handshake caps are tested against a real Netty server (HandshakeFloodTest)
+    ManagerSettings inProcess = settings.withLimits(settings.limits()
+        .withMaxConcurrentPerConnection(Math.max(settings.limits().maxConcurrentPerConnection(), 10_000))
+        .withMaxConcurrentPerAddress(Math.max(settings.limits().maxConcurrentPerAddress(), 10_000)));
+    this.manager = Manager.create(store, key, inProcess).start();
     String name = "tether-test-" + System.nanoTime();
     try {
       this.server = manager.addServicesTo(InProcessServerBuilder.forName(name)).build().start();

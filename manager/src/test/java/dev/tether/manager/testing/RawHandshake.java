@@ -117,12 +117,26 @@ public final class RawHandshake {
   /** A handshake left hanging after the Challenge; how it ends arrives in {@code events}. */
   public record Stalled(StreamObserver<HandshakeRequest> requests, BlockingQueue<Object> events) {}
 
-  /** Sends Begin, waits for the Challenge and sends nothing more. */
+  /** The manager refused a handshake before its Challenge. */
+  public static final class Refused extends AssertionError {
+    private static final long serialVersionUID = 1L;
+    public final transient Status status;
+
+    Refused(Status status) {
+      super("expected a Challenge, the handshake ended with " + status);
+      this.status = status;
+    }
+  }
+
+  /** Sends Begin, waits for the Challenge and sends nothing more; {@link Refused} if it ends first. */
   public static Stalled stallAfterChallenge(Channel channel, Begin begin) throws InterruptedException {
     BlockingQueue<Object> events = new LinkedBlockingQueue<>();
     StreamObserver<HandshakeRequest> requests = DelegateAuthGrpc.newStub(channel).handshake(collector(events));
     requests.onNext(HandshakeRequest.newBuilder().setBegin(begin).build());
-    Object first = events.poll(5, TimeUnit.SECONDS);
+    Object first = events.poll(10, TimeUnit.SECONDS);
+    if (first instanceof Status status) {
+      throw new Refused(status);
+    }
     if (!(first instanceof HandshakeResponse response) || !response.hasChallenge()) {
       throw new AssertionError("expected a Challenge, got " + first);
     }
