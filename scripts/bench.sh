@@ -7,13 +7,14 @@
 #   scripts/bench.sh streams-held [--quick] [--max N] delegates held until heartbeat p99 > 100 ms; heap and RSS each
 #   scripts/bench.sh heartbeats [--quick]           highest heartbeat rate with ack p99 <= 10 ms, 1 000 and 10 000 delegates
 #   scripts/bench.sh reconnect [--quick]            manager restarted under 10 000 delegates: time until 99 % are back
+#   scripts/bench.sh refusal-timing [--quick]       Begin to Challenge: known token vs unknown token id vs unknown account
 # revocation, streams-held, heartbeats and reconnect run the server and the load generators in processes of their own.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scenario="${1:-}"
 shift || true
 case "$scenario" in
-  crypto|handshakes|revocation|streams-held|heartbeats|reconnect)
+  crypto|handshakes|revocation|streams-held|heartbeats|reconnect|refusal-timing)
     # (re)build when the jar is missing or older than any source it is built from
     if [ ! -f bench/target/tether-bench.jar ] \
         || [ -n "$(find proto common manager delegate bench pom.xml -newer bench/target/tether-bench.jar \
@@ -29,7 +30,7 @@ case "$scenario" in
     exec scripts/bench-replicas.sh "$@"
     ;;
   *)
-    echo "bench.sh: unknown scenario '$scenario' (expected crypto, handshakes, revocation, streams-held, heartbeats, reconnect or replica-revocation, optionally with --quick)" >&2
+    echo "bench.sh: unknown scenario '$scenario' (expected crypto, handshakes, revocation, streams-held, heartbeats, reconnect, refusal-timing or replica-revocation, optionally with --quick)" >&2
     exit 2
     ;;
 esac

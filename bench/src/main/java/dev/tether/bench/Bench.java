@@ -15,7 +15,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * Entry point of {@code scripts/bench.sh}: runs one scenario and prints its results, the last line
  * being one JSON object. Scenarios: {@code crypto} (JMH, the handshake's cryptography),
  * {@code handshakes} (new delegates per second against the manager and the baseline),
- * {@code revocation} (revoke to last stream closed, N = 1, 100, 10 000), and, with the server and
+ * {@code revocation} (revoke to last stream closed, N = 1, 100, 10 000), {@code refusal-timing} (whether
+ * the time to a Challenge tells that an account or token exists), and, with the server and
  * the load generators in processes of their own, {@code streams-held}, {@code heartbeats} and
  * {@code reconnect}.
  */
@@ -35,13 +36,14 @@ public final class Bench {
       case "streams-held" -> StreamsHeldScenario.run(quick, max(args));
       case "heartbeats" -> HeartbeatScenario.run(quick);
       case "reconnect" -> ReconnectScenario.run(quick);
+      case "refusal-timing" -> RefusalTimingScenario.run(quick);
       default -> usage("unknown scenario '" + args[0] + "'");
     }
   }
 
   private static void usage(String problem) {
     System.err.println("bench: " + problem + " (expected: crypto, handshakes, revocation, streams-held, heartbeats"
-        + " or reconnect, optionally with --quick; streams-held also takes --max N)");
+        + ", reconnect or refusal-timing, optionally with --quick; streams-held also takes --max N)");
     System.exit(2);
   }
 

@@ -143,6 +143,11 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       if (finished) {
         return;
       }
+      if (request == MalformedMessages.HANDSHAKE) {
+        fail(Status.INVALID_ARGUMENT.withDescription("malformed handshake message: not a HandshakeRequest"),
+            "malformed handshake message (not protobuf) from " + transport.remoteAddress(), Counts.ADDRESS);
+        return;
+      }
       try {
         switch (request.getStepCase()) {
           case BEGIN -> onBegin(request.getBegin());

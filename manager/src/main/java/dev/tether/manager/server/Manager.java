@@ -7,6 +7,7 @@ import dev.tether.manager.admin.AdminServices;
 import dev.tether.manager.auth.DelegateSessionInterceptor;
 import dev.tether.manager.auth.HandshakeLimiter;
 import dev.tether.manager.auth.HandshakeService;
+import dev.tether.manager.auth.MalformedMessages;
 import dev.tether.manager.auth.SessionRegistry;
 import dev.tether.manager.auth.TransportInterceptor;
 import dev.tether.manager.cluster.Cluster;
@@ -91,7 +92,8 @@ public final class Manager implements AutoCloseable {
   /** Adds the delegate-facing services, with their interceptors, to {@code builder}. */
   public <T extends ServerBuilder<T>> T addServicesTo(T builder) {
     TransportInterceptor transport = new TransportInterceptor();
-    builder.addService(ServerInterceptors.intercept(handshakes, transport));
+    builder.addService(ServerInterceptors.intercept(
+        MalformedMessages.lenient(handshakes.bindService(), MalformedMessages.HANDSHAKE), transport));
     // interceptors run last-added first: transport facts, then the session check
     builder.addService(ServerInterceptors.intercept(streams,
         new DelegateSessionInterceptor(sessions, registry), transport));

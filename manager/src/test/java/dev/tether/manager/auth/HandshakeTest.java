@@ -221,6 +221,11 @@ class HandshakeTest {
     RawHandshake.Exchange versioned = rawHandshake(future, token, false);
     assertThat(versioned.status.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(versioned.status.getDescription()).contains("unsupported protocol version 9");
+
+    // protocol_version is a uint32: the largest one is shown as it was sent, not as -1
+    Begin largest = Begin.newBuilder(begin(account.account().id(), token)).setProtocolVersion(-1).build();
+    assertThat(rawHandshake(largest, token, false).status.getDescription())
+        .contains("unsupported protocol version 4294967295");
   }
 
   private static Register register(String name) {
