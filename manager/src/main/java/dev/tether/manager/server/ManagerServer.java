@@ -58,8 +58,7 @@ public final class ManagerServer implements AutoCloseable {
 
   /** Prepares the data directory, opens the store and starts serving. */
   public static ManagerServer start(Options options) throws IOException {
-    Path dataDir = options.dataDir().toAbsolutePath().normalize();
-    Files.createDirectories(dataDir);
+    Path dataDir = DataDirectory.prepare(options.dataDir());
     MasterKey masterKey = MasterKey.loadOrCreate(dataDir.resolve(MasterKey.FILE_NAME));
     Path adminKeyFile = dataDir.resolve(AdminKey.FILE_NAME);
     AdminKey adminKey = AdminKey.loadOrCreate(adminKeyFile);
@@ -75,6 +74,7 @@ public final class ManagerServer implements AutoCloseable {
     }
     String url = options.dbUrl() != null ? options.dbUrl() : JdbcStore.h2Url(dataDir);
     TetherStore store = JdbcStore.open(url, options.dbUser(), options.dbPassword());
+    DataDirectory.protectDatabaseFiles(dataDir);
     Manager manager;
     try {
       manager = Manager.create(store, masterKey, options.settings()).start();
