@@ -12,6 +12,7 @@ import dev.tether.manager.auth.TransportInterceptor;
 import dev.tether.manager.cluster.Cluster;
 import dev.tether.manager.heartbeat.DelegateStreamService;
 import dev.tether.manager.heartbeat.DelegateTracker;
+import dev.tether.manager.logging.RefusalReporter;
 import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
@@ -60,6 +61,7 @@ public final class Manager implements AutoCloseable {
   private final ExpiryScheduler expiry;
   private final HandshakeLimiter limiter;
   private final Cluster cluster;
+  private final RefusalReporter adminRefusals;
 
   public Manager(TetherStore store, MasterKey masterKey, ManagerSettings settings, Clock clock, Ticker ticker) {
     this.store = store;
@@ -81,6 +83,7 @@ public final class Manager implements AutoCloseable {
         sessions, clock, settings.cluster(), scheduler);
     this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat(), cluster.replicaId());
     this.expiry = new ExpiryScheduler(store, tokens, scheduler, clock);
+    this.adminRefusals = AdminAuthInterceptor.refusalReporter(store, clock, ticker);
   }
 
   /** A manager on the system clocks. */
@@ -102,7 +105,7 @@ public final class Manager implements AutoCloseable {
    * Adds the {@code tether.admin.v1} services, each admitting only calls that carry the admin key.
    */
   public <T extends ServerBuilder<T>> T addAdminServicesTo(T builder, AdminKey adminKey) {
-    AdminAuthInterceptor auth = new AdminAuthInterceptor(adminKey, store, clock);
+    AdminAuthInterceptor auth = new AdminAuthInterceptor(adminKey, adminRefusals);
     for (BindableService service : new AdminServices(tokens, store, expiry, cluster).services()) {
       builder.addService(ServerInterceptors.intercept(service, auth));
     }
@@ -130,6 +133,10 @@ public final class Manager implements AutoCloseable {
     scheduler.scheduleWithFixedDelay(guarded("session expiry", sessions::expireIdle),
         ttl, Math.max(ttl / 4, 10), TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(guarded("limiter sweep", limiter::sweep), 60, 60, TimeUnit.SECONDS);
+    // the counts of refused admin calls are audit rows: written by the store thread, not the timer
+    long refusals = adminRefusals.interval().toMillis() / 4;
+    scheduler.scheduleWithFixedDelay(guarded("refusal counts", () -> storeWriter.execute(
+        guarded("refusal counts", adminRefusals::flush))), refusals, refusals, TimeUnit.MILLISECONDS);
     return this;
   }
 
@@ -186,6 +193,7 @@ public final class Manager implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    adminRefusals.close();
     long timersDone = System.nanoTime();
     // token use times, and the heartbeat times that are due; the rest are at most 3 heartbeat
     // intervals older than the disconnect time written below, and writing 10 000 of them took 5 s
