@@ -45,8 +45,8 @@ final class ServeCommand implements Callable<Integer> {
   boolean plaintext;
 
   @Option(names = "--allow-plaintext-on-network", description = "With --plaintext, accept a --listen address"
-      + " that is not loopback (0.0.0.0 is not): anyone on the network path can then read the admin key and"
-      + " delegate traffic. Only where the network is protected in another way.")
+      + " that is not loopback, such as the default 0.0.0.0: anyone on the network path can then read the"
+      + " admin key and delegate traffic. Only where the network is protected in another way.")
   boolean plaintextOnNetwork;
 
   @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain to serve instead of the generated one.")
