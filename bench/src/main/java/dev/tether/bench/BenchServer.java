@@ -1,6 +1,7 @@
 package dev.tether.bench;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import dev.tether.common.files.PrivateFiles;
 import dev.tether.manager.server.ManagerServer;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.tls.TlsMaterial;
@@ -12,7 +13,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 /**
@@ -45,9 +45,8 @@ public final class BenchServer {
           dir, null, null, null, false, null, null, List.of(), ManagerSettings.defaults()));
       if (!Files.exists(dir.resolve(ACCOUNT_FILE))) {
         CreatedAccount account = manager.manager().tokens().createAccount("bench", "bench");
-        Path token = Files.createFile(dir.resolve(TOKEN_FILE),
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(token, account.defaultToken().value().reveal());
+        PrivateFiles.createFile(dir.resolve(TOKEN_FILE),
+            account.defaultToken().value().reveal().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         Files.writeString(dir.resolve(ACCOUNT_FILE), account.account().id());
       }
       server = manager;

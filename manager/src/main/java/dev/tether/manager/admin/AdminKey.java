@@ -3,14 +3,12 @@ package dev.tether.manager.admin;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.google.common.io.BaseEncoding;
+import dev.tether.common.files.PrivateFiles;
 import dev.tether.common.handshake.HandshakeCrypto;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * The administrator's credential: {@code tak_} and 52 base32 characters, generated at first start
@@ -20,6 +18,8 @@ public final class AdminKey {
 
   public static final String FILE_NAME = "admin.key";
   public static final String PREFIX = "tak_";
+  /** What the file holds, for the message that refuses it when other users can read it. */
+  private static final String HOLDS = "the admin key, which lets anyone holding it create and revoke tokens";
 
   private final byte[] digest;
 
@@ -27,20 +27,26 @@ public final class AdminKey {
     this.digest = digest;
   }
 
-  /** Loads the key file, creating it with a fresh key on first start. */
+  /**
+   * Loads the key file, creating it with a fresh key on first start. The file is written
+   * atomically (never empty or half-written, even after a crash) and is refused if other users
+   * can read it.
+   */
   public static AdminKey loadOrCreate(Path file) {
     try {
       if (!Files.exists(file)) {
         String fresh = PREFIX + BaseEncoding.base32().lowerCase().omitPadding()
             .encode(HandshakeCrypto.randomBytes(32));
-        try {
-          Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-          Files.writeString(file, fresh + "\n", UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
-        } catch (FileAlreadyExistsException raced) {
-          // created concurrently: use the one on disk
-        }
+        // false: created concurrently, use the one on disk
+        PrivateFiles.createFile(file, (fresh + "\n").getBytes(UTF_8));
       }
-      return fromValue(Files.readString(file, UTF_8).strip(), file.toString());
+      String value = new String(PrivateFiles.readPrivate(file, HOLDS), UTF_8).strip();
+      if (value.isEmpty()) {
+        throw new IllegalStateException("admin key file " + PrivateFiles.quote(file) + " is empty: an older"
+            + " version was interrupted while creating it. Delete the file and start again to generate a"
+            + " new admin key");
+      }
+      return fromValue(value, PrivateFiles.quote(file));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read or create admin key file " + file, e);
     }

@@ -2,6 +2,7 @@ package dev.tether.manager.auth;
 
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.handshake.SessionMetadata;
+import dev.tether.manager.logging.RefusalReporter;
 import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.revocation.RevocationRegistry;
 import io.grpc.Context;
@@ -12,8 +13,6 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Authenticates every delegate call with its handshake session (session id, a strictly increasing
@@ -26,12 +25,13 @@ import org.slf4j.LoggerFactory;
 public final class DelegateSessionInterceptor implements ServerInterceptor {
 
   static final Status FAILED = Status.UNAUTHENTICATED.withDescription("delegate authentication failed");
-  private static final Logger log = LoggerFactory.getLogger(DelegateSessionInterceptor.class);
 
   private final SessionRegistry sessions;
   private final RevocationRegistry registry;
+  private final RefusalReporter refusals;
 
-  public DelegateSessionInterceptor(SessionRegistry sessions, RevocationRegistry registry) {
+  public DelegateSessionInterceptor(SessionRegistry sessions, RevocationRegistry registry, RefusalReporter refusals) {
+    this.refusals = refusals;
     this.sessions = sessions;
     this.registry = registry;
   }
@@ -41,16 +41,15 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     TransportInfo transport = AuthContext.transport();
-    String remote = transport.remoteAddress();
     String sessionText = headers.get(SessionMetadata.SESSION_ID);
     String seqText = headers.get(SessionMetadata.CALL_SEQ);
     String macText = headers.get(SessionMetadata.CALL_MAC);
     if (sessionText == null || seqText == null || macText == null) {
-      return refuse(call, "call without session metadata from " + remote);
+      return refuse(call, transport, "call without session metadata", null);
     }
     Session session = sessions.find(sessionText);
     if (session == null) {
-      return refuse(call, "unknown or expired session from " + remote);
+      return refuse(call, transport, "unknown or expired session", null);
     }
     DelegateIdentity identity = session.identity();
     long sequence;
@@ -59,7 +58,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
       sequence = Long.parseUnsignedLong(seqText);
       mac = SessionMetadata.BASE64URL.decode(macText);
     } catch (IllegalArgumentException e) {
-      return refuse(call, "malformed session metadata for token " + identity.tokenPublicId() + " from " + remote);
+      return refuse(call, transport, "malformed session metadata", "token " + identity.tokenPublicId());
     }
     String method = call.getMethodDescriptor().getFullMethodName();
     // the MAC covers the certificate this manager presents on the connection carrying the call: a
@@ -67,23 +66,23 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
     byte[] binding = HandshakeCrypto.channelBinding(transport.localCertificateDer());
     byte[] expected = HandshakeCrypto.callMac(session.key(), session.sessionId(), sequence, method, binding);
     if (!HandshakeCrypto.equal(expected, mac)) {
-      return refuse(call, "bad call MAC (wrong key, or a connection that presents another certificate) for token "
-          + identity.tokenPublicId() + " from " + remote);
+      return refuse(call, transport, "bad call MAC (wrong key, or a connection that presents another certificate)",
+          "token " + identity.tokenPublicId());
     }
     if (!session.connection().equals(transport.connection())) {
-      return refuse(call, "session of token " + identity.tokenPublicId() + " used on another connection ("
-          + remote + ") than its handshake's");
+      return refuse(call, transport, "session used on another connection than its handshake's",
+          "token " + identity.tokenPublicId());
     }
     if (!session.advanceTo(sequence)) {
-      return refuse(call, "replayed call (sequence " + Long.toUnsignedString(sequence) + ") for token "
-          + identity.tokenPublicId() + " from " + remote);
+      return refuse(call, transport, "replayed call", "sequence " + Long.toUnsignedString(sequence) + ", token "
+          + identity.tokenPublicId());
     }
     if (!sessions.claim(session)) {
-      return refuse(call, "second stream on one session for token " + identity.tokenPublicId() + " from " + remote);
+      return refuse(call, transport, "second stream on one session", "token " + identity.tokenPublicId());
     }
     if (registry.isFenced(identity.tokenId())) {
       sessions.ended(session);
-      return refuse(call, "call with revoked token " + identity.tokenPublicId() + " from " + remote);
+      return refuse(call, transport, "call with a revoked token", "token " + identity.tokenPublicId());
     }
     LiveStream live = registry.register(call, identity.tokenId(),
         identity.accountId() + "/" + identity.delegateName() + " " + identity.tokenPublicId());
@@ -123,8 +122,10 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
     };
   }
 
-  private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String reason) {
-    log.warn("refused delegate call {}: {}", call.getMethodDescriptor().getFullMethodName(), reason);
+  private <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, TransportInfo transport, String reason,
+      String detail) {
+    refusals.report(transport.remoteHost(), reason, (detail == null ? "" : detail + " ") + "from "
+        + transport.remoteAddress() + " on " + call.getMethodDescriptor().getFullMethodName());
     call.close(FAILED, new Metadata());
     return new ServerCall.Listener<>() {};
   }

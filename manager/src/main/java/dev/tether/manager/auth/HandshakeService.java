@@ -3,6 +3,7 @@ package dev.tether.manager.auth;
 import com.google.protobuf.ByteString;
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.handshake.Transcript;
+import dev.tether.manager.logging.RefusalReporter;
 import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
@@ -53,14 +54,16 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
   private final Duration timeout;
   private final Duration heartbeatInterval;
   private final HandshakeLimiter limiter;
+  private final RefusalReporter refusals;
   /** A sealed random key, opened for unknown tokens so that they cost what known ones cost. */
   private final String decoySealed;
   private static final String DECOY_LABEL = "\0decoy";
 
   public HandshakeService(TetherStore store, MasterKey masterKey, RevocationRegistry registry,
       SessionRegistry sessions, WriteBehind writeBehind, ScheduledExecutorService scheduler,
-      Clock clock, Duration timeout, Duration heartbeatInterval, HandshakeLimiter limiter) {
+      Clock clock, Duration timeout, Duration heartbeatInterval, HandshakeLimiter limiter, RefusalReporter refusals) {
     this.limiter = limiter;
+    this.refusals = refusals;
     this.store = store;
     this.masterKey = masterKey;
     this.registry = registry;
@@ -91,7 +94,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     try {
       permit = limiter.start(transport.remoteHost(), transport.connection());
     } catch (HandshakeLimiter.Refused refused) {
-      log.warn("handshake refused before it began: {} ({})", refused.getMessage(), transport.remoteAddress());
+      refusals.report(transport.remoteHost(), refused.getMessage(), transport.remoteAddress());
       responses.onError(refused.status().asRuntimeException());
       return ignoring();
     }
@@ -145,7 +148,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       }
       if (request == MalformedMessages.HANDSHAKE) {
         fail(Status.INVALID_ARGUMENT.withDescription("malformed handshake message: not a HandshakeRequest"),
-            "malformed handshake message (not protobuf) from " + transport.remoteAddress(), Counts.ADDRESS);
+            "malformed message (not protobuf)", transport.remoteAddress(), Counts.ADDRESS);
         return;
       }
       try {
@@ -153,36 +156,35 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
           case BEGIN -> onBegin(request.getBegin());
           case PROVE -> onProve(request.getProve().getClientProof().toByteArray());
           default -> fail(Status.INVALID_ARGUMENT.withDescription("handshake message has no step"),
-              "empty handshake message from " + transport.remoteAddress(), Counts.ADDRESS);
+              "empty message", transport.remoteAddress(), Counts.ADDRESS);
         }
       } catch (StoreException e) {
         log.error("handshake from {} failed: {}", transport.remoteAddress(), e.getMessage());
         fail(Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later"),
-            "storage unavailable", Counts.NOTHING);
+            "storage unavailable", transport.remoteAddress(), Counts.NOTHING);
       } catch (IllegalStateException e) {
         // a sealed key that this master key cannot open: the manager's data is wrong, not the delegate
         log.error("handshake from {} failed: {}", transport.remoteAddress(), e.getMessage());
-        fail(DelegateSessionInterceptor.FAILED, "token key cannot be opened", Counts.NOTHING);
+        fail(DelegateSessionInterceptor.FAILED, "token key cannot be opened", transport.remoteAddress(), Counts.NOTHING);
       }
     }
 
     private void onBegin(Begin b) {
       if (begin != null) {
-        fail(DelegateSessionInterceptor.FAILED, "second Begin in one handshake from " + transport.remoteAddress(),
-            Counts.ADDRESS);
+        fail(DelegateSessionInterceptor.FAILED, "second Begin", transport.remoteAddress(), Counts.ADDRESS);
         return;
       }
       if (b.getProtocolVersion() != HandshakeCrypto.PROTOCOL_VERSION) {
         String version = Integer.toUnsignedString(b.getProtocolVersion());
         fail(Status.FAILED_PRECONDITION.withDescription("unsupported protocol version " + version
             + "; this manager speaks version " + HandshakeCrypto.PROTOCOL_VERSION),
-            "protocol version " + version + " from " + transport.remoteAddress(), Counts.ADDRESS);
+            "unsupported protocol version", version + " from " + transport.remoteAddress(), Counts.ADDRESS);
         return;
       }
       String problem = invalidBegin(b);
       if (problem != null) {
         fail(Status.INVALID_ARGUMENT.withDescription("malformed handshake: " + problem),
-            "malformed Begin from " + transport.remoteAddress() + ": " + problem, Counts.ADDRESS);
+            "malformed Begin", problem + " from " + transport.remoteAddress(), Counts.ADDRESS);
         return;
       }
       begin = b;
@@ -215,7 +217,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
 
     private void onProve(byte[] clientProof) {
       if (begin == null) {
-        fail(DelegateSessionInterceptor.FAILED, "Prove before Begin from " + transport.remoteAddress(), Counts.ADDRESS);
+        fail(DelegateSessionInterceptor.FAILED, "Prove before Begin", transport.remoteAddress(), Counts.ADDRESS);
         return;
       }
       boolean proofOk = HandshakeCrypto.equal(HandshakeCrypto.clientProof(tokenKey, transcriptHash), clientProof);
@@ -224,18 +226,18 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
         return;
       }
       if (!proofOk) {
-        fail(DelegateSessionInterceptor.FAILED, "wrong proof (token does not match): " + who(), Counts.ADDRESS);
+        fail(DelegateSessionInterceptor.FAILED, "wrong proof (token does not match)", who(), Counts.ADDRESS);
         return;
       }
       // Re-read: the token may have been revoked while this handshake was in flight.
       Optional<TokenRecord> current = store.findTokenByPublicId(begin.getAccountId(), begin.getTokenId());
       if (current.isEmpty() || !current.get().active() || registry.isFenced(current.get().id())) {
-        fail(DelegateSessionInterceptor.FAILED, "revoked token: " + who(), Counts.ADDRESS);
+        fail(DelegateSessionInterceptor.FAILED, "revoked token", who(), Counts.ADDRESS);
         return;
       }
       TokenRecord t = current.get();
       if (t.expiresAt() != null && !clock.instant().isBefore(t.expiresAt())) {
-        fail(DelegateSessionInterceptor.FAILED, "expired token: " + who(), Counts.ADDRESS);
+        fail(DelegateSessionInterceptor.FAILED, "expired token", who(), Counts.ADDRESS);
         return;
       }
       DelegateIdentity identity = new DelegateIdentity(t.accountId(), t.id(), t.publicId(), t.name(),
@@ -243,7 +245,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       Session session = sessions.create(HandshakeCrypto.sessionKey(tokenKey, transcriptHash), identity,
           transport.connection());
       if (session == null) {
-        fail(TOO_MANY_SESSIONS, "too many sessions waiting for their stream: " + who(), Counts.NOTHING);
+        fail(TOO_MANY_SESSIONS, "too many sessions waiting for their stream", who(), Counts.NOTHING);
         return;
       }
       writeBehind.tokenUsed(t.id(), clock.instant());
@@ -259,17 +261,18 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
 
     /** The account or token named in Begin does not exist; the delegate got a decoy Challenge. */
     private void failUnknown(String howItEnded) {
-      fail(DelegateSessionInterceptor.FAILED, null, Counts.ADDRESS);
+      fail(DelegateSessionInterceptor.FAILED, null, null, Counts.ADDRESS);
       // after the answer, so that the extra read does not show in its timing
       boolean accountKnown;
       try {
         accountKnown = store.findAccount(begin.getAccountId()).isPresent();
       } catch (StoreException e) {
-        log.warn("handshake refused (unknown account or token; {}): {}", howItEnded, who());
+        refusals.report(transport.remoteHost(), "unknown account or token id; the delegate " + howItEnded
+            + " after a decoy Challenge", who());
         return;
       }
-      log.warn("handshake refused ({} {} after a decoy Challenge): {}",
-          accountKnown ? "unknown token id; the delegate" : "unknown account; the delegate", howItEnded, who());
+      refusals.report(transport.remoteHost(), (accountKnown ? "unknown token id" : "unknown account")
+          + "; the delegate " + howItEnded + " after a decoy Challenge", who());
     }
 
     private void cancelled() {
@@ -297,15 +300,15 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     @Override
     public synchronized void onCompleted() {
       if (!finished) {
-        fail(DelegateSessionInterceptor.FAILED, "delegate ended the handshake early from " + transport.remoteAddress()
-            + (begin == null ? "" : ": " + begin.getAccountId() + "/" + begin.getTokenId()), Counts.ADDRESS);
+        fail(DelegateSessionInterceptor.FAILED, "delegate ended the handshake early",
+            begin == null ? transport.remoteAddress() : who(), Counts.ADDRESS);
       }
     }
 
     private synchronized void expire() {
       if (!finished) {
         fail(Status.DEADLINE_EXCEEDED.withDescription("handshake not completed within " + timeout.toMillis() + " ms"),
-            "handshake timed out from " + transport.remoteAddress(), Counts.ADDRESS);
+            "timed out", begin == null ? transport.remoteAddress() : who(), Counts.ADDRESS);
       }
     }
 
@@ -315,14 +318,17 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       permit.release();
     }
 
-    /** Ends the handshake with {@code status}; logs {@code reason} unless it is null (logged by the caller). */
-    private void fail(Status status, String reason, Counts counts) {
+    /**
+     * Ends the handshake with {@code status} and reports the refusal ({@code reason}, one of a fixed
+     * set, with {@code detail}) unless {@code reason} is null (the caller reports it).
+     */
+    private void fail(Status status, String reason, String detail, Counts counts) {
       finish();
       if (counts == Counts.ADDRESS) {
         limiter.failed(transport.remoteHost());
       }
       if (reason != null) {
-        log.warn("handshake refused: {}", reason);
+        refusals.report(transport.remoteHost(), reason, detail);
       }
       try {
         out.onError(status.asRuntimeException());

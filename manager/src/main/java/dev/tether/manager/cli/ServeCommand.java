@@ -40,8 +40,15 @@ final class ServeCommand implements Callable<Integer> {
           + " come from TETHER_DB_USER / TETHER_DB_PASSWORD or TETHER_DB_PASSWORD_FILE, never a flag.")
   String dbUrl;
 
-  @Option(names = "--plaintext", description = "Serve without TLS. For local development only.")
+  @Option(names = "--plaintext", description = "Serve without TLS: the admin key and all delegate traffic"
+      + " cross the network in the clear. For local development only; refused on an address that is not"
+      + " loopback unless --allow-plaintext-on-network is given too.")
   boolean plaintext;
+
+  @Option(names = "--allow-plaintext-on-network", description = "With --plaintext, accept a --listen address"
+      + " that is not loopback, such as the default 0.0.0.0: anyone on the network path can then read the"
+      + " admin key and delegate traffic. Only where the network is protected in another way.")
+  boolean plaintextOnNetwork;
 
   @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain to serve instead of the generated one.")
   Path tlsCert;
@@ -92,29 +99,14 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if ((tlsCert == null) != (tlsKey == null)) {
-      throw new ParameterException(spec.commandLine(), "--tls-cert and --tls-key go together: give both or neither");
-    }
-    if (plaintext && tlsCert != null) {
-      throw new ParameterException(spec.commandLine(), "--plaintext and --tls-cert contradict each other: choose one");
-    }
-    ManagerSettings settings = ManagerSettings.defaults()
-        .withHeartbeat(new HeartbeatSettings(heartbeatInterval, 3, HeartbeatSettings.defaults().flushInterval()))
-        .withHandshakeTimeout(handshakeTimeout)
-        .withLimits(limits())
-        .withTransport(TransportLimits.defaults()
-            .withMaxConnectionsPerAddress(positive("--max-connections-per-address", maxConnectionsPerAddress, "1000"))
-            .withMaxConcurrentCallsPerConnection(positive("--max-calls-per-connection", maxCallsPerConnection, "100")));
     if (tokenLimit != null) {
       System.err.println("WARNING: --failed-handshakes-per-token has no effect any more and will be removed: a"
           + " correct proof is never refused because of other clients' failures (docs/security.md, limits)");
     }
-    InetSocketAddress address = new InetSocketAddress(listen.getHostString(), listen.getPort());
-    ManagerServer server = ManagerServer.start(new ManagerServer.Options(address, dataDir, dbUrl,
-        System.getenv("TETHER_DB_USER"), dbPassword(), plaintext, tlsCert, tlsKey, tlsNames, settings));
+    ManagerServer server = ManagerServer.start(options());
     server.banner().forEach(System.out::println);
     if (plaintext) {
-      System.err.println("WARNING: --plaintext: TLS is off. Use it for local development only.");
+      System.err.println(plaintextWarning());
     }
     System.out.flush();
     CountDownLatch stopped = new CountDownLatch(1);
@@ -129,6 +121,49 @@ final class ServeCommand implements Callable<Integer> {
     server.awaitTermination();
     stopped.await();
     return 0;
+  }
+
+  /** What the flags ask for, checked; refuses contradictions and plaintext on the network. */
+  ManagerServer.Options options() throws IOException {
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new ParameterException(spec.commandLine(), "--tls-cert and --tls-key go together: give both or neither");
+    }
+    if (plaintext && tlsCert != null) {
+      throw new ParameterException(spec.commandLine(), "--plaintext and --tls-cert contradict each other: choose one");
+    }
+    if (plaintextOnNetwork && !plaintext) {
+      throw new ParameterException(spec.commandLine(), "--allow-plaintext-on-network goes with --plaintext,"
+          + " which is not given (TLS is on): drop it");
+    }
+    InetSocketAddress address = new InetSocketAddress(listen.getHostString(), listen.getPort());
+    if (plaintext && !plaintextOnNetwork && !isLoopback(address)) {
+      throw new ParameterException(spec.commandLine(), "--plaintext on --listen '" + (listen.getHostString().contains(":")
+          ? "[" + listen.getHostString() + "]" : listen.getHostString()) + ":" + listen.getPort() + "' is refused: that address is not loopback, and without TLS the admin key (sent"
+          + " with every admin command) and all delegate traffic would cross the network in the clear. Drop"
+          + " --plaintext to use TLS, listen on 127.0.0.1 for local development, or add"
+          + " --allow-plaintext-on-network if the network path is protected in another way");
+    }
+    ManagerSettings settings = ManagerSettings.defaults()
+        .withHeartbeat(new HeartbeatSettings(heartbeatInterval, 3, HeartbeatSettings.defaults().flushInterval()))
+        .withHandshakeTimeout(handshakeTimeout)
+        .withLimits(limits())
+        .withTransport(TransportLimits.defaults()
+            .withMaxConnectionsPerAddress(positive("--max-connections-per-address", maxConnectionsPerAddress, "1000"))
+            .withMaxConcurrentCallsPerConnection(positive("--max-calls-per-connection", maxCallsPerConnection, "100")));
+    return new ManagerServer.Options(address, dataDir, dbUrl, System.getenv("TETHER_DB_USER"), dbPassword(),
+        plaintext, tlsCert, tlsKey, tlsNames, settings);
+  }
+
+  /** The warning {@code serve --plaintext} prints to standard error. */
+  static String plaintextWarning() {
+    return "WARNING: --plaintext: TLS is off. The admin key, sent with every admin command, and all delegate"
+        + " traffic travel in the clear: anyone who can read the traffic can administer this manager."
+        + " Use it for local development only.";
+  }
+
+  /** Whether the address only accepts connections from this host (0.0.0.0 and :: accept any). */
+  private static boolean isLoopback(InetSocketAddress address) {
+    return address.getAddress() != null && address.getAddress().isLoopbackAddress();
   }
 
   private HandshakeLimiter.Settings limits() {

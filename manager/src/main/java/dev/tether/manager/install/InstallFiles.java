@@ -1,9 +1,11 @@
 package dev.tether.manager.install;
 
+import dev.tether.common.files.PrivateFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -18,7 +20,8 @@ import java.util.regex.Pattern;
 /**
  * Writes the files that install a delegate of one {@link InstallType}, from templates shipped in
  * the manager jar. The token goes only where that install keeps secrets (a Secret, a 0600 file,
- * a secrets reference); files holding it are written 0600.
+ * a secrets reference); files holding it are written 0600, atomically, and the directories this
+ * creates are 0700. The other files (scripts, chart, unit, settings) hold no secret.
  */
 public final class InstallFiles {
 
@@ -114,7 +117,8 @@ public final class InstallFiles {
         }
       }
     }
-    Files.createDirectories(out);
+    // the directory holds the token (or a file naming it): only its owner may list or change it
+    PrivateFiles.createDirectory(out);
   }
 
   private static Path template(String resource, Map<String, String> values, Path target, boolean secret)
@@ -142,11 +146,13 @@ public final class InstallFiles {
   }
 
   private static Path writeFile(Path target, String content, boolean secret) throws IOException {
-    Files.createDirectories(target.getParent());
     if (secret) {
-      Files.createFile(target, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(target, content, StandardCharsets.UTF_8);
+      PrivateFiles.createDirectory(target.getParent());
+      if (!PrivateFiles.createFile(target, content.getBytes(StandardCharsets.UTF_8))) {
+        throw new FileAlreadyExistsException(target.toString());
+      }
     } else {
+      Files.createDirectories(target.getParent());
       Files.writeString(target, content, StandardCharsets.UTF_8);
     }
     return target;

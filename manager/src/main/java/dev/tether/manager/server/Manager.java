@@ -13,6 +13,7 @@ import dev.tether.manager.auth.TransportInterceptor;
 import dev.tether.manager.cluster.Cluster;
 import dev.tether.manager.heartbeat.DelegateStreamService;
 import dev.tether.manager.heartbeat.DelegateTracker;
+import dev.tether.manager.logging.RefusalReporter;
 import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
@@ -45,6 +46,8 @@ public final class Manager implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Manager.class);
   private final AtomicBoolean closed = new AtomicBoolean();
+  private static final java.time.Duration REFUSAL_INTERVAL = java.time.Duration.ofMinutes(1);
+  private static final int MAX_REFUSAL_PAIRS = 1000;
 
   private final TetherStore store;
   private final ManagerSettings settings;
@@ -61,6 +64,10 @@ public final class Manager implements AutoCloseable {
   private final ExpiryScheduler expiry;
   private final HandshakeLimiter limiter;
   private final Cluster cluster;
+  private final RefusalReporter adminRefusals;
+  /** Refused handshakes and delegate calls: one line per source and reason a minute, with a count. */
+  private final RefusalReporter handshakeRefusals;
+  private final RefusalReporter callRefusals;
 
   public Manager(TetherStore store, MasterKey masterKey, ManagerSettings settings, Clock clock, Ticker ticker) {
     this.store = store;
@@ -76,12 +83,17 @@ public final class Manager implements AutoCloseable {
     this.tracker = new DelegateTracker(store, writeBehind, storeWriter, clock, ticker, settings.heartbeat());
     this.tokens = new TokenService(store, masterKey, registry, sessions, clock);
     this.limiter = new HandshakeLimiter(settings.limits(), ticker);
+    this.handshakeRefusals = new RefusalReporter("handshake refused", LoggerFactory.getLogger(HandshakeService.class),
+        REFUSAL_INTERVAL, MAX_REFUSAL_PAIRS, ticker, r -> { });
+    this.callRefusals = new RefusalReporter("delegate call refused",
+        LoggerFactory.getLogger(DelegateSessionInterceptor.class), REFUSAL_INTERVAL, MAX_REFUSAL_PAIRS, ticker, r -> { });
     this.handshakes = new HandshakeService(store, masterKey, registry, sessions, writeBehind,
-        scheduler, clock, settings.handshakeTimeout(), settings.heartbeat().interval(), limiter);
+        scheduler, clock, settings.handshakeTimeout(), settings.heartbeat().interval(), limiter, handshakeRefusals);
     this.cluster = new Cluster(store, "rep_" + java.util.UUID.randomUUID().toString().substring(0, 8), registry,
         sessions, clock, settings.cluster(), scheduler);
     this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat(), cluster.replicaId());
     this.expiry = new ExpiryScheduler(store, tokens, scheduler, clock);
+    this.adminRefusals = AdminAuthInterceptor.refusalReporter(store, clock, ticker);
   }
 
   /** A manager on the system clocks. */
@@ -96,7 +108,7 @@ public final class Manager implements AutoCloseable {
         MalformedMessages.lenient(handshakes.bindService(), MalformedMessages.HANDSHAKE), transport));
     // interceptors run last-added first: transport facts, then the session check
     builder.addService(ServerInterceptors.intercept(streams,
-        new DelegateSessionInterceptor(sessions, registry), transport));
+        new DelegateSessionInterceptor(sessions, registry, callRefusals), transport));
     return builder;
   }
 
@@ -104,7 +116,7 @@ public final class Manager implements AutoCloseable {
    * Adds the {@code tether.admin.v1} services, each admitting only calls that carry the admin key.
    */
   public <T extends ServerBuilder<T>> T addAdminServicesTo(T builder, AdminKey adminKey) {
-    AdminAuthInterceptor auth = new AdminAuthInterceptor(adminKey, store, clock);
+    AdminAuthInterceptor auth = new AdminAuthInterceptor(adminKey, adminRefusals);
     for (BindableService service : new AdminServices(tokens, store, expiry, cluster).services()) {
       builder.addService(ServerInterceptors.intercept(service, auth));
     }
@@ -132,6 +144,15 @@ public final class Manager implements AutoCloseable {
     scheduler.scheduleWithFixedDelay(guarded("session expiry", sessions::expireUnused),
         ttl, Math.max(ttl / 4, 10), TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(guarded("limiter sweep", limiter::sweep), 60, 60, TimeUnit.SECONDS);
+    long every = REFUSAL_INTERVAL.toMillis() / 4;
+    scheduler.scheduleWithFixedDelay(guarded("refusal counts", () -> {
+      handshakeRefusals.flush();
+      callRefusals.flush();
+    }), every, every, TimeUnit.MILLISECONDS);
+    // the counts of refused admin calls are audit rows: written by the store thread, not the timer
+    long refusals = adminRefusals.interval().toMillis() / 4;
+    scheduler.scheduleWithFixedDelay(guarded("refusal counts", () -> storeWriter.execute(
+        guarded("refusal counts", adminRefusals::flush))), refusals, refusals, TimeUnit.MILLISECONDS);
     return this;
   }
 
@@ -188,6 +209,9 @@ public final class Manager implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    adminRefusals.close();
+    handshakeRefusals.close();
+    callRefusals.close();
     long timersDone = System.nanoTime();
     // token use times, and the heartbeat times that are due; the rest are at most 3 heartbeat
     // intervals older than the disconnect time written below, and writing 10 000 of them took 5 s

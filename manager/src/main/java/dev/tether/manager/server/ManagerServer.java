@@ -16,7 +16,6 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -60,8 +59,7 @@ public final class ManagerServer implements AutoCloseable {
 
   /** Prepares the data directory, opens the store and starts serving. */
   public static ManagerServer start(Options options) throws IOException {
-    Path dataDir = options.dataDir().toAbsolutePath().normalize();
-    Files.createDirectories(dataDir);
+    Path dataDir = DataDirectory.prepare(options.dataDir());
     MasterKey masterKey = MasterKey.loadOrCreate(dataDir.resolve(MasterKey.FILE_NAME));
     Path adminKeyFile = dataDir.resolve(AdminKey.FILE_NAME);
     AdminKey adminKey = AdminKey.loadOrCreate(adminKeyFile);
@@ -77,6 +75,7 @@ public final class ManagerServer implements AutoCloseable {
     }
     String url = options.dbUrl() != null ? options.dbUrl() : JdbcStore.h2Url(dataDir);
     TetherStore store = JdbcStore.open(url, options.dbUser(), options.dbPassword());
+    DataDirectory.protectDatabaseFiles(dataDir);
     Manager manager;
     try {
       manager = Manager.create(store, masterKey, options.settings()).start();
@@ -129,7 +128,7 @@ public final class ManagerServer implements AutoCloseable {
         "data directory: " + dataDir,
         "database: " + url,
         tls == null
-            ? "TLS: off (--plaintext): for local development only; delegate traffic is not encrypted"
+            ? "TLS: off (--plaintext): for local development only; the admin key and delegate traffic are not encrypted"
             : "TLS certificate: " + tls.certificate() + "\nTLS certificate SHA-256 fingerprint: " + tls.fingerprint(),
         "admin key: " + adminKeyFile,
         "replica: " + manager.cluster().replicaId() + (manager.store().shared() ? " (shared database)" : ""));

@@ -3,6 +3,7 @@ package dev.tether.manager.tls;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
 import com.google.common.io.BaseEncoding;
+import dev.tether.common.files.PrivateFiles;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -10,7 +11,6 @@ import java.math.BigInteger;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -40,6 +40,8 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The manager's TLS certificate and private key as PEM files. On first start a P-256 key and a
@@ -51,6 +53,11 @@ public final class TlsMaterial {
   public static final String CERT_FILE = "manager.crt";
   public static final String KEY_FILE = "manager.key";
   private static final Duration VALIDITY = Duration.ofDays(5 * 365);
+  private static final Logger log = LoggerFactory.getLogger(TlsMaterial.class);
+  private static final String GENERATED_KEY_HOLDS = "the manager's TLS private key, with which anyone"
+      + " could impersonate this manager";
+  private static final String OPERATOR_KEY_HOLDS = "the TLS private key of --tls-cert, with which anyone"
+      + " could impersonate this manager";
 
   private final Path certificate;
   private final Path privateKey;
@@ -62,7 +69,11 @@ public final class TlsMaterial {
     this.parsed = read(certificate);
   }
 
-  /** The operator's own certificate chain and PKCS#8 key. */
+  /**
+   * The operator's own certificate chain and PKCS#8 key. A key that other users can read is used,
+   * with a warning: its mode is the operator's decision (a mounted Kubernetes Secret is 0644 unless
+   * its {@code defaultMode} says otherwise).
+   */
   public static TlsMaterial of(Path certificate, Path privateKey) {
     if (!Files.isReadable(certificate)) {
       throw new IllegalArgumentException("--tls-cert " + certificate + " is not a readable file");
@@ -70,18 +81,29 @@ public final class TlsMaterial {
     if (!Files.isReadable(privateKey)) {
       throw new IllegalArgumentException("--tls-key " + privateKey + " is not a readable file");
     }
+    try {
+      PrivateFiles.problem(privateKey, OPERATOR_KEY_HOLDS)
+          .ifPresent(problem -> log.warn("--tls-key: {} (used anyway: it is your file)", problem));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the permissions of --tls-key " + privateKey, e);
+    }
     return new TlsMaterial(certificate, privateKey);
   }
 
-  /** The generated pair in {@code dir}, created on first use. */
+  /**
+   * The generated pair in {@code dir} (created 0700), created on first use. The key file is 0600
+   * and refused if other users can read it; the certificate is 0600 too, being inside the
+   * private directory anyway.
+   */
   public static TlsMaterial loadOrGenerate(Path dir, List<String> extraNames) {
     Path cert = dir.resolve(CERT_FILE);
     Path key = dir.resolve(KEY_FILE);
-    if (Files.exists(cert) && Files.exists(key)) {
-      return new TlsMaterial(cert, key);
-    }
     try {
-      Files.createDirectories(dir);
+      if (Files.exists(cert) && Files.exists(key)) {
+        PrivateFiles.checkPrivate(key, GENERATED_KEY_HOLDS);
+        return new TlsMaterial(cert, key);
+      }
+      PrivateFiles.createDirectory(dir);
       generate(cert, key, extraNames);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write TLS certificate into " + dir, e);
@@ -122,12 +144,9 @@ public final class TlsMaterial {
     X509Certificate certificate = new JcaX509CertificateConverter()
         .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
 
-    Path tmpKey = keyFile.resolveSibling(keyFile.getFileName() + ".tmp");
-    Files.deleteIfExists(tmpKey);
-    Files.createFile(tmpKey, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(tmpKey, pem(new JcaPKCS8Generator(pair.getPrivate(), null)), US_ASCII);
-    Files.move(tmpKey, keyFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    Files.writeString(certFile, pem(certificate), US_ASCII);
+    // the key first: a certificate on disk means its key is complete (loadOrGenerate needs both)
+    PrivateFiles.replaceFile(keyFile, pem(new JcaPKCS8Generator(pair.getPrivate(), null)).getBytes(US_ASCII));
+    PrivateFiles.replaceFile(certFile, pem(certificate).getBytes(US_ASCII));
   }
 
   private static boolean looksLikeAddress(String name) {

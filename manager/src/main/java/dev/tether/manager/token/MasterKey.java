@@ -3,15 +3,13 @@ package dev.tether.manager.token;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.google.common.io.BaseEncoding;
+import dev.tether.common.files.PrivateFiles;
 import dev.tether.common.handshake.HandshakeCrypto;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
@@ -27,6 +25,8 @@ public final class MasterKey {
   /** File name of the master key inside the data directory. */
   public static final String FILE_NAME = "master.key";
 
+  /** What the file holds, for the message that refuses it when other users can read it. */
+  private static final String HOLDS = "the master key, which unseals every token key stored in the database";
   private static final BaseEncoding BASE64 = BaseEncoding.base64();
   private static final int GCM_NONCE_BYTES = 12;
   private static final int GCM_TAG_BITS = 128;
@@ -42,32 +42,36 @@ public final class MasterKey {
     return new MasterKey(HandshakeCrypto.randomBytes(32));
   }
 
-  /** Loads the key from {@code file}, creating it (mode 0600) on first start. */
+  /**
+   * Loads the key from {@code file}, creating it on first start. The file is written atomically
+   * (never empty or half-written, even after a crash) and is refused if other users can read it.
+   */
   public static MasterKey loadOrCreate(Path file) {
     try {
       if (!Files.exists(file)) {
         byte[] fresh = HandshakeCrypto.randomBytes(32);
-        try {
-          Files.createFile(file, PosixFilePermissions.asFileAttribute(
-              PosixFilePermissions.fromString("rw-------")));
-          Files.write(file, (BASE64.encode(fresh) + "\n").getBytes(UTF_8),
-              StandardOpenOption.TRUNCATE_EXISTING);
+        if (PrivateFiles.createFile(file, (BASE64.encode(fresh) + "\n").getBytes(UTF_8))) {
           return new MasterKey(fresh);
-        } catch (FileAlreadyExistsException raced) {
-          // another process created it between our check and create: read theirs
         }
+        // another process created it between our check and create: read theirs
       }
-      String text = Files.readString(file, UTF_8).strip();
+      String text = new String(PrivateFiles.readPrivate(file, HOLDS), UTF_8).strip();
+      if (text.isEmpty()) {
+        throw new IllegalStateException("master key file " + PrivateFiles.quote(file) + " is empty: an"
+            + " older version was interrupted while creating it. If no token was ever created with this"
+            + " data directory, delete the file and start again to generate a new key; otherwise restore"
+            + " it from backup (without it no stored token can be verified)");
+      }
       byte[] bytes;
       try {
         bytes = BASE64.decode(text);
       } catch (IllegalArgumentException e) {
-        throw new IllegalStateException("master key file " + file + " is corrupt: not base64"
+        throw new IllegalStateException("master key file " + PrivateFiles.quote(file) + " is corrupt: not base64"
             + " (restore it from backup; without it no stored token can be verified)");
       }
       if (bytes.length != 32) {
-        throw new IllegalStateException("master key file " + file + " is corrupt: " + bytes.length
-            + " bytes, expected 32 (restore it from backup)");
+        throw new IllegalStateException("master key file " + PrivateFiles.quote(file) + " is corrupt: "
+            + bytes.length + " bytes, expected 32 (restore it from backup)");
       }
       return new MasterKey(bytes);
     } catch (IOException e) {

@@ -46,6 +46,12 @@ class HandshakeFloodTest {
   @Test
   void failedHandshakeFlood_isThrottledWhileConnectedDelegatesKeepHeartbeating() throws Exception {
     HandshakeLimiter.Settings limits = HandshakeLimiter.Settings.defaults().withFailuresPerAddress(20, 1.0);
+    ch.qos.logback.classic.Logger handshakeLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(dev.tether.manager.auth.HandshakeService.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    handshakeLog.addAppender(lines);
     try (NettyManager manager = new NettyManager(dataDir, ManagerSettings.defaults().withLimits(limits))) {
       CreatedAccount account = manager.server.manager().tokens().createAccount("acme", "test");
       String accountId = account.account().id();
@@ -100,6 +106,11 @@ class HandshakeFloodTest {
       // bucket check while earlier ones were still being judged
       assertThat(judged).as("attempts whose proof was actually checked").isLessThanOrEqualTo(20 + (int) seconds + 2 + 4);
       assertThat(refusedByLimit + judged).isEqualTo(attempts);
+      // one line per source and reason at once (the rest are counted and reported once a minute)
+      List<String> warnings = lines.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+          .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+      System.out.println("flood log lines: " + warnings);
+      assertThat(warnings).as("WARN lines for %d refused handshakes", attempts).hasSizeLessThanOrEqualTo(3);
 
       // the token's holders get in, from the address they use and from a new one: the flood of
       // wrong proofs for their (public) token id cost them nothing
@@ -111,6 +122,8 @@ class HandshakeFloodTest {
       for (ManagedChannel c : List.of(legit, attacker, stranger)) {
         c.shutdownNow();
       }
+    } finally {
+      handshakeLog.detachAppender(lines);
     }
   }
 

@@ -1,0 +1,101 @@
+package dev.tether.manager.cli;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.tether.manager.server.ManagerServer;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+
+/** {@code serve --plaintext}: refused on the network unless asked for twice, and its warning. */
+class ServeCommandTest {
+
+  @TempDir Path root;
+
+  @Test
+  void plaintextOnANonLoopbackAddress_exitsNonZero_sayingTheAdminKeyWouldTravelInTheClear() {
+    Path dataDir = root.resolve("data");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream original = System.err;
+    int exit;
+    System.setErr(new PrintStream(err, true, UTF_8));
+    try {
+      // without the refusal, serve would start and block: the timeout turns that into a failure
+      exit = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> TetherManagerCli.run(
+          "serve", "--plaintext", "--listen", "0.0.0.0:0", "--data-dir", dataDir.toString()));
+    } finally {
+      System.setErr(original);
+    }
+    assertThat(exit).isNotZero();
+    assertThat(err.toString(UTF_8)).contains("--plaintext on --listen '0.0.0.0:0' is refused: that address is not"
+        + " loopback, and without TLS the admin key (sent with every admin command) and all delegate traffic would"
+        + " cross the network in the clear").contains("--allow-plaintext-on-network");
+    assertThat(dataDir).doesNotExist();
+  }
+
+  @Test
+  void plaintextOnANonLoopbackAddress_startsWithTheSecondFlag() throws Exception {
+    ManagerServer.Options options = options("--plaintext", "--allow-plaintext-on-network", "--listen", "0.0.0.0:0",
+        "--data-dir", root.resolve("network").toString());
+    try (ManagerServer server = ManagerServer.start(options)) {
+      assertThat(server.listenAddress().getAddress().isAnyLocalAddress()).isTrue();
+      assertServing(server);
+    }
+  }
+
+  @Test
+  void plaintextOnLoopback_starts() throws Exception {
+    ManagerServer.Options options = options("--plaintext", "--listen", "127.0.0.1:0",
+        "--data-dir", root.resolve("local").toString());
+    try (ManagerServer server = ManagerServer.start(options)) {
+      assertThat(server.listenAddress().getAddress().isLoopbackAddress()).isTrue();
+      assertServing(server);
+    }
+  }
+
+  @Test
+  void theSecondFlagWithoutPlaintext_isRefusedAsAMistake() {
+    assertThatThrownBy(() -> options("--allow-plaintext-on-network", "--data-dir", root.toString()))
+        .isInstanceOf(ParameterException.class)
+        .hasMessage("--allow-plaintext-on-network goes with --plaintext, which is not given (TLS is on): drop it");
+  }
+
+  @Test
+  void thePlaintextWarning_saysTheAdminKeyTravelsInTheClear() {
+    assertThat(ServeCommand.plaintextWarning()).startsWith("WARNING: --plaintext: TLS is off.")
+        .contains("The admin key, sent with every admin command, and all delegate traffic travel in the clear");
+  }
+
+  private static ManagerServer.Options options(String... args) throws Exception {
+    ServeCommand serve = new ServeCommand();
+    new CommandLine(serve).parseArgs(args);
+    return serve.options();
+  }
+
+  private static void assertServing(ManagerServer server) {
+    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.listenAddress().getPort(),
+        InsecureChannelCredentials.create()).build();
+    try {
+      assertThat(HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.getDefaultInstance()).getStatus())
+          .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+}
