@@ -37,8 +37,14 @@ public final class JdbcStore implements TetherStore {
 
   /** Largest number of delegate registrations committed together. */
   private static final int CONNECTS_PER_COMMIT = 256;
+  /** Registrations that may wait for their commit; more are refused at once (the delegate retries). */
+  private static final int CONNECTS_WAITING = 20_000;
+  /** A delegate waits 15 s for Registered: a registration not committed by then is of no use. */
+  private static final java.time.Duration CONNECT_DEADLINE = java.time.Duration.ofSeconds(15);
   private final GroupCommit<DelegateRecord, String> connects = new GroupCommit<>("tether-delegate-connects",
-      CONNECTS_PER_COMMIT, this::delegatesConnectedTogether, this::delegateConnectedAlone);
+      CONNECTS_PER_COMMIT, CONNECTS_WAITING, CONNECT_DEADLINE, com.google.common.base.Ticker.systemTicker(),
+      this::delegatesConnectedTogether,
+      this::delegateConnectedAlone);
 
   private JdbcStore(HikariDataSource dataSource, boolean shared) {
     this.dataSource = dataSource;

@@ -16,13 +16,15 @@ import org.junit.jupiter.api.Test;
 
 class GroupCommitTest {
 
+  private static final com.google.common.base.Ticker SYSTEM = com.google.common.base.Ticker.systemTicker();
+
   /** A batch whose shared write fails is written one by one: only the bad item's caller fails. */
   @Test
   void aFailedSharedWrite_isRetriedItemByItem_andOnlyTheBadItemFails() throws Exception {
     CountDownLatch firstInside = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     List<List<Integer>> batches = new ArrayList<>();
-    GroupCommit<Integer, String> commits = new GroupCommit<>("test-commits", 16, items -> {
+    GroupCommit<Integer, String> commits = new GroupCommit<>("test-commits", 16, 1000, Duration.ofMinutes(1), SYSTEM, items -> {
       batches.add(items);
       if (items.contains(13)) {
         throw new StoreException("bad item in the batch", null);
@@ -65,12 +67,148 @@ class GroupCommitTest {
 
   @Test
   void afterClose_writesAreRefused() {
-    GroupCommit<Integer, Integer> commits = new GroupCommit<>("test-commits", 16, items -> items, item -> item);
+    GroupCommit<Integer, Integer> commits = new GroupCommit<>("test-commits", 16, 1000, Duration.ofMinutes(1), SYSTEM, items -> items, item -> item);
     assertThat(commits.submit(7)).isEqualTo(7);
 
     commits.close();
 
     assertThatThrownBy(() -> commits.submit(8)).isInstanceOf(StoreException.class).hasMessageContaining("store closed");
+  }
+
+  private static StoreException unreachable() {
+    return new StoreException("database error during register delegates: Connection is not available",
+        new java.sql.SQLTransientConnectionException("Connection is not available, request timed out after 5000ms",
+            "08001"));
+  }
+
+  /**
+   * Found by the review of the store layer: after a failed shared transaction every write was
+   * retried alone, so with the database unreachable a batch of 256 registrations waited out the
+   * 5 s connection timeout 257 times, about 21 minutes, while each delegate gave up after 15 s.
+   * Counted here: database attempts and failed writes, not time.
+   */
+  @Test
+  void anUnreachableDatabase_failsTheWholeBatchOnceWithoutTryingItsWritesOneByOne() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+    CountDownLatch firstInside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    GroupCommit<Integer, String> commits = new GroupCommit<>("test-commits", 256, 1000, Duration.ofMinutes(1), SYSTEM, items -> {
+      attempts.incrementAndGet();
+      throw unreachable();
+    }, item -> {
+      attempts.incrementAndGet();
+      if (item == 0) {
+        firstInside.countDown();
+        hold(release);
+        return "first";
+      }
+      throw unreachable();
+    });
+    ExecutorService pool = Executors.newFixedThreadPool(256);
+    try {
+      Future<String> first = pool.submit(() -> commits.submit(0));
+      assertThat(firstInside.await(10, TimeUnit.SECONDS)).isTrue();
+      List<Future<String>> batch = new ArrayList<>();
+      for (int i = 1; i <= 200; i++) {
+        int item = i;
+        batch.add(pool.submit(() -> commits.submit(item)));
+      }
+      await().atMost(Duration.ofSeconds(20)).until(() -> commits.queued() == 200);
+      release.countDown();
+
+      assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("first");
+      int failed = 0;
+      for (Future<String> f : batch) {
+        try {
+          f.get(20, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+          assertThat(e.getCause()).isInstanceOf(StoreException.class);
+          failed++;
+        }
+      }
+      assertThat(failed).isEqualTo(200);
+      assertThat(attempts.get()).as("database attempts: the first write, then one for the whole batch").isEqualTo(2);
+    } finally {
+      release.countDown();
+      commits.close();
+      pool.shutdownNow();
+    }
+  }
+
+  /** A write whose caller's deadline has passed while it waited is failed without a database attempt. */
+  @Test
+  void aWriteWhoseDeadlinePassedWhileQueued_failsWithoutBeingTried() throws Exception {
+    java.util.List<Integer> tried = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch firstInside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    com.google.common.base.Ticker ticker = new com.google.common.base.Ticker() {
+      @Override
+      public long read() {
+        return nanos.get();
+      }
+    };
+    GroupCommit<Integer, String> commits = new GroupCommit<>("test-commits", 16, 1000, Duration.ofMillis(200), ticker, items -> {
+      tried.addAll(items);
+      return items.stream().map(i -> "ok" + i).toList();
+    }, item -> {
+      tried.add(item);
+      if (item == 0) {
+        firstInside.countDown();
+        hold(release);
+      }
+      return "alone" + item;
+    });
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      Future<String> first = pool.submit(() -> commits.submit(0));
+      assertThat(firstInside.await(10, TimeUnit.SECONDS)).isTrue();
+      Future<String> late = pool.submit(() -> commits.submit(1));
+      await().atMost(Duration.ofSeconds(10)).until(() -> commits.queued() == 1);
+      // the writer is held past the queued write's 200 ms deadline
+      nanos.addAndGet(Duration.ofMillis(201).toNanos());
+      release.countDown();
+
+      assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("alone0");
+      assertThatThrownBy(() -> late.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(StoreException.class)
+          .hasMessageContaining("deadline");
+      assertThat(tried).containsExactly(0);
+    } finally {
+      release.countDown();
+      commits.close();
+      pool.shutdownNow();
+    }
+  }
+
+  /** The queue is bounded: when it is full a write is refused at once instead of piling up. */
+  @Test
+  void aFullQueue_refusesTheNextWriteAtOnce() throws Exception {
+    CountDownLatch firstInside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    GroupCommit<Integer, String> commits = new GroupCommit<>("test-commits", 16, 3, Duration.ofMinutes(1), SYSTEM,
+        items -> items.stream().map(i -> "ok" + i).toList(), item -> {
+          if (item == 0) {
+            firstInside.countDown();
+            hold(release);
+          }
+          return "alone" + item;
+        });
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      pool.submit(() -> commits.submit(0));
+      assertThat(firstInside.await(10, TimeUnit.SECONDS)).isTrue();
+      for (int i = 1; i <= 3; i++) {
+        int item = i;
+        pool.submit(() -> commits.submit(item));
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> commits.queued() == 3);
+
+      assertThatThrownBy(() -> commits.submit(4)).isInstanceOf(StoreException.class).hasMessageContaining("store busy");
+    } finally {
+      release.countDown();
+      commits.close();
+      pool.shutdownNow();
+    }
   }
 
   private static void hold(CountDownLatch latch) {
