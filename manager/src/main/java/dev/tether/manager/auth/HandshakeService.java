@@ -121,7 +121,12 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     };
   }
 
-  /** One handshake in progress: Begin, then Prove, within the deadline. */
+  /**
+   * One handshake in progress: Begin, then Prove, within the deadline. gRPC delivers messages and
+   * the cancellation one at a time; the deadline fires on the timer thread. The monitor guards only
+   * the state they share and the sends; database reads and key work happen outside it, so a slow
+   * database never holds up the deadline timer (which needs the monitor to end a handshake).
+   */
   private final class Exchange implements StreamObserver<HandshakeRequest> {
     private final ServerCallStreamObserver<HandshakeResponse> out;
     private final TransportInfo transport;
@@ -142,9 +147,11 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     }
 
     @Override
-    public synchronized void onNext(HandshakeRequest request) {
-      if (finished) {
-        return;
+    public void onNext(HandshakeRequest request) {
+      synchronized (this) {
+        if (finished) {
+          return;
+        }
       }
       if (request == MalformedMessages.HANDSHAKE) {
         fail(Status.INVALID_ARGUMENT.withDescription("malformed handshake message: not a HandshakeRequest"),
@@ -170,10 +177,6 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     }
 
     private void onBegin(Begin b) {
-      if (begin != null) {
-        fail(DelegateSessionInterceptor.FAILED, "second Begin", transport.remoteAddress(), Counts.ADDRESS);
-        return;
-      }
       if (b.getProtocolVersion() != HandshakeCrypto.PROTOCOL_VERSION) {
         String version = Integer.toUnsignedString(b.getProtocolVersion());
         fail(Status.FAILED_PRECONDITION.withDescription("unsupported protocol version " + version
@@ -187,41 +190,71 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
             "malformed Begin", problem + " from " + transport.remoteAddress(), Counts.ADDRESS);
         return;
       }
-      begin = b;
+      synchronized (this) {
+        if (begin != null) {
+          failLocked(DelegateSessionInterceptor.FAILED, "second Begin", transport.remoteAddress(), Counts.ADDRESS);
+          return;
+        }
+        begin = b;
+      }
       // The same work whether the token exists or not (one read, one key opened, one decoy key
       // derived), so that the time to the Challenge does not say which; the account is read only
       // when the handshake has failed, for the log.
-      token = store.findTokenByPublicId(b.getAccountId(), b.getTokenId());
+      Optional<TokenRecord> found = store.findTokenByPublicId(b.getAccountId(), b.getTokenId());
       byte[] decoy = masterKey.decoyKey(b.getAccountId(), b.getTokenId());
-      if (token.isPresent()) {
-        tokenKey = masterKey.open(token.get().sealedKey(), b.getAccountId(), b.getTokenId());
+      byte[] key;
+      if (found.isPresent()) {
+        key = masterKey.open(found.get().sealedKey(), b.getAccountId(), b.getTokenId());
       } else {
         masterKey.open(decoySealed, DECOY_LABEL, DECOY_LABEL);
-        tokenKey = decoy;
+        key = decoy;
       }
       byte[] serverNonce = HandshakeCrypto.randomBytes(HandshakeCrypto.NONCE_BYTES);
-      transcriptHash = new Transcript(HandshakeCrypto.PROTOCOL_VERSION, b.getAccountId(),
+      byte[] hash = new Transcript(HandshakeCrypto.PROTOCOL_VERSION, b.getAccountId(),
           b.getTokenId(), b.getDelegateName(), b.getClientNonce().toByteArray(), serverNonce,
           HandshakeCrypto.channelBinding(transport.localCertificateDer())).hash();
-      out.onNext(HandshakeResponse.newBuilder()
+      HandshakeResponse challenge = HandshakeResponse.newBuilder()
           .setChallenge(Challenge.newBuilder()
               .setServerNonce(ByteString.copyFrom(serverNonce))
-              .setServerProof(ByteString.copyFrom(HandshakeCrypto.serverProof(tokenKey, transcriptHash))))
-          .build());
+              .setServerProof(ByteString.copyFrom(HandshakeCrypto.serverProof(key, hash))))
+          .build();
+      synchronized (this) {
+        if (finished) {
+          return;
+        }
+        token = found;
+        tokenKey = key;
+        transcriptHash = hash;
+        out.onNext(challenge);
+      }
     }
 
     private String who() {
-      return begin.getAccountId() + "/" + begin.getTokenId() + " delegate " + Names.quote(begin.getDelegateName())
+      Begin b;
+      synchronized (this) {
+        b = begin;
+      }
+      return b.getAccountId() + "/" + b.getTokenId() + " delegate " + Names.quote(b.getDelegateName())
           + " from " + transport.remoteAddress();
     }
 
     private void onProve(byte[] clientProof) {
-      if (begin == null) {
-        fail(DelegateSessionInterceptor.FAILED, "Prove before Begin", transport.remoteAddress(), Counts.ADDRESS);
-        return;
+      Begin b;
+      Optional<TokenRecord> known;
+      byte[] key;
+      byte[] hash;
+      synchronized (this) {
+        if (begin == null || tokenKey == null) {
+          failLocked(DelegateSessionInterceptor.FAILED, "Prove before Begin", transport.remoteAddress(), Counts.ADDRESS);
+          return;
+        }
+        b = begin;
+        known = token;
+        key = tokenKey;
+        hash = transcriptHash;
       }
-      boolean proofOk = HandshakeCrypto.equal(HandshakeCrypto.clientProof(tokenKey, transcriptHash), clientProof);
-      if (token.isEmpty()) {
+      boolean proofOk = HandshakeCrypto.equal(HandshakeCrypto.clientProof(key, hash), clientProof);
+      if (known.isEmpty()) {
         failUnknown("sent a proof");
         return;
       }
@@ -229,33 +262,49 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
         fail(DelegateSessionInterceptor.FAILED, "wrong proof (token does not match)", who(), Counts.ADDRESS);
         return;
       }
-      // Re-read: the token may have been revoked while this handshake was in flight.
-      Optional<TokenRecord> current = store.findTokenByPublicId(begin.getAccountId(), begin.getTokenId());
-      if (current.isEmpty() || !current.get().active() || registry.isFenced(current.get().id())) {
-        fail(DelegateSessionInterceptor.FAILED, "revoked token", who(), Counts.ADDRESS);
-        return;
-      }
-      TokenRecord t = current.get();
-      if (t.expiresAt() != null && !clock.instant().isBefore(t.expiresAt())) {
-        fail(DelegateSessionInterceptor.FAILED, "expired token", who(), Counts.ADDRESS);
-        return;
-      }
+      TokenRecord t = known.get();
+      // The session first, then the checks: a revoke commits its fence and its REVOKED before it
+      // drops the token's sessions, so a session created before those checks is either seen
+      // revoked by them or dropped by the revoke itself (the order stream registration uses too).
       DelegateIdentity identity = new DelegateIdentity(t.accountId(), t.id(), t.publicId(), t.name(),
-          begin.getDelegateName());
-      Session session = sessions.create(HandshakeCrypto.sessionKey(tokenKey, transcriptHash), identity,
-          transport.connection());
+          b.getDelegateName());
+      Session session = sessions.create(HandshakeCrypto.sessionKey(key, hash), identity, transport.connection());
       if (session == null) {
         fail(TOO_MANY_SESSIONS, "too many sessions waiting for their stream", who(), Counts.NOTHING);
         return;
       }
+      String refusal = null;
+      try {
+        Optional<TokenRecord> current = store.findTokenByPublicId(b.getAccountId(), b.getTokenId());
+        if (current.isEmpty() || current.get().id() != t.id() || !current.get().active()
+            || registry.isFenced(t.id())) {
+          refusal = "revoked token";
+        } else if (current.get().expiresAt() != null && !clock.instant().isBefore(current.get().expiresAt())) {
+          refusal = "expired token";
+        }
+      } catch (RuntimeException e) {
+        sessions.discard(session);
+        throw e;
+      }
+      if (refusal != null) {
+        sessions.discard(session);
+        fail(DelegateSessionInterceptor.FAILED, refusal, who(), Counts.ADDRESS);
+        return;
+      }
+      synchronized (this) {
+        if (finished) {
+          sessions.discard(session);
+          return;
+        }
+        finish();
+        out.onNext(HandshakeResponse.newBuilder()
+            .setAccepted(Accepted.newBuilder()
+                .setSessionId(ByteString.copyFrom(session.sessionId()))
+                .setHeartbeatIntervalMs((int) heartbeatInterval.toMillis()))
+            .build());
+        out.onCompleted();
+      }
       writeBehind.tokenUsed(t.id(), clock.instant());
-      finish();
-      out.onNext(HandshakeResponse.newBuilder()
-          .setAccepted(Accepted.newBuilder()
-              .setSessionId(ByteString.copyFrom(session.sessionId()))
-              .setHeartbeatIntervalMs((int) heartbeatInterval.toMillis()))
-          .build());
-      out.onCompleted();
       log.info("delegate authenticated: {} token {}", who(), Names.quote(t.name()));
     }
 
@@ -263,9 +312,13 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     private void failUnknown(String howItEnded) {
       fail(DelegateSessionInterceptor.FAILED, null, null, Counts.ADDRESS);
       // after the answer, so that the extra read does not show in its timing
+      Begin b;
+      synchronized (this) {
+        b = begin;
+      }
       boolean accountKnown;
       try {
-        accountKnown = store.findAccount(begin.getAccountId()).isPresent();
+        accountKnown = store.findAccount(b.getAccountId()).isPresent();
       } catch (StoreException e) {
         refusals.report(transport.remoteHost(), "unknown account or token id; the delegate " + howItEnded
             + " after a decoy Challenge", who());
@@ -276,39 +329,45 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     }
 
     private void cancelled() {
+      boolean decoyed;
       synchronized (this) {
         if (finished) {
           return;
         }
-        if (begin != null && token.isEmpty()) {
-          failUnknown("gave up");
-          return;
+        decoyed = begin != null && tokenKey != null && token.isEmpty();
+        if (!decoyed) {
+          finish();
+          limiter.failed(transport.remoteHost());
         }
-        finished = true;
-        deadline.cancel(false);
-        limiter.failed(transport.remoteHost());
-        permit.release();
-        log.debug("handshake abandoned by {}", begin == null ? transport.remoteAddress() : who());
+      }
+      if (decoyed) {
+        failUnknown("gave up");
+      } else {
+        log.debug("handshake abandoned by {}", transport.remoteAddress());
       }
     }
 
     @Override
-    public synchronized void onError(Throwable t) {
+    public void onError(Throwable t) {
       cancelled();
     }
 
     @Override
-    public synchronized void onCompleted() {
-      if (!finished) {
-        fail(DelegateSessionInterceptor.FAILED, "delegate ended the handshake early",
-            begin == null ? transport.remoteAddress() : who(), Counts.ADDRESS);
+    public void onCompleted() {
+      synchronized (this) {
+        if (!finished) {
+          failLocked(DelegateSessionInterceptor.FAILED, "delegate ended the handshake early",
+              transport.remoteAddress(), Counts.ADDRESS);
+        }
       }
     }
 
-    private synchronized void expire() {
-      if (!finished) {
-        fail(Status.DEADLINE_EXCEEDED.withDescription("handshake not completed within " + timeout.toMillis() + " ms"),
-            "timed out", begin == null ? transport.remoteAddress() : who(), Counts.ADDRESS);
+    private void expire() {
+      synchronized (this) {
+        if (!finished) {
+          failLocked(Status.DEADLINE_EXCEEDED.withDescription("handshake not completed within " + timeout.toMillis()
+              + " ms"), "timed out", transport.remoteAddress(), Counts.ADDRESS);
+        }
       }
     }
 
@@ -318,11 +377,19 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       permit.release();
     }
 
+    private synchronized void fail(Status status, String reason, String detail, Counts counts) {
+      failLocked(status, reason, detail, counts);
+    }
+
     /**
-     * Ends the handshake with {@code status} and reports the refusal ({@code reason}, one of a fixed
-     * set, with {@code detail}) unless {@code reason} is null (the caller reports it).
+     * Ends the handshake with {@code status}, unless it has ended already, and reports the refusal
+     * ({@code reason}, one of a fixed set, with {@code detail}) unless {@code reason} is null (the
+     * caller reports it). Holds the monitor.
      */
-    private void fail(Status status, String reason, String detail, Counts counts) {
+    private void failLocked(Status status, String reason, String detail, Counts counts) {
+      if (finished) {
+        return;
+      }
       finish();
       if (counts == Counts.ADDRESS) {
         limiter.failed(transport.remoteHost());

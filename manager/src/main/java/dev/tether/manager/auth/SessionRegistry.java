@@ -65,6 +65,13 @@ public final class SessionRegistry {
     return sessions.get(session.id()) == session;
   }
 
+  /** Forgets a session its handshake could not hand out (the token was revoked meanwhile). */
+  void discard(Session session) {
+    if (sessions.remove(session.id(), session) && session.claim()) {
+      stopWaiting(session);
+    }
+  }
+
   /** Forgets a session whose stream has ended. */
   void ended(Session session) {
     sessions.remove(session.id(), session);
