@@ -45,7 +45,6 @@ public final class ConfigLoader {
   static final int MAX_TAGS = 64;
   static final int MAX_TAG = 64;
   static final int MAX_TAG_CHARACTERS = 1024;
-  static final int MAX_HOSTNAME = 255;
   private static final int MAX_CONFIG_BYTES = 64 * 1024;
 
   private ConfigLoader() {}
@@ -59,10 +58,11 @@ public final class ConfigLoader {
   }
 
   public static DelegateConfig load(Map<String, String> env, Path yamlFile) {
-    Map<String, Object> yaml = yamlFile == null ? Map.of() : readYaml(yamlFile);
-    String file = yamlFile == null ? "config-delegate.yaml" : yamlFile.getFileName().toString();
-    List<KnownToken> tokens = knownTokens(env, yaml, file);
+    List<KnownToken> tokens = new ArrayList<>();
     try {
+      Map<String, Object> yaml = yamlFile == null ? Map.of() : readYaml(yamlFile);
+      String file = yamlFile == null ? "config-delegate.yaml" : yamlFile.getFileName().toString();
+      tokens.addAll(knownTokens(env, yaml, file));
       refuseTokenInOtherSettings(env, yaml, file, tokens);
       return loadChecked(env, yaml, file);
     } catch (ConfigException e) {
@@ -405,5 +405,4 @@ public final class ConfigLoader {
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s;
   }
-
 }
