@@ -1,5 +1,6 @@
 package dev.tether.delegate.agent;
 
+import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenFormatException;
 import dev.tether.delegate.config.ConfigException;
@@ -184,8 +185,8 @@ public final class DelegateAgent {
         String id = stream.registered().get(15, TimeUnit.SECONDS).getDelegateId();
         backoff.reset();
         health.ready();
-        log.info("connected to {} as delegate '{}' ({}) with token {}; heartbeat every {} ms",
-            endpoint(), config.delegateName(), id, token.publicId(), session.heartbeatInterval().toMillis());
+        log.info("connected to {} as delegate {} ({}) with token {}; heartbeat every {} ms",
+            endpoint(), UserText.quote(config.delegateName()), id, token.publicId(), session.heartbeatInterval().toMillis());
       } catch (ExecutionException | TimeoutException e) {
         stream.close();
       } catch (InterruptedException e) {
@@ -338,7 +339,7 @@ public final class DelegateAgent {
       hostname = envHost.strip();
     }
     return Register.newBuilder()
-        .setHostname(hostname.length() > 255 ? hostname.substring(0, 255) : hostname)
+        .setHostname(UserText.truncate(hostname, 255))
         .setDelegateType(config.delegateType())
         .setVersion(version)
         .addAllTags(config.tags())

@@ -1,5 +1,6 @@
 package dev.tether.delegate.agent;
 
+import dev.tether.common.text.UserText;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +34,7 @@ final class HealthFiles {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      log.warn("cannot create health directory {}: {}", dir, e.toString());
+      log.warn("cannot create health directory {}: {}", quote(dir), why(e));
       return;
     }
     timer.scheduleAtFixedRate(() -> touch("alive"), 0, ALIVE_EVERY_SECONDS, TimeUnit.SECONDS);
@@ -50,7 +51,7 @@ final class HealthFiles {
     try {
       Files.deleteIfExists(dir.resolve("ready"));
     } catch (IOException e) {
-      log.warn("cannot remove {}: {}", dir.resolve("ready"), e.toString());
+      log.warn("cannot remove {}: {}", quote(dir.resolve("ready")), why(e));
     }
   }
 
@@ -65,7 +66,17 @@ final class HealthFiles {
       }
       Files.setLastModifiedTime(file, FileTime.from(Instant.now()));
     } catch (IOException e) {
-      log.warn("cannot touch {}: {}", file, e.toString());
+      log.warn("cannot touch {}: {}", quote(file), why(e));
     }
+  }
+
+  /** The directory comes from the configuration: shown quoted, like every user-supplied text in a log. */
+  private static String quote(Path path) {
+    return UserText.quote(path.toString());
+  }
+
+  /** An I/O error's message usually is the path again, so it is quoted as well. */
+  private static String why(IOException e) {
+    return e.getClass().getSimpleName() + " " + UserText.quote(e.getMessage());
   }
 }

@@ -1,7 +1,9 @@
 package dev.tether.delegate.config;
 
+import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.Secrets;
+import dev.tether.common.token.TokenFormatException;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.InetAddress;
@@ -21,28 +23,145 @@ import org.yaml.snakeyaml.error.YAMLException;
 /**
  * Builds a {@link DelegateConfig} from {@code config-delegate.yaml} (optional) and the environment.
  * An environment variable overrides the YAML key of the same setting. Every missing or malformed
- * setting fails with a message naming it.
+ * setting fails with a message naming it. Before anything else, every setting other than the
+ * token's own is searched for the token's value, so that a token put in the wrong place is refused
+ * and never echoed, sent to the manager or stored there.
  */
 public final class ConfigLoader {
 
   static final Set<String> YAML_KEYS = Set.of("accountId", "delegateToken", "accountSecret",
       "delegateTokenFile", "managerUrl", "delegateName", "delegateType", "delegateTags", "managerCaFile", "delegateHealthDir");
+  /** The YAML keys that hold the token value itself. */
+  private static final Set<String> TOKEN_YAML_KEYS = Set.of("delegateToken", "accountSecret");
+  /**
+   * Every environment variable the delegate reads, other than DELEGATE_TOKEN. HOSTNAME is among
+   * them: it is the default delegate name and the host name sent to the manager.
+   */
+  static final List<String> OTHER_ENV = List.of("ACCOUNT_ID", "DELEGATE_TOKEN_FILE", "MANAGER_HOST_AND_PORT",
+      "DELEGATE_NAME", "DELEGATE_TYPE", "DELEGATE_TAGS", "MANAGER_CA_FILE", "DELEGATE_HEALTH_DIR", "HOSTNAME");
+  /** The limits of docs/protocol.md (Begin and Register), in Unicode code points. */
+  static final int MAX_NAME = 128;
+  static final int MAX_TYPE = 64;
+  static final int MAX_TAGS = 64;
+  static final int MAX_TAG = 64;
+  static final int MAX_TAG_CHARACTERS = 1024;
   private static final int MAX_CONFIG_BYTES = 64 * 1024;
 
   private ConfigLoader() {}
 
-  public static DelegateConfig load(Map<String, String> env, Path yamlFile) {
-    try {
-      return loadUnredacted(env, yamlFile);
-    } catch (ConfigException e) {
-      // a value echoed in an error may be a token put in the wrong setting
-      throw new ConfigException(Secrets.redact(e.getMessage(), env.get("DELEGATE_TOKEN")));
+  /** A token value the configuration holds, and the setting it came from. */
+  private record KnownToken(String source, String value) {
+    @Override
+    public String toString() {
+      return "KnownToken[" + source + "]";
     }
   }
 
-  private static DelegateConfig loadUnredacted(Map<String, String> env, Path yamlFile) {
-    Map<String, Object> yaml = yamlFile == null ? Map.of() : readYaml(yamlFile);
-    String file = yamlFile == null ? "config-delegate.yaml" : yamlFile.getFileName().toString();
+  public static DelegateConfig load(Map<String, String> env, Path yamlFile) {
+    List<KnownToken> tokens = new ArrayList<>();
+    try {
+      Map<String, Object> yaml = yamlFile == null ? Map.of() : readYaml(yamlFile);
+      String file = yamlFile == null ? "config-delegate.yaml" : yamlFile.getFileName().toString();
+      tokens.addAll(knownTokens(env, yaml, file));
+      refuseTokenInOtherSettings(env, yaml, file, tokens);
+      return loadChecked(env, yaml, file);
+    } catch (ConfigException e) {
+      // a value echoed in an error may still be a token put in the wrong setting
+      String[] secrets = java.util.stream.Stream.concat(tokens.stream().map(KnownToken::value),
+          java.util.stream.Stream.of(env.get("DELEGATE_TOKEN"))).toArray(String[]::new);
+      throw new ConfigException(Secrets.redact(e.getMessage(), secrets));
+    }
+  }
+
+  /**
+   * Every token value the configuration holds: DELEGATE_TOKEN, delegateToken, accountSecret and
+   * the content of the token file, when there is one to read now. Only values that parse as a
+   * token count, so a malformed one is reported by {@link #token} and not mistaken for a secret.
+   */
+  private static List<KnownToken> knownTokens(Map<String, String> env, Map<String, Object> yaml, String file) {
+    List<KnownToken> out = new ArrayList<>();
+    addIfToken(out, "DELEGATE_TOKEN", env.get("DELEGATE_TOKEN"));
+    for (String key : TOKEN_YAML_KEYS) {
+      Object value = yaml.get(key);
+      addIfToken(out, key + " in " + file, value instanceof Map || value instanceof List ? null : stringOrNull(value));
+    }
+    addIfToken(out, "the file DELEGATE_TOKEN_FILE names", readTokenFile(env.get("DELEGATE_TOKEN_FILE")));
+    Object yamlTokenFile = yaml.get("delegateTokenFile");
+    addIfToken(out, "the file delegateTokenFile in " + file + " names",
+        yamlTokenFile instanceof Map || yamlTokenFile instanceof List ? null : readTokenFile(stringOrNull(yamlTokenFile)));
+    return out;
+  }
+
+  private static void addIfToken(List<KnownToken> out, String source, String value) {
+    if (value == null || value.isBlank()) {
+      return;
+    }
+    try {
+      DelegateToken.parse(source, value);
+      out.add(new KnownToken(source, value.strip()));
+    } catch (TokenFormatException notAToken) {
+      // reported by token() if this is the token the delegate uses
+    }
+  }
+
+  /** The token file's content if it can be read now; a file that is not there yet is waited for later. */
+  private static String readTokenFile(String path) {
+    if (path == null || path.isBlank()) {
+      return null;
+    }
+    try {
+      Path file = Path.of(path.strip());
+      if (!Files.isRegularFile(file) || Files.size(file) > MAX_CONFIG_BYTES) {
+        return null;
+      }
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException | java.nio.file.InvalidPathException | SecurityException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Refuses any setting other than the token's own that holds a known token value, whole or as a
+   * part (a tag, a name), and names the setting without echoing the value. Generated tokens are
+   * also caught by their shape (see {@link #pick}); a custom token has no shape, so its value is
+   * what is searched for.
+   */
+  private static void refuseTokenInOtherSettings(Map<String, String> env, Map<String, Object> yaml, String file,
+      List<KnownToken> tokens) {
+    for (String key : OTHER_ENV) {
+      refuseIfHoldsToken(key, env.get(key), tokens);
+    }
+    for (Map.Entry<?, ?> e : yaml.entrySet()) {
+      String key = String.valueOf(e.getKey());
+      if (TOKEN_YAML_KEYS.contains(key)) {
+        continue;
+      }
+      String setting = YAML_KEYS.contains(key) ? key + " in " + file : "a key of " + file;
+      refuseIfHoldsToken(setting, key, tokens);
+      refuseIfHoldsToken(setting, String.valueOf(e.getValue()), tokens);
+    }
+  }
+
+  private static void refuseIfHoldsToken(String setting, String value, List<KnownToken> tokens) {
+    if (value == null) {
+      return;
+    }
+    for (KnownToken token : tokens) {
+      if (value.contains(token.value())) {
+        throw new ConfigException(setting + " holds the delegate token given in " + token.source()
+            + "; put the token only in DELEGATE_TOKEN or DELEGATE_TOKEN_FILE (delegateToken or"
+            + " delegateTokenFile in the config file), never in another setting");
+      }
+    }
+  }
+
+  private static DelegateConfig loadChecked(Map<String, String> env, Map<String, Object> yaml, String file) {
+    for (Object key : yaml.keySet()) {
+      if (!YAML_KEYS.contains(String.valueOf(key))) {
+        throw new ConfigException("config file " + file + " has an unknown key " + UserText.quote(String.valueOf(key))
+            + " (expected one of " + String.join(", ", new java.util.TreeSet<>(YAML_KEYS)) + ")");
+      }
+    }
     List<String> warnings = new ArrayList<>();
 
     String accountId = pick(env, "ACCOUNT_ID", yaml, "accountId", file);
@@ -51,8 +170,8 @@ public final class ConfigLoader {
           + " accountId in " + file + "; 'tether-manager account list' shows it)");
     }
     if (accountId.length() > 64 || !accountId.matches("[A-Za-z0-9._-]+")) {
-      throw new ConfigException("ACCOUNT_ID '" + printable(accountId) + "' is malformed (expected 1 to 64"
-          + " letters, digits, '.', '_' or '-')");
+      throw new ConfigException(setting(env, "ACCOUNT_ID", "accountId", file) + " " + UserText.quote(accountId)
+          + " is malformed (expected 1 to 64 letters, digits, '.', '_' or '-')");
     }
     TokenSource token = token(env, yaml, file, warnings);
     String url = pick(env, "MANAGER_HOST_AND_PORT", yaml, "managerUrl", file);
@@ -60,21 +179,27 @@ public final class ConfigLoader {
       throw new ConfigException("MANAGER_HOST_AND_PORT is not set (set it, or managerUrl in " + file
           + ", to the manager's address such as https://manager.example.com:7443)");
     }
-    List<ManagerEndpoint> managers = ManagerEndpoint.parseList(
-        env.containsKey("MANAGER_HOST_AND_PORT") ? "MANAGER_HOST_AND_PORT" : "managerUrl in " + file, url);
+    List<ManagerEndpoint> managers = ManagerEndpoint.parseList(setting(env, "MANAGER_HOST_AND_PORT", "managerUrl", file), url);
+    String hostnameVariable = blankToNull(env.get("HOSTNAME"));
+    if (hostnameVariable != null) {
+      // the agent sends it as the host name in Register; the manager would refuse the delegate forever
+      refuse(UserText.refusedCharacter("HOSTNAME (the host name this delegate reports)", hostnameVariable.strip()));
+    }
     String name = pick(env, "DELEGATE_NAME", yaml, "delegateName", file);
+    String nameSetting = setting(env, "DELEGATE_NAME", "delegateName", file);
     if (name == null) {
-      name = hostname();
+      name = hostname(env);
+      nameSetting = "the host name used as DELEGATE_NAME";
     }
-    if (name.length() > 128 || name.chars().anyMatch(Character::isISOControl)) {
-      throw new ConfigException("DELEGATE_NAME is malformed (expected 1 to 128 printable characters)");
-    }
+    refuse(UserText.problem(nameSetting, name, 1, MAX_NAME));
     String type = pick(env, "DELEGATE_TYPE", yaml, "delegateType", file);
     if (type == null) {
       type = "SHELL_SCRIPT";
     }
-    if (!type.matches("[A-Za-z0-9_-]{1,64}")) {
-      throw new ConfigException("DELEGATE_TYPE '" + printable(type) + "' is malformed (expected a word such"
+    String typeSetting = setting(env, "DELEGATE_TYPE", "delegateType", file);
+    refuse(UserText.problem(typeSetting, type, 1, MAX_TYPE));
+    if (!type.matches("[A-Za-z0-9_-]+")) {
+      throw new ConfigException(typeSetting + " " + UserText.quote(type) + " is malformed (expected a word such"
           + " as KUBERNETES, HELM, DOCKER, ECS, SHELL_SCRIPT or SYSTEMD)");
     }
     List<String> tags = tags(env, yaml, file);
@@ -83,7 +208,7 @@ public final class ConfigLoader {
     if (ca != null) {
       caFile = path("MANAGER_CA_FILE", ca);
       if (!Files.isReadable(caFile)) {
-        throw new ConfigException("MANAGER_CA_FILE " + ca + " is not a readable file (expected the"
+        throw new ConfigException("MANAGER_CA_FILE " + UserText.quote(ca) + " is not a readable file (expected the"
             + " PEM certificate of the manager or of its CA)");
       }
       if (!managers.get(0).tls()) {
@@ -94,6 +219,17 @@ public final class ConfigLoader {
     String health = pick(env, "DELEGATE_HEALTH_DIR", yaml, "delegateHealthDir", file);
     return new DelegateConfig(accountId, token, managers, name, type, tags, caFile,
         health == null ? null : path("DELEGATE_HEALTH_DIR", health), List.copyOf(warnings));
+  }
+
+  private static void refuse(java.util.Optional<String> problem) {
+    if (problem.isPresent()) {
+      throw new ConfigException(problem.get());
+    }
+  }
+
+  /** The name of a setting as the user gave it: the environment variable, else the YAML key. */
+  private static String setting(Map<String, String> env, String envKey, String yamlKey, String file) {
+    return blankToNull(env.get(envKey)) != null ? envKey : yamlKey + " in " + file;
   }
 
   private static TokenSource token(Map<String, String> env, Map<String, Object> yaml, String file,
@@ -149,15 +285,19 @@ public final class ConfigLoader {
         throw new ConfigException("delegateTags in " + file + " must be a list or a comma-separated string");
       }
     }
+    String setting = setting(env, "DELEGATE_TAGS", "delegateTags", file);
     List<String> tags = raw.stream().map(String::strip).filter(t -> !t.isEmpty()).distinct().toList();
-    if (tags.size() > 64) {
-      throw new ConfigException("DELEGATE_TAGS has " + tags.size() + " tags (expected at most 64)");
+    if (tags.size() > MAX_TAGS) {
+      throw new ConfigException(setting + " has " + tags.size() + " tags (expected at most " + MAX_TAGS + ")");
     }
-    for (String tag : tags) {
-      if (tag.length() > 64 || tag.chars().anyMatch(Character::isISOControl)) {
-        throw new ConfigException("DELEGATE_TAGS has a malformed tag '" + printable(tag)
-            + "' (expected at most 64 printable characters per tag)");
-      }
+    int characters = 0;
+    for (int i = 0; i < tags.size(); i++) {
+      refuse(UserText.problem(setting + " tag " + (i + 1), tags.get(i), 1, MAX_TAG));
+      characters += UserText.length(tags.get(i)) + 1;
+    }
+    if (characters > MAX_TAG_CHARACTERS) {
+      throw new ConfigException(setting + " has " + characters + " characters with one separator per tag"
+          + " (expected at most " + MAX_TAG_CHARACTERS + ", the manager's limit)");
     }
     return tags;
   }
@@ -185,6 +325,10 @@ public final class ConfigLoader {
           + (value instanceof Map ? "mapping" : "list"));
     }
     return blankToNull(String.valueOf(value).strip());
+  }
+
+  private static String stringOrNull(Object value) {
+    return value == null ? null : String.valueOf(value);
   }
 
   private static Map<String, Object> readYaml(Path file) {
@@ -221,20 +365,16 @@ public final class ConfigLoader {
       throw new ConfigException("config file " + file + " must be a YAML mapping of keys to values"
           + " (accountId, delegateToken, managerUrl, delegateName)");
     }
+    // unknown keys are refused by loadChecked, after the search for a misplaced token: a key may be one
     Map<String, Object> out = new java.util.HashMap<>();
     for (Map.Entry<?, ?> e : map.entrySet()) {
-      String key = String.valueOf(e.getKey());
-      if (!YAML_KEYS.contains(key)) {
-        throw new ConfigException("config file " + file + " has an unknown key '" + printable(key)
-            + "' (expected one of " + String.join(", ", new java.util.TreeSet<>(YAML_KEYS)) + ")");
-      }
-      out.put(key, e.getValue());
+      out.put(String.valueOf(e.getKey()), e.getValue());
     }
     return out;
   }
 
-  private static String hostname() {
-    String fromEnv = System.getenv("HOSTNAME");
+  private static String hostname(Map<String, String> env) {
+    String fromEnv = env.get("HOSTNAME");
     if (fromEnv != null && !fromEnv.isBlank()) {
       return fromEnv.strip();
     }
@@ -264,10 +404,5 @@ public final class ConfigLoader {
 
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s;
-  }
-
-  private static String printable(String s) {
-    String cut = s.length() > 40 ? s.substring(0, 40) + "..." : s;
-    return cut.replaceAll("\\p{Cntrl}", "?");
   }
 }

@@ -1,5 +1,6 @@
 package dev.tether.delegate.config;
 
+import dev.tether.common.text.UserText;
 import java.net.URI;
 import java.net.URISyntaxException;
 
@@ -21,19 +22,19 @@ public record ManagerEndpoint(String host, int port, boolean tls) {
     try {
       uri = new URI(withScheme);
     } catch (URISyntaxException e) {
-      throw new ConfigException(source + " '" + v + "' is not a valid address (expected https://HOST:PORT or http://HOST:PORT)");
+      throw new ConfigException(source + " " + UserText.quote(v) + " is not a valid address (expected https://HOST:PORT or http://HOST:PORT)");
     }
     String scheme = uri.getScheme().toLowerCase(java.util.Locale.ROOT);
     if (!scheme.equals("https") && !scheme.equals("http")) {
-      throw new ConfigException(source + " '" + v + "' has scheme '" + scheme
+      throw new ConfigException(source + " " + UserText.quote(v) + " has scheme '" + scheme
           + "' (expected https:// for TLS or http:// for plaintext)");
     }
     if (uri.getHost() == null) {
-      throw new ConfigException(source + " '" + v + "' has no host (expected https://HOST:PORT)");
+      throw new ConfigException(source + " " + UserText.quote(v) + " has no host (expected https://HOST:PORT)");
     }
     if (uri.getPath() != null && !uri.getPath().isEmpty() && !uri.getPath().equals("/")) {
-      throw new ConfigException(source + " '" + v + "' has a path '" + uri.getPath()
-          + "' (expected only a scheme, host and port, such as https://HOST:7443)");
+      throw new ConfigException(source + " " + UserText.quote(v) + " has a path " + UserText.quote(uri.getPath())
+          + " (expected only a scheme, host and port, such as https://HOST:7443)");
     }
     int port = uri.getPort() == -1 ? DEFAULT_PORT : uri.getPort();
     String host = uri.getHost();

@@ -1,5 +1,6 @@
 package dev.tether.delegate.config;
 
+import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -53,10 +54,10 @@ public sealed interface TokenSource {
       try {
         text = Files.readString(path, StandardCharsets.UTF_8);
       } catch (IOException e) {
-        throw new ConfigException(source + " " + path + " cannot be read (" + e.getClass().getSimpleName()
+        throw new ConfigException(source + " " + UserText.quote(path.toString()) + " cannot be read (" + e.getClass().getSimpleName()
             + "; expected a file holding the delegate token)");
       }
-      return DelegateToken.parse(source + " " + path, text);
+      return DelegateToken.parse(describe(), text);
     }
 
     @Override
@@ -66,7 +67,7 @@ public sealed interface TokenSource {
 
     @Override
     public String describe() {
-      return source + " " + path;
+      return source + " " + UserText.quote(path.toString());
     }
   }
 }

@@ -7,7 +7,9 @@ import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenFormatException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -20,6 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ConfigLoaderTest {
 
   private static final String TOKEN = DelegateToken.generate().reveal();
+  /** A custom (imported) token: no prefix, no checksum, nothing to recognise it by but its value. */
+  private static final String CUSTOM = customToken();
   @TempDir Path dir;
 
   private static Map<String, String> env(String... pairs) {
@@ -114,15 +118,122 @@ class ConfigLoaderTest {
         .satisfies(e -> assertThat(e.getMessage().contains(TOKEN)).isFalse());
   }
 
+  private static String customToken() {
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    SecureRandom random = new SecureRandom();
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < 40; i++) {
+      out.append(alphabet.charAt(random.nextInt(alphabet.length())));
+    }
+    return out.toString();
+  }
+
+  private static Map<String, String> base(String... more) {
+    Map<String, String> env = env("ACCOUNT_ID", "a", "MANAGER_HOST_AND_PORT", "https://m.example.com:7443");
+    env.putAll(env(more));
+    return env;
+  }
+
+  /** Refused with a message that starts with {@code start} and holds neither the value nor a large part of it. */
+  private static void assertRefusedWithoutEcho(Map<String, String> env, Path yaml, String value, String start) {
+    assertThatThrownBy(() -> ConfigLoader.load(env, yaml))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(start)
+        .satisfies(e -> assertThat(e.getMessage().contains(value.substring(0, 12))).as("message echoes the value").isFalse());
+  }
+
+  /** Tether issue 11, finding 2: the attacker's DELEGATE_TYPE was a custom token, and it was stored. */
+  @Test
+  void customToken_inAnyOtherSetting_isRefusedNamingTheSettingWithoutEchoingIt() throws Exception {
+    String given = " holds the delegate token given in DELEGATE_TOKEN; put the token only in DELEGATE_TOKEN or"
+        + " DELEGATE_TOKEN_FILE (delegateToken or delegateTokenFile in the config file), never in another setting";
+    for (String setting : List.of("DELEGATE_TYPE", "DELEGATE_NAME", "DELEGATE_TAGS", "ACCOUNT_ID",
+        "MANAGER_HOST_AND_PORT", "MANAGER_CA_FILE", "DELEGATE_HEALTH_DIR", "HOSTNAME")) {
+      assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", CUSTOM, setting, CUSTOM), null))
+          .isInstanceOf(ConfigException.class).hasMessage(setting + given);
+    }
+    // a part of a setting: a tag among others, a name around it
+    assertRefusedWithoutEcho(base("DELEGATE_TOKEN", CUSTOM, "DELEGATE_TAGS", "linux," + CUSTOM + ",gpu"), null,
+        CUSTOM, "DELEGATE_TAGS holds the delegate token given in DELEGATE_TOKEN;");
+    assertRefusedWithoutEcho(base("DELEGATE_TOKEN", CUSTOM, "DELEGATE_NAME", "builder-" + CUSTOM + "-1"), null,
+        CUSTOM, "DELEGATE_NAME holds the delegate token given in DELEGATE_TOKEN;");
+
+    // the token in a file, and the token in the YAML file
+    Path tokenFile = Files.writeString(dir.resolve("token"), CUSTOM + "\n");
+    assertRefusedWithoutEcho(base("DELEGATE_TOKEN_FILE", tokenFile.toString(), "DELEGATE_TYPE", CUSTOM), null, CUSTOM,
+        "DELEGATE_TYPE holds the delegate token given in the file DELEGATE_TOKEN_FILE names;");
+    Path yaml = Files.writeString(dir.resolve("config-delegate.yaml"), "accountId: a\ndelegateToken: " + CUSTOM
+        + "\nmanagerUrl: https://m:1\ndelegateTags: [x, pre-" + CUSTOM + "]\n");
+    assertRefusedWithoutEcho(Map.of(), yaml, CUSTOM, "delegateTags in config-delegate.yaml holds the delegate token"
+        + " given in delegateToken in config-delegate.yaml;");
+    Path key = Files.writeString(dir.resolve("key.yaml"), "accountId: a\ndelegateToken: " + CUSTOM
+        + "\nmanagerUrl: https://m:1\n" + CUSTOM + ": x\n");
+    assertRefusedWithoutEcho(Map.of(), key, CUSTOM, "a key of key.yaml holds the delegate token given in delegateToken"
+        + " in key.yaml;");
+    Path typed = Files.writeString(dir.resolve("typed.yaml"), "accountId: a\nmanagerUrl: https://m:1\ndelegateType: "
+        + CUSTOM + "\n");
+    assertRefusedWithoutEcho(base("DELEGATE_TOKEN", CUSTOM), typed, CUSTOM,
+        "delegateType in typed.yaml holds the delegate token given in DELEGATE_TOKEN;");
+
+    // the custom token in its own place is fine
+    assertThat(ConfigLoader.load(base("DELEGATE_TOKEN", CUSTOM, "DELEGATE_TYPE", "KUBERNETES"), null).delegateType())
+        .isEqualTo("KUBERNETES");
+  }
+
+  @Test
+  void generatedToken_inAnyOtherSetting_isRefusedNamingTheSettingWithoutEchoingIt() {
+    for (String setting : List.of("DELEGATE_TYPE", "DELEGATE_NAME", "DELEGATE_TAGS")) {
+      assertRefusedWithoutEcho(base("DELEGATE_TOKEN", TOKEN, setting, TOKEN), null, TOKEN, setting + " holds ");
+      assertRefusedWithoutEcho(base("DELEGATE_TOKEN", TOKEN, setting, "x-" + TOKEN), null, TOKEN, setting + " holds ");
+    }
+  }
+
+  /** Tether issue 11, finding 1: format and separator characters made names lie in logs and tables. */
+  @Test
+  void namesWithFormatOrSeparatorCharacters_areRefusedNamingTheSettingAndTheCodePoint() throws Exception {
+    for (int codePoint : new int[] {0x202E, 0x2028, 0x200B}) {
+      String bad = "prod" + Character.toString(codePoint) + "exe";
+      String codePointName = String.format("U+%04X", codePoint);
+      for (String setting : List.of("DELEGATE_NAME", "DELEGATE_TYPE")) {
+        assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, setting, bad), null))
+            .isInstanceOf(ConfigException.class)
+            .hasMessageStartingWith(setting + " has " + codePointName + " ")
+            .hasMessageContaining("at position 5")
+            .satisfies(e -> assertThat(e.getMessage()).doesNotContain(Character.toString(codePoint)));
+      }
+      assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_TAGS", "linux," + bad), null))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageStartingWith("DELEGATE_TAGS tag 2 has " + codePointName + " ");
+      assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "HOSTNAME", bad), null))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageStartingWith("HOSTNAME (the host name this delegate reports) has " + codePointName + " ");
+      Path yaml = Files.writeString(dir.resolve("config-delegate.yaml"), "accountId: a\ndelegateToken: " + TOKEN
+          + "\nmanagerUrl: https://m:1\ndelegateName: \"prod\\u" + Integer.toHexString(codePoint) + "exe\"\n");
+      assertThatThrownBy(() -> ConfigLoader.load(Map.of(), yaml))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageStartingWith("delegateName in config-delegate.yaml has " + codePointName + " ");
+    }
+    // other scripts are names like any other
+    assertThat(ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_NAME", "сборщик-1 名前"), null).delegateName())
+        .isEqualTo("сборщик-1 名前");
+  }
+
   @Property(tries = 1000)
   void anyEnvironment_givesAConfigOrANamedErrorAndNeverEchoesTheToken(@ForAll("environments") Map<String, String> env) {
     try {
       DelegateConfig config = ConfigLoader.load(env, null);
       assertThat(config.accountId()).isNotBlank();
       assertThat(config.toString().contains(TOKEN)).isFalse();
+      if (CUSTOM.equals(env.get("DELEGATE_TOKEN"))) {
+        assertThat(List.of(config.accountId(), config.delegateName(), config.delegateType(), config.tags().toString(),
+            config.managers().toString())).noneMatch(v -> v.contains(CUSTOM));
+      }
     } catch (ConfigException | TokenFormatException e) {
       assertThat(e.getMessage()).isNotBlank();
       assertThat(e.getMessage().contains(TOKEN)).as("error message echoes the token").isFalse();
+      if (CUSTOM.equals(env.get("DELEGATE_TOKEN"))) {
+        assertThat(e.getMessage().contains(CUSTOM)).as("error message echoes the custom token").isFalse();
+      }
     }
   }
 
@@ -144,6 +255,7 @@ class ConfigLoaderTest {
     Arbitrary<String> keys = Arbitraries.of("ACCOUNT_ID", "DELEGATE_TOKEN", "DELEGATE_TOKEN_FILE",
         "MANAGER_HOST_AND_PORT", "DELEGATE_NAME", "DELEGATE_TYPE", "DELEGATE_TAGS", "MANAGER_CA_FILE", "OTHER");
     Arbitrary<String> values = Arbitraries.oneOf(Arbitraries.strings().ofMaxLength(100), Arbitraries.just(TOKEN),
+        Arbitraries.of(CUSTOM, "x," + CUSTOM, "builder-" + CUSTOM),
         Arbitraries.of("https://m.example.com:7443", "http://[::1]:7443", "m:99999", "acct-1", "a,b,,c", ""));
     return Arbitraries.maps(keys, values).ofMaxSize(9);
   }

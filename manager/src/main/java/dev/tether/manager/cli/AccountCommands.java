@@ -1,5 +1,6 @@
 package dev.tether.manager.cli;
 
+import dev.tether.common.text.UserText;
 import dev.tether.proto.admin.v1.Account;
 import dev.tether.proto.admin.v1.AccountAdminGrpc;
 import dev.tether.proto.admin.v1.CreateAccountRequest;
@@ -35,7 +36,7 @@ final class AccountCommands {
         System.out.println(AdminOptions.toJson(response));
         return;
       }
-      System.out.println("account created: " + response.getAccount().getName()
+      System.out.println("account created: " + UserText.quoteIfNeeded(response.getAccount().getName())
           + " (ACCOUNT_ID " + response.getAccount().getId() + ")");
       TokenCommands.printValueOnce("default", response.getDefaultToken().getTokenId(),
           response.getDefaultTokenValue());

@@ -1,5 +1,6 @@
 package dev.tether.manager.cli;
 
+import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenFormatException;
 import dev.tether.manager.install.InstallFiles;
@@ -84,10 +85,10 @@ final class InstallFilesCommand extends AdminCommand {
     try {
       files = InstallFiles.write(installType, spec, out);
     } catch (IOException e) {
-      throw new CliException("cannot write install files into " + out + ": " + e.getMessage());
+      throw new CliException("cannot write install files into " + UserText.quote(out.toString()) + ": " + e.getMessage());
     }
-    System.out.println("wrote " + installType + " install files for delegate '" + delegateName + "' (token '"
-        + tokenName + "', " + token.publicId() + ") into " + out + ":");
+    System.out.println("wrote " + installType + " install files for delegate " + UserText.quote(delegateName)
+        + " (token " + UserText.quote(tokenName) + ", " + token.publicId() + ") into " + UserText.quote(out.toString()) + ":");
     for (Path file : files) {
       System.out.println("  " + out.relativize(file));
     }
@@ -117,15 +118,15 @@ final class InstallFilesCommand extends AdminCommand {
         .withDeadlineAfter(deadline(), deadlineUnit())
         .listTokens(ListTokensRequest.newBuilder().setAccountId(account).build()).getTokensList();
     Token found = tokens.stream().filter(t -> t.getName().equals(tokenName)).findFirst()
-        .orElseThrow(() -> new CliException("token '" + tokenName + "' not found in account " + account
-            + " (see 'token list --account " + account + "')"));
+        .orElseThrow(() -> new CliException("token " + UserText.quote(tokenName) + " not found in account "
+            + UserText.quote(account) + " (see 'token list --account " + UserText.quoteIfNeeded(account) + "')"));
     if (found.getStatus() != TokenStatus.ACTIVE) {
-      throw new CliException("token '" + tokenName + "' is revoked (at " + Table.time(found.getRevokedAtUnixMs())
-          + "); create a new token with 'token create'");
+      throw new CliException("token " + UserText.quote(tokenName) + " is revoked (at "
+          + Table.time(found.getRevokedAtUnixMs()) + "); create a new token with 'token create'");
     }
     if (!found.getTokenId().equals(token.publicId())) {
-      throw new CliException("the token value given is not token '" + tokenName + "': its id is "
-          + token.publicId() + ", token '" + tokenName + "' is " + found.getTokenId());
+      throw new CliException("the token value given is not token " + UserText.quote(tokenName) + ": its id is "
+          + token.publicId() + ", token " + UserText.quote(tokenName) + " is " + found.getTokenId());
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.tether.manager.cli;
 
+import dev.tether.common.text.UserText;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -7,7 +8,12 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A plain text table with aligned columns, for the admin commands' default output. */
+/**
+ * A plain text table with aligned columns, for the admin commands' default output. Cells hold
+ * names that delegates and admins chose, so each cell goes through {@link UserText#quoteIfNeeded}:
+ * a cell with a control, format or separator character, a quote, or spaces that could pass for a
+ * column gap is shown quoted and escaped, never raw.
+ */
 final class Table {
 
   private static final DateTimeFormatter TIME =
@@ -20,7 +26,11 @@ final class Table {
   }
 
   Table row(String... cells) {
-    rows.add(cells);
+    String[] shown = new String[cells.length];
+    for (int i = 0; i < cells.length; i++) {
+      shown[i] = UserText.quoteIfNeeded(cells[i]);
+    }
+    rows.add(shown);
     return this;
   }
 
@@ -28,7 +38,7 @@ final class Table {
     int[] widths = new int[rows.get(0).length];
     for (String[] row : rows) {
       for (int i = 0; i < row.length; i++) {
-        widths[i] = Math.max(widths[i], row[i].length());
+        widths[i] = Math.max(widths[i], UserText.length(row[i]));
       }
     }
     for (String[] row : rows) {
@@ -36,7 +46,7 @@ final class Table {
       for (int i = 0; i < row.length; i++) {
         line.append(row[i]);
         if (i < row.length - 1) {
-          line.append(" ".repeat(widths[i] - row[i].length() + 2));
+          line.append(" ".repeat(widths[i] - UserText.length(row[i]) + 2));
         }
       }
       out.println(line.toString().stripTrailing());

@@ -1,5 +1,6 @@
 package dev.tether.manager.cli;
 
+import dev.tether.common.text.UserText;
 import dev.tether.proto.admin.v1.CreateTokenRequest;
 import dev.tether.proto.admin.v1.CreateTokenResponse;
 import dev.tether.proto.admin.v1.Delegate;
@@ -36,7 +37,7 @@ final class TokenCommands {
   }
 
   static void printValueOnce(String name, String tokenId, String value) {
-    System.out.println("token '" + name + "' (" + tokenId + ") value, shown once; it cannot be shown again:");
+    System.out.println("token " + UserText.quote(name) + " (" + tokenId + ") value, shown once; it cannot be shown again:");
     System.out.println();
     System.out.println("  " + value);
     System.out.println();
@@ -80,7 +81,7 @@ final class TokenCommands {
       }
       Token token = response.getToken();
       if (importSource != null) {
-        System.out.println("token '" + token.getName() + "' (" + token.getTokenId() + ") imported into account "
+        System.out.println("token " + UserText.quote(token.getName()) + " (" + token.getTokenId() + ") imported into account "
             + token.getAccountId());
       } else {
         printValueOnce(token.getName(), token.getTokenId(), response.getValue());
@@ -141,7 +142,7 @@ final class TokenCommands {
       }
       Token token = response.getToken();
       if (dryRun) {
-        System.out.println("dry run: revoking token '" + token.getName() + "' (" + token.getTokenId()
+        System.out.println("dry run: revoking token " + UserText.quote(token.getName()) + " (" + token.getTokenId()
             + ") would cut " + response.getAffectedDelegatesCount() + " connected delegates:");
         Table table = new Table("NAME", "HOSTNAME", "DELEGATE_ID");
         for (Delegate d : response.getAffectedDelegatesList()) {
@@ -150,7 +151,7 @@ final class TokenCommands {
         table.print(System.out);
         return;
       }
-      System.out.println("token '" + token.getName() + "' (" + token.getTokenId() + ") revoked; "
+      System.out.println("token " + UserText.quote(token.getName()) + " (" + token.getTokenId() + ") revoked; "
           + response.getStreamsClosed() + " delegate streams closed");
       if (response.getReplicasCount() > 1) {
         for (var r : response.getReplicasList()) {
@@ -176,7 +177,7 @@ final class TokenCommands {
         System.out.println(AdminOptions.toJson(response));
         return;
       }
-      System.out.println("token '" + response.getToken().getName() + "' (" + response.getToken().getTokenId()
+      System.out.println("token " + UserText.quote(response.getToken().getName()) + " (" + response.getToken().getTokenId()
           + ") deleted");
     }
   }

@@ -1,5 +1,8 @@
 package dev.tether.manager.heartbeat;
 
+import static dev.tether.common.text.UserText.quote;
+
+import dev.tether.common.text.UserText;
 import dev.tether.manager.auth.AuthContext;
 import dev.tether.manager.auth.DelegateIdentity;
 import dev.tether.manager.revocation.LiveStream;
@@ -17,18 +20,23 @@ import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The delegate's long-lived stream: Register first, then heartbeats, each acknowledged; Goodbye
- * before a clean stop. Runs only on calls the session interceptor authenticated.
+ * before a clean stop. Runs only on calls the session interceptor authenticated. Every text field
+ * of Register is checked with {@link UserText} before anything is stored, and every user-supplied
+ * text in a log line is {@linkplain UserText#quote quoted}.
  */
 public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStreamImplBase {
 
   private static final Logger log = LoggerFactory.getLogger(DelegateStreamService.class);
-  static final int MAX_FIELD = 255;
+  static final int MAX_HOSTNAME = 255;
+  static final int MAX_LABEL = 64;
   static final int MAX_TAGS = 64;
+  static final int MAX_TAG_CHARACTERS = 1024;
 
   private final TetherStore store;
   private final DelegateTracker tracker;
@@ -56,7 +64,10 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     private final StreamObserver<ManagerMessage> out;
     private String delegateId;
 
+    private final String remoteAddress;
+
     Connection(DelegateIdentity identity, LiveStream live, StreamObserver<ManagerMessage> out) {
+      this.remoteAddress = AuthContext.transport().remoteAddress();
       this.identity = identity;
       this.live = live;
       this.out = out;
@@ -68,8 +79,8 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         case REGISTER -> register(message.getRegister());
         case HEARTBEAT -> heartbeat(message.getHeartbeat().getSequence());
         case GOODBYE -> {
-          log.info("delegate {} ({}) says goodbye: {}", identity.delegateName(), delegateId,
-              sanitize(message.getGoodbye().getReason()));
+          log.info("delegate {} ({}) says goodbye: {}", quote(identity.delegateName()), delegateId,
+              quote(message.getGoodbye().getReason()));
           live.closeWith(Status.OK.withDescription("goodbye"));
         }
         default -> live.closeWith(Status.INVALID_ARGUMENT.withDescription("empty delegate message"));
@@ -81,9 +92,11 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         live.closeWith(Status.FAILED_PRECONDITION.withDescription("Register sent twice on one stream"));
         return;
       }
-      String problem = invalid(r);
-      if (problem != null) {
-        live.closeWith(Status.INVALID_ARGUMENT.withDescription("invalid Register: " + problem));
+      Optional<String> problem = invalid(r);
+      if (problem.isPresent()) {
+        log.warn("refused Register of delegate {} from {}: {}", quote(identity.delegateName()), remoteAddress,
+            problem.get());
+        live.closeWith(Status.INVALID_ARGUMENT.withDescription("invalid Register: " + problem.get()));
         return;
       }
       Instant now = clock.instant();
@@ -94,7 +107,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
             List.copyOf(r.getTagsList()), r.getIp(), identity.tokenPublicId(), identity.tokenName(),
             true, now, now, now, null, null, replicaId));
       } catch (StoreException e) {
-        log.error("could not record delegate {}: {}", identity.delegateName(), e.getMessage());
+        log.error("could not record delegate {}: {}", quote(identity.delegateName()), e.getMessage());
         live.closeWith(Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later"));
         return;
       }
@@ -108,8 +121,9 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
             .build());
       });
       if (sent) {
-        log.info("delegate connected: {} '{}' on {} ({}), token {} '{}'", identity.accountId(),
-            identity.delegateName(), r.getHostname(), id, identity.tokenPublicId(), identity.tokenName());
+        log.info("delegate connected: account {} delegate {} host {} from {} (id {}), token {} {}",
+            identity.accountId(), quote(identity.delegateName()), quote(r.getHostname()), remoteAddress, id,
+            identity.tokenPublicId(), quote(identity.tokenName()));
       }
     }
 
@@ -139,35 +153,37 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     }
   }
 
-  private static String invalid(Register r) {
-    if (r.getHostname().isEmpty() || r.getHostname().length() > MAX_FIELD) {
-      return "hostname must have 1 to " + MAX_FIELD + " characters";
-    }
-    if (r.getDelegateType().length() > 64 || r.getVersion().length() > 64 || r.getIp().length() > 64) {
-      return "delegate_type, version and ip must have at most 64 characters";
+  /**
+   * The first problem of a Register, naming the field: the rules of docs/protocol.md §6, lengths
+   * in code points, no refused character (see {@link UserText}) in any field.
+   */
+  private static Optional<String> invalid(Register r) {
+    Optional<String> problem = UserText.problem("hostname", r.getHostname(), 1, MAX_HOSTNAME)
+        .or(() -> UserText.problem("delegate_type", r.getDelegateType(), 0, MAX_LABEL))
+        .or(() -> UserText.problem("version", r.getVersion(), 0, MAX_LABEL))
+        .or(() -> UserText.problem("ip", r.getIp(), 0, MAX_LABEL));
+    if (problem.isPresent()) {
+      return problem;
     }
     if (r.getTagsCount() > MAX_TAGS) {
-      return "at most " + MAX_TAGS + " tags, got " + r.getTagsCount();
+      return Optional.of("tags has " + r.getTagsCount() + " entries (expected at most " + MAX_TAGS + ")");
     }
-    int tagChars = 0;
-    for (String tag : r.getTagsList()) {
-      if (tag.isEmpty() || tag.contains(",")) {
-        return "tags must be non-empty and contain no comma";
+    int tagCharacters = 0;
+    for (int i = 0; i < r.getTagsCount(); i++) {
+      String tag = r.getTags(i);
+      Optional<String> tagProblem = UserText.problem("tags[" + i + "]", tag, 1, MAX_TAG_CHARACTERS);
+      if (tagProblem.isPresent()) {
+        return tagProblem;
       }
-      tagChars += tag.length() + 1;
+      if (tag.contains(",")) {
+        return Optional.of("tags[" + i + "] contains a comma (expected one tag per entry)");
+      }
+      tagCharacters += UserText.length(tag) + 1;
     }
-    if (tagChars > 1024) {
-      return "tags must total at most 1024 characters";
+    if (tagCharacters > MAX_TAG_CHARACTERS) {
+      return Optional.of("tags have " + tagCharacters + " characters with one separator each (expected at most "
+          + MAX_TAG_CHARACTERS + ", counted as Unicode code points)");
     }
-    String all = r.getHostname() + r.getDelegateType() + r.getVersion() + r.getIp() + String.join("", r.getTagsList());
-    if (all.chars().anyMatch(Character::isISOControl)) {
-      return "fields must not contain control characters";
-    }
-    return null;
-  }
-
-  private static String sanitize(String s) {
-    String cut = s.length() > MAX_FIELD ? s.substring(0, MAX_FIELD) : s;
-    return cut.replaceAll("\\p{Cntrl}", "?");
+    return Optional.empty();
   }
 }

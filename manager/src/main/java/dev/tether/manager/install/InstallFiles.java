@@ -1,6 +1,7 @@
 package dev.tether.manager.install;
 
 import dev.tether.common.files.PrivateFiles;
+import dev.tether.common.text.UserText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -108,11 +109,11 @@ public final class InstallFiles {
   private static void prepare(Path out) throws IOException {
     if (Files.exists(out)) {
       if (!Files.isDirectory(out)) {
-        throw new IllegalArgumentException("--out " + out + " is a file (expected a new or empty directory)");
+        throw new IllegalArgumentException("--out " + UserText.quote(out.toString()) + " is a file (expected a new or empty directory)");
       }
       try (var entries = Files.list(out)) {
         if (entries.findAny().isPresent()) {
-          throw new IllegalArgumentException("--out " + out + " is not empty (expected a new or empty"
+          throw new IllegalArgumentException("--out " + UserText.quote(out.toString()) + " is not empty (expected a new or empty"
               + " directory; nothing was overwritten)");
         }
       }
@@ -168,7 +169,7 @@ public final class InstallFiles {
       return java.util.Optional.empty();
     }
     if (!Files.isRegularFile(spec.delegateJar())) {
-      throw new IllegalArgumentException("--delegate-jar " + spec.delegateJar() + " is not a file"
+      throw new IllegalArgumentException("--delegate-jar " + UserText.quote(spec.delegateJar().toString()) + " is not a file"
           + " (expected delegate/target/tether-delegate.jar)");
     }
     Path target = out.resolve("tether-delegate.jar");

@@ -2,6 +2,7 @@ package dev.tether.manager.install;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -52,29 +53,29 @@ public record InstallSpec(
   }
 
   private static void check(String flag, String value, String regex, String expected) {
-    if (value == null || !value.matches(regex)) {
-      throw new IllegalArgumentException(flag + " " + (value == null ? "is missing" : "'" + printable(value) + "' is invalid")
-          + " (expected " + expected + ")");
+    if (value == null) {
+      throw new IllegalArgumentException(flag + " is missing (expected " + expected + ")");
+    }
+    // the shared rule first, so that a format or control character is named as U+XXXX
+    UserText.refusedCharacter(flag, value).ifPresent(problem -> {
+      throw new IllegalArgumentException(problem);
+    });
+    if (!value.matches(regex)) {
+      throw new IllegalArgumentException(flag + " " + UserText.quote(value) + " is invalid (expected " + expected + ")");
     }
   }
 
   private static void checkUrl(String url) {
-    if (url == null || !url.matches("https?://[A-Za-z0-9.\\[\\]:-]+(:[0-9]{1,5})?/?")) {
-      throw new IllegalArgumentException("--manager-url " + (url == null ? "is missing" : "'" + printable(url) + "' is invalid")
-          + " (expected https://HOST:PORT, or http://HOST:PORT for a plaintext manager)");
-    }
+    String expected = "https://HOST:PORT, or http://HOST:PORT for a plaintext manager";
+    check("--manager-url", url, "https?://[A-Za-z0-9.\\[\\]:-]+(:[0-9]{1,5})?/?", expected);
     try {
       URI uri = new URI(url);
       if (uri.getHost() == null) {
-        throw new IllegalArgumentException("--manager-url '" + url + "' has no host (expected https://HOST:PORT)");
+        throw new IllegalArgumentException("--manager-url " + UserText.quote(url) + " has no host (expected " + expected + ")");
       }
     } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("--manager-url '" + printable(url) + "' is invalid (expected https://HOST:PORT)");
+      throw new IllegalArgumentException("--manager-url " + UserText.quote(url) + " is invalid (expected " + expected + ")");
     }
-  }
-
-  private static String printable(String s) {
-    return s.replaceAll("\\p{Cntrl}", "?");
   }
 
   @Override

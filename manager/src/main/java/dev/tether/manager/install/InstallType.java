@@ -1,5 +1,6 @@
 package dev.tether.manager.install;
 
+import dev.tether.common.text.UserText;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -17,7 +18,7 @@ public enum InstallType {
     try {
       return valueOf(value.strip().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException | NullPointerException e) {
-      throw new IllegalArgumentException("install type '" + value + "' is unknown (expected one of "
+      throw new IllegalArgumentException("install type " + UserText.quote(value) + " is unknown (expected one of "
           + Arrays.stream(values()).map(t -> t.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")) + ")");
     }
   }

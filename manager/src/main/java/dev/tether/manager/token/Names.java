@@ -1,5 +1,6 @@
 package dev.tether.manager.token;
 
+import dev.tether.common.text.UserText;
 import io.grpc.Status;
 import java.util.regex.Pattern;
 
@@ -25,10 +26,10 @@ public final class Names {
       throw invalid(what + " is empty (expected 1 to " + max
           + " letters, digits, '.', '_' or '-', starting with a letter or digit)");
     }
-    if (name.length() > max) {
-      throw invalid(what + " " + quote(name.substring(0, 16)) + "... has " + name.length()
-          + " characters (expected at most " + max + ")");
-    }
+    // first the shared rule, so that a format or control character is reported as U+XXXX
+    UserText.problem(what, name, 1, max).ifPresent(problem -> {
+      throw invalid(problem);
+    });
     if (!NAME.matcher(name).matches()) {
       throw invalid(what + " " + quote(name) + " is invalid (expected letters, digits, '.', '_' or"
           + " '-', starting with a letter or digit)");
@@ -36,17 +37,9 @@ public final class Names {
     return name;
   }
 
-  /** Quotes a user-supplied value for an error message, escaping anything unprintable. */
+  /** Quotes a user-supplied value for an error message: {@link UserText#quote}. */
   public static String quote(String value) {
-    StringBuilder out = new StringBuilder("'");
-    value.codePoints().forEach(cp -> {
-      if (cp < 0x20 || cp == 0x7f || !Character.isDefined(cp)) {
-        out.append(String.format("\\u%04x", cp));
-      } else {
-        out.appendCodePoint(cp);
-      }
-    });
-    return out.append('\'').toString();
+    return UserText.quote(value);
   }
 
   private static RuntimeException invalid(String message) {

@@ -57,8 +57,8 @@ public final class TokenService {
     NewToken token = newToken(id, DEFAULT_TOKEN, value, now, actor, null);
     try {
       Account account = store.createAccount(new Account(id, name, now, actor), token);
-      log.info("account created: {} '{}' with token {} '{}' by {}", id, name, value.publicId(),
-          DEFAULT_TOKEN, actor);
+      log.info("account created: {} {} with token {} {} by {}", id, Names.quote(name), value.publicId(),
+          Names.quote(DEFAULT_TOKEN), actor);
       TokenRecord record = store.findToken(id, DEFAULT_TOKEN).orElseThrow();
       return new CreatedAccount(account, new CreatedToken(record, value));
     } catch (DuplicateException e) {
@@ -109,7 +109,7 @@ public final class TokenService {
       TokenRecord record = store.createToken(token, "name=" + name
           + (importValue == null || importValue.isEmpty() ? "" : " imported")
           + (expiresIn == null ? "" : " expires_at=" + token.expiresAt()));
-      log.info("token created: {} '{}' {} by {}", accountId, name, value.publicId(), actor);
+      log.info("token created: {} {} {} by {}", accountId, Names.quote(name), value.publicId(), actor);
       return new CreatedToken(record, value);
     } catch (DuplicateException e) {
       Optional<TokenRecord> sameValue = guard(() -> store.findTokenByPublicId(accountId, value.publicId()));
@@ -176,8 +176,8 @@ public final class TokenService {
       closed = registry.closeAll(token.id());
     }
     long done = System.nanoTime();
-    log.info("token revoked: {} '{}' {} by {} ({}); {} live streams closed in {} ms (fence {} ms, commit {} ms,"
-        + " close {} ms)", token.accountId(), token.name(), token.publicId(), actor, action, closed,
+    log.info("token revoked: {} {} {} by {} ({}); {} live streams closed in {} ms (fence {} ms, commit {} ms,"
+        + " close {} ms)", token.accountId(), Names.quote(token.name()), token.publicId(), actor, action, closed,
         ms(done - t0), ms(fenced - t0), ms(committed - fenced), ms(done - committed));
     return new RevokeResult(revoked, closed);
   }
@@ -213,7 +213,7 @@ public final class TokenService {
           + Names.quote(accountId)).asRuntimeException();
     }
     registry.forget(token.id());
-    log.info("token deleted: {} '{}' {} by {}", accountId, name, token.publicId(), actor);
+    log.info("token deleted: {} {} {} by {}", accountId, Names.quote(name), token.publicId(), actor);
     return token;
   }
 
