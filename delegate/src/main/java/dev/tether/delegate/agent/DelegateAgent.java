@@ -164,8 +164,8 @@ public final class DelegateAgent {
       session = handshakes.handshake(channel, config.accountId(), token, config.delegateName());
     } catch (HandshakeException e) {
       return switch (e.kind()) {
-        case TOKEN_REJECTED -> tokenRefused(token, "the manager rejected token " + token.publicId()
-            + " (revoked, expired or unknown)");
+        case TOKEN_REJECTED -> tokenRefused(token, "the manager rejected token "
+            + token.credential(config.accountId()).publicId() + " (revoked, expired or unknown)");
         case MANAGER_NOT_TRUSTED -> new Outcome(Outcome.FATAL, "refusing manager " + endpoint() + ": "
             + e.getMessage());
         case PROTOCOL -> new Outcome(Outcome.FATAL, e.getMessage());
@@ -184,7 +184,7 @@ public final class DelegateAgent {
         backoff.reset();
         health.ready();
         log.info("connected to {} as delegate '{}' ({}) with token {}; heartbeat every {} ms",
-            endpoint(), config.delegateName(), id, token.publicId(), session.heartbeatInterval().toMillis());
+            endpoint(), config.delegateName(), id, session.tokenPublicId(), session.heartbeatInterval().toMillis());
       } catch (ExecutionException | TimeoutException e) {
         stream.close();
       } catch (InterruptedException e) {
@@ -225,7 +225,8 @@ public final class DelegateAgent {
       return null;
     }
     if (status.getCode() == Status.Code.UNAUTHENTICATED && REVOKED_DESCRIPTION.equals(status.getDescription())) {
-      return tokenRefused(token, "delegate token " + token.publicId() + " was revoked");
+      return tokenRefused(token, "delegate token " + token.credential(config.accountId()).publicId()
+          + " was revoked");
     }
     if (status.getCode() == Status.Code.UNAUTHENTICATED) {
       log.info("the manager no longer knows this session (restarted?); authenticating again");
@@ -255,7 +256,9 @@ public final class DelegateAgent {
       try {
         DelegateToken now = config.token().current();
         if (!now.equals(old)) {
-          log.info("{} holds token {}; connecting with it", config.token().describe(), now.publicId());
+          // a custom token's id would cost an Argon2id evaluation here; the handshake logs it
+          log.info("{} holds token {}; connecting with it", config.token().describe(),
+              now.isGenerated() ? now.publicId() : "(a custom token)");
           return true;
         }
       } catch (TokenFormatException | ConfigException e) {

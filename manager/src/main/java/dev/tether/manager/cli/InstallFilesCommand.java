@@ -87,7 +87,7 @@ final class InstallFilesCommand extends AdminCommand {
       throw new CliException("cannot write install files into " + out + ": " + e.getMessage());
     }
     System.out.println("wrote " + installType + " install files for delegate '" + delegateName + "' (token '"
-        + tokenName + "', " + token.publicId() + ") into " + out + ":");
+        + tokenName + "', " + token.credential(account).publicId() + ") into " + out + ":");
     for (Path file : files) {
       System.out.println("  " + out.relativize(file));
     }
@@ -123,9 +123,11 @@ final class InstallFilesCommand extends AdminCommand {
       throw new CliException("token '" + tokenName + "' is revoked (at " + Table.time(found.getRevokedAtUnixMs())
           + "); create a new token with 'token create'");
     }
-    if (!found.getTokenId().equals(token.publicId())) {
+    // a custom token's id in this account costs one Argon2id evaluation, done once here
+    String givenId = token.credential(account).publicId();
+    if (!found.getTokenId().equals(givenId)) {
       throw new CliException("the token value given is not token '" + tokenName + "': its id is "
-          + token.publicId() + ", token '" + tokenName + "' is " + found.getTokenId());
+          + givenId + ", token '" + tokenName + "' is " + found.getTokenId());
     }
   }
 

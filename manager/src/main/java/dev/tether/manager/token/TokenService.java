@@ -3,6 +3,7 @@ package dev.tether.manager.token;
 import com.google.common.io.BaseEncoding;
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.token.DelegateToken;
+import dev.tether.common.token.TokenCredential;
 import dev.tether.common.token.TokenFormatException;
 import dev.tether.manager.auth.SessionRegistry;
 import dev.tether.manager.revocation.RevocationRegistry;
@@ -32,6 +33,11 @@ public final class TokenService {
   public static final String DEFAULT_TOKEN = "default";
   private static final Logger log = LoggerFactory.getLogger(TokenService.class);
   private static final BaseEncoding ACCOUNT_ID = BaseEncoding.base32().lowerCase().omitPadding();
+  private static final BaseEncoding HEX = BaseEncoding.base16().lowerCase();
+  /** Names an imported value in error messages (never the value itself). */
+  private static final String IMPORTED = "imported token value";
+  /** Purpose of the master subkey that keys value fingerprints. */
+  static final String FINGERPRINT_PURPOSE = "token value fingerprint";
 
   private final TetherStore store;
   private final MasterKey masterKey;
@@ -57,7 +63,7 @@ public final class TokenService {
     NewToken token = newToken(id, DEFAULT_TOKEN, value, now, actor, null);
     try {
       Account account = store.createAccount(new Account(id, name, now, actor), token);
-      log.info("account created: {} '{}' with token {} '{}' by {}", id, name, value.publicId(),
+      log.info("account created: {} '{}' with token {} '{}' by {}", id, name, token.publicId(),
           DEFAULT_TOKEN, actor);
       TokenRecord record = store.findToken(id, DEFAULT_TOKEN).orElseThrow();
       return new CreatedAccount(account, new CreatedToken(record, value));
@@ -84,38 +90,45 @@ public final class TokenService {
   }
 
   /**
-   * Creates a token named {@code name}; with {@code importValue} the caller's own value is used
-   * (refused when short or low in entropy), otherwise a random one.
+   * Creates a token named {@code name}; with {@code importValue} the caller's own value is used,
+   * otherwise a random one. An imported value is refused when zxcvbn estimates it below
+   * {@link TokenStrength#MIN_BITS} bits, or when any token of any account already uses it.
    */
   public CreatedToken createToken(String accountId, String name, String actor, Duration expiresIn,
       String importValue) {
-    account(accountId);
+    Account account = account(accountId);
     Names.tokenName(name);
     if (expiresIn != null && (expiresIn.isNegative() || expiresIn.isZero())) {
       throw Status.INVALID_ARGUMENT.withDescription("expiry " + expiresIn
           + " is not positive (expected a duration such as 24h or 30d)").asRuntimeException();
     }
+    boolean imported = importValue != null && !importValue.isEmpty();
     DelegateToken value;
     try {
-      value = importValue == null || importValue.isEmpty()
-          ? DelegateToken.generate()
-          : DelegateToken.importCustom("imported token value", importValue);
+      value = imported ? DelegateToken.parse(IMPORTED, importValue) : DelegateToken.generate();
+      if (imported) {
+        TokenStrength.check(IMPORTED, value, List.of(account.id(), account.name(), name));
+      }
     } catch (TokenFormatException e) {
       throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
     }
     Instant now = clock.instant();
     NewToken token = newToken(accountId, name, value, now, actor, expiresIn == null ? null : now.plus(expiresIn));
     try {
-      TokenRecord record = store.createToken(token, "name=" + name
-          + (importValue == null || importValue.isEmpty() ? "" : " imported")
+      TokenRecord record = store.createToken(token, "name=" + name + (imported ? " imported" : "")
           + (expiresIn == null ? "" : " expires_at=" + token.expiresAt()));
-      log.info("token created: {} '{}' {} by {}", accountId, name, value.publicId(), actor);
+      log.info("token created: {} '{}' {} by {}", accountId, name, token.publicId(), actor);
       return new CreatedToken(record, value);
     } catch (DuplicateException e) {
-      Optional<TokenRecord> sameValue = guard(() -> store.findTokenByPublicId(accountId, value.publicId()));
-      if (sameValue.isPresent() && !sameValue.get().name().equals(name)) {
-        throw Status.ALREADY_EXISTS.withDescription("this token value is already imported in account "
-            + Names.quote(accountId) + " as " + Names.quote(sameValue.get().name())).asRuntimeException();
+      Optional<TokenRecord> sameValue = guard(() -> store.findTokenByValueFingerprint(token.valueFingerprint()))
+          .or(() -> guard(() -> store.findTokenByPublicId(accountId, token.publicId())));
+      if (sameValue.isPresent() && !(sameValue.get().accountId().equals(accountId) && sameValue.get().name().equals(name))) {
+        TokenRecord other = sameValue.get();
+        throw Status.ALREADY_EXISTS.withDescription("this token value is already used by token "
+            + Names.quote(other.name()) + " of account " + Names.quote(other.accountId())
+            + (other.active() ? "" : " (revoked; 'token delete' removes it)")
+            + ": one value serves one token only (use 'token create', or import another value)")
+            .asRuntimeException();
       }
       throw Status.ALREADY_EXISTS.withDescription("token name " + Names.quote(name)
           + " already exists in account " + Names.quote(accountId)
@@ -221,11 +234,17 @@ public final class TokenService {
     return String.format("%.1f", nanos / 1e6);
   }
 
+  /**
+   * The stored form of a token: public id, sealed key and value fingerprint. For a custom value
+   * this costs two Argon2id evaluations, one salted with the account, one with the global
+   * fingerprint salt.
+   */
   private NewToken newToken(String accountId, String name, DelegateToken value, Instant now,
       String actor, Instant expiresAt) {
-    byte[] key = HandshakeCrypto.tokenKey(value.keyMaterial(), accountId);
-    return new NewToken(accountId, name, value.publicId(),
-        masterKey.seal(key, accountId, value.publicId()), now, actor, expiresAt);
+    TokenCredential credential = value.credential(accountId);
+    String fingerprint = HEX.encode(value.fingerprint(masterKey.subkey(FINGERPRINT_PURPOSE)));
+    return new NewToken(accountId, name, credential.publicId(),
+        masterKey.seal(credential.key(), accountId, credential.publicId()), now, actor, expiresAt, fingerprint);
   }
 
   private static <T> T guard(java.util.function.Supplier<T> work) {
