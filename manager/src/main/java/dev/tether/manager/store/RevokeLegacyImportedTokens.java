@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 final class RevokeLegacyImportedTokens implements JavaMigration {
 
   static final String ACTOR = "tether-upgrade";
-  static final String REASON = "imported before version 4.1, whose public id was a fast hash of its value:"
+  static final String REASON = "imported before schema version 4.1, whose public id was a fast hash of its value:"
       + " import the value again ('token delete', then 'token create --import-stdin'), or use 'token create'";
 
   private static final Logger log = LoggerFactory.getLogger(RevokeLegacyImportedTokens.class);
@@ -73,7 +73,7 @@ final class RevokeLegacyImportedTokens implements JavaMigration {
         ps.setString(5, "name=" + token.name() + " reason=" + REASON);
         ps.executeUpdate();
       }
-      log.warn("token '{}' of account {} ({}) was imported before version 4.1 and is now revoked; its"
+      log.warn("token '{}' of account {} ({}) was imported before schema version 4.1 and is now revoked; its"
           + " delegates cannot authenticate until you import the value again ('token delete --account {}"
           + " --name {}', then 'token create --import-stdin') or give them a token from 'token create'",
           token.name(), token.accountId(), token.publicId(), token.accountId(), token.name());

@@ -122,8 +122,8 @@ public final class TokenService {
     } catch (DuplicateException e) {
       Optional<TokenRecord> sameValue = guard(() -> store.findTokenByValueFingerprint(token.valueFingerprint()))
           .or(() -> guard(() -> store.findTokenByPublicId(accountId, token.publicId())));
-      if (sameValue.isPresent() && !(sameValue.get().accountId().equals(accountId) && sameValue.get().name().equals(name))) {
-        TokenRecord other = sameValue.get();
+      TokenRecord other = sameValue.orElse(null);
+      if (other != null && !(other.accountId().equals(accountId) && other.name().equals(name))) {
         throw Status.ALREADY_EXISTS.withDescription("this token value is already used by token "
             + Names.quote(other.name()) + " of account " + Names.quote(other.accountId())
             + (other.active() ? "" : " (revoked; 'token delete' removes it)")

@@ -72,7 +72,7 @@ class LegacyImportMigrationTest {
       TokenRecord revoked = store.findToken("acc1", name).orElseThrow();
       assertThat(revoked.status()).isEqualTo(TokenStatus.REVOKED);
       assertThat(revoked.revokedBy()).isEqualTo("tether-upgrade");
-      assertThat(revoked.revokeReason()).startsWith("imported before version 4.1, whose public id was a fast hash");
+      assertThat(revoked.revokeReason()).startsWith("imported before schema version 4.1, whose public id was a fast hash");
     }
     assertThat(store.listAudit("acc1", 100)).filteredOn(e -> e.action().equals("token.revoke"))
         .extracting(AuditEvent::actor, AuditEvent::tokenPublicId)
@@ -80,7 +80,7 @@ class LegacyImportMigrationTest {
             org.assertj.core.groups.Tuple.tuple("tether-upgrade", "tid_cccccccccccccccc"));
     assertThat(warnings.list).extracting(ILoggingEvent::getFormattedMessage)
         .anySatisfy(m -> assertThat(m).startsWith("token 'legacy' of account acc1 (tid_bbbbbbbbbbbbbbbb) was imported"
-            + " before version 4.1 and is now revoked"))
+            + " before schema version 4.1 and is now revoked"))
         .anySatisfy(m -> assertThat(m).startsWith("token 'expiring' of account acc1"))
         .hasSize(2);
 
