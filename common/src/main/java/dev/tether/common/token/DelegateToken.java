@@ -188,7 +188,7 @@ public final class DelegateToken {
 
   /**
    * The token's public id and key in {@code accountId}. For a custom token this costs one Argon2id
-   * evaluation (64 MiB, about half a second) the first time per account; the result is kept in
+   * evaluation (64 MiB, a few tenths of a second) the first time per account; the result is kept in
    * this instance, so reuse the instance rather than parse the value again.
    */
   public TokenCredential credential(String accountId) {
