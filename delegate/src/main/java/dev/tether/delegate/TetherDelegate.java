@@ -1,5 +1,6 @@
 package dev.tether.delegate;
 
+import dev.tether.common.text.UserText;
 import dev.tether.common.token.TokenFormatException;
 import dev.tether.delegate.agent.DelegateAgent;
 import dev.tether.delegate.agent.Outcome;
@@ -54,8 +55,8 @@ public final class TetherDelegate implements Callable<Integer> {
     }
     settings.warnings().forEach(w -> log.warn(w));
     String version = version();
-    log.info("tether-delegate {} starting: account {}, delegate '{}', manager {}, token from {}", version,
-        settings.accountId(), settings.delegateName(), settings.managers(), settings.token().describe());
+    log.info("tether-delegate {} starting: account {}, delegate {}, manager {}, token from {}", version,
+        UserText.quote(settings.accountId()), UserText.quote(settings.delegateName()), settings.managers(), settings.token().describe());
     DelegateAgent agent = new DelegateAgent(settings, version);
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     AtomicBoolean signalled = new AtomicBoolean();

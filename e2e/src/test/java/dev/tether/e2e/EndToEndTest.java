@@ -271,7 +271,7 @@ class EndToEndTest {
     Tether.Result weak = tether.cliWithStdin("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
         "token", "create", "--account", account, "--name", "weak", "--import-stdin");
     assertThat(weak.exit()).isEqualTo(1);
-    assertThat(weak.err()).contains("too little entropy");
+    assertThat(weak.err()).contains("imported token value is too easy to guess");
 
     Tether.Result badName = tether.cli("token", "create", "--account", account, "--name", "has space");
     assertThat(badName.exit()).isEqualTo(1);

@@ -4,22 +4,28 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.google.common.io.BaseEncoding;
+import dev.tether.common.handshake.HandshakeCrypto;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.zip.CRC32;
 
 /**
  * A delegate token value: the one secret a delegate holds. It never prints itself and compares in
- * constant time; {@link #toString()} shows only the public id.
+ * constant time; {@link #toString()} shows at most the public id.
  *
  * <p>Generated tokens read {@code tdt_} followed by 58 lowercase base32 characters encoding 32
  * random bytes and a CRC-32 of them, so that secret scanners can match them and a mistyped token is
- * caught before any network call. Imported (custom) tokens are any printable ASCII string of 32 to
- * 512 characters with enough entropy.
+ * caught before any network call. Their public id and key come from fast hashes: 256 random bits
+ * make guessing moot. Custom (imported) tokens are any other printable ASCII string of 32 to 512
+ * characters. Their strength is only what their owner chose, so their public id and key both go
+ * through Argon2id salted with the account ({@link CustomTokenKdf}): a custom token has a public
+ * id only within an account, see {@link #credential(String)}.
  */
 public final class DelegateToken {
 
@@ -35,19 +41,22 @@ public final class DelegateToken {
   static final int GENERATED_LENGTH = PREFIX.length() + BODY_CHARS;
   static final int CUSTOM_MIN_LENGTH = 32;
   static final int CUSTOM_MAX_LENGTH = 512;
-  static final double CUSTOM_MIN_BITS_PER_CHAR = 3.0;
-  static final double CUSTOM_MIN_TOTAL_BITS = 96.0;
 
   private static final BaseEncoding BASE32 = BaseEncoding.base32().lowerCase().omitPadding();
   private static final byte[] ID_LABEL = "tether/v1 token id".getBytes(US_ASCII);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final byte[] value;
-  private final String publicId;
+  private final boolean generated;
+  /** The public id of a generated token; null for a custom token, whose id depends on the account. */
+  private final String generatedId;
+  /** Credentials derived so far, by account: a delegate pays a custom token's Argon2id once. */
+  private final Map<String, TokenCredential> credentials = new HashMap<>();
 
-  private DelegateToken(byte[] value) {
+  private DelegateToken(byte[] value, boolean generated) {
     this.value = value;
-    this.publicId = derivePublicId(value);
+    this.generated = generated;
+    this.generatedId = generated ? derivePublicId(value) : null;
   }
 
   /** A new random token of the {@code tdt_} form. */
@@ -58,7 +67,7 @@ public final class DelegateToken {
         .put(secret)
         .putInt((int) crc32(secret))
         .array();
-    return new DelegateToken((PREFIX + BASE32.encode(body)).getBytes(US_ASCII));
+    return new DelegateToken((PREFIX + BASE32.encode(body)).getBytes(US_ASCII), true);
   }
 
   /**
@@ -83,29 +92,7 @@ public final class DelegateToken {
       return parseGenerated(source, token);
     }
     checkCustomShape(source, token);
-    return new DelegateToken(token.getBytes(US_ASCII));
-  }
-
-  /**
-   * Accepts a caller-supplied token value for import, refusing values that are short, contain
-   * white space or control characters, or have too little entropy to resist guessing.
-   */
-  public static DelegateToken importCustom(String source, CharSequence text) {
-    DelegateToken token = parse(source, text);
-    if (token.isGenerated()) {
-      return token;
-    }
-    String value = new String(token.value, US_ASCII);
-    double perChar = shannonBitsPerChar(value);
-    double total = perChar * value.length();
-    if (perChar < CUSTOM_MIN_BITS_PER_CHAR || total < CUSTOM_MIN_TOTAL_BITS) {
-      throw new TokenFormatException(String.format(
-          "%s has too little entropy: about %.0f bits (%.1f bits per character); expected at least"
-              + " %.0f bits and %.1f bits per character. Use 'token create' to generate a token,"
-              + " or import a longer random value",
-          source, total, perChar, CUSTOM_MIN_TOTAL_BITS, CUSTOM_MIN_BITS_PER_CHAR));
-    }
-    return token;
+    return new DelegateToken(token.getBytes(US_ASCII), false);
   }
 
   private static DelegateToken parseGenerated(String source, String token) {
@@ -143,7 +130,7 @@ public final class DelegateToken {
       throw new TokenFormatException(source + " is malformed: checksum mismatch (expected a token"
           + " starting with '" + PREFIX + "'; copy it again from 'token create')");
     }
-    return new DelegateToken(token.getBytes(US_ASCII));
+    return new DelegateToken(token.getBytes(US_ASCII), true);
   }
 
   private static void checkCustomShape(String source, String token) {
@@ -162,21 +149,6 @@ public final class DelegateToken {
             source, i + 1, PREFIX));
       }
     }
-  }
-
-  static double shannonBitsPerChar(String value) {
-    int[] counts = new int[128];
-    for (int i = 0; i < value.length(); i++) {
-      counts[value.charAt(i)]++;
-    }
-    double bits = 0;
-    for (int count : counts) {
-      if (count > 0) {
-        double p = (double) count / value.length();
-        bits -= p * (Math.log(p) / Math.log(2));
-      }
-    }
-    return bits;
   }
 
   private static long crc32(byte[] bytes) {
@@ -198,17 +170,51 @@ public final class DelegateToken {
 
   /** Whether the token is of the generated {@code tdt_} form. */
   public boolean isGenerated() {
-    return value.length == GENERATED_LENGTH && new String(value, 0, PREFIX.length(), US_ASCII).equals(PREFIX);
+    return generated;
   }
 
-  /** The public id: safe for logs, lists and metrics, reveals nothing of the secret. */
+  /**
+   * The public id of a generated token: safe for logs, lists and metrics, reveals nothing of the
+   * secret. A custom token has a public id only within an account: use {@link #credential(String)}.
+   *
+   * @throws IllegalStateException for a custom token
+   */
   public String publicId() {
-    return publicId;
+    if (!generated) {
+      throw new IllegalStateException("a custom token's public id depends on its account (use credential(accountId))");
+    }
+    return generatedId;
   }
 
-  /** A copy of the token's bytes, the input keying material of the handshake. */
-  public byte[] keyMaterial() {
-    return value.clone();
+  /**
+   * The token's public id and key in {@code accountId}. For a custom token this costs one Argon2id
+   * evaluation (64 MiB, a few tenths of a second) the first time per account; the result is kept in
+   * this instance, so reuse the instance rather than parse the value again.
+   */
+  public TokenCredential credential(String accountId) {
+    Objects.requireNonNull(accountId, "accountId");
+    // one derivation per account even when several threads ask at once: the lock is held across it
+    synchronized (credentials) {
+      TokenCredential known = credentials.get(accountId);
+      if (known == null) {
+        known = generated
+            ? new TokenCredential(generatedId, HandshakeCrypto.tokenKey(value, accountId))
+            : CustomTokenKdf.credential(value, accountId);
+        credentials.put(accountId, known);
+      }
+      return known;
+    }
+  }
+
+  /**
+   * A keyed fingerprint of the value, the same in every account, by which a manager refuses a value
+   * already in use. For a custom token it costs one Argon2id evaluation; see
+   * {@link CustomTokenKdf#fingerprint}.
+   */
+  public byte[] fingerprint(byte[] fingerprintKey) {
+    return generated
+        ? CustomTokenKdf.fingerprintMac(fingerprintKey, value)
+        : CustomTokenKdf.fingerprint(value, fingerprintKey);
   }
 
   /**
@@ -226,11 +232,13 @@ public final class DelegateToken {
 
   @Override
   public int hashCode() {
-    return publicId.hashCode();
+    // a custom token has no value-independent hash short of Argon2id, and any fast hash of its
+    // value would be a guess oracle: all custom tokens share one bucket
+    return generated ? generatedId.hashCode() : 0;
   }
 
   @Override
   public String toString() {
-    return "DelegateToken[" + publicId + "]";
+    return generated ? "DelegateToken[" + generatedId + "]" : "DelegateToken[custom]";
   }
 }

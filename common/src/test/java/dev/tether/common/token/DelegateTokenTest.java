@@ -1,8 +1,11 @@
 package dev.tether.common.token;
 
+import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.common.io.BaseEncoding;
+import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.testing.TokenLedger;
 import java.util.HashSet;
 import java.util.Set;
@@ -71,19 +74,67 @@ class DelegateTokenTest {
   }
 
   @Test
-  void custom_acceptsALegacyHexTokenAndRefusesWeakOnes() {
+  void custom_isAnyPrintableValueOfTheRightLengthAndHasNoPublicIdWithoutAnAccount() {
     String legacy = "3f8a9c0d2e7b4a61958c0f1d2b3e4a5c";
-    DelegateToken imported = DelegateToken.importCustom("imported token value", legacy);
-    assertThat(imported.isGenerated()).isFalse();
-    assertThat(imported.reveal()).isEqualTo(legacy);
+    DelegateToken custom = DelegateToken.parse("DELEGATE_TOKEN", legacy);
+    assertThat(custom.isGenerated()).isFalse();
+    assertThat(custom.reveal()).isEqualTo(legacy);
+    assertThat(custom.toString()).isEqualTo("DelegateToken[custom]");
+    assertThatThrownBy(custom::publicId).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("credential(accountId)");
 
-    assertThatThrownBy(() -> DelegateToken.importCustom("imported token value", "a".repeat(64)))
-        .isInstanceOf(TokenFormatException.class)
-        .hasMessageContaining("too little entropy");
-    assertThatThrownBy(() -> DelegateToken.importCustom("imported token value", "abababababababababababababababab"))
-        .hasMessageContaining("too little entropy");
-    assertThatThrownBy(() -> DelegateToken.importCustom("imported token value", "has space in it and is long enough"))
+    assertThatThrownBy(() -> DelegateToken.parse("DELEGATE_TOKEN", "has space in it and is long enough"))
         .hasMessageContaining("not printable ASCII");
+    assertThatThrownBy(() -> DelegateToken.parse("DELEGATE_TOKEN", "x".repeat(513)))
+        .hasMessageContaining("513 characters");
+  }
+
+  @Test
+  void generated_credentialIsTheFastFormulaOfSection3() {
+    DelegateToken token = TokenLedger.record(DelegateToken.generate());
+
+    TokenCredential credential = token.credential("acme-0001");
+    assertThat(credential.publicId()).isEqualTo(token.publicId());
+    assertThat(credential.key()).isEqualTo(HandshakeCrypto.tokenKey(token.reveal().getBytes(US_ASCII), "acme-0001"));
+    assertThat(credential.toString()).isEqualTo("TokenCredential[" + token.publicId() + "]");
+  }
+
+  @Test
+  void custom_credentialIsBoundToTheAccountKeptPerInstanceAndNotAFastHash() {
+    DelegateToken custom = TokenLedger.record(DelegateToken.parse("DELEGATE_TOKEN", "kQ7#vX2m!Lp9@Zr4$Tn8&Wb3*Hc6^Jd1%Fg5"));
+    byte[] value = custom.reveal().getBytes(US_ASCII);
+
+    TokenCredential inAcme = custom.credential("acme-0001");
+    TokenCredential inOther = custom.credential("other-0002");
+    assertThat(inAcme.publicId()).matches("tid_[a-z2-7]{16}").isNotEqualTo(inOther.publicId());
+    assertThat(inAcme.key()).isNotEqualTo(inOther.key());
+    assertThat(custom.credential("acme-0001")).as("derived once per account").isSameAs(inAcme);
+    assertThat(inAcme.toString()).isEqualTo("TokenCredential[" + inAcme.publicId() + "]");
+
+    // the fast formulas of generated tokens (what custom tokens used before) match neither
+    assertThat(inAcme.publicId()).isNotEqualTo(fastPublicId(value));
+    assertThat(inAcme.key()).isNotEqualTo(HandshakeCrypto.tokenKey(value, "acme-0001"));
+  }
+
+  @Test
+  void fingerprint_isTheSameInEveryAccountAndDependsOnTheKey() {
+    DelegateToken custom = TokenLedger.record(DelegateToken.parse("DELEGATE_TOKEN", "kQ7#vX2m!Lp9@Zr4$Tn8&Wb3*Hc6^Jd1%Fg5"));
+    DelegateToken again = DelegateToken.parse("DELEGATE_TOKEN", custom.reveal());
+    DelegateToken generated = TokenLedger.record(DelegateToken.generate());
+    byte[] key = HandshakeCrypto.randomBytes(32);
+
+    assertThat(again.fingerprint(key)).isEqualTo(custom.fingerprint(key)).hasSize(32);
+    assertThat(custom.fingerprint(HandshakeCrypto.randomBytes(32))).isNotEqualTo(custom.fingerprint(key));
+    assertThat(DelegateToken.parse("x", generated.reveal()).fingerprint(key)).isEqualTo(generated.fingerprint(key));
+    assertThat(generated.fingerprint(key)).isNotEqualTo(custom.fingerprint(key));
+  }
+
+  private static String fastPublicId(byte[] value) {
+    byte[] label = "tether/v1 token id".getBytes(US_ASCII);
+    byte[] input = new byte[label.length + value.length];
+    System.arraycopy(label, 0, input, 0, label.length);
+    System.arraycopy(value, 0, input, label.length, value.length);
+    return "tid_" + BaseEncoding.base32().lowerCase().omitPadding().encode(HandshakeCrypto.sha256(input), 0, 10);
   }
 
   @Test

@@ -57,6 +57,7 @@ public final class DelegateAgent {
   private final java.util.function.Function<ManagerEndpoint, ManagedChannel> channelFactory;
   private final ManagedChannel[] channels;
   private int endpointIndex;
+  private DelegateToken lastToken;
 
   public DelegateAgent(DelegateConfig config, String version) {
     this(config, version, endpoint -> Channels.open(endpoint, config.caFile()));
@@ -143,6 +144,13 @@ public final class DelegateAgent {
         }
         continue;
       }
+      // the same value read again: keep the instance that holds its derived credential (a custom
+      // token costs one Argon2id evaluation to derive, docs/protocol.md 3.4)
+      if (token.equals(lastToken)) {
+        token = lastToken;
+      } else {
+        lastToken = token;
+      }
       Outcome outcome = connectOnce(channel(), token);
       if (outcome != null) {
         return outcome;
@@ -166,8 +174,8 @@ public final class DelegateAgent {
       session = handshakes.handshake(channel, config.accountId(), token, config.delegateName());
     } catch (HandshakeException e) {
       return switch (e.kind()) {
-        case TOKEN_REJECTED -> tokenRefused(token, "the manager rejected token " + token.publicId()
-            + " (revoked, expired or unknown)");
+        case TOKEN_REJECTED -> tokenRefused(token, "the manager rejected token "
+            + token.credential(config.accountId()).publicId() + " (revoked, expired or unknown)");
         case MANAGER_NOT_TRUSTED -> new Outcome(Outcome.FATAL, "refusing manager " + endpoint() + ": "
             + e.getMessage());
         case PROTOCOL -> new Outcome(Outcome.FATAL, e.getMessage());
@@ -186,7 +194,8 @@ public final class DelegateAgent {
         backoff.reset();
         health.ready();
         log.info("connected to {} as delegate {} ({}) with token {}; heartbeat every {} ms",
-            endpoint(), UserText.quote(config.delegateName()), id, token.publicId(), session.heartbeatInterval().toMillis());
+            endpoint(), UserText.quote(config.delegateName()), id, session.tokenPublicId(),
+            session.heartbeatInterval().toMillis());
       } catch (ExecutionException | TimeoutException e) {
         stream.close();
       } catch (InterruptedException e) {
@@ -227,7 +236,8 @@ public final class DelegateAgent {
       return null;
     }
     if (status.getCode() == Status.Code.UNAUTHENTICATED && REVOKED_DESCRIPTION.equals(status.getDescription())) {
-      return tokenRefused(token, "delegate token " + token.publicId() + " was revoked");
+      return tokenRefused(token, "delegate token " + token.credential(config.accountId()).publicId()
+          + " was revoked");
     }
     if (status.getCode() == Status.Code.UNAUTHENTICATED
         && SessionCredentials.CERTIFICATE_CHANGED.equals(status.getDescription())) {
@@ -265,7 +275,9 @@ public final class DelegateAgent {
       try {
         DelegateToken now = config.token().current();
         if (!now.equals(old)) {
-          log.info("{} holds token {}; connecting with it", config.token().describe(), now.publicId());
+          // a custom token's id would cost an Argon2id evaluation here; the handshake logs it
+          log.info("{} holds token {}; connecting with it", config.token().describe(),
+              now.isGenerated() ? now.publicId() : "(a custom token)");
           return true;
         }
       } catch (TokenFormatException | ConfigException e) {

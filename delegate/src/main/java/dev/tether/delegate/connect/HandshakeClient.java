@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.handshake.Transcript;
 import dev.tether.common.token.DelegateToken;
+import dev.tether.common.token.TokenCredential;
 import dev.tether.proto.delegate.v1.Begin;
 import dev.tether.proto.delegate.v1.Challenge;
 import dev.tether.proto.delegate.v1.DelegateAuthGrpc;
@@ -45,6 +46,8 @@ public final class HandshakeClient {
    */
   public EstablishedSession handshake(Channel channel, String accountId, DelegateToken token,
       String delegateName) throws HandshakeException {
+    // before the call starts: a custom token's first derivation is an Argon2id evaluation
+    TokenCredential credential = token.credential(accountId);
     BlockingQueue<Object> events = new LinkedBlockingQueue<>();
     ClientCall<HandshakeRequest, HandshakeResponse> call = channel.newCall(
         DelegateAuthGrpc.getHandshakeMethod(),
@@ -67,7 +70,7 @@ public final class HandshakeClient {
           .setBegin(Begin.newBuilder()
               .setProtocolVersion(HandshakeCrypto.PROTOCOL_VERSION)
               .setAccountId(accountId)
-              .setTokenId(token.publicId())
+              .setTokenId(credential.publicId())
               .setDelegateName(delegateName)
               .setClientNonce(ByteString.copyFrom(clientNonce)))
           .build());
@@ -79,16 +82,16 @@ public final class HandshakeClient {
       if (challenge.getServerNonce().size() != HandshakeCrypto.NONCE_BYTES) {
         throw protocolViolation(call, "server nonce of " + challenge.getServerNonce().size() + " bytes");
       }
-      byte[] tokenKey = HandshakeCrypto.tokenKey(token.keyMaterial(), accountId);
+      byte[] tokenKey = credential.key();
       byte[] channelBinding = HandshakeCrypto.channelBinding(peerCertificate(call.getAttributes()));
       byte[] transcriptHash = new Transcript(HandshakeCrypto.PROTOCOL_VERSION, accountId,
-          token.publicId(), delegateName, clientNonce, challenge.getServerNonce().toByteArray(),
+          credential.publicId(), delegateName, clientNonce, challenge.getServerNonce().toByteArray(),
           channelBinding).hash();
       byte[] expected = HandshakeCrypto.serverProof(tokenKey, transcriptHash);
       if (!HandshakeCrypto.equal(expected, challenge.getServerProof().toByteArray())) {
         call.cancel("manager failed to prove knowledge of the token", null);
         throw new HandshakeException(HandshakeException.Kind.MANAGER_NOT_TRUSTED,
-            "the manager could not prove it knows token " + token.publicId() + " of account "
+            "the manager could not prove it knows token " + credential.publicId() + " of account "
                 + accountId + ": a man in the middle (a proxy presenting another certificate), the"
                 + " wrong manager, or a token this manager does not know");
       }
@@ -107,7 +110,7 @@ public final class HandshakeClient {
       }
       return new EstablishedSession(second.getAccepted().getSessionId().toByteArray(),
           HandshakeCrypto.sessionKey(tokenKey, transcriptHash), channelBinding, Duration.ofMillis(intervalMs),
-          token.publicId());
+          credential.publicId());
     } catch (InterruptedException e) {
       call.cancel("interrupted", e);
       Thread.currentThread().interrupt();

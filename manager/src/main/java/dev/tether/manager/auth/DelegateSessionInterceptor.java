@@ -2,6 +2,7 @@ package dev.tether.manager.auth;
 
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.handshake.SessionMetadata;
+import dev.tether.common.text.UserText;
 import dev.tether.manager.logging.RefusalReporter;
 import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.revocation.RevocationRegistry;
@@ -85,7 +86,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
       return refuse(call, transport, "call with a revoked token", "token " + identity.tokenPublicId());
     }
     LiveStream live = registry.register(call, identity.tokenId(),
-        identity.accountId() + "/" + identity.delegateName() + " " + identity.tokenPublicId());
+        identity.accountId() + "/" + UserText.quote(identity.delegateName()) + " " + identity.tokenPublicId());
     Context context = Context.current()
         .withValue(AuthContext.IDENTITY, identity)
         .withValue(AuthContext.LIVE_STREAM, live);

@@ -3,6 +3,7 @@ package dev.tether.manager.auth;
 import com.google.protobuf.ByteString;
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.handshake.Transcript;
+import dev.tether.common.text.UserText;
 import dev.tether.manager.logging.RefusalReporter;
 import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.store.StoreException;
@@ -10,7 +11,6 @@ import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.store.TokenRecord;
 import dev.tether.manager.store.WriteBehind;
 import dev.tether.manager.token.MasterKey;
-import dev.tether.manager.token.Names;
 import dev.tether.proto.delegate.v1.Accepted;
 import dev.tether.proto.delegate.v1.Begin;
 import dev.tether.proto.delegate.v1.Challenge;
@@ -234,7 +234,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       synchronized (this) {
         b = begin;
       }
-      return b.getAccountId() + "/" + b.getTokenId() + " delegate " + Names.quote(b.getDelegateName())
+      return b.getAccountId() + "/" + b.getTokenId() + " delegate " + UserText.quote(b.getDelegateName())
           + " from " + transport.remoteAddress();
     }
 
@@ -305,7 +305,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
         out.onCompleted();
       }
       writeBehind.tokenUsed(t.id(), clock.instant());
-      log.info("delegate authenticated: {} token {}", who(), Names.quote(t.name()));
+      log.info("delegate authenticated: {} token {}", who(), UserText.quote(t.name()));
     }
 
     /** The account or token named in Begin does not exist; the delegate got a decoy Challenge. */
@@ -406,25 +406,17 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
   }
 
   private static String invalidBegin(Begin b) {
-    if (b.getAccountId().isEmpty() || b.getAccountId().length() > MAX_ACCOUNT_ID) {
-      return "account_id must have 1 to " + MAX_ACCOUNT_ID + " characters";
+    Optional<String> text = UserText.problem("account_id", b.getAccountId(), 1, MAX_ACCOUNT_ID)
+        .or(() -> UserText.problem("delegate_name", b.getDelegateName(), 1, MAX_DELEGATE_NAME));
+    if (text.isPresent()) {
+      return text.get();
     }
     if (!TOKEN_ID.matcher(b.getTokenId()).matches()) {
       return "token_id must be 'tid_' followed by 16 base32 characters";
-    }
-    if (b.getDelegateName().isEmpty() || b.getDelegateName().length() > MAX_DELEGATE_NAME) {
-      return "delegate_name must have 1 to " + MAX_DELEGATE_NAME + " characters";
-    }
-    if (hasControlCharacter(b.getAccountId()) || hasControlCharacter(b.getDelegateName())) {
-      return "account_id and delegate_name must not contain control characters";
     }
     if (b.getClientNonce().size() != HandshakeCrypto.NONCE_BYTES) {
       return "client_nonce must be " + HandshakeCrypto.NONCE_BYTES + " bytes";
     }
     return null;
-  }
-
-  private static boolean hasControlCharacter(String s) {
-    return s.chars().anyMatch(Character::isISOControl);
   }
 }

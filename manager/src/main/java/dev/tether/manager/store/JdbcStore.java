@@ -73,7 +73,8 @@ public final class JdbcStore implements TetherStore {
     config.setAutoCommit(true);
     HikariDataSource dataSource = new HikariDataSource(config);
     try {
-      Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+      Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
+          .javaMigrations(new RevokeLegacyImportedTokens()).load().migrate();
     } catch (RuntimeException e) {
       dataSource.close();
       throw e;
@@ -157,12 +158,18 @@ public final class JdbcStore implements TetherStore {
     return findOneToken("account_id = ? AND public_id = ?", accountId, publicId);
   }
 
-  private Optional<TokenRecord> findOneToken(String where, String a, String b) {
+  @Override
+  public Optional<TokenRecord> findTokenByValueFingerprint(String valueFingerprint) {
+    return findOneToken("value_fingerprint = ?", valueFingerprint);
+  }
+
+  private Optional<TokenRecord> findOneToken(String where, String... params) {
     return query("find token", c -> {
       try (PreparedStatement ps = c.prepareStatement(
           "SELECT " + TOKEN_COLUMNS + " FROM tokens WHERE " + where)) {
-        ps.setString(1, a);
-        ps.setString(2, b);
+        for (int i = 0; i < params.length; i++) {
+          ps.setString(i + 1, params[i]);
+        }
         try (ResultSet rs = ps.executeQuery()) {
           return rs.next() ? Optional.of(token(rs)) : Optional.empty();
         }
@@ -622,8 +629,8 @@ public final class JdbcStore implements TetherStore {
 
   private static long insertToken(Connection c, NewToken t) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO tokens (account_id, name,"
-        + " public_id, key_blob, status, created_at, created_by, expires_at)"
-        + " VALUES (?, ?, ?, ?, 'ACTIVE', ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+        + " public_id, key_blob, status, created_at, created_by, expires_at, value_fingerprint)"
+        + " VALUES (?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
       ps.setString(1, t.accountId());
       ps.setString(2, t.name());
       ps.setString(3, t.publicId());
@@ -631,6 +638,7 @@ public final class JdbcStore implements TetherStore {
       ps.setLong(5, t.createdAt().toEpochMilli());
       ps.setString(6, t.createdBy());
       setNullableInstant(ps, 7, t.expiresAt());
+      ps.setString(8, t.valueFingerprint());
       ps.executeUpdate();
       try (ResultSet keys = ps.getGeneratedKeys()) {
         keys.next();

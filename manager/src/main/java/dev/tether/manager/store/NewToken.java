@@ -2,10 +2,20 @@ package dev.tether.manager.store;
 
 import java.time.Instant;
 
-/** What is written for a token being created: its public id and sealed key, never its value. */
+/**
+ * What is written for a token being created: its public id, sealed key and value fingerprint,
+ * never its value. {@code valueFingerprint} (hex, keyed by the master key) is the same for one
+ * value in every account, so the store refuses a value already in use; null leaves it unchecked.
+ */
 public record NewToken(
     String accountId, String name, String publicId, String sealedKey, Instant createdAt,
-    String createdBy, Instant expiresAt) {
+    String createdBy, Instant expiresAt, String valueFingerprint) {
+
+  /** A token written without a value fingerprint. */
+  public NewToken(String accountId, String name, String publicId, String sealedKey, Instant createdAt,
+      String createdBy, Instant expiresAt) {
+    this(accountId, name, publicId, sealedKey, createdAt, createdBy, expiresAt, null);
+  }
 
   @Override
   public String toString() {

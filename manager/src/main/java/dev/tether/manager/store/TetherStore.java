@@ -18,12 +18,18 @@ public interface TetherStore extends AutoCloseable {
 
   List<Account> listAccounts();
 
-  /** Inserts a token with its audit event; {@link DuplicateException} if the name is taken. */
+  /**
+   * Inserts a token with its audit event; {@link DuplicateException} if the name is taken, or the
+   * value fingerprint is already stored for any token of any account.
+   */
   TokenRecord createToken(NewToken token, String auditDetail);
 
   Optional<TokenRecord> findToken(String accountId, String name);
 
   Optional<TokenRecord> findTokenByPublicId(String accountId, String publicId);
+
+  /** The token, in any account, whose value has this fingerprint ({@link NewToken#valueFingerprint()}). */
+  Optional<TokenRecord> findTokenByValueFingerprint(String valueFingerprint);
 
   List<TokenRecord> listTokens(String accountId);
 

@@ -1,5 +1,6 @@
 package dev.tether.manager.token;
 
+import dev.tether.common.text.UserText;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.store.TokenRecord;
@@ -53,7 +54,7 @@ public final class ExpiryScheduler {
         return;
       }
       RevokeResult result = tokens.revoke(current.get(), "system", "expired", "token.expire");
-      log.info("token expired: {} '{}' {}; {} live streams closed", token.accountId(), token.name(),
+      log.info("token expired: {} {} {}; {} live streams closed", token.accountId(), UserText.quote(token.name()),
           token.publicId(), result.streamsClosed());
     } catch (StoreException | StatusRuntimeException e) {
       log.warn("could not expire token {} now, retrying in 1 s: {}", token.publicId(), e.getMessage());

@@ -99,6 +99,14 @@ public final class MasterKey {
     return HandshakeCrypto.hmac(key, ("decoy\0" + accountId + "\0" + tokenPublicId).getBytes(UTF_8));
   }
 
+  /**
+   * A key for one purpose inside the manager, derived from the master key: HMAC(master key,
+   * "subkey" || 0x00 || purpose). Distinct from every decoy key, whose input starts "decoy".
+   */
+  public byte[] subkey(String purpose) {
+    return HandshakeCrypto.hmac(key, ("subkey\0" + purpose).getBytes(UTF_8));
+  }
+
   private byte[] cipher(int mode, byte[] nonce, String accountId, String tokenPublicId, byte[] input) {
     try {
       Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");

@@ -31,16 +31,12 @@ public final class Names {
       throw invalid(problem);
     });
     if (!NAME.matcher(name).matches()) {
-      throw invalid(what + " " + quote(name) + " is invalid (expected letters, digits, '.', '_' or"
+      throw invalid(what + " " + UserText.quote(name) + " is invalid (expected letters, digits, '.', '_' or"
           + " '-', starting with a letter or digit)");
     }
     return name;
   }
 
-  /** Quotes a user-supplied value for an error message: {@link UserText#quote}. */
-  public static String quote(String value) {
-    return UserText.quote(value);
-  }
 
   private static RuntimeException invalid(String message) {
     return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();

@@ -2,7 +2,9 @@ package dev.tether.manager.token;
 
 import com.google.common.io.BaseEncoding;
 import dev.tether.common.handshake.HandshakeCrypto;
+import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
+import dev.tether.common.token.TokenCredential;
 import dev.tether.common.token.TokenFormatException;
 import dev.tether.manager.auth.SessionRegistry;
 import dev.tether.manager.revocation.RevocationRegistry;
@@ -32,6 +34,11 @@ public final class TokenService {
   public static final String DEFAULT_TOKEN = "default";
   private static final Logger log = LoggerFactory.getLogger(TokenService.class);
   private static final BaseEncoding ACCOUNT_ID = BaseEncoding.base32().lowerCase().omitPadding();
+  private static final BaseEncoding HEX = BaseEncoding.base16().lowerCase();
+  /** Names an imported value in error messages (never the value itself). */
+  private static final String IMPORTED = "imported token value";
+  /** Purpose of the master subkey that keys value fingerprints. */
+  static final String FINGERPRINT_PURPOSE = "token value fingerprint";
 
   private final TetherStore store;
   private final MasterKey masterKey;
@@ -57,12 +64,12 @@ public final class TokenService {
     NewToken token = newToken(id, DEFAULT_TOKEN, value, now, actor, null);
     try {
       Account account = store.createAccount(new Account(id, name, now, actor), token);
-      log.info("account created: {} {} with token {} {} by {}", id, Names.quote(name), value.publicId(),
-          Names.quote(DEFAULT_TOKEN), actor);
+      log.info("account created: {} {} with token {} {} by {}", id, UserText.quote(name), token.publicId(),
+          UserText.quote(DEFAULT_TOKEN), actor);
       TokenRecord record = store.findToken(id, DEFAULT_TOKEN).orElseThrow();
       return new CreatedAccount(account, new CreatedToken(record, value));
     } catch (DuplicateException e) {
-      throw Status.ALREADY_EXISTS.withDescription("account name " + Names.quote(name)
+      throw Status.ALREADY_EXISTS.withDescription("account name " + UserText.quote(name)
           + " is already in use (choose another name, or see 'account list')").asRuntimeException();
     } catch (StoreException e) {
       throw unavailable(e);
@@ -79,46 +86,53 @@ public final class TokenService {
           .asRuntimeException();
     }
     return guard(() -> store.findAccount(accountId)).orElseThrow(() -> Status.NOT_FOUND
-        .withDescription("account " + Names.quote(accountId) + " not found (see 'account list')")
+        .withDescription("account " + UserText.quote(accountId) + " not found (see 'account list')")
         .asRuntimeException());
   }
 
   /**
-   * Creates a token named {@code name}; with {@code importValue} the caller's own value is used
-   * (refused when short or low in entropy), otherwise a random one.
+   * Creates a token named {@code name}; with {@code importValue} the caller's own value is used,
+   * otherwise a random one. An imported value is refused when zxcvbn estimates it below
+   * {@link TokenStrength#MIN_BITS} bits, or when any token of any account already uses it.
    */
   public CreatedToken createToken(String accountId, String name, String actor, Duration expiresIn,
       String importValue) {
-    account(accountId);
+    Account account = account(accountId);
     Names.tokenName(name);
     if (expiresIn != null && (expiresIn.isNegative() || expiresIn.isZero())) {
       throw Status.INVALID_ARGUMENT.withDescription("expiry " + expiresIn
           + " is not positive (expected a duration such as 24h or 30d)").asRuntimeException();
     }
+    boolean imported = importValue != null && !importValue.isEmpty();
     DelegateToken value;
     try {
-      value = importValue == null || importValue.isEmpty()
-          ? DelegateToken.generate()
-          : DelegateToken.importCustom("imported token value", importValue);
+      value = imported ? DelegateToken.parse(IMPORTED, importValue) : DelegateToken.generate();
+      if (imported) {
+        TokenStrength.check(IMPORTED, value, List.of(account.id(), account.name(), name));
+      }
     } catch (TokenFormatException e) {
       throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
     }
     Instant now = clock.instant();
     NewToken token = newToken(accountId, name, value, now, actor, expiresIn == null ? null : now.plus(expiresIn));
     try {
-      TokenRecord record = store.createToken(token, "name=" + name
-          + (importValue == null || importValue.isEmpty() ? "" : " imported")
+      TokenRecord record = store.createToken(token, "name=" + name + (imported ? " imported" : "")
           + (expiresIn == null ? "" : " expires_at=" + token.expiresAt()));
-      log.info("token created: {} {} {} by {}", accountId, Names.quote(name), value.publicId(), actor);
+      log.info("token created: {} {} {} by {}", accountId, UserText.quote(name), token.publicId(), actor);
       return new CreatedToken(record, value);
     } catch (DuplicateException e) {
-      Optional<TokenRecord> sameValue = guard(() -> store.findTokenByPublicId(accountId, value.publicId()));
-      if (sameValue.isPresent() && !sameValue.get().name().equals(name)) {
-        throw Status.ALREADY_EXISTS.withDescription("this token value is already imported in account "
-            + Names.quote(accountId) + " as " + Names.quote(sameValue.get().name())).asRuntimeException();
+      Optional<TokenRecord> sameValue = guard(() -> store.findTokenByValueFingerprint(token.valueFingerprint()))
+          .or(() -> guard(() -> store.findTokenByPublicId(accountId, token.publicId())));
+      TokenRecord other = sameValue.orElse(null);
+      if (other != null && !(other.accountId().equals(accountId) && other.name().equals(name))) {
+        throw Status.ALREADY_EXISTS.withDescription("this token value is already used by token "
+            + UserText.quote(other.name()) + " of account " + UserText.quote(other.accountId())
+            + (other.active() ? "" : " (revoked; 'token delete' removes it)")
+            + ": one value serves one token only (use 'token create', or import another value)")
+            .asRuntimeException();
       }
-      throw Status.ALREADY_EXISTS.withDescription("token name " + Names.quote(name)
-          + " already exists in account " + Names.quote(accountId)
+      throw Status.ALREADY_EXISTS.withDescription("token name " + UserText.quote(name)
+          + " already exists in account " + UserText.quote(accountId)
           + " (choose another name; a revoked token's name is freed by 'token delete')").asRuntimeException();
     } catch (StoreException e) {
       throw unavailable(e);
@@ -136,7 +150,7 @@ public final class TokenService {
       throw Status.INVALID_ARGUMENT.withDescription("token name is empty (see 'token list')").asRuntimeException();
     }
     return guard(() -> store.findToken(accountId, name)).orElseThrow(() -> Status.NOT_FOUND
-        .withDescription("token " + Names.quote(name) + " not found in account " + Names.quote(accountId)
+        .withDescription("token " + UserText.quote(name) + " not found in account " + UserText.quote(accountId)
             + " (see 'token list --account " + accountId + "')")
         .asRuntimeException());
   }
@@ -149,8 +163,8 @@ public final class TokenService {
   public RevokeResult revoke(String accountId, String name, String actor) {
     TokenRecord token = token(accountId, name);
     if (!token.active()) {
-      throw Status.FAILED_PRECONDITION.withDescription("token " + Names.quote(name) + " of account "
-          + Names.quote(accountId) + " is already revoked (at " + token.revokedAt() + " by "
+      throw Status.FAILED_PRECONDITION.withDescription("token " + UserText.quote(name) + " of account "
+          + UserText.quote(accountId) + " is already revoked (at " + token.revokedAt() + " by "
           + token.revokedBy() + ")").asRuntimeException();
     }
     return revoke(token, actor, "revoked by " + actor, "token.revoke");
@@ -177,7 +191,7 @@ public final class TokenService {
     }
     long done = System.nanoTime();
     log.info("token revoked: {} {} {} by {} ({}); {} live streams closed in {} ms (fence {} ms, commit {} ms,"
-        + " close {} ms)", token.accountId(), Names.quote(token.name()), token.publicId(), actor, action, closed,
+        + " close {} ms)", token.accountId(), UserText.quote(token.name()), token.publicId(), actor, action, closed,
         ms(done - t0), ms(fenced - t0), ms(committed - fenced), ms(done - committed));
     return new RevokeResult(revoked, closed);
   }
@@ -204,16 +218,16 @@ public final class TokenService {
   public TokenRecord delete(String accountId, String name, String actor) {
     TokenRecord token = token(accountId, name);
     if (token.active()) {
-      throw Status.FAILED_PRECONDITION.withDescription("token " + Names.quote(name) + " of account "
-          + Names.quote(accountId) + " is active; revoke it first ('token revoke')").asRuntimeException();
+      throw Status.FAILED_PRECONDITION.withDescription("token " + UserText.quote(name) + " of account "
+          + UserText.quote(accountId) + " is active; revoke it first ('token revoke')").asRuntimeException();
     }
     boolean deleted = guard(() -> store.deleteToken(token, clock.instant(), actor));
     if (!deleted) {
-      throw Status.NOT_FOUND.withDescription("token " + Names.quote(name) + " not found in account "
-          + Names.quote(accountId)).asRuntimeException();
+      throw Status.NOT_FOUND.withDescription("token " + UserText.quote(name) + " not found in account "
+          + UserText.quote(accountId)).asRuntimeException();
     }
     registry.forget(token.id());
-    log.info("token deleted: {} {} {} by {}", accountId, Names.quote(name), token.publicId(), actor);
+    log.info("token deleted: {} {} {} by {}", accountId, UserText.quote(name), token.publicId(), actor);
     return token;
   }
 
@@ -221,11 +235,17 @@ public final class TokenService {
     return String.format("%.1f", nanos / 1e6);
   }
 
+  /**
+   * The stored form of a token: public id, sealed key and value fingerprint. For a custom value
+   * this costs two Argon2id evaluations, one salted with the account, one with the global
+   * fingerprint salt.
+   */
   private NewToken newToken(String accountId, String name, DelegateToken value, Instant now,
       String actor, Instant expiresAt) {
-    byte[] key = HandshakeCrypto.tokenKey(value.keyMaterial(), accountId);
-    return new NewToken(accountId, name, value.publicId(),
-        masterKey.seal(key, accountId, value.publicId()), now, actor, expiresAt);
+    TokenCredential credential = value.credential(accountId);
+    String fingerprint = HEX.encode(value.fingerprint(masterKey.subkey(FINGERPRINT_PURPOSE)));
+    return new NewToken(accountId, name, credential.publicId(),
+        masterKey.seal(credential.key(), accountId, credential.publicId()), now, actor, expiresAt, fingerprint);
   }
 
   private static <T> T guard(java.util.function.Supplier<T> work) {

@@ -199,7 +199,7 @@ class InstallFilesTest {
 
   @Test
   void customTokensWithQuotesAreEscapedInEveryFormat() throws Exception {
-    DelegateToken odd = TokenLedger.record(DelegateToken.importCustom("test", "Q'\"\\x9f$(rm_-rf)`k3Zp8#Lm2Vq7Wn4Rt6Yx1"));
+    DelegateToken odd = TokenLedger.record(DelegateToken.parse("test", "Q'\"\\x9f$(rm_-rf)`k3Zp8#Lm2Vq7Wn4Rt6Yx1"));
     InstallSpec spec = new InstallSpec("acct-42", "odd", odd, "https://m.example.com:7443", "odd", "tether",
         "tether-delegate:1", null, null, null, null);
     InstallFiles.write(InstallType.SHELL, spec, out.resolve("shell"));
@@ -288,11 +288,11 @@ class InstallFilesTest {
 
   /** Compares without ever printing the token, even when the check fails. */
   private static void holdsToken(Object value, DelegateToken expected) {
-    assertThat(expected.reveal().equals(value)).as("the value is the token %s", expected.publicId()).isTrue();
+    assertThat(expected.reveal().equals(value)).as("the value is the token %s", expected).isTrue();
   }
 
   private static void lacksToken(String text, DelegateToken token) {
-    assertThat(text.contains(token.reveal())).as("text holds token %s", token.publicId()).isFalse();
+    assertThat(text.contains(token.reveal())).as("text holds token %s", token).isFalse();
   }
 
   private static Map<String, Object> yaml(Path file) throws Exception {

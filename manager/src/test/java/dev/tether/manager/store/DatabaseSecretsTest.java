@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.common.io.BaseEncoding;
-import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.delegate.connect.HandshakeException;
 import dev.tether.manager.testing.ManagerFixture;
@@ -43,7 +42,7 @@ class DatabaseSecretsTest {
     for (int i = 0; i < created.size(); i++) {
       DelegateToken token = created.get(i);
       String accountId = accounts.get(i / 6);
-      byte[] key = HandshakeCrypto.tokenKey(token.keyMaterial(), accountId);
+      byte[] key = token.credential(accountId).key();
       assertThat(indexOf(database, token.reveal().getBytes(UTF_8))).as("token value in database").isEqualTo(-1);
       assertThat(indexOf(database, token.reveal().substring(4, 40).getBytes(UTF_8))).as("token body").isEqualTo(-1);
       assertThat(indexOf(database, key)).as("raw token key in database").isEqualTo(-1);

@@ -128,6 +128,27 @@ class StoreContractTest {
     }
   }
 
+  @ParameterizedTest
+  @MethodSource("databases")
+  void aValueFingerprint_isUniqueAcrossAccounts_andTokensWithoutOneDoNotCollide(String kind) throws Exception {
+    TetherStore s = open(kind);
+    String fingerprint = "ab".repeat(32);
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
+    s.createAccount(new Account("acc2", "other", T0, "test"), token("acc2", "default", "tid_bbbbbbbbbbbbbbbb"));
+    s.createToken(new NewToken("acc1", "legacy", "tid_cccccccccccccccc", "c2VhbGVk", T0, "test", null, fingerprint),
+        "name=legacy imported");
+
+    assertThatThrownBy(() -> s.createToken(new NewToken("acc2", "legacy", "tid_dddddddddddddddd", "c2VhbGVk", T0,
+        "test", null, fingerprint), "name=legacy imported")).isInstanceOf(DuplicateException.class);
+    assertThat(s.findTokenByValueFingerprint(fingerprint)).hasValueSatisfying(t -> {
+      assertThat(t.accountId()).isEqualTo("acc1");
+      assertThat(t.name()).isEqualTo("legacy");
+    });
+    assertThat(s.findTokenByValueFingerprint("cd".repeat(32))).isEmpty();
+    assertThat(s.listTokens("acc2")).extracting(TokenRecord::name).containsExactly("default");
+    assertThat(s.listAudit("acc2", 10)).extracting(AuditEvent::action).containsExactly("token.create", "account.create");
+  }
+
   private static DelegateRecord delegate(String name, Instant since, String replica) {
     return new DelegateRecord(null, "acc1", name, name + "-host", "SHELL_SCRIPT", "1", List.of("x"), "127.0.0.1",
         "tid_aaaaaaaaaaaaaaaa", "default", true, since, since, since, null, null, replica);

@@ -71,7 +71,7 @@ public final class RawHandshake {
       throw new AssertionError("no answer to Begin");
     }
     Challenge challenge = ((HandshakeResponse) reply).getChallenge();
-    byte[] key = HandshakeCrypto.tokenKey(proofToken.keyMaterial(), begin.getAccountId());
+    byte[] key = proofToken.credential(begin.getAccountId()).key();
     byte[] hash = new Transcript(begin.getProtocolVersion(), begin.getAccountId(), begin.getTokenId(),
         begin.getDelegateName(), begin.getClientNonce().toByteArray(),
         challenge.getServerNonce().toByteArray(), channelBinding).hash();
