@@ -120,6 +120,12 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
                 .setHeartbeatIntervalMs((int) settings.interval().toMillis()))
             .build());
       });
+      if (!sent) {
+        // the stream was closed (a revoke, a shutdown, the delegate going away) while the row was
+        // being written: nobody will see this stream end, so record it as disconnected now
+        tracker.endedBeforeRegistration(id, now, live.closeStatus());
+        return;
+      }
       if (sent) {
         log.info("delegate connected: account {} delegate {} host {} from {} (id {}), token {} {}",
             identity.accountId(), quote(identity.delegateName()), quote(r.getHostname()), remoteAddress, id,

@@ -76,24 +76,35 @@ public final class DelegateTracker {
     if (c == null) {
       return;
     }
+    recordDisconnect(c.delegateId, c.since, stream.closeStatus());
+  }
+
+  /**
+   * A stream that was closed while its registration was being written: it never became live here,
+   * so no end listener will record it; the row written as connected is recorded disconnected now.
+   */
+  public void endedBeforeRegistration(String delegateId, java.time.Instant since, Status status) {
+    recordDisconnect(delegateId, since, status);
+  }
+
+  private void recordDisconnect(String delegateId, java.time.Instant since, Status status) {
     if (stopping) {
       // the manager records every delegate as disconnected in one write once the streams are closed
       return;
     }
-    Status status = stream.closeStatus();
     String reason = status == null ? "stream ended" : describe(status);
     var at = clock.instant();
     try {
       storeWriter.execute(() -> {
         try {
-          store.delegateDisconnected(c.delegateId, c.since, at, reason);
+          store.delegateDisconnected(delegateId, since, at, reason);
         } catch (StoreException e) {
-          log.warn("could not record disconnect of delegate {}: {}", c.delegateId, e.getMessage());
+          log.warn("could not record disconnect of delegate {}: {}", delegateId, e.getMessage());
         }
       });
     } catch (RejectedExecutionException stopping) {
       // the manager is stopping: it records every delegate as disconnected itself
-      log.debug("delegate {} ended during shutdown", c.delegateId);
+      log.debug("delegate {} ended during shutdown", delegateId);
     }
   }
 

@@ -39,9 +39,13 @@ class RevocationRaceTest {
   private ManagerFixture fixture;
   private String accountId;
 
-  /** Stops the handshake's second read of one token (its re-check at Prove) until released. */
+  /**
+   * Stops the handshake's second read of one token (its re-check at Prove), or a registration of
+   * one delegate once its row is written, until released.
+   */
   private static final class Gate {
     volatile String tokenPublicId;
+    volatile String delegateName;
     final AtomicInteger reads = new AtomicInteger();
     final CountDownLatch paused = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
@@ -79,6 +83,12 @@ class RevocationRaceTest {
           if (method.getName().equals("findTokenByPublicId")) {
             // the read has happened (the token was ACTIVE); the revoke runs before the handshake goes on
             gate.maybeHold((String) args[1]);
+          }
+          if (method.getName().equals("delegateConnected")
+              && ((dev.tether.manager.store.DelegateRecord) args[0]).name().equals(gate.delegateName)) {
+            // the row is committed as connected; the revoke runs before the registration goes on
+            gate.paused.countDown();
+            gate.release.await(30, TimeUnit.SECONDS);
           }
           return result;
         });
@@ -131,6 +141,30 @@ class RevocationRaceTest {
     Status ended = stream.closed().get(20, TimeUnit.SECONDS);
     assertThat(ended.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     assertNothingOfTheTokenSurvives();
+  }
+
+  /**
+   * Found by the review of the revocation path: a revoke that closed the stream while its
+   * registration was being written left the row saying "connected" until a restart, because the
+   * stream never became live and so nobody recorded its end.
+   */
+  @Test
+  void aRegistrationRacingARevoke_leavesTheDelegateShownDisconnected() throws Exception {
+    CreatedToken created = fixture.token(accountId, "racy");
+    DelegateToken token = TokenLedger.record(created.value());
+    gate.delegateName = "registering";
+    EstablishedSession session = fixture.handshake(accountId, token, "registering");
+    StreamClient stream = StreamClient.open(fixture.channel(), session,
+        Register.newBuilder().setHostname("registering-host").build());
+    assertThat(gate.paused.await(20, TimeUnit.SECONDS)).as("the registration's row is written").isTrue();
+
+    fixture.manager().tokens().revoke(accountId, "racy", "test");
+    gate.release.countDown();
+
+    assertThat(stream.closed().get(20, TimeUnit.SECONDS).getDescription()).isEqualTo("delegate token revoked");
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(fixture.manager().store().listDelegates(accountId))
+            .singleElement().satisfies(d -> assertThat(d.connected()).as("connected").isFalse()));
   }
 
   private void assertNothingOfTheTokenSurvives() {
