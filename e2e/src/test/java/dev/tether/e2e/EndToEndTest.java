@@ -273,6 +273,16 @@ class EndToEndTest {
     assertThat(weak.exit()).isEqualTo(1);
     assertThat(weak.err()).contains("imported token value is too easy to guess");
 
+    // empty input is an error, never a generated token that nobody was shown (issue 12, defect 8)
+    String before = tether.cli("token", "list", "--account", account).ok().out();
+    for (String empty : new String[] {"", "  \n\t\n"}) {
+      Tether.Result nothing = tether.cliWithStdin(empty, "token", "create", "--account", account, "--name", "ghost",
+          "--import-stdin");
+      assertThat(nothing.exit()).isEqualTo(1);
+      assertThat(nothing.err()).contains("the token to import from standard input is empty; nothing was created");
+    }
+    assertThat(tether.cli("token", "list", "--account", account).ok().out()).isEqualTo(before).doesNotContain("ghost");
+
     Tether.Result badName = tether.cli("token", "create", "--account", account, "--name", "has space");
     assertThat(badName.exit()).isEqualTo(1);
     assertThat(badName.err()).contains("token name 'has space' is invalid");

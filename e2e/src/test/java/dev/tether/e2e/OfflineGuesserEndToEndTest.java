@@ -77,7 +77,10 @@ class OfflineGuesserEndToEndTest {
 
       String value = HexFormat.of().formatHex(randomBytes(32));
       TokenLedger.record(DelegateToken.parse("imported value", value));
-      tether.cliWithStdin(value, "token", "create", "--account", account, "--name", "legacy", "--import-stdin").ok();
+      Tether.Result imported = tether.cliWithStdin(value, "token", "create", "--account", account, "--name", "legacy",
+          "--import-stdin", "--json").ok();
+      // the caller has the value: the answer to an import does not echo it
+      assertThat(imported.out()).contains("legacy").doesNotContain(value);
       Proc delegate = tether.delegate("builder-1", tether.env(account, value));
       String connectedWith = delegate.awaitLine("connected to .* with token (tid_[a-z2-7]{16})", START);
       await().atMost(Duration.ofSeconds(10)).until(() -> tether.delegate(account, "builder-1").getConnected());

@@ -92,13 +92,16 @@ public final class AdminServices {
               + " is negative (expected a positive duration)").asRuntimeException();
         }
         Duration expiresIn = request.getExpiresInMs() == 0 ? null : Duration.ofMillis(request.getExpiresInMs());
+        boolean imported = request.hasImportValue();
         CreatedToken created = tokens.createToken(request.getAccountId(), request.getName(), ACTOR,
-            expiresIn, request.getImportValue());
+            expiresIn, imported ? request.getImportValue() : null);
         expiry.schedule(created.record());
-        return CreateTokenResponse.newBuilder()
-            .setToken(Protos.token(created.record()))
-            .setValue(created.value().reveal())
-            .build();
+        CreateTokenResponse.Builder response = CreateTokenResponse.newBuilder().setToken(Protos.token(created.record()));
+        if (!imported) {
+          // a generated value is shown once, here; an imported one the caller has, and it is not echoed
+          response.setValue(created.value().reveal());
+        }
+        return response.build();
       });
     }
 

@@ -94,7 +94,14 @@ final class TokenCommands {
     private String readImport() {
       try {
         byte[] bytes = importSource.stdin ? System.in.readAllBytes() : Files.readAllBytes(importSource.file);
-        return new String(bytes, StandardCharsets.UTF_8).strip();
+        String value = new String(bytes, StandardCharsets.UTF_8).strip();
+        if (value.isEmpty()) {
+          throw new CliException("the token to import from " + (importSource.stdin ? "standard input"
+              : UserText.quote(importSource.file.toString())) + " is empty; nothing was created (give the value"
+              + " to import, for example 'openssl rand -hex 32 | tether-manager token create ... --import-stdin',"
+              + " or leave out --import-* to have a token generated)");
+        }
+        return value;
       } catch (IOException e) {
         throw new CliException("cannot read the token to import: " + e.getMessage());
       }

@@ -103,7 +103,12 @@ public final class TokenService {
       throw Status.INVALID_ARGUMENT.withDescription("expiry " + expiresIn
           + " is not positive (expected a duration such as 24h or 30d)").asRuntimeException();
     }
-    boolean imported = importValue != null && !importValue.isEmpty();
+    boolean imported = importValue != null;
+    if (imported && importValue.isBlank()) {
+      throw Status.INVALID_ARGUMENT.withDescription("the token value to import is empty; nothing was created"
+          + " (give 32 to 512 printable characters, for example from 'openssl rand -hex 32', or create the"
+          + " token without an import to have one generated)").asRuntimeException();
+    }
     DelegateToken value;
     try {
       value = imported ? DelegateToken.parse(IMPORTED, importValue) : DelegateToken.generate();
