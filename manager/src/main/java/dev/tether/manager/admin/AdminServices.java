@@ -1,6 +1,5 @@
 package dev.tether.manager.admin;
 
-import dev.tether.manager.cluster.Cluster;
 import dev.tether.manager.store.DelegateRecord;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
@@ -49,10 +48,8 @@ public final class AdminServices {
   private final TokenService tokens;
   private final TetherStore store;
   private final ExpiryScheduler expiry;
-  private final Cluster cluster;
 
-  public AdminServices(TokenService tokens, TetherStore store, ExpiryScheduler expiry, Cluster cluster) {
-    this.cluster = cluster;
+  public AdminServices(TokenService tokens, TetherStore store, ExpiryScheduler expiry) {
     this.tokens = tokens;
     this.store = store;
     this.expiry = expiry;
@@ -131,16 +128,11 @@ public final class AdminServices {
         RevokeResult result = tokens.revoke(request.getAccountId(), request.getName(), ACTOR);
         RevokeTokenResponse.Builder response = RevokeTokenResponse.newBuilder().setToken(Protos.token(result.token()));
         int total = 0;
-        try {
-          for (Map.Entry<String, Integer> e : cluster.confirm(result.token().id(), result.streamsClosed()).entrySet()) {
-            boolean confirmed = e.getValue() >= 0;
-            total += confirmed ? e.getValue() : 0;
-            response.addReplicas(ReplicaRevocation.newBuilder().setReplicaId(e.getKey()).setConfirmed(confirmed)
-                .setStreamsClosed(Math.max(0, e.getValue())));
-          }
-        } catch (StoreException e) {
-          // committed and cut here; the other replicas reconcile within their interval
-          total = result.streamsClosed();
+        for (Map.Entry<String, Integer> e : result.perReplica().entrySet()) {
+          boolean confirmed = e.getValue() >= 0;
+          total += confirmed ? e.getValue() : 0;
+          response.addReplicas(ReplicaRevocation.newBuilder().setReplicaId(e.getKey()).setConfirmed(confirmed)
+              .setStreamsClosed(Math.max(0, e.getValue())));
         }
         return response.setStreamsClosed(total).build();
       });

@@ -27,7 +27,11 @@ final class Protos {
         .setAccountId(t.accountId())
         .setName(t.name())
         .setTokenId(t.publicId())
-        .setStatus(t.active() ? TokenStatus.ACTIVE : TokenStatus.REVOKED)
+        .setStatus(switch (t.status()) {
+          case ACTIVE -> TokenStatus.ACTIVE;
+          case REVOKED -> TokenStatus.REVOKED;
+          case EXPIRED -> TokenStatus.EXPIRED;
+        })
         .setCreatedAtUnixMs(millis(t.createdAt()))
         .setCreatedBy(t.createdBy())
         .setRevokedAtUnixMs(millis(t.revokedAt()))

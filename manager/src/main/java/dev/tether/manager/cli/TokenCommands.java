@@ -120,11 +120,11 @@ final class TokenCommands {
         System.out.println(AdminOptions.toJson(response));
         return;
       }
-      Table table = new Table("NAME", "TOKEN_ID", "STATUS", "CREATED", "LAST_USED", "EXPIRES", "REVOKED");
+      Table table = new Table("NAME", "TOKEN_ID", "STATUS", "CREATED", "LAST_USED", "EXPIRES", "ENDED");
       for (Token t : response.getTokensList()) {
         table.row(t.getName(), t.getTokenId(), t.getStatus().name(), Table.time(t.getCreatedAtUnixMs()),
             Table.time(t.getLastUsedUnixMs()), Table.time(t.getExpiresAtUnixMs()),
-            t.getStatus() == TokenStatus.REVOKED
+            t.getStatus() != TokenStatus.ACTIVE
                 ? Table.time(t.getRevokedAtUnixMs()) + " by " + t.getRevokedBy() : "-");
       }
       table.print(System.out);

@@ -1,62 +1,76 @@
 package dev.tether.manager.cluster;
 
-import dev.tether.manager.auth.SessionRegistry;
+import dev.tether.manager.revocation.Confirmations;
 import dev.tether.manager.revocation.RevocationRegistry;
-import dev.tether.manager.store.JdbcStore;
+import dev.tether.manager.revocation.TokenCutter;
+import dev.tether.manager.store.DelegateStore;
 import dev.tether.manager.store.Replica;
+import dev.tether.manager.store.ReplicaStore;
+import dev.tether.manager.store.RevocationFeed;
 import dev.tether.manager.store.StoreException;
-import dev.tether.manager.store.TetherStore;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
+import dev.tether.manager.store.TokenStore;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This manager as one replica among several on a shared database. It registers itself and keeps
- * its liveness fresh, marks the delegates of lost replicas disconnected, applies revocations
- * announced by other replicas (PostgreSQL LISTEN/NOTIFY, pushed at commit), and reconciles its
- * live streams against the tokens table on a fixed interval, so that a missed notification can
- * never keep a revoked token's stream alive longer than that interval.
+ * This manager as one replica among those sharing its database. It keeps its liveness fresh,
+ * shows the delegates of lost replicas disconnected, forgets replicas long gone, cuts the streams
+ * of tokens other replicas revoked as soon as the {@link RevocationFeed} announces them, and
+ * reconciles its live streams against the tokens table on a fixed interval, so that a missed
+ * announcement can never keep a dead token's stream alive longer than that interval.
+ *
+ * <p>Threads: timers only dispatch; database work runs on {@code storeWork}; the feed delivers on
+ * its own thread and does no I/O there. No lock is held across I/O.
  */
-public final class Cluster implements AutoCloseable {
+public final class Cluster implements Confirmations, RevocationFeed.Listener, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Cluster.class);
+  /** A replica not seen for this long is forgotten, with its confirmations; see docs/high-availability.md. */
+  static final Duration FORGET_AFTER = Duration.ofHours(24);
 
-  private final TetherStore store;
+  private final TokenStore tokens;
+  private final DelegateStore delegates;
+  private final ReplicaStore replicas;
+  private final RevocationFeed feed;
+  private final boolean shared;
   private final String replicaId;
   private final RevocationRegistry registry;
-  private final SessionRegistry sessions;
+  private final TokenCutter cutter;
   private final Clock clock;
   private final ClusterSettings settings;
-  private final ScheduledExecutorService scheduler;
+  private final ScheduledExecutorService timers;
+  private final ExecutorService storeWork;
   private final Instant startedAt;
+  private final Map<Long, Waiter> waiting = new ConcurrentHashMap<>();
   private volatile String address = "unknown";
-  private volatile boolean running = true;
-  private Thread listener;
 
-  public Cluster(TetherStore store, String replicaId, RevocationRegistry registry, SessionRegistry sessions,
-      Clock clock, ClusterSettings settings, ScheduledExecutorService scheduler) {
-    this.store = store;
+  public Cluster(TokenStore tokens, DelegateStore delegates, ReplicaStore replicas, RevocationFeed feed,
+      boolean shared, String replicaId, RevocationRegistry registry, TokenCutter cutter, Clock clock,
+      ClusterSettings settings, ScheduledExecutorService timers, ExecutorService storeWork) {
+    this.tokens = tokens;
+    this.delegates = delegates;
+    this.replicas = replicas;
+    this.feed = feed;
+    this.shared = shared;
     this.replicaId = replicaId;
     this.registry = registry;
-    this.sessions = sessions;
+    this.cutter = cutter;
     this.clock = clock;
     this.settings = settings;
-    this.scheduler = scheduler;
+    this.timers = timers;
+    this.storeWork = storeWork;
     this.startedAt = clock.instant();
   }
 
@@ -68,67 +82,54 @@ public final class Cluster implements AutoCloseable {
     address = value;
   }
 
+  /**
+   * Registers this replica, forgets the ones long gone (every other one, on a database this
+   * manager owns alone), and starts the timers and the feed.
+   */
   public void start() {
     seen();
+    forget();
     long beat = settings.replicaHeartbeat().toMillis();
-    scheduler.scheduleWithFixedDelay(guarded(this::seen), beat, beat, TimeUnit.MILLISECONDS);
-    scheduler.scheduleWithFixedDelay(guarded(this::sweepLostReplicas), beat, beat, TimeUnit.MILLISECONDS);
+    timers.scheduleWithFixedDelay(() -> dispatch("replica heartbeat", () -> {
+      seen();
+      sweepLostReplicas();
+    }), beat, beat, TimeUnit.MILLISECONDS);
     long reconcile = settings.reconcileInterval().toMillis();
-    scheduler.scheduleWithFixedDelay(guarded(this::reconcile), reconcile, reconcile, TimeUnit.MILLISECONDS);
-    if (store.shared() && store instanceof JdbcStore jdbc) {
-      listener = new Thread(() -> listen(jdbc), "tether-revocation-listener");
-      listener.setDaemon(true);
-      listener.start();
-    }
+    timers.scheduleWithFixedDelay(() -> dispatch("reconciliation", this::reconcile), reconcile, reconcile,
+        TimeUnit.MILLISECONDS);
+    timers.scheduleWithFixedDelay(() -> dispatch("forget old replicas", this::forget), 1, 1, TimeUnit.HOURS);
+    feed.start(this);
   }
 
-  /** Cuts this replica's streams of a revoked token and records how many, for the revoker to see. */
+  /** Cuts this replica's streams of a dead token and, with other replicas around, confirms how many. */
   public int apply(long tokenId) {
-    // one pass at a time per token (notification, reconciliation, a local revoke), so that the
-    // first pass cuts every stream and its confirmation carries the full count
-    synchronized (registry.fence(tokenId)) {
-      registry.raiseFence(tokenId);
-      sessions.removeToken(tokenId);
-      int closed = registry.closeAll(tokenId);
-      try {
-        store.recordRevocationAck(tokenId, replicaId, closed, clock.instant());
-      } catch (StoreException e) {
-        log.warn("could not confirm revocation of token {} ({} streams closed): {}", tokenId, closed, e.getMessage());
+    int closed = cutter.cut(tokenId);
+    if (shared) {
+      dispatch("revocation confirmation", () -> replicas.recordRevocationAck(tokenId, replicaId, closed, clock.instant()));
+    }
+    return closed;
+  }
+
+  /** The safety net: streams whose token is revoked, expired or gone in the database are cut. */
+  public int reconcile() {
+    List<Long> live = registry.liveTokenIds();
+    int closed = 0;
+    for (long tokenId : tokens.tokensToCut(live, clock.instant())) {
+      int n = apply(tokenId);
+      if (n > 0) {
+        log.warn("reconciliation cut {} streams of token {}, revoked, expired or deleted (its announcement"
+            + " was missed or its expiry timer had not fired)", n, tokenId);
       }
-      return closed;
+      closed += n;
     }
+    return closed;
   }
 
-  /**
-   * After a local revoke: records this replica's part and waits, up to the confirm timeout, for
-   * every other live replica to confirm; returns streams closed per replica, -1 where unconfirmed.
-   */
-  public Map<String, Integer> confirm(long tokenId, int closedHere) {
-    if (!store.shared()) {
-      // a single manager: nobody else to wait for, and nothing to write
-      return Map.of(replicaId, closedHere);
-    }
-    store.recordRevocationAck(tokenId, replicaId, closedHere, clock.instant());
-    List<String> live = liveReplicas();
-    long deadline = System.nanoTime() + settings.confirmTimeout().toNanos();
-    Map<String, Integer> acks = store.revocationAcks(tokenId);
-    while (!acks.keySet().containsAll(live) && System.nanoTime() < deadline) {
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
-      acks = store.revocationAcks(tokenId);
-    }
-    Map<String, Integer> out = new LinkedHashMap<>();
-    for (String id : live) {
-      out.put(id, acks.getOrDefault(id, -1));
-    }
-    acks.forEach(out::putIfAbsent);
-    return out;
-  }
-
-  /** Replicas seen within the lost-after window. */
+  /** Replicas seen within the lost-after window, this one included. */
   public List<String> liveReplicas() {
     Instant cutoff = clock.instant().minus(settings.lostAfter());
     List<String> out = new ArrayList<>();
-    for (Replica r : store.listReplicas()) {
+    for (Replica r : replicas.listReplicas()) {
       if (r.lastSeen().isAfter(cutoff) || r.id().equals(replicaId)) {
         out.add(r.id());
       }
@@ -136,91 +137,149 @@ public final class Cluster implements AutoCloseable {
     return out;
   }
 
-  /** The safety net: streams whose token is revoked in the database are cut, whatever was missed. */
-  public int reconcile() {
-    List<Long> live = registry.liveTokenIds();
-    int closed = 0;
-    for (long tokenId : store.revokedAmong(live)) {
-      int n = apply(tokenId);
-      if (n > 0) {
-        log.warn("reconciliation cut {} streams of revoked token {} (its notification was missed)", n, tokenId);
-      }
-      closed += n;
+  // RevocationFeed.Listener, on the feed's thread
+
+  @Override
+  public void revoked(long tokenId) {
+    long t0 = System.nanoTime();
+    int closed = apply(tokenId);
+    if (closed > 0) {
+      log.info("revocation of token {} announced by another replica: {} streams closed here in {} ms", tokenId,
+          closed, String.format("%.1f", (System.nanoTime() - t0) / 1e6));
     }
-    return closed;
+  }
+
+  @Override
+  public void acked(long tokenId, String replica, int streamsClosed) {
+    Waiter w = waiting.get(tokenId);
+    if (w != null) {
+      w.add(replica, streamsClosed);
+    }
+  }
+
+  @Override
+  public void resumed() {
+    // anything announced while the feed was down is caught here
+    dispatch("reconciliation", this::reconcile);
+  }
+
+  // Confirmations
+
+  @Override
+  public Pending expect(long tokenId) {
+    if (!shared) {
+      return Confirmations.alone(replicaId).expect(tokenId);
+    }
+    Waiter w = new Waiter(tokenId);
+    waiting.put(tokenId, w);
+    return w;
+  }
+
+  /** Confirmations of one revoke, filled by the feed; waited for without polling the database. */
+  private final class Waiter implements Pending {
+    private final long tokenId;
+    private final Map<String, Integer> acks = new LinkedHashMap<>();
+
+    Waiter(long tokenId) {
+      this.tokenId = tokenId;
+    }
+
+    /** A replica's total so far; totals only grow, so the largest heard is the latest. */
+    synchronized void add(String replica, int closed) {
+      acks.merge(replica, closed, Math::max);
+      notifyAll();
+    }
+
+    @Override
+    public Map<String, Integer> await(int closedHere) {
+      try {
+        dispatch("revocation confirmation", () -> replicas.recordRevocationAck(tokenId, replicaId, closedHere,
+            clock.instant()));
+        List<String> live = liveReplicas();
+        // one read, for any confirmation announced before this replica's feed delivered it
+        Map<String, Integer> stored = replicas.revocationAcks(tokenId);
+        long deadline = System.nanoTime() + settings.confirmTimeout().toNanos();
+        synchronized (this) {
+          stored.forEach((replica, n) -> acks.merge(replica, n, Math::max));
+          acks.put(replicaId, closedHere);
+          while (!acks.keySet().containsAll(live)) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+              break;
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+          }
+          Map<String, Integer> out = new LinkedHashMap<>();
+          for (String id : live) {
+            out.put(id, acks.getOrDefault(id, -1));
+          }
+          acks.forEach(out::putIfAbsent);
+          return out;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Map.of(replicaId, closedHere);
+      } catch (StoreException e) {
+        // committed and cut here; the other replicas are told at commit and reconcile within their interval
+        log.warn("could not collect the confirmations of token {}'s revocation: {}", tokenId, e.getMessage());
+        return Map.of(replicaId, closedHere);
+      } finally {
+        waiting.remove(tokenId, this);
+      }
+    }
+
+    @Override
+    public void cancel() {
+      waiting.remove(tokenId, this);
+    }
   }
 
   private void seen() {
-    store.replicaSeen(new Replica(replicaId, address, startedAt, clock.instant()));
+    replicas.replicaSeen(new Replica(replicaId, address, startedAt, clock.instant()));
   }
 
   private void sweepLostReplicas() {
-    int n = store.disconnectDelegatesOfLostReplicas(clock.instant().minus(settings.lostAfter()), clock.instant());
+    int n = delegates.disconnectDelegatesOfLostReplicas(clock.instant().minus(settings.lostAfter()), clock.instant());
     if (n > 0) {
       log.warn("{} delegates of lost replicas are now shown disconnected", n);
     }
   }
 
-  private void listen(JdbcStore jdbc) {
-    var source = jdbc.dataSource();
-    while (running) {
-      Properties props = new Properties();
-      if (source.getUsername() != null) {
-        props.setProperty("user", source.getUsername());
-      }
-      if (source.getPassword() != null) {
-        props.setProperty("password", source.getPassword());
-      }
-      props.setProperty("ApplicationName", "tether-listener-" + replicaId);
-      try (Connection c = DriverManager.getConnection(source.getJdbcUrl(), props)) {
-        try (Statement s = c.createStatement()) {
-          s.execute("LISTEN " + TetherStore.REVOCATION_CHANNEL);
-        }
-        log.info("replica {} listening for revocations", replicaId);
-        // anything announced while this connection was down is caught here
-        reconcile();
-        PGConnection pg = c.unwrap(PGConnection.class);
-        while (running) {
-          PGNotification[] notifications = pg.getNotifications(500);
-          if (notifications == null) {
-            continue;
-          }
-          for (PGNotification n : notifications) {
-            try {
-              long t0 = System.nanoTime();
-              int closed = apply(Long.parseLong(n.getParameter()));
-              log.info("revocation of token {} announced by another replica: {} streams closed here in {} ms",
-                  n.getParameter(), closed, String.format("%.1f", (System.nanoTime() - t0) / 1e6));
-            } catch (NumberFormatException e) {
-              log.warn("ignoring malformed revocation notification");
-            }
-          }
-        }
-      } catch (SQLException | StoreException e) {
-        if (running) {
-          log.warn("revocation listener lost its database connection ({}); reconnecting, reconciliation"
-              + " covers the gap", e.getMessage());
-          LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1));
-        }
-      }
+  /**
+   * A manager alone on its database forgets every earlier run's replica at once (none can come
+   * back); replicas sharing a database forget those not seen for {@link #FORGET_AFTER}.
+   */
+  private void forget() {
+    Instant cutoff = shared ? clock.instant().minus(FORGET_AFTER) : clock.instant();
+    int n = replicas.forgetReplicas(cutoff, replicaId);
+    if (n > 0) {
+      log.info("forgot {} replicas not seen since {}", n, cutoff);
     }
   }
 
-  private static Runnable guarded(Runnable task) {
-    return () -> {
-      try {
-        task.run();
-      } catch (RuntimeException e) {
-        log.warn("cluster task failed: {}", e.toString());
-      }
-    };
+  /** Runs {@code task} on the store's executor; a full queue skips a periodic task (the next one comes). */
+  private void dispatch(String what, Runnable task) {
+    try {
+      storeWork.execute(() -> {
+        try {
+          task.run();
+        } catch (StoreException | IllegalStateException e) {
+          log.warn("{} failed: {}", what, e.getMessage());
+        }
+      });
+    } catch (RejectedExecutionException full) {
+      log.debug("{} skipped: store work queue full or stopping", what);
+    }
   }
 
+  /** Stops the feed and returns once its thread has ended; the store may close after this. */
   @Override
   public void close() {
-    running = false;
-    if (listener != null) {
-      listener.interrupt();
-    }
+    feed.close();
+    waiting.values().forEach(w -> {
+      synchronized (w) {
+        w.notifyAll();
+      }
+    });
   }
 }

@@ -15,6 +15,7 @@ import dev.tether.manager.heartbeat.DelegateStreamService;
 import dev.tether.manager.heartbeat.DelegateTracker;
 import dev.tether.manager.logging.RefusalReporter;
 import dev.tether.manager.revocation.RevocationRegistry;
+import dev.tether.manager.revocation.TokenCutter;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.store.WriteBehind;
@@ -26,8 +27,10 @@ import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import java.time.Clock;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -59,8 +62,12 @@ public final class Manager implements AutoCloseable {
   private final TokenService tokens;
   private final HandshakeService handshakes;
   private final DelegateStreamService streams;
+  /** Timers: deadlines, liveness, and the dispatch of periodic work. They never do I/O. */
   private final ScheduledExecutorService scheduler;
+  /** Writes that record what delegates did (disconnects, heartbeat times, audit of refusals), in order. */
   private final ExecutorService storeWriter;
+  /** Replica coordination and expiries: database work of its own, so that neither waits on the other. */
+  private final ExecutorService clusterWork;
   private final ExpiryScheduler expiry;
   private final HandshakeLimiter limiter;
   private final Cluster cluster;
@@ -73,15 +80,25 @@ public final class Manager implements AutoCloseable {
     this.store = store;
     this.settings = settings;
     this.clock = clock;
-    ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, daemon("tether-scheduler"));
+    ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, daemon("tether-timer"));
     // at close, pending timers (handshake deadlines, expiries) are dropped, the running task finishes
     timers.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     this.scheduler = timers;
-    this.storeWriter = Executors.newSingleThreadExecutor(daemon("tether-store-writer"));
+    // bounded queues: a database that stops answering does not make them grow without limit; a
+    // full writer queue makes its callers wait (they write themselves), a full cluster queue skips
+    // a periodic task (the next one comes)
+    this.storeWriter = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(100_000),
+        daemon("tether-store-writer"), new ThreadPoolExecutor.CallerRunsPolicy());
+    this.clusterWork = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(1_000),
+        daemon("tether-cluster"), new ThreadPoolExecutor.AbortPolicy());
     this.sessions = new SessionRegistry(ticker, settings.sessionUnusedTtl(), settings.maxWaitingSessionsPerToken());
     this.writeBehind = new WriteBehind(store, ticker, settings.heartbeat().heartbeatWriteEvery());
     this.tracker = new DelegateTracker(store, writeBehind, storeWriter, clock, ticker, settings.heartbeat());
-    this.tokens = new TokenService(store, masterKey, registry, sessions, clock);
+    TokenCutter cutter = new TokenCutter(registry, sessions::removeToken);
+    String replicaId = "rep_" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    this.cluster = new Cluster(store, store, store, store.revocationFeed(replicaId), store.shared(), replicaId,
+        registry, cutter, clock, settings.cluster(), scheduler, clusterWork);
+    this.tokens = new TokenService(store, masterKey, registry, cutter, cluster, clock);
     this.limiter = new HandshakeLimiter(settings.limits(), ticker);
     this.handshakeRefusals = new RefusalReporter("handshake refused", LoggerFactory.getLogger(HandshakeService.class),
         REFUSAL_INTERVAL, MAX_REFUSAL_PAIRS, ticker, r -> { });
@@ -89,10 +106,8 @@ public final class Manager implements AutoCloseable {
         LoggerFactory.getLogger(DelegateSessionInterceptor.class), REFUSAL_INTERVAL, MAX_REFUSAL_PAIRS, ticker, r -> { });
     this.handshakes = new HandshakeService(store, masterKey, registry, sessions, writeBehind,
         scheduler, clock, settings.handshakeTimeout(), settings.heartbeat().interval(), limiter, handshakeRefusals);
-    this.cluster = new Cluster(store, "rep_" + java.util.UUID.randomUUID().toString().substring(0, 8), registry,
-        sessions, clock, settings.cluster(), scheduler);
     this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat(), cluster.replicaId());
-    this.expiry = new ExpiryScheduler(store, tokens, scheduler, clock);
+    this.expiry = new ExpiryScheduler(store, tokens, scheduler, clusterWork, clock);
     this.adminRefusals = AdminAuthInterceptor.refusalReporter(store, clock, ticker);
   }
 
@@ -117,7 +132,7 @@ public final class Manager implements AutoCloseable {
    */
   public <T extends ServerBuilder<T>> T addAdminServicesTo(T builder, AdminKey adminKey) {
     AdminAuthInterceptor auth = new AdminAuthInterceptor(adminKey, adminRefusals);
-    for (BindableService service : new AdminServices(tokens, store, expiry, cluster).services()) {
+    for (BindableService service : new AdminServices(tokens, store, expiry).services()) {
       builder.addService(ServerInterceptors.intercept(service, auth));
     }
     return builder;
@@ -133,12 +148,16 @@ public final class Manager implements AutoCloseable {
       }
     }
     cluster.start();
-    expiry.scheduleAll();
+    expiry.refresh();
+    // tokens with an expiry created on other replicas: found here within a reconciliation interval
+    long refresh = settings.cluster().reconcileInterval().toMillis();
+    scheduler.scheduleWithFixedDelay(() -> dispatchToCluster("expiry refresh", expiry::refresh), refresh, refresh,
+        TimeUnit.MILLISECONDS);
     long interval = settings.heartbeat().interval().toMillis();
     scheduler.scheduleWithFixedDelay(guarded("liveness check", tracker::expireSilent),
         interval, Math.max(interval / 2, 10), TimeUnit.MILLISECONDS);
     long flush = settings.heartbeat().flushInterval().toMillis();
-    scheduler.scheduleWithFixedDelay(guarded("heartbeat flush", writeBehind::flush), flush, flush,
+    scheduler.scheduleWithFixedDelay(() -> dispatchToWriter("heartbeat flush", writeBehind::flush), flush, flush,
         TimeUnit.MILLISECONDS);
     long ttl = settings.sessionUnusedTtl().toMillis();
     scheduler.scheduleWithFixedDelay(guarded("session expiry", sessions::expireUnused),
@@ -151,8 +170,8 @@ public final class Manager implements AutoCloseable {
     }), every, every, TimeUnit.MILLISECONDS);
     // the counts of refused admin calls are audit rows: written by the store thread, not the timer
     long refusals = adminRefusals.interval().toMillis() / 4;
-    scheduler.scheduleWithFixedDelay(guarded("refusal counts", () -> storeWriter.execute(
-        guarded("refusal counts", adminRefusals::flush))), refusals, refusals, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(() -> dispatchToWriter("refusal counts", adminRefusals::flush), refusals, refusals,
+        TimeUnit.MILLISECONDS);
     return this;
   }
 
@@ -209,6 +228,13 @@ public final class Manager implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // the cluster's work ends before the store closes (the feed's thread has ended already)
+    clusterWork.shutdown();
+    try {
+      clusterWork.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     adminRefusals.close();
     handshakeRefusals.close();
     callRefusals.close();
@@ -246,6 +272,23 @@ public final class Manager implements AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
     while (tracker.size() > 0 && System.nanoTime() < deadline) {
       java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+  }
+
+  /** From a timer: the I/O runs on the writer, never on the timer thread. */
+  private void dispatchToWriter(String what, Runnable task) {
+    try {
+      storeWriter.execute(guarded(what, task));
+    } catch (RejectedExecutionException stopping) {
+      log.debug("{} skipped: the manager is stopping", what);
+    }
+  }
+
+  private void dispatchToCluster(String what, Runnable task) {
+    try {
+      clusterWork.execute(guarded(what, task));
+    } catch (RejectedExecutionException full) {
+      log.debug("{} skipped: cluster work queue full or stopping", what);
     }
   }
 

@@ -1,64 +1,81 @@
 package dev.tether.manager.token;
 
-import dev.tether.common.text.UserText;
 import dev.tether.manager.store.StoreException;
-import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.store.TokenRecord;
-import io.grpc.StatusRuntimeException;
+import dev.tether.manager.store.TokenStore;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Revokes each expiring token at its expiry instant, exactly as {@code token revoke} does (streams
- * cut, audit event {@code token.expire}), with one timer per token rather than a periodic sweep.
- * At start it schedules every active expiring token; overdue ones are revoked at once.
+ * Ends each expiring token at its expiry instant on this replica, whichever replica created it: one
+ * timer per token, set at start for every active expiring token and, for tokens created since,
+ * when this replica creates one or finds it at its next {@link #refresh()} (every reconciliation
+ * interval). The timer only dispatches; the work ({@link TokenService#expire}) runs on the store's
+ * executor. Overdue tokens are ended at once.
  */
 public final class ExpiryScheduler {
 
   private static final Logger log = LoggerFactory.getLogger(ExpiryScheduler.class);
 
-  private final TetherStore store;
+  private final TokenStore store;
   private final TokenService tokens;
-  private final ScheduledExecutorService scheduler;
+  private final ScheduledExecutorService timers;
+  private final ExecutorService storeWork;
   private final Clock clock;
+  private final Set<Long> scheduled = ConcurrentHashMap.newKeySet();
 
-  public ExpiryScheduler(TetherStore store, TokenService tokens, ScheduledExecutorService scheduler, Clock clock) {
+  public ExpiryScheduler(TokenStore store, TokenService tokens, ScheduledExecutorService timers,
+      ExecutorService storeWork, Clock clock) {
     this.store = store;
     this.tokens = tokens;
-    this.scheduler = scheduler;
+    this.timers = timers;
+    this.storeWork = storeWork;
     this.clock = clock;
   }
 
-  public void scheduleAll() {
+  /** Sets a timer for every active expiring token that has none yet (a database read). */
+  public void refresh() {
     for (TokenRecord token : store.listExpiringTokens()) {
       schedule(token);
     }
   }
 
   public void schedule(TokenRecord token) {
-    if (token.expiresAt() == null) {
+    if (token.expiresAt() == null || !scheduled.add(token.id())) {
       return;
     }
     long delay = Math.max(0, Duration.between(clock.instant(), token.expiresAt()).toMillis());
-    scheduler.schedule(() -> expire(token), delay, TimeUnit.MILLISECONDS);
+    timers.schedule(() -> dispatch(token), delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void dispatch(TokenRecord token) {
+    try {
+      storeWork.execute(() -> expire(token));
+    } catch (RejectedExecutionException stopping) {
+      scheduled.remove(token.id());
+    }
   }
 
   private void expire(TokenRecord token) {
     try {
-      var current = store.findToken(token.accountId(), token.name());
-      if (current.isEmpty() || !current.get().active() || current.get().id() != token.id()) {
-        return;
+      tokens.expire(token);
+      scheduled.remove(token.id());
+    } catch (StoreException e) {
+      // the streams here are cut already; the commit is tried again
+      log.warn("could not record token {} as expired, retrying in 1 s: {}", token.publicId(), e.getMessage());
+      try {
+        timers.schedule(() -> dispatch(token), 1, TimeUnit.SECONDS);
+      } catch (RejectedExecutionException stopping) {
+        scheduled.remove(token.id());
       }
-      RevokeResult result = tokens.revoke(current.get(), "system", "expired", "token.expire");
-      log.info("token expired: {} {} {}; {} live streams closed", token.accountId(), UserText.quote(token.name()),
-          token.publicId(), result.streamsClosed());
-    } catch (StoreException | StatusRuntimeException e) {
-      log.warn("could not expire token {} now, retrying in 1 s: {}", token.publicId(), e.getMessage());
-      scheduler.schedule(() -> expire(token), 1, TimeUnit.SECONDS);
     }
   }
 }

@@ -6,8 +6,9 @@ import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenCredential;
 import dev.tether.common.token.TokenFormatException;
-import dev.tether.manager.auth.SessionRegistry;
+import dev.tether.manager.revocation.Confirmations;
 import dev.tether.manager.revocation.RevocationRegistry;
+import dev.tether.manager.revocation.TokenCutter;
 import dev.tether.manager.store.Account;
 import dev.tether.manager.store.DuplicateException;
 import dev.tether.manager.store.NewToken;
@@ -43,15 +44,17 @@ public final class TokenService {
   private final TetherStore store;
   private final MasterKey masterKey;
   private final RevocationRegistry registry;
-  private final SessionRegistry sessions;
+  private final TokenCutter cutter;
+  private final Confirmations confirmations;
   private final Clock clock;
 
-  public TokenService(TetherStore store, MasterKey masterKey, RevocationRegistry registry,
-      SessionRegistry sessions, Clock clock) {
+  public TokenService(TetherStore store, MasterKey masterKey, RevocationRegistry registry, TokenCutter cutter,
+      Confirmations confirmations, Clock clock) {
     this.store = store;
     this.masterKey = masterKey;
     this.registry = registry;
-    this.sessions = sessions;
+    this.cutter = cutter;
+    this.confirmations = confirmations;
     this.clock = clock;
   }
 
@@ -163,42 +166,63 @@ public final class TokenService {
   /**
    * Revokes: raises the in-memory fence (no heartbeat of the token is accepted from here on),
    * commits REVOKED to the store, then closes every live stream of the token with UNAUTHENTICATED
-   * "delegate token revoked", and only then returns the number closed.
+   * "delegate token revoked", waits for the other replicas to confirm theirs, and only then returns.
    */
   public RevokeResult revoke(String accountId, String name, String actor) {
     TokenRecord token = token(accountId, name);
     if (!token.active()) {
       throw Status.FAILED_PRECONDITION.withDescription("token " + UserText.quote(name) + " of account "
-          + UserText.quote(accountId) + " is already revoked (at " + token.revokedAt() + " by "
-          + token.revokedBy() + ")").asRuntimeException();
+          + UserText.quote(accountId) + " is already " + token.status().name().toLowerCase(java.util.Locale.ROOT)
+          + " (at " + token.revokedAt() + " by " + token.revokedBy() + ")").asRuntimeException();
     }
-    return revoke(token, actor, "revoked by " + actor, "token.revoke");
-  }
-
-  /** Revokes a token record found earlier (revoke or expiry); see {@link #revoke(String, String, String)}. */
-  public RevokeResult revoke(TokenRecord token, String actor, String reason, String action) {
     long t0 = System.nanoTime();
     registry.raiseFence(token.id());
     long fenced = System.nanoTime();
+    Confirmations.Pending pending = confirmations.expect(token.id());
     TokenRecord revoked;
     try {
-      revoked = store.revokeToken(token.id(), clock.instant(), actor, reason, action)
+      revoked = store.revokeToken(token.id(), clock.instant(), actor, "revoked by " + actor, "token.revoke")
           .orElseGet(() -> store.findToken(token.accountId(), token.name()).orElse(token));
     } catch (StoreException e) {
+      pending.cancel();
       settleFenceAfterFailure(token);
       throw unavailable(e);
     }
     long committed = System.nanoTime();
-    int closed;
-    synchronized (registry.fence(token.id())) {
-      sessions.removeToken(token.id());
-      closed = registry.closeAll(token.id());
-    }
+    int closed = cutter.cut(token.id());
     long done = System.nanoTime();
-    log.info("token revoked: {} {} {} by {} ({}); {} live streams closed in {} ms (fence {} ms, commit {} ms,"
-        + " close {} ms)", token.accountId(), UserText.quote(token.name()), token.publicId(), actor, action, closed,
+    log.info("token revoked: {} {} {} by {}; {} live streams closed in {} ms (fence {} ms, commit {} ms,"
+        + " close {} ms)", token.accountId(), UserText.quote(token.name()), token.publicId(), actor, closed,
         ms(done - t0), ms(fenced - t0), ms(committed - fenced), ms(done - committed));
-    return new RevokeResult(revoked, closed);
+    return new RevokeResult(revoked, closed, pending.await(closed));
+  }
+
+  /**
+   * Ends a token at its expiry instant, on every replica: the fence goes up, EXPIRED is committed
+   * (one replica wins; the others find the token ended already), and the token's streams here are
+   * cut in any case, since the token is expired by time whatever the database says. A commit that
+   * fails is left to the next attempt; the streams are cut regardless. Returns the streams closed.
+   */
+  public int expire(TokenRecord token) {
+    registry.raiseFence(token.id());
+    boolean committedHere = false;
+    StoreException failure = null;
+    try {
+      committedHere = store.expireToken(token.id(), clock.instant()).isPresent();
+    } catch (StoreException e) {
+      failure = e;
+    }
+    int closed = cutter.cut(token.id());
+    if (committedHere) {
+      log.info("token expired: {} {} {}; {} live streams closed", token.accountId(), UserText.quote(token.name()),
+          token.publicId(), closed);
+    } else if (closed > 0) {
+      log.info("token {} expired; {} live streams closed here", token.publicId(), closed);
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    return closed;
   }
 
   /**
@@ -211,7 +235,7 @@ public final class TokenService {
       if (now.isPresent() && now.get().active()) {
         registry.lowerFence(token.id());
       } else {
-        registry.closeAll(token.id());
+        cutter.cut(token.id());
       }
     } catch (StoreException e) {
       log.error("revocation of token {} failed and the store is unreachable; the token stays"

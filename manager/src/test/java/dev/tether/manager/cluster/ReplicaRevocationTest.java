@@ -98,7 +98,7 @@ class ReplicaRevocationTest {
       String b = replicas.get(1).manager().cluster().replicaId();
 
       // B's database connection for notifications is cut just before the revoke
-      assertThat(Postgres.terminate("tether-listener-" + b)).isEqualTo(1);
+      assertThat(Postgres.terminate("tether-feed-" + b)).isEqualTo(1);
       long started = System.nanoTime();
       replicas.get(0).manager().tokens().revoke(accountId, "default", "test");
 

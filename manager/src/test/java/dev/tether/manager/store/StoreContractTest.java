@@ -60,8 +60,8 @@ class StoreContractTest {
       assertThat(t.revokedBy()).isEqualTo("alice");
     });
     assertThat(s.revokeToken(ci.id(), T0, "bob", "r", "token.revoke")).as("only once").isEmpty();
-    assertThat(s.revokedAmong(List.of(ci.id(), s.findToken("acc1", "default").orElseThrow().id())))
-        .containsExactly(ci.id());
+    assertThat(s.tokensToCut(List.of(ci.id(), s.findToken("acc1", "default").orElseThrow().id(), 999_999L), T0))
+        .as("revoked and missing tokens are cut, active ones are not").containsExactlyInAnyOrder(ci.id(), 999_999L);
     assertThat(s.deleteToken(s.findToken("acc1", "default").orElseThrow(), T0, "x")).as("active tokens stay").isFalse();
     assertThat(s.deleteToken(s.findToken("acc1", "ci").orElseThrow(), T0, "x")).isTrue();
     assertThat(s.listAudit("acc1", 100)).extracting(AuditEvent::action)
@@ -147,6 +147,64 @@ class StoreContractTest {
     assertThat(s.findTokenByValueFingerprint("cd".repeat(32))).isEmpty();
     assertThat(s.listTokens("acc2")).extracting(TokenRecord::name).containsExactly("default");
     assertThat(s.listAudit("acc2", 10)).extracting(AuditEvent::action).containsExactly("token.create", "account.create");
+  }
+
+  /**
+   * Expiry is committed by whichever replica gets there first: one wins, the others find the token
+   * ended; and before any commit, a token past its expiry time is already one to cut.
+   */
+  @ParameterizedTest
+  @MethodSource("databases")
+  void anExpiredToken_isExpiredNotRevoked_andCutByTimeBeforeAnyCommit(String kind) throws Exception {
+    TetherStore s = open(kind);
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
+    TokenRecord brief = s.createToken(new NewToken("acc1", "brief", "tid_cccccccccccccccc", "c2VhbGVk", T0, "test",
+        T0.plusSeconds(20), null), "name=brief");
+
+    assertThat(s.tokensToCut(List.of(brief.id()), T0.plusSeconds(19))).isEmpty();
+    assertThat(s.tokensToCut(List.of(brief.id()), T0.plusSeconds(20))).as("at its expiry instant").containsExactly(brief.id());
+    assertThat(s.expireToken(brief.id(), T0.plusSeconds(20))).hasValueSatisfying(t -> {
+      assertThat(t.status()).isEqualTo(TokenStatus.EXPIRED);
+      assertThat(t.revokedBy()).isEqualTo("system");
+    });
+    assertThat(s.expireToken(brief.id(), T0.plusSeconds(20))).as("a second replica finds it ended").isEmpty();
+    assertThat(s.revokeToken(brief.id(), T0.plusSeconds(21), "alice", "r", "token.revoke")).isEmpty();
+    assertThat(s.listExpiringTokens()).extracting(TokenRecord::name).doesNotContain("brief");
+    assertThat(s.listAudit("acc1", 1)).extracting(AuditEvent::action).containsExactly("token.expire");
+    assertThat(s.deleteToken(s.findToken("acc1", "brief").orElseThrow(), T0.plusSeconds(22), "x")).isTrue();
+  }
+
+  /** A replica that stopped long ago is forgotten, with its confirmations; the living ones stay. */
+  @ParameterizedTest
+  @MethodSource("databases")
+  void oldReplicasAndConfirmations_areForgotten(String kind) throws Exception {
+    TetherStore s = open(kind);
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
+    s.replicaSeen(new Replica("rep_old", "127.0.0.1:1", T0, T0));
+    s.replicaSeen(new Replica("rep_me", "127.0.0.1:2", T0, T0));
+    s.replicaSeen(new Replica("rep_new", "127.0.0.1:3", T0, T0.plusSeconds(3600)));
+    s.delegateConnected(delegate("on-old", T0, "rep_old"));
+    s.recordRevocationAck(7, "rep_old", 2, T0);
+    s.recordRevocationAck(8, "rep_new", 1, T0.plusSeconds(3600));
+
+    assertThat(s.forgetReplicas(T0.plusSeconds(60), "rep_me")).isEqualTo(1);
+
+    assertThat(s.listReplicas()).extracting(Replica::id).containsExactlyInAnyOrder("rep_me", "rep_new");
+    assertThat(s.revocationAcks(7)).isEmpty();
+    assertThat(s.revocationAcks(8)).containsEntry("rep_new", 1);
+    assertThat(find(s, "on-old").connected()).isFalse();
+  }
+
+  /** Tags are stored as a JSON array: a tag with a comma, a quote or a bracket reads back as written. */
+  @ParameterizedTest
+  @MethodSource("databases")
+  void tags_readBackExactlyAsWritten(String kind) throws Exception {
+    TetherStore s = open(kind);
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
+    List<String> tags = List.of("a,b", "quote\"d", "[x]", "ünïcödé", "");
+    s.delegateConnected(new DelegateRecord(null, "acc1", "tagged", "tagged-host", "SHELL_SCRIPT", "1", tags,
+        "127.0.0.1", "tid_aaaaaaaaaaaaaaaa", "default", true, T0, T0, T0, null, null, "rep_a"));
+    assertThat(find(s, "tagged").tags()).containsExactlyElementsOf(tags);
   }
 
   private static DelegateRecord delegate(String name, Instant since, String replica) {

@@ -1,0 +1,30 @@
+package dev.tether.manager.revocation;
+
+import java.util.function.LongConsumer;
+
+/**
+ * The one way a token's streams are cut on this manager, whoever decided it: a revoke (after its
+ * commit), an expiry, another replica's announcement, or reconciliation. It raises the token's
+ * fence (waiting for heartbeats already being handled), drops the token's sessions, and closes
+ * every live stream with {@link RevocationRegistry#REVOKED}; one pass at a time per token, so that
+ * the first pass closes every stream and reports the full count.
+ */
+public final class TokenCutter {
+
+  private final RevocationRegistry registry;
+  private final LongConsumer dropSessions;
+
+  public TokenCutter(RevocationRegistry registry, LongConsumer dropSessions) {
+    this.registry = registry;
+    this.dropSessions = dropSessions;
+  }
+
+  /** Cuts {@code tokenId} here; returns how many live streams this pass closed. No I/O. */
+  public int cut(long tokenId) {
+    synchronized (registry.fence(tokenId)) {
+      registry.raiseFence(tokenId);
+      dropSessions.accept(tokenId);
+      return registry.closeAll(tokenId);
+    }
+  }
+}

@@ -1,0 +1,13 @@
+package dev.tether.manager.store;
+
+import java.time.Instant;
+import java.util.List;
+
+/** The audit trail: who did what, when, to which account and token. */
+public interface AuditStore {
+
+  void audit(Instant at, String actor, String action, String accountId, String tokenPublicId, String detail);
+
+  /** Newest first; {@code accountId} null for every account. */
+  List<AuditEvent> listAudit(String accountId, int limit);
+}

@@ -1,0 +1,32 @@
+package dev.tether.manager.store;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/** Delegates: who connected, with which token, on which replica, and when they were last heard of. */
+public interface DelegateStore {
+
+  /** Creates or updates the delegate's record as connected now; returns its id. */
+  String delegateConnected(DelegateRecord delegate);
+
+  /**
+   * Records the end of the connection that began at {@code connectedSince}; a newer connection of
+   * the same delegate is left as it is.
+   */
+  void delegateDisconnected(String delegateId, Instant connectedSince, Instant at, String reason);
+
+  void recordHeartbeats(Map<String, Instant> lastHeartbeats);
+
+  /** At start of a manager that owns its database: delegates an earlier run left connected are not. */
+  int disconnectAllDelegates(Instant at, String reason);
+
+  /** Delegates of one account, or of all accounts when {@code accountId} is null. */
+  List<DelegateRecord> listDelegates(String accountId);
+
+  /** At a replica's clean stop: its delegates are not connected any more. */
+  void delegatesOfReplicaStopped(String replicaId, Instant at);
+
+  /** Marks disconnected the delegates held by replicas not seen since {@code cutoff}; returns how many. */
+  int disconnectDelegatesOfLostReplicas(Instant cutoff, Instant at);
+}

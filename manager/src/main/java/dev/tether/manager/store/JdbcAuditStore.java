@@ -1,0 +1,66 @@
+package dev.tether.manager.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The audit trail over JDBC; {@link #insert} also writes the events of other stores' transactions. */
+final class JdbcAuditStore implements AuditStore {
+
+  private static final int MAX_DETAIL = 1024;
+
+  private final Database db;
+
+  JdbcAuditStore(Database db) {
+    this.db = db;
+  }
+
+  @Override
+  public void audit(Instant at, String actor, String action, String accountId, String tokenPublicId, String detail) {
+    db.inTransaction("write audit event", c -> {
+      insert(c, at, actor, action, accountId, tokenPublicId, detail);
+      return null;
+    });
+  }
+
+  @Override
+  public List<AuditEvent> listAudit(String accountId, int limit) {
+    return db.query("list audit events", c -> {
+      String sql = "SELECT id, at, actor, action, account_id, token_public_id, detail FROM audit_events"
+          + (accountId == null ? "" : " WHERE account_id = ?") + " ORDER BY id DESC";
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setMaxRows(limit);
+        if (accountId != null) {
+          ps.setString(1, accountId);
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          List<AuditEvent> out = new ArrayList<>();
+          while (rs.next()) {
+            out.add(new AuditEvent(rs.getLong(1), Instant.ofEpochMilli(rs.getLong(2)),
+                rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7)));
+          }
+          return out;
+        }
+      }
+    });
+  }
+
+  /** Writes one event inside the caller's transaction. */
+  static void insert(Connection c, Instant at, String actor, String action, String accountId,
+      String tokenPublicId, String detail) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_events (at, actor, action,"
+        + " account_id, token_public_id, detail) VALUES (?, ?, ?, ?, ?, ?)")) {
+      ps.setLong(1, at.toEpochMilli());
+      ps.setString(2, actor);
+      ps.setString(3, action);
+      ps.setString(4, accountId);
+      ps.setString(5, tokenPublicId);
+      ps.setString(6, detail.length() > MAX_DETAIL ? detail.substring(0, MAX_DETAIL) : detail);
+      ps.executeUpdate();
+    }
+  }
+}

@@ -1,0 +1,248 @@
+package dev.tether.manager.store;
+
+import com.google.common.base.Ticker;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.ListValue;
+import com.google.protobuf.Value;
+import com.google.protobuf.util.JsonFormat;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Delegates over JDBC. A registration is one native upsert, and registrations arriving together
+ * share one commit ({@link GroupCommit}). Tags are stored as a JSON array, so a tag may hold any
+ * character the protocol allows.
+ */
+final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
+
+  private static final String COLUMNS = "id, account_id, name, hostname, delegate_type,"
+      + " version, tags, ip, token_public_id, token_name, connected, first_seen, connected_since,"
+      + " last_heartbeat, disconnected_at, disconnect_reason, replica_id";
+  /** Largest number of delegate registrations committed together. */
+  private static final int CONNECTS_PER_COMMIT = 256;
+  /** Registrations that may wait for their commit; more are refused at once (the delegate retries). */
+  private static final int CONNECTS_WAITING = 20_000;
+  /** A delegate waits 15 s for Registered: a registration not committed by then is of no use. */
+  private static final Duration CONNECT_DEADLINE = Duration.ofSeconds(15);
+
+  private final Database db;
+  private final GroupCommit<DelegateRecord, String> connects;
+
+  JdbcDelegateStore(Database db) {
+    this.db = db;
+    this.connects = new GroupCommit<>("tether-delegate-connects", CONNECTS_PER_COMMIT, CONNECTS_WAITING,
+        CONNECT_DEADLINE, Ticker.systemTicker(), this::connectedTogether, this::connectedAlone);
+  }
+
+  @Override
+  public String delegateConnected(DelegateRecord d) {
+    // many delegates connecting at once (a manager restart) share commits instead of queueing on them
+    return connects.submit(d);
+  }
+
+  private String connectedAlone(DelegateRecord d) {
+    return db.inTransaction("record delegate", c -> upsert(c, d));
+  }
+
+  private List<String> connectedTogether(List<DelegateRecord> batch) {
+    return db.inTransaction("record delegates", c -> {
+      List<String> ids = new ArrayList<>(batch.size());
+      for (DelegateRecord d : batch) {
+        ids.add(upsert(c, d));
+      }
+      return ids;
+    });
+  }
+
+  private String upsert(Connection c, DelegateRecord d) throws SQLException {
+    String fresh = d.id() != null ? d.id() : "dlg_" + UUID.randomUUID().toString().replace("-", "");
+    try (PreparedStatement ps = c.prepareStatement(db.dialect().upsertDelegate())) {
+      ps.setString(1, fresh);
+      ps.setString(2, d.accountId());
+      ps.setString(3, d.name());
+      ps.setString(4, d.hostname());
+      ps.setString(5, d.delegateType());
+      ps.setString(6, d.version());
+      ps.setString(7, tagsJson(d.tags()));
+      ps.setString(8, d.ip());
+      ps.setString(9, d.tokenPublicId());
+      ps.setString(10, d.tokenName());
+      ps.setLong(11, d.connectedSince().toEpochMilli());
+      ps.setString(12, d.replicaId());
+      if (db.dialect().upsertReturnsId()) {
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return rs.getString(1);
+        }
+      }
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT id FROM delegates WHERE account_id = ? AND name = ? AND hostname = ?")) {
+      ps.setString(1, d.accountId());
+      ps.setString(2, d.name());
+      ps.setString(3, d.hostname());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  @Override
+  public void delegateDisconnected(String delegateId, Instant connectedSince, Instant at, String reason) {
+    db.inTransaction("record delegate disconnect", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
+          + " disconnected_at = ?, disconnect_reason = ? WHERE id = ? AND connected_since = ?")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, reason);
+        ps.setString(3, delegateId);
+        ps.setLong(4, connectedSince.toEpochMilli());
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public void recordHeartbeats(Map<String, Instant> lastHeartbeats) {
+    if (lastHeartbeats.isEmpty()) {
+      return;
+    }
+    db.inTransaction("record heartbeats", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET last_heartbeat = ? WHERE id = ?")) {
+        for (Map.Entry<String, Instant> e : lastHeartbeats.entrySet()) {
+          ps.setLong(1, e.getValue().toEpochMilli());
+          ps.setString(2, e.getKey());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public int disconnectAllDelegates(Instant at, String reason) {
+    return db.inTransaction("disconnect delegates", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
+          + " disconnected_at = ?, disconnect_reason = ? WHERE connected = TRUE")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, reason);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public List<DelegateRecord> listDelegates(String accountId) {
+    return db.query("list delegates", c -> {
+      String sql = "SELECT " + COLUMNS + " FROM delegates"
+          + (accountId == null ? "" : " WHERE account_id = ?") + " ORDER BY account_id, name, hostname";
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        if (accountId != null) {
+          ps.setString(1, accountId);
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          List<DelegateRecord> out = new ArrayList<>();
+          while (rs.next()) {
+            out.add(delegate(rs));
+          }
+          return out;
+        }
+      }
+    });
+  }
+
+  @Override
+  public void delegatesOfReplicaStopped(String replicaId, Instant at) {
+    db.inTransaction("disconnect delegates of a stopped replica", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
+          + " disconnected_at = ?, disconnect_reason = 'manager stopped' WHERE connected = TRUE AND replica_id = ?")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, replicaId);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public int disconnectDelegatesOfLostReplicas(Instant cutoff, Instant at) {
+    // the lost replicas are read in the transaction that updates their delegates; then one replica at
+    // a time, by the (replica_id, connected) index, so a lost replica whose delegates are already
+    // shown disconnected costs a lookup, not a full read
+    return db.inTransaction("disconnect delegates of lost replicas", c -> {
+      List<String> lost = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT id FROM replicas WHERE last_seen < ?")) {
+        ps.setLong(1, cutoff.toEpochMilli());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            lost.add(rs.getString(1));
+          }
+        }
+      }
+      int n = 0;
+      try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
+          + " disconnected_at = ?, disconnect_reason = ? WHERE replica_id = ? AND connected = TRUE")) {
+        for (String replica : lost) {
+          ps.setLong(1, at.toEpochMilli());
+          ps.setString(2, "replica lost: " + replica);
+          ps.setString(3, replica);
+          n += ps.executeUpdate();
+        }
+      }
+      return n;
+    });
+  }
+
+  /** Tags as written since schema version 6 (a JSON array), or by older versions (comma-separated). */
+  static List<String> tags(String stored) {
+    if (stored == null || stored.isEmpty()) {
+      return List.of();
+    }
+    if (stored.startsWith("[")) {
+      try {
+        ListValue.Builder parsed = ListValue.newBuilder();
+        JsonFormat.parser().merge(stored, parsed);
+        return parsed.getValuesList().stream().map(Value::getStringValue).toList();
+      } catch (InvalidProtocolBufferException e) {
+        throw new StoreException("delegate tags are not a JSON array of strings: " + e.getMessage(), e);
+      }
+    }
+    return Arrays.asList(stored.split(","));
+  }
+
+  /** A JSON array of the tags, as stored. */
+  static String tagsJson(List<String> tags) {
+    ListValue.Builder list = ListValue.newBuilder();
+    tags.forEach(t -> list.addValues(Value.newBuilder().setStringValue(t)));
+    try {
+      return JsonFormat.printer().omittingInsignificantWhitespace().print(list);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("tags cannot be written as JSON", e);
+    }
+  }
+
+  private static DelegateRecord delegate(ResultSet rs) throws SQLException {
+    return new DelegateRecord(rs.getString("id"), rs.getString("account_id"), rs.getString("name"),
+        rs.getString("hostname"), rs.getString("delegate_type"), rs.getString("version"),
+        tags(rs.getString("tags")), rs.getString("ip"), rs.getString("token_public_id"), rs.getString("token_name"),
+        rs.getBoolean("connected"), Database.instant(rs, "first_seen"), Database.instant(rs, "connected_since"),
+        Database.instant(rs, "last_heartbeat"), Database.instant(rs, "disconnected_at"),
+        rs.getString("disconnect_reason"), rs.getString("replica_id"));
+  }
+
+  @Override
+  public void close() {
+    connects.close();
+  }
+}
