@@ -1,0 +1,132 @@
+package dev.tether.manager.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tether.manager.revocation.Confirmations;
+import dev.tether.manager.revocation.RevocationRegistry;
+import dev.tether.manager.revocation.TokenCutter;
+import dev.tether.manager.store.DelegateStore;
+import dev.tether.manager.store.Replica;
+import dev.tether.manager.store.ReplicaStore;
+import dev.tether.manager.store.RevocationFeed;
+import dev.tether.manager.store.TokenStore;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The cluster against in-memory stand-ins for its interfaces: a revoke waiting for confirmations is
+ * woken by the feed, not by reading the database over and over; and on a real PostgreSQL the
+ * feed's thread is gone before the store closes.
+ */
+class ClusterTest {
+
+  @TempDir Path root;
+  private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+  private final ExecutorService storeWork = Executors.newSingleThreadExecutor();
+  private final AtomicInteger ackReads = new AtomicInteger();
+
+  @AfterEach
+  void stop() {
+    timers.shutdownNow();
+    storeWork.shutdownNow();
+  }
+
+  /** Two live replicas, "me" and "other"; confirmations read from the database are counted. */
+  private final ReplicaStore replicas = new ReplicaStore() {
+    @Override
+    public void replicaSeen(Replica replica) { }
+
+    @Override
+    public List<Replica> listReplicas() {
+      Instant now = Instant.now();
+      return List.of(new Replica("me", "a", now, now), new Replica("other", "b", now, now));
+    }
+
+    @Override
+    public void recordRevocationAck(long tokenId, String replicaId, int streamsClosed, Instant at) { }
+
+    @Override
+    public Map<String, Integer> revocationAcks(long tokenId) {
+      ackReads.incrementAndGet();
+      return new TreeMap<>();
+    }
+
+    @Override
+    public int forgetReplicas(Instant cutoff, String keep) {
+      return 0;
+    }
+  };
+
+  private Cluster cluster(Duration confirmTimeout) {
+    RevocationRegistry registry = new RevocationRegistry();
+    return new Cluster(unused(TokenStore.class), unused(DelegateStore.class), replicas, RevocationFeed.NONE, true, "me",
+        registry, new TokenCutter(registry, id -> { }), Clock.systemUTC(),
+        new ClusterSettings(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(2), confirmTimeout),
+        timers, storeWork);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> T unused(Class<T> type) {
+    return (T) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (p, m, a) -> {
+      throw new AssertionError(m.getName() + " not expected here");
+    });
+  }
+
+  /**
+   * Found by the review of the cluster layer: a revoke waiting for the other replicas polled the
+   * database every 5 ms, up to 400 reads for a replica that never answered.
+   */
+  @Test
+  void waitingForAReplicaThatNeverConfirms_readsTheDatabaseOnce() {
+    Cluster cluster = cluster(Duration.ofSeconds(2));
+    Confirmations.Pending pending = cluster.expect(42);
+
+    Map<String, Integer> confirmed = pending.await(3);
+
+    assertThat(confirmed).containsEntry("me", 3).containsEntry("other", -1);
+    assertThat(ackReads.get()).as("confirmation reads during a 2 s wait").isEqualTo(1);
+  }
+
+  @Test
+  void aConfirmationFromTheFeed_endsTheWaitAtOnce() throws Exception {
+    Cluster cluster = cluster(Duration.ofMinutes(5));
+    Confirmations.Pending pending = cluster.expect(42);
+    CompletableFuture<Map<String, Integer>> waited = CompletableFuture.supplyAsync(() -> pending.await(3));
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ackReads.get() == 1);
+
+    cluster.acked(42, "other", 5);
+    cluster.acked(42, "other", 4);
+
+    assertThat(waited.get(20, TimeUnit.SECONDS)).containsEntry("me", 3).containsEntry("other", 5);
+  }
+
+  /** Found by the review of the cluster layer: the LISTEN thread was interrupted, never joined, before the store closed. */
+  @Test
+  void afterAReplicaStops_itsFeedThreadHasEnded() throws Exception {
+    try (Replicas one = new Replicas(root, 1)) {
+      assertThat(feedThreads()).isPositive();
+      one.get(0).close();
+      assertThat(feedThreads()).isZero();
+    }
+  }
+
+  private static long feedThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.isAlive() && t.getName().equals("tether-revocation-feed")).count();
+  }
+}
