@@ -140,6 +140,7 @@ public final class Manager implements AutoCloseable {
 
   /** Marks delegates left connected by an earlier run as disconnected and starts the timers. */
   public Manager start() {
+    tokens.resealLegacyKeys();
     if (!store.shared()) {
       // a single manager owns the database: whatever it recorded as connected before is not
       int stale = store.disconnectAllDelegates(clock.instant(), "manager restarted");

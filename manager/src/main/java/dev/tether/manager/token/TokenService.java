@@ -14,6 +14,7 @@ import dev.tether.manager.store.DuplicateException;
 import dev.tether.manager.store.NewToken;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
+import dev.tether.manager.store.TokenStore;
 import dev.tether.manager.store.TokenRecord;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -241,6 +242,26 @@ public final class TokenService {
       log.error("revocation of token {} failed and the store is unreachable; the token stays"
           + " fenced on this manager until it restarts or the revocation is retried", token.publicId());
     }
+  }
+
+  /**
+   * Seals again, under the current scheme, every token key sealed by an earlier version (see
+   * {@link MasterKey}); returns how many. Run at start; idempotent, and safe on several replicas
+   * at once (a key is replaced only where it still holds what was read).
+   */
+  public int resealLegacyKeys() {
+    List<TokenStore.Reseal> reseals = new java.util.ArrayList<>();
+    store.sealedKeys().forEach((id, k) -> {
+      if (masterKey.isLegacy(k.sealed())) {
+        byte[] key = masterKey.open(k.sealed(), k.accountId(), k.publicId());
+        reseals.add(new TokenStore.Reseal(id, k.sealed(), masterKey.seal(key, k.accountId(), k.publicId())));
+      }
+    });
+    int replaced = store.replaceSealedKeys(reseals);
+    if (replaced > 0) {
+      log.info("{} token keys sealed by an earlier version were sealed again under the current scheme", replaced);
+    }
+    return replaced;
   }
 
   /** Deletes a revoked token, freeing its name. Active tokens must be revoked first. */
