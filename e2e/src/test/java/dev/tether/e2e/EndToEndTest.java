@@ -80,7 +80,7 @@ class EndToEndTest {
 
     assertThat(delegate.awaitExit(Duration.ofSeconds(20))).isEqualTo(78);
     assertThat(delegate.stderr()).contains("tether-delegate exiting (78): delegate token tid_").contains("was revoked");
-    await().atMost(Duration.ofSeconds(10)).until(() -> !tether.delegate(account, "env-1").getConnected());
+    await().atMost(Duration.ofSeconds(60)).until(() -> !tether.delegate(account, "env-1").getConnected());
     assertThat(tether.delegate(account, "env-1").getDisconnectReason()).contains("delegate token revoked");
   }
 
@@ -98,7 +98,7 @@ class EndToEndTest {
     tether.cli("token", "revoke", "--account", account, "--name", "v1").ok();
     delegate.awaitLine("waiting for DELEGATE_TOKEN_FILE", Duration.ofSeconds(20));
     assertThat(delegate.alive()).isTrue();
-    await().atMost(Duration.ofSeconds(10)).until(() -> !tether.delegate(account, "file-1").getConnected());
+    await().atMost(Duration.ofSeconds(60)).until(() -> !tether.delegate(account, "file-1").getConnected());
 
     Files.writeString(tokenFile, tether.token(account, "v2") + "\n");
 
@@ -169,17 +169,18 @@ class EndToEndTest {
   }
 
   @Test
-  void expiringToken_isRevokedAtItsExpiryAndItsDelegatesAreCut() {
+  void expiringToken_isExpiredAtItsExpiryAndItsDelegatesAreCut() {
     String account = tether.account("expiry-acct");
-    String token = tether.token(account, "short", "--expires-in", "6s");
+    // long enough for a delegate JVM to start on a loaded 2-core machine
+    String token = tether.token(account, "short", "--expires-in", "25s");
     Proc delegate = tether.delegate("expiring", tether.env(account, token));
     delegate.awaitLine("connected to", START);
     assertThat(delegate.alive()).isTrue();
 
-    assertThat(delegate.awaitExit(Duration.ofSeconds(30))).isEqualTo(78);
+    assertThat(delegate.awaitExit(Duration.ofSeconds(60))).isEqualTo(78);
 
     String tokens = tether.cli("token", "list", "--account", account).ok().out();
-    assertThat(tokens).containsPattern("short\\s+tid_\\w+\\s+REVOKED");
+    assertThat(tokens).containsPattern("short\\s+tid_\\w+\\s+EXPIRED");
     String audit = tether.cli("audit", "list", "--account", account).ok().out();
     assertThat(audit).containsPattern("system\\s+token.expire");
   }
@@ -244,7 +245,7 @@ class EndToEndTest {
 
     assertThat(delegate.awaitExit(Duration.ofSeconds(20))).isZero();
     assertThat(delegate.stderr()).contains("tether-delegate exiting (0): stopped by SIGTERM");
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
       Delegate d = tether.delegate(account, "term-1");
       assertThat(d.getConnected()).isFalse();
       assertThat(d.getDisconnectReason()).contains("goodbye");

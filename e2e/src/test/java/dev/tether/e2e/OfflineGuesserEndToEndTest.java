@@ -83,7 +83,7 @@ class OfflineGuesserEndToEndTest {
       assertThat(imported.out()).contains("legacy").doesNotContain(value);
       Proc delegate = tether.delegate("builder-1", tether.env(account, value));
       String connectedWith = delegate.awaitLine("connected to .* with token (tid_[a-z2-7]{16})", START);
-      await().atMost(Duration.ofSeconds(10)).until(() -> tether.delegate(account, "builder-1").getConnected());
+      await().atMost(Duration.ofSeconds(60)).until(() -> tether.delegate(account, "builder-1").getConnected());
 
       // all an attacker needs to start guessing: the token list, the account id, one recorded Challenge
       ListTokensResponse listed = Tether.parse(tether.cli("token", "list", "--account", account, "--json").ok().out(),
