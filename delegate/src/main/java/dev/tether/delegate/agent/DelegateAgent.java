@@ -1,5 +1,6 @@
 package dev.tether.delegate.agent;
 
+import dev.tether.common.handshake.WireText;
 import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenFormatException;
@@ -38,7 +39,7 @@ public final class DelegateAgent {
 
   private static final Logger log = LoggerFactory.getLogger(DelegateAgent.class);
   static final Duration TOKEN_FILE_POLL = Duration.ofMillis(500);
-  static final String REVOKED_DESCRIPTION = "delegate token revoked";
+  static final String REVOKED_DESCRIPTION = WireText.TOKEN_REVOKED;
 
   private final DelegateConfig config;
   private final HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(15));

@@ -1,5 +1,6 @@
 package dev.tether.manager.auth;
 
+import dev.tether.common.handshake.WireText;
 import dev.tether.manager.revocation.LiveStream;
 import io.grpc.Context;
 import io.grpc.Status;
@@ -17,7 +18,7 @@ public final class AuthContext {
   public static DelegateIdentity identity() {
     DelegateIdentity identity = IDENTITY.get();
     if (identity == null) {
-      throw Status.UNAUTHENTICATED.withDescription("delegate authentication failed").asRuntimeException();
+      throw Status.UNAUTHENTICATED.withDescription(WireText.AUTHENTICATION_FAILED).asRuntimeException();
     }
     return identity;
   }
@@ -26,7 +27,7 @@ public final class AuthContext {
   public static LiveStream liveStream() {
     LiveStream stream = LIVE_STREAM.get();
     if (stream == null) {
-      throw Status.UNAUTHENTICATED.withDescription("delegate authentication failed").asRuntimeException();
+      throw Status.UNAUTHENTICATED.withDescription(WireText.AUTHENTICATION_FAILED).asRuntimeException();
     }
     return stream;
   }

@@ -7,7 +7,7 @@ import static java.util.Objects.requireNonNull;
  * public id and name) and the delegate's name. Holds no secret.
  */
 public record DelegateIdentity(
-    String accountId, long tokenId, String tokenPublicId, String tokenName, String delegateName) {
+    String accountId, long tokenRow, String tokenPublicId, String tokenName, String delegateName) {
 
   public DelegateIdentity {
     requireNonNull(accountId, "accountId");

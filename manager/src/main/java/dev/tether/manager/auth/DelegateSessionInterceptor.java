@@ -1,5 +1,6 @@
 package dev.tether.manager.auth;
 
+import dev.tether.common.handshake.WireText;
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.handshake.SessionMetadata;
 import dev.tether.common.text.UserText;
@@ -25,7 +26,7 @@ import io.grpc.Status;
  */
 public final class DelegateSessionInterceptor implements ServerInterceptor {
 
-  static final Status FAILED = Status.UNAUTHENTICATED.withDescription("delegate authentication failed");
+  static final Status FAILED = Status.UNAUTHENTICATED.withDescription(WireText.AUTHENTICATION_FAILED);
 
   private final SessionRegistry sessions;
   private final RevocationRegistry registry;
@@ -81,11 +82,11 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
     if (!sessions.claim(session)) {
       return refuse(call, transport, "second stream on one session", "token " + identity.tokenPublicId());
     }
-    if (registry.isFenced(identity.tokenId())) {
+    if (registry.isFenced(identity.tokenRow())) {
       sessions.ended(session);
       return refuse(call, transport, "call with a revoked token", "token " + identity.tokenPublicId());
     }
-    LiveStream live = registry.register(call, identity.tokenId(),
+    LiveStream live = registry.register(call, identity.tokenRow(), identity.tokenPublicId(),
         identity.accountId() + "/" + UserText.quote(identity.delegateName()) + " " + identity.tokenPublicId());
     Context context = Context.current()
         .withValue(AuthContext.IDENTITY, identity)

@@ -34,7 +34,7 @@ public final class SessionRegistry {
    */
   Session create(byte[] sessionKey, DelegateIdentity identity, String connection) {
     boolean[] admitted = {false};
-    waitingPerToken.compute(identity.tokenId(), (id, n) -> {
+    waitingPerToken.compute(identity.tokenRow(), (id, n) -> {
       int waiting = n == null ? 0 : n;
       if (waiting >= maxWaitingPerToken) {
         return n;
@@ -78,9 +78,9 @@ public final class SessionRegistry {
   }
 
   /** Drops every session of a token, so no new call can start with them. */
-  public void removeToken(long tokenId) {
+  public void removeToken(long tokenRow) {
     sessions.values().removeIf(s -> {
-      if (s.identity().tokenId() != tokenId) {
+      if (s.identity().tokenRow() != tokenRow) {
         return false;
       }
       if (s.claim()) {
@@ -106,7 +106,7 @@ public final class SessionRegistry {
   }
 
   private void stopWaiting(Session session) {
-    waitingPerToken.computeIfPresent(session.identity().tokenId(), (id, n) -> n <= 1 ? null : n - 1);
+    waitingPerToken.computeIfPresent(session.identity().tokenRow(), (id, n) -> n <= 1 ? null : n - 1);
   }
 
   public int size() {

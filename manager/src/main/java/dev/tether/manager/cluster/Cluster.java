@@ -102,10 +102,10 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
   }
 
   /** Cuts this replica's streams of a dead token and, with other replicas around, confirms how many. */
-  public int apply(long tokenId) {
-    int closed = cutter.cut(tokenId);
+  public int apply(long tokenRow) {
+    int closed = cutter.cut(tokenRow);
     if (shared) {
-      dispatch("revocation confirmation", () -> replicas.recordRevocationAck(tokenId, replicaId, closed, clock.instant()));
+      dispatch("revocation confirmation", () -> replicas.recordRevocationAck(tokenRow, replicaId, closed, clock.instant()));
     }
     return closed;
   }
@@ -114,11 +114,11 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
   public int reconcile() {
     List<Long> live = registry.liveTokenIds();
     int closed = 0;
-    for (long tokenId : tokens.tokensToCut(live, clock.instant())) {
-      int n = apply(tokenId);
+    for (long tokenRow : tokens.tokensToCut(live, clock.instant())) {
+      int n = apply(tokenRow);
       if (n > 0) {
         log.warn("reconciliation cut {} streams of token {}, revoked, expired or deleted (its announcement"
-            + " was missed or its expiry timer had not fired)", n, tokenId);
+            + " was missed or its expiry timer had not fired)", n, registry.describe(tokenRow));
       }
       closed += n;
     }
@@ -140,18 +140,18 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
   // RevocationFeed.Listener, on the feed's thread
 
   @Override
-  public void revoked(long tokenId) {
+  public void revoked(long tokenRow) {
     long t0 = System.nanoTime();
-    int closed = apply(tokenId);
+    int closed = apply(tokenRow);
     if (closed > 0) {
-      log.info("revocation of token {} announced by another replica: {} streams closed here in {} ms", tokenId,
-          closed, String.format("%.1f", (System.nanoTime() - t0) / 1e6));
+      log.info("revocation of token {} announced by another replica: {} streams closed here in {} ms",
+          registry.describe(tokenRow), closed, String.format("%.1f", (System.nanoTime() - t0) / 1e6));
     }
   }
 
   @Override
-  public void acked(long tokenId, String replica, int streamsClosed) {
-    Waiter w = waiting.get(tokenId);
+  public void acked(long tokenRow, String replica, int streamsClosed) {
+    Waiter w = waiting.get(tokenRow);
     if (w != null) {
       w.add(replica, streamsClosed);
     }
@@ -166,22 +166,22 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
   // Confirmations
 
   @Override
-  public Pending expect(long tokenId) {
+  public Pending expect(long tokenRow) {
     if (!shared) {
-      return Confirmations.alone(replicaId).expect(tokenId);
+      return Confirmations.alone(replicaId).expect(tokenRow);
     }
-    Waiter w = new Waiter(tokenId);
-    waiting.put(tokenId, w);
+    Waiter w = new Waiter(tokenRow);
+    waiting.put(tokenRow, w);
     return w;
   }
 
   /** Confirmations of one revoke, filled by the feed; waited for without polling the database. */
   private final class Waiter implements Pending {
-    private final long tokenId;
+    private final long tokenRow;
     private final Map<String, Integer> acks = new LinkedHashMap<>();
 
-    Waiter(long tokenId) {
-      this.tokenId = tokenId;
+    Waiter(long tokenRow) {
+      this.tokenRow = tokenRow;
     }
 
     /** A replica's total so far; totals only grow, so the largest heard is the latest. */
@@ -193,11 +193,11 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
     @Override
     public Map<String, Integer> await(int closedHere) {
       try {
-        dispatch("revocation confirmation", () -> replicas.recordRevocationAck(tokenId, replicaId, closedHere,
+        dispatch("revocation confirmation", () -> replicas.recordRevocationAck(tokenRow, replicaId, closedHere,
             clock.instant()));
         List<String> live = liveReplicas();
         // one read, for any confirmation announced before this replica's feed delivered it
-        Map<String, Integer> stored = replicas.revocationAcks(tokenId);
+        Map<String, Integer> stored = replicas.revocationAcks(tokenRow);
         long deadline = System.nanoTime() + settings.confirmTimeout().toNanos();
         synchronized (this) {
           stored.forEach((replica, n) -> acks.merge(replica, n, Math::max));
@@ -221,16 +221,17 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
         return Map.of(replicaId, closedHere);
       } catch (StoreException e) {
         // committed and cut here; the other replicas are told at commit and reconcile within their interval
-        log.warn("could not collect the confirmations of token {}'s revocation: {}", tokenId, e.getMessage());
+        log.warn("could not collect the confirmations of token {}'s revocation: {}", registry.describe(tokenRow),
+            e.getMessage());
         return Map.of(replicaId, closedHere);
       } finally {
-        waiting.remove(tokenId, this);
+        waiting.remove(tokenRow, this);
       }
     }
 
     @Override
     public void cancel() {
-      waiting.remove(tokenId, this);
+      waiting.remove(tokenRow, this);
     }
   }
 

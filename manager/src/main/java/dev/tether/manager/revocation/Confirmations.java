@@ -20,11 +20,11 @@ public interface Confirmations {
     void cancel();
   }
 
-  Pending expect(long tokenId);
+  Pending expect(long tokenRow);
 
   /** A manager alone on its database: nobody else to hear from. */
   static Confirmations alone(String replicaId) {
-    return tokenId -> new Pending() {
+    return tokenRow -> new Pending() {
       @Override
       public Map<String, Integer> await(int closedHere) {
         return Map.of(replicaId, closedHere);

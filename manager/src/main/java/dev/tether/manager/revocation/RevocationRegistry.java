@@ -1,5 +1,6 @@
 package dev.tether.manager.revocation;
 
+import dev.tether.common.handshake.WireText;
 import io.grpc.ServerCall;
 import io.grpc.Status;
 import java.util.ArrayList;
@@ -16,16 +17,16 @@ import java.util.concurrent.ConcurrentMap;
 public final class RevocationRegistry {
 
   /** The status every stream of a revoked token is closed with. */
-  public static final Status REVOKED = Status.UNAUTHENTICATED.withDescription("delegate token revoked");
+  public static final Status REVOKED = Status.UNAUTHENTICATED.withDescription(WireText.TOKEN_REVOKED);
 
   private final ConcurrentMap<Long, TokenFence> fences = new ConcurrentHashMap<>();
 
-  public TokenFence fence(long tokenId) {
-    return fences.computeIfAbsent(tokenId, TokenFence::new);
+  public TokenFence fence(long tokenRow) {
+    return fences.computeIfAbsent(tokenRow, TokenFence::new);
   }
 
-  public boolean isFenced(long tokenId) {
-    TokenFence fence = fences.get(tokenId);
+  public boolean isFenced(long tokenRow) {
+    TokenFence fence = fences.get(tokenRow);
     return fence != null && fence.revoked();
   }
 
@@ -33,8 +34,9 @@ public final class RevocationRegistry {
    * Registers an authenticated call. Returns the live handle, already closed with {@link #REVOKED}
    * when the token was fenced meanwhile.
    */
-  public LiveStream register(ServerCall<?, ?> call, long tokenId, String description) {
-    TokenFence fence = fence(tokenId);
+  public LiveStream register(ServerCall<?, ?> call, long tokenRow, String tokenPublicId, String description) {
+    TokenFence fence = fence(tokenRow);
+    fence.publicId(tokenPublicId);
     LiveStream stream = new LiveStream(call, fence, description);
     fence.streams().add(stream);
     if (fence.revoked()) {
@@ -54,8 +56,8 @@ public final class RevocationRegistry {
    * Returns once every acceptance that began before the fence went up has finished, so that a
    * commit made after this call is strictly after the last accepted heartbeat.
    */
-  public void raiseFence(long tokenId) {
-    TokenFence fence = fence(tokenId);
+  public void raiseFence(long tokenRow) {
+    TokenFence fence = fence(tokenRow);
     fence.revoked(true);
     for (LiveStream stream : fence.streams()) {
       stream.awaitIdle();
@@ -63,13 +65,13 @@ public final class RevocationRegistry {
   }
 
   /** Lowers the fence after a revocation that did not commit. */
-  public void lowerFence(long tokenId) {
-    fence(tokenId).revoked(false);
+  public void lowerFence(long tokenRow) {
+    fence(tokenRow).revoked(false);
   }
 
   /** Closes every live call of the token with {@link #REVOKED}; returns how many it closed. */
-  public int closeAll(long tokenId) {
-    TokenFence fence = fences.get(tokenId);
+  public int closeAll(long tokenRow) {
+    TokenFence fence = fences.get(tokenRow);
     if (fence == null) {
       return 0;
     }
@@ -87,7 +89,7 @@ public final class RevocationRegistry {
     List<Long> ids = new ArrayList<>();
     for (TokenFence fence : fences.values()) {
       if (!fence.streams().isEmpty()) {
-        ids.add(fence.tokenId());
+        ids.add(fence.tokenRow());
       }
     }
     return ids;
@@ -102,8 +104,18 @@ public final class RevocationRegistry {
     return n;
   }
 
+  /**
+   * How a person should read a token in a log line: its public id where a stream of it registered
+   * here, else its row in the tokens table (an internal number, never shown to delegates).
+   */
+  public String describe(long tokenRow) {
+    TokenFence fence = fences.get(tokenRow);
+    String publicId = fence == null ? null : fence.publicId();
+    return publicId != null ? publicId : "in row " + tokenRow;
+  }
+
   /** Drops the state of a deleted token. */
-  public void forget(long tokenId) {
-    fences.remove(tokenId);
+  public void forget(long tokenRow) {
+    fences.remove(tokenRow);
   }
 }

@@ -19,12 +19,12 @@ public final class TokenCutter {
     this.dropSessions = dropSessions;
   }
 
-  /** Cuts {@code tokenId} here; returns how many live streams this pass closed. No I/O. */
-  public int cut(long tokenId) {
-    synchronized (registry.fence(tokenId)) {
-      registry.raiseFence(tokenId);
-      dropSessions.accept(tokenId);
-      return registry.closeAll(tokenId);
+  /** Cuts {@code tokenRow} here; returns how many live streams this pass closed. No I/O. */
+  public int cut(long tokenRow) {
+    synchronized (registry.fence(tokenRow)) {
+      registry.raiseFence(tokenRow);
+      dropSessions.accept(tokenRow);
+      return registry.closeAll(tokenRow);
     }
   }
 }

@@ -10,17 +10,27 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class TokenFence {
 
-  private final long tokenId;
+  private final long tokenRow;
   private volatile boolean revoked;
+  private volatile String publicId;
   private final Set<LiveStream> streams = ConcurrentHashMap.newKeySet();
   private final LongAdder acceptedHeartbeats = new LongAdder();
 
-  TokenFence(long tokenId) {
-    this.tokenId = tokenId;
+  TokenFence(long tokenRow) {
+    this.tokenRow = tokenRow;
   }
 
-  public long tokenId() {
-    return tokenId;
+  public long tokenRow() {
+    return tokenRow;
+  }
+
+  /** The token's public id, once a stream of it registered here. */
+  String publicId() {
+    return publicId;
+  }
+
+  void publicId(String value) {
+    publicId = value;
   }
 
   public boolean revoked() {

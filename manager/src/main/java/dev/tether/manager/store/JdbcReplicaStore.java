@@ -48,10 +48,10 @@ final class JdbcReplicaStore implements ReplicaStore {
   }
 
   @Override
-  public void recordRevocationAck(long tokenId, String replicaId, int streamsClosed, Instant at) {
+  public void recordRevocationAck(long tokenRow, String replicaId, int streamsClosed, Instant at) {
     db.inTransaction("record revocation ack", c -> {
       try (PreparedStatement ps = c.prepareStatement(db.dialect().addRevocationAck())) {
-        ps.setLong(1, tokenId);
+        ps.setLong(1, tokenRow);
         ps.setString(2, replicaId);
         ps.setInt(3, streamsClosed);
         ps.setLong(4, at.toEpochMilli());
@@ -60,7 +60,7 @@ final class JdbcReplicaStore implements ReplicaStore {
       int total;
       try (PreparedStatement ps = c.prepareStatement(
           "SELECT streams_closed FROM revocation_acks WHERE token_id = ? AND replica_id = ?")) {
-        ps.setLong(1, tokenId);
+        ps.setLong(1, tokenRow);
         ps.setString(2, replicaId);
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
@@ -68,17 +68,17 @@ final class JdbcReplicaStore implements ReplicaStore {
         }
       }
       // the total so far, so that a listener may take the largest it hears, whatever the order
-      db.dialect().notify(c, RevocationFeed.ACKED_CHANNEL, tokenId + ":" + replicaId + ":" + total);
+      db.dialect().notify(c, RevocationFeed.ACKED_CHANNEL, tokenRow + ":" + replicaId + ":" + total);
       return null;
     });
   }
 
   @Override
-  public Map<String, Integer> revocationAcks(long tokenId) {
+  public Map<String, Integer> revocationAcks(long tokenRow) {
     return db.query("read revocation acks", c -> {
       try (PreparedStatement ps = c.prepareStatement(
           "SELECT replica_id, streams_closed FROM revocation_acks WHERE token_id = ?")) {
-        ps.setLong(1, tokenId);
+        ps.setLong(1, tokenRow);
         try (ResultSet rs = ps.executeQuery()) {
           Map<String, Integer> out = new TreeMap<>();
           while (rs.next()) {

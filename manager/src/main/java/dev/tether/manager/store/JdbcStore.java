@@ -137,13 +137,13 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
-  public Optional<TokenRecord> revokeToken(long tokenId, Instant at, String by, String reason, String action) {
-    return tokens.revokeToken(tokenId, at, by, reason, action);
+  public Optional<TokenRecord> revokeToken(long tokenRow, Instant at, String by, String reason, String action) {
+    return tokens.revokeToken(tokenRow, at, by, reason, action);
   }
 
   @Override
-  public Optional<TokenRecord> expireToken(long tokenId, Instant at) {
-    return tokens.expireToken(tokenId, at);
+  public Optional<TokenRecord> expireToken(long tokenRow, Instant at) {
+    return tokens.expireToken(tokenRow, at);
   }
 
   @Override
@@ -233,13 +233,13 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
-  public void recordRevocationAck(long tokenId, String replicaId, int streamsClosed, Instant at) {
-    replicas.recordRevocationAck(tokenId, replicaId, streamsClosed, at);
+  public void recordRevocationAck(long tokenRow, String replicaId, int streamsClosed, Instant at) {
+    replicas.recordRevocationAck(tokenRow, replicaId, streamsClosed, at);
   }
 
   @Override
-  public Map<String, Integer> revocationAcks(long tokenId) {
-    return replicas.revocationAcks(tokenId);
+  public Map<String, Integer> revocationAcks(long tokenRow) {
+    return replicas.revocationAcks(tokenRow);
   }
 
   @Override

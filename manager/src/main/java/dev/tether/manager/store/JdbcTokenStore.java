@@ -142,17 +142,17 @@ final class JdbcTokenStore implements TokenStore {
   }
 
   @Override
-  public Optional<TokenRecord> revokeToken(long tokenId, Instant at, String by, String reason, String action) {
-    return end("revoke token", tokenId, TokenStatus.REVOKED, at, by, reason, action);
+  public Optional<TokenRecord> revokeToken(long tokenRow, Instant at, String by, String reason, String action) {
+    return end("revoke token", tokenRow, TokenStatus.REVOKED, at, by, reason, action);
   }
 
   @Override
-  public Optional<TokenRecord> expireToken(long tokenId, Instant at) {
-    return end("expire token", tokenId, TokenStatus.EXPIRED, at, "system", "expired", "token.expire");
+  public Optional<TokenRecord> expireToken(long tokenRow, Instant at) {
+    return end("expire token", tokenRow, TokenStatus.EXPIRED, at, "system", "expired", "token.expire");
   }
 
   /** ACTIVE to {@code status}, with its audit event and the announcement, in one transaction. */
-  private Optional<TokenRecord> end(String what, long tokenId, TokenStatus status, Instant at, String by,
+  private Optional<TokenRecord> end(String what, long tokenRow, TokenStatus status, Instant at, String by,
       String reason, String action) {
     return db.inTransaction(what, c -> {
       try (PreparedStatement ps = c.prepareStatement("UPDATE tokens SET status = ?, revoked_at = ?,"
@@ -161,14 +161,14 @@ final class JdbcTokenStore implements TokenStore {
         ps.setLong(2, at.toEpochMilli());
         ps.setString(3, by);
         ps.setString(4, reason);
-        ps.setLong(5, tokenId);
+        ps.setLong(5, tokenRow);
         if (ps.executeUpdate() == 0) {
           return Optional.<TokenRecord>empty();
         }
       }
       TokenRecord ended;
       try (PreparedStatement ps = c.prepareStatement("SELECT " + TOKEN_COLUMNS + " FROM tokens WHERE id = ?")) {
-        ps.setLong(1, tokenId);
+        ps.setLong(1, tokenRow);
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
           ended = token(rs);
@@ -176,7 +176,7 @@ final class JdbcTokenStore implements TokenStore {
       }
       JdbcAuditStore.insert(c, at, by, action, ended.accountId(), ended.publicId(),
           "name=" + ended.name() + " reason=" + reason);
-      db.dialect().notify(c, RevocationFeed.REVOKED_CHANNEL, Long.toString(tokenId));
+      db.dialect().notify(c, RevocationFeed.REVOKED_CHANNEL, Long.toString(tokenRow));
       return Optional.of(ended);
     });
   }
@@ -264,7 +264,7 @@ final class JdbcTokenStore implements TokenStore {
       try (PreparedStatement ps = c.prepareStatement("UPDATE tokens SET key_blob = ? WHERE id = ? AND key_blob = ?")) {
         for (Reseal r : reseals) {
           ps.setString(1, r.replacement());
-          ps.setLong(2, r.tokenId());
+          ps.setLong(2, r.tokenRow());
           ps.setString(3, r.old());
           replaced += ps.executeUpdate();
         }

@@ -16,10 +16,10 @@ public interface ReplicaStore {
    * Adds to the streams {@code replicaId} closed for a revoked token (a replica may cut them in more
    * than one pass), and tells the revoking replica when it commits.
    */
-  void recordRevocationAck(long tokenId, String replicaId, int streamsClosed, Instant at);
+  void recordRevocationAck(long tokenRow, String replicaId, int streamsClosed, Instant at);
 
   /** Streams closed per replica for a revoked token, as confirmed so far. */
-  Map<String, Integer> revocationAcks(long tokenId);
+  Map<String, Integer> revocationAcks(long tokenRow);
 
   /**
    * Forgets replicas other than {@code keep} not seen since {@code cutoff}, and the revocation

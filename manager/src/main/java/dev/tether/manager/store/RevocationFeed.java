@@ -18,11 +18,11 @@ public interface RevocationFeed extends AutoCloseable {
 
   /** What the feed delivers, on its own thread. */
   interface Listener {
-    /** Another replica committed the revocation or expiry of {@code tokenId}. */
-    void revoked(long tokenId);
+    /** Another replica committed the revocation or expiry of {@code tokenRow}. */
+    void revoked(long tokenRow);
 
-    /** {@code replicaId} confirmed closing {@code streamsClosed} streams of {@code tokenId} so far. */
-    void acked(long tokenId, String replicaId, int streamsClosed);
+    /** {@code replicaId} confirmed closing {@code streamsClosed} streams of {@code tokenRow} so far. */
+    void acked(long tokenRow, String replicaId, int streamsClosed);
 
     /** The feed (re)connected: whatever was announced while it was down has been missed. */
     void resumed();

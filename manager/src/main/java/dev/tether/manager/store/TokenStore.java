@@ -36,14 +36,14 @@ public interface TokenStore {
    * other replicas when it commits. Returns the updated record, or empty when the token was not
    * ACTIVE (already revoked or expired, or gone).
    */
-  Optional<TokenRecord> revokeToken(long tokenId, Instant at, String by, String reason, String action);
+  Optional<TokenRecord> revokeToken(long tokenRow, Instant at, String by, String reason, String action);
 
   /**
    * Marks an ACTIVE token EXPIRED (audit {@code token.expire} by {@code system}), as
    * {@link #revokeToken} does. Every replica calls it at the expiry instant; one of them wins, the
    * others get empty.
    */
-  Optional<TokenRecord> expireToken(long tokenId, Instant at);
+  Optional<TokenRecord> expireToken(long tokenRow, Instant at);
 
   /** Deletes a token that is no longer ACTIVE; returns false when it is not there or still active. */
   boolean deleteToken(TokenRecord token, Instant at, String by);
@@ -66,5 +66,5 @@ public interface TokenStore {
   record SealedKey(String accountId, String publicId, String sealed) {}
 
   /** One sealed key to replace. */
-  record Reseal(long tokenId, String old, String replacement) {}
+  record Reseal(long tokenRow, String old, String replacement) {}
 }

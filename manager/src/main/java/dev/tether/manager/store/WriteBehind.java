@@ -54,8 +54,8 @@ public final class WriteBehind {
     heartbeatWrittenAt.put(delegateId, ticker.read());
   }
 
-  public void tokenUsed(long tokenId, Instant at) {
-    tokenUses.put(tokenId, at);
+  public void tokenUsed(long tokenRow, Instant at) {
+    tokenUses.put(tokenRow, at);
   }
 
   /**
