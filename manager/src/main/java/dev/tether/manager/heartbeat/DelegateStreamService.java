@@ -37,6 +37,8 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
   static final int MAX_LABEL = 64;
   static final int MAX_TAGS = 64;
   static final int MAX_TAG_CHARACTERS = 1024;
+  static final Status NOT_READING = Status.RESOURCE_EXHAUSTED.withDescription(
+      "delegate does not read its stream (acknowledgements are piling up); reconnect");
 
   private final TetherStore store;
   private final DelegateTracker tracker;
@@ -136,6 +138,18 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     private void heartbeat(long sequence) {
       if (delegateId == null) {
         live.closeWith(Status.FAILED_PRECONDITION.withDescription("Heartbeat before Register"));
+        return;
+      }
+      if (live.closeStatus() != null) {
+        // closed here already (not reading, revoked, ...): what still arrives is dropped
+        return;
+      }
+      if (!live.isReady()) {
+        // the delegate does not read what it is sent (gRPC holds more than 32 KiB for it): every
+        // acknowledgement from here on would pile up in the manager's memory
+        log.warn("delegate {} ({}) from {} does not read its stream; closing it", quote(identity.delegateName()),
+            delegateId, remoteAddress);
+        live.closeWith(NOT_READING);
         return;
       }
       live.acceptHeartbeat(() -> {
