@@ -136,6 +136,15 @@ public final class HandshakeClient {
 
   private static HandshakeException fromStatus(Status status, String expected) {
     String detail = status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription());
+    if (expected.equals("Challenge")) {
+      // Nothing the peer says before it has proved that it knows the token can be trusted: an
+      // impostor could otherwise make a delegate give up its token ("rejected") or stop for good.
+      // A genuine manager never refuses a well-formed Begin with UNAUTHENTICATED (it answers
+      // unknown tokens with a decoy proof), so this is retried like an outage.
+      return new HandshakeException(HandshakeException.Kind.TRANSIENT,
+          "the manager ended the handshake before proving that it knows the token (" + detail + ")",
+          status.getCause());
+    }
     return switch (status.getCode()) {
       case UNAUTHENTICATED, PERMISSION_DENIED -> new HandshakeException(
           HandshakeException.Kind.TOKEN_REJECTED, "the manager rejected the token (" + detail + ")");
@@ -145,6 +154,7 @@ public final class HandshakeClient {
           "handshake failed before " + expected + " (" + detail + ")", status.getCause());
     };
   }
+
 
   private static HandshakeException protocolViolation(ClientCall<?, ?> call, String what) {
     call.cancel("protocol violation", null);

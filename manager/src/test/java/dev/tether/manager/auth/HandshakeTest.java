@@ -163,6 +163,48 @@ class HandshakeTest {
     assertThat(((Status) end).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
   }
 
+  /**
+   * Found by the attacker's review: an impostor that answered Begin with UNAUTHENTICATED made the
+   * delegate report its token rejected and exit 78, or, with a token file, stop for good waiting
+   * for a new token. Before the manager has proved itself, no status is believed: it is retried.
+   */
+  @Test
+  void aRefusalBeforeTheManagerProvedItself_isRetriedNotTakenAsATokenRejection() throws Exception {
+    for (Status refusal : List.of(Status.UNAUTHENTICATED.withDescription("delegate authentication failed"),
+        Status.PERMISSION_DENIED, Status.FAILED_PRECONDITION.withDescription("unsupported protocol version"))) {
+      String name = "impostor-" + System.nanoTime();
+      Server impostor = InProcessServerBuilder.forName(name).addService(new DelegateAuthGrpc.DelegateAuthImplBase() {
+        @Override
+        public StreamObserver<HandshakeRequest> handshake(StreamObserver<HandshakeResponse> out) {
+          return new StreamObserver<>() {
+            @Override
+            public void onNext(HandshakeRequest request) {
+              out.onError(refusal.asRuntimeException());
+            }
+
+            @Override
+            public void onError(Throwable t) { }
+
+            @Override
+            public void onCompleted() { }
+          };
+        }
+      }).build().start();
+      ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+      try {
+        assertThatThrownBy(() -> new HandshakeClient(Duration.ofSeconds(5))
+            .handshake(channel, account.account().id(), token, "d"))
+            .isInstanceOfSatisfying(HandshakeException.class, e -> {
+              assertThat(e.kind()).as("after %s", refusal.getCode()).isEqualTo(HandshakeException.Kind.TRANSIENT);
+              assertThat(e.getMessage()).contains("before proving that it knows the token");
+            });
+      } finally {
+        channel.shutdownNow();
+        impostor.shutdownNow();
+      }
+    }
+  }
+
   @Test
   void delegate_sendsNoProofToAManagerThatFailsToProveItself() throws Exception {
     AtomicBoolean proofReceived = new AtomicBoolean();
