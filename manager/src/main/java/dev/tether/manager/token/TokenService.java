@@ -116,6 +116,13 @@ public final class TokenService {
     DelegateToken value;
     try {
       value = imported ? DelegateToken.parse(IMPORTED, importValue) : DelegateToken.generate();
+      if (imported && value.isGenerated()) {
+        // a tdt_ value has the fast derivation, safe only for 256 random bits; an imported one may be
+        // a password hashed into that shape, which zxcvbn cannot see (found by the attacker's review)
+        throw new TokenFormatException(IMPORTED + " has the form of a generated token ('tdt_...'), which cannot"
+            + " be imported: its id and key are derived fast, which is safe only for a value this manager"
+            + " generated itself. Use 'token create' to generate one, or import a value of another form");
+      }
       if (imported) {
         TokenStrength.check(IMPORTED, value, List.of(account.id(), account.name(), name));
       }
