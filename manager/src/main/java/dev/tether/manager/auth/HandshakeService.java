@@ -234,8 +234,9 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       synchronized (this) {
         b = begin;
       }
-      return b.getAccountId() + "/" + b.getTokenId() + " delegate " + UserText.quote(b.getDelegateName())
-          + " from " + transport.remoteAddress();
+      // the account id is what the client claims: quoted, so that it cannot fake the fields around it
+      return "account " + UserText.quote(b.getAccountId()) + " token " + b.getTokenId() + " delegate "
+          + UserText.quote(b.getDelegateName()) + " from " + transport.remoteAddress();
     }
 
     private void onProve(byte[] clientProof) {

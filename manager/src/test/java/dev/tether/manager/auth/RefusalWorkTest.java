@@ -90,6 +90,33 @@ class RefusalWorkTest {
     assertThat(unknownAccount).isEqualTo(known);
   }
 
+  /**
+   * Found by the attacker's review: the account id a client claims in Begin was logged as it came,
+   * so one could add a fake token id, delegate name and a second "from" address to a refusal line.
+   */
+  @Test
+  void theAccountIdAClientClaims_isQuotedInTheLog() throws Exception {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(HandshakeService.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+        new ch.qos.logback.core.read.ListAppender<>();
+    appender.start();
+    logger.addAppender(appender);
+    try {
+      String forged = "a' delegate 'x' from /203.0.113.9:4444 account 'y";
+      readsBeforeTheChallenge(forged, DelegateToken.generate().publicId());
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+          assertThat(appender.list).anySatisfy(e -> {
+            String line = e.getFormattedMessage();
+            assertThat(line).contains("unknown account");
+            // the claimed account id is one quoted token, its quotes escaped: it cannot end early
+            assertThat(line).contains("account " + dev.tether.common.text.UserText.quote(forged) + " token ");
+          }));
+    } finally {
+      logger.detachAppender(appender);
+    }
+  }
+
   /** The precise reason is still logged, once the handshake has ended: issue 12's silent decoy. */
   @Test
   void aDelegateThatGivesUpAfterADecoy_isLoggedWithThePreciseReason() throws Exception {
