@@ -28,6 +28,9 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
 
   static final Status FAILED = Status.UNAUTHENTICATED.withDescription(WireText.AUTHENTICATION_FAILED);
 
+  /** Decimal, no sign, no leading zero (docs/protocol.md 5): one text per number, so none can be replayed as another. */
+  private static final java.util.regex.Pattern CANONICAL_SEQUENCE = java.util.regex.Pattern.compile("[1-9][0-9]{0,19}");
+
   private final SessionRegistry sessions;
   private final RevocationRegistry registry;
   private final RefusalReporter refusals;
@@ -57,6 +60,9 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
     long sequence;
     byte[] mac;
     try {
+      if (!CANONICAL_SEQUENCE.matcher(seqText).matches()) {
+        throw new NumberFormatException("not canonical");
+      }
       sequence = Long.parseUnsignedLong(seqText);
       mac = SessionMetadata.BASE64URL.decode(macText);
     } catch (IllegalArgumentException e) {

@@ -35,7 +35,10 @@ public final class TransportInterceptor implements ServerInterceptor {
         }
       }
     }
-    String connection = remote + "|" + TransportInfo.describe(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
+    Long id = call.getAttributes().get(ConnectionIds.CONNECTION);
+    // without the filter (a server built without it) the addresses stand in for the connection
+    String connection = id != null ? "connection " + id
+        : remote + "|" + TransportInfo.describe(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
     Context context = Context.current().withValue(AuthContext.TRANSPORT,
         new TransportInfo(remote, TransportInfo.host(address), connection, certificate));
     return Contexts.interceptCall(context, call, headers, next);

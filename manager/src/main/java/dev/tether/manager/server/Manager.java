@@ -4,6 +4,7 @@ import com.google.common.base.Ticker;
 import dev.tether.manager.admin.AdminAuthInterceptor;
 import dev.tether.manager.admin.AdminKey;
 import dev.tether.manager.admin.AdminServices;
+import dev.tether.manager.auth.ConnectionIds;
 import dev.tether.manager.auth.DelegateSessionInterceptor;
 import dev.tether.manager.auth.HandshakeLimiter;
 import dev.tether.manager.auth.HandshakeService;
@@ -118,6 +119,7 @@ public final class Manager implements AutoCloseable {
 
   /** Adds the delegate-facing services, with their interceptors, to {@code builder}. */
   public <T extends ServerBuilder<T>> T addServicesTo(T builder) {
+    builder.addTransportFilter(new ConnectionIds());
     TransportInterceptor transport = new TransportInterceptor();
     builder.addService(ServerInterceptors.intercept(
         MalformedMessages.lenient(handshakes.bindService(), MalformedMessages.HANDSHAKE), transport));

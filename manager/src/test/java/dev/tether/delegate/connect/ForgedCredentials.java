@@ -25,11 +25,18 @@ public final class ForgedCredentials extends CallCredentials {
   private final EstablishedSession session;
   private final Binding binding;
   private final long sequence;
+  private final String sequenceText;
 
   public ForgedCredentials(EstablishedSession session, Binding binding, long sequence) {
+    this(session, binding, sequence, Long.toUnsignedString(sequence));
+  }
+
+  /** With {@code sequenceText} sent for {@code sequence} (a sign, leading zeros...). */
+  public ForgedCredentials(EstablishedSession session, Binding binding, long sequence, String sequenceText) {
     this.session = session;
     this.binding = binding;
     this.sequence = sequence;
+    this.sequenceText = sequenceText;
   }
 
   @Override
@@ -44,7 +51,7 @@ public final class ForgedCredentials extends CallCredentials {
     }
     Metadata headers = new Metadata();
     headers.put(SessionMetadata.SESSION_ID, SessionMetadata.BASE64URL.encode(session.sessionId()));
-    headers.put(SessionMetadata.CALL_SEQ, Long.toUnsignedString(sequence));
+    headers.put(SessionMetadata.CALL_SEQ, sequenceText);
     headers.put(SessionMetadata.CALL_MAC, SessionMetadata.BASE64URL.encode(HandshakeCrypto.callMac(
         session.sessionKey(), session.sessionId(), sequence, info.getMethodDescriptor().getFullMethodName(), cb)));
     applier.apply(headers);

@@ -173,6 +173,43 @@ class ChannelBindingTest {
     second.shutdownNow();
   }
 
+  /**
+   * Found by the attacker's review: the session was bound to the pair of addresses, so a new
+   * connection from the same source address and port, made after the first one closed, could use
+   * it. Every connection now has a number of its own.
+   */
+  @Test
+  void aSessionUsedOnANewConnectionFromTheSameAddressAndPort_isRefused() throws Exception {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.7"))) {
+      port = free.getLocalPort();
+    }
+    ManagedChannel first = fromFixedPort(port);
+    EstablishedSession session = new HandshakeClient(Duration.ofSeconds(10)).handshake(first, accountId, token, "b");
+    first.shutdownNow();
+    assertThat(first.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    ManagedChannel second = fromFixedPort(port);
+
+    StreamClient stream = StreamClient.open(second, session, register());
+
+    assertThat(stream.closed().get(20, TimeUnit.SECONDS).getDescription()).isEqualTo("delegate authentication failed");
+    assertTheManagerAcceptedNothing();
+    second.shutdownNow();
+  }
+
+  private ManagedChannel fromFixedPort(int port) throws Exception {
+    return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", manager.port(),
+            io.grpc.TlsChannelCredentials.newBuilder().trustManager(dataDir.resolve("tls/manager.crt").toFile()).build())
+        .withOption(io.grpc.netty.shaded.io.netty.channel.ChannelOption.SO_REUSEADDR, true)
+        .localSocketPicker(new io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.LocalSocketPicker() {
+          @Override
+          public java.net.SocketAddress createSocketAddress(java.net.SocketAddress remote, io.grpc.Attributes attrs) {
+            return new java.net.InetSocketAddress("127.0.0.7", port);
+          }
+        })
+        .build();
+  }
+
   /** Found by the second security review: 1 500 streams on one session made 1 500 delegate rows. */
   @Test
   void aSessionCarriesOneStream() throws Exception {
@@ -192,6 +229,21 @@ class ChannelBindingTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> first.lastAckSequence() >= seq);
     first.close();
     channel.shutdownNow();
+  }
+
+  /** Found by the attacker's review: "+1" and "01" were taken for 1; the specification allows one text per number. */
+  @Test
+  void aSequenceNumberWithASignOrALeadingZero_isRefused() throws Exception {
+    for (String text : new String[] {"+1", "01", " 1", "1e0"}) {
+      ManagedChannel channel = manager.channelFrom("127.0.0.1");
+      EstablishedSession session = new HandshakeClient(Duration.ofSeconds(10)).handshake(channel, accountId, token, "b");
+      StreamClient stream = StreamClient.open(channel,
+          new ForgedCredentials(session, ForgedCredentials.Binding.OF_THIS_CONNECTION, 1, text), register());
+      assertThat(stream.closed().get(20, TimeUnit.SECONDS).getDescription()).as("sequence '%s'", text)
+          .isEqualTo("delegate authentication failed");
+      channel.shutdownNow();
+    }
+    assertTheManagerAcceptedNothing();
   }
 
   /** Found by the second security review: the specification allows any unsigned 64-bit sequence; 2^64 - 1 was refused. */
