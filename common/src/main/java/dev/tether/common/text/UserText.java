@@ -63,21 +63,21 @@ public final class UserText {
       String kind = refusedKind(codePoint);
       if (kind != null) {
         return Optional.of(field + " has " + codePointName(codePoint) + " (" + kind + ") at position "
-            + position + " (expected printable text without control, format, line separator or"
-            + " paragraph separator characters)");
+            + position + " (expected printable text without control, format, line separator,"
+            + " paragraph separator, invisible or blank characters other than the space)");
       }
       i += Character.charCount(codePoint);
     }
     return Optional.empty();
   }
 
-  /** Whether {@code codePoint} is refused in names: Cc, Cf, Zl, Zp, Cn or Cs. */
+  /** Whether {@code codePoint} is refused in names: Cc, Cf, Zl, Zp, Cn, Cs, or an invisible or blank look-alike. */
   public static boolean isRefused(int codePoint) {
     return refusedKind(codePoint) != null;
   }
 
   private static String refusedKind(int codePoint) {
-    return switch (Character.getType(codePoint)) {
+    String kind = switch (Character.getType(codePoint)) {
       case Character.CONTROL -> "a control character";
       case Character.FORMAT -> "a format character";
       case Character.LINE_SEPARATOR -> "a line separator";
@@ -86,6 +86,28 @@ public final class UserText {
       case Character.SURROGATE -> "a lone surrogate";
       default -> null;
     };
+    if (kind == null && isBlankLookalike(codePoint)) {
+      kind = "an invisible or blank character";
+    }
+    return kind;
+  }
+
+  /**
+   * Characters that show as nothing, or as a blank, though they are letters, marks or symbols: two
+   * names that differ only by them look the same in a list (found by the attacker's review with
+   * U+3164, U+034F and U+2800). These are the Unicode Default_Ignorable_Code_Point characters that
+   * are not already refused as format characters (Unicode 15, DerivedCoreProperties.txt), except
+   * the variation selectors, which change how the character before them is drawn (emoji); every
+   * space but the ASCII one (category Zs); and U+2800 BRAILLE PATTERN BLANK.
+   */
+  static boolean isBlankLookalike(int codePoint) {
+    if (Character.getType(codePoint) == Character.SPACE_SEPARATOR) {
+      return codePoint != ' ';
+    }
+    return codePoint == 0x034F || codePoint == 0x115F || codePoint == 0x1160 || codePoint == 0x17B4
+        || codePoint == 0x17B5 || (codePoint >= 0x180B && codePoint <= 0x180F) || codePoint == 0x2800
+        || codePoint == 0x3164 || codePoint == 0xFFA0 || (codePoint >= 0x1D173 && codePoint <= 0x1D17A)
+        || (codePoint >= 0xE0000 && codePoint <= 0xE0FFF && !(codePoint >= 0xE0100 && codePoint <= 0xE01EF));
   }
 
   private static String codePointName(int codePoint) {
@@ -106,6 +128,9 @@ public final class UserText {
   public static boolean isPrintable(int codePoint) {
     if (codePoint == ' ') {
       return true;
+    }
+    if (isBlankLookalike(codePoint)) {
+      return false;
     }
     return switch (Character.getType(codePoint)) {
       case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR,

@@ -19,7 +19,8 @@ class UserTextTest {
   void problem_namesTheFieldTheCodePointAndItsPositionButNeverTheCharacter() {
     assertThat(UserText.problem("hostname", "evil\u202Eexe.txt", 1, 255)).hasValue(
         "hostname has U+202E RIGHT-TO-LEFT OVERRIDE (a format character) at position 5 (expected printable"
-            + " text without control, format, line separator or paragraph separator characters)");
+            + " text without control, format, line separator, paragraph separator, invisible or blank characters"
+            + " other than the space)");
     assertThat(UserText.problem("tags[1]", "a\u2028b", 1, 64).orElseThrow())
         .startsWith("tags[1] has U+2028 LINE SEPARATOR (a line separator) at position 2");
     assertThat(UserText.problem("DELEGATE_NAME", "\u200Bbuilder", 1, 128).orElseThrow())
@@ -35,6 +36,24 @@ class UserTextTest {
       String value = "a" + SPOOFERS.charAt(i) + "b";
       assertThat(UserText.problem("x", value, 1, 9).orElseThrow()).doesNotContain(String.valueOf(SPOOFERS.charAt(i)));
     }
+  }
+
+  /**
+   * Found by the attacker's review: U+3164, U+034F and U+2800 passed, and four connected delegates
+   * all read "builder-1" in {@code delegate list}. Invisible and blank look-alikes are refused and
+   * escaped; emoji with their variation selector still pass.
+   */
+  @Test
+  void invisibleAndBlankLookalikes_areRefusedAndEscaped() {
+    for (int codePoint : new int[] {0x3164, 0x034F, 0x2800, 0x00A0, 0x3000, 0x2007, 0x115F, 0xFFA0, 0x180B}) {
+      String value = "builder-1" + new String(Character.toChars(codePoint));
+      assertThat(UserText.problem("DELEGATE_NAME", value, 1, 128)).as("U+%04X", codePoint).hasValueSatisfying(p ->
+          assertThat(p).contains("(an invisible or blank character) at position 10"));
+      assertThat(UserText.quote(value)).as("U+%04X quoted", codePoint)
+          .isEqualTo("'builder-1\\u" + String.format("%04X", codePoint) + "'");
+    }
+    assertThat(UserText.problem("name", "builder one", 1, 64)).as("the ASCII space").isEmpty();
+    assertThat(UserText.problem("name", "heart \u2764\uFE0F", 1, 64)).as("an emoji with its variation selector").isEmpty();
   }
 
   @Test
