@@ -269,7 +269,8 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       // revoked by them or dropped by the revoke itself (the order stream registration uses too).
       DelegateIdentity identity = new DelegateIdentity(t.accountId(), t.id(), t.publicId(), t.name(),
           b.getDelegateName());
-      Session session = sessions.create(HandshakeCrypto.sessionKey(key, hash), identity, transport.connection());
+      Session session = sessions.create(HandshakeCrypto.sessionKey(key, hash), identity, transport.connection(),
+          transport.remoteHost());
       if (session == null) {
         fail(TOO_MANY_SESSIONS, "too many sessions waiting for their stream", who(), Counts.NOTHING);
         return;

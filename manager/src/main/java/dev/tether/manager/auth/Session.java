@@ -17,11 +17,14 @@ final class Session {
   private final byte[] key;
   private final DelegateIdentity identity;
   private final String connection;
+  private final String waitingKey;
   private final long createdNanos;
   private final AtomicLong lastSequence = new AtomicLong();
   private final AtomicBoolean claimed = new AtomicBoolean();
 
-  Session(String id, byte[] sessionId, byte[] key, DelegateIdentity identity, String connection, long nowNanos) {
+  Session(String id, byte[] sessionId, byte[] key, DelegateIdentity identity, String connection, String waitingKey,
+      long nowNanos) {
+    this.waitingKey = waitingKey;
     this.id = id;
     this.sessionId = sessionId;
     this.key = key;
@@ -49,6 +52,11 @@ final class Session {
   /** The connection (remote and local address) whose handshake established this session. */
   String connection() {
     return connection;
+  }
+
+  /** The token and source under which this session counts while it waits for its stream. */
+  String waitingKey() {
+    return waitingKey;
   }
 
   /** Accepts {@code sequence} (unsigned) if it is larger than every one seen before. */

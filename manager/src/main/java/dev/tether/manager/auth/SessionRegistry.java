@@ -18,38 +18,56 @@ public final class SessionRegistry {
 
   private final ConcurrentMap<String, Session> sessions = new ConcurrentHashMap<>();
   private final ConcurrentMap<Long, Integer> waitingPerToken = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Integer> waitingPerTokenAndSource = new ConcurrentHashMap<>();
   private final Ticker ticker;
   private final Duration unusedTtl;
   private final int maxWaitingPerToken;
+  private final int maxWaitingPerTokenAndSource;
 
   public SessionRegistry(Ticker ticker, Duration unusedTtl, int maxWaitingPerToken) {
     this.ticker = ticker;
     this.unusedTtl = unusedTtl;
     this.maxWaitingPerToken = maxWaitingPerToken;
+    // one source may hold a sixteenth of a token's waiting sessions, so that one holder of the
+    // token cannot keep its others out (found by the attacker's review)
+    this.maxWaitingPerTokenAndSource = Math.max(1, maxWaitingPerToken / 16);
   }
 
   /**
    * A new session bound to {@code connection}, or null when the token already has the maximum
-   * number of sessions waiting for their stream.
+   * number of sessions waiting for their stream, in all or from {@code source}.
    */
-  Session create(byte[] sessionKey, DelegateIdentity identity, String connection) {
+  Session create(byte[] sessionKey, DelegateIdentity identity, String connection, String source) {
+    String tokenAndSource = identity.tokenRow() + "|" + source;
+    if (!increment(waitingPerTokenAndSource, tokenAndSource, maxWaitingPerTokenAndSource)) {
+      return null;
+    }
+    if (!increment(waitingPerToken, identity.tokenRow(), maxWaitingPerToken)) {
+      decrement(waitingPerTokenAndSource, tokenAndSource);
+      return null;
+    }
+    byte[] sessionId = HandshakeCrypto.randomBytes(HandshakeCrypto.SESSION_ID_BYTES);
+    String id = BASE64URL.encode(sessionId);
+    Session session = new Session(id, sessionId, sessionKey, identity, connection, tokenAndSource, ticker.read());
+    sessions.put(id, session);
+    return session;
+  }
+
+  private static <K> boolean increment(ConcurrentMap<K, Integer> counts, K key, int max) {
     boolean[] admitted = {false};
-    waitingPerToken.compute(identity.tokenRow(), (id, n) -> {
+    counts.compute(key, (k, n) -> {
       int waiting = n == null ? 0 : n;
-      if (waiting >= maxWaitingPerToken) {
+      if (waiting >= max) {
         return n;
       }
       admitted[0] = true;
       return waiting + 1;
     });
-    if (!admitted[0]) {
-      return null;
-    }
-    byte[] sessionId = HandshakeCrypto.randomBytes(HandshakeCrypto.SESSION_ID_BYTES);
-    String id = BASE64URL.encode(sessionId);
-    Session session = new Session(id, sessionId, sessionKey, identity, connection, ticker.read());
-    sessions.put(id, session);
-    return session;
+    return admitted[0];
+  }
+
+  private static <K> void decrement(ConcurrentMap<K, Integer> counts, K key) {
+    counts.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
   }
 
   Session find(String id) {
@@ -106,7 +124,8 @@ public final class SessionRegistry {
   }
 
   private void stopWaiting(Session session) {
-    waitingPerToken.computeIfPresent(session.identity().tokenRow(), (id, n) -> n <= 1 ? null : n - 1);
+    decrement(waitingPerToken, session.identity().tokenRow());
+    decrement(waitingPerTokenAndSource, session.waitingKey());
   }
 
   public int size() {

@@ -1,6 +1,5 @@
 package dev.tether.manager.auth;
 
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
@@ -16,11 +15,8 @@ public record TransportInfo(String remoteAddress, String remoteHost, String conn
     return address == null ? "unknown" : address.toString();
   }
 
-  /** The host part only (the rate limits key on it, not on the ephemeral port). */
+  /** What the rate limits key on: the host, not the ephemeral port (an IPv6 host by its /64). */
   static String host(SocketAddress address) {
-    if (address instanceof InetSocketAddress inet && inet.getAddress() != null) {
-      return inet.getAddress().getHostAddress();
-    }
-    return describe(address);
+    return SourceKey.of(address);
   }
 }

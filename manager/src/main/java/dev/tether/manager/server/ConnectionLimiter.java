@@ -3,7 +3,7 @@ package dev.tether.manager.server;
 import io.grpc.netty.shaded.io.netty.channel.Channel;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
-import java.net.InetSocketAddress;
+import dev.tether.manager.auth.SourceKey;
 import java.net.SocketAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -74,10 +74,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
   }
 
   private static String host(SocketAddress address) {
-    if (address instanceof InetSocketAddress inet && inet.getAddress() != null) {
-      return inet.getAddress().getHostAddress();
-    }
-    return String.valueOf(address);
+    return SourceKey.of(address);
   }
 
   @Override

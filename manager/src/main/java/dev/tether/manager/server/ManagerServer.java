@@ -8,6 +8,7 @@ import dev.tether.manager.token.MasterKey;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -86,6 +87,7 @@ public final class ManagerServer implements AutoCloseable {
     HealthStatusManager health = new HealthStatusManager();
     TransportLimits limits = options.settings().transport();
     EventLoops loops = EventLoops.create();
+    CallsPerSource openCalls = new CallsPerSource(limits.maxOpenCallsPerAddress());
     NettyServerBuilder builder = NettyServerBuilder.forAddress(options.listen(), credentials)
         .bossEventLoopGroup(loops.boss())
         .workerEventLoopGroup(loops.workers())
@@ -102,8 +104,8 @@ public final class ManagerServer implements AutoCloseable {
         // a connection that opens TLS and goes quiet is dropped; so is one left without calls
         .handshakeTimeout(options.settings().handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .maxConnectionIdle(2, TimeUnit.MINUTES)
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance());
+        .addService(ServerInterceptors.intercept(health.getHealthService(), openCalls))
+        .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), openCalls));
     manager.addServicesTo(builder);
     manager.addAdminServicesTo(builder, adminKey);
     Server server;

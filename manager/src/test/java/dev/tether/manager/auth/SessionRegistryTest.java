@@ -17,7 +17,7 @@ class SessionRegistryTest {
       return nanos.get();
     }
   };
-  private final SessionRegistry sessions = new SessionRegistry(ticker, Duration.ofSeconds(60), 3);
+  private final SessionRegistry sessions = new SessionRegistry(ticker, Duration.ofSeconds(60), 48);
 
   private static DelegateIdentity identity(long tokenId) {
     return new DelegateIdentity("acct", tokenId, "tid_aaaaaaaaaaaaaaaa", "default", "d");
@@ -25,19 +25,34 @@ class SessionRegistryTest {
 
   @Test
   void sessionsWaitingForTheirStream_areCappedPerTokenAndAClaimFreesASlot() {
-    Session first = sessions.create(new byte[32], identity(1), "c1");
-    assertThat(sessions.create(new byte[32], identity(1), "c2")).isNotNull();
-    assertThat(sessions.create(new byte[32], identity(1), "c3")).isNotNull();
-    assertThat(sessions.create(new byte[32], identity(1), "c4")).as("a fourth waiting session of token 1").isNull();
-    assertThat(sessions.create(new byte[32], identity(2), "c5")).as("another token is not affected").isNotNull();
+    Session first = null;
+    for (int source = 0; source < 16; source++) {
+      for (int i = 0; i < 3; i++) {
+        Session s = sessions.create(new byte[32], identity(1), "c" + source + "-" + i, "10.0.1." + source);
+        assertThat(s).isNotNull();
+        first = first == null ? s : first;
+      }
+    }
+    assertThat(sessions.create(new byte[32], identity(1), "c-49", "10.0.2.1")).as("a 49th waiting session of token 1").isNull();
+    assertThat(sessions.create(new byte[32], identity(2), "c-other", "10.0.2.1")).as("another token is not affected").isNotNull();
 
     assertThat(sessions.claim(first)).isTrue();
-    assertThat(sessions.create(new byte[32], identity(1), "c6")).as("after one was claimed by its stream").isNotNull();
+    assertThat(sessions.create(new byte[32], identity(1), "c-50", "10.0.2.1")).as("after one was claimed by its stream").isNotNull();
+  }
+
+  /** Found by the attacker's review: one holder of a token filled its 1024 waiting slots and kept the others out. */
+  @Test
+  void oneSource_holdsASixteenthOfATokensWaitingSessions_andOthersStillGetTheirs() {
+    for (int i = 0; i < 3; i++) {
+      assertThat(sessions.create(new byte[32], identity(1), "c" + i, "10.0.0.66")).isNotNull();
+    }
+    assertThat(sessions.create(new byte[32], identity(1), "c9", "10.0.0.66")).as("a fourth from one source").isNull();
+    assertThat(sessions.create(new byte[32], identity(1), "c10", "10.0.0.67")).as("another source").isNotNull();
   }
 
   @Test
   void aSessionIsClaimedOnceAndForgottenWhenItsStreamEnds() {
-    Session session = sessions.create(new byte[32], identity(1), "c1");
+    Session session = sessions.create(new byte[32], identity(1), "c1", "10.0.0.1");
     assertThat(sessions.claim(session)).isTrue();
     assertThat(sessions.claim(session)).as("a second stream on one session").isFalse();
     sessions.ended(session);
@@ -46,8 +61,8 @@ class SessionRegistryTest {
 
   @Test
   void anUnusedSession_expiresAndFreesItsSlot() {
-    Session unused = sessions.create(new byte[32], identity(1), "c1");
-    Session used = sessions.create(new byte[32], identity(1), "c2");
+    Session unused = sessions.create(new byte[32], identity(1), "c1", "10.0.0.1");
+    Session used = sessions.create(new byte[32], identity(1), "c2", "10.0.0.1");
     sessions.claim(used);
     nanos.addAndGet(Duration.ofSeconds(61).toNanos());
 
@@ -56,18 +71,18 @@ class SessionRegistryTest {
     assertThat(sessions.find(used.id())).as("a session carrying its stream does not expire").isSameAs(used);
     assertThat(sessions.claim(unused)).as("an expired session cannot be claimed").isFalse();
     for (int i = 0; i < 3; i++) {
-      assertThat(sessions.create(new byte[32], identity(1), "c" + (10 + i))).isNotNull();
+      assertThat(sessions.create(new byte[32], identity(1), "c" + (10 + i), "10.0.0.1")).isNotNull();
     }
   }
 
   @Test
   void revokingAToken_dropsItsSessionsAndTheirSlots() {
-    Session session = sessions.create(new byte[32], identity(1), "c1");
+    Session session = sessions.create(new byte[32], identity(1), "c1", "10.0.0.1");
     sessions.removeToken(1);
     assertThat(sessions.find(session.id())).isNull();
     assertThat(sessions.claim(session)).isFalse();
     for (int i = 0; i < 3; i++) {
-      assertThat(sessions.create(new byte[32], identity(1), "c" + (10 + i))).isNotNull();
+      assertThat(sessions.create(new byte[32], identity(1), "c" + (10 + i), "10.0.0.1")).isNotNull();
     }
   }
 }

@@ -162,6 +162,61 @@ class Http2AbuseTest {
     }
   }
 
+  /**
+   * Found by the attacker's review: one address held about 99 000 Health/Watch streams (100 on
+   * each of 1 000 connections), 156 MB of heap, without any credential.
+   */
+  @Test
+  void openCallsThatNeedNoCredential_areCappedPerAddress() throws Exception {
+    ManagerSettings settings = ManagerSettings.defaults()
+        .withTransport(TransportLimits.defaults().withMaxOpenCallsPerAddress(10));
+    try (NettyManager manager = new NettyManager(dataDir, settings);
+        Bystander bystander = Bystander.connect(manager)) {
+      List<ManagedChannel> channels = new ArrayList<>();
+      java.util.Map<io.grpc.Status.Code, java.util.concurrent.atomic.AtomicInteger> ends = new java.util.concurrent.ConcurrentHashMap<>();
+      java.util.concurrent.atomic.AtomicInteger watching = new java.util.concurrent.atomic.AtomicInteger();
+      for (int c = 0; c < 3; c++) {
+        ManagedChannel channel = manager.channelFrom("127.0.0.8");
+        channels.add(channel);
+        for (int i = 0; i < 10; i++) {
+          io.grpc.health.v1.HealthGrpc.newStub(channel).watch(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance(),
+              new io.grpc.stub.StreamObserver<>() {
+                private boolean counted;
+
+                @Override
+                public void onNext(io.grpc.health.v1.HealthCheckResponse value) {
+                  if (!counted) {
+                    counted = true;
+                    watching.incrementAndGet();
+                  }
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                  ends.computeIfAbsent(io.grpc.Status.fromThrowable(t).getCode(),
+                      k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+                }
+
+                @Override
+                public void onCompleted() { }
+              });
+        }
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> watching.get() + ends.values().stream()
+          .mapToInt(java.util.concurrent.atomic.AtomicInteger::get).sum() == 30);
+      assertThat(watching.get()).as("Watch calls held by one address").isEqualTo(10);
+      assertThat(ends.get(io.grpc.Status.Code.RESOURCE_EXHAUSTED)).hasValue(20);
+
+      ManagedChannel other = manager.channelFrom("127.0.0.9");
+      assertThat(io.grpc.health.v1.HealthGrpc.newBlockingStub(other).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus())
+          .isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+      bystander.heartbeatIsAcknowledged();
+      other.shutdownNow();
+      channels.forEach(ManagedChannel::shutdownNow);
+    }
+  }
+
   private static Socket socketFrom(String source, int port) throws Exception {
     Socket socket = new Socket();
     socket.bind(new InetSocketAddress(source, 0));
