@@ -16,6 +16,7 @@ import dev.tether.proto.delegate.v1.ManagerMessage;
 import dev.tether.proto.delegate.v1.Register;
 import dev.tether.proto.delegate.v1.Registered;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.time.Instant;
@@ -37,6 +38,8 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
   static final int MAX_LABEL = 64;
   static final int MAX_TAGS = 64;
   static final int MAX_TAG_CHARACTERS = 1024;
+  /** About 100 KiB of acknowledgements beyond what gRPC holds before it says the client is behind. */
+  static final int MAX_SENT_WHILE_NOT_READY = 4096;
   static final Status NOT_READING = Status.RESOURCE_EXHAUSTED.withDescription(
       "delegate does not read its stream (acknowledgements are piling up); reconnect");
 
@@ -65,6 +68,8 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     private final LiveStream live;
     private final StreamObserver<ManagerMessage> out;
     private String delegateId;
+    /** Acknowledgements sent while gRPC was already holding 32 KiB unread for the client. */
+    private volatile int sentWhileNotReady;
 
     private final String remoteAddress;
 
@@ -73,6 +78,10 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       this.identity = identity;
       this.live = live;
       this.out = out;
+      if (out instanceof ServerCallStreamObserver<ManagerMessage> call) {
+        // the client read what it was sent: whatever was sent while it lagged has gone
+        call.setOnReadyHandler(() -> sentWhileNotReady = 0);
+      }
     }
 
     @Override
@@ -144,9 +153,10 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         // closed here already (not reading, revoked, ...): what still arrives is dropped
         return;
       }
-      if (!live.isReady()) {
-        // the delegate does not read what it is sent (gRPC holds more than 32 KiB for it): every
-        // acknowledgement from here on would pile up in the manager's memory
+      if (!live.isReady() && ++sentWhileNotReady > MAX_SENT_WHILE_NOT_READY) {
+        // the delegate does not read what it is sent: gRPC holds 32 KiB for it and it is further
+        // behind by thousands of acknowledgements, every one of which would stay in this manager's
+        // memory (one such stream filled a 256 MB heap in 40 s)
         log.warn("delegate {} ({}) from {} does not read its stream; closing it", quote(identity.delegateName()),
             delegateId, remoteAddress);
         live.closeWith(NOT_READING);

@@ -260,8 +260,14 @@ public final class TokenService {
     List<TokenStore.Reseal> reseals = new java.util.ArrayList<>();
     store.sealedKeys().forEach((id, k) -> {
       if (masterKey.isLegacy(k.sealed())) {
-        byte[] key = masterKey.open(k.sealed(), k.accountId(), k.publicId());
-        reseals.add(new TokenStore.Reseal(id, k.sealed(), masterKey.seal(key, k.accountId(), k.publicId())));
+        try {
+          byte[] key = masterKey.open(k.sealed(), k.accountId(), k.publicId());
+          reseals.add(new TokenStore.Reseal(id, k.sealed(), masterKey.seal(key, k.accountId(), k.publicId())));
+        } catch (IllegalStateException e) {
+          // left as it is: its handshakes are refused, and logged, until the right master.key is back
+          log.error("the key of token {} cannot be opened with this master.key; it was not sealed again: {}",
+              k.publicId(), e.getMessage());
+        }
       }
     });
     int replaced = store.replaceSealedKeys(reseals);

@@ -115,6 +115,59 @@ class ClusterTest {
     assertThat(waited.get(20, TimeUnit.SECONDS)).containsEntry("me", 3).containsEntry("other", 5);
   }
 
+  /**
+   * Found by the review of the cluster layer: applying a revocation held the token's fence monitor
+   * while it wrote its confirmation, so a revoke of the same token waited on that write. Now the
+   * write runs on the store's executor, after the cut, and holds nothing.
+   */
+  @Test
+  void applyingARevocation_doesNotHoldTheTokensMonitorAcrossItsConfirmationWrite() throws Exception {
+    java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    ReplicaStore slowAcks = new ReplicaStore() {
+      @Override
+      public void replicaSeen(Replica replica) { }
+
+      @Override
+      public List<Replica> listReplicas() {
+        return replicas.listReplicas();
+      }
+
+      @Override
+      public void recordRevocationAck(long tokenRow, String replicaId, int streamsClosed, Instant at) {
+        writing.countDown();
+        try {
+          release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+
+      @Override
+      public Map<String, Integer> revocationAcks(long tokenRow) {
+        return Map.of();
+      }
+
+      @Override
+      public int forgetReplicas(Instant cutoff, String keep) {
+        return 0;
+      }
+    };
+    RevocationRegistry registry = new RevocationRegistry();
+    TokenCutter cutter = new TokenCutter(registry, id -> { });
+    Cluster cluster = new Cluster(unused(TokenStore.class), unused(DelegateStore.class), slowAcks, RevocationFeed.NONE,
+        true, "me", registry, cutter, Clock.systemUTC(), new ClusterSettings(Duration.ofSeconds(2),
+        Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(2)), timers, storeWork);
+    try {
+      cluster.apply(7);
+      assertThat(writing.await(10, TimeUnit.SECONDS)).as("the confirmation is being written").isTrue();
+      // the write hangs; a revoke of the same token cuts at once
+      assertThat(CompletableFuture.supplyAsync(() -> cutter.cut(7)).get(10, TimeUnit.SECONDS)).isZero();
+    } finally {
+      release.countDown();
+    }
+  }
+
   /** Found by the review of the cluster layer: the LISTEN thread was interrupted, never joined, before the store closed. */
   @Test
   void afterAReplicaStops_itsFeedThreadHasEnded() throws Exception {

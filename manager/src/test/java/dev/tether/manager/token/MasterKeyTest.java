@@ -97,6 +97,38 @@ class MasterKeyTest {
     }
   }
 
+  /**
+   * Found by the review of the store layer: a sealed key that the master key could not open threw
+   * an IllegalStateException out of the handshake, which the delegate saw as UNKNOWN. It is the
+   * generic refusal now, and the manager logs why.
+   */
+  @Test
+  void aSealedKeyThatCannotBeOpened_refusesTheHandshakeWithTheGenericStatus() throws Exception {
+    String accountId;
+    DelegateToken token;
+    try (ManagerFixture first = new ManagerFixture(dataDir)) {
+      CreatedAccount account = first.account("acme");
+      accountId = account.account().id();
+      token = TokenLedger.record(account.defaultToken().value());
+    }
+    try (JdbcStore store = JdbcStore.open(JdbcStore.h2Url(dataDir), null, null);
+        Connection c = store.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement("UPDATE tokens SET key_blob = ? WHERE public_id = ?")) {
+      // sealed under another master key: the file was replaced, or the row comes from elsewhere
+      ps.setString(1, MasterKey.ephemeral().seal(HandshakeCrypto.randomBytes(32), accountId, token.publicId()));
+      ps.setString(2, token.publicId());
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+    }
+    try (ManagerFixture second = new ManagerFixture(dataDir)) {
+      String account = accountId;
+      DelegateToken value = token;
+      io.grpc.Status status = dev.tether.manager.testing.RawHandshake.run(second.channel(),
+          dev.tether.manager.testing.RawHandshake.begin(account, value.publicId()), value, false).status;
+      assertThat(status.getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
+      assertThat(status.getDescription()).isEqualTo("delegate authentication failed");
+    }
+  }
+
   private static MasterKey fromFile(byte[] fileKey) throws Exception {
     Path dir = Files.createTempDirectory("tether-master-key");
     Path file = dir.resolve(MasterKey.FILE_NAME);
