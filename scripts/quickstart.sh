@@ -8,6 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 work="$(mktemp -d "${TMPDIR:-/tmp}/tether-quickstart.XXXXXX")"
 port="${TETHER_QUICKSTART_PORT:-17443}"
+admin_port="$((port + 1))"
 pids=()
 manager_pid=""
 
@@ -32,7 +33,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-manager() { scripts/tether-manager "$@" --manager "127.0.0.1:$port" --data-dir "$work/data"; }
+manager() { scripts/tether-manager "$@" --manager "127.0.0.1:$admin_port" --data-dir "$work/data"; }
 json_field() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
 # wait_for SECONDS DESCRIPTION COMMAND...: retry COMMAND until it succeeds
@@ -57,10 +58,24 @@ if ! mvn -B -ntp -q -DskipTests package >"$work/build.log" 2>&1; then
 fi
 echo "built manager/target/tether-manager.jar and delegate/target/tether-delegate.jar"
 
-step "Starting the manager on 127.0.0.1:$port (embedded H2 and TLS certificate in $work/data)"
-scripts/tether-manager serve --listen "127.0.0.1:$port" --data-dir "$work/data" >"$work/manager.out" 2>"$work/manager.log" &
+step "Starting the manager: delegates on 127.0.0.1:$port, admin API on 127.0.0.1:$admin_port (embedded H2 and TLS certificate in $work/data)"
+for p in "$port" "$admin_port"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    fail "port $p on 127.0.0.1 is already in use (an earlier quickstart or manager still running?). Stop it, or pick other ports: TETHER_QUICKSTART_PORT=18443 scripts/quickstart.sh (uses 18443 and 18444)"
+  fi
+done
+scripts/tether-manager serve --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin_port" \
+  --data-dir "$work/data" >"$work/manager.out" 2>"$work/manager.log" &
 manager_pid=$!
-wait_for 60 "the manager to start" grep -q 'admin key:' "$work/manager.out"
+manager_started() {
+  if ! kill -0 "$manager_pid" 2>/dev/null; then
+    grep -h '^error' "$work/manager.log" "$work/manager.out" >&2 || tail -n 5 "$work/manager.log" >&2
+    fail "the manager exited during start-up (its error is above)"
+  fi
+  grep -q 'admin key' "$work/manager.out"
+}
+for _ in $(seq 1 300); do manager_started && break; sleep 0.2; done
+manager_started || fail "timed out after 60s waiting for the manager to start"
 sed 's/^/  /' "$work/manager.out"
 wait_for 30 "the admin API" manager account list
 

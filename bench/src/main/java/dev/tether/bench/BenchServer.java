@@ -40,9 +40,10 @@ public final class BenchServer {
     int port = Integer.parseInt(args[2]);
     AutoCloseable server;
     int boundPort;
+    int adminPort = 0;
     if (args[0].equals("tether")) {
       ManagerServer manager = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", port),
-          dir, null, null, null, false, null, null, List.of(), ManagerSettings.defaults()));
+          new InetSocketAddress("127.0.0.1", 0), dir, null, null, null, false, null, null, List.of(), ManagerSettings.defaults()));
       if (!Files.exists(dir.resolve(ACCOUNT_FILE))) {
         CreatedAccount account = manager.manager().tokens().createAccount("bench", "bench");
         PrivateFiles.createFile(dir.resolve(TOKEN_FILE),
@@ -51,6 +52,7 @@ public final class BenchServer {
       }
       server = manager;
       boundPort = manager.listenAddress().getPort();
+      adminPort = manager.adminAddress().getPort();
     } else {
       TlsMaterial tls = TlsMaterial.loadOrGenerate(dir.resolve("tls"), List.of());
       Baseline baseline = new Baseline(tls.certificate(), tls.privateKey(), port);
@@ -58,7 +60,7 @@ public final class BenchServer {
       boundPort = baseline.port();
     }
     UnixOperatingSystemMXBean os = (UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    reply("ready port=" + boundPort + " fd_max=" + os.getMaxFileDescriptorCount()
+    reply("ready port=" + boundPort + " admin_port=" + adminPort + " fd_max=" + os.getMaxFileDescriptorCount()
         + " fds=" + os.getOpenFileDescriptorCount());
     BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;

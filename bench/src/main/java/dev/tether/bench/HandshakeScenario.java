@@ -55,7 +55,7 @@ final class HandshakeScenario {
     ManagerSettings settings = ManagerSettings.defaults().withLimits(
         HandshakeLimiter.Settings.defaults().withMaxConcurrent(100_000).withMaxConcurrentPerAddress(100_000)
             .withMaxConcurrentPerConnection(100_000).withFailuresPerAddress(1e9, 1e9));
-    try (ManagerServer manager = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), dir,
+    try (ManagerServer manager = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), dir,
             null, null, null, false, null, null, List.of(), settings));
         Baseline baseline = new Baseline(dir.resolve("tls/manager.crt"), dir.resolve("tls/manager.key"))) {
       CreatedAccount account = manager.manager().tokens().createAccount("bench", "bench");

@@ -42,7 +42,7 @@ final class RefusalTimingScenario {
     ManagerSettings settings = ManagerSettings.defaults().withLimits(HandshakeLimiter.Settings.defaults()
         .withFailuresPerAddress(1e9, 1e9));
     try (ManagerServer manager = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0),
-        dir, null, null, null, false, null, null, List.of(), settings))) {
+        new InetSocketAddress("127.0.0.1", 0), dir, null, null, null, false, null, null, List.of(), settings))) {
       CreatedAccount account = manager.manager().tokens().createAccount("bench", "bench");
       String accountId = account.account().id();
       String knownToken = account.defaultToken().record().publicId();

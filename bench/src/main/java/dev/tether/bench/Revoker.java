@@ -51,16 +51,18 @@ public final class Revoker {
   private final String accountId;
   private final AdminCredentials admin;
   private final List<ManagedChannel> channels = new ArrayList<>();
+  private final ManagedChannel adminChannel;
   private final HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(30));
   private final ExecutorService opening = Executors.newFixedThreadPool(OPENING_THREADS);
   private final List<StreamClient> doomed = new ArrayList<>();
   private String doomedName;
   private int tokens;
 
-  private Revoker(int port, Path dir) throws Exception {
+  private Revoker(int port, int adminPort, Path dir) throws Exception {
     accountId = Files.readString(dir.resolve(BenchServer.ACCOUNT_FILE)).strip();
     admin = new AdminCredentials(Files.readString(dir.resolve("admin.key")).strip());
     ChannelCredentials tls = TlsChannelCredentials.newBuilder().trustManager(dir.resolve("tls/manager.crt").toFile()).build();
+    adminChannel = NettyChannelBuilder.forAddress("127.0.0.1", adminPort, tls).build();
     for (int i = 0; i < CHANNELS; i++) {
       String from = "127.0.3." + (1 + i);
       channels.add(NettyChannelBuilder.forAddress("127.0.0.1", port, tls)
@@ -74,11 +76,11 @@ public final class Revoker {
   }
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 2) {
-      System.err.println("usage: Revoker PORT DATA_DIR");
+    if (args.length != 3) {
+      System.err.println("usage: Revoker PORT ADMIN_PORT DATA_DIR");
       System.exit(2);
     }
-    Revoker r = new Revoker(Integer.parseInt(args[0]), Path.of(args[1]));
+    Revoker r = new Revoker(Integer.parseInt(args[0]), Integer.parseInt(args[1]), Path.of(args[2]));
     BenchServer.answer(words -> switch (words[0]) {
       case "doom" -> r.doom(Integer.parseInt(words[1]));
       case "revoke" -> r.revoke();
@@ -89,7 +91,7 @@ public final class Revoker {
   }
 
   private TokenAdminGrpc.TokenAdminBlockingStub adminStub() {
-    return TokenAdminGrpc.newBlockingStub(channels.get(0)).withCallCredentials(admin)
+    return TokenAdminGrpc.newBlockingStub(adminChannel).withCallCredentials(admin)
         .withDeadlineAfter(2, TimeUnit.MINUTES);
   }
 

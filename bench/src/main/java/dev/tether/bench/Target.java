@@ -28,6 +28,7 @@ final class Target implements AutoCloseable {
   private final boolean reconnect;
   private Child server;
   private int port;
+  private int adminPort;
   private int restarts;
   private final List<Child> workers = new ArrayList<>();
   private final List<Child> extras = new ArrayList<>();
@@ -64,6 +65,7 @@ final class Target implements AutoCloseable {
         List.of(kind, dir.toString(), String.valueOf(onPort)));
     Map<String, String> ready = server.await(Duration.ofMinutes(2));
     port = Integer.parseInt(ready.get("port"));
+    adminPort = Integer.parseInt(ready.get("admin_port"));
     fdMax = Long.parseLong(ready.get("fd_max"));
   }
 
@@ -197,7 +199,7 @@ final class Target implements AutoCloseable {
   /** A {@link Revoker} process for this (tether) server; closed with the target. */
   Child startRevoker() throws Exception {
     Child revoker = Child.start(kind + "-revoker", dir.resolve("revoker.log"), WORKER_JVM, Revoker.class,
-        List.of(String.valueOf(port), dir.toString()));
+        List.of(String.valueOf(port), String.valueOf(adminPort), dir.toString()));
     revoker.await(Duration.ofMinutes(1));
     extras.add(revoker);
     return revoker;

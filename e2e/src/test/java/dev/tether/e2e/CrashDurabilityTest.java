@@ -57,7 +57,7 @@ class CrashDurabilityTest {
   void killDuringABurstOfCreates_everyCreateThatReturnedIsThereAfterRestart() throws Exception {
     try (Tether tether = new Tether(work.resolve("data"), "CrashDurabilityTest-burst").start()) {
       String account = tether.account("burst-acct");
-      ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", tether.port(),
+      ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", tether.adminPort(),
           TlsChannelCredentials.newBuilder().trustManager(tether.dataDir.resolve("tls/manager.crt").toFile()).build()).build();
       AdminCredentials admin = new AdminCredentials(Files.readString(tether.dataDir.resolve("admin.key")).strip());
       Set<String> acknowledged = ConcurrentHashMap.newKeySet();
@@ -92,7 +92,7 @@ class CrashDurabilityTest {
       int acknowledgedAtKill = acknowledged.size();
 
       tether.start();
-      ManagedChannel after = Grpc.newChannelBuilderForAddress("127.0.0.1", tether.port(),
+      ManagedChannel after = Grpc.newChannelBuilderForAddress("127.0.0.1", tether.adminPort(),
           TlsChannelCredentials.newBuilder().trustManager(tether.dataDir.resolve("tls/manager.crt").toFile()).build()).build();
       try {
         List<Token> stored = TokenAdminGrpc.newBlockingStub(after).withCallCredentials(admin)

@@ -227,7 +227,7 @@ class EndToEndTest {
     Path wrong = work.resolve("wrong-admin.key");
     Files.writeString(wrong, "tak_" + "a".repeat(52) + "\n");
 
-    Tether.Result result = tether.rawCli(null, "account", "list", "--manager", "127.0.0.1:" + tether.port(),
+    Tether.Result result = tether.rawCli(null, "account", "list", "--manager", "127.0.0.1:" + tether.adminPort(),
         "--data-dir", tether.dataDir.toString(), "--admin-key-file", wrong.toString());
 
     assertThat(result.exit()).isEqualTo(1);

@@ -35,6 +35,7 @@ final class Tether implements AutoCloseable {
   private final List<Proc> processes = new ArrayList<>();
   private Proc manager;
   private int port;
+  private int adminPort;
   private int sequence;
 
   /** The result of one CLI run. */
@@ -54,13 +55,17 @@ final class Tether implements AutoCloseable {
   }
 
   Tether start() {
+    // tokens that expire in 20 s let the expiry tests finish sooner than the default floor of 1 minute
     List<String> command = new ArrayList<>(List.of(java(), "-Xmx256m", "-jar", MANAGER_JAR.toString(),
-        "serve", "--listen", "127.0.0.1:" + port, "--data-dir", dataDir.toString()));
+        "serve", "--listen", "127.0.0.1:" + port, "--admin-listen", "127.0.0.1:" + adminPort,
+        "--data-dir", dataDir.toString(), "--min-token-lifetime", "10s"));
     command.addAll(serveArgs);
     manager = Proc.start("manager-" + (++sequence), logDir, Map.of(), command);
     processes.add(manager);
     port = Integer.parseInt(manager.awaitLine("listening on 127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(60)));
-    manager.awaitLine("admin key: ", Duration.ofSeconds(10));
+    adminPort = Integer.parseInt(manager.awaitLine("admin API and reflection on 127\\.0\\.0\\.1:(\\d+)",
+        Duration.ofSeconds(10)));
+    manager.awaitLine("admin key", Duration.ofSeconds(10));
     return this;
   }
 
@@ -68,15 +73,21 @@ final class Tether implements AutoCloseable {
     return manager;
   }
 
+  /** The delegate listener's port. */
   int port() {
     return port;
   }
 
-  /** Runs {@code tether-manager ARGS --manager 127.0.0.1:PORT --data-dir DIR}. */
+  /** The admin listener's port. */
+  int adminPort() {
+    return adminPort;
+  }
+
+  /** Runs {@code tether-manager ARGS --manager 127.0.0.1:ADMIN_PORT --data-dir DIR}. */
   Result cli(String... args) {
     List<String> command = new ArrayList<>(List.of(java(), "-jar", MANAGER_JAR.toString()));
     command.addAll(List.of(args));
-    command.addAll(List.of("--manager", "127.0.0.1:" + port, "--data-dir", dataDir.toString()));
+    command.addAll(List.of("--manager", "127.0.0.1:" + adminPort, "--data-dir", dataDir.toString()));
     return run(command, null);
   }
 
@@ -90,7 +101,7 @@ final class Tether implements AutoCloseable {
   Result cliWithStdin(String stdin, String... args) {
     List<String> command = new ArrayList<>(List.of(java(), "-jar", MANAGER_JAR.toString()));
     command.addAll(List.of(args));
-    command.addAll(List.of("--manager", "127.0.0.1:" + port, "--data-dir", dataDir.toString()));
+    command.addAll(List.of("--manager", "127.0.0.1:" + adminPort, "--data-dir", dataDir.toString()));
     return run(command, stdin);
   }
 
@@ -124,7 +135,7 @@ final class Tether implements AutoCloseable {
   String account(String name) {
     dev.tether.proto.admin.v1.CreateAccountResponse response = parse(cli("account", "create", name, "--json").ok().out(),
         dev.tether.proto.admin.v1.CreateAccountResponse.getDefaultInstance());
-    TokenLedger.record(DelegateToken.parse("default token", response.getDefaultTokenValue()));
+    TokenLedger.record(DelegateToken.parse("default token", response.getValue()));
     return response.getAccount().getId();
   }
 

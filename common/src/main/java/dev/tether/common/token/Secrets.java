@@ -8,11 +8,12 @@ import java.util.regex.Pattern;
  */
 public final class Secrets {
 
-  private static final Pattern GENERATED = Pattern.compile("tdt_[a-z2-7]{4,}");
+  /** Generated delegate tokens ({@code tdt_}) and admin credentials ({@code tak_}). */
+  private static final Pattern GENERATED = Pattern.compile("(tdt|tak)_[a-z2-7]{4,}");
 
   private Secrets() {}
 
-  /** Whether {@code text} holds something shaped like a generated token. */
+  /** Whether {@code text} holds something shaped like a generated token or admin credential. */
   public static boolean looksLikeToken(String text) {
     return text != null && GENERATED.matcher(text).find();
   }
@@ -27,6 +28,6 @@ public final class Secrets {
         out = out.replace(secret.strip(), "[redacted]");
       }
     }
-    return GENERATED.matcher(out).replaceAll("tdt_[redacted]");
+    return GENERATED.matcher(out).replaceAll("$1_[redacted]");
   }
 }

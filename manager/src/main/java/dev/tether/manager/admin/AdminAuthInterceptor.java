@@ -2,7 +2,14 @@ package dev.tether.manager.admin;
 
 import com.google.common.base.Ticker;
 import dev.tether.manager.logging.RefusalReporter;
+import dev.tether.manager.store.Actor;
+import dev.tether.manager.store.AdminRecord;
+import dev.tether.manager.store.AdminRole;
+import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -13,15 +20,21 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Admits an admin call only with the admin key as {@code authorization: Bearer <key>}. Delegate
- * sessions carry no such key and are refused. Refusals go to a {@link RefusalReporter}: per remote
- * host and reason, the first of a minute is logged and audited at once and the rest as one count,
- * so that a flood without credentials can neither fill the log nor push real events out of the
- * audit trail.
+ * Admits an admin call only with the credential of an active admin whose role the method needs
+ * ({@link Permissions}), presented as {@code authorization: Bearer tak_...}. The admin and the
+ * remote address go into the call's context ({@link Caller}) for the audit trail, and the call is
+ * tracked ({@link AdminCalls}) so that revoking the admin ends it.
+ *
+ * <p>Calls without a valid credential go to a {@link RefusalReporter}: per remote host and reason,
+ * the first of a minute is logged and audited at once and the rest as one count, so that a flood
+ * can neither fill the log nor push real events out of the audit trail. An authenticated admin
+ * refused for its role gets PERMISSION_DENIED naming the role needed, and every such refusal is
+ * audited with the admin's name.
  */
 public final class AdminAuthInterceptor implements ServerInterceptor {
 
@@ -33,38 +46,97 @@ public final class AdminAuthInterceptor implements ServerInterceptor {
   static final int MAX_TRACKED_REFUSALS = 100;
   private static final Logger log = LoggerFactory.getLogger(AdminAuthInterceptor.class);
 
-  private final AdminKey key;
+  private final AdminDirectory admins;
+  private final AdminCalls calls;
+  private final TetherStore store;
+  private final Clock clock;
   private final RefusalReporter refusals;
 
-  public AdminAuthInterceptor(AdminKey key, RefusalReporter refusals) {
-    this.key = key;
+  public AdminAuthInterceptor(AdminDirectory admins, AdminCalls calls, TetherStore store, Clock clock,
+      RefusalReporter refusals) {
+    this.admins = admins;
+    this.calls = calls;
+    this.store = store;
+    this.clock = clock;
     this.refusals = refusals;
   }
 
   /**
-   * The reporter for refused admin calls: log lines under this class's name, audit rows
+   * The reporter for unauthenticated admin calls: log lines under this class's name, audit rows
    * {@code admin.auth_failed} by {@code unauthenticated}. Its owner calls {@code flush()} from a
    * timer and {@code close()} at shutdown.
    */
   public static RefusalReporter refusalReporter(TetherStore store, Clock clock, Ticker ticker) {
     return new RefusalReporter("admin call refused", log, REFUSAL_INTERVAL, MAX_TRACKED_REFUSALS, ticker,
-        refusal -> store.audit(clock.instant(), "unauthenticated", "admin.auth_failed", null, null,
-            refusal.describe()));
+        refusal -> store.audit(clock.instant(), new Actor("unauthenticated", refusal.source()), "admin.auth_failed",
+            null, null, refusal.describe()));
   }
 
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    String method = call.getMethodDescriptor().getFullMethodName();
+    SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
     String header = headers.get(AUTHORIZATION);
     String presented = header != null && header.startsWith("Bearer ") ? header.substring(7).strip() : null;
-    if (key.matches(presented)) {
-      return next.startCall(call, headers);
+    Optional<AdminRecord> admin;
+    try {
+      admin = admins.authenticate(presented);
+    } catch (StoreException e) {
+      return refuse(call, Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later"));
     }
-    refusals.report(host(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)),
-        header == null ? "no admin key" : "wrong admin key",
-        "calling " + call.getMethodDescriptor().getFullMethodName());
-    call.close(Status.UNAUTHENTICATED.withDescription("admin authentication failed"), new Metadata());
+    if (admin.isEmpty()) {
+      refusals.report(host(remote), header == null ? "no admin credential" : "unknown or revoked admin credential",
+          "calling " + method);
+      return refuse(call, Status.UNAUTHENTICATED.withDescription("admin authentication failed: the credential"
+          + " is missing, unknown or revoked"));
+    }
+    Caller caller = new Caller(admin.get(), address(remote));
+    Optional<AdminRole> needed = Permissions.needed(method);
+    if (needed.isEmpty() || !admin.get().role().includes(needed.get())) {
+      String need = needed.map(AdminRole::label).orElse("a role no admin has");
+      String description = "admin '" + caller.admin().name() + "' has role " + caller.admin().role().label() + "; "
+          + shortName(method) + " needs role " + need + (needed.isPresent() && needed.get() != AdminRole.OWNER
+              ? " or higher" : "");
+      log.warn("admin call refused: {} (from {})", description, caller.remoteAddress());
+      try {
+        store.audit(clock.instant(), caller.actor(), "admin.permission_denied", null, null,
+            "method=" + shortName(method) + " role=" + caller.admin().role().label() + " needed=" + need);
+      } catch (StoreException e) {
+        log.warn("could not audit a refused admin call: {}", e.getMessage());
+      }
+      return refuse(call, Status.PERMISSION_DENIED.withDescription(description));
+    }
+    ServerCall<Q, R> tracked = calls.track(caller.admin().publicId(), call);
+    if (AdminCalls.isEnded(tracked)) {
+      return new ServerCall.Listener<>() {};
+    }
+    Context context = Context.current().withValue(Caller.KEY, caller);
+    ServerCall.Listener<Q> listener = Contexts.interceptCall(context, tracked, headers, next);
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+      @Override
+      public void onCancel() {
+        calls.forget(tracked);
+        super.onCancel();
+      }
+
+      @Override
+      public void onComplete() {
+        calls.forget(tracked);
+        super.onComplete();
+      }
+    };
+  }
+
+  private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status) {
+    call.close(status, new Metadata());
     return new ServerCall.Listener<>() {};
+  }
+
+  /** {@code tether.admin.v1.TokenAdmin/RevokeToken} as {@code TokenAdmin/RevokeToken}. */
+  static String shortName(String fullMethodName) {
+    int dot = fullMethodName.lastIndexOf('.', fullMethodName.indexOf('/'));
+    return dot < 0 ? fullMethodName : fullMethodName.substring(dot + 1);
   }
 
   /** The remote host without its port: every connection of one host counts as one source. */
@@ -73,5 +145,14 @@ public final class AdminAuthInterceptor implements ServerInterceptor {
       return inet.getAddress().getHostAddress();
     }
     return String.valueOf(remote);
+  }
+
+  /** HOST:PORT of the caller, for the audit trail; null in-process. */
+  private static String address(SocketAddress remote) {
+    if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
+      String host = inet.getAddress().getHostAddress();
+      return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();
+    }
+    return remote == null ? null : remote.toString();
   }
 }

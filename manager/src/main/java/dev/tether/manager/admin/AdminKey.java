@@ -2,43 +2,42 @@ package dev.tether.manager.admin;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import com.google.common.io.BaseEncoding;
 import dev.tether.common.files.PrivateFiles;
-import dev.tether.common.handshake.HandshakeCrypto;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The administrator's credential: {@code tak_} and 52 base32 characters, generated at first start
- * into a 0600 file in the data directory. The manager keeps only its SHA-256 in memory.
+ * The bootstrap owner's credential, {@code admin.key} in the data directory: generated at first
+ * start into a 0600 file, and the credential of the owner named {@value #BOOTSTRAP_ADMIN}. The
+ * manager keeps only the credential's public id and digest, never the value.
  */
 public final class AdminKey {
 
   public static final String FILE_NAME = "admin.key";
-  public static final String PREFIX = "tak_";
+  /** The name of the owner whose credential {@code admin.key} holds. */
+  public static final String BOOTSTRAP_ADMIN = "bootstrap";
   /** What the file holds, for the message that refuses it when other users can read it. */
-  private static final String HOLDS = "the admin key, which lets anyone holding it create and revoke tokens";
+  private static final String HOLDS = "the bootstrap owner's admin credential, which lets anyone holding it"
+      + " manage admins, tokens and delegates";
 
-  private final byte[] digest;
+  private final AdminSecret secret;
 
-  private AdminKey(byte[] digest) {
-    this.digest = digest;
+  private AdminKey(AdminSecret secret) {
+    this.secret = secret;
   }
 
   /**
-   * Loads the key file, creating it with a fresh key on first start. The file is written
+   * Loads the key file, creating it with a fresh credential on first start. The file is written
    * atomically (never empty or half-written, even after a crash) and is refused if other users
    * can read it.
    */
   public static AdminKey loadOrCreate(Path file) {
     try {
       if (!Files.exists(file)) {
-        String fresh = PREFIX + BaseEncoding.base32().lowerCase().omitPadding()
-            .encode(HandshakeCrypto.randomBytes(32));
         // false: created concurrently, use the one on disk
-        PrivateFiles.createFile(file, (fresh + "\n").getBytes(UTF_8));
+        PrivateFiles.createFile(file, (AdminSecret.generate().reveal() + "\n").getBytes(UTF_8));
       }
       String value = new String(PrivateFiles.readPrivate(file, HOLDS), UTF_8).strip();
       if (value.isEmpty()) {
@@ -46,28 +45,20 @@ public final class AdminKey {
             + " version was interrupted while creating it. Delete the file and start again to generate a"
             + " new admin key");
       }
-      return fromValue(value, PrivateFiles.quote(file));
+      return new AdminKey(AdminSecret.parse(value).orElseThrow(() -> new IllegalStateException("admin key in "
+          + PrivateFiles.quote(file) + " is malformed (expected 'tak_' followed by 58 base32 characters, or 52"
+          + " from an earlier version; delete the file and start again to generate a new one)")));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read or create admin key file " + file, e);
     }
   }
 
-  static AdminKey fromValue(String value, String source) {
-    if (!value.startsWith(PREFIX) || value.length() < PREFIX.length() + 32) {
-      throw new IllegalStateException("admin key in " + source + " is malformed (expected 'tak_'"
-          + " followed by at least 32 characters; delete the file to generate a new key)");
-    }
-    return new AdminKey(HandshakeCrypto.sha256(value.getBytes(UTF_8)));
-  }
-
-  /** Constant-time check of a presented key. */
-  public boolean matches(String presented) {
-    return presented != null
-        && HandshakeCrypto.equal(digest, HandshakeCrypto.sha256(presented.getBytes(UTF_8)));
+  AdminSecret secret() {
+    return secret;
   }
 
   @Override
   public String toString() {
-    return "AdminKey[redacted]";
+    return "AdminKey[" + secret.publicId() + "]";
   }
 }

@@ -1,5 +1,7 @@
 package dev.tether.manager.admin;
 
+import dev.tether.common.text.UserText;
+import dev.tether.manager.store.AdminRole;
 import dev.tether.manager.store.DelegateRecord;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
@@ -10,64 +12,97 @@ import dev.tether.manager.token.ExpiryScheduler;
 import dev.tether.manager.token.RevokeResult;
 import dev.tether.manager.token.TokenService;
 import dev.tether.proto.admin.v1.AccountAdminGrpc;
+import dev.tether.proto.admin.v1.AdminAccessGrpc;
 import dev.tether.proto.admin.v1.AuditAdminGrpc;
+import dev.tether.proto.admin.v1.ConnectionFilter;
 import dev.tether.proto.admin.v1.CreateAccountRequest;
 import dev.tether.proto.admin.v1.CreateAccountResponse;
+import dev.tether.proto.admin.v1.CreateAdminRequest;
+import dev.tether.proto.admin.v1.CreateAdminResponse;
 import dev.tether.proto.admin.v1.CreateTokenRequest;
 import dev.tether.proto.admin.v1.CreateTokenResponse;
 import dev.tether.proto.admin.v1.DelegateAdminGrpc;
+import dev.tether.proto.admin.v1.DeleteAdminRequest;
+import dev.tether.proto.admin.v1.DeleteAdminResponse;
+import dev.tether.proto.admin.v1.DeleteDelegateRequest;
+import dev.tether.proto.admin.v1.DeleteDelegateResponse;
 import dev.tether.proto.admin.v1.DeleteTokenRequest;
 import dev.tether.proto.admin.v1.DeleteTokenResponse;
 import dev.tether.proto.admin.v1.ListAccountsRequest;
 import dev.tether.proto.admin.v1.ListAccountsResponse;
+import dev.tether.proto.admin.v1.ListAdminsRequest;
+import dev.tether.proto.admin.v1.ListAdminsResponse;
 import dev.tether.proto.admin.v1.ListAuditRequest;
 import dev.tether.proto.admin.v1.ListAuditResponse;
 import dev.tether.proto.admin.v1.ListDelegatesRequest;
 import dev.tether.proto.admin.v1.ListDelegatesResponse;
 import dev.tether.proto.admin.v1.ListTokensRequest;
 import dev.tether.proto.admin.v1.ListTokensResponse;
+import dev.tether.proto.admin.v1.PrepareInstallRequest;
+import dev.tether.proto.admin.v1.PrepareInstallResponse;
+import dev.tether.proto.admin.v1.PruneDelegatesRequest;
+import dev.tether.proto.admin.v1.PruneDelegatesResponse;
 import dev.tether.proto.admin.v1.ReplicaRevocation;
+import dev.tether.proto.admin.v1.RevokeAdminRequest;
+import dev.tether.proto.admin.v1.RevokeAdminResponse;
 import dev.tether.proto.admin.v1.RevokeTokenRequest;
 import dev.tether.proto.admin.v1.RevokeTokenResponse;
 import dev.tether.proto.admin.v1.TokenAdminGrpc;
+import dev.tether.proto.admin.v1.WhoAmIRequest;
+import dev.tether.proto.admin.v1.WhoAmIResponse;
 import io.grpc.BindableService;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
-/** The {@code tether.admin.v1} services, over the token service and the store. */
+/**
+ * The {@code tether.admin.v1} services, over the token service, the admin directory and the store.
+ * Each runs behind {@link AdminAuthInterceptor}, which has checked the caller's role; every change
+ * is audited with the caller's name and remote address.
+ */
 public final class AdminServices {
 
-  static final String ACTOR = "admin";
+  /** Longest token lifetime a caller may ask for. */
+  public static final Duration MAX_TOKEN_LIFETIME = Duration.ofDays(3650);
+  /** Shortest time since a delegate disconnected for {@code PruneDelegates}. */
+  static final Duration MIN_PRUNE_AGE = Duration.ofMinutes(1);
   private static final int MAX_AUDIT = 10_000;
 
   private final TokenService tokens;
   private final TetherStore store;
   private final ExpiryScheduler expiry;
+  private final AdminDirectory admins;
+  private final Clock clock;
+  private final Duration minTokenLifetime;
 
-  public AdminServices(TokenService tokens, TetherStore store, ExpiryScheduler expiry) {
+  public AdminServices(TokenService tokens, TetherStore store, ExpiryScheduler expiry, AdminDirectory admins,
+      Clock clock, Duration minTokenLifetime) {
     this.tokens = tokens;
     this.store = store;
     this.expiry = expiry;
+    this.admins = admins;
+    this.clock = clock;
+    this.minTokenLifetime = minTokenLifetime;
   }
 
   public List<BindableService> services() {
-    return List.of(new Accounts(), new Tokens(), new Delegates(), new Audit());
+    return List.of(new Accounts(), new Tokens(), new Delegates(), new Audit(), new Access());
   }
 
   private final class Accounts extends AccountAdminGrpc.AccountAdminImplBase {
     @Override
     public void createAccount(CreateAccountRequest request, StreamObserver<CreateAccountResponse> out) {
       respond(out, () -> {
-        CreatedAccount created = tokens.createAccount(request.getName(), ACTOR);
+        CreatedAccount created = tokens.createAccount(request.getName(), Caller.current().actor());
         return CreateAccountResponse.newBuilder()
             .setAccount(Protos.account(created.account()))
             .setDefaultToken(Protos.token(created.defaultToken().record()))
-            .setDefaultTokenValue(created.defaultToken().value().reveal())
+            .setValue(created.defaultToken().value().reveal())
             .build();
       });
     }
@@ -84,14 +119,10 @@ public final class AdminServices {
     @Override
     public void createToken(CreateTokenRequest request, StreamObserver<CreateTokenResponse> out) {
       respond(out, () -> {
-        if (request.getExpiresInMs() < 0) {
-          throw Status.INVALID_ARGUMENT.withDescription("expires_in_ms " + request.getExpiresInMs()
-              + " is negative (expected a positive duration)").asRuntimeException();
-        }
-        Duration expiresIn = request.getExpiresInMs() == 0 ? null : Duration.ofMillis(request.getExpiresInMs());
+        Duration expiresIn = lifetime(request.getExpiresInMs());
         boolean imported = request.hasImportValue();
-        CreatedToken created = tokens.createToken(request.getAccountId(), request.getName(), ACTOR,
-            expiresIn, imported ? request.getImportValue() : null);
+        CreatedToken created = tokens.createToken(request.getAccountId(), request.getName(), Caller.current().actor(),
+            expiresIn, imported ? request.getImportValue() : null, request.getDescription());
         expiry.schedule(created.record());
         CreateTokenResponse.Builder response = CreateTokenResponse.newBuilder().setToken(Protos.token(created.record()));
         if (!imported) {
@@ -105,7 +136,8 @@ public final class AdminServices {
     @Override
     public void listTokens(ListTokensRequest request, StreamObserver<ListTokensResponse> out) {
       respond(out, () -> ListTokensResponse.newBuilder()
-          .addAllTokens(tokens.listTokens(request.getAccountId()).stream().map(Protos::token).toList())
+          .addAllTokens(tokens.listTokens(request.getAccountId(), Protos.status(request.getStatus())).stream()
+              .map(Protos::token).toList())
           .build());
     }
 
@@ -125,7 +157,7 @@ public final class AdminServices {
               .addAllAffectedDelegates(affected.stream().map(Protos::delegate).toList())
               .build();
         }
-        RevokeResult result = tokens.revoke(request.getAccountId(), request.getName(), ACTOR);
+        RevokeResult result = tokens.revoke(request.getAccountId(), request.getName(), Caller.current().actor());
         RevokeTokenResponse.Builder response = RevokeTokenResponse.newBuilder().setToken(Protos.token(result.token()));
         int total = 0;
         for (Map.Entry<String, Integer> e : result.perReplica().entrySet()) {
@@ -141,8 +173,29 @@ public final class AdminServices {
     @Override
     public void deleteToken(DeleteTokenRequest request, StreamObserver<DeleteTokenResponse> out) {
       respond(out, () -> DeleteTokenResponse.newBuilder()
-          .setToken(Protos.token(tokens.delete(request.getAccountId(), request.getName(), ACTOR)))
+          .setToken(Protos.token(tokens.delete(request.getAccountId(), request.getName(), Caller.current().actor())))
           .build());
+    }
+
+    @Override
+    public void prepareInstall(PrepareInstallRequest request, StreamObserver<PrepareInstallResponse> out) {
+      respond(out, () -> {
+        TokenRecord token = tokens.token(request.getAccountId(), request.getTokenName());
+        String name = UserText.quote(token.name());
+        if (!token.active()) {
+          throw Status.FAILED_PRECONDITION.withDescription("token " + name + " is "
+              + token.status().name().toLowerCase(java.util.Locale.ROOT) + " (at " + token.revokedAt()
+              + "); create a new token with 'token create'").asRuntimeException();
+        }
+        if (!token.publicId().equals(request.getTokenId())) {
+          throw Status.FAILED_PRECONDITION.withDescription("the token value given is not token " + name + ": its id is "
+              + UserText.quote(request.getTokenId()) + ", token " + name + " is " + token.publicId())
+              .asRuntimeException();
+        }
+        store.audit(clock.instant(), Caller.current().actor(), "install.files", token.accountId(), token.publicId(),
+            "type=" + request.getInstallType() + " delegate=" + request.getDelegateName() + " token=" + token.name());
+        return PrepareInstallResponse.newBuilder().setToken(Protos.token(token)).build();
+      });
     }
   }
 
@@ -151,8 +204,50 @@ public final class AdminServices {
     public void listDelegates(ListDelegatesRequest request, StreamObserver<ListDelegatesResponse> out) {
       respond(out, () -> {
         String account = request.getAccountId().isEmpty() ? null : tokens.account(request.getAccountId()).id();
+        ConnectionFilter filter = request.getConnection();
         return ListDelegatesResponse.newBuilder()
-            .addAllDelegates(store.listDelegates(account).stream().map(Protos::delegate).toList())
+            .addAllDelegates(store.listDelegates(account).stream()
+                .filter(d -> filter != ConnectionFilter.CONNECTED || d.connected())
+                .filter(d -> filter != ConnectionFilter.DISCONNECTED || !d.connected())
+                .map(Protos::delegate).toList())
+            .build();
+      });
+    }
+
+    @Override
+    public void deleteDelegate(DeleteDelegateRequest request, StreamObserver<DeleteDelegateResponse> out) {
+      respond(out, () -> {
+        String id = request.getDelegateId();
+        if (id.isEmpty()) {
+          throw Status.INVALID_ARGUMENT.withDescription("delegate id is empty (see 'delegate list')")
+              .asRuntimeException();
+        }
+        DelegateRecord delegate = store.findDelegate(id).orElseThrow(() -> Status.NOT_FOUND
+            .withDescription("delegate " + UserText.quote(id) + " not found (see 'delegate list')").asRuntimeException());
+        if (delegate.connected() || !store.deleteDelegate(delegate, clock.instant(), Caller.current().actor())) {
+          throw Status.FAILED_PRECONDITION.withDescription("delegate " + UserText.quote(id) + " ("
+              + UserText.quote(delegate.name()) + " on " + UserText.quote(delegate.hostname()) + ") is connected;"
+              + " only a disconnected delegate's record can be deleted (stop the delegate, or revoke its token "
+              + UserText.quote(delegate.tokenName()) + ")").asRuntimeException();
+        }
+        return DeleteDelegateResponse.newBuilder().setDelegate(Protos.delegate(delegate)).build();
+      });
+    }
+
+    @Override
+    public void pruneDelegates(PruneDelegatesRequest request, StreamObserver<PruneDelegatesResponse> out) {
+      respond(out, () -> {
+        Duration age = Duration.ofMillis(request.getDisconnectedForMs());
+        if (age.compareTo(MIN_PRUNE_AGE) < 0) {
+          throw Status.INVALID_ARGUMENT.withDescription("disconnected_for " + age + " is shorter than "
+              + MIN_PRUNE_AGE + " (expected a duration such as 7d)").asRuntimeException();
+        }
+        String account = request.getAccountId().isEmpty() ? null : tokens.account(request.getAccountId()).id();
+        List<DelegateRecord> pruned = store.pruneDelegates(account, clock.instant().minus(age), request.getDryRun(),
+            clock.instant(), Caller.current().actor());
+        return PruneDelegatesResponse.newBuilder()
+            .addAllDelegates(pruned.stream().map(Protos::delegate).toList())
+            .setDryRun(request.getDryRun())
             .build();
       });
     }
@@ -162,13 +257,108 @@ public final class AdminServices {
     @Override
     public void listAudit(ListAuditRequest request, StreamObserver<ListAuditResponse> out) {
       respond(out, () -> {
-        String account = request.getAccountId().isEmpty() ? null : request.getAccountId();
+        // an account that does not exist is an error, as for 'delegate list', not an empty trail
+        String account = request.getAccountId().isEmpty() ? null : tokens.account(request.getAccountId()).id();
         int limit = request.getLimit() == 0 ? 100 : Math.min(request.getLimit(), MAX_AUDIT);
         return ListAuditResponse.newBuilder()
             .addAllEvents(store.listAudit(account, limit).stream().map(Protos::audit).toList())
             .build();
       });
     }
+  }
+
+  private final class Access extends AdminAccessGrpc.AdminAccessImplBase {
+    @Override
+    public void createAdmin(CreateAdminRequest request, StreamObserver<CreateAdminResponse> out) {
+      respond(out, () -> {
+        AdminRole role = Protos.role(request.getRole());
+        if (role == null) {
+          throw Status.INVALID_ARGUMENT.withDescription("admin role " + request.getRole()
+              + " is not a role (expected viewer, operator or owner)").asRuntimeException();
+        }
+        AdminDirectory.Created created = admins.create(request.getName(), role, Caller.current().actor());
+        return CreateAdminResponse.newBuilder()
+            .setAdmin(Protos.admin(created.admin()))
+            .setValue(created.secret().reveal())
+            .build();
+      });
+    }
+
+    @Override
+    public void listAdmins(ListAdminsRequest request, StreamObserver<ListAdminsResponse> out) {
+      respond(out, () -> ListAdminsResponse.newBuilder()
+          .addAllAdmins(admins.list().stream().map(Protos::admin).toList())
+          .build());
+    }
+
+    @Override
+    public void revokeAdmin(RevokeAdminRequest request, StreamObserver<RevokeAdminResponse> out) {
+      respond(out, () -> {
+        AdminDirectory.Revoked revoked = admins.revoke(request.getName(), Caller.current().actor());
+        return RevokeAdminResponse.newBuilder()
+            .setAdmin(Protos.admin(revoked.admin()))
+            .setCallsEnded(revoked.callsEnded())
+            .build();
+      });
+    }
+
+    @Override
+    public void deleteAdmin(DeleteAdminRequest request, StreamObserver<DeleteAdminResponse> out) {
+      respond(out, () -> DeleteAdminResponse.newBuilder()
+          .setAdmin(Protos.admin(admins.delete(request.getName(), Caller.current().actor())))
+          .build());
+    }
+
+    @Override
+    public void whoAmI(WhoAmIRequest request, StreamObserver<WhoAmIResponse> out) {
+      Caller caller = Caller.current();
+      respond(out, () -> WhoAmIResponse.newBuilder()
+          .setAdmin(Protos.admin(caller.admin()))
+          .setRemoteAddress(caller.remoteAddress() == null ? "" : caller.remoteAddress())
+          .build());
+    }
+  }
+
+  /** A requested token lifetime, checked against the floor and ceiling; null for none. */
+  private Duration lifetime(long millis) {
+    if (millis == 0) {
+      return null;
+    }
+    Duration d = Duration.ofMillis(millis);
+    if (d.isNegative() || d.compareTo(minTokenLifetime) < 0 || d.compareTo(MAX_TOKEN_LIFETIME) > 0) {
+      throw Status.INVALID_ARGUMENT.withDescription("token lifetime " + human(d) + " is out of range (expected "
+          + human(minTokenLifetime) + " to " + human(MAX_TOKEN_LIFETIME) + ", for example 24h, 30d or 1h30m)")
+          .asRuntimeException();
+    }
+    return d;
+  }
+
+  /** A duration as an operator writes it: {@code 90s}, {@code 1h30m}, {@code 3650d}. */
+  static String human(Duration d) {
+    if (d.isNegative()) {
+      return "-" + human(d.negated());
+    }
+    if (d.isZero()) {
+      return "0s";
+    }
+    StringBuilder out = new StringBuilder();
+    long days = d.toDays();
+    if (days > 0) {
+      out.append(days).append('d');
+    }
+    if (d.toHoursPart() > 0) {
+      out.append(d.toHoursPart()).append('h');
+    }
+    if (d.toMinutesPart() > 0) {
+      out.append(d.toMinutesPart()).append('m');
+    }
+    if (d.toSecondsPart() > 0) {
+      out.append(d.toSecondsPart()).append('s');
+    }
+    if (d.toMillisPart() > 0) {
+      out.append(d.toMillisPart()).append("ms");
+    }
+    return out.toString();
   }
 
   private static <T> void respond(StreamObserver<T> out, Supplier<T> work) {

@@ -1,6 +1,8 @@
 package dev.tether.manager.admin;
 
 import dev.tether.manager.store.Account;
+import dev.tether.manager.store.AdminRecord;
+import dev.tether.manager.store.AdminRole;
 import dev.tether.manager.store.AuditEvent;
 import dev.tether.manager.store.DelegateRecord;
 import dev.tether.manager.store.TokenRecord;
@@ -39,6 +41,7 @@ final class Protos {
         .setRevokeReason(nullToEmpty(t.revokeReason()))
         .setLastUsedUnixMs(millis(t.lastUsedAt()))
         .setExpiresAtUnixMs(millis(t.expiresAt()))
+        .setDescription(nullToEmpty(t.description()))
         .build();
   }
 
@@ -73,7 +76,49 @@ final class Protos {
         .setAccountId(nullToEmpty(e.accountId()))
         .setTokenId(nullToEmpty(e.tokenPublicId()))
         .setDetail(e.detail())
+        .setRemoteAddress(nullToEmpty(e.remoteAddress()))
         .build();
+  }
+
+  static dev.tether.proto.admin.v1.Admin admin(AdminRecord a) {
+    return dev.tether.proto.admin.v1.Admin.newBuilder()
+        .setName(a.name())
+        .setAdminId(a.publicId())
+        .setRole(role(a.role()))
+        .setRevoked(!a.active())
+        .setCreatedAtUnixMs(millis(a.createdAt()))
+        .setCreatedBy(a.createdBy())
+        .setRevokedAtUnixMs(millis(a.revokedAt()))
+        .setRevokedBy(nullToEmpty(a.revokedBy()))
+        .build();
+  }
+
+  static dev.tether.proto.admin.v1.AdminRole role(AdminRole role) {
+    return switch (role) {
+      case VIEWER -> dev.tether.proto.admin.v1.AdminRole.VIEWER;
+      case OPERATOR -> dev.tether.proto.admin.v1.AdminRole.OPERATOR;
+      case OWNER -> dev.tether.proto.admin.v1.AdminRole.OWNER;
+    };
+  }
+
+  /** The store's role for an API role; null for unspecified or unknown. */
+  static AdminRole role(dev.tether.proto.admin.v1.AdminRole role) {
+    return switch (role) {
+      case VIEWER -> AdminRole.VIEWER;
+      case OPERATOR -> AdminRole.OPERATOR;
+      case OWNER -> AdminRole.OWNER;
+      default -> null;
+    };
+  }
+
+  /** The store's status for an API status; null (every status) for unspecified. */
+  static dev.tether.manager.store.TokenStatus status(TokenStatus status) {
+    return switch (status) {
+      case ACTIVE -> dev.tether.manager.store.TokenStatus.ACTIVE;
+      case REVOKED -> dev.tether.manager.store.TokenStatus.REVOKED;
+      case EXPIRED -> dev.tether.manager.store.TokenStatus.EXPIRED;
+      default -> null;
+    };
   }
 
   private static long millis(Instant at) {

@@ -39,7 +39,7 @@ final class AccountCommands {
       System.out.println("account created: " + UserText.quoteIfNeeded(response.getAccount().getName())
           + " (ACCOUNT_ID " + response.getAccount().getId() + ")");
       TokenCommands.printValueOnce("default", response.getDefaultToken().getTokenId(),
-          response.getDefaultTokenValue());
+          response.getValue());
     }
   }
 

@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 /** How an admin command reaches the manager: address, admin key, TLS trust, output format. */
 final class AdminOptions {
 
-  @Option(names = "--manager", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7443",
+  @Option(names = "--manager", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7444",
       converter = HostPort.class, description = "The manager's admin address (default: ${DEFAULT-VALUE}).")
   InetSocketAddress manager;
 

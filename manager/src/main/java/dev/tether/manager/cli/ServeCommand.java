@@ -22,14 +22,22 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tether-manager serve}: runs the manager until SIGTERM. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Run the manager: delegate handshake and streams, admin API, health and reflection.")
+    description = "Run the manager: the delegate listener (handshake, streams, health) and the admin"
+        + " listener (admin API, reflection).")
 final class ServeCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
   @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:7443",
-      converter = HostPort.class, description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+      converter = HostPort.class, description = "Address of the delegate listener: handshake, delegate"
+          + " streams and gRPC health, nothing else (default: ${DEFAULT-VALUE}).")
   InetSocketAddress listen;
+
+  @Option(names = "--admin-listen", paramLabel = "HOST:PORT|off", defaultValue = "127.0.0.1:7444",
+      description = "Address of the admin listener: the admin API and gRPC reflection, with the same TLS"
+          + " certificate. Loopback by default; another address exposes it to the network. 'off': no"
+          + " admin listener (default: ${DEFAULT-VALUE}).")
+  String adminListen;
 
   @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./tether-data",
       description = "Where the database, master key, admin key and TLS files live (default: ${DEFAULT-VALUE}).")
@@ -93,6 +101,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Calls one connection may carry at once (HTTP/2 max concurrent streams; default: ${DEFAULT-VALUE}).")
   int maxCallsPerConnection;
 
+  /** For tests that wait for an expiry: the shortest token lifetime admins may ask for. */
+  @Option(names = "--min-token-lifetime", paramLabel = "DURATION", hidden = true, defaultValue = "1m",
+      converter = Durations.class)
+  Duration minTokenLifetime;
+
   /** Accepted so that existing service files keep working; a correct proof is never refused per token now. */
   @Option(names = "--failed-handshakes-per-token", paramLabel = "BURST/PER_SECOND", hidden = true)
   String tokenLimit;
@@ -103,10 +116,14 @@ final class ServeCommand implements Callable<Integer> {
       System.err.println("WARNING: --failed-handshakes-per-token has no effect any more and will be removed: a"
           + " correct proof is never refused because of other clients' failures (docs/security.md, limits)");
     }
-    ManagerServer server = ManagerServer.start(options());
+    ManagerServer.Options options = options();
+    ManagerServer server = ManagerServer.start(options);
     server.banner().forEach(System.out::println);
     if (plaintext) {
       System.err.println(plaintextWarning());
+      if (options.adminListen() != null && !isLoopback(resolved(options.adminListen()))) {
+        System.err.println(adminPlaintextWarning(options.adminListen()));
+      }
     }
     System.out.flush();
     CountDownLatch stopped = new CountDownLatch(1);
@@ -135,22 +152,35 @@ final class ServeCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--allow-plaintext-on-network goes with --plaintext,"
           + " which is not given (TLS is on): drop it");
     }
-    InetSocketAddress address = new InetSocketAddress(listen.getHostString(), listen.getPort());
-    if (plaintext && !plaintextOnNetwork && !isLoopback(address)) {
-      throw new ParameterException(spec.commandLine(), "--plaintext on --listen '" + (listen.getHostString().contains(":")
-          ? "[" + listen.getHostString() + "]" : listen.getHostString()) + ":" + listen.getPort() + "' is refused: that address is not loopback, and without TLS the admin key (sent"
-          + " with every admin command) and all delegate traffic would cross the network in the clear. Drop"
-          + " --plaintext to use TLS, listen on 127.0.0.1 for local development, or add"
-          + " --allow-plaintext-on-network if the network path is protected in another way");
+    InetSocketAddress address = resolved(listen);
+    InetSocketAddress admin = adminAddress();
+    if (admin != null && admin.getPort() != 0 && admin.getPort() == address.getPort() && overlap(admin, address)) {
+      throw new ParameterException(spec.commandLine(), "--admin-listen '" + adminListen + "' and --listen '"
+          + show(listen) + "' use the same port: the admin API needs a listener of its own (for example"
+          + " --admin-listen 127.0.0.1:" + (address.getPort() == 7444 ? 7445 : 7444) + ")");
+    }
+    if (plaintext && !plaintextOnNetwork) {
+      for (InetSocketAddress a : new InetSocketAddress[] {address, admin}) {
+        if (a != null && !isLoopback(a)) {
+          boolean isAdmin = a == admin;
+          throw new ParameterException(spec.commandLine(), "--plaintext on " + (isAdmin ? "--admin-listen '"
+              + adminListen : "--listen '" + show(listen)) + "' is refused: that address is not loopback, and"
+              + " without TLS the admin key (sent with every admin command) and all delegate traffic would"
+              + " cross the network in the clear. Drop --plaintext to use TLS, listen on 127.0.0.1 for local"
+              + " development, or add --allow-plaintext-on-network if the network path is protected in"
+              + " another way");
+        }
+      }
     }
     ManagerSettings settings = ManagerSettings.defaults()
         .withHeartbeat(new HeartbeatSettings(heartbeatInterval, 3, HeartbeatSettings.defaults().flushInterval()))
         .withHandshakeTimeout(handshakeTimeout)
+        .withMinTokenLifetime(minTokenLifetime)
         .withLimits(limits())
         .withTransport(TransportLimits.defaults()
             .withMaxConnectionsPerAddress(positive("--max-connections-per-address", maxConnectionsPerAddress, "1000"))
             .withMaxConcurrentCallsPerConnection(positive("--max-calls-per-connection", maxCallsPerConnection, "100")));
-    return new ManagerServer.Options(address, dataDir, dbUrl, System.getenv("TETHER_DB_USER"), dbPassword(),
+    return new ManagerServer.Options(address, admin, dataDir, dbUrl, System.getenv("TETHER_DB_USER"), dbPassword(),
         plaintext, tlsCert, tlsKey, tlsNames, settings);
   }
 
@@ -159,6 +189,42 @@ final class ServeCommand implements Callable<Integer> {
     return "WARNING: --plaintext: TLS is off. The admin key, sent with every admin command, and all delegate"
         + " traffic travel in the clear: anyone who can read the traffic can administer this manager."
         + " Use it for local development only.";
+  }
+
+  /** The admin listener's address, resolved; null for {@code off}. */
+  private InetSocketAddress adminAddress() {
+    if (adminListen.strip().equalsIgnoreCase("off")) {
+      return null;
+    }
+    try {
+      return resolved(HostPort.parse(adminListen));
+    } catch (picocli.CommandLine.TypeConversionException e) {
+      throw new ParameterException(spec.commandLine(), "--admin-listen: " + e.getMessage() + "; or 'off'");
+    }
+  }
+
+  /** Whether two listeners on one port would collide: the same host, or either on every address. */
+  private static boolean overlap(InetSocketAddress a, InetSocketAddress b) {
+    if (a.getAddress() == null || b.getAddress() == null) {
+      return a.getHostString().equals(b.getHostString());
+    }
+    return a.getAddress().isAnyLocalAddress() || b.getAddress().isAnyLocalAddress() || a.getAddress().equals(b.getAddress());
+  }
+
+  private static InetSocketAddress resolved(InetSocketAddress address) {
+    return address.isUnresolved() ? new InetSocketAddress(address.getHostString(), address.getPort()) : address;
+  }
+
+  private static String show(InetSocketAddress address) {
+    String host = address.getHostString();
+    return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
+  }
+
+  /** The warning {@code serve --plaintext} adds when the admin listener is not on loopback. */
+  static String adminPlaintextWarning(InetSocketAddress admin) {
+    return "WARNING: the admin listener " + show(admin) + " is reachable from the network and --plaintext is"
+        + " on: every admin credential sent to it can be read on the way. Keep --admin-listen on 127.0.0.1,"
+        + " or use TLS.";
   }
 
   /** Whether the address only accepts connections from this host (0.0.0.0 and :: accept any). */

@@ -44,6 +44,8 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
   private final DelegateStore delegates;
   private final ReplicaStore replicas;
   private final RevocationFeed feed;
+  private volatile java.util.function.Consumer<String> adminRevoked = id -> { };
+  private volatile Runnable adminsResumed = () -> { };
   private final boolean shared;
   private final String replicaId;
   private final RevocationRegistry registry;
@@ -161,6 +163,21 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
   public void resumed() {
     // anything announced while the feed was down is caught here
     dispatch("reconciliation", this::reconcile);
+    adminsResumed.run();
+  }
+
+  @Override
+  public void adminRevoked(String adminId) {
+    adminRevoked.accept(adminId);
+  }
+
+  /**
+   * What to do when the feed announces an admin's revocation ({@code revoked}, with the admin's
+   * public id), and after a gap in the feed ({@code resumed}). Set before {@link #start}.
+   */
+  public void onAdminRevocations(java.util.function.Consumer<String> revoked, Runnable resumed) {
+    this.adminRevoked = revoked;
+    this.adminsResumed = resumed;
   }
 
   // Confirmations

@@ -2,7 +2,8 @@ package dev.tether.manager.server;
 
 import com.google.common.base.Ticker;
 import dev.tether.manager.admin.AdminAuthInterceptor;
-import dev.tether.manager.admin.AdminKey;
+import dev.tether.manager.admin.AdminCalls;
+import dev.tether.manager.admin.AdminDirectory;
 import dev.tether.manager.admin.AdminServices;
 import dev.tether.manager.auth.ConnectionIds;
 import dev.tether.manager.auth.DelegateSessionInterceptor;
@@ -73,6 +74,8 @@ public final class Manager implements AutoCloseable {
   private final HandshakeLimiter limiter;
   private final Cluster cluster;
   private final RefusalReporter adminRefusals;
+  private final AdminCalls adminCalls = new AdminCalls();
+  private final AdminDirectory admins;
   /** Refused handshakes and delegate calls: one line per source and reason a minute, with a count. */
   private final RefusalReporter handshakeRefusals;
   private final RefusalReporter callRefusals;
@@ -110,6 +113,10 @@ public final class Manager implements AutoCloseable {
     this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat(), cluster.replicaId());
     this.expiry = new ExpiryScheduler(store, tokens, scheduler, clusterWork, clock);
     this.adminRefusals = AdminAuthInterceptor.refusalReporter(store, clock, ticker);
+    this.admins = new AdminDirectory(store, masterKey, adminCalls, clock);
+    // an admin revoked on another replica: its calls here end as soon as the feed says so, and after
+    // a gap in the feed, those of admins revoked meanwhile
+    cluster.onAdminRevocations(adminCalls::endAll, () -> dispatchToCluster("admin reconciliation", admins::reconcile));
   }
 
   /** A manager on the system clocks. */
@@ -130,11 +137,13 @@ public final class Manager implements AutoCloseable {
   }
 
   /**
-   * Adds the {@code tether.admin.v1} services, each admitting only calls that carry the admin key.
+   * Adds the {@code tether.admin.v1} services, each admitting only calls of an active admin whose
+   * role the method needs.
    */
-  public <T extends ServerBuilder<T>> T addAdminServicesTo(T builder, AdminKey adminKey) {
-    AdminAuthInterceptor auth = new AdminAuthInterceptor(adminKey, adminRefusals);
-    for (BindableService service : new AdminServices(tokens, store, expiry).services()) {
+  public <T extends ServerBuilder<T>> T addAdminServicesTo(T builder) {
+    AdminAuthInterceptor auth = new AdminAuthInterceptor(admins, adminCalls, store, clock, adminRefusals);
+    for (BindableService service : new AdminServices(tokens, store, expiry, admins, clock,
+        settings.minTokenLifetime()).services()) {
       builder.addService(ServerInterceptors.intercept(service, auth));
     }
     return builder;
@@ -184,6 +193,10 @@ public final class Manager implements AutoCloseable {
 
   public TokenService tokens() {
     return tokens;
+  }
+
+  public AdminDirectory admins() {
+    return admins;
   }
 
   public RevocationRegistry registry() {

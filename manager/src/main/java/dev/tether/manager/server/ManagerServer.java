@@ -24,8 +24,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The production manager: data directory, store, master and admin keys, TLS, and a Netty gRPC
- * server with the delegate, admin, health and reflection services.
+ * The production manager: data directory, store, master and admin keys, TLS, and two Netty gRPC
+ * servers by purpose. The delegate listener serves only what delegates need (handshake, stream,
+ * health); the admin listener, on loopback unless told otherwise, serves the admin API and
+ * reflection, with the same TLS certificate.
  */
 public final class ManagerServer implements AutoCloseable {
 
@@ -34,26 +36,35 @@ public final class ManagerServer implements AutoCloseable {
   public static final int MAX_INBOUND_MESSAGE = 64 * 1024;
   public static final int MAX_INBOUND_METADATA = 8 * 1024;
 
-  /** What {@code serve} was asked to do. */
+  /** Calls one admin connection may carry at once. */
+  static final int MAX_ADMIN_CALLS_PER_CONNECTION = 20;
+
+  /**
+   * What {@code serve} was asked to do. {@code adminListen} null: no admin listener (the admin API is
+   * then reachable only in-process).
+   */
   public record Options(
-      InetSocketAddress listen, Path dataDir, String dbUrl, String dbUser, String dbPassword,
-      boolean plaintext, Path tlsCert, Path tlsKey, List<String> tlsNames, ManagerSettings settings) {}
+      InetSocketAddress listen, InetSocketAddress adminListen, Path dataDir, String dbUrl, String dbUser,
+      String dbPassword, boolean plaintext, Path tlsCert, Path tlsKey, List<String> tlsNames,
+      ManagerSettings settings) {}
 
   private final Options options;
   private final Manager manager;
   private final Server server;
+  private final Server adminServer;
   private final HealthStatusManager health;
   private final TlsMaterial tls;
   private final Path adminKeyFile;
   private final EventLoops loops;
 
-  private ManagerServer(Options options, Manager manager, Server server, HealthStatusManager health,
-      TlsMaterial tls, Path adminKeyFile, EventLoops loops) {
+  private ManagerServer(Options options, Manager manager, Server server, Server adminServer,
+      HealthStatusManager health, TlsMaterial tls, Path adminKeyFile, EventLoops loops) {
     this.loops = loops;
     this.options = options;
     this.health = health;
     this.manager = manager;
     this.server = server;
+    this.adminServer = adminServer;
     this.tls = tls;
     this.adminKeyFile = adminKeyFile;
   }
@@ -80,6 +91,7 @@ public final class ManagerServer implements AutoCloseable {
     Manager manager;
     try {
       manager = Manager.create(store, masterKey, options.settings()).start();
+      manager.admins().bootstrap(adminKey);
     } catch (RuntimeException e) {
       store.close();
       throw e;
@@ -88,11 +100,43 @@ public final class ManagerServer implements AutoCloseable {
     TransportLimits limits = options.settings().transport();
     EventLoops loops = EventLoops.create();
     CallsPerSource openCalls = new CallsPerSource(limits.maxOpenCallsPerAddress());
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(options.listen(), credentials)
+    NettyServerBuilder builder = common(NettyServerBuilder.forAddress(options.listen(), credentials), loops,
+        limits.maxConnectionsPerAddress(), limits.maxConcurrentCallsPerConnection(), options.settings())
+        .addService(ServerInterceptors.intercept(health.getHealthService(), openCalls));
+    manager.addServicesTo(builder);
+    Server server = null;
+    Server adminServer = null;
+    try {
+      server = listen(builder, options.listen(), "the delegate listener");
+      if (options.adminListen() != null) {
+        NettyServerBuilder admin = common(NettyServerBuilder.forAddress(options.adminListen(), credentials), loops,
+            limits.maxConnectionsPerAddress(), MAX_ADMIN_CALLS_PER_CONNECTION, options.settings())
+            .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), openCalls));
+        manager.addAdminServicesTo(admin);
+        adminServer = listen(admin, options.adminListen(), "the admin listener (--admin-listen)");
+      }
+    } catch (IOException e) {
+      if (server != null) {
+        server.shutdownNow();
+      }
+      manager.close();
+      loops.close();
+      throw e;
+    }
+    manager.cluster().address(describe((InetSocketAddress) server.getListenSockets().get(0)));
+    health.setStatus("", ServingStatus.SERVING);
+    return new ManagerServer(options, manager, server, adminServer, health, tls, adminKeyFile, loops);
+  }
+
+  /** What both listeners share: loops, the per-address connection cap, and the transport limits. */
+  private static NettyServerBuilder common(NettyServerBuilder builder, EventLoops loops, int connectionsPerAddress,
+      int callsPerConnection, ManagerSettings settings) {
+    TransportLimits limits = settings.transport();
+    return builder
         .bossEventLoopGroup(loops.boss())
         .workerEventLoopGroup(loops.workers())
-        .channelFactory(loops.serverChannels(() -> new ConnectionLimiter(limits.maxConnectionsPerAddress())))
-        .maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection())
+        .channelFactory(loops.serverChannels(() -> new ConnectionLimiter(connectionsPerAddress)))
+        .maxConcurrentCallsPerConnection(callsPerConnection)
         // HTTP/2 rapid reset (CVE-2023-44487): a client that resets streams faster than this gets GOAWAY
         .maxRstFramesPerWindow(limits.maxRstFrames(), limits.rstWindowSeconds())
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
@@ -102,42 +146,56 @@ public final class ManagerServer implements AutoCloseable {
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         // a connection that opens TLS and goes quiet is dropped; so is one left without calls
-        .handshakeTimeout(options.settings().handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS)
-        .maxConnectionIdle(2, TimeUnit.MINUTES)
-        .addService(ServerInterceptors.intercept(health.getHealthService(), openCalls))
-        .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), openCalls));
-    manager.addServicesTo(builder);
-    manager.addAdminServicesTo(builder, adminKey);
-    Server server;
+        .handshakeTimeout(settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .maxConnectionIdle(2, TimeUnit.MINUTES);
+  }
+
+  private static Server listen(NettyServerBuilder builder, InetSocketAddress address, String what)
+      throws IOException {
     try {
-      server = builder.build().start();
+      return builder.build().start();
     } catch (IOException e) {
-      manager.close();
-      loops.close();
-      throw new IOException("cannot listen on " + describe(options.listen()) + ": " + e.getMessage(), e);
+      throw new IOException("cannot listen on " + describe(address) + " for " + what + ": "
+          + bindFailure(e) + " (is another manager or program using this port? Choose another with "
+          + (what.contains("admin") ? "--admin-listen" : "--listen") + ")", e);
     }
-    manager.cluster().address(describe((InetSocketAddress) server.getListenSockets().get(0)));
-    health.setStatus("", ServingStatus.SERVING);
-    return new ManagerServer(options, manager, server, health, tls, adminKeyFile, loops);
+  }
+
+  /** The root cause of a bind failure in a few words, such as "Address already in use". */
+  private static String bindFailure(IOException e) {
+    Throwable cause = e;
+    while (cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
   }
 
   /** The lines {@code serve} prints at start. */
   public List<String> banner() {
     Path dataDir = options.dataDir().toAbsolutePath().normalize();
     String url = options.dbUrl() != null ? redact(options.dbUrl()) : "embedded H2 in " + dataDir.resolve("tether.mv.db");
+    String mode = tls == null ? " (PLAINTEXT)" : " (TLS)";
     return List.of(
-        "tether-manager listening on " + describe(listenAddress()) + (tls == null ? " (PLAINTEXT)" : " (TLS)"),
+        "tether-manager listening on " + describe(listenAddress()) + mode + " for delegates",
+        adminServer == null
+            ? "admin API: no listener (--admin-listen off)"
+            : "admin API and reflection on " + describe(adminAddress()) + mode,
         "data directory: " + dataDir,
         "database: " + url,
         tls == null
             ? "TLS: off (--plaintext): for local development only; the admin key and delegate traffic are not encrypted"
             : "TLS certificate: " + tls.certificate() + "\nTLS certificate SHA-256 fingerprint: " + tls.fingerprint(),
-        "admin key: " + adminKeyFile,
+        "admin key (owner '" + AdminKey.BOOTSTRAP_ADMIN + "'): " + adminKeyFile,
         "replica: " + manager.cluster().replicaId() + (manager.store().shared() ? " (shared database)" : ""));
   }
 
   public InetSocketAddress listenAddress() {
     return (InetSocketAddress) server.getListenSockets().get(0);
+  }
+
+  /** The admin listener's address; null when it is off. */
+  public InetSocketAddress adminAddress() {
+    return adminServer == null ? null : (InetSocketAddress) adminServer.getListenSockets().get(0);
   }
 
   public Manager manager() {
@@ -159,8 +217,22 @@ public final class ManagerServer implements AutoCloseable {
     log.info("manager stopping: {} delegate streams to close", streams);
     health.enterTerminalState();
     server.shutdown();
+    if (adminServer != null) {
+      adminServer.shutdown();
+    }
     manager.close();
     long managerClosed = System.nanoTime();
+    drain(server);
+    if (adminServer != null) {
+      drain(adminServer);
+    }
+    loops.close();
+    long done = System.nanoTime();
+    log.info("manager stopped in {} ms (streams closed and state written {} ms, connections drained {} ms)",
+        (done - started) / 1_000_000, (managerClosed - started) / 1_000_000, (done - managerClosed) / 1_000_000);
+  }
+
+  private static void drain(Server server) {
     try {
       if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
         server.shutdownNow();
@@ -169,10 +241,6 @@ public final class ManagerServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
-    loops.close();
-    long done = System.nanoTime();
-    log.info("manager stopped in {} ms (streams closed and state written {} ms, connections drained {} ms)",
-        (done - started) / 1_000_000, (managerClosed - started) / 1_000_000, (done - managerClosed) / 1_000_000);
   }
 
   static String describe(InetSocketAddress address) {

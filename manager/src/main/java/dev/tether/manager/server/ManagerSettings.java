@@ -13,44 +13,59 @@ import java.time.Duration;
 public record ManagerSettings(
     HeartbeatSettings heartbeat, Duration handshakeTimeout, Duration sessionUnusedTtl,
     int maxWaitingSessionsPerToken, HandshakeLimiter.Settings limits, TransportLimits transport,
-    ClusterSettings cluster) {
+    ClusterSettings cluster, Duration minTokenLifetime) {
+
+  /** Shortest token lifetime an admin may ask for, unless set otherwise. */
+  public static final Duration MIN_TOKEN_LIFETIME = Duration.ofMinutes(1);
+
+  public ManagerSettings(HeartbeatSettings heartbeat, Duration handshakeTimeout, Duration sessionUnusedTtl,
+      int maxWaitingSessionsPerToken, HandshakeLimiter.Settings limits, TransportLimits transport,
+      ClusterSettings cluster) {
+    this(heartbeat, handshakeTimeout, sessionUnusedTtl, maxWaitingSessionsPerToken, limits, transport, cluster,
+        MIN_TOKEN_LIFETIME);
+  }
 
   public static ManagerSettings defaults() {
     return new ManagerSettings(HeartbeatSettings.defaults(), Duration.ofSeconds(10), Duration.ofSeconds(60), 1024,
         HandshakeLimiter.Settings.defaults(), TransportLimits.defaults(), ClusterSettings.defaults());
   }
 
+  public ManagerSettings withMinTokenLifetime(Duration value) {
+    return new ManagerSettings(heartbeat, handshakeTimeout, sessionUnusedTtl, maxWaitingSessionsPerToken, limits,
+        transport, cluster, value);
+  }
+
   public ManagerSettings withCluster(ClusterSettings value) {
     return new ManagerSettings(heartbeat, handshakeTimeout, sessionUnusedTtl, maxWaitingSessionsPerToken, limits,
-        transport, value);
+        transport, value, minTokenLifetime);
   }
 
   public ManagerSettings withHeartbeat(HeartbeatSettings value) {
     return new ManagerSettings(value, handshakeTimeout, sessionUnusedTtl, maxWaitingSessionsPerToken, limits,
-        transport, cluster);
+        transport, cluster, minTokenLifetime);
   }
 
   public ManagerSettings withHandshakeTimeout(Duration value) {
     return new ManagerSettings(heartbeat, value, sessionUnusedTtl, maxWaitingSessionsPerToken, limits, transport,
-        cluster);
+        cluster, minTokenLifetime);
   }
 
   public ManagerSettings withSessionUnusedTtl(Duration value) {
     return new ManagerSettings(heartbeat, handshakeTimeout, value, maxWaitingSessionsPerToken, limits, transport,
-        cluster);
+        cluster, minTokenLifetime);
   }
 
   public ManagerSettings withMaxWaitingSessionsPerToken(int value) {
-    return new ManagerSettings(heartbeat, handshakeTimeout, sessionUnusedTtl, value, limits, transport, cluster);
+    return new ManagerSettings(heartbeat, handshakeTimeout, sessionUnusedTtl, value, limits, transport, cluster, minTokenLifetime);
   }
 
   public ManagerSettings withLimits(HandshakeLimiter.Settings value) {
     return new ManagerSettings(heartbeat, handshakeTimeout, sessionUnusedTtl, maxWaitingSessionsPerToken, value,
-        transport, cluster);
+        transport, cluster, minTokenLifetime);
   }
 
   public ManagerSettings withTransport(TransportLimits value) {
     return new ManagerSettings(heartbeat, handshakeTimeout, sessionUnusedTtl, maxWaitingSessionsPerToken, limits,
-        value, cluster);
+        value, cluster, minTokenLifetime);
   }
 }

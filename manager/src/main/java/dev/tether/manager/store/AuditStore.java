@@ -6,7 +6,7 @@ import java.util.List;
 /** The audit trail: who did what, when, to which account and token. */
 public interface AuditStore {
 
-  void audit(Instant at, String actor, String action, String accountId, String tokenPublicId, String detail);
+  void audit(Instant at, Actor actor, String action, String accountId, String tokenPublicId, String detail);
 
   /** Newest first; {@code accountId} null for every account. */
   List<AuditEvent> listAudit(String accountId, int limit);

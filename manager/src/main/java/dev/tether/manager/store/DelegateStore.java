@@ -24,6 +24,21 @@ public interface DelegateStore {
   /** Delegates of one account, or of all accounts when {@code accountId} is null. */
   List<DelegateRecord> listDelegates(String accountId);
 
+  java.util.Optional<DelegateRecord> findDelegate(String delegateId);
+
+  /**
+   * Deletes the record of a delegate that is not connected, with its audit event; false when it is
+   * gone or connected now.
+   */
+  boolean deleteDelegate(DelegateRecord delegate, Instant at, Actor by);
+
+  /**
+   * The delegates of one account (null: every account) disconnected before {@code disconnectedBefore};
+   * unless {@code dryRun}, deleted in one transaction with an audit event per account.
+   */
+  List<DelegateRecord> pruneDelegates(String accountId, Instant disconnectedBefore, boolean dryRun, Instant at,
+      Actor by);
+
   /** At a replica's clean stop: its delegates are not connected any more. */
   void delegatesOfReplicaStopped(String replicaId, Instant at);
 

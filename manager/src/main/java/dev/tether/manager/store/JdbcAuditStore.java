@@ -20,7 +20,7 @@ final class JdbcAuditStore implements AuditStore {
   }
 
   @Override
-  public void audit(Instant at, String actor, String action, String accountId, String tokenPublicId, String detail) {
+  public void audit(Instant at, Actor actor, String action, String accountId, String tokenPublicId, String detail) {
     db.inTransaction("write audit event", c -> {
       insert(c, at, actor, action, accountId, tokenPublicId, detail);
       return null;
@@ -30,7 +30,8 @@ final class JdbcAuditStore implements AuditStore {
   @Override
   public List<AuditEvent> listAudit(String accountId, int limit) {
     return db.query("list audit events", c -> {
-      String sql = "SELECT id, at, actor, action, account_id, token_public_id, detail FROM audit_events"
+      String sql = "SELECT id, at, actor, action, account_id, token_public_id, detail, remote_address"
+          + " FROM audit_events"
           + (accountId == null ? "" : " WHERE account_id = ?") + " ORDER BY id DESC";
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         ps.setMaxRows(limit);
@@ -41,7 +42,8 @@ final class JdbcAuditStore implements AuditStore {
           List<AuditEvent> out = new ArrayList<>();
           while (rs.next()) {
             out.add(new AuditEvent(rs.getLong(1), Instant.ofEpochMilli(rs.getLong(2)),
-                rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7)));
+                rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
+                rs.getString(8)));
           }
           return out;
         }
@@ -50,16 +52,17 @@ final class JdbcAuditStore implements AuditStore {
   }
 
   /** Writes one event inside the caller's transaction. */
-  static void insert(Connection c, Instant at, String actor, String action, String accountId,
+  static void insert(Connection c, Instant at, Actor actor, String action, String accountId,
       String tokenPublicId, String detail) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_events (at, actor, action,"
-        + " account_id, token_public_id, detail) VALUES (?, ?, ?, ?, ?, ?)")) {
+        + " account_id, token_public_id, detail, remote_address) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
       ps.setLong(1, at.toEpochMilli());
-      ps.setString(2, actor);
+      ps.setString(2, actor.name());
       ps.setString(3, action);
       ps.setString(4, accountId);
       ps.setString(5, tokenPublicId);
       ps.setString(6, detail.length() > MAX_DETAIL ? detail.substring(0, MAX_DETAIL) : detail);
+      ps.setString(7, actor.address());
       ps.executeUpdate();
     }
   }

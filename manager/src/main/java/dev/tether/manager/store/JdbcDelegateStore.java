@@ -164,6 +164,73 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
   }
 
   @Override
+  public java.util.Optional<DelegateRecord> findDelegate(String delegateId) {
+    return db.query("find delegate", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM delegates WHERE id = ?")) {
+        ps.setString(1, delegateId);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? java.util.Optional.of(delegate(rs)) : java.util.Optional.<DelegateRecord>empty();
+        }
+      }
+    });
+  }
+
+  @Override
+  public boolean deleteDelegate(DelegateRecord delegate, Instant at, Actor by) {
+    return db.inTransaction("delete delegate", c -> {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM delegates WHERE id = ? AND connected = FALSE")) {
+        ps.setString(1, delegate.id());
+        if (ps.executeUpdate() == 0) {
+          return false;
+        }
+      }
+      JdbcAuditStore.insert(c, at, by, "delegate.delete", delegate.accountId(), delegate.tokenPublicId(),
+          "delegate_id=" + delegate.id() + " name=" + delegate.name() + " hostname=" + delegate.hostname());
+      return true;
+    });
+  }
+
+  @Override
+  public List<DelegateRecord> pruneDelegates(String accountId, Instant disconnectedBefore, boolean dryRun,
+      Instant at, Actor by) {
+    return db.inTransaction("prune delegates", c -> {
+      List<DelegateRecord> stale = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM delegates WHERE connected = FALSE"
+          + " AND disconnected_at < ?" + (accountId == null ? "" : " AND account_id = ?")
+          + " ORDER BY account_id, name, hostname")) {
+        ps.setLong(1, disconnectedBefore.toEpochMilli());
+        if (accountId != null) {
+          ps.setString(2, accountId);
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            stale.add(delegate(rs));
+          }
+        }
+      }
+      if (dryRun || stale.isEmpty()) {
+        return stale;
+      }
+      List<DelegateRecord> deleted = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM delegates WHERE id = ? AND connected = FALSE")) {
+        for (DelegateRecord d : stale) {
+          ps.setString(1, d.id());
+          if (ps.executeUpdate() > 0) {
+            deleted.add(d);
+          }
+        }
+      }
+      Map<String, Long> perAccount = new java.util.TreeMap<>();
+      deleted.forEach(d -> perAccount.merge(d.accountId(), 1L, Long::sum));
+      for (Map.Entry<String, Long> e : perAccount.entrySet()) {
+        JdbcAuditStore.insert(c, at, by, "delegate.prune", e.getKey(), null, "deleted=" + e.getValue()
+            + " disconnected_before=" + disconnectedBefore);
+      }
+      return deleted;
+    });
+  }
+
+  @Override
   public void delegatesOfReplicaStopped(String replicaId, Instant at) {
     db.inTransaction("disconnect delegates of a stopped replica", c -> {
       try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"

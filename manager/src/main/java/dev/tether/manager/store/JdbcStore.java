@@ -22,6 +22,7 @@ public final class JdbcStore implements TetherStore {
   private final JdbcDelegateStore delegates;
   private final JdbcAuditStore audit;
   private final JdbcReplicaStore replicas;
+  private final JdbcAdminStore admins;
 
   private JdbcStore(Database db) {
     this.db = db;
@@ -29,6 +30,7 @@ public final class JdbcStore implements TetherStore {
     this.delegates = new JdbcDelegateStore(db);
     this.audit = new JdbcAuditStore(db);
     this.replicas = new JdbcReplicaStore(db);
+    this.admins = new JdbcAdminStore(db);
   }
 
   /**
@@ -92,8 +94,8 @@ public final class JdbcStore implements TetherStore {
   // accounts and tokens
 
   @Override
-  public Account createAccount(Account account, NewToken defaultToken) {
-    return tokens.createAccount(account, defaultToken);
+  public Account createAccount(Account account, NewToken defaultToken, Actor by) {
+    return tokens.createAccount(account, defaultToken, by);
   }
 
   @Override
@@ -107,8 +109,8 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
-  public TokenRecord createToken(NewToken token, String auditDetail) {
-    return tokens.createToken(token, auditDetail);
+  public TokenRecord createToken(NewToken token, String auditDetail, Actor by) {
+    return tokens.createToken(token, auditDetail, by);
   }
 
   @Override
@@ -137,7 +139,7 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
-  public Optional<TokenRecord> revokeToken(long tokenRow, Instant at, String by, String reason, String action) {
+  public Optional<TokenRecord> revokeToken(long tokenRow, Instant at, Actor by, String reason, String action) {
     return tokens.revokeToken(tokenRow, at, by, reason, action);
   }
 
@@ -147,7 +149,7 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
-  public boolean deleteToken(TokenRecord token, Instant at, String by) {
+  public boolean deleteToken(TokenRecord token, Instant at, Actor by) {
     return tokens.deleteToken(token, at, by);
   }
 
@@ -199,6 +201,60 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
+  public Optional<DelegateRecord> findDelegate(String delegateId) {
+    return delegates.findDelegate(delegateId);
+  }
+
+  @Override
+  public boolean deleteDelegate(DelegateRecord delegate, Instant at, Actor by) {
+    return delegates.deleteDelegate(delegate, at, by);
+  }
+
+  @Override
+  public List<DelegateRecord> pruneDelegates(String accountId, Instant disconnectedBefore, boolean dryRun,
+      Instant at, Actor by) {
+    return delegates.pruneDelegates(accountId, disconnectedBefore, dryRun, at, by);
+  }
+
+  // admins
+
+  @Override
+  public AdminRecord createAdmin(String name, String publicId, AdminRole role, String secretDigest, Instant at,
+      Actor by) {
+    return admins.createAdmin(name, publicId, role, secretDigest, at, by);
+  }
+
+  @Override
+  public AdminRecord ensureBootstrapOwner(String name, String publicId, String secretDigest, Instant at) {
+    return admins.ensureBootstrapOwner(name, publicId, secretDigest, at);
+  }
+
+  @Override
+  public Optional<AdminRecord> findAdminByDigest(String secretDigest) {
+    return admins.findAdminByDigest(secretDigest);
+  }
+
+  @Override
+  public Optional<AdminRecord> findAdmin(String name) {
+    return admins.findAdmin(name);
+  }
+
+  @Override
+  public List<AdminRecord> listAdmins() {
+    return admins.listAdmins();
+  }
+
+  @Override
+  public Optional<AdminRecord> revokeAdmin(String name, Instant at, Actor by) {
+    return admins.revokeAdmin(name, at, by);
+  }
+
+  @Override
+  public boolean deleteAdmin(String name, Instant at, Actor by) {
+    return admins.deleteAdmin(name, at, by);
+  }
+
+  @Override
   public void delegatesOfReplicaStopped(String replicaId, Instant at) {
     delegates.delegatesOfReplicaStopped(replicaId, at);
   }
@@ -211,7 +267,7 @@ public final class JdbcStore implements TetherStore {
   // audit
 
   @Override
-  public void audit(Instant at, String actor, String action, String accountId, String tokenPublicId, String detail) {
+  public void audit(Instant at, Actor actor, String action, String accountId, String tokenPublicId, String detail) {
     audit.audit(at, actor, action, accountId, tokenPublicId, detail);
   }
 

@@ -18,7 +18,7 @@ import java.util.Optional;
 final class JdbcTokenStore implements TokenStore {
 
   private static final String TOKEN_COLUMNS = "id, account_id, name, public_id, key_blob, status,"
-      + " created_at, created_by, expires_at, revoked_at, revoked_by, revoke_reason, last_used_at";
+      + " created_at, created_by, expires_at, revoked_at, revoked_by, revoke_reason, last_used_at, description";
 
   private final Database db;
 
@@ -27,7 +27,7 @@ final class JdbcTokenStore implements TokenStore {
   }
 
   @Override
-  public Account createAccount(Account account, NewToken defaultToken) {
+  public Account createAccount(Account account, NewToken defaultToken, Actor by) {
     return db.inTransaction("create account", c -> {
       try (PreparedStatement ps = c.prepareStatement(
           "INSERT INTO accounts (id, name, created_at, created_by) VALUES (?, ?, ?, ?)")) {
@@ -37,10 +37,10 @@ final class JdbcTokenStore implements TokenStore {
         ps.setString(4, account.createdBy());
         ps.executeUpdate();
       }
-      JdbcAuditStore.insert(c, account.createdAt(), account.createdBy(), "account.create", account.id(), null,
+      JdbcAuditStore.insert(c, account.createdAt(), by, "account.create", account.id(), null,
           "name=" + account.name());
       insertToken(c, defaultToken);
-      JdbcAuditStore.insert(c, defaultToken.createdAt(), defaultToken.createdBy(), "token.create",
+      JdbcAuditStore.insert(c, defaultToken.createdAt(), by, "token.create",
           account.id(), defaultToken.publicId(), "name=" + defaultToken.name());
       return account;
     });
@@ -75,14 +75,14 @@ final class JdbcTokenStore implements TokenStore {
   }
 
   @Override
-  public TokenRecord createToken(NewToken token, String auditDetail) {
+  public TokenRecord createToken(NewToken token, String auditDetail, Actor by) {
     return db.inTransaction("create token", c -> {
       long id = insertToken(c, token);
-      JdbcAuditStore.insert(c, token.createdAt(), token.createdBy(), "token.create", token.accountId(),
+      JdbcAuditStore.insert(c, token.createdAt(), by, "token.create", token.accountId(),
           token.publicId(), auditDetail);
       return new TokenRecord(id, token.accountId(), token.name(), token.publicId(),
           token.sealedKey(), TokenStatus.ACTIVE, token.createdAt(), token.createdBy(),
-          token.expiresAt(), null, null, null, null);
+          token.expiresAt(), null, null, null, null, token.description());
     });
   }
 
@@ -142,24 +142,24 @@ final class JdbcTokenStore implements TokenStore {
   }
 
   @Override
-  public Optional<TokenRecord> revokeToken(long tokenRow, Instant at, String by, String reason, String action) {
+  public Optional<TokenRecord> revokeToken(long tokenRow, Instant at, Actor by, String reason, String action) {
     return end("revoke token", tokenRow, TokenStatus.REVOKED, at, by, reason, action);
   }
 
   @Override
   public Optional<TokenRecord> expireToken(long tokenRow, Instant at) {
-    return end("expire token", tokenRow, TokenStatus.EXPIRED, at, "system", "expired", "token.expire");
+    return end("expire token", tokenRow, TokenStatus.EXPIRED, at, Actor.SYSTEM, "expired", "token.expire");
   }
 
   /** ACTIVE to {@code status}, with its audit event and the announcement, in one transaction. */
-  private Optional<TokenRecord> end(String what, long tokenRow, TokenStatus status, Instant at, String by,
+  private Optional<TokenRecord> end(String what, long tokenRow, TokenStatus status, Instant at, Actor by,
       String reason, String action) {
     return db.inTransaction(what, c -> {
       try (PreparedStatement ps = c.prepareStatement("UPDATE tokens SET status = ?, revoked_at = ?,"
           + " revoked_by = ?, revoke_reason = ? WHERE id = ? AND status = 'ACTIVE'")) {
         ps.setString(1, status.name());
         ps.setLong(2, at.toEpochMilli());
-        ps.setString(3, by);
+        ps.setString(3, by.name());
         ps.setString(4, reason);
         ps.setLong(5, tokenRow);
         if (ps.executeUpdate() == 0) {
@@ -182,7 +182,7 @@ final class JdbcTokenStore implements TokenStore {
   }
 
   @Override
-  public boolean deleteToken(TokenRecord token, Instant at, String by) {
+  public boolean deleteToken(TokenRecord token, Instant at, Actor by) {
     return db.inTransaction("delete token", c -> {
       try (PreparedStatement ps = c.prepareStatement("DELETE FROM tokens WHERE id = ? AND status <> 'ACTIVE'")) {
         ps.setLong(1, token.id());
@@ -275,8 +275,8 @@ final class JdbcTokenStore implements TokenStore {
 
   private static long insertToken(Connection c, NewToken t) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO tokens (account_id, name,"
-        + " public_id, key_blob, status, created_at, created_by, expires_at, value_fingerprint)"
-        + " VALUES (?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+        + " public_id, key_blob, status, created_at, created_by, expires_at, value_fingerprint, description)"
+        + " VALUES (?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
       ps.setString(1, t.accountId());
       ps.setString(2, t.name());
       ps.setString(3, t.publicId());
@@ -285,6 +285,7 @@ final class JdbcTokenStore implements TokenStore {
       ps.setString(6, t.createdBy());
       Database.setInstant(ps, 7, t.expiresAt());
       ps.setString(8, t.valueFingerprint());
+      ps.setString(9, t.description());
       ps.executeUpdate();
       try (ResultSet keys = ps.getGeneratedKeys()) {
         keys.next();
@@ -303,6 +304,6 @@ final class JdbcTokenStore implements TokenStore {
         rs.getString("public_id"), rs.getString("key_blob"), TokenStatus.valueOf(rs.getString("status")),
         Database.instant(rs, "created_at"), rs.getString("created_by"), Database.instant(rs, "expires_at"),
         Database.instant(rs, "revoked_at"), rs.getString("revoked_by"), rs.getString("revoke_reason"),
-        Database.instant(rs, "last_used_at"));
+        Database.instant(rs, "last_used_at"), rs.getString("description"));
   }
 }

@@ -9,12 +9,18 @@ import java.time.Instant;
  */
 public record NewToken(
     String accountId, String name, String publicId, String sealedKey, Instant createdAt,
-    String createdBy, Instant expiresAt, String valueFingerprint) {
+    String createdBy, Instant expiresAt, String valueFingerprint, String description) {
 
-  /** A token written without a value fingerprint. */
+  /** A token written without a description. */
+  public NewToken(String accountId, String name, String publicId, String sealedKey, Instant createdAt,
+      String createdBy, Instant expiresAt, String valueFingerprint) {
+    this(accountId, name, publicId, sealedKey, createdAt, createdBy, expiresAt, valueFingerprint, null);
+  }
+
+  /** A token written without a value fingerprint or description. */
   public NewToken(String accountId, String name, String publicId, String sealedKey, Instant createdAt,
       String createdBy, Instant expiresAt) {
-    this(accountId, name, publicId, sealedKey, createdAt, createdBy, expiresAt, null);
+    this(accountId, name, publicId, sealedKey, createdAt, createdBy, expiresAt, null, null);
   }
 
   @Override

@@ -53,6 +53,7 @@ final class PostgresRevocationFeed implements RevocationFeed {
         try (Statement s = c.createStatement()) {
           s.execute("LISTEN " + REVOKED_CHANNEL);
           s.execute("LISTEN " + ACKED_CHANNEL);
+          s.execute("LISTEN " + ADMIN_REVOKED_CHANNEL);
         }
         log.info("replica {} listening for revocations", replicaId);
         listener.resumed();
@@ -82,6 +83,8 @@ final class PostgresRevocationFeed implements RevocationFeed {
       } else if (ACKED_CHANNEL.equals(n.getName())) {
         String[] parts = n.getParameter().split(":", 3);
         listener.acked(Long.parseLong(parts[0]), parts[1], Integer.parseInt(parts[2]));
+      } else if (ADMIN_REVOKED_CHANNEL.equals(n.getName())) {
+        listener.adminRevoked(n.getParameter());
       }
     } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
       log.warn("ignoring a malformed notification on {}", n.getName());

@@ -16,6 +16,9 @@ public interface RevocationFeed extends AutoCloseable {
    */
   String ACKED_CHANNEL = "tether_revocation_acks";
 
+  /** The channel on which a commit that revokes an admin is announced; payload: the admin's public id. */
+  String ADMIN_REVOKED_CHANNEL = "tether_admin_revocations";
+
   /** What the feed delivers, on its own thread. */
   interface Listener {
     /** Another replica committed the revocation or expiry of {@code tokenRow}. */
@@ -23,6 +26,9 @@ public interface RevocationFeed extends AutoCloseable {
 
     /** {@code replicaId} confirmed closing {@code streamsClosed} streams of {@code tokenRow} so far. */
     void acked(long tokenRow, String replicaId, int streamsClosed);
+
+    /** Another replica committed the revocation of the admin with public id {@code adminId}. */
+    default void adminRevoked(String adminId) { }
 
     /** The feed (re)connected: whatever was announced while it was down has been missed. */
     void resumed();

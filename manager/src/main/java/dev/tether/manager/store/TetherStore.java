@@ -1,11 +1,12 @@
 package dev.tether.manager.store;
 
 /**
- * Durable state of the manager: accounts and tokens, delegates, the audit trail and the replicas,
+ * Durable state of the manager: accounts and tokens, delegates, the audit trail, the replicas and
+ * the admins,
  * over JDBC for H2 (default, one manager) and PostgreSQL (several replicas). Every write is
  * committed before the method returns.
  */
-public interface TetherStore extends TokenStore, DelegateStore, AuditStore, ReplicaStore, AutoCloseable {
+public interface TetherStore extends TokenStore, DelegateStore, AuditStore, ReplicaStore, AdminStore, AutoCloseable {
 
   /** Whether several replicas may share this database (PostgreSQL), rather than one (H2). */
   boolean shared();

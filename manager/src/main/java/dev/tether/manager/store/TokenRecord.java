@@ -4,7 +4,7 @@ import java.time.Instant;
 
 /**
  * A stored token. {@code sealedKey} is the token key sealed under the master key; it is not the
- * token value and is useless without the master key file. Timestamps may be null where unset.
+ * token value and is useless without the master key file. Timestamps and the description may be null where unset.
  */
 public record TokenRecord(
     long id,
@@ -19,7 +19,8 @@ public record TokenRecord(
     Instant revokedAt,
     String revokedBy,
     String revokeReason,
-    Instant lastUsedAt) {
+    Instant lastUsedAt,
+    String description) {
 
   public boolean active() {
     return status == TokenStatus.ACTIVE;

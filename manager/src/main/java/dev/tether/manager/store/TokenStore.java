@@ -10,14 +10,14 @@ import java.util.Optional;
 public interface TokenStore {
 
   /** Creates the account and its first token in one transaction, with their audit events. */
-  Account createAccount(Account account, NewToken defaultToken);
+  Account createAccount(Account account, NewToken defaultToken, Actor by);
 
   Optional<Account> findAccount(String accountId);
 
   List<Account> listAccounts();
 
   /** Inserts a token with its audit event; {@link DuplicateException} if the name or value is taken. */
-  TokenRecord createToken(NewToken token, String auditDetail);
+  TokenRecord createToken(NewToken token, String auditDetail, Actor by);
 
   Optional<TokenRecord> findToken(String accountId, String name);
 
@@ -36,7 +36,7 @@ public interface TokenStore {
    * other replicas when it commits. Returns the updated record, or empty when the token was not
    * ACTIVE (already revoked or expired, or gone).
    */
-  Optional<TokenRecord> revokeToken(long tokenRow, Instant at, String by, String reason, String action);
+  Optional<TokenRecord> revokeToken(long tokenRow, Instant at, Actor by, String reason, String action);
 
   /**
    * Marks an ACTIVE token EXPIRED (audit {@code token.expire} by {@code system}), as
@@ -46,7 +46,7 @@ public interface TokenStore {
   Optional<TokenRecord> expireToken(long tokenRow, Instant at);
 
   /** Deletes a token that is no longer ACTIVE; returns false when it is not there or still active. */
-  boolean deleteToken(TokenRecord token, Instant at, String by);
+  boolean deleteToken(TokenRecord token, Instant at, Actor by);
 
   void recordTokensUsed(Map<Long, Instant> lastUsed);
 

@@ -10,6 +10,8 @@ public final class Names {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
   public static final int MAX_TOKEN_NAME = 64;
   public static final int MAX_ACCOUNT_NAME = 128;
+  public static final int MAX_ADMIN_NAME = 64;
+  public static final int MAX_DESCRIPTION = 256;
 
   private Names() {}
 
@@ -19,6 +21,28 @@ public final class Names {
 
   public static String accountName(String name) {
     return check("account name", name, MAX_ACCOUNT_NAME);
+  }
+
+  public static String adminName(String name) {
+    return check("admin name", name, MAX_ADMIN_NAME);
+  }
+
+  /**
+   * A token's description: free text of up to {@value #MAX_DESCRIPTION} characters under the shared
+   * rules of {@link UserText}; null or empty means none (returned as null).
+   */
+  public static String description(String text) {
+    if (text == null || text.isEmpty()) {
+      return null;
+    }
+    UserText.problem("description", text, 1, MAX_DESCRIPTION).ifPresent(problem -> {
+      throw invalid(problem);
+    });
+    if (dev.tether.common.token.Secrets.looksLikeToken(text)) {
+      throw invalid("description holds something shaped like a token or admin credential; secrets do not"
+          + " belong in a description, which every viewer can read");
+    }
+    return text;
   }
 
   private static String check(String what, String name, int max) {

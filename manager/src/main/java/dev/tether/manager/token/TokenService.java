@@ -10,6 +10,7 @@ import dev.tether.manager.revocation.Confirmations;
 import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.revocation.TokenCutter;
 import dev.tether.manager.store.Account;
+import dev.tether.manager.store.Actor;
 import dev.tether.manager.store.DuplicateException;
 import dev.tether.manager.store.NewToken;
 import dev.tether.manager.store.StoreException;
@@ -59,15 +60,20 @@ public final class TokenService {
     this.clock = clock;
   }
 
-  /** Creates an account and its {@code default} token. */
+  /** Creates an account and its {@code default} token, for an in-process caller named {@code actor}. */
   public CreatedAccount createAccount(String name, String actor) {
+    return createAccount(name, Actor.named(actor));
+  }
+
+  /** Creates an account and its {@code default} token. */
+  public CreatedAccount createAccount(String name, Actor actor) {
     Names.accountName(name);
     String id = ACCOUNT_ID.encode(HandshakeCrypto.randomBytes(10));
     Instant now = clock.instant();
     DelegateToken value = DelegateToken.generate();
-    NewToken token = newToken(id, DEFAULT_TOKEN, value, now, actor, null);
+    NewToken token = newToken(id, DEFAULT_TOKEN, value, now, actor.name(), null, null);
     try {
-      Account account = store.createAccount(new Account(id, name, now, actor), token);
+      Account account = store.createAccount(new Account(id, name, now, actor.name()), token, actor);
       log.info("account created: {} {} with token {} {} by {}", id, UserText.quote(name), token.publicId(),
           UserText.quote(DEFAULT_TOKEN), actor);
       TokenRecord record = store.findToken(id, DEFAULT_TOKEN).orElseThrow();
@@ -101,8 +107,18 @@ public final class TokenService {
    */
   public CreatedToken createToken(String accountId, String name, String actor, Duration expiresIn,
       String importValue) {
+    return createToken(accountId, name, Actor.named(actor), expiresIn, importValue, null);
+  }
+
+  /**
+   * Creates a token as {@link #createToken(String, String, String, Duration, String)} does, with an
+   * optional description (null or empty: none).
+   */
+  public CreatedToken createToken(String accountId, String name, Actor actor, Duration expiresIn,
+      String importValue, String description) {
     Account account = account(accountId);
     Names.tokenName(name);
+    String describedAs = Names.description(description);
     if (expiresIn != null && (expiresIn.isNegative() || expiresIn.isZero())) {
       throw Status.INVALID_ARGUMENT.withDescription("expiry " + expiresIn
           + " is not positive (expected a duration such as 24h or 30d)").asRuntimeException();
@@ -130,10 +146,11 @@ public final class TokenService {
       throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
     }
     Instant now = clock.instant();
-    NewToken token = newToken(accountId, name, value, now, actor, expiresIn == null ? null : now.plus(expiresIn));
+    NewToken token = newToken(accountId, name, value, now, actor.name(),
+        expiresIn == null ? null : now.plus(expiresIn), describedAs);
     try {
       TokenRecord record = store.createToken(token, "name=" + name + (imported ? " imported" : "")
-          + (expiresIn == null ? "" : " expires_at=" + token.expiresAt()));
+          + (expiresIn == null ? "" : " expires_at=" + token.expiresAt()), actor);
       log.info("token created: {} {} {} by {}", accountId, UserText.quote(name), token.publicId(), actor);
       return new CreatedToken(record, value);
     } catch (DuplicateException e) {
@@ -160,6 +177,11 @@ public final class TokenService {
     return guard(() -> store.listTokens(accountId));
   }
 
+  /** The tokens of an account with this status; every token when {@code status} is null. */
+  public List<TokenRecord> listTokens(String accountId, dev.tether.manager.store.TokenStatus status) {
+    return listTokens(accountId).stream().filter(t -> status == null || t.status() == status).toList();
+  }
+
   public TokenRecord token(String accountId, String name) {
     account(accountId);
     if (name == null || name.isEmpty()) {
@@ -177,6 +199,11 @@ public final class TokenService {
    * "delegate token revoked", waits for the other replicas to confirm theirs, and only then returns.
    */
   public RevokeResult revoke(String accountId, String name, String actor) {
+    return revoke(accountId, name, Actor.named(actor));
+  }
+
+  /** Revokes as {@link #revoke(String, String, String)} does, for {@code actor}. */
+  public RevokeResult revoke(String accountId, String name, Actor actor) {
     TokenRecord token = token(accountId, name);
     if (!token.active()) {
       throw Status.FAILED_PRECONDITION.withDescription("token " + UserText.quote(name) + " of account "
@@ -189,7 +216,7 @@ public final class TokenService {
     Confirmations.Pending pending = confirmations.expect(token.id());
     TokenRecord revoked;
     try {
-      revoked = store.revokeToken(token.id(), clock.instant(), actor, "revoked by " + actor, "token.revoke")
+      revoked = store.revokeToken(token.id(), clock.instant(), actor, "revoked by " + actor.name(), "token.revoke")
           .orElseGet(() -> store.findToken(token.accountId(), token.name()).orElse(token));
     } catch (StoreException e) {
       pending.cancel();
@@ -279,6 +306,11 @@ public final class TokenService {
 
   /** Deletes a revoked token, freeing its name. Active tokens must be revoked first. */
   public TokenRecord delete(String accountId, String name, String actor) {
+    return delete(accountId, name, Actor.named(actor));
+  }
+
+  /** Deletes as {@link #delete(String, String, String)} does, for {@code actor}. */
+  public TokenRecord delete(String accountId, String name, Actor actor) {
     TokenRecord token = token(accountId, name);
     if (token.active()) {
       throw Status.FAILED_PRECONDITION.withDescription("token " + UserText.quote(name) + " of account "
@@ -304,11 +336,12 @@ public final class TokenService {
    * fingerprint salt.
    */
   private NewToken newToken(String accountId, String name, DelegateToken value, Instant now,
-      String actor, Instant expiresAt) {
+      String actor, Instant expiresAt, String description) {
     TokenCredential credential = value.credential(accountId);
     String fingerprint = HEX.encode(value.fingerprint(masterKey.subkey(FINGERPRINT_PURPOSE)));
     return new NewToken(accountId, name, credential.publicId(),
-        masterKey.seal(credential.key(), accountId, credential.publicId()), now, actor, expiresAt, fingerprint);
+        masterKey.seal(credential.key(), accountId, credential.publicId()), now, actor, expiresAt, fingerprint,
+        description);
   }
 
   private static <T> T guard(java.util.function.Supplier<T> work) {

@@ -30,7 +30,7 @@ class DelegateListTest {
   @Test
   void delegateList_showsFormatAndSeparatorCharactersEscaped() throws Exception {
     try (ManagerServer server = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0),
-        dataDir, null, null, null, false, null, null, List.of(), ManagerSettings.defaults()))) {
+        new InetSocketAddress("127.0.0.1", 0), dataDir, null, null, null, false, null, null, List.of(), ManagerSettings.defaults()))) {
       CreatedAccount account = server.manager().tokens().createAccount("acme", "test");
       TokenLedger.record(account.defaultToken().value());
       String accountId = account.account().id();
@@ -43,7 +43,7 @@ class DelegateListTest {
           "KUBERNETES", "1.0", List.of(), "10.0.0.2", tokenId, "default", true, now, now, now, null, null, "r1"));
 
       String out = run("delegate", "list", "--account", accountId,
-          "--manager", "127.0.0.1:" + server.listenAddress().getPort(), "--data-dir", dataDir.toString());
+          "--manager", "127.0.0.1:" + server.adminAddress().getPort(), "--data-dir", dataDir.toString());
 
       assertThat(out).doesNotContain("\u202E", "\u2028", "\u200B");
       List<String> lines = out.lines().toList();

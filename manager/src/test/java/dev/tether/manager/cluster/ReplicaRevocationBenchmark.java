@@ -52,7 +52,7 @@ class ReplicaRevocationBenchmark {
         }
         channels.add(connections);
       }
-      ManagedChannel admin = replicas.channel(0);
+      ManagedChannel admin = replicas.adminChannel(0);
       double[] toLastClose = new double[trials];
       double[] toReturn = new double[trials];
       ExecutorService pool = Executors.newFixedThreadPool(8);

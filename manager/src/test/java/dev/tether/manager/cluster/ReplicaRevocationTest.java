@@ -65,7 +65,7 @@ class ReplicaRevocationTest {
       }
 
       long started = System.nanoTime();
-      RevokeTokenResponse response = TokenAdminGrpc.newBlockingStub(replicas.channel(0))
+      RevokeTokenResponse response = TokenAdminGrpc.newBlockingStub(replicas.adminChannel(0))
           .withCallCredentials(replicas.admin()).withDeadlineAfter(30, TimeUnit.SECONDS)
           .revokeToken(RevokeTokenRequest.newBuilder().setAccountId(accountId).setName("default").build());
       double ms = (System.nanoTime() - started) / 1e6;
@@ -120,7 +120,7 @@ class ReplicaRevocationTest {
         CountDownLatch go = new CountDownLatch(1);
         List<CompletableFuture<Status.Code>> outcomes = new ArrayList<>();
         for (int r = 0; r < 2; r++) {
-          ManagedChannel channel = replicas.channel(r);
+          ManagedChannel channel = replicas.adminChannel(r);
           var admin = replicas.admin();
           outcomes.add(CompletableFuture.supplyAsync(() -> {
             try {

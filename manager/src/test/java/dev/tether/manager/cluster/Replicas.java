@@ -47,7 +47,7 @@ final class Replicas implements AutoCloseable {
         }
       }
     }
-    ManagerServer server = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), dir,
+    ManagerServer server = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), dir,
         dbUrl, "postgres", "postgres", false, null, null, List.of(), ManagerSettings.defaults().withCluster(FAST)));
     if (i < servers.size()) {
       servers.set(i, server);
@@ -64,6 +64,12 @@ final class Replicas implements AutoCloseable {
 
   ManagedChannel channel(int i) throws Exception {
     return Grpc.newChannelBuilderForAddress("127.0.0.1", servers.get(i).listenAddress().getPort(),
+        TlsChannelCredentials.newBuilder().trustManager(dataDirs.get(i).resolve("tls/manager.crt").toFile()).build()).build();
+  }
+
+  /** A channel to replica {@code i}'s admin listener. */
+  ManagedChannel adminChannel(int i) throws Exception {
+    return Grpc.newChannelBuilderForAddress("127.0.0.1", servers.get(i).adminAddress().getPort(),
         TlsChannelCredentials.newBuilder().trustManager(dataDirs.get(i).resolve("tls/manager.crt").toFile()).build()).build();
   }
 

@@ -45,8 +45,8 @@ class AdminRefusalFloodTest {
     try (LogCapture log = new LogCapture(AdminAuthInterceptor.class)) {
       try (NettyManager manager = new NettyManager(dataDir, ManagerSettings.defaults())) {
         adminKey = Files.readString(dataDir.resolve(AdminKey.FILE_NAME)).strip();
-        ManagedChannel attacker = manager.channelFrom("127.0.0.1");
-        ManagedChannel keyless = manager.channelFrom("127.0.0.2");
+        ManagedChannel attacker = manager.adminChannelFrom("127.0.0.1");
+        ManagedChannel keyless = manager.adminChannelFrom("127.0.0.2");
         try {
           for (int i = 0; i < 500; i++) {
             refused(() -> AccountAdminGrpc.newBlockingStub(attacker).withCallCredentials(new AdminCredentials(WRONG_KEY))
@@ -61,41 +61,41 @@ class AdminRefusalFloodTest {
           keyless.shutdownNow();
         }
         assertThat(log.warnings()).containsExactlyInAnyOrder(
-            "admin call refused: wrong admin key from 127.0.0.1 (calling tether.admin.v1.AccountAdmin/ListAccounts)",
-            "admin call refused: no admin key from 127.0.0.2 (calling tether.admin.v1.AccountAdmin/ListAccounts)");
+            "admin call refused: unknown or revoked admin credential from 127.0.0.1 (calling tether.admin.v1.AccountAdmin/ListAccounts)",
+            "admin call refused: no admin credential from 127.0.0.2 (calling tether.admin.v1.AccountAdmin/ListAccounts)");
 
-        ManagedChannel admin = manager.channelFrom("127.0.0.3");
+        ManagedChannel admin = manager.adminChannelFrom("127.0.0.3");
         try {
           CreateAccountResponse created = AccountAdminGrpc.newBlockingStub(admin)
               .withCallCredentials(new AdminCredentials(adminKey)).withDeadlineAfter(10, TimeUnit.SECONDS)
               .createAccount(CreateAccountRequest.newBuilder().setName("after-the-flood").build());
-          TokenLedger.record(DelegateToken.parse("test", created.getDefaultTokenValue()));
+          TokenLedger.record(DelegateToken.parse("test", created.getValue()));
           List<AuditEvent> page = firstAuditPage(admin, adminKey);
           assertThat(page).extracting(AuditEvent::getAction).contains("account.create");
           assertThat(page).filteredOn(e -> e.getAction().equals("admin.auth_failed")).extracting(AuditEvent::getDetail)
               .containsExactlyInAnyOrder(
-                  "wrong admin key from 127.0.0.1 (calling tether.admin.v1.AccountAdmin/ListAccounts)",
-                  "no admin key from 127.0.0.2 (calling tether.admin.v1.AccountAdmin/ListAccounts)");
+                  "unknown or revoked admin credential from 127.0.0.1 (calling tether.admin.v1.AccountAdmin/ListAccounts)",
+                  "no admin credential from 127.0.0.2 (calling tether.admin.v1.AccountAdmin/ListAccounts)");
         } finally {
           admin.shutdownNow();
         }
       }
       // the stop ends the interval: one count line per source and reason
       assertThat(log.warnings()).hasSize(4).anySatisfy(line -> assertThat(line)
-          .matches("admin call refused: 499 more refusals from 127.0.0\\.1 \\(wrong admin key\\) in the last \\d+ s"))
+          .matches("admin call refused: 499 more refusals from 127.0.0\\.1 \\(unknown or revoked admin credential\\) in the last \\d+ s"))
           .anySatisfy(line -> assertThat(line)
-              .matches("admin call refused: 49 more refusals from 127.0.0\\.2 \\(no admin key\\) in the last \\d+ s"));
+              .matches("admin call refused: 49 more refusals from 127.0.0\\.2 \\(no admin credential\\) in the last \\d+ s"));
     }
 
     try (NettyManager restarted = new NettyManager(dataDir, ManagerSettings.defaults())) {
-      ManagedChannel admin = restarted.channelFrom("127.0.0.3");
+      ManagedChannel admin = restarted.adminChannelFrom("127.0.0.3");
       try {
         List<AuditEvent> page = firstAuditPage(admin, adminKey);
         assertThat(page).extracting(AuditEvent::getAction).contains("account.create");
         assertThat(page).filteredOn(e -> e.getAction().equals("admin.auth_failed")).extracting(AuditEvent::getDetail)
             .hasSize(4)
-            .anySatisfy(d -> assertThat(d).startsWith("499 more refusals from 127.0.0.1 (wrong admin key) in the last"))
-            .anySatisfy(d -> assertThat(d).startsWith("49 more refusals from 127.0.0.2 (no admin key) in the last"));
+            .anySatisfy(d -> assertThat(d).startsWith("499 more refusals from 127.0.0.1 (unknown or revoked admin credential) in the last"))
+            .anySatisfy(d -> assertThat(d).startsWith("49 more refusals from 127.0.0.2 (no admin credential) in the last"));
       } finally {
         admin.shutdownNow();
       }

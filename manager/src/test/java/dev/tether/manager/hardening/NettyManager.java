@@ -21,7 +21,7 @@ final class NettyManager implements AutoCloseable {
 
   private NettyManager(Path dataDir, ManagerSettings settings, int port) throws Exception {
     this.dataDir = dataDir;
-    this.server = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", port), dataDir,
+    this.server = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", port), new InetSocketAddress("127.0.0.1", 0), dataDir,
         null, null, null, false, null, null, List.of(), settings));
   }
 
@@ -36,7 +36,16 @@ final class NettyManager implements AutoCloseable {
 
   /** A TLS channel whose connections come from {@code sourceAddress} (any 127.x address works here). */
   ManagedChannel channelFrom(String sourceAddress) throws Exception {
-    return NettyChannelBuilder.forAddress("127.0.0.1", port(),
+    return channelFrom(sourceAddress, port());
+  }
+
+  /** A TLS channel to the admin listener whose connections come from {@code sourceAddress}. */
+  ManagedChannel adminChannelFrom(String sourceAddress) throws Exception {
+    return channelFrom(sourceAddress, server.adminAddress().getPort());
+  }
+
+  private ManagedChannel channelFrom(String sourceAddress, int port) throws Exception {
+    return NettyChannelBuilder.forAddress("127.0.0.1", port,
             TlsChannelCredentials.newBuilder().trustManager(dataDir.resolve("tls/manager.crt").toFile()).build())
         .localSocketPicker(new NettyChannelBuilder.LocalSocketPicker() {
           @Override

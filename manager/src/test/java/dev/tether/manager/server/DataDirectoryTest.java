@@ -31,7 +31,7 @@ class DataDirectoryTest {
   }
 
   private ManagerServer start(Path dataDir, Path tlsCert, Path tlsKey) throws Exception {
-    return ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), dataDir,
+    return ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), dataDir,
         null, null, null, false, tlsCert, tlsKey, List.of(), ManagerSettings.defaults()));
   }
 

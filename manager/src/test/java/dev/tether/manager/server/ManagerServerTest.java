@@ -48,13 +48,45 @@ class ManagerServerTest {
   @TempDir Path dataDir;
 
   private ManagerServer start() throws Exception {
-    return ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), dataDir,
+    return ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), dataDir,
         null, null, null, false, null, null, List.of(), ManagerSettings.defaults()));
   }
 
+  /** A channel to the delegate listener. */
   private ManagedChannel channel(ManagerServer server) throws Exception {
-    return Grpc.newChannelBuilderForAddress("127.0.0.1", server.listenAddress().getPort(),
+    return channel(server.listenAddress().getPort());
+  }
+
+  private ManagedChannel adminChannel(ManagerServer server) throws Exception {
+    return channel(server.adminAddress().getPort());
+  }
+
+  private ManagedChannel channel(int port) throws Exception {
+    return Grpc.newChannelBuilderForAddress("127.0.0.1", port,
         TlsChannelCredentials.newBuilder().trustManager(dataDir.resolve("tls/manager.crt").toFile()).build()).build();
+  }
+
+  /** The services reflection lists on {@code channel}, or the status it fails with. */
+  private static CompletableFuture<ServerReflectionResponse> reflect(ManagedChannel channel) {
+    CompletableFuture<ServerReflectionResponse> answer = new CompletableFuture<>();
+    StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
+        .serverReflectionInfo(new StreamObserver<>() {
+          @Override
+          public void onNext(ServerReflectionResponse value) {
+            answer.complete(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            answer.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() { }
+        });
+    requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
+    requests.onCompleted();
+    return answer;
   }
 
   @Test
@@ -76,39 +108,63 @@ class ManagerServerTest {
   }
 
   @Test
-  void healthAndReflection_answerOverTls() throws Exception {
+  void delegateListener_servesHealthAndTheDelegateServicesOnly_adminListener_theAdminApiAndReflection()
+      throws Exception {
     try (ManagerServer server = start()) {
-      ManagedChannel channel = channel(server);
+      assertThat(server.adminAddress().getAddress().isLoopbackAddress()).isTrue();
+      assertThat(server.adminAddress().getPort()).isNotEqualTo(server.listenAddress().getPort());
+      ManagedChannel delegates = channel(server);
+      ManagedChannel admin = adminChannel(server);
       try {
-        HealthCheckResponse health = HealthGrpc.newBlockingStub(channel)
+        HealthCheckResponse health = HealthGrpc.newBlockingStub(delegates)
             .withDeadlineAfter(10, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance());
         assertThat(health.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
 
-        CompletableFuture<ServerReflectionResponse> answer = new CompletableFuture<>();
-        StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
-            .serverReflectionInfo(new StreamObserver<>() {
-              @Override
-              public void onNext(ServerReflectionResponse value) {
-                answer.complete(value);
-              }
+        assertThatThrownBy(() -> reflect(delegates).get(10, TimeUnit.SECONDS))
+            .as("no reflection on the delegate port")
+            .hasCauseInstanceOf(StatusRuntimeException.class)
+            .cause().satisfies(e -> assertThat(((StatusRuntimeException) e).getStatus().getCode())
+                .isEqualTo(Status.Code.UNIMPLEMENTED));
+        String adminKey = Files.readString(dataDir.resolve(AdminKey.FILE_NAME)).strip();
+        assertThatThrownBy(() -> AccountAdminGrpc.newBlockingStub(delegates).withCallCredentials(bearer(adminKey))
+            .listAccounts(ListAccountsRequest.getDefaultInstance()))
+            .as("no admin API on the delegate port, even with the admin key")
+            .isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
 
-              @Override
-              public void onError(Throwable t) {
-                answer.completeExceptionally(t);
-              }
-
-              @Override
-              public void onCompleted() { }
-            });
-        requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
-        requests.onCompleted();
-        assertThat(answer.get(10, TimeUnit.SECONDS).getListServicesResponse().getServiceList())
+        assertThat(reflect(admin).get(10, TimeUnit.SECONDS).getListServicesResponse().getServiceList())
             .extracting(s -> s.getName())
-            .contains("tether.delegate.v1.DelegateAuth", "tether.delegate.v1.DelegateStream",
-                "tether.admin.v1.TokenAdmin", "grpc.health.v1.Health");
+            .contains("tether.admin.v1.TokenAdmin", "tether.admin.v1.AdminAccess")
+            .doesNotContain("tether.delegate.v1.DelegateAuth", "tether.delegate.v1.DelegateStream");
       } finally {
-        channel.shutdownNow();
+        delegates.shutdownNow();
+        admin.shutdownNow();
       }
+    }
+  }
+
+  @Test
+  void adminListenOff_leavesNoAdminListener() throws Exception {
+    try (ManagerServer server = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0),
+        null, dataDir, null, null, null, false, null, null, List.of(), ManagerSettings.defaults()))) {
+      assertThat(server.adminAddress()).isNull();
+      assertThat(server.banner()).contains("admin API: no listener (--admin-listen off)");
+    }
+  }
+
+  @Test
+  void anAdminListenerPortInUse_isNamedInTheError_andNothingIsLeftListening() throws Exception {
+    try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      assertThatThrownBy(() -> ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0),
+          new InetSocketAddress("127.0.0.1", busy.getLocalPort()), dataDir, null, null, null, false, null, null,
+          List.of(), ManagerSettings.defaults())))
+          .isInstanceOf(java.io.IOException.class)
+          .hasMessageContaining("cannot listen on 127.0.0.1:" + busy.getLocalPort() + " for the admin listener")
+          .hasMessageContaining("--admin-listen");
+    }
+    // the delegate listener it had opened is closed again: a second start on the same data directory works
+    try (ManagerServer server = start()) {
+      assertThat(server.adminAddress()).isNotNull();
     }
   }
 
@@ -116,13 +172,14 @@ class ManagerServerTest {
   void aDelegateSessionCannotCallAdminAndTheAdminKeyCannotOpenADelegateStream() throws Exception {
     try (ManagerServer server = start()) {
       ManagedChannel channel = channel(server);
+      ManagedChannel admin = adminChannel(server);
       try {
         CreatedAccount account = server.manager().tokens().createAccount("acme", "test");
         DelegateToken token = TokenLedger.record(account.defaultToken().value());
         EstablishedSession session = new HandshakeClient(Duration.ofSeconds(10))
             .handshake(channel, account.account().id(), token, "d");
 
-        assertThatThrownBy(() -> AccountAdminGrpc.newBlockingStub(channel)
+        assertThatThrownBy(() -> AccountAdminGrpc.newBlockingStub(admin)
             .withCallCredentials(new SessionCredentials(session))
             .listAccounts(ListAccountsRequest.getDefaultInstance()))
             .isInstanceOfSatisfying(StatusRuntimeException.class,
@@ -140,10 +197,11 @@ class ManagerServerTest {
         assertThat(status.getDescription()).isEqualTo("delegate authentication failed");
 
         // and the admin key does work for admin calls
-        assertThat(AccountAdminGrpc.newBlockingStub(channel).withCallCredentials(bearer(adminKey))
+        assertThat(AccountAdminGrpc.newBlockingStub(admin).withCallCredentials(bearer(adminKey))
             .listAccounts(ListAccountsRequest.getDefaultInstance()).getAccountsCount()).isEqualTo(1);
       } finally {
         channel.shutdownNow();
+        admin.shutdownNow();
       }
     }
   }

@@ -18,6 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The embedded H2 store under many delegates at once. */
 class EmbeddedStoreTest {
 
+  private static final Actor TEST = Actor.named("test");
+
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
   @TempDir Path dir;
@@ -29,7 +31,7 @@ class EmbeddedStoreTest {
     ExecutorService pool = Executors.newFixedThreadPool(32);
     try (JdbcStore store = (JdbcStore) JdbcStore.open(JdbcStore.h2Url(dir.resolve("connects")), null, null)) {
       store.createAccount(new Account("acc1", "acme", T0, "test"),
-          new NewToken("acc1", "default", "tid_aaaaaaaaaaaaaaaa", "c2VhbGVk", T0, "test", null));
+          new NewToken("acc1", "default", "tid_aaaaaaaaaaaaaaaa", "c2VhbGVk", T0, "test", null), TEST);
       List<Future<String>> done = new ArrayList<>();
       for (int i = 0; i < 500; i++) {
         // every delegate twice: the second registration of a name updates the first's row

@@ -16,6 +16,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The same storage behaviour on embedded H2 and on a real PostgreSQL. */
 class StoreContractTest {
 
+  private static final Actor TEST = Actor.named("test");
+
   private TetherStore store;
 
   static Stream<String> databases() {
@@ -47,23 +49,23 @@ class StoreContractTest {
   void accountsAndTokens_behaveTheSame(String kind) throws Exception {
     TetherStore s = open(kind);
     assertThat(s.shared()).isEqualTo(kind.equals("postgresql"));
-    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
-    assertThatThrownBy(() -> s.createAccount(new Account("acc2", "acme", T0, "test"), token("acc2", "default", "tid_bbbbbbbbbbbbbbbb")))
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
+    assertThatThrownBy(() -> s.createAccount(new Account("acc2", "acme", T0, "test"), token("acc2", "default", "tid_bbbbbbbbbbbbbbbb"), TEST))
         .isInstanceOf(DuplicateException.class);
-    TokenRecord ci = s.createToken(token("acc1", "ci", "tid_cccccccccccccccc"), "name=ci");
-    assertThatThrownBy(() -> s.createToken(token("acc1", "ci", "tid_dddddddddddddddd"), "dup"))
+    TokenRecord ci = s.createToken(token("acc1", "ci", "tid_cccccccccccccccc"), "name=ci", TEST);
+    assertThatThrownBy(() -> s.createToken(token("acc1", "ci", "tid_dddddddddddddddd"), "dup", TEST))
         .isInstanceOf(DuplicateException.class);
     assertThat(s.listTokens("acc1")).extracting(TokenRecord::name).containsExactly("default", "ci");
 
-    assertThat(s.revokeToken(ci.id(), T0, "alice", "r", "token.revoke")).hasValueSatisfying(t -> {
+    assertThat(s.revokeToken(ci.id(), T0, Actor.named("alice"), "r", "token.revoke")).hasValueSatisfying(t -> {
       assertThat(t.status()).isEqualTo(TokenStatus.REVOKED);
       assertThat(t.revokedBy()).isEqualTo("alice");
     });
-    assertThat(s.revokeToken(ci.id(), T0, "bob", "r", "token.revoke")).as("only once").isEmpty();
+    assertThat(s.revokeToken(ci.id(), T0, Actor.named("bob"), "r", "token.revoke")).as("only once").isEmpty();
     assertThat(s.tokensToCut(List.of(ci.id(), s.findToken("acc1", "default").orElseThrow().id(), 999_999L), T0))
         .as("revoked and missing tokens are cut, active ones are not").containsExactlyInAnyOrder(ci.id(), 999_999L);
-    assertThat(s.deleteToken(s.findToken("acc1", "default").orElseThrow(), T0, "x")).as("active tokens stay").isFalse();
-    assertThat(s.deleteToken(s.findToken("acc1", "ci").orElseThrow(), T0, "x")).isTrue();
+    assertThat(s.deleteToken(s.findToken("acc1", "default").orElseThrow(), T0, Actor.named("x"))).as("active tokens stay").isFalse();
+    assertThat(s.deleteToken(s.findToken("acc1", "ci").orElseThrow(), T0, Actor.named("x"))).isTrue();
     assertThat(s.listAudit("acc1", 100)).extracting(AuditEvent::action)
         .containsExactly("token.delete", "token.revoke", "token.create", "token.create", "account.create");
   }
@@ -72,7 +74,7 @@ class StoreContractTest {
   @MethodSource("databases")
   void delegatesAndReplicas_behaveTheSame(String kind) throws Exception {
     TetherStore s = open(kind);
-    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
     s.replicaSeen(new Replica("rep_a", "127.0.0.1:1", T0, T0));
     s.replicaSeen(new Replica("rep_b", "127.0.0.1:2", T0, T0.plusSeconds(60)));
     String a = s.delegateConnected(delegate("on-a", T0, "rep_a"));
@@ -103,7 +105,7 @@ class StoreContractTest {
   @MethodSource("databases")
   void theSameDelegateConnectingTwiceAtOnce_getsOneRecord(String kind) throws Exception {
     TetherStore s = open(kind);
-    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
     var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
     try {
       for (int round = 0; round < 20; round++) {
@@ -133,13 +135,13 @@ class StoreContractTest {
   void aValueFingerprint_isUniqueAcrossAccounts_andTokensWithoutOneDoNotCollide(String kind) throws Exception {
     TetherStore s = open(kind);
     String fingerprint = "ab".repeat(32);
-    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
-    s.createAccount(new Account("acc2", "other", T0, "test"), token("acc2", "default", "tid_bbbbbbbbbbbbbbbb"));
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
+    s.createAccount(new Account("acc2", "other", T0, "test"), token("acc2", "default", "tid_bbbbbbbbbbbbbbbb"), TEST);
     s.createToken(new NewToken("acc1", "legacy", "tid_cccccccccccccccc", "c2VhbGVk", T0, "test", null, fingerprint),
-        "name=legacy imported");
+        "name=legacy imported", TEST);
 
     assertThatThrownBy(() -> s.createToken(new NewToken("acc2", "legacy", "tid_dddddddddddddddd", "c2VhbGVk", T0,
-        "test", null, fingerprint), "name=legacy imported")).isInstanceOf(DuplicateException.class);
+        "test", null, fingerprint), "name=legacy imported", TEST)).isInstanceOf(DuplicateException.class);
     assertThat(s.findTokenByValueFingerprint(fingerprint)).hasValueSatisfying(t -> {
       assertThat(t.accountId()).isEqualTo("acc1");
       assertThat(t.name()).isEqualTo("legacy");
@@ -157,9 +159,9 @@ class StoreContractTest {
   @MethodSource("databases")
   void anExpiredToken_isExpiredNotRevoked_andCutByTimeBeforeAnyCommit(String kind) throws Exception {
     TetherStore s = open(kind);
-    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
     TokenRecord brief = s.createToken(new NewToken("acc1", "brief", "tid_cccccccccccccccc", "c2VhbGVk", T0, "test",
-        T0.plusSeconds(20), null), "name=brief");
+        T0.plusSeconds(20), null), "name=brief", TEST);
 
     assertThat(s.tokensToCut(List.of(brief.id()), T0.plusSeconds(19))).isEmpty();
     assertThat(s.tokensToCut(List.of(brief.id()), T0.plusSeconds(20))).as("at its expiry instant").containsExactly(brief.id());
@@ -168,10 +170,10 @@ class StoreContractTest {
       assertThat(t.revokedBy()).isEqualTo("system");
     });
     assertThat(s.expireToken(brief.id(), T0.plusSeconds(20))).as("a second replica finds it ended").isEmpty();
-    assertThat(s.revokeToken(brief.id(), T0.plusSeconds(21), "alice", "r", "token.revoke")).isEmpty();
+    assertThat(s.revokeToken(brief.id(), T0.plusSeconds(21), Actor.named("alice"), "r", "token.revoke")).isEmpty();
     assertThat(s.listExpiringTokens()).extracting(TokenRecord::name).doesNotContain("brief");
     assertThat(s.listAudit("acc1", 1)).extracting(AuditEvent::action).containsExactly("token.expire");
-    assertThat(s.deleteToken(s.findToken("acc1", "brief").orElseThrow(), T0.plusSeconds(22), "x")).isTrue();
+    assertThat(s.deleteToken(s.findToken("acc1", "brief").orElseThrow(), T0.plusSeconds(22), Actor.named("x"))).isTrue();
   }
 
   /** A replica that stopped long ago is forgotten, with its confirmations; the living ones stay. */
@@ -179,7 +181,7 @@ class StoreContractTest {
   @MethodSource("databases")
   void oldReplicasAndConfirmations_areForgotten(String kind) throws Exception {
     TetherStore s = open(kind);
-    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
     s.replicaSeen(new Replica("rep_old", "127.0.0.1:1", T0, T0));
     s.replicaSeen(new Replica("rep_me", "127.0.0.1:2", T0, T0));
     s.replicaSeen(new Replica("rep_new", "127.0.0.1:3", T0, T0.plusSeconds(3600)));
@@ -200,7 +202,7 @@ class StoreContractTest {
   @MethodSource("databases")
   void tags_readBackExactlyAsWritten(String kind) throws Exception {
     TetherStore s = open(kind);
-    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"));
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
     List<String> tags = List.of("a,b", "quote\"d", "[x]", "ünïcödé", "");
     s.delegateConnected(new DelegateRecord(null, "acc1", "tagged", "tagged-host", "SHELL_SCRIPT", "1", tags,
         "127.0.0.1", "tid_aaaaaaaaaaaaaaaa", "default", true, T0, T0, T0, null, null, "rep_a"));
