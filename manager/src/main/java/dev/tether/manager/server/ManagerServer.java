@@ -56,10 +56,13 @@ public final class ManagerServer implements AutoCloseable {
   private final TlsMaterial tls;
   private final Path adminKeyFile;
   private final EventLoops loops;
+  /** This process's hold on the data directory, released last. */
+  private final DataDirectory.Lock lock;
 
   private ManagerServer(Options options, Manager manager, Server server, Server adminServer,
-      HealthStatusManager health, TlsMaterial tls, Path adminKeyFile, EventLoops loops) {
+      HealthStatusManager health, TlsMaterial tls, Path adminKeyFile, EventLoops loops, DataDirectory.Lock lock) {
     this.loops = loops;
+    this.lock = lock;
     this.options = options;
     this.health = health;
     this.manager = manager;
@@ -72,6 +75,16 @@ public final class ManagerServer implements AutoCloseable {
   /** Prepares the data directory, opens the store and starts serving. */
   public static ManagerServer start(Options options) throws IOException {
     Path dataDir = DataDirectory.prepare(options.dataDir());
+    DataDirectory.Lock lock = DataDirectory.lock(dataDir);
+    try {
+      return start(options, dataDir, lock);
+    } catch (IOException | RuntimeException | Error e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  private static ManagerServer start(Options options, Path dataDir, DataDirectory.Lock lock) throws IOException {
     MasterKey masterKey = MasterKey.loadOrCreate(dataDir.resolve(MasterKey.FILE_NAME));
     Path adminKeyFile = dataDir.resolve(AdminKey.FILE_NAME);
     AdminKey adminKey = AdminKey.loadOrCreate(adminKeyFile);
@@ -125,7 +138,7 @@ public final class ManagerServer implements AutoCloseable {
     }
     manager.cluster().address(describe((InetSocketAddress) server.getListenSockets().get(0)));
     health.setStatus("", ServingStatus.SERVING);
-    return new ManagerServer(options, manager, server, adminServer, health, tls, adminKeyFile, loops);
+    return new ManagerServer(options, manager, server, adminServer, health, tls, adminKeyFile, loops, lock);
   }
 
   /** What both listeners share: loops, the per-address connection cap, and the transport limits. */
@@ -227,6 +240,7 @@ public final class ManagerServer implements AutoCloseable {
       drain(adminServer);
     }
     loops.close();
+    lock.close();
     long done = System.nanoTime();
     log.info("manager stopped in {} ms (streams closed and state written {} ms, connections drained {} ms)",
         (done - started) / 1_000_000, (managerClosed - started) / 1_000_000, (done - managerClosed) / 1_000_000);

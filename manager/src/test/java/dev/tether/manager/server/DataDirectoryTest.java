@@ -36,6 +36,39 @@ class DataDirectoryTest {
   }
 
   @Test
+  void aSecondManagerOnTheSameDataDirectory_isRefusedNamingTheFirst_beforeTouchingTheDatabase() throws Exception {
+    Path dataDir = root.resolve("tether-data");
+    try (ManagerServer first = start(dataDir)) {
+      Map<String, String> before = snapshot(dataDir);
+      before.remove("tether.mv.db"); // the first manager may write to its database meanwhile
+      assertThatThrownBy(() -> start(dataDir))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("data directory '" + dataDir + "' is in use by another manager (pid "
+              + ProcessHandle.current().pid() + ", started " + Files.readString(dataDir.resolve("manager.lock")).strip()
+                  .replaceFirst("^pid \\d+, started ", "") + "). Stop that one first, or give this one its own"
+              + " --data-dir; replicas share a PostgreSQL database (--db-url), never a data directory");
+      Map<String, String> after = snapshot(dataDir);
+      after.remove("tether.mv.db");
+      assertThat(after).as("nothing else in the data directory changed").isEqualTo(before);
+      assertThat(dataDir.resolve("tether.trace.db")).doesNotExist();
+      assertThat(first.listenAddress().getPort()).isPositive();
+    }
+    try (ManagerServer again = start(dataDir)) {
+      assertThat(again.listenAddress().getPort()).as("free again once the first stopped").isPositive();
+    }
+  }
+
+  @Test
+  void aDataDirectoryThatCannotBeCreated_isRefusedSayingWhereAndWhy() {
+    Path impossible = Path.of("/proc/tether");
+    assertThatThrownBy(() -> start(impossible))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageStartingWith("cannot create the data directory '/proc/tether' (at '/proc/tether': ")
+        .hasMessageEndingWith("); choose a --data-dir this user can create and write, e.g. /var/lib/tether or"
+            + " ./tether-data");
+  }
+
+  @Test
   void firstStart_makesTheDataDirectoryAndEverySecretInItPrivate() throws Exception {
     Path dataDir = root.resolve("tether-data");
     try (ManagerServer server = start(dataDir)) {
@@ -146,6 +179,9 @@ class DataDirectoryTest {
     Map<String, String> out = new TreeMap<>();
     try (Stream<Path> paths = Files.walk(dir)) {
       for (Path p : paths.toList()) {
+        if (p.getFileName().toString().equals("manager.lock")) {
+          continue; // rewritten by every start, refused or not: it names the manager holding the directory
+        }
         String entry = mode(p);
         if (Files.isRegularFile(p)) {
           entry += " " + Files.size(p) + " " + HexFormat.of().formatHex(
