@@ -130,12 +130,15 @@ public final class AdminDirectory {
     return admin;
   }
 
-  /** Ends the open calls of admins revoked while this replica's feed was down. */
+  /**
+   * Ends the open calls of admins revoked on another replica whose announcement this one missed.
+   * Runs on the reconciliation timer; a store failure is left to its caller, which logs it.
+   */
   public void reconcile() {
     if (calls.adminsWithOpenCalls().isEmpty()) {
       return;
     }
-    for (AdminRecord admin : guard(store::listAdmins)) {
+    for (AdminRecord admin : store.listAdmins()) {
       if (!admin.active() && calls.adminsWithOpenCalls().contains(admin.publicId())) {
         calls.endAll(admin.publicId());
       }

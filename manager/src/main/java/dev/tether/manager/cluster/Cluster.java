@@ -97,8 +97,11 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
       sweepLostReplicas();
     }), beat, beat, TimeUnit.MILLISECONDS);
     long reconcile = settings.reconcileInterval().toMillis();
-    timers.scheduleWithFixedDelay(() -> dispatch("reconciliation", this::reconcile), reconcile, reconcile,
-        TimeUnit.MILLISECONDS);
+    timers.scheduleWithFixedDelay(() -> dispatch("reconciliation", () -> {
+      reconcile();
+      // admins revoked on another replica whose announcement was missed
+      adminsResumed.run();
+    }), reconcile, reconcile, TimeUnit.MILLISECONDS);
     timers.scheduleWithFixedDelay(() -> dispatch("forget old replicas", this::forget), 1, 1, TimeUnit.HOURS);
     feed.start(this);
   }
@@ -162,8 +165,10 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
   @Override
   public void resumed() {
     // anything announced while the feed was down is caught here
-    dispatch("reconciliation", this::reconcile);
-    adminsResumed.run();
+    dispatch("reconciliation", () -> {
+      reconcile();
+      adminsResumed.run();
+    });
   }
 
   @Override
