@@ -45,6 +45,11 @@ final class Proc implements AutoCloseable {
     }
   }
 
+  /** The operating system's id of the process. */
+  long pid() {
+    return process.pid();
+  }
+
   String stdout() {
     return read(out);
   }
