@@ -52,6 +52,12 @@ has_connected() { [ "$(connected_count)" -eq "$1" ]; }
 step "Building (mvn -B -ntp -q -DskipTests package)"
 command -v java >/dev/null || fail "java is not installed (JDK 17 or newer is needed)"
 command -v mvn >/dev/null || fail "mvn is not installed (Maven 3.8.7 or newer is needed)"
+# before the build, so that a busy port costs seconds, not a build and a timeout
+for p in "$port" "$admin_port"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    fail "port $p on 127.0.0.1 is already in use (an earlier quickstart or manager still running?). Stop it, or pick other ports: TETHER_QUICKSTART_PORT=18443 scripts/quickstart.sh (uses 18443 and 18444)"
+  fi
+done
 if ! mvn -B -ntp -q -DskipTests package >"$work/build.log" 2>&1; then
   tail -n 40 "$work/build.log" >&2
   fail "the build failed"
@@ -59,11 +65,6 @@ fi
 echo "built manager/target/tether-manager.jar and delegate/target/tether-delegate.jar"
 
 step "Starting the manager: delegates on 127.0.0.1:$port, admin API on 127.0.0.1:$admin_port (embedded H2 and TLS certificate in $work/data)"
-for p in "$port" "$admin_port"; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    fail "port $p on 127.0.0.1 is already in use (an earlier quickstart or manager still running?). Stop it, or pick other ports: TETHER_QUICKSTART_PORT=18443 scripts/quickstart.sh (uses 18443 and 18444)"
-  fi
-done
 scripts/tether-manager serve --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin_port" \
   --data-dir "$work/data" >"$work/manager.out" 2>"$work/manager.log" &
 manager_pid=$!
