@@ -209,6 +209,62 @@ class StoreContractTest {
     assertThat(find(s, "tagged").tags()).containsExactlyElementsOf(tags);
   }
 
+  @ParameterizedTest
+  @MethodSource("databases")
+  void admins_behaveTheSame_andTheLastOwnerStays(String kind) throws Exception {
+    TetherStore s = open(kind);
+    AdminRecord boot = s.ensureBootstrapOwner("bootstrap", "adm_boot", "digest-1", T0);
+    assertThat(boot.role()).isEqualTo(AdminRole.OWNER);
+    assertThat(s.ensureBootstrapOwner("bootstrap", "adm_boot", "digest-1", T0).id()).as("idempotent").isEqualTo(boot.id());
+    assertThat(s.ensureBootstrapOwner("bootstrap", "adm_boot2", "digest-2", T0).publicId()).as("re-keyed")
+        .isEqualTo("adm_boot2");
+    assertThat(s.findAdminByDigest("digest-1")).as("the old credential").isEmpty();
+    assertThat(s.findAdminByDigest("digest-2")).map(AdminRecord::name).hasValue("bootstrap");
+
+    s.createAdmin("viewer-1", "adm_v1", AdminRole.VIEWER, "digest-v", T0, Actor.named("bootstrap"));
+    assertThatThrownBy(() -> s.createAdmin("viewer-1", "adm_v2", AdminRole.VIEWER, "digest-w", T0, TEST))
+        .isInstanceOf(DuplicateException.class);
+    assertThatThrownBy(() -> s.revokeAdmin("bootstrap", T0, TEST)).as("the last active owner")
+        .isInstanceOf(LastOwnerException.class);
+    assertThat(s.findAdmin("bootstrap")).hasValueSatisfying(a -> assertThat(a.active()).isTrue());
+
+    s.createAdmin("alice", "adm_alice", AdminRole.OWNER, "digest-a", T0, Actor.named("bootstrap"));
+    assertThat(s.revokeAdmin("bootstrap", T0.plusSeconds(1), Actor.named("alice"))).hasValueSatisfying(a -> {
+      assertThat(a.active()).isFalse();
+      assertThat(a.revokedBy()).isEqualTo("alice");
+    });
+    assertThat(s.revokeAdmin("bootstrap", T0, TEST)).as("only once").isEmpty();
+    assertThat(s.ensureBootstrapOwner("bootstrap", "adm_boot3", "digest-3", T0).active()).as("stays revoked").isFalse();
+    assertThat(s.findAdminByDigest("digest-3")).as("a revoked bootstrap owner is not re-keyed").isEmpty();
+    assertThat(s.deleteAdmin("bootstrap", T0, Actor.named("alice"))).isTrue();
+    assertThat(s.listAdmins()).extracting(AdminRecord::name).containsExactlyInAnyOrder("viewer-1", "alice");
+    assertThat(s.listAudit(null, 100)).extracting(AuditEvent::action)
+        .contains("admin.create", "admin.revoke", "admin.delete");
+  }
+
+  @ParameterizedTest
+  @MethodSource("databases")
+  void disconnectedDelegates_areDeletedAndPruned_connectedOnesStay(String kind) throws Exception {
+    TetherStore s = open(kind);
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
+    String old = s.delegateConnected(delegate("old", T0, null));
+    String recent = s.delegateConnected(delegate("recent", T0, null));
+    String live = s.delegateConnected(delegate("live", T0, null));
+    s.delegateDisconnected(old, T0, T0.plusSeconds(10), "gone");
+    s.delegateDisconnected(recent, T0, T0.plusSeconds(1000), "gone");
+
+    assertThat(s.deleteDelegate(find(s, "live"), T0, TEST)).as("a connected delegate stays").isFalse();
+    Instant cutoff = T0.plusSeconds(500);
+    assertThat(s.pruneDelegates("acc1", cutoff, true, T0, TEST)).extracting(DelegateRecord::name).containsExactly("old");
+    assertThat(s.listDelegates("acc1")).hasSize(3);
+    assertThat(s.pruneDelegates("acc1", cutoff, false, T0, TEST)).extracting(DelegateRecord::name).containsExactly("old");
+    assertThat(s.listDelegates("acc1")).extracting(DelegateRecord::name).containsExactlyInAnyOrder("recent", "live");
+    assertThat(s.deleteDelegate(find(s, "recent"), T0, TEST)).isTrue();
+    assertThat(s.findDelegate(recent)).isEmpty();
+    assertThat(s.findDelegate(live)).isPresent();
+    assertThat(s.listAudit("acc1", 100)).extracting(AuditEvent::action).contains("delegate.prune", "delegate.delete");
+  }
+
   private static DelegateRecord delegate(String name, Instant since, String replica) {
     return new DelegateRecord(null, "acc1", name, name + "-host", "SHELL_SCRIPT", "1", List.of("x"), "127.0.0.1",
         "tid_aaaaaaaaaaaaaaaa", "default", true, since, since, since, null, null, replica);
