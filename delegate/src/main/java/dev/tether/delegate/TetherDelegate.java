@@ -1,5 +1,6 @@
 package dev.tether.delegate;
 
+import dev.tether.common.logging.LogLevels;
 import dev.tether.common.text.UserText;
 import dev.tether.common.token.TokenFormatException;
 import dev.tether.delegate.agent.DelegateAgent;
@@ -26,7 +27,7 @@ import picocli.CommandLine.Option;
 @Command(name = "tether-delegate", mixinStandardHelpOptions = true, versionProvider = TetherDelegate.Version.class,
     description = "Tether delegate: authenticates with its token and holds a heartbeat stream to the manager.",
     footer = {"", "Environment (overrides the config file): ACCOUNT_ID, DELEGATE_TOKEN or DELEGATE_TOKEN_FILE,",
-        "MANAGER_HOST_AND_PORT, DELEGATE_NAME, DELEGATE_TYPE, DELEGATE_TAGS, MANAGER_CA_FILE.",
+        "MANAGER_HOST_AND_PORT, DELEGATE_NAME, DELEGATE_TYPE, DELEGATE_TAGS, MANAGER_CA_FILE, TETHER_LOG_LEVEL.",
         "Exit codes: 0 stopped, 78 token refused, 1 other fatal error."})
 public final class TetherDelegate implements Callable<Integer> {
 
@@ -45,6 +46,11 @@ public final class TetherDelegate implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    // logback has read the level by now, taking an unknown word as DEBUG; nothing has been logged yet
+    java.util.Optional<String> level = LogLevels.problem(System.getenv(LogLevels.VARIABLE));
+    if (level.isPresent()) {
+      return exit(Outcome.FATAL, "configuration error: " + level.get());
+    }
     DelegateConfig settings;
     try {
       settings = ConfigLoader.load(System.getenv(), config);
