@@ -211,8 +211,11 @@ public final class DelegateAgent {
       session = handshakes.handshake(channel, config.accountId(), token, config.delegateName());
     } catch (HandshakeException e) {
       return switch (e.kind()) {
-        case TOKEN_REJECTED -> tokenRefused(token, "the manager rejected token "
-            + token.credential(config.accountId()).publicId() + " (revoked, expired or unknown)");
+        // the manager proved that it knows the token, so it is not unknown; before the delegate has
+        // proved itself too, the manager does not say which of the two (docs/security.md)
+        case TOKEN_REJECTED -> tokenRefused(token, "the manager refused token "
+            + token.credential(config.accountId()).publicId() + ", which it knows: the token was revoked or has"
+            + " expired ('tether-manager token list --account " + config.accountId() + "' shows which)");
         case MANAGER_NOT_TRUSTED -> new Outcome(Outcome.FATAL, "refusing manager " + endpoint() + ": "
             + (e.wrongProof() ? notTrusted(token) : e.getMessage()));
         case PROTOCOL -> new Outcome(Outcome.FATAL, e.getMessage());

@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
 import dev.tether.common.handshake.WireText;
+import dev.tether.common.testing.TokenLedger;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.delegate.config.DelegateConfig;
 import dev.tether.delegate.config.ManagerEndpoint;
@@ -38,7 +39,7 @@ import org.slf4j.LoggerFactory;
 class DelegateAgentMessagesTest {
 
   private static final String ACCOUNT = "abcdefghijklmnop";
-  private final DelegateToken token = DelegateToken.generate();
+  private final DelegateToken token = TokenLedger.record(DelegateToken.generate());
   private final Logger agentLog = (Logger) LoggerFactory.getLogger(DelegateAgent.class);
   private final Events events = new Events();
   private Level levelBefore;

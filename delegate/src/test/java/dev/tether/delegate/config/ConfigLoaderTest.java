@@ -3,6 +3,7 @@ package dev.tether.delegate.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tether.common.testing.TokenLedger;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenFormatException;
 import java.nio.file.Files;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
 
-  private static final String TOKEN = DelegateToken.generate().reveal();
+  private static final String TOKEN = TokenLedger.record(DelegateToken.generate()).reveal();
   /** A custom (imported) token: no prefix, no checksum, nothing to recognise it by but its value. */
   private static final String CUSTOM = customToken();
   @TempDir Path dir;
@@ -277,7 +278,7 @@ class ConfigLoaderTest {
   /** Tether issue 13: with both keys set, accountSecret was ignored without a word. */
   @Test
   void delegateTokenAndAccountSecretBothSet_warnsThatAccountSecretIsIgnored() throws Exception {
-    String other = DelegateToken.generate().reveal();
+    String other = TokenLedger.record(DelegateToken.generate()).reveal();
     Path yaml = Files.writeString(dir.resolve("config-delegate.yaml"), "accountId: a\ndelegateToken: " + TOKEN
         + "\naccountSecret: " + other + "\nmanagerUrl: https://m:1\n");
     Files.setPosixFilePermissions(yaml, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
