@@ -9,6 +9,8 @@ import dev.tether.delegate.config.ConfigException;
 import dev.tether.delegate.config.ConfigLoader;
 import dev.tether.delegate.config.DelegateConfig;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,6 +39,18 @@ public final class TetherDelegate implements Callable<Integer> {
       description = "config-delegate.yaml with accountId, delegateToken (or delegateTokenFile), managerUrl, delegateName.")
   Path config;
 
+  /** The environment the delegate is configured by. */
+  private final Map<String, String> env;
+
+  public TetherDelegate() {
+    this(System.getenv());
+  }
+
+  /** With the given environment instead of the process's (tests). */
+  TetherDelegate(Map<String, String> env) {
+    this.env = env;
+  }
+
   public static void main(String[] args) {
     // gRPC and Netty log through java.util.logging: route it into the same logs
     org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
@@ -47,13 +61,13 @@ public final class TetherDelegate implements Callable<Integer> {
   @Override
   public Integer call() {
     // logback has read the level by now, taking an unknown word as DEBUG; nothing has been logged yet
-    java.util.Optional<String> level = LogLevels.problem(System.getenv(LogLevels.VARIABLE));
+    Optional<String> level = LogLevels.problem(env.get(LogLevels.VARIABLE));
     if (level.isPresent()) {
       return exit(Outcome.FATAL, "configuration error: " + level.get());
     }
     DelegateConfig settings;
     try {
-      settings = ConfigLoader.load(System.getenv(), config);
+      settings = ConfigLoader.load(env, config);
     } catch (TokenFormatException e) {
       return exit(Outcome.TOKEN_REFUSED, e.getMessage());
     } catch (ConfigException e) {

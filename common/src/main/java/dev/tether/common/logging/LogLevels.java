@@ -20,9 +20,21 @@ public final class LogLevels {
 
   private LogLevels() {}
 
+  /**
+   * The level {@code value} of {@link #VARIABLE} names, in upper case without surrounding blanks
+   * (INFO when unset or blank), or empty when it names none.
+   */
+  public static Optional<String> level(String value) {
+    if (value == null || value.isBlank()) {
+      return Optional.of("INFO");
+    }
+    String upper = value.strip().toUpperCase(Locale.ROOT);
+    return LEVELS.contains(upper) ? Optional.of(upper) : Optional.empty();
+  }
+
   /** Why {@code value} of {@link #VARIABLE} is refused, or empty if it is a level or unset. */
   public static Optional<String> problem(String value) {
-    if (value == null || value.isBlank() || LEVELS.contains(value.strip().toUpperCase(Locale.ROOT))) {
+    if (level(value).isPresent()) {
       return Optional.empty();
     }
     // a value shaped like a token is not echoed, wherever it was put by mistake

@@ -22,12 +22,12 @@ public final class RootLogLevel extends PropertyDefinerBase {
 
   @Override
   public String getPropertyValue() {
-    Optional<String> problem = LogLevels.problem(value);
-    if (problem.isPresent()) {
-      System.err.println("error: " + problem.get());
+    Optional<String> level = LogLevels.level(value);
+    if (level.isEmpty()) {
+      System.err.println("error: " + LogLevels.problem(value).orElseThrow());
       System.err.flush();
       Runtime.getRuntime().halt(1);
     }
-    return value == null || value.isBlank() ? "INFO" : value.strip();
+    return level.orElseThrow();
   }
 }
