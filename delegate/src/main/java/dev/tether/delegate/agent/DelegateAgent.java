@@ -20,6 +20,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -28,6 +30,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +45,7 @@ public final class DelegateAgent {
   static final Duration TOKEN_FILE_POLL = Duration.ofMillis(500);
   static final String REVOKED_DESCRIPTION = WireText.TOKEN_REVOKED;
   /** The shape of the account ids Tether generates: 10 random bytes in lowercase base32. */
-  private static final java.util.regex.Pattern GENERATED_ACCOUNT_ID = java.util.regex.Pattern.compile("[a-z2-7]{16}");
+  private static final Pattern GENERATED_ACCOUNT_ID = Pattern.compile("[a-z2-7]{16}");
 
   private final DelegateConfig config;
   private final HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(15));
@@ -136,10 +139,7 @@ public final class DelegateAgent {
     stopRequested.countDown();
     StreamClient stream = current;
     if (stream != null) {
-      if (stream.goodbye("delegate stopping (SIGTERM)") && stream.registered().isDone()
-          && !stream.registered().isCompletedExceptionally()) {
-        saidGoodbye = true;
-      }
+      sayGoodbye(stream);
       try {
         stream.closed().get(3, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
@@ -184,6 +184,14 @@ public final class DelegateAgent {
     return new Outcome(Outcome.STOPPED, stoppedReason());
   }
 
+  /** Says goodbye on {@code stream}, and remembers it when the stream was registered (for the exit line). */
+  private void sayGoodbye(StreamClient stream) {
+    if (stream.goodbye("delegate stopping (SIGTERM)") && stream.registered().isDone()
+        && !stream.registered().isCompletedExceptionally()) {
+      saidGoodbye = true;
+    }
+  }
+
   /** The exit line of a SIGTERM: it claims a goodbye only when one went out on a registered stream. */
   private String stoppedReason() {
     if (saidGoodbye) {
@@ -213,7 +221,7 @@ public final class DelegateAgent {
       return switch (e.kind()) {
         // the manager proved that it knows the token, so it is not unknown; before the delegate has
         // proved itself too, the manager does not say which of the two (docs/security.md)
-        case TOKEN_REJECTED -> tokenRefused(token, "the manager refused token "
+        case TOKEN_REJECTED -> tokenRefused(token, "the manager rejected token "
             + token.credential(config.accountId()).publicId() + ", which it knows: the token was revoked or has"
             + " expired ('tether-manager token list --account " + config.accountId() + "' shows which)");
         case MANAGER_NOT_TRUSTED -> new Outcome(Outcome.FATAL, "refusing manager " + endpoint() + ": "
@@ -246,10 +254,7 @@ public final class DelegateAgent {
         return null;
       }
       if (stopping()) {
-        if (stream.goodbye("delegate stopping (SIGTERM)") && stream.registered().isDone()
-            && !stream.registered().isCompletedExceptionally()) {
-          saidGoodbye = true;
-        }
+        sayGoodbye(stream);
         return null;
       }
       long intervalMs = session.heartbeatInterval().toMillis();
@@ -276,7 +281,7 @@ public final class DelegateAgent {
     }
   }
 
-  private Outcome afterClose(Status status, java.util.Optional<String> tokenState, DelegateToken token) {
+  private Outcome afterClose(Status status, Optional<String> tokenState, DelegateToken token) {
     if (stopping()) {
       return null;
     }
@@ -355,7 +360,7 @@ public final class DelegateAgent {
   }
 
   /** How the manager ended the token, in the words of the exit line. */
-  static String ended(java.util.Optional<String> tokenState) {
+  static String ended(Optional<String> tokenState) {
     return switch (tokenState.orElse("")) {
       case WireText.TOKEN_STATE_REVOKED -> "was revoked";
       case WireText.TOKEN_STATE_EXPIRED -> "expired";
@@ -375,9 +380,8 @@ public final class DelegateAgent {
     String shape = GENERATED_ACCOUNT_ID.matcher(accountId).matches() ? ""
         : "; " + UserText.quote(accountId) + " does not look like an account id Tether generates (16 lowercase"
             + " letters and digits 2 to 7): is it the account's name?";
-    return "the manager at " + endpoint() + " could not prove that it knows token "
-        + token.credential(accountId).publicId() + " (from " + config.token().describe() + ") for account "
-        + UserText.quote(accountId) + ", so the delegate does not trust it. Check, most likely first:"
+    return "it could not prove that it knows token " + token.credential(accountId).publicId() + " (from "
+        + config.token().describe() + ") for account " + UserText.quote(accountId) + ". Check, most likely first:"
         + " (1) that ACCOUNT_ID is the id of the account the token belongs to, and that the token still exists"
         + " ('tether-manager account list' shows account ids, 'tether-manager token list --account ID' its"
         + " tokens)" + shape + "; (2) that MANAGER_HOST_AND_PORT names the manager that issued the token;"
@@ -386,20 +390,20 @@ public final class DelegateAgent {
   }
 
   /** What a failed attempt's status means ({@link ConnectionTrouble}), probing the port once per new failure. */
-  private java.util.Optional<String> explain(Status status) {
+  private Optional<String> explain(Status status) {
     if (status == null) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     if (lastFailure == null || !sameFailure(status, lastFailure)) {
       lastFailure = status;
       lastExplanation = ConnectionTrouble.explain(status, endpoint(), config.caFile() != null).orElse(null);
     }
-    return java.util.Optional.ofNullable(lastExplanation);
+    return Optional.ofNullable(lastExplanation);
   }
 
   private static boolean sameFailure(Status a, Status b) {
-    return a.getCode() == b.getCode() && java.util.Objects.equals(a.getDescription(), b.getDescription())
-        && java.util.Objects.equals(a.getCause() == null ? null : a.getCause().getClass(),
+    return a.getCode() == b.getCode() && Objects.equals(a.getDescription(), b.getDescription())
+        && Objects.equals(a.getCause() == null ? null : a.getCause().getClass(),
             b.getCause() == null ? null : b.getCause().getClass());
   }
 

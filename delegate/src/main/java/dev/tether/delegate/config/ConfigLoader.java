@@ -87,8 +87,7 @@ public final class ConfigLoader {
    */
   private static java.util.Optional<String> tooOpen(Path yamlFile) {
     try {
-      return PrivateFiles.problem(yamlFile, "the delegate token").map(p -> "config file "
-          + PrivateFiles.quote(yamlFile) + " holds the delegate token, but " + p);
+      return PrivateFiles.problem(yamlFile, "the delegate token").map(p -> "config file: " + p);
     } catch (IOException e) {
       return java.util.Optional.empty(); // it was just read; a file whose mode cannot be read is not reported
     }

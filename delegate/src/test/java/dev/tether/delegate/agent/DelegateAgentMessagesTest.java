@@ -88,9 +88,9 @@ class DelegateAgentMessagesTest {
 
       assertThat(outcome.exitCode()).isEqualTo(Outcome.FATAL);
       String publicId = token.credential("acme").publicId();
-      assertThat(outcome.message()).isEqualTo("refusing manager " + manager.endpoint() + ": the manager at "
-          + manager.endpoint() + " could not prove that it knows token " + publicId + " (from DELEGATE_TOKEN) for"
-          + " account 'acme', so the delegate does not trust it. Check, most likely first: (1) that ACCOUNT_ID is"
+      assertThat(outcome.message()).isEqualTo("refusing manager " + manager.endpoint() + ": it could not prove"
+          + " that it knows token " + publicId + " (from DELEGATE_TOKEN) for account 'acme'. Check, most likely"
+          + " first: (1) that ACCOUNT_ID is"
           + " the id of the account the token belongs to, and that the token still exists ('tether-manager account"
           + " list' shows account ids, 'tether-manager token list --account ID' its tokens); 'acme' does not look"
           + " like an account id Tether generates (16 lowercase letters and digits 2 to 7): is it the account's"

@@ -307,9 +307,9 @@ class ConfigLoaderTest {
     Files.setPosixFilePermissions(yaml, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
     String file = "'" + yaml.toAbsolutePath() + "'";
 
-    assertThat(ConfigLoader.load(Map.of(), yaml).warnings()).containsExactly("config file " + file + " holds the"
-        + " delegate token, but permissions 0644 for " + file + " are too open: other users can read it, and it"
-        + " holds the delegate token. Only its owner may read it. Fix: chmod 600 " + file);
+    assertThat(ConfigLoader.load(Map.of(), yaml).warnings()).containsExactly("config file: permissions 0644 for "
+        + file + " are too open: other users can read it, and it holds the delegate token. Only its owner may read"
+        + " it. Fix: chmod 600 " + file);
 
     Files.setPosixFilePermissions(yaml, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     assertThat(ConfigLoader.load(Map.of(), yaml).warnings()).isEmpty();

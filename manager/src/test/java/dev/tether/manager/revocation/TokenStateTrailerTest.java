@@ -92,7 +92,7 @@ class TokenStateTrailerTest {
 
     // started again with the revoked token: refused at the handshake, which does not say which
     Outcome again = run(agent(accountId, doomed.value())).get(20, TimeUnit.SECONDS);
-    assertThat(again).isEqualTo(new Outcome(Outcome.TOKEN_REFUSED, "the manager refused token "
+    assertThat(again).isEqualTo(new Outcome(Outcome.TOKEN_REFUSED, "the manager rejected token "
         + doomed.record().publicId() + ", which it knows: the token was revoked or has expired ('tether-manager"
         + " token list --account " + accountId + "' shows which); no token file to wait on (DELEGATE_TOKEN is"
         + " fixed): give the delegate a new token and restart it"));
