@@ -125,6 +125,20 @@ class DelegateAgentMessagesTest {
   }
 
   @Test
+  void unknownHost_saysTheNameDoesNotResolve() throws Exception {
+    DelegateAgent agent = agent(ACCOUNT, new ManagerEndpoint("no-such-manager.invalid", 7443, true));
+    CompletableFuture<Outcome> outcome = run(agent);
+
+    ILoggingEvent warning = events.await(1, e -> e.getLevel() == Level.WARN).get(0);
+    agent.stop();
+    outcome.get(20, TimeUnit.SECONDS);
+
+    assertThat(warning.getFormattedMessage()).startsWith("cannot resolve the manager's host name"
+        + " 'no-such-manager.invalid' (is the host name in MANAGER_HOST_AND_PORT right, and is DNS reachable from"
+        + " here?); retrying in ");
+  }
+
+  @Test
   void sigtermBeforeItEverConnected_doesNotClaimAGoodbye() throws Exception {
     DelegateAgent agent = agent(ACCOUNT, new ManagerEndpoint("127.0.0.1", closedPort(), true));
     CompletableFuture<Outcome> outcome = run(agent);

@@ -3,6 +3,7 @@ package dev.tether.manager.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tether.common.testing.TokenLedger;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.delegate.agent.DelegateAgent;
 import dev.tether.delegate.agent.Outcome;
@@ -27,17 +28,26 @@ import org.junit.jupiter.api.io.TempDir;
 class DelegateTransportMismatchTest {
 
   @TempDir Path dataDir;
+  @TempDir Path otherDataDir;
 
   private ManagerServer start(boolean plaintext) throws Exception {
-    return ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), dataDir,
+    return start(dataDir, plaintext);
+  }
+
+  private static ManagerServer start(Path dir, boolean plaintext) throws Exception {
+    return ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), dir,
         null, null, null, plaintext, null, null, List.of(), ManagerSettings.defaults()));
   }
 
   /** The first warning of a delegate that tries {@code endpoint}, which it logs after its first failed attempt. */
   private static String firstWarning(ManagerEndpoint endpoint) throws Exception {
+    return firstWarning(endpoint, null);
+  }
+
+  private static String firstWarning(ManagerEndpoint endpoint, Path caFile) throws Exception {
     DelegateConfig config = new DelegateConfig("abcdefghijklmnop",
-        new TokenSource.Fixed("DELEGATE_TOKEN", DelegateToken.generate()), List.of(endpoint), "builder-1",
-        "SHELL_SCRIPT", List.of(), null, null, List.of());
+        new TokenSource.Fixed("DELEGATE_TOKEN", TokenLedger.record(DelegateToken.generate())), List.of(endpoint),
+        "builder-1", "SHELL_SCRIPT", List.of(), caFile, null, List.of());
     DelegateAgent agent = new DelegateAgent(config, "test");
     try (LogCapture log = new LogCapture(DelegateAgent.class)) {
       CompletableFuture<Outcome> outcome = CompletableFuture.supplyAsync(agent::run);
@@ -70,6 +80,20 @@ class DelegateTransportMismatchTest {
       assertThat(warning).startsWith("the manager at 127.0.0.1:" + port + " speaks plaintext, not TLS (it runs with"
           + " --plaintext): use http://127.0.0.1:" + port + " in MANAGER_HOST_AND_PORT, or run the manager without"
           + " --plaintext; retrying in ");
+    }
+  }
+
+  @Test
+  void caFileOfAnotherManager_saysTheCertificateDidNotVerifyAndWhichCertificateToGive() throws Exception {
+    try (ManagerServer manager = start(false); ManagerServer other = start(otherDataDir, false)) {
+      int port = manager.listenAddress().getPort();
+      Path otherCertificate = otherDataDir.resolve("tls").resolve("manager.crt");
+
+      String warning = firstWarning(new ManagerEndpoint("127.0.0.1", port, true), otherCertificate);
+
+      assertThat(warning).startsWith("the manager's TLS certificate at 127.0.0.1:" + port + " did not verify with"
+          + " MANAGER_CA_FILE (").contains("): give the CA that signed the manager's certificate, or the manager's"
+          + " own certificate (tls/manager.crt in its data directory); retrying in ");
     }
   }
 }
