@@ -162,6 +162,24 @@ class DelegateAgentMessagesTest {
           .isEqualTo(new Outcome(Outcome.STOPPED, "stopped by SIGTERM; said goodbye to the manager"));
       assertThat(manager.goodbye().get(10, TimeUnit.SECONDS)).isEqualTo("delegate stopping (SIGTERM)");
     }
+
+    // connected once, then the manager went away: no goodbye either, and it says why
+    DelegateAgent reconnecting;
+    CompletableFuture<Outcome> ended;
+    Predicate<ILoggingEvent> refused = e -> e.getFormattedMessage().startsWith("connection refused at ");
+    long refusedBefore = events.all().stream().filter(refused).count();
+    try (FakeManager manager = FakeManager.knowing(token)) {
+      reconnecting = agent(ACCOUNT, manager.endpoint());
+      ended = run(reconnecting);
+      manager.registered().get(20, TimeUnit.SECONDS);
+    }
+    events.await((int) refusedBefore + 1, refused);
+
+    reconnecting.stop();
+
+    assertThat(ended.get(20, TimeUnit.SECONDS)).isEqualTo(new Outcome(Outcome.STOPPED, "stopped by SIGTERM while"
+        + " reconnecting (no stream to say goodbye on; the manager shows the delegate disconnected when it misses"
+        + " its heartbeats)"));
   }
 
   @Test
