@@ -1,5 +1,6 @@
 package dev.tether.delegate;
 
+import dev.tether.common.logging.LogLevels;
 import dev.tether.common.text.UserText;
 import dev.tether.common.token.TokenFormatException;
 import dev.tether.delegate.agent.DelegateAgent;
@@ -8,6 +9,8 @@ import dev.tether.delegate.config.ConfigException;
 import dev.tether.delegate.config.ConfigLoader;
 import dev.tether.delegate.config.DelegateConfig;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -26,7 +29,7 @@ import picocli.CommandLine.Option;
 @Command(name = "tether-delegate", mixinStandardHelpOptions = true, versionProvider = TetherDelegate.Version.class,
     description = "Tether delegate: authenticates with its token and holds a heartbeat stream to the manager.",
     footer = {"", "Environment (overrides the config file): ACCOUNT_ID, DELEGATE_TOKEN or DELEGATE_TOKEN_FILE,",
-        "MANAGER_HOST_AND_PORT, DELEGATE_NAME, DELEGATE_TYPE, DELEGATE_TAGS, MANAGER_CA_FILE.",
+        "MANAGER_HOST_AND_PORT, DELEGATE_NAME, DELEGATE_TYPE, DELEGATE_TAGS, MANAGER_CA_FILE, TETHER_LOG_LEVEL.",
         "Exit codes: 0 stopped, 78 token refused, 1 other fatal error."})
 public final class TetherDelegate implements Callable<Integer> {
 
@@ -35,6 +38,18 @@ public final class TetherDelegate implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE",
       description = "config-delegate.yaml with accountId, delegateToken (or delegateTokenFile), managerUrl, delegateName.")
   Path config;
+
+  /** The environment the delegate is configured by. */
+  private final Map<String, String> env;
+
+  public TetherDelegate() {
+    this(System.getenv());
+  }
+
+  /** With the given environment instead of the process's (tests). */
+  TetherDelegate(Map<String, String> env) {
+    this.env = env;
+  }
 
   public static void main(String[] args) {
     // gRPC and Netty log through java.util.logging: route it into the same logs
@@ -45,9 +60,14 @@ public final class TetherDelegate implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    // logback has read the level by now, taking an unknown word as DEBUG; nothing has been logged yet
+    Optional<String> level = LogLevels.problem(env.get(LogLevels.VARIABLE));
+    if (level.isPresent()) {
+      return exit(Outcome.FATAL, "configuration error: " + level.get());
+    }
     DelegateConfig settings;
     try {
-      settings = ConfigLoader.load(System.getenv(), config);
+      settings = ConfigLoader.load(env, config);
     } catch (TokenFormatException e) {
       return exit(Outcome.TOKEN_REFUSED, e.getMessage());
     } catch (ConfigException e) {

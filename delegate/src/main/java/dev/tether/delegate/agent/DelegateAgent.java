@@ -9,6 +9,7 @@ import dev.tether.delegate.config.DelegateConfig;
 import dev.tether.delegate.config.ManagerEndpoint;
 import dev.tether.delegate.connect.Backoff;
 import dev.tether.delegate.connect.Channels;
+import dev.tether.delegate.connect.ConnectionTrouble;
 import dev.tether.delegate.connect.EstablishedSession;
 import dev.tether.delegate.connect.HandshakeClient;
 import dev.tether.delegate.connect.HandshakeException;
@@ -19,6 +20,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -27,6 +30,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,12 +44,23 @@ public final class DelegateAgent {
   private static final Logger log = LoggerFactory.getLogger(DelegateAgent.class);
   static final Duration TOKEN_FILE_POLL = Duration.ofMillis(500);
   static final String REVOKED_DESCRIPTION = WireText.TOKEN_REVOKED;
+  /** The shape of the account ids Tether generates: 10 random bytes in lowercase base32. */
+  private static final Pattern GENERATED_ACCOUNT_ID = Pattern.compile("[a-z2-7]{16}");
 
   private final DelegateConfig config;
   private final HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(15));
   /** How long an attempt waits for a connection to the manager before it fails with the connection's error. */
   static final Duration CONNECT_WAIT = Duration.ofSeconds(5);
-  private final Backoff backoff = new Backoff();
+  private final Duration connectWait;
+  private final Backoff backoff;
+  private final TroubleLog trouble = new TroubleLog(log, System::nanoTime);
+  /** The last failed attempt's status and what it means, so that a port is probed once per new failure. */
+  private Status lastFailure;
+  private String lastExplanation;
+  /** Whether the delegate has held a registered stream at least once. */
+  private volatile boolean everConnected;
+  /** Whether the goodbye of a SIGTERM went out on a registered stream. */
+  private volatile boolean saidGoodbye;
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "tether-delegate-timer");
     t.setDaemon(true);
@@ -67,6 +82,15 @@ public final class DelegateAgent {
   /** With channels of the caller's making (tests use shorter keepalive times). */
   public DelegateAgent(DelegateConfig config, String version,
       java.util.function.Function<ManagerEndpoint, ManagedChannel> channelFactory) {
+    this(config, version, channelFactory, new Backoff(), CONNECT_WAIT);
+  }
+
+  /** With a backoff and a wait for each connection of the caller's choosing (tests retry in milliseconds). */
+  DelegateAgent(DelegateConfig config, String version,
+      java.util.function.Function<ManagerEndpoint, ManagedChannel> channelFactory, Backoff backoff,
+      Duration connectWait) {
+    this.backoff = backoff;
+    this.connectWait = connectWait;
     this.channelFactory = channelFactory;
     this.channels = new ManagedChannel[config.managers().size()];
     // delegates given the same list spread across it, and move on to the next manager when one fails
@@ -115,7 +139,7 @@ public final class DelegateAgent {
     stopRequested.countDown();
     StreamClient stream = current;
     if (stream != null) {
-      stream.goodbye("delegate stopping (SIGTERM)");
+      sayGoodbye(stream);
       try {
         stream.closed().get(3, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
@@ -157,7 +181,27 @@ public final class DelegateAgent {
         return outcome;
       }
     }
-    return new Outcome(Outcome.STOPPED, "stopped by SIGTERM; said goodbye to the manager");
+    return new Outcome(Outcome.STOPPED, stoppedReason());
+  }
+
+  /** Says goodbye on {@code stream}, and remembers it when the stream was registered (for the exit line). */
+  private void sayGoodbye(StreamClient stream) {
+    if (stream.goodbye("delegate stopping (SIGTERM)") && stream.registered().isDone()
+        && !stream.registered().isCompletedExceptionally()) {
+      saidGoodbye = true;
+    }
+  }
+
+  /** The exit line of a SIGTERM: it claims a goodbye only when one went out on a registered stream. */
+  private String stoppedReason() {
+    if (saidGoodbye) {
+      return "stopped by SIGTERM; said goodbye to the manager";
+    }
+    if (!everConnected) {
+      return "stopped by SIGTERM before it connected to the manager";
+    }
+    return "stopped by SIGTERM while reconnecting (no stream to say goodbye on; the manager shows the delegate"
+        + " disconnected when it misses its heartbeats)";
   }
 
   /** One connection: returns an outcome to end with, or null to go round again. */
@@ -165,7 +209,7 @@ public final class DelegateAgent {
     // our jittered backoff decides when to try again, not gRPC's own reconnect backoff (1 s growing
     // to 2 min): connect now, and wait for the connection rather than fail on the last one's error
     try {
-      Channels.connectNow(channel, CONNECT_WAIT);
+      Channels.connectNow(channel, connectWait);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return null;
@@ -175,13 +219,16 @@ public final class DelegateAgent {
       session = handshakes.handshake(channel, config.accountId(), token, config.delegateName());
     } catch (HandshakeException e) {
       return switch (e.kind()) {
+        // the manager proved that it knows the token, so it is not unknown; before the delegate has
+        // proved itself too, the manager does not say which of the two (docs/security.md)
         case TOKEN_REJECTED -> tokenRefused(token, "the manager rejected token "
-            + token.credential(config.accountId()).publicId() + " (revoked, expired or unknown)");
+            + token.credential(config.accountId()).publicId() + ", which it knows: the token was revoked or has"
+            + " expired ('tether-manager token list --account " + config.accountId() + "' shows which)");
         case MANAGER_NOT_TRUSTED -> new Outcome(Outcome.FATAL, "refusing manager " + endpoint() + ": "
-            + e.getMessage());
+            + (e.wrongProof() ? notTrusted(token) : e.getMessage()));
         case PROTOCOL -> new Outcome(Outcome.FATAL, e.getMessage());
         case TRANSIENT -> {
-          pause("cannot authenticate with " + endpoint() + ": " + e.getMessage());
+          pause(explain(e.status()).orElse("cannot authenticate with " + endpoint() + ": " + e.getMessage()));
           failover();
           yield null;
         }
@@ -193,6 +240,8 @@ public final class DelegateAgent {
       try {
         String id = stream.registered().get(15, TimeUnit.SECONDS).getDelegateId();
         backoff.reset();
+        trouble.clear();
+        everConnected = true;
         health.ready();
         log.info("connected to {} as delegate {} ({}) with token {}; heartbeat every {} ms",
             endpoint(), UserText.quote(config.delegateName()), id, session.tokenPublicId(),
@@ -205,7 +254,7 @@ public final class DelegateAgent {
         return null;
       }
       if (stopping()) {
-        stream.goodbye("delegate stopping (SIGTERM)");
+        sayGoodbye(stream);
         return null;
       }
       long intervalMs = session.heartbeatInterval().toMillis();
@@ -225,20 +274,20 @@ public final class DelegateAgent {
         waitQuietly(stream.closed());
         return null;
       }
-      return afterClose(stream.closed().join(), token);
+      return afterClose(stream.closed().join(), stream.tokenState(), token);
     } finally {
       health.notReady();
       current = null;
     }
   }
 
-  private Outcome afterClose(Status status, DelegateToken token) {
+  private Outcome afterClose(Status status, Optional<String> tokenState, DelegateToken token) {
     if (stopping()) {
       return null;
     }
     if (status.getCode() == Status.Code.UNAUTHENTICATED && REVOKED_DESCRIPTION.equals(status.getDescription())) {
-      return tokenRefused(token, "delegate token " + token.credential(config.accountId()).publicId()
-          + " was revoked");
+      return tokenRefused(token, "delegate token " + token.credential(config.accountId()).publicId() + " "
+          + ended(tokenState));
     }
     if (status.getCode() == Status.Code.UNAUTHENTICATED
         && SessionCredentials.CERTIFICATE_CHANGED.equals(status.getDescription())) {
@@ -310,10 +359,58 @@ public final class DelegateAgent {
     return changed;
   }
 
+  /** How the manager ended the token, in the words of the exit line. */
+  static String ended(Optional<String> tokenState) {
+    return switch (tokenState.orElse("")) {
+      case WireText.TOKEN_STATE_REVOKED -> "was revoked";
+      case WireText.TOKEN_STATE_EXPIRED -> "expired";
+      // an older manager says only that the token is no longer valid
+      default -> "was revoked or expired";
+    };
+  }
+
+  /**
+   * Why a manager could not prove that it knows the token, most likely cause first. The manager
+   * answers an unknown account or token with a decoy proof (docs/protocol.md 4.3), so the delegate
+   * cannot tell a wrong account id or a deleted token from another manager or a relay; a newcomer
+   * has most likely mistyped the account id or given another account's token.
+   */
+  private String notTrusted(DelegateToken token) {
+    String accountId = config.accountId();
+    String shape = GENERATED_ACCOUNT_ID.matcher(accountId).matches() ? ""
+        : "; " + UserText.quote(accountId) + " does not look like an account id Tether generates (16 lowercase"
+            + " letters and digits 2 to 7): is it the account's name?";
+    return "it could not prove that it knows token " + token.credential(accountId).publicId() + " (from "
+        + config.token().describe() + ") for account " + UserText.quote(accountId) + ". Check, most likely first:"
+        + " (1) that ACCOUNT_ID is the id of the account the token belongs to, and that the token still exists"
+        + " ('tether-manager account list' shows account ids, 'tether-manager token list --account ID' its"
+        + " tokens)" + shape + "; (2) that MANAGER_HOST_AND_PORT names the manager that issued the token;"
+        + " (3) that no man in the middle, such as a proxy or relay terminating TLS with its own certificate,"
+        + " stands between the delegate and the manager";
+  }
+
+  /** What a failed attempt's status means ({@link ConnectionTrouble}), probing the port once per new failure. */
+  private Optional<String> explain(Status status) {
+    if (status == null) {
+      return Optional.empty();
+    }
+    if (lastFailure == null || !sameFailure(status, lastFailure)) {
+      lastFailure = status;
+      lastExplanation = ConnectionTrouble.explain(status, endpoint(), config.caFile() != null).orElse(null);
+    }
+    return Optional.ofNullable(lastExplanation);
+  }
+
+  private static boolean sameFailure(Status a, Status b) {
+    return a.getCode() == b.getCode() && Objects.equals(a.getDescription(), b.getDescription())
+        && Objects.equals(a.getCause() == null ? null : a.getCause().getClass(),
+            b.getCause() == null ? null : b.getCause().getClass());
+  }
+
   private void pause(String why) {
     Duration wait = backoff.next();
     if (why != null) {
-      log.warn("{}; retrying in {} ms", why, wait.toMillis());
+      trouble.failed(why, wait);
     }
     awaitStop(wait);
   }

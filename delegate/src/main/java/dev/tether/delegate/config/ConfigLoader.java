@@ -1,5 +1,8 @@
 package dev.tether.delegate.config;
 
+import dev.tether.common.delegate.DelegateNames;
+import dev.tether.common.delegate.DelegateTypes;
+import dev.tether.common.files.PrivateFiles;
 import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.Secrets;
@@ -39,9 +42,7 @@ public final class ConfigLoader {
    */
   static final List<String> OTHER_ENV = List.of("ACCOUNT_ID", "DELEGATE_TOKEN_FILE", "MANAGER_HOST_AND_PORT",
       "DELEGATE_NAME", "DELEGATE_TYPE", "DELEGATE_TAGS", "MANAGER_CA_FILE", "DELEGATE_HEALTH_DIR", "HOSTNAME");
-  /** The limits of docs/protocol.md (Begin and Register), in Unicode code points. */
-  static final int MAX_NAME = 128;
-  static final int MAX_TYPE = 64;
+  /** The limits of docs/protocol.md (Register), in Unicode code points. */
   static final int MAX_TAGS = 64;
   static final int MAX_TAG = 64;
   static final int MAX_TAG_CHARACTERS = 1024;
@@ -64,12 +65,31 @@ public final class ConfigLoader {
       String file = yamlFile == null ? "config-delegate.yaml" : yamlFile.getFileName().toString();
       tokens.addAll(knownTokens(env, yaml, file));
       refuseTokenInOtherSettings(env, yaml, file, tokens);
-      return loadChecked(env, yaml, file);
+      DelegateConfig config = loadChecked(env, yaml, file);
+      if (yamlFile != null && TOKEN_YAML_KEYS.stream().anyMatch(k -> yaml.get(k) != null)) {
+        List<String> warnings = new ArrayList<>(config.warnings());
+        tooOpen(yamlFile).ifPresent(warnings::add);
+        config = new DelegateConfig(config.accountId(), config.token(), config.managers(), config.delegateName(),
+            config.delegateType(), config.tags(), config.caFile(), config.healthDir(), List.copyOf(warnings));
+      }
+      return config;
     } catch (ConfigException e) {
       // a value echoed in an error may still be a token put in the wrong setting
       String[] secrets = java.util.stream.Stream.concat(tokens.stream().map(KnownToken::value),
           java.util.stream.Stream.of(env.get("DELEGATE_TOKEN"))).toArray(String[]::new);
       throw new ConfigException(Secrets.redact(e.getMessage(), secrets));
+    }
+  }
+
+  /**
+   * A warning when the config file, which holds a token, can be read by other users: the same
+   * check the manager applies to its key files, as a warning, since the file is the operator's.
+   */
+  private static java.util.Optional<String> tooOpen(Path yamlFile) {
+    try {
+      return PrivateFiles.problem(yamlFile, "the delegate token").map(p -> "config file: " + p);
+    } catch (IOException e) {
+      return java.util.Optional.empty(); // it was just read; a file whose mode cannot be read is not reported
     }
   }
 
@@ -186,22 +206,22 @@ public final class ConfigLoader {
       refuse(UserText.refusedCharacter("HOSTNAME (the host name this delegate reports)", hostnameVariable.strip()));
     }
     String name = pick(env, "DELEGATE_NAME", yaml, "delegateName", file);
-    String nameSetting = setting(env, "DELEGATE_NAME", "delegateName", file);
     if (name == null) {
-      name = hostname(env);
-      nameSetting = "the host name used as DELEGATE_NAME";
+      // the default follows the same rule: the host name made into one (Builder.example.com: builder-example-com)
+      name = DelegateNames.fromText(hostname(env));
+      if (name.isEmpty()) {
+        name = "delegate";
+      }
     }
-    refuse(UserText.problem(nameSetting, name, 1, MAX_NAME));
+    refuse(DelegateNames.problem(setting(env, "DELEGATE_NAME", "delegateName", file), name));
     String type = pick(env, "DELEGATE_TYPE", yaml, "delegateType", file);
     if (type == null) {
-      type = "SHELL_SCRIPT";
+      type = DelegateTypes.DEFAULT;
     }
     String typeSetting = setting(env, "DELEGATE_TYPE", "delegateType", file);
-    refuse(UserText.problem(typeSetting, type, 1, MAX_TYPE));
-    if (!type.matches("[A-Za-z0-9_-]+")) {
-      throw new ConfigException(typeSetting + " " + UserText.quote(type) + " is malformed (expected a word such"
-          + " as KUBERNETES, HELM, DOCKER, ECS, SHELL_SCRIPT or SYSTEMD)");
-    }
+    refuse(UserText.refusedCharacter(typeSetting, type));
+    refuse(DelegateTypes.problem(typeSetting, type));
+    type = DelegateTypes.normalise(type).orElseThrow();
     List<String> tags = tags(env, yaml, file);
     String ca = pick(env, "MANAGER_CA_FILE", yaml, "managerCaFile", file);
     Path caFile = null;
@@ -240,28 +260,36 @@ public final class ConfigLoader {
       throw new ConfigException("both DELEGATE_TOKEN and DELEGATE_TOKEN_FILE are set (set only one:"
           + " DELEGATE_TOKEN_FILE lets a rotated token reach the delegate without a restart)");
     }
-    if (envFile != null) {
-      return new TokenSource.File("DELEGATE_TOKEN_FILE", tokenFile("DELEGATE_TOKEN_FILE", envFile));
+    // the order of precedence; the first one set is used, and each other one set is ignored with a warning
+    List<String> settings = List.of("DELEGATE_TOKEN_FILE", "DELEGATE_TOKEN", "delegateTokenFile", "delegateToken",
+        "accountSecret");
+    List<String> set = settings.stream().filter(key -> key.startsWith("DELEGATE_")
+        ? blankToNull(env.get(key)) != null
+        : yaml.get(key) != null && !String.valueOf(yaml.get(key)).isBlank()).toList();
+    if (set.isEmpty()) {
+      throw new ConfigException("no delegate token: set DELEGATE_TOKEN or DELEGATE_TOKEN_FILE, or delegateToken"
+          + " in " + file + " (create one with 'tether-manager token create')");
     }
-    if (envValue != null) {
-      return new TokenSource.Fixed("DELEGATE_TOKEN", DelegateToken.parse("DELEGATE_TOKEN", envValue));
+    String used = set.get(0);
+    String usedName = used.startsWith("DELEGATE_") ? used : used + " in " + file;
+    for (String ignored : set.subList(1, set.size())) {
+      if (ignored.startsWith("DELEGATE_")) {
+        continue; // both variables set is refused above
+      }
+      warnings.add(ignored + " in " + file + " is ignored because " + usedName + " is set"
+          + (ignored.equals("accountSecret") ? " (accountSecret is the deprecated name of delegateToken)" : "")
+          + ": remove " + ignored + " from " + file + ", so that the token in use is the only one written down");
     }
-    String yamlFile = string(yaml, "delegateTokenFile", file);
-    String yamlToken = string(yaml, "delegateToken", file);
-    String legacy = string(yaml, "accountSecret", file);
-    if (yamlFile != null) {
-      return new TokenSource.File("delegateTokenFile in " + file, tokenFile("delegateTokenFile in " + file, yamlFile));
-    }
-    if (yamlToken != null) {
-      return new TokenSource.Fixed("delegateToken in " + file,
-          DelegateToken.parse("delegateToken in " + file, yamlToken));
-    }
-    if (legacy != null) {
-      warnings.add("accountSecret in " + file + " is deprecated: rename the key to delegateToken");
-      return new TokenSource.Fixed("accountSecret in " + file, DelegateToken.parse("accountSecret in " + file, legacy));
-    }
-    throw new ConfigException("no delegate token: set DELEGATE_TOKEN or DELEGATE_TOKEN_FILE, or delegateToken"
-        + " in " + file + " (create one with 'tether-manager token create')");
+    return switch (used) {
+      case "DELEGATE_TOKEN_FILE" -> new TokenSource.File(used, tokenFile(used, envFile));
+      case "DELEGATE_TOKEN" -> new TokenSource.Fixed(used, DelegateToken.parse(used, envValue));
+      case "delegateTokenFile" -> new TokenSource.File(usedName, tokenFile(usedName, string(yaml, used, file)));
+      case "delegateToken" -> new TokenSource.Fixed(usedName, DelegateToken.parse(usedName, string(yaml, used, file)));
+      default -> {
+        warnings.add("accountSecret in " + file + " is deprecated: rename the key to delegateToken");
+        yield new TokenSource.Fixed(usedName, DelegateToken.parse(usedName, string(yaml, used, file)));
+      }
+    };
   }
 
   private static List<String> tags(Map<String, String> env, Map<String, Object> yaml, String file) {

@@ -18,6 +18,7 @@ public record ManagerEndpoint(String host, int port, boolean tls) {
       throw new ConfigException(source + " is empty (expected a manager address such as https://manager.example.com:7443)");
     }
     String withScheme = v.contains("://") ? v : "https://" + v;
+    checkPort(source, v, withScheme);
     URI uri;
     try {
       uri = new URI(withScheme);
@@ -42,6 +43,49 @@ public record ManagerEndpoint(String host, int port, boolean tls) {
       host = host.substring(1, host.length() - 1);
     }
     return new ManagerEndpoint(host, port, scheme.equals("https"));
+  }
+
+  /**
+   * Refuses a port that is not a number from 1 to 65535 before the URI parser sees it: it would
+   * take {@code https://127.0.0.1:abc} as an authority without a host and report that instead.
+   */
+  private static void checkPort(String source, String value, String withScheme) {
+    String authority = withScheme.substring(withScheme.indexOf("://") + 3);
+    for (char end : new char[] {'/', '?', '#'}) {
+      int at = authority.indexOf(end);
+      if (at >= 0) {
+        authority = authority.substring(0, at);
+      }
+    }
+    authority = authority.substring(authority.lastIndexOf('@') + 1);
+    String port;
+    if (authority.startsWith("[")) {
+      int close = authority.indexOf(']');
+      if (close < 0 || close + 1 >= authority.length() || authority.charAt(close + 1) != ':') {
+        return;
+      }
+      port = authority.substring(close + 2);
+    } else {
+      int colon = authority.indexOf(':');
+      if (colon < 0 || authority.indexOf(':', colon + 1) >= 0) {
+        return; // no port, or an IPv6 address without brackets, which the URI parser refuses
+      }
+      port = authority.substring(colon + 1);
+    }
+    String expected = " (expected https://HOST:PORT or http://HOST:PORT with a PORT from 1 to 65535, such as"
+        + " https://manager.example.com:" + DEFAULT_PORT + "; without a port, " + DEFAULT_PORT + " is used)";
+    if (port.isEmpty()) {
+      throw new ConfigException(source + " " + UserText.quote(value) + " has nothing after the ':' where the port"
+          + " goes" + expected);
+    }
+    if (!port.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      throw new ConfigException(source + " " + UserText.quote(value) + " has port " + UserText.quote(port)
+          + ", which is not a number" + expected);
+    }
+    if (port.length() > 5 || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+      throw new ConfigException(source + " " + UserText.quote(value) + " has port " + UserText.quote(port)
+          + ", which is out of range" + expected);
+    }
   }
 
   /**

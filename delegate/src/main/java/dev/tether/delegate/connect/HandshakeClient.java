@@ -3,6 +3,7 @@ package dev.tether.delegate.connect;
 import com.google.protobuf.ByteString;
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.handshake.Transcript;
+import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenCredential;
 import dev.tether.proto.delegate.v1.Begin;
@@ -90,10 +91,13 @@ public final class HandshakeClient {
       byte[] expected = HandshakeCrypto.serverProof(tokenKey, transcriptHash);
       if (!HandshakeCrypto.equal(expected, challenge.getServerProof().toByteArray())) {
         call.cancel("manager failed to prove knowledge of the token", null);
-        throw new HandshakeException(HandshakeException.Kind.MANAGER_NOT_TRUSTED,
-            "the manager could not prove it knows token " + credential.publicId() + " of account "
-                + accountId + ": a man in the middle (a proxy presenting another certificate), the"
-                + " wrong manager, or a token this manager does not know");
+        // A manager answers an unknown account or token with a decoy proof (docs/protocol.md 4.3),
+        // so a wrong account id, a deleted token, another manager and a relay all end here.
+        throw HandshakeException.wrongProof(
+            "the manager could not prove that it knows token " + credential.publicId() + " of account "
+                + UserText.quote(accountId) + ": the account id or the token is wrong (or the token was"
+                + " deleted), the address names another manager, or a man in the middle (a proxy presenting"
+                + " another certificate) stands between them");
       }
       call.sendMessage(HandshakeRequest.newBuilder()
           .setProve(Prove.newBuilder()
@@ -142,8 +146,7 @@ public final class HandshakeClient {
       // A genuine manager never refuses a well-formed Begin with UNAUTHENTICATED (it answers
       // unknown tokens with a decoy proof), so this is retried like an outage.
       return new HandshakeException(HandshakeException.Kind.TRANSIENT,
-          "the manager ended the handshake before proving that it knows the token (" + detail + ")",
-          status.getCause());
+          "the manager ended the handshake before proving that it knows the token (" + detail + ")", status);
     }
     return switch (status.getCode()) {
       case UNAUTHENTICATED, PERMISSION_DENIED -> new HandshakeException(
@@ -151,7 +154,7 @@ public final class HandshakeClient {
       case INVALID_ARGUMENT, FAILED_PRECONDITION, UNIMPLEMENTED -> new HandshakeException(
           HandshakeException.Kind.PROTOCOL, "the manager refused the handshake (" + detail + ")");
       default -> new HandshakeException(HandshakeException.Kind.TRANSIENT,
-          "handshake failed before " + expected + " (" + detail + ")", status.getCause());
+          "handshake failed before " + expected + " (" + detail + ")", status);
     };
   }
 

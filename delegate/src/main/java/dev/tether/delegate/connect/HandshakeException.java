@@ -1,5 +1,7 @@
 package dev.tether.delegate.connect;
 
+import io.grpc.Status;
+
 /** The handshake did not produce a session; {@link Kind} says what the delegate should do. */
 public final class HandshakeException extends Exception {
   private static final long serialVersionUID = 1L;
@@ -20,15 +22,51 @@ public final class HandshakeException extends Exception {
   }
 
   private final Kind kind;
+  private final transient Status status;
+  private final boolean wrongProof;
 
   public HandshakeException(Kind kind, String message) {
-    super(message);
-    this.kind = kind;
+    this(kind, message, (Throwable) null);
   }
 
   public HandshakeException(Kind kind, String message, Throwable cause) {
     super(message, cause);
     this.kind = kind;
+    this.status = null;
+    this.wrongProof = false;
+  }
+
+  /** Failed with {@code status}, the gRPC status that ended the handshake call. */
+  public HandshakeException(Kind kind, String message, Status status) {
+    super(message, status.getCause());
+    this.kind = kind;
+    this.status = status;
+    this.wrongProof = false;
+  }
+
+  private HandshakeException(String message) {
+    super(message);
+    this.kind = Kind.MANAGER_NOT_TRUSTED;
+    this.status = null;
+    this.wrongProof = true;
+  }
+
+  /** The manager's proof did not match: {@link Kind#MANAGER_NOT_TRUSTED}, and {@link #wrongProof()}. */
+  static HandshakeException wrongProof(String message) {
+    return new HandshakeException(message);
+  }
+
+  /**
+   * Whether the manager answered with a proof that did not match, as opposed to breaking the
+   * protocol: what a wrong account id or token looks like from the delegate's side.
+   */
+  public boolean wrongProof() {
+    return wrongProof;
+  }
+
+  /** The status that ended the handshake call, or null if the delegate itself ended it. */
+  public Status status() {
+    return status;
   }
 
   public Kind kind() {

@@ -1,5 +1,6 @@
 package dev.tether.delegate.connect;
 
+import dev.tether.common.handshake.WireText;
 import dev.tether.proto.delegate.v1.DelegateMessage;
 import dev.tether.proto.delegate.v1.DelegateStreamGrpc;
 import dev.tether.proto.delegate.v1.Goodbye;
@@ -9,6 +10,7 @@ import dev.tether.proto.delegate.v1.Register;
 import dev.tether.proto.delegate.v1.Registered;
 import io.grpc.CallCredentials;
 import io.grpc.Channel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -29,6 +31,10 @@ public final class StreamClient implements AutoCloseable {
   private final AtomicLong nextSequence = new AtomicLong();
   private volatile ClientCallStreamObserver<DelegateMessage> requests;
   private volatile AckListener ackListener = (seq, at) -> {};
+  private volatile String tokenState;
+
+  private static final Metadata.Key<String> TOKEN_STATE =
+      Metadata.Key.of(WireText.TOKEN_STATE_TRAILER, Metadata.ASCII_STRING_MARSHALLER);
 
   /** Called on every acknowledgement, on a gRPC thread. */
   @FunctionalInterface
@@ -79,6 +85,9 @@ public final class StreamClient implements AutoCloseable {
     @Override
     public void onError(Throwable t) {
       Status status = Status.fromThrowable(t);
+      Metadata trailers = Status.trailersFromThrowable(t);
+      // read before closed completes, so that whoever sees the close also sees the token's state
+      tokenState = trailers == null ? null : trailers.get(TOKEN_STATE);
       registered.completeExceptionally(status.asRuntimeException());
       closed.complete(status);
     }
@@ -103,8 +112,11 @@ public final class StreamClient implements AutoCloseable {
     return sent ? seq : -1;
   }
 
-  /** Says goodbye so the manager shows this delegate disconnected at once, and ends the stream. */
-  public void goodbye(String reason) {
+  /**
+   * Says goodbye so the manager shows this delegate disconnected at once, and ends the stream;
+   * returns whether the goodbye was sent (false when the stream was already over).
+   */
+  public boolean goodbye(String reason) {
     if (send(DelegateMessage.newBuilder().setGoodbye(Goodbye.newBuilder().setReason(reason)).build())) {
       synchronized (this) {
         try {
@@ -113,7 +125,9 @@ public final class StreamClient implements AutoCloseable {
           // the manager ended the stream first
         }
       }
+      return true;
     }
+    return false;
   }
 
   private synchronized boolean send(DelegateMessage message) {
@@ -135,6 +149,15 @@ public final class StreamClient implements AutoCloseable {
   /** Completes with the status that ended the stream. */
   public CompletableFuture<Status> closed() {
     return closed;
+  }
+
+  /**
+   * Why the manager ended the stream's token, from the trailer {@link WireText#TOKEN_STATE_TRAILER}
+   * of its close ({@link WireText#TOKEN_STATE_REVOKED} or {@link WireText#TOKEN_STATE_EXPIRED}); empty
+   * when the close carried none (an older manager, or a close for another reason).
+   */
+  public java.util.Optional<String> tokenState() {
+    return java.util.Optional.ofNullable(tokenState);
   }
 
   public long acks() {

@@ -3,6 +3,7 @@ package dev.tether.delegate.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tether.common.testing.TokenLedger;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenFormatException;
 import java.nio.file.Files;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
 
-  private static final String TOKEN = DelegateToken.generate().reveal();
+  private static final String TOKEN = TokenLedger.record(DelegateToken.generate()).reveal();
   /** A custom (imported) token: no prefix, no checksum, nothing to recognise it by but its value. */
   private static final String CUSTOM = customToken();
   @TempDir Path dir;
@@ -64,6 +65,7 @@ class ConfigLoaderTest {
   void legacyAccountSecret_isAcceptedWithADeprecationWarning() throws Exception {
     Path yaml = Files.writeString(dir.resolve("config-delegate.yaml"), "accountId: a\naccountSecret: " + TOKEN
         + "\nmanagerUrl: http://localhost:7443\n");
+    Files.setPosixFilePermissions(yaml, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
 
     DelegateConfig config = ConfigLoader.load(Map.of(), yaml);
 
@@ -213,9 +215,108 @@ class ConfigLoaderTest {
           .isInstanceOf(ConfigException.class)
           .hasMessageStartingWith("delegateName in config-delegate.yaml has " + codePointName + " ");
     }
-    // other scripts are names like any other
-    assertThat(ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_NAME", "сборщик-1 名前"), null).delegateName())
-        .isEqualTo("сборщик-1 名前");
+  }
+
+  /** Tether issue 13: a name install-files refuses was accepted by the delegate. One rule for both now. */
+  @Test
+  void delegateName_followsTheOneRuleOfInstallFilesAndSaysWhatItIs() {
+    assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_NAME", "bad name/!"), null))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("DELEGATE_NAME 'bad name/!' is not a valid delegate name (expected 1 to 63 lowercase letters,"
+            + " digits and '-', starting and ending with a letter or digit, as in a host name, for example"
+            + " 'bad-name')");
+    for (String refused : List.of("Builder-1", "builder_1", "-builder", "builder.example.com", "сборщик-1", "a".repeat(64))) {
+      assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_NAME", refused), null))
+          .as(refused).isInstanceOf(ConfigException.class).hasMessageContaining("is not a valid delegate name");
+    }
+    for (String accepted : List.of("builder-1", "b", "0", "a".repeat(63))) {
+      assertThat(ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_NAME", accepted), null).delegateName())
+          .isEqualTo(accepted);
+    }
+    // the default, the host name, is made into a name that follows the rule
+    assertThat(ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "HOSTNAME", "Builder_7.Example.com"), null)
+        .delegateName()).isEqualTo("builder-7-example-com");
+  }
+
+  /** Tether issue 13: DELEGATE_TYPE=kubernetess was stored as it was. */
+  @Test
+  void delegateType_mustBeAKnownTypeInAnyCaseAndIsReportedInUpperCase() throws Exception {
+    assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_TYPE", "kubernetess"), null))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("DELEGATE_TYPE 'kubernetess' is not a known delegate type (expected one of KUBERNETES, HELM,"
+            + " DOCKER, ECS, SHELL_SCRIPT, SYSTEMD, in any case)");
+    assertThat(ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_TYPE", "kubernetes"), null).delegateType())
+        .isEqualTo("KUBERNETES");
+    assertThat(ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_TYPE", "Shell_Script"), null).delegateType())
+        .isEqualTo("SHELL_SCRIPT");
+    assertThat(ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN), null).delegateType()).isEqualTo("SHELL_SCRIPT");
+    Path yaml = Files.writeString(dir.resolve("config-delegate.yaml"), "accountId: a\ndelegateToken: " + TOKEN
+        + "\nmanagerUrl: https://m:1\ndelegateType: vm\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of(), yaml))
+        .hasMessageStartingWith("delegateType in config-delegate.yaml 'vm' is not a known delegate type");
+  }
+
+  /** Tether issue 13: https://127.0.0.1:abc was reported as having no host. */
+  @Test
+  void managerAddressWithABadPort_namesThePort() {
+    String expected = " (expected https://HOST:PORT or http://HOST:PORT with a PORT from 1 to 65535, such as"
+        + " https://manager.example.com:7443; without a port, 7443 is used)";
+    assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "MANAGER_HOST_AND_PORT",
+        "https://127.0.0.1:abc"), null))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("MANAGER_HOST_AND_PORT 'https://127.0.0.1:abc' has port 'abc', which is not a number" + expected);
+    assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "MANAGER_HOST_AND_PORT",
+        "m.example.com:99999"), null))
+        .hasMessage("MANAGER_HOST_AND_PORT 'm.example.com:99999' has port '99999', which is out of range" + expected);
+    assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "MANAGER_HOST_AND_PORT",
+        "http://[::1]:7x/"), null))
+        .hasMessage("MANAGER_HOST_AND_PORT 'http://[::1]:7x/' has port '7x', which is not a number" + expected);
+    assertThat(ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "MANAGER_HOST_AND_PORT", "http://[::1]:7443/"), null)
+        .managers()).containsExactly(new ManagerEndpoint("::1", 7443, false));
+  }
+
+  /** Tether issue 13: with both keys set, accountSecret was ignored without a word. */
+  @Test
+  void delegateTokenAndAccountSecretBothSet_warnsThatAccountSecretIsIgnored() throws Exception {
+    String other = TokenLedger.record(DelegateToken.generate()).reveal();
+    Path yaml = Files.writeString(dir.resolve("config-delegate.yaml"), "accountId: a\ndelegateToken: " + TOKEN
+        + "\naccountSecret: " + other + "\nmanagerUrl: https://m:1\n");
+    Files.setPosixFilePermissions(yaml, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+
+    DelegateConfig config = ConfigLoader.load(Map.of(), yaml);
+
+    assertThat(config.token().describe()).isEqualTo("delegateToken in config-delegate.yaml");
+    assertThat(config.warnings()).containsExactly("accountSecret in config-delegate.yaml is ignored because"
+        + " delegateToken in config-delegate.yaml is set (accountSecret is the deprecated name of delegateToken):"
+        + " remove accountSecret from config-delegate.yaml, so that the token in use is the only one written down");
+    assertThat(config.warnings().toString()).doesNotContain(TOKEN).doesNotContain(other);
+    // the environment's token wins over the file's, and the file's is named as ignored
+    assertThat(ConfigLoader.load(Map.of("DELEGATE_TOKEN", TOKEN), yaml).warnings()).containsExactly(
+        "delegateToken in config-delegate.yaml is ignored because DELEGATE_TOKEN is set: remove delegateToken from"
+            + " config-delegate.yaml, so that the token in use is the only one written down",
+        "accountSecret in config-delegate.yaml is ignored because DELEGATE_TOKEN is set (accountSecret is the"
+            + " deprecated name of delegateToken): remove accountSecret from config-delegate.yaml, so that the token"
+            + " in use is the only one written down");
+  }
+
+  /** Tether issue 13: a config file holding the token, readable by every user, gave no warning. */
+  @Test
+  void configFileHoldingATokenReadableByOthers_warnsWithItsModeAndTheFix() throws Exception {
+    Path yaml = Files.writeString(dir.resolve("config-delegate.yaml"), "accountId: a\ndelegateToken: " + TOKEN
+        + "\nmanagerUrl: https://m:1\n");
+    Files.setPosixFilePermissions(yaml, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    String file = "'" + yaml.toAbsolutePath() + "'";
+
+    assertThat(ConfigLoader.load(Map.of(), yaml).warnings()).containsExactly("config file: permissions 0644 for "
+        + file + " are too open: other users can read it, and it holds the delegate token. Only its owner may read"
+        + " it. Fix: chmod 600 " + file);
+
+    Files.setPosixFilePermissions(yaml, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    assertThat(ConfigLoader.load(Map.of(), yaml).warnings()).isEmpty();
+    // a file without a token may be read by anyone
+    Path noToken = Files.writeString(dir.resolve("public.yaml"), "accountId: a\nmanagerUrl: https://m:1\n");
+    Files.setPosixFilePermissions(noToken, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    assertThat(ConfigLoader.load(Map.of("DELEGATE_TOKEN", TOKEN), noToken).warnings()).isEmpty();
   }
 
   @Property(tries = 1000)

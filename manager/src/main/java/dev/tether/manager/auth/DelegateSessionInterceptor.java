@@ -93,7 +93,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
       return refuse(call, transport, "call with a revoked token", "token " + identity.tokenPublicId());
     }
     LiveStream live = registry.register(call, identity.tokenRow(), identity.tokenPublicId(),
-        identity.accountId() + "/" + UserText.quote(identity.delegateName()) + " " + identity.tokenPublicId());
+        identity.tokenExpiresAt(), identity.accountId() + "/" + UserText.quote(identity.delegateName()) + " " + identity.tokenPublicId());
     Context context = Context.current()
         .withValue(AuthContext.IDENTITY, identity)
         .withValue(AuthContext.LIVE_STREAM, live);

@@ -268,7 +268,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       // drops the token's sessions, so a session created before those checks is either seen
       // revoked by them or dropped by the revoke itself (the order stream registration uses too).
       DelegateIdentity identity = new DelegateIdentity(t.accountId(), t.id(), t.publicId(), t.name(),
-          b.getDelegateName());
+          b.getDelegateName(), t.expiresAt());
       Session session = sessions.create(HandshakeCrypto.sessionKey(key, hash), identity, transport.connection(),
           transport.remoteHost());
       if (session == null) {

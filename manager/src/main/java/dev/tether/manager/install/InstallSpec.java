@@ -2,6 +2,7 @@ package dev.tether.manager.install;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.common.delegate.DelegateNames;
 import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import java.net.URI;
@@ -36,8 +37,10 @@ public record InstallSpec(
     requireNonNull(token, "token");
     check("--account", accountId, "[A-Za-z0-9._-]{1,64}", "letters, digits, '.', '_' or '-'");
     check("--token-name", tokenName, "[A-Za-z0-9][A-Za-z0-9._-]{0,63}", "a token name as 'token list' shows it");
-    check("--delegate-name", delegateName, DNS_LABEL,
-        "lowercase letters, digits and '-', at most 63 characters (it names Kubernetes objects)");
+    // the delegate's own rule for DELEGATE_NAME: a name these files accept, the delegate accepts, and back
+    DelegateNames.problem("--delegate-name", delegateName).ifPresent(problem -> {
+      throw new IllegalArgumentException(problem);
+    });
     check("--namespace", namespace, DNS_LABEL, "a Kubernetes namespace name");
     check("--image", image, "[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}", "an image reference such as tether-delegate:0.1.0");
     checkUrl(managerUrl);

@@ -57,13 +57,18 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   }
 
   /** Closes the call with {@code status} unless it is already closed; returns whether it did. */
-  public synchronized boolean closeWith(Status status) {
+  public boolean closeWith(Status status) {
+    return closeWith(status, new Metadata());
+  }
+
+  /** Closes the call with {@code status} and {@code trailers} unless it is already closed; returns whether it did. */
+  public synchronized boolean closeWith(Status status, Metadata trailers) {
     if (closed) {
       return false;
     }
     closed = true;
     closeStatus = status;
-    super.close(status, new Metadata());
+    super.close(status, trailers);
     return true;
   }
 

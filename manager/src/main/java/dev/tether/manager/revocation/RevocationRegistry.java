@@ -1,8 +1,12 @@
 package dev.tether.manager.revocation;
 
 import dev.tether.common.handshake.WireText;
+import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.Status;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,10 +20,34 @@ import java.util.concurrent.ConcurrentMap;
  */
 public final class RevocationRegistry {
 
-  /** The status every stream of a revoked token is closed with. */
+  /**
+   * The status every stream of a revoked or expired token is closed with; its trailer
+   * {@link #TOKEN_STATE} says which (docs/protocol.md 6.1).
+   */
   public static final Status REVOKED = Status.UNAUTHENTICATED.withDescription(WireText.TOKEN_REVOKED);
 
+  /** The trailer that tells the token's holder whether its token was revoked or has expired. */
+  public static final Metadata.Key<String> TOKEN_STATE =
+      Metadata.Key.of(WireText.TOKEN_STATE_TRAILER, Metadata.ASCII_STRING_MARSHALLER);
+
+  /**
+   * A cut this close before the token's expiry time counts as its expiry: another replica's
+   * announcement of the expiry can arrive while this replica's clock is slightly behind.
+   */
+  static final Duration CLOCK_ALLOWANCE = Duration.ofSeconds(1);
+
   private final ConcurrentMap<Long, TokenFence> fences = new ConcurrentHashMap<>();
+  private final Clock clock;
+
+  /** On the system clock, the one the manager's expiry timers follow. */
+  public RevocationRegistry() {
+    this(Clock.systemUTC());
+  }
+
+  /** With {@code clock} telling an expiry from a revocation. */
+  public RevocationRegistry(Clock clock) {
+    this.clock = clock;
+  }
 
   public TokenFence fence(long tokenRow) {
     return fences.computeIfAbsent(tokenRow, TokenFence::new);
@@ -31,18 +59,34 @@ public final class RevocationRegistry {
   }
 
   /**
-   * Registers an authenticated call. Returns the live handle, already closed with {@link #REVOKED}
-   * when the token was fenced meanwhile.
+   * Registers an authenticated call of a token that expires at {@code tokenExpiresAt} (null: never).
+   * Returns the live handle, already closed with {@link #REVOKED} when the token was fenced meanwhile.
    */
-  public LiveStream register(ServerCall<?, ?> call, long tokenRow, String tokenPublicId, String description) {
+  public LiveStream register(ServerCall<?, ?> call, long tokenRow, String tokenPublicId, Instant tokenExpiresAt,
+      String description) {
     TokenFence fence = fence(tokenRow);
     fence.publicId(tokenPublicId);
+    fence.expiresAt(tokenExpiresAt);
     LiveStream stream = new LiveStream(call, fence, description);
     fence.streams().add(stream);
     if (fence.revoked()) {
-      stream.closeWith(REVOKED);
+      stream.closeWith(REVOKED, tokenState(fence));
     }
     return stream;
+  }
+
+  /**
+   * The trailer of a cut stream: {@code expired} when the cut comes at (or within
+   * {@link #CLOCK_ALLOWANCE} before) the token's expiry time, else {@code revoked}. Every cut of
+   * an active token is one or the other (a token is deleted only once it has ended), and only the
+   * token's holder, past the handshake and the session MAC, receives it.
+   */
+  private Metadata tokenState(TokenFence fence) {
+    Instant expiresAt = fence.expiresAt();
+    boolean expired = expiresAt != null && !clock.instant().isBefore(expiresAt.minus(CLOCK_ALLOWANCE));
+    Metadata trailers = new Metadata();
+    trailers.put(TOKEN_STATE, expired ? WireText.TOKEN_STATE_EXPIRED : WireText.TOKEN_STATE_REVOKED);
+    return trailers;
   }
 
   /** Forgets a call that has ended and tells its end listeners. */
@@ -69,7 +113,10 @@ public final class RevocationRegistry {
     fence(tokenRow).revoked(false);
   }
 
-  /** Closes every live call of the token with {@link #REVOKED}; returns how many it closed. */
+  /**
+   * Closes every live call of the token with {@link #REVOKED} and its {@link #TOKEN_STATE} trailer;
+   * returns how many it closed.
+   */
   public int closeAll(long tokenRow) {
     TokenFence fence = fences.get(tokenRow);
     if (fence == null) {
@@ -77,7 +124,7 @@ public final class RevocationRegistry {
     }
     int closed = 0;
     for (LiveStream stream : fence.streams()) {
-      if (stream.closeWith(REVOKED)) {
+      if (stream.closeWith(REVOKED, tokenState(fence))) {
         closed++;
       }
     }

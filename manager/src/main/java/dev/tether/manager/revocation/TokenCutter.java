@@ -6,7 +6,8 @@ import java.util.function.LongConsumer;
  * The one way a token's streams are cut on this manager, whoever decided it: a revoke (after its
  * commit), an expiry, another replica's announcement, or reconciliation. It raises the token's
  * fence (waiting for heartbeats already being handled), drops the token's sessions, and closes
- * every live stream with {@link RevocationRegistry#REVOKED}; one pass at a time per token, so that
+ * every live stream with {@link RevocationRegistry#REVOKED} and a trailer saying whether the token was
+ * revoked or has expired ({@link RevocationRegistry#TOKEN_STATE}); one pass at a time per token, so that
  * the first pass closes every stream and reports the full count.
  */
 public final class TokenCutter {

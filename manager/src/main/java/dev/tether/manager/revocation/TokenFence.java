@@ -1,5 +1,6 @@
 package dev.tether.manager.revocation;
 
+import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -13,6 +14,7 @@ public final class TokenFence {
   private final long tokenRow;
   private volatile boolean revoked;
   private volatile String publicId;
+  private volatile Instant expiresAt;
   private final Set<LiveStream> streams = ConcurrentHashMap.newKeySet();
   private final LongAdder acceptedHeartbeats = new LongAdder();
 
@@ -31,6 +33,15 @@ public final class TokenFence {
 
   void publicId(String value) {
     publicId = value;
+  }
+
+  /** The token's expiry time, once a stream of it registered here; null if it has none. */
+  Instant expiresAt() {
+    return expiresAt;
+  }
+
+  void expiresAt(Instant value) {
+    expiresAt = value;
   }
 
   public boolean revoked() {

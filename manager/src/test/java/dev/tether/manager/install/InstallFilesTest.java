@@ -227,7 +227,8 @@ class InstallFilesTest {
     assertThatThrownBy(() -> new InstallSpec("acct", "t", token, "ftp://x", "b", "tether", "i:1", null, null, null, null))
         .hasMessageContaining("--manager-url 'ftp://x' is invalid");
     assertThatThrownBy(() -> new InstallSpec("acct", "t", token, "https://m:7443", "Builder_1", "tether", "i:1", null, null, null, null))
-        .hasMessageContaining("--delegate-name 'Builder_1' is invalid (expected lowercase letters");
+        .hasMessageContaining("--delegate-name 'Builder_1' is not a valid delegate name (expected 1 to 63 lowercase"
+            + " letters, digits and '-'");
   }
 
   private static void checkDelegatePod(Deployment deployment, String secretName, String type) {

@@ -1,0 +1,48 @@
+package dev.tether.delegate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The command line's own checks, before any configuration is read. */
+class TetherDelegateTest {
+
+  /** Runs the command with {@code env}; returns its exit code and what it printed on stderr. */
+  private static Map.Entry<Integer, String> run(Map<String, String> env) {
+    PrintStream before = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      int code = new CommandLine(new TetherDelegate(env)).execute();
+      return Map.entry(code, err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setErr(before);
+    }
+  }
+
+  /** Tether issue 13: TETHER_LOG_LEVEL=LOUD silently gave DEBUG logs. */
+  @Test
+  void unknownLogLevel_isRefusedWithTheValidLevels() {
+    Map.Entry<Integer, String> result = run(Map.of("TETHER_LOG_LEVEL", "LOUD"));
+
+    assertThat(result.getKey()).isEqualTo(1);
+    assertThat(result.getValue()).isEqualTo("tether-delegate exiting (1): configuration error: TETHER_LOG_LEVEL"
+        + " 'LOUD' is not a level (expected one of TRACE, DEBUG, INFO, WARN, ERROR, OFF)" + System.lineSeparator());
+  }
+
+  @Test
+  void knownLogLevelInAnyCase_passesOnToTheConfiguration() {
+    for (String level : new String[] {"debug", "WARN", " info "}) {
+      Map.Entry<Integer, String> result = run(Map.of("TETHER_LOG_LEVEL", level));
+
+      assertThat(result.getKey()).isEqualTo(1);
+      assertThat(result.getValue()).as(level).startsWith("tether-delegate exiting (1): configuration error:"
+          + " ACCOUNT_ID is not set");
+    }
+  }
+}

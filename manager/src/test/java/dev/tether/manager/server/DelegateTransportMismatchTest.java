@@ -1,0 +1,99 @@
+package dev.tether.manager.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tether.common.testing.TokenLedger;
+import dev.tether.common.token.DelegateToken;
+import dev.tether.delegate.agent.DelegateAgent;
+import dev.tether.delegate.agent.Outcome;
+import dev.tether.delegate.config.DelegateConfig;
+import dev.tether.delegate.config.ManagerEndpoint;
+import dev.tether.delegate.config.TokenSource;
+import dev.tether.manager.testing.LogCapture;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Tether issue 13: a delegate given http:// for a TLS manager, or https:// for a plaintext one, said
+ * "Network closed for unknown reason" or dumped a Netty pipeline. Against the production server on
+ * a loopback port, with and without --plaintext, it now says which side speaks TLS and what to use.
+ */
+class DelegateTransportMismatchTest {
+
+  @TempDir Path dataDir;
+  @TempDir Path otherDataDir;
+
+  private ManagerServer start(boolean plaintext) throws Exception {
+    return start(dataDir, plaintext);
+  }
+
+  private static ManagerServer start(Path dir, boolean plaintext) throws Exception {
+    return ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), dir,
+        null, null, null, plaintext, null, null, List.of(), ManagerSettings.defaults()));
+  }
+
+  /** The first warning of a delegate that tries {@code endpoint}, which it logs after its first failed attempt. */
+  private static String firstWarning(ManagerEndpoint endpoint) throws Exception {
+    return firstWarning(endpoint, null);
+  }
+
+  private static String firstWarning(ManagerEndpoint endpoint, Path caFile) throws Exception {
+    DelegateConfig config = new DelegateConfig("abcdefghijklmnop",
+        new TokenSource.Fixed("DELEGATE_TOKEN", TokenLedger.record(DelegateToken.generate())), List.of(endpoint),
+        "builder-1", "SHELL_SCRIPT", List.of(), caFile, null, List.of());
+    DelegateAgent agent = new DelegateAgent(config, "test");
+    try (LogCapture log = new LogCapture(DelegateAgent.class)) {
+      CompletableFuture<Outcome> outcome = CompletableFuture.supplyAsync(agent::run);
+      await().atMost(Duration.ofSeconds(60)).until(() -> !log.warnings().isEmpty());
+      agent.stop();
+      assertThat(outcome.get(30, TimeUnit.SECONDS).exitCode()).isEqualTo(Outcome.STOPPED);
+      return log.warnings().get(0);
+    }
+  }
+
+  @Test
+  void httpAgainstATlsManager_saysTheManagerSpeaksTlsAndToUseHttps() throws Exception {
+    try (ManagerServer manager = start(false)) {
+      int port = manager.listenAddress().getPort();
+
+      String warning = firstWarning(new ManagerEndpoint("127.0.0.1", port, false));
+
+      assertThat(warning).startsWith("the manager at 127.0.0.1:" + port + " speaks TLS: use https://127.0.0.1:" + port
+          + " in MANAGER_HOST_AND_PORT (http:// is only for a manager run with --plaintext); retrying in ");
+    }
+  }
+
+  @Test
+  void httpsAgainstAPlaintextManager_saysTheManagerSpeaksPlaintextAndToUseHttp() throws Exception {
+    try (ManagerServer manager = start(true)) {
+      int port = manager.listenAddress().getPort();
+
+      String warning = firstWarning(new ManagerEndpoint("127.0.0.1", port, true));
+
+      assertThat(warning).startsWith("the manager at 127.0.0.1:" + port + " speaks plaintext, not TLS (it runs with"
+          + " --plaintext): use http://127.0.0.1:" + port + " in MANAGER_HOST_AND_PORT, or run the manager without"
+          + " --plaintext; retrying in ");
+    }
+  }
+
+  @Test
+  void caFileOfAnotherManager_saysTheCertificateDidNotVerifyAndWhichCertificateToGive() throws Exception {
+    try (ManagerServer manager = start(false); ManagerServer other = start(otherDataDir, false)) {
+      int port = manager.listenAddress().getPort();
+      Path otherCertificate = otherDataDir.resolve("tls").resolve("manager.crt");
+
+      String warning = firstWarning(new ManagerEndpoint("127.0.0.1", port, true), otherCertificate);
+
+      assertThat(warning).startsWith("the manager's TLS certificate at 127.0.0.1:" + port + " did not verify with"
+          + " MANAGER_CA_FILE (").contains("): give the CA that signed the manager's certificate, or the manager's"
+          + " own certificate (tls/manager.crt in its data directory); retrying in ");
+    }
+  }
+}
