@@ -35,7 +35,8 @@ class DelegateTransportMismatchTest {
   }
 
   private static ManagerServer start(Path dir, boolean plaintext) throws Exception {
-    return ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), dir,
+    return ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0),
+        new InetSocketAddress("127.0.0.1", 0), dir,
         null, null, null, plaintext, null, null, List.of(), ManagerSettings.defaults()));
   }
 
