@@ -106,11 +106,13 @@ final class ServeCommand implements Callable<Integer> {
 
   /** For tests that wait for an expiry: the shortest token lifetime admins may ask for. */
   @Option(names = "--min-token-lifetime", paramLabel = "DURATION", hidden = true, defaultValue = "1m",
-      converter = Durations.class)
+      converter = Durations.class, description = "For tests: the shortest token lifetime admins may ask for"
+          + " (default: ${DEFAULT-VALUE}).")
   Duration minTokenLifetime;
 
   /** Accepted so that existing service files keep working; a correct proof is never refused per token now. */
-  @Option(names = "--failed-handshakes-per-token", paramLabel = "BURST/PER_SECOND", hidden = true)
+  @Option(names = "--failed-handshakes-per-token", paramLabel = "BURST/PER_SECOND", hidden = true,
+      description = "No effect any more (a warning says so); accepted so that old service files still start.")
   String tokenLimit;
 
   @Override
