@@ -24,7 +24,9 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What an admin command returns, as {@code --json} prints it and {@code --field} reads it: one
@@ -41,40 +43,53 @@ final class Output {
   private static final String TIME_SUFFIX = "_unix_ms";
   private static final DateTimeFormatter RFC_3339 =
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-  private static final ObjectMapper MAPPER = mapper();
 
-  private final ObjectNode tree;
+  private final MessageOrBuilder message;
+  /** Fields beyond the message's, in order: a String, or a List of Strings. */
+  private final Map<String, Object> extras;
   private final List<String> fields;
 
-  private Output(ObjectNode tree, List<String> fields) {
-    this.tree = tree;
+  private Output(MessageOrBuilder message, Map<String, Object> extras, List<String> fields) {
+    this.message = message;
+    this.extras = extras;
     this.fields = fields;
   }
 
   /** The output of a command whose result is {@code message}. */
   static Output of(MessageOrBuilder message) {
-    return new Output(tree(message), fieldNames(message.getDescriptorForType()));
+    return new Output(message, Map.of(), fieldNames(message.getDescriptorForType()));
   }
 
   /** This output with a text field {@code name} added (left out when empty, as above). */
   Output with(String name, String value) {
-    List<String> names = new ArrayList<>(fields);
-    names.add(name);
-    ObjectNode copy = tree.deepCopy();
-    if (value != null && !value.isEmpty()) {
-      copy.put(name, value);
-    }
-    return new Output(copy, List.copyOf(names));
+    return plus(name, value == null ? "" : value);
   }
 
   /** This output with a list of texts {@code name} added. */
   Output withList(String name, List<String> values) {
+    return plus(name, List.copyOf(values));
+  }
+
+  private Output plus(String name, Object value) {
+    Map<String, Object> more = new LinkedHashMap<>(extras);
+    more.put(name, value);
     List<String> names = new ArrayList<>(fields);
     names.add(name);
-    ObjectNode copy = tree.deepCopy();
-    ArrayNode array = copy.putArray(name);
-    values.forEach(array::add);
-    return new Output(copy, List.copyOf(names));
+    return new Output(message, more, List.copyOf(names));
+  }
+
+  /** The JSON tree, built only for --json and --field: a table needs none of Jackson. */
+  private ObjectNode tree() {
+    ObjectNode tree = tree(message);
+    extras.forEach((name, value) -> {
+      if (value instanceof List<?> list) {
+        ArrayNode array = tree.putArray(name);
+        list.forEach(v -> array.add((String) v));
+      } else if (!((String) value).isEmpty()) {
+        tree.put(name, (String) value);
+      }
+    });
+    return tree;
   }
 
   /** Every name {@code --field} accepts here, in message order, nested ones dotted. */
@@ -85,7 +100,7 @@ final class Output {
   /** The whole result as indented JSON, without a trailing newline. */
   String json() {
     try {
-      return MAPPER.writer(prettyPrinter()).writeValueAsString(tree);
+      return Json.MAPPER.writer(prettyPrinter()).writeValueAsString(tree());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -97,7 +112,7 @@ final class Output {
    */
   List<String> field(String name) {
     check(fields, name);
-    List<JsonNode> nodes = List.of(tree);
+    List<JsonNode> nodes = List.of(tree());
     for (String part : name.split("\\.")) {
       List<JsonNode> next = new ArrayList<>();
       for (JsonNode node : nodes) {
@@ -191,7 +206,7 @@ final class Output {
     };
   }
 
-  private static boolean isTime(FieldDescriptor field) {
+  static boolean isTime(FieldDescriptor field) {
     return field.getJavaType() == FieldDescriptor.JavaType.LONG && field.getName().endsWith(TIME_SUFFIX);
   }
 
@@ -202,23 +217,26 @@ final class Output {
     };
   }
 
-  private static String name(FieldDescriptor field) {
+  static String name(FieldDescriptor field) {
     String name = field.getName();
     return isTime(field) ? name.substring(0, name.length() - TIME_SUFFIX.length()) : name;
   }
 
   private static String compact(JsonNode node) {
     try {
-      return MAPPER.writeValueAsString(node);
+      return Json.MAPPER.writeValueAsString(node);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  private static ObjectMapper mapper() {
-    ObjectMapper mapper = new ObjectMapper();
-    mapper.getFactory().setCharacterEscapes(new Escapes());
-    return mapper;
+  /** Holds the mapper, created on first use only. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+
+    static {
+      MAPPER.getFactory().setCharacterEscapes(new Escapes());
+    }
   }
 
   /** Two-space indents, {@code "name": value}, one list element per line. */

@@ -6,8 +6,19 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.common.testing.TokenLedger;
 import dev.tether.common.token.DelegateToken;
+import dev.tether.manager.admin.AdminCredentials;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.store.DelegateRecord;
+import dev.tether.proto.admin.v1.DelegateAdminGrpc;
+import dev.tether.proto.admin.v1.ListDelegatesRequest;
+import dev.tether.proto.admin.v1.ListDelegatesResponse;
+import dev.tether.proto.admin.v1.ListTokensRequest;
+import dev.tether.proto.admin.v1.ListTokensResponse;
+import dev.tether.proto.admin.v1.Token;
+import dev.tether.proto.admin.v1.TokenAdminGrpc;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -156,10 +167,11 @@ class CliOutputTest {
 
   @Test
   void delegateListDeleteAndPrune_jsonAndFields() {
+    String account = newAccount("delegates-acct");
     Instant now = Instant.now();
-    String stale = delegate("stale-1", now.minus(Duration.ofDays(8)));
-    String recent = delegate("recent-1", now.minus(Duration.ofHours(1)));
-    String doomed = delegate("doomed-1", now.minus(Duration.ofHours(2)));
+    String stale = delegate(account, "stale-1", now.minus(Duration.ofDays(8)));
+    String recent = delegate(account, "recent-1", now.minus(Duration.ofHours(1)));
+    String doomed = delegate(account, "doomed-1", now.minus(Duration.ofHours(2)));
     String live = manager.server.manager().store().delegateConnected(new DelegateRecord(null, account, "live-1",
         "live-host", "SHELL", "1.0", List.of("a", "b"), "10.0.0.9", "tid_aaaaaaaaaaaaaaaa", "default", true, now, now, now,
         null, null, "r1"));
@@ -281,6 +293,7 @@ class CliOutputTest {
 
   @Test
   void jsonEscapesFormatCharacters_butNotEqualsSigns() {
+    String account = newAccount("escapes-acct");
     Instant now = Instant.now();
     manager.server.manager().store().delegateConnected(new DelegateRecord(null, account, "invoice\u202Efdp=exe", "h",
         "SHELL", "1.0", List.of(), "10.0.0.1", "tid_aaaaaaaaaaaaaaaa", "default", true, now, now, now, null, null, "r1"));
@@ -292,7 +305,52 @@ class CliOutputTest {
     assertThat(names).contains("invoice\u202Efdp=exe");
   }
 
-  private static String delegate(String name, Instant disconnectedAt) {
+  @Test
+  void jsonReadsBackIntoTheResponseMessage_nothingLost() throws Exception {
+    String account = newAccount("round-trip-acct");
+    record(manager.cli("token", "create", "--account", account, "--name", "round-trip", "--expires-in", "2w",
+        "--description", "a=b", "--field", "value"));
+    manager.cli("token", "revoke", "--account", account, "--name", "round-trip").ok();
+    Instant now = Instant.now();
+    manager.server.manager().store().delegateConnected(new DelegateRecord(null, account, "round-1", "h", "SHELL", "1.0",
+        List.of("x"), "10.0.0.3", "tid_aaaaaaaaaaaaaaaa", "default", true, now, now, now, null, null, "r1"));
+
+    ListTokensResponse fromCli = CliJson.read(manager.cli("token", "list", "--account", account, "--json").ok().out(),
+        ListTokensResponse.getDefaultInstance());
+    ListDelegatesResponse delegatesFromCli = CliJson.read(manager.cli("delegate", "list", "--account", account,
+        "--json").ok().out(), ListDelegatesResponse.getDefaultInstance());
+
+    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", manager.adminPort(),
+        TlsChannelCredentials.newBuilder().trustManager(manager.dataDir.resolve("tls/manager.crt").toFile()).build())
+        .build();
+    try {
+      AdminCredentials key = new AdminCredentials(Files.readString(manager.dataDir.resolve("admin.key")).strip());
+      ListTokensResponse direct = TokenAdminGrpc.newBlockingStub(channel).withCallCredentials(key)
+          .listTokens(ListTokensRequest.newBuilder().setAccountId(account).build());
+      ListDelegatesResponse directDelegates = DelegateAdminGrpc.newBlockingStub(channel).withCallCredentials(key)
+          .listDelegates(ListDelegatesRequest.newBuilder().setAccountId(account).build());
+      assertThat(fromCli).isEqualTo(direct);
+      assertThat(delegatesFromCli).isEqualTo(directDelegates);
+    } finally {
+      channel.shutdownNow();
+    }
+    Token revoked = fromCli.getTokensList().stream().filter(t -> t.getName().equals("round-trip")).findFirst().orElseThrow();
+    assertThat(revoked.getExpiresAtUnixMs() - revoked.getCreatedAtUnixMs()).isEqualTo(Duration.ofDays(14).toMillis());
+    assertThat(revoked.getRevokedAtUnixMs()).isPositive();
+    assertThat(revoked.getDescription()).isEqualTo("a=b");
+    assertThat(delegatesFromCli.getDelegatesList()).anySatisfy(d -> {
+      assertThat(d.getName()).isEqualTo("round-1");
+      assertThat(d.getLastHeartbeatUnixMs()).isEqualTo(now.toEpochMilli());
+      assertThat(d.getTagsList()).containsExactly("x");
+    });
+  }
+
+  /** A new account's id; its default token's value is never printed. */
+  private static String newAccount(String name) {
+    return manager.cli("account", "create", name, "--field", "account.id").lines().get(0);
+  }
+
+  private static String delegate(String account, String name, Instant disconnectedAt) {
     var store = manager.server.manager().store();
     Instant since = disconnectedAt.minus(Duration.ofMinutes(5));
     String id = store.delegateConnected(new DelegateRecord(null, account, name, name + "-host", "SHELL", "1.0",
