@@ -93,15 +93,16 @@ final class InstallFilesCommand extends AdminCommand {
     DelegateToken token = readToken();
     // a custom token's id in this account costs one Argon2id evaluation, done once here
     String tokenId = token.credential(account).publicId();
+    String version = InstallFilesCommand.class.getPackage().getImplementationVersion();
+    // the spec checks its names first: a refused name never reaches the audit trail as an install
+    InstallSpec spec = new InstallSpec(account, tokenName, token, managerUrl, delegateName, namespace,
+        image != null ? image : "tether-delegate:" + (version == null ? "latest" : version),
+        ecsSecretArn, ecsExecutionRoleArn, installType == InstallType.HELM ? existingSecret : null, delegateJar);
     PrepareInstallResponse prepared = TokenAdminGrpc.newBlockingStub(channel).withCallCredentials(credentials)
         .withDeadlineAfter(deadline(), deadlineUnit())
         .prepareInstall(PrepareInstallRequest.newBuilder().setAccountId(account).setTokenName(tokenName)
             .setTokenId(tokenId).setInstallType(installType.name().toLowerCase(Locale.ROOT))
             .setDelegateName(delegateName).build());
-    String version = InstallFilesCommand.class.getPackage().getImplementationVersion();
-    InstallSpec spec = new InstallSpec(account, tokenName, token, managerUrl, delegateName, namespace,
-        image != null ? image : "tether-delegate:" + (version == null ? "latest" : version),
-        ecsSecretArn, ecsExecutionRoleArn, installType == InstallType.HELM ? existingSecret : null, delegateJar);
     List<Path> files;
     try {
       files = InstallFiles.write(installType, spec, out);

@@ -156,6 +156,20 @@ class CliErrorsTest {
         + " or higher (an owner can create an admin with that role");
     assertThat(manager.cli("token", "list", "--account", account, "--admin-key-file", viewerKey.toString(),
         "--field", "tokens.status").lines()).containsExactly("ACTIVE");
+
+    // install-files goes through PrepareInstall: an operator's call, refused to a viewer before any file is written
+    String value = manager.cli("token", "create", "--account", account, "--name", "install", "--field", "value")
+        .lines().get(0);
+    dev.tether.common.testing.TokenLedger.record(dev.tether.common.token.DelegateToken.parse("created", value));
+    Path tokenFile = root.resolve("install.token");
+    Files.writeString(tokenFile, value);
+    Path out = root.resolve("viewer-install");
+    CliManager.Result install = manager.cli("delegate", "install-files", "--type", "shell", "--account", account,
+        "--token-name", "install", "--token-file", tokenFile.toString(), "--out", out.toString(),
+        "--manager-url", "https://127.0.0.1:7443", "--delegate-name", "d1", "--admin-key-file", viewerKey.toString());
+    assertOneLineError(install, "error: admin 'auditor' has role viewer; TokenAdmin/PrepareInstall needs role operator"
+        + " or higher");
+    assertThat(out).doesNotExist();
   }
 
   @Test
