@@ -9,6 +9,7 @@ import dev.tether.proto.admin.v1.ListAccountsRequest;
 import dev.tether.proto.admin.v1.ListAccountsResponse;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -29,34 +30,39 @@ final class AccountCommands {
     String name;
 
     @Override
+    List<String> fields() {
+      return Output.fieldNames(CreateAccountResponse.getDescriptor());
+    }
+
+    @Override
     void run(ManagedChannel channel, CallCredentials credentials) {
       CreateAccountResponse response = stub(channel, credentials)
           .createAccount(CreateAccountRequest.newBuilder().setName(name).build());
-      if (json()) {
-        System.out.println(AdminOptions.toJson(response));
-        return;
-      }
-      System.out.println("account created: " + UserText.quoteIfNeeded(response.getAccount().getName())
-          + " (ACCOUNT_ID " + response.getAccount().getId() + ")");
-      TokenCommands.printValueOnce("default", response.getDefaultToken().getTokenId(),
-          response.getValue());
+      print(Output.of(response), () -> {
+        System.out.println("account created: " + UserText.quoteIfNeeded(response.getAccount().getName())
+            + " (ACCOUNT_ID " + response.getAccount().getId() + ")");
+        TokenCommands.printValueOnce("default", response.getDefaultToken().getTokenId(), response.getValue());
+      });
     }
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List accounts.")
   static final class ListAccounts extends AdminCommand {
     @Override
+    List<String> fields() {
+      return Output.fieldNames(ListAccountsResponse.getDescriptor());
+    }
+
+    @Override
     void run(ManagedChannel channel, CallCredentials credentials) {
       ListAccountsResponse response = stub(channel, credentials).listAccounts(ListAccountsRequest.getDefaultInstance());
-      if (json()) {
-        System.out.println(AdminOptions.toJson(response));
-        return;
-      }
-      Table table = new Table("ACCOUNT_ID", "NAME", "CREATED");
-      for (Account a : response.getAccountsList()) {
-        table.row(a.getId(), a.getName(), Table.time(a.getCreatedAtUnixMs()));
-      }
-      table.print(System.out);
+      print(Output.of(response), () -> {
+        Table table = new Table("ACCOUNT_ID", "NAME", "CREATED");
+        for (Account a : response.getAccountsList()) {
+          table.row(a.getId(), a.getName(), Table.time(a.getCreatedAtUnixMs()));
+        }
+        table.print(System.out);
+      });
     }
   }
 }

@@ -3,15 +3,16 @@ package dev.tether.manager.cli;
 import dev.tether.common.token.Secrets;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Mixin;
 
 /**
- * Base of every admin command: connects to the manager with the admin key, runs, and turns a
- * refusal into one clear line on stderr and exit code 1.
+ * Base of every admin command: checks its options, connects to the manager with the admin key,
+ * runs, prints the result as a table, {@code --json} or one {@code --field}, and turns a refusal
+ * into one clear line on stderr and exit code 1.
  */
 abstract class AdminCommand implements Callable<Integer> {
 
@@ -20,17 +21,43 @@ abstract class AdminCommand implements Callable<Integer> {
   /** Runs against the manager; stubs must use {@link #deadline()}. */
   abstract void run(ManagedChannel channel, CallCredentials credentials);
 
+  /** Every name {@code --field} and {@code --json} use for this command's result (docs/cli-output.md). */
+  abstract List<String> fields();
+
+  /** Checks this command's own options before anything is sent; throws {@link CliException}. */
+  void check() {}
+
   @Override
   public final Integer call() {
+    admin.check();
+    if (admin.field != null) {
+      // before the call: a create command cannot show its value a second time
+      Output.check(fields(), admin.field);
+    }
+    check();
     ManagedChannel channel = admin.channel();
     try {
       run(channel, admin.credentials());
       return 0;
     } catch (StatusRuntimeException e) {
-      System.err.println("error: " + Secrets.redact(describe(e.getStatus())));
+      System.err.println("error: " + Secrets.redact(StatusMessages.describe(e.getStatus(), admin)));
       return 1;
     } finally {
       AdminOptions.close(channel);
+    }
+  }
+
+  /**
+   * Prints {@code result}: as JSON with {@code --json}, one field's values with {@code --field},
+   * else by {@code table}, the command's human form.
+   */
+  void print(Output result, Runnable table) {
+    if (admin.json) {
+      System.out.println(result.json());
+    } else if (admin.field != null) {
+      result.field(admin.field).forEach(System.out::println);
+    } else {
+      table.run();
     }
   }
 
@@ -40,22 +67,5 @@ abstract class AdminCommand implements Callable<Integer> {
 
   static TimeUnit deadlineUnit() {
     return TimeUnit.SECONDS;
-  }
-
-  private String describe(Status status) {
-    return switch (status.getCode()) {
-      case UNAVAILABLE -> status.getDescription() != null && status.getDescription().contains("storage")
-          ? status.getDescription()
-          : "cannot reach the manager at " + admin.target() + " (" + (status.getDescription() == null
-              ? status.getCode() : status.getDescription()) + "); is it running, and with TLS as this command expects?";
-      case UNAUTHENTICATED -> "the manager refused the admin key (" + status.getDescription()
-          + "); use the admin.key from the manager's data directory";
-      case DEADLINE_EXCEEDED -> "the manager at " + admin.target() + " did not answer in time";
-      default -> status.getDescription() == null ? status.getCode().toString() : status.getDescription();
-    };
-  }
-
-  boolean json() {
-    return admin.json;
   }
 }

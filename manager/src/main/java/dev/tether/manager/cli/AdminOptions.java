@@ -1,8 +1,6 @@
 package dev.tether.manager.cli;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.MessageOrBuilder;
-import com.google.protobuf.util.JsonFormat;
+import dev.tether.common.text.UserText;
 import dev.tether.manager.admin.AdminCredentials;
 import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
@@ -11,83 +9,140 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** How an admin command reaches the manager: address, admin key, TLS trust, output format. */
+/**
+ * How an admin command reaches the manager (address, admin key, TLS trust) and how it prints its
+ * result (a table, {@code --json} or one {@code --field}). The environment variables
+ * TETHER_MANAGER, TETHER_ADMIN_KEY_FILE, TETHER_CA_FILE and TETHER_DATA_DIR set the defaults, so
+ * that the commands work from any directory; a flag wins over its variable.
+ */
 final class AdminOptions {
 
-  @Option(names = "--manager", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7444",
-      converter = HostPort.class, description = "The manager's admin address (default: ${DEFAULT-VALUE}).")
-  InetSocketAddress manager;
+  @Spec(Spec.Target.MIXEE) CommandSpec command;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./tether-data",
-      description = "The manager's data directory, where the admin key and certificate are found"
-          + " by default (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--manager", paramLabel = "ADDRESS", converter = ManagerAddress.Converter.class,
+      defaultValue = "${env:TETHER_MANAGER:-127.0.0.1:7444}",
+      description = "The manager's admin listener: HOST:PORT, https://HOST:PORT (TLS) or http://HOST:PORT"
+          + " (plaintext, as --plaintext). Default: the environment variable TETHER_MANAGER, else"
+          + " 127.0.0.1:7444 (now: ${DEFAULT-VALUE}).")
+  ManagerAddress manager;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:TETHER_DATA_DIR:-./tether-data}",
+      description = "The manager's data directory, where the admin key (admin.key) and the certificate"
+          + " (tls/manager.crt) are found unless --admin-key-file and --ca-file say otherwise. Default: the"
+          + " environment variable TETHER_DATA_DIR, else ./tether-data (now: ${DEFAULT-VALUE}).")
   Path dataDir;
 
-  @Option(names = "--admin-key-file", paramLabel = "FILE",
-      description = "File holding the admin key (default: DIR/admin.key).")
+  @Option(names = "--admin-key-file", paramLabel = "FILE", defaultValue = "${env:TETHER_ADMIN_KEY_FILE}",
+      description = "File holding the admin key ('admin create' prints one; the first start writes"
+          + " DIR/admin.key for the owner 'bootstrap'). Default: the environment variable"
+          + " TETHER_ADMIN_KEY_FILE, else DIR/admin.key.")
   Path adminKeyFile;
 
-  @Option(names = "--ca-file", paramLabel = "FILE",
-      description = "PEM certificate to trust for the manager (default: DIR/tls/manager.crt).")
+  @Option(names = "--ca-file", paramLabel = "FILE", defaultValue = "${env:TETHER_CA_FILE}",
+      description = "PEM certificate (or CA) to trust for the manager's TLS. Default: the environment"
+          + " variable TETHER_CA_FILE, else DIR/tls/manager.crt.")
   Path caFile;
 
-  @Option(names = "--plaintext", description = "Talk to a manager started with --plaintext.")
+  @Option(names = "--plaintext", description = "Talk to a manager started with --plaintext (no TLS), as an"
+      + " http:// --manager address does.")
   boolean plaintext;
 
-  @Option(names = "--json", description = "Print machine-readable JSON instead of a table.")
+  @Option(names = "--json", description = "Print the result as JSON: field names as --field takes them, times"
+      + " as RFC 3339 strings (docs/cli-output.md).")
   boolean json;
+
+  @Option(names = "--field", paramLabel = "NAME", description = "Print only this field's raw value (one line per"
+      + " value of a list), nothing else; nested fields are dotted, for example token.token_id or value."
+      + " An unknown NAME lists the valid ones (docs/cli-output.md).")
+  String field;
+
+  /** Refuses contradictory options before anything is sent. */
+  void check() {
+    if (json && field != null) {
+      throw new CliException("--json and --field " + UserText.quote(field) + " contradict each other: --json prints"
+          + " the whole result, --field one value; choose one");
+    }
+    if (manager.transport() == ManagerAddress.Transport.TLS && plaintext) {
+      throw new CliException("--manager " + UserText.quote("https://" + manager.target()) + " asks for TLS, and"
+          + " --plaintext for none; choose one (https:// or HOST:PORT for a TLS manager, http:// or --plaintext"
+          + " for one started with --plaintext)");
+    }
+    if (plaintext() && explicitly("--ca-file")) {
+      throw new CliException("--ca-file " + UserText.quote(caFile.toString()) + " is for TLS, but "
+          + (manager.transport() == ManagerAddress.Transport.PLAINTEXT
+              ? "--manager " + UserText.quote("http://" + manager.target()) + " is plaintext"
+              : "--plaintext is given")
+          + "; for a TLS manager use https://" + manager.target() + " or HOST:PORT without --plaintext");
+    }
+  }
+
+  /** Whether the command talks plaintext gRPC ({@code http://} or {@code --plaintext}). */
+  boolean plaintext() {
+    return plaintext || manager.transport() == ManagerAddress.Transport.PLAINTEXT;
+  }
+
+  /** The certificate trusted for the manager: --ca-file, else the data directory's. */
+  Path caFile() {
+    return caFile != null ? caFile : dataDir.resolve("tls").resolve("manager.crt");
+  }
+
+  /** The file the admin key is read from: --admin-key-file, else the data directory's. */
+  Path adminKeyFile() {
+    return adminKeyFile != null ? adminKeyFile : dataDir.resolve("admin.key");
+  }
 
   ManagedChannel channel() {
     ChannelCredentials credentials;
-    if (plaintext) {
+    if (plaintext()) {
       credentials = InsecureChannelCredentials.create();
     } else {
-      Path ca = caFile != null ? caFile : dataDir.resolve("tls").resolve("manager.crt");
+      Path ca = caFile();
       if (!Files.isReadable(ca)) {
-        throw new CliException("no certificate to trust for the manager: " + ca + " is not readable"
-            + " (pass --ca-file with the manager's certificate, --data-dir with its data directory,"
-            + " or --plaintext for a manager started with --plaintext)");
+        throw new CliException("no certificate to trust for the manager: " + UserText.quote(ca.toString())
+            + " is not readable (pass --ca-file with the manager's certificate or set TETHER_CA_FILE, pass"
+            + " --data-dir with its data directory or set TETHER_DATA_DIR, or --plaintext for a manager"
+            + " started with --plaintext)");
       }
       try {
         credentials = TlsChannelCredentials.newBuilder().trustManager(ca.toFile()).build();
-      } catch (IOException e) {
-        throw new CliException("cannot read certificate " + ca + ": " + e.getMessage());
+      } catch (IOException | IllegalArgumentException e) {
+        throw new CliException("cannot read the certificate " + UserText.quote(ca.toString()) + " given to trust"
+            + " the manager (" + e.getMessage() + "; expected a PEM certificate such as the manager's"
+            + " tls/manager.crt)");
       }
     }
-    return Grpc.newChannelBuilderForAddress(manager.getHostString(), manager.getPort(), credentials)
+    return Grpc.newChannelBuilderForAddress(manager.host(), manager.port(), credentials)
         .maxInboundMessageSize(64 * 1024 * 1024)
         .build();
   }
 
   CallCredentials credentials() {
-    Path file = adminKeyFile != null ? adminKeyFile : dataDir.resolve("admin.key");
+    Path file = adminKeyFile();
     String key;
     try {
       key = Files.readString(file).strip();
     } catch (IOException e) {
-      throw new CliException("cannot read the admin key from " + file + " (" + e.getClass().getSimpleName()
-          + "; pass --admin-key-file, or --data-dir with the manager's data directory)");
+      throw new CliException("cannot read the admin key from " + UserText.quote(file.toString()) + " ("
+          + e.getClass().getSimpleName() + "; pass --admin-key-file or set TETHER_ADMIN_KEY_FILE, or pass"
+          + " --data-dir with the manager's data directory or set TETHER_DATA_DIR)");
     }
     return new AdminCredentials(key);
   }
 
   String target() {
-    return manager.getHostString() + ":" + manager.getPort();
+    return manager.target();
   }
 
-  static String toJson(MessageOrBuilder message) {
-    try {
-      return JsonFormat.printer().alwaysPrintFieldsWithNoPresence().print(message);
-    } catch (InvalidProtocolBufferException e) {
-      throw new UncheckedIOException(new IOException(e));
-    }
+  private boolean explicitly(String option) {
+    return command != null && command.commandLine() != null && command.commandLine().getParseResult() != null
+        && command.commandLine().getParseResult().hasMatchedOption(option);
   }
 
   static void close(ManagedChannel channel) {

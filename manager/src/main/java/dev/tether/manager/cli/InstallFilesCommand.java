@@ -6,24 +6,26 @@ import dev.tether.common.token.TokenFormatException;
 import dev.tether.manager.install.InstallFiles;
 import dev.tether.manager.install.InstallSpec;
 import dev.tether.manager.install.InstallType;
-import dev.tether.proto.admin.v1.ListTokensRequest;
-import dev.tether.proto.admin.v1.Token;
+import dev.tether.proto.admin.v1.PrepareInstallRequest;
+import dev.tether.proto.admin.v1.PrepareInstallResponse;
 import dev.tether.proto.admin.v1.TokenAdminGrpc;
-import dev.tether.proto.admin.v1.TokenStatus;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code tether-manager delegate install-files}: writes the files that install a delegate with a
- * given token, after checking with the manager that the token exists, is active, and is the one
- * whose value was supplied.
+ * given token, after the manager's PrepareInstall has checked that the token exists, is active,
+ * and is the one whose value was supplied, and has recorded in the audit trail who wrote them (an
+ * operator's call: a viewer is refused before any file is written).
  */
 @Command(name = "install-files", mixinStandardHelpOptions = true,
     description = "Write install files for a delegate (kubernetes, helm, docker, ecs, shell, systemd)."
@@ -34,9 +36,11 @@ final class InstallFilesCommand extends AdminCommand {
       description = "kubernetes, helm, docker, ecs, shell or systemd.")
   String type;
 
-  @Option(names = "--account", required = true, paramLabel = "ACCOUNT_ID") String account;
+  @Option(names = "--account", required = true, paramLabel = "ACCOUNT_ID",
+      description = "The account of the delegate and its token (its id, from 'account list').") String account;
 
-  @Option(names = "--token-name", required = true, paramLabel = "NAME") String tokenName;
+  @Option(names = "--token-name", required = true, paramLabel = "NAME",
+      description = "The name of the active token whose value --token-file or standard input holds.") String tokenName;
 
   @Option(names = "--token-file", paramLabel = "FILE",
       description = "File holding the token value (default: read it from standard input).")
@@ -53,7 +57,8 @@ final class InstallFilesCommand extends AdminCommand {
       description = "Lowercase letters, digits and '-' (it names Kubernetes objects and containers).")
   String delegateName;
 
-  @Option(names = "--namespace", defaultValue = "tether", description = "Kubernetes namespace (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--namespace", paramLabel = "NAMESPACE", defaultValue = "tether",
+      description = "kubernetes, helm: the namespace (default: ${DEFAULT-VALUE}).")
   String namespace;
 
   @Option(names = "--image", paramLabel = "IMAGE", description = "Delegate image (default: tether-delegate:VERSION).")
@@ -72,29 +77,52 @@ final class InstallFilesCommand extends AdminCommand {
   @Option(names = "--delegate-jar", paramLabel = "FILE", description = "shell, systemd: copy this tether-delegate.jar into DIR.")
   Path delegateJar;
 
+  /** The result fields beyond PrepareInstall's: what was written where. */
+  private static final List<String> EXTRA_FIELDS = List.of("install_type", "delegate_name", "out", "files");
+
+  @Override
+  List<String> fields() {
+    List<String> fields = new ArrayList<>(Output.fieldNames(PrepareInstallResponse.getDescriptor()));
+    fields.addAll(EXTRA_FIELDS);
+    return fields;
+  }
+
   @Override
   void run(ManagedChannel channel, CallCredentials credentials) {
     InstallType installType = InstallType.parse(type);
     DelegateToken token = readToken();
-    checkWithManager(channel, credentials, token);
+    // a custom token's id in this account costs one Argon2id evaluation, done once here
+    String tokenId = token.credential(account).publicId();
     String version = InstallFilesCommand.class.getPackage().getImplementationVersion();
+    // the spec checks its names first: a refused name never reaches the audit trail as an install
     InstallSpec spec = new InstallSpec(account, tokenName, token, managerUrl, delegateName, namespace,
         image != null ? image : "tether-delegate:" + (version == null ? "latest" : version),
         ecsSecretArn, ecsExecutionRoleArn, installType == InstallType.HELM ? existingSecret : null, delegateJar);
+    PrepareInstallResponse prepared = TokenAdminGrpc.newBlockingStub(channel).withCallCredentials(credentials)
+        .withDeadlineAfter(deadline(), deadlineUnit())
+        .prepareInstall(PrepareInstallRequest.newBuilder().setAccountId(account).setTokenName(tokenName)
+            .setTokenId(tokenId).setInstallType(installType.name().toLowerCase(Locale.ROOT))
+            .setDelegateName(delegateName).build());
     List<Path> files;
     try {
       files = InstallFiles.write(installType, spec, out);
     } catch (IOException e) {
       throw new CliException("cannot write install files into " + UserText.quote(out.toString()) + ": " + e.getMessage());
     }
-    System.out.println("wrote " + installType + " install files for delegate " + UserText.quote(delegateName)
-        + " (token " + UserText.quote(tokenName) + ", " + token.credential(account).publicId() + ") into "
-        + UserText.quote(out.toString()) + ":");
-    for (Path file : files) {
-      System.out.println("  " + out.relativize(file));
-    }
-    System.out.println();
-    System.out.println(nextSteps(installType));
+    Output result = Output.of(prepared)
+        .with("install_type", installType.name().toLowerCase(Locale.ROOT))
+        .with("delegate_name", delegateName)
+        .with("out", out.toString())
+        .withList("files", files.stream().map(f -> out.relativize(f).toString()).toList());
+    print(result, () -> {
+      System.out.println("wrote " + installType + " install files for delegate " + UserText.quote(delegateName)
+          + " (token " + UserText.quote(tokenName) + ", " + tokenId + ") into " + UserText.quote(out.toString()) + ":");
+      for (Path file : files) {
+        System.out.println("  " + out.relativize(file));
+      }
+      System.out.println();
+      System.out.println(nextSteps(installType));
+    });
   }
 
   private DelegateToken readToken() {
@@ -111,25 +139,6 @@ final class InstallFilesCommand extends AdminCommand {
       return DelegateToken.parse(tokenFile != null ? "--token-file " + tokenFile : "the token on standard input", text);
     } catch (TokenFormatException e) {
       throw new CliException(e.getMessage());
-    }
-  }
-
-  private void checkWithManager(ManagedChannel channel, CallCredentials credentials, DelegateToken token) {
-    List<Token> tokens = TokenAdminGrpc.newBlockingStub(channel).withCallCredentials(credentials)
-        .withDeadlineAfter(deadline(), deadlineUnit())
-        .listTokens(ListTokensRequest.newBuilder().setAccountId(account).build()).getTokensList();
-    Token found = tokens.stream().filter(t -> t.getName().equals(tokenName)).findFirst()
-        .orElseThrow(() -> new CliException("token " + UserText.quote(tokenName) + " not found in account "
-            + UserText.quote(account) + " (see 'token list --account " + UserText.quoteIfNeeded(account) + "')"));
-    if (found.getStatus() != TokenStatus.ACTIVE) {
-      throw new CliException("token " + UserText.quote(tokenName) + " is revoked (at "
-          + Table.time(found.getRevokedAtUnixMs()) + "); create a new token with 'token create'");
-    }
-    // a custom token's id in this account costs one Argon2id evaluation, done once here
-    String givenId = token.credential(account).publicId();
-    if (!found.getTokenId().equals(givenId)) {
-      throw new CliException("the token value given is not token " + UserText.quote(tokenName) + ": its id is "
-          + givenId + ", token " + UserText.quote(tokenName) + " is " + found.getTokenId());
     }
   }
 

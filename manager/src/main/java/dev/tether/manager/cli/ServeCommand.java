@@ -1,5 +1,6 @@
 package dev.tether.manager.cli;
 
+import dev.tether.common.text.UserText;
 import dev.tether.manager.auth.HandshakeLimiter;
 import dev.tether.manager.heartbeat.HeartbeatSettings;
 import dev.tether.manager.server.ManagerServer;
@@ -7,6 +8,7 @@ import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.server.TransportLimits;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,8 +41,9 @@ final class ServeCommand implements Callable<Integer> {
           + " admin listener (default: ${DEFAULT-VALUE}).")
   String adminListen;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./tether-data",
-      description = "Where the database, master key, admin key and TLS files live (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:TETHER_DATA_DIR:-./tether-data}",
+      description = "Where the database, master key, admin key and TLS files live. Default: the environment"
+          + " variable TETHER_DATA_DIR, else ./tether-data (now: ${DEFAULT-VALUE}).")
   Path dataDir;
 
   @Option(names = "--db-url", paramLabel = "JDBC_URL",
@@ -103,11 +106,13 @@ final class ServeCommand implements Callable<Integer> {
 
   /** For tests that wait for an expiry: the shortest token lifetime admins may ask for. */
   @Option(names = "--min-token-lifetime", paramLabel = "DURATION", hidden = true, defaultValue = "1m",
-      converter = Durations.class)
+      converter = Durations.class, description = "For tests: the shortest token lifetime admins may ask for"
+          + " (default: ${DEFAULT-VALUE}).")
   Duration minTokenLifetime;
 
   /** Accepted so that existing service files keep working; a correct proof is never refused per token now. */
-  @Option(names = "--failed-handshakes-per-token", paramLabel = "BURST/PER_SECOND", hidden = true)
+  @Option(names = "--failed-handshakes-per-token", paramLabel = "BURST/PER_SECOND", hidden = true,
+      description = "No effect any more (a warning says so); accepted so that old service files still start.")
   String tokenLimit;
 
   @Override
@@ -117,7 +122,7 @@ final class ServeCommand implements Callable<Integer> {
           + " correct proof is never refused because of other clients' failures (docs/security.md, limits)");
     }
     ManagerServer.Options options = options();
-    ManagerServer server = ManagerServer.start(options);
+    ManagerServer server = start(options);
     server.banner().forEach(System.out::println);
     if (plaintext) {
       System.err.println(plaintextWarning());
@@ -138,6 +143,37 @@ final class ServeCommand implements Callable<Integer> {
     server.awaitTermination();
     stopped.await();
     return 0;
+  }
+
+  /** Starts the manager; a file it cannot create or read is named with what it is for. */
+  private ManagerServer start(ManagerServer.Options options) throws IOException {
+    try {
+      return ManagerServer.start(options);
+    } catch (FileSystemException e) {
+      throw new CliException(describeStartFailure(e, options.dataDir()));
+    }
+  }
+
+  /**
+   * "cannot create the data directory DIR: REASON" when the failing file is the data directory or
+   * one above it, "cannot create or read FILE in the data directory DIR: REASON" for a file in it.
+   */
+  static String describeStartFailure(FileSystemException e, Path dataDir) {
+    Path dir = dataDir.toAbsolutePath().normalize();
+    Path file = e.getFile() == null ? null : Path.of(e.getFile()).toAbsolutePath().normalize();
+    String advice = "; choose another --data-dir (or TETHER_DATA_DIR), or create " + UserText.quote(dir.toString())
+        + " as a directory this user can write";
+    if (file == null || dir.startsWith(file)) {
+      return "cannot create the data directory " + UserText.quote(dir.toString()) + ": "
+          + (file == null || file.equals(dir) ? "" : UserText.quote(file.toString()) + ": ")
+          + TetherManagerCli.reason(e) + advice;
+    }
+    if (file.startsWith(dir)) {
+      return "cannot create or read " + UserText.quote(file.toString()) + " in the data directory "
+          + UserText.quote(dir.toString()) + ": " + TetherManagerCli.reason(e)
+          + "; check the ownership and permissions of the data directory (chmod 700, owned by this user)";
+    }
+    return "cannot start the manager: " + TetherManagerCli.describe(e);
   }
 
   /** What the flags ask for, checked; refuses contradictions and plaintext on the network. */
