@@ -54,7 +54,7 @@ class DataDirectoryEndToEndTest {
 
     assertThat(result.exit()).isNotZero();
     assertThat(result.err()).startsWith("error: cannot create the data directory '/proc/tether' (at '/proc/tether': ")
-        .contains("choose a --data-dir this user can create and write").doesNotContain("\tat ");
+        .contains("choose a --data-dir (or TETHER_DATA_DIR) this user can create and write").doesNotContain("\tat ");
     assertThat(Files.exists(Path.of("/proc/tether"))).isFalse();
   }
 }

@@ -3,7 +3,6 @@ package dev.tether.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
-import com.google.protobuf.util.JsonFormat;
 import dev.tether.common.testing.TokenLedger;
 import dev.tether.common.token.DelegateToken;
 import java.io.IOException;
@@ -198,16 +197,13 @@ final class Tether implements AutoCloseable {
     }
   }
 
+  /** Reads the CLI's --json output back into its response message (docs/cli-output.md). */
   static <T extends Message> T parse(String json, T prototype) {
-    Message.Builder builder = prototype.newBuilderForType();
     try {
-      JsonFormat.parser().ignoringUnknownFields().merge(json, builder);
+      return dev.tether.manager.cli.CliJson.read(json, prototype);
     } catch (IOException e) {
       throw new AssertionError("not JSON: " + json, e);
     }
-    @SuppressWarnings("unchecked")
-    T message = (T) builder.build();
-    return message;
   }
 
   private static String java() {

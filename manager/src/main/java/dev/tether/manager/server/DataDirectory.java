@@ -78,7 +78,7 @@ public final class DataDirectory {
           : e.getReason();
       throw new IOException("cannot create the data directory " + PrivateFiles.quote(dir) + " (at "
           + PrivateFiles.quote(Path.of(e.getFile() != null ? e.getFile() : dir.toString())) + ": " + reason
-          + "); choose a --data-dir this user can create and write, e.g. /var/lib/tether or ./tether-data", e);
+          + "); choose a --data-dir (or TETHER_DATA_DIR) this user can create and write, e.g. /var/lib/tether or ./tether-data", e);
     }
   }
 

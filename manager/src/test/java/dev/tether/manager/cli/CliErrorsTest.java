@@ -217,8 +217,8 @@ class CliErrorsTest {
     CliManager.Result result = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> CliManager.run("serve",
         "--data-dir", "/proc/tether", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"));
 
-    assertOneLineError(result, "error: cannot create the data directory '/proc/tether': no such file or directory");
-    assertThat(result.err()).contains("choose another --data-dir (or TETHER_DATA_DIR)");
+    assertOneLineError(result, "error: cannot create the data directory '/proc/tether' (at '/proc/tether': ");
+    assertThat(result.err()).contains("choose a --data-dir (or TETHER_DATA_DIR) this user can create and write");
   }
 
   @Test

@@ -64,7 +64,7 @@ class DataDirectoryTest {
     assertThatThrownBy(() -> start(impossible))
         .isInstanceOf(java.io.IOException.class)
         .hasMessageStartingWith("cannot create the data directory '/proc/tether' (at '/proc/tether': ")
-        .hasMessageEndingWith("); choose a --data-dir this user can create and write, e.g. /var/lib/tether or"
+        .hasMessageEndingWith("); choose a --data-dir (or TETHER_DATA_DIR) this user can create and write, e.g. /var/lib/tether or"
             + " ./tether-data");
   }
 
