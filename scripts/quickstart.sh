@@ -34,7 +34,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 manager() { scripts/tether-manager "$@" --manager "127.0.0.1:$admin_port" --data-dir "$work/data"; }
-json_field() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" | head -n 1; }
+# json_field NAME < JSON: the first string field NAME of the CLI's --json output (docs/cli-output.md)
+json_field() { sed -n "s/.*\"$1\" *: *\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
 # wait_for SECONDS DESCRIPTION COMMAND...: retry COMMAND until it succeeds
 wait_for() {
@@ -81,8 +82,7 @@ sed 's/^/  /' "$work/manager.out"
 wait_for 30 "the admin API" manager account list
 
 step "Creating an account (its 'default' token is created with it)"
-manager account create demo --json >"$work/account.json" || fail "account create failed"
-account="$(json_field id <"$work/account.json")"
+account="$(manager account create demo --field account.id)" || fail "account create failed"
 [ -n "$account" ] || fail "no account id in the answer"
 echo "account 'demo' has ACCOUNT_ID $account"
 
@@ -90,7 +90,7 @@ step "Creating a named token 'builders' (the value is shown once; here it goes t
 manager token create --account "$account" --name builders --json >"$work/token.json" || fail "token create failed"
 umask 077
 json_field value <"$work/token.json" >"$work/builders.token"
-token_id="$(json_field tokenId <"$work/token.json")"
+token_id="$(json_field token_id <"$work/token.json")"
 echo "token 'builders' created: public id $token_id, value in $work/builders.token"
 manager token list --account "$account"
 
@@ -125,7 +125,7 @@ grep -m1 'waiting for' "$work/builder-3.log" | sed 's/^.* - /builder-3: /'
 manager delegate list --account "$account"
 
 step "Rotating: a new token 'builders-v2' written into builder-3's token file, no restart"
-manager token create --account "$account" --name builders-v2 --json | json_field value >"$work/builders.token.new"
+manager token create --account "$account" --name builders-v2 --field value >"$work/builders.token.new"
 mv "$work/builders.token.new" "$work/builders.token"
 wait_for 30 "builder-3 to reconnect with the new token" has_connected 1
 manager delegate list --account "$account"

@@ -45,4 +45,16 @@ class TetherDelegateTest {
           + " ACCOUNT_ID is not set");
     }
   }
+
+  @Test
+  void version_printsTheProgramAndItsVersion_andReadsNoConfiguration() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    CommandLine command = new CommandLine(new TetherDelegate(Map.of()));
+    command.setOut(new java.io.PrintWriter(out, true, StandardCharsets.UTF_8));
+
+    int code = command.execute("--version");
+
+    assertThat(code).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).matches("tether-delegate \\S+\\R");
+  }
 }
