@@ -16,7 +16,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * being one JSON object. Scenarios: {@code crypto} (JMH, the handshake's cryptography),
  * {@code handshakes} (new delegates per second against the manager and the baseline),
  * {@code revocation} (revoke to last stream closed, N = 1, 100, 10 000), {@code refusal-timing} (whether
- * the time to a Challenge tells that an account or token exists), and, with the server and
+ * the time to a Challenge tells that an account or token exists), {@code cli} (an admin command's wall
+ * time, launcher to exit, against {@code java -version}), and, with the server and
  * the load generators in processes of their own, {@code streams-held}, {@code heartbeats} and
  * {@code reconnect}.
  */
@@ -37,13 +38,14 @@ public final class Bench {
       case "heartbeats" -> HeartbeatScenario.run(quick);
       case "reconnect" -> ReconnectScenario.run(quick);
       case "refusal-timing" -> RefusalTimingScenario.run(quick);
+      case "cli" -> CliScenario.run(quick);
       default -> usage("unknown scenario '" + args[0] + "'");
     }
   }
 
   private static void usage(String problem) {
     System.err.println("bench: " + problem + " (expected: crypto, handshakes, revocation, streams-held, heartbeats"
-        + ", reconnect or refusal-timing, optionally with --quick; streams-held also takes --max N)");
+        + ", reconnect, refusal-timing or cli, optionally with --quick; streams-held also takes --max N)");
     System.exit(2);
   }
 

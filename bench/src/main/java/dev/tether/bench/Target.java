@@ -88,6 +88,11 @@ final class Target implements AutoCloseable {
     return Duration.ofNanos(System.nanoTime() - started);
   }
 
+  /** The manager's admin listener (0 for the baseline, which has none). */
+  int adminPort() {
+    return adminPort;
+  }
+
   int held() {
     return held.stream().mapToInt(Integer::intValue).sum();
   }

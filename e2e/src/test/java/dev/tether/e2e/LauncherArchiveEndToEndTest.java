@@ -1,0 +1,266 @@
+package dev.tether.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tether.common.testing.TokenLedger;
+import dev.tether.common.token.DelegateToken;
+import dev.tether.proto.admin.v1.CreateTokenResponse;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code scripts/tether-manager} as an operator runs it, against a real manager: the first admin
+ * command writes the AppCDS archive beside the jar and later ones load their classes from it; a
+ * stale, corrupt or unwritable archive never breaks a command. Each test runs the launcher on a
+ * copy of the manager jar in a directory of its own, so archives start from nothing.
+ */
+class LauncherArchiveEndToEndTest {
+
+  private static final Path LAUNCHER = Path.of("../scripts/tether-manager").toAbsolutePath().normalize();
+  private static final String FROM_ARCHIVE = " source: shared objects file (top)";
+
+  @TempDir static Path shared;
+  private static Tether tether;
+  private static String account;
+
+  @TempDir Path work;
+  private Path jar;
+
+  /** One run of the launcher. */
+  record Run(int exit, String out, String err) {
+    Run ok() {
+      assertThat(exit).as("exit code; stdout: %s; stderr: %s", out, err).isZero();
+      return this;
+    }
+  }
+
+  @BeforeAll
+  static void startManager() {
+    tether = new Tether(shared.resolve("data"), "LauncherArchiveEndToEndTest").start();
+    account = tether.account("launcher");
+  }
+
+  @AfterAll
+  static void stopManager() {
+    tether.close();
+  }
+
+  @BeforeEach
+  void copyJar() throws IOException {
+    jar = Files.copy(Tether.MANAGER_JAR, Files.createDirectories(work.resolve("lib")).resolve("tether-manager.jar"),
+        StandardCopyOption.COPY_ATTRIBUTES);
+  }
+
+  @Test
+  void firstAdminCommand_writesTheArchive_andLaterCommandsLoadTheirClassesFromIt() throws IOException {
+    Run created = launcher(Map.of(), "token", "create", "--account", account, "--name", "first", "--json").ok();
+    String token = Tether.parse(created.out(), CreateTokenResponse.getDefaultInstance()).getValue();
+    TokenLedger.record(DelegateToken.parse("created token", token));
+
+    Path archive = onlyArchive();
+    assertThat(archive.getFileName().toString()).matches("tether-manager-[0-9]+-[0-9]+\\.jsa");
+    assertThat(leftovers()).as("temporary files beside the jar").isEmpty();
+    String bytes = Files.readString(archive, StandardCharsets.ISO_8859_1);
+    assertThat(bytes.contains(token)).as("the archive holds the token the command printed").isFalse();
+    assertThat(bytes.contains(Files.readString(tether.dataDir.resolve("admin.key")).strip()))
+        .as("the archive holds the admin key").isFalse();
+
+    Path classes = work.resolve("classes.log");
+    Run listed = launcher(Map.of("JAVA_OPTS", "-Xlog:class+load=info:file=" + classes), "token", "list",
+        "--account", account).ok();
+    assertThat(listed.out()).contains("first");
+    assertThat(listed.err()).isEmpty();
+    List<String> loaded = Files.readAllLines(classes);
+    assertThat(loaded).anyMatch(line -> line.endsWith("io.grpc.internal.ManagedChannelImpl" + FROM_ARCHIVE))
+        .anyMatch(line -> line.endsWith("dev.tether.proto.admin.v1.TokenAdminGrpc" + FROM_ARCHIVE));
+    assertThat(loaded.stream().filter(line -> line.endsWith(FROM_ARCHIVE)).count())
+        .as("classes loaded from the archive").isGreaterThan(1000);
+    assertThat(onlyArchive()).isEqualTo(archive);
+  }
+
+  @Test
+  void archiveOlderThanTheJar_isWrittenAgain_andStaleArchivesOfOtherJvmsGo() throws IOException {
+    launcher(Map.of(), "account", "list").ok();
+    Path archive = onlyArchive();
+    Path otherJvm = jar.resolveSibling("tether-manager-12345-67890.jsa");
+    Files.write(otherJvm, new byte[] {1, 2, 3});
+    // a rebuild: the jar is newer than every archive
+    FileTime built = FileTime.from(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+    Files.setLastModifiedTime(archive, FileTime.from(built.toInstant().minus(1, ChronoUnit.HOURS)));
+    Files.setLastModifiedTime(otherJvm, FileTime.from(built.toInstant().minus(1, ChronoUnit.HOURS)));
+    Files.setLastModifiedTime(jar, built);
+
+    launcher(Map.of(), "account", "list").ok();
+
+    Path rewritten = onlyArchive();
+    assertThat(Files.getLastModifiedTime(rewritten)).as("the archive's time, against the jar's")
+        .isGreaterThanOrEqualTo(built);
+    assertThat(rewritten.equals(archive) || Files.notExists(archive)).as("the stale archive is gone").isTrue();
+    assertThat(otherJvm).doesNotExist();
+  }
+
+  @Test
+  void damagedArchive_isNotMapped_theCommandWorks_andTheArchiveIsWrittenAgain() throws IOException {
+    launcher(Map.of(), "account", "list").ok();
+    byte[] whole = Files.readAllBytes(onlyArchive());
+
+    // the JVM (17) checks only an archive's header: mapped, either of these would crash it
+    byte[] truncated = Arrays.copyOf(whole, whole.length / 3);
+    byte[] scrambled = whole.clone();
+    for (int i = whole.length / 2; i < whole.length / 2 + 4096; i++) {
+      scrambled[i] = (byte) (i * 31 + 7);
+    }
+    for (byte[] damaged : List.of(truncated, scrambled)) {
+      Files.write(onlyArchive(), damaged);
+      Run run = launcher(Map.of(), "account", "list").ok();
+      assertThat(run.out()).contains("launcher");
+      assertThat(run.err()).isEmpty();
+      assertThat(Files.readAllBytes(onlyArchive())).as("the archive, written again").isNotEqualTo(damaged);
+    }
+    Path classes = work.resolve("classes.log");
+    launcher(Map.of("JAVA_OPTS", "-Xlog:class+load=info:file=" + classes), "account", "list").ok();
+    assertThat(Files.readAllLines(classes))
+        .anyMatch(line -> line.endsWith("io.grpc.internal.ManagedChannelImpl" + FROM_ARCHIVE));
+  }
+
+  @Test
+  void unwritableDirectory_commandRunsWithoutAnArchive() throws Exception {
+    Path dir = jar.getParent();
+    boolean root = "root".equals(System.getProperty("user.name"));
+    // root writes through permission bits: the immutable attribute stops it as it stops anyone
+    if (root) {
+      command("chattr", "+i", dir.toString());
+    } else {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("r-xr-xr-x"));
+    }
+    try {
+      assertThatThrownBy(() -> Files.createFile(dir.resolve("probe"))).as("the directory is unwritable")
+          .isInstanceOf(IOException.class);
+      Run run = launcher(Map.of(), "account", "list").ok();
+      assertThat(run.out()).contains("launcher");
+      assertThat(run.err()).isEmpty();
+      assertThat(archives()).isEmpty();
+    } finally {
+      if (root) {
+        command("chattr", "-i", dir.toString());
+      } else {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+      }
+    }
+  }
+
+  @Test
+  void concurrentFirstRuns_leaveOneWholeArchive() throws IOException {
+    List<CompletableFuture<Run>> runs = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      runs.add(CompletableFuture.supplyAsync(() -> launcher(Map.of(), "account", "list")));
+    }
+    for (CompletableFuture<Run> run : runs) {
+      assertThat(run.join().ok().out()).contains("launcher");
+    }
+    onlyArchive();
+    assertThat(leftovers()).as("temporary files beside the jar").isEmpty();
+
+    Path classes = work.resolve("classes.log");
+    launcher(Map.of("JAVA_OPTS", "-Xlog:class+load=info:file=" + classes), "account", "list").ok();
+    assertThat(Files.readAllLines(classes))
+        .anyMatch(line -> line.endsWith("io.grpc.internal.ManagedChannelImpl" + FROM_ARCHIVE));
+  }
+
+  @Test
+  void noArchive_whenTurnedOff_orForHelpAndVersion_orWhenTheCommandFails() throws IOException {
+    launcher(Map.of("TETHER_CDS", "off"), "account", "list").ok();
+    assertThat(launcher(Map.of(), "--version").ok().out()).startsWith("tether-manager ");
+    launcher(Map.of(), "token", "list", "--help").ok();
+    Run failed = launcher(Map.of(), "token", "list", "--account", "no-such-account");
+    assertThat(failed.exit()).isEqualTo(1);
+    assertThat(failed.err()).contains("no-such-account");
+    assertThat(archives()).isEmpty();
+    assertThat(leftovers()).isEmpty();
+
+    Run refused = launcher(Map.of("TETHER_CDS", "sometimes"), "account", "list");
+    assertThat(refused.exit()).isEqualTo(2);
+    assertThat(refused.err()).contains("TETHER_CDS='sometimes'", "'auto'", "'off'");
+  }
+
+  private Run launcher(Map<String, String> env, String... args) {
+    List<String> command = new ArrayList<>(List.of(LAUNCHER.toString()));
+    command.addAll(List.of(args));
+    if (!List.of(args).contains("--help") && !List.of(args).contains("--version")) {
+      command.addAll(List.of("--manager", "127.0.0.1:" + tether.adminPort(), "--data-dir", tether.dataDir.toString()));
+    }
+    Map<String, String> all = new HashMap<>(env);
+    all.put("TETHER_MANAGER_JAR", jar.toString());
+    // the launcher runs the java found first on PATH: the one running the tests
+    all.put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + System.getenv("PATH"));
+    try {
+      Path out = Files.createTempFile(work, "launcher", ".out");
+      Path err = Files.createTempFile(work, "launcher", ".err");
+      ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+      builder.environment().remove("JAVA_OPTS");
+      builder.environment().remove("TETHER_CDS");
+      builder.environment().putAll(all);
+      Process process = builder.start();
+      process.getOutputStream().close();
+      if (!process.waitFor(3, TimeUnit.MINUTES)) {
+        process.destroyForcibly();
+        throw new AssertionError("the launcher did not finish: " + command);
+      }
+      Run run = new Run(process.exitValue(), Files.readString(out), Files.readString(err));
+      Files.delete(out);
+      Files.delete(err);
+      return run;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  private List<Path> archives() throws IOException {
+    try (Stream<Path> files = Files.list(jar.getParent())) {
+      return files.filter(p -> p.getFileName().toString().endsWith(".jsa")).toList();
+    }
+  }
+
+  private Path onlyArchive() throws IOException {
+    List<Path> archives = archives();
+    assertThat(archives).as("archives beside the jar").hasSize(1);
+    return archives.get(0);
+  }
+
+  private List<Path> leftovers() throws IOException {
+    try (Stream<Path> files = Files.list(jar.getParent())) {
+      return files.filter(p -> p.getFileName().toString().contains(".tmp.")).toList();
+    }
+  }
+
+  private static void command(String... command) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor()).as("%s: %s", String.join(" ", command), output).isZero();
+  }
+}
