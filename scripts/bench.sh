@@ -8,19 +8,20 @@
 #   scripts/bench.sh heartbeats [--quick]           highest heartbeat rate with ack p99 <= 10 ms, 1 000 and 10 000 delegates
 #   scripts/bench.sh reconnect [--quick]            manager restarted under 10 000 delegates: time until 99 % are back
 #   scripts/bench.sh refusal-timing [--quick]       Begin to Challenge: known token vs unknown token id vs unknown account
-# revocation, streams-held, heartbeats and reconnect run the server and the load generators in processes of their own.
+#   scripts/bench.sh cli [--quick]                  admin command wall time (token list), launcher to exit, vs java -version
+# revocation, streams-held, heartbeats, reconnect and cli run the server and the load generators in processes of their own.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scenario="${1:-}"
 shift || true
 case "$scenario" in
-  crypto|handshakes|revocation|streams-held|heartbeats|reconnect|refusal-timing)
+  crypto|handshakes|revocation|streams-held|heartbeats|reconnect|refusal-timing|cli)
     # (re)build when the jar is missing or older than any source it is built from
-    if [ ! -f bench/target/tether-bench.jar ] \
+    if [ ! -f bench/target/tether-bench.jar ] || [ ! -f manager/target/tether-manager.jar ] \
         || [ -n "$(find proto common manager delegate bench pom.xml -newer bench/target/tether-bench.jar \
                    -path '*/src/*' -o -newer bench/target/tether-bench.jar -name pom.xml 2>/dev/null | head -n 1 || true)" ]; then
       echo "building bench/target/tether-bench.jar" >&2
-      mvn -B -ntp -q -DskipTests package -pl bench -am >/dev/null
+      mvn -B -ntp -q -DskipTests package -pl bench,manager -am >/dev/null
     fi
     # every simulated delegate is a connection: as many open files as this machine allows
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -30,7 +31,7 @@ case "$scenario" in
     exec scripts/bench-replicas.sh "$@"
     ;;
   *)
-    echo "bench.sh: unknown scenario '$scenario' (expected crypto, handshakes, revocation, streams-held, heartbeats, reconnect, refusal-timing or replica-revocation, optionally with --quick)" >&2
+    echo "bench.sh: unknown scenario '$scenario' (expected crypto, handshakes, revocation, streams-held, heartbeats, reconnect, refusal-timing, cli or replica-revocation, optionally with --quick)" >&2
     exit 2
     ;;
 esac
