@@ -24,9 +24,18 @@ public final class TetherManagerCli {
   private TetherManagerCli() {}
 
   public static void main(String[] args) {
-    // gRPC and Netty log through java.util.logging: route it into the same logs
-    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
-    org.slf4j.bridge.SLF4JBridgeHandler.install();
+    if (args.length > 0 && args[0].equals("serve")) {
+      // gRPC logs through java.util.logging: route it into the server's log
+      org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+      org.slf4j.bridge.SLF4JBridgeHandler.install();
+    } else {
+      // an admin command prints its own errors; Netty's few log lines go through
+      // java.util.logging (warnings only, on stderr) rather than start Logback, which costs
+      // some 80 ms of a command's start (docs/benchmarks.md, cli)
+      io.grpc.netty.shaded.io.netty.util.internal.logging.InternalLoggerFactory.setDefaultFactory(
+          io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory.INSTANCE);
+      java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
+    }
     System.exit(run(args));
   }
 
