@@ -335,30 +335,7 @@ public final class AdminServices {
 
   /** A duration as an operator writes it: {@code 90s}, {@code 1h30m}, {@code 3650d}. */
   static String human(Duration d) {
-    if (d.isNegative()) {
-      return "-" + human(d.negated());
-    }
-    if (d.isZero()) {
-      return "0s";
-    }
-    StringBuilder out = new StringBuilder();
-    long days = d.toDays();
-    if (days > 0) {
-      out.append(days).append('d');
-    }
-    if (d.toHoursPart() > 0) {
-      out.append(d.toHoursPart()).append('h');
-    }
-    if (d.toMinutesPart() > 0) {
-      out.append(d.toMinutesPart()).append('m');
-    }
-    if (d.toSecondsPart() > 0) {
-      out.append(d.toSecondsPart()).append('s');
-    }
-    if (d.toMillisPart() > 0) {
-      out.append(d.toMillisPart()).append("ms");
-    }
-    return out.toString();
+    return dev.tether.common.text.DurationText.format(d);
   }
 
   private static <T> void respond(StreamObserver<T> out, Supplier<T> work) {

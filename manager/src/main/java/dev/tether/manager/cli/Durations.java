@@ -57,28 +57,6 @@ public final class Durations implements ITypeConverter<Duration> {
 
   /** {@code d} as an operator writes it: {@code 90s} as {@code 1m30s}, {@code 3650d}, {@code 1500ms} as {@code 1s500ms}. */
   public static String format(Duration d) {
-    if (d.isNegative()) {
-      return "-" + format(d.negated());
-    }
-    if (d.isZero()) {
-      return "0s";
-    }
-    StringBuilder out = new StringBuilder();
-    if (d.toDays() > 0) {
-      out.append(d.toDays()).append('d');
-    }
-    if (d.toHoursPart() > 0) {
-      out.append(d.toHoursPart()).append('h');
-    }
-    if (d.toMinutesPart() > 0) {
-      out.append(d.toMinutesPart()).append('m');
-    }
-    if (d.toSecondsPart() > 0) {
-      out.append(d.toSecondsPart()).append('s');
-    }
-    if (d.toMillisPart() > 0) {
-      out.append(d.toMillisPart()).append("ms");
-    }
-    return out.toString();
+    return dev.tether.common.text.DurationText.format(d);
   }
 }
