@@ -180,12 +180,24 @@ public final class AdminServices {
     @Override
     public void prepareInstall(PrepareInstallRequest request, StreamObserver<PrepareInstallResponse> out) {
       respond(out, () -> {
+        // both go into the audit trail: only what install-files itself accepts
+        String type = request.getInstallType();
+        if (java.util.Arrays.stream(dev.tether.manager.install.InstallType.values())
+            .noneMatch(t -> t.name().toLowerCase(java.util.Locale.ROOT).equals(type))) {
+          throw Status.INVALID_ARGUMENT.withDescription("install type " + UserText.quote(type) + " is not known"
+              + " (expected kubernetes, helm, docker, ecs, shell or systemd)").asRuntimeException();
+        }
+        dev.tether.common.delegate.DelegateNames.problem("delegate name", request.getDelegateName())
+            .ifPresent(problem -> {
+              throw Status.INVALID_ARGUMENT.withDescription(problem).asRuntimeException();
+            });
         TokenRecord token = tokens.token(request.getAccountId(), request.getTokenName());
         String name = UserText.quote(token.name());
         if (!token.active()) {
           throw Status.FAILED_PRECONDITION.withDescription("token " + name + " is "
-              + token.status().name().toLowerCase(java.util.Locale.ROOT) + " (at " + token.revokedAt()
-              + "); create a new token with 'token create'").asRuntimeException();
+              + token.status().name().toLowerCase(java.util.Locale.ROOT) + " (at "
+              + token.revokedAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "); create a new token with"
+              + " 'token create'").asRuntimeException();
         }
         if (!token.publicId().equals(request.getTokenId())) {
           throw Status.FAILED_PRECONDITION.withDescription("the token value given is not token " + name + ": its id is "

@@ -174,6 +174,42 @@ class AdminRolesTest {
         });
   }
 
+  @Test
+  void prepareInstall_refusesATypeOrDelegateNameInstallFilesWouldRefuse_beforeAuditingAnything() {
+    CreateAccountResponse account = AccountAdminGrpc.newBlockingStub(channel)
+        .withCallCredentials(new AdminCredentials(KEYS.get(AdminRole.OPERATOR))).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .createAccount(CreateAccountRequest.newBuilder().setName("install-target").build());
+    DelegateToken token = DelegateToken.parse("test", account.getValue());
+    TokenLedger.record(token);
+    String accountId = account.getAccount().getId();
+    TokenAdminGrpc.TokenAdminBlockingStub operator = TokenAdminGrpc.newBlockingStub(channel)
+        .withCallCredentials(new AdminCredentials(KEYS.get(AdminRole.OPERATOR))).withDeadlineAfter(30, TimeUnit.SECONDS);
+    dev.tether.proto.admin.v1.PrepareInstallRequest valid = dev.tether.proto.admin.v1.PrepareInstallRequest.newBuilder()
+        .setAccountId(accountId).setTokenName("default").setTokenId(token.credential(accountId).publicId())
+        .setInstallType("kubernetes").setDelegateName("builder-1").build();
+
+    assertThatThrownBy(() -> operator.prepareInstall(valid.toBuilder().setDelegateName("bad name/!").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).startsWith("delegate name 'bad name/!' is not a valid delegate name");
+        });
+    assertThatThrownBy(() -> operator.prepareInstall(valid.toBuilder().setInstallType("rpm\u202e").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).startsWith("install type ").contains("is not known");
+        });
+    assertThat(operator.prepareInstall(valid).getToken().getName()).isEqualTo("default");
+
+    List<AuditEvent> installs = AuditAdminGrpc.newBlockingStub(channel)
+        .withCallCredentials(new AdminCredentials(KEYS.get(AdminRole.VIEWER))).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .listAudit(ListAuditRequest.newBuilder().setAccountId(accountId).build()).getEventsList().stream()
+        .filter(e -> e.getAction().equals("install.files")).toList();
+    assertThat(installs).singleElement().satisfies(e -> {
+      assertThat(e.getActor()).isEqualTo("operator-1");
+      assertThat(e.getDetail()).isEqualTo("type=kubernetes delegate=builder-1 token=default");
+    });
+  }
+
   private static void callAs(MethodDescriptor<?, ?> method, AdminRole role, AdminRole needed) {
     try {
       call(method, KEYS.get(role));
