@@ -111,7 +111,7 @@ public final class AdminAuthInterceptor implements ServerInterceptor {
     if (AdminCalls.isEnded(tracked)) {
       return new ServerCall.Listener<>() {};
     }
-    Context context = Context.current().withValue(Caller.KEY, caller);
+    Context context = Context.current().withValue(Caller.KEY, caller).withValue(AdminCalls.CURRENT, tracked);
     ServerCall.Listener<Q> listener = Contexts.interceptCall(context, tracked, headers, next);
     return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
       @Override

@@ -16,6 +16,12 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class AdminCalls {
 
+  /**
+   * The tracked call a handler runs in: an owner revoking itself gets its answer, as the revocation
+   * is what it asked for; its other calls are ended.
+   */
+  static final io.grpc.Context.Key<ServerCall<?, ?>> CURRENT = io.grpc.Context.key("tether-admin-call");
+
   private final Map<String, Set<Guarded<?, ?>>> open = new ConcurrentHashMap<>();
   /**
    * Admins revoked while this replica ran. A call authenticated just before the revocation
@@ -62,7 +68,11 @@ public final class AdminCalls {
       return 0;
     }
     int ended = 0;
+    ServerCall<?, ?> current = CURRENT.get();
     for (Guarded<?, ?> call : calls) {
+      if (call == current) {
+        continue;
+      }
       if (call.end(Status.UNAUTHENTICATED.withDescription("admin credential revoked"))) {
         ended++;
       }

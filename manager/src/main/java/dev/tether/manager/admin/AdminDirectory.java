@@ -24,6 +24,9 @@ import org.slf4j.LoggerFactory;
 public final class AdminDirectory {
 
   private static final Logger log = LoggerFactory.getLogger(AdminDirectory.class);
+  /** Actor names the manager writes itself, and the bootstrap owner's, which admin.key re-keys. */
+  static final List<String> RESERVED_NAMES = List.of(AdminKey.BOOTSTRAP_ADMIN, "system", "unauthenticated",
+      "admin");
 
   private final TetherStore store;
   private final byte[] digestKey;
@@ -42,11 +45,17 @@ public final class AdminDirectory {
    * the first start of this version, re-keyed if the file was replaced, left revoked if an owner
    * revoked it.
    */
-  public AdminRecord bootstrap(AdminKey key) {
+  public Optional<AdminRecord> bootstrap(AdminKey key) {
     AdminSecret secret = key.secret();
     Optional<AdminRecord> before = store.findAdmin(AdminKey.BOOTSTRAP_ADMIN);
-    AdminRecord admin = store.ensureBootstrapOwner(AdminKey.BOOTSTRAP_ADMIN, secret.publicId(),
+    Optional<AdminRecord> stored = store.ensureBootstrapOwner(AdminKey.BOOTSTRAP_ADMIN, secret.publicId(),
         secret.digest(digestKey), clock.instant());
+    if (stored.isEmpty()) {
+      log.warn("admin.key holds the credential of admin '{}', which an owner deleted: it authenticates nothing;"
+          + " use another owner's credential", AdminKey.BOOTSTRAP_ADMIN);
+      return stored;
+    }
+    AdminRecord admin = stored.get();
     if (before.isPresent() && before.get().active() && !before.get().publicId().equals(secret.publicId())) {
       log.warn("admin.key holds another credential ({}) than the one stored for admin '{}' ({}): it is now the"
           + " bootstrap owner's credential, and the old one no longer works. Replicas must share one admin.key"
@@ -56,7 +65,7 @@ public final class AdminDirectory {
       log.warn("admin.key holds the credential of admin '{}', which was revoked at {} by {}: it authenticates"
           + " nothing; use another owner's credential", admin.name(), admin.revokedAt(), admin.revokedBy());
     }
-    return admin;
+    return stored;
   }
 
   /** The active admin holding {@code presented}; empty for anything else. */
@@ -71,6 +80,11 @@ public final class AdminDirectory {
   /** A new admin and its credential, which is shown this once. */
   public Created create(String name, AdminRole role, Actor by) {
     Names.adminName(name);
+    if (RESERVED_NAMES.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+      throw Status.INVALID_ARGUMENT.withDescription("admin name '" + name + "' is reserved: the audit trail"
+          + " uses it for the manager itself, refused calls or the admin.key owner (" + String.join(", ",
+              RESERVED_NAMES) + "); choose another").asRuntimeException();
+    }
     if (role == null) {
       throw Status.INVALID_ARGUMENT.withDescription("admin role is missing (expected viewer, operator or owner)")
           .asRuntimeException();
@@ -135,12 +149,20 @@ public final class AdminDirectory {
    * Runs on the reconciliation timer; a store failure is left to its caller, which logs it.
    */
   public void reconcile() {
-    if (calls.adminsWithOpenCalls().isEmpty()) {
+    java.util.Set<String> open = calls.adminsWithOpenCalls();
+    if (open.isEmpty()) {
       return;
     }
+    java.util.Set<String> active = new java.util.HashSet<>();
     for (AdminRecord admin : store.listAdmins()) {
-      if (!admin.active() && calls.adminsWithOpenCalls().contains(admin.publicId())) {
-        calls.endAll(admin.publicId());
+      if (admin.active()) {
+        active.add(admin.publicId());
+      }
+    }
+    for (String adminId : open) {
+      // revoked, or revoked and deleted before this replica heard of it
+      if (!active.contains(adminId)) {
+        calls.endAll(adminId);
       }
     }
   }

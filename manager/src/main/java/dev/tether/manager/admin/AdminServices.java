@@ -271,7 +271,9 @@ public final class AdminServices {
       respond(out, () -> {
         // an account that does not exist is an error, as for 'delegate list', not an empty trail
         String account = request.getAccountId().isEmpty() ? null : tokens.account(request.getAccountId()).id();
-        int limit = request.getLimit() == 0 ? 100 : Math.min(request.getLimit(), MAX_AUDIT);
+        // uint32 on the wire: a limit of 2^31 or more arrives negative
+        long asked = Integer.toUnsignedLong(request.getLimit());
+        int limit = asked == 0 ? 100 : (int) Math.min(asked, MAX_AUDIT);
         return ListAuditResponse.newBuilder()
             .addAllEvents(store.listAudit(account, limit).stream().map(Protos::audit).toList())
             .build();
@@ -359,6 +361,10 @@ public final class AdminServices {
       return;
     } catch (StoreException e) {
       out.onError(Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later").asRuntimeException());
+      return;
+    } catch (dev.tether.manager.store.AdminRevokedException e) {
+      // the call was ended when the revocation committed; this only tells the handler
+      out.onError(Status.UNAUTHENTICATED.withDescription("admin credential revoked").asRuntimeException());
       return;
     }
     out.onNext(response);

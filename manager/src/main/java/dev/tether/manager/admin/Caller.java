@@ -20,6 +20,6 @@ public record Caller(AdminRecord admin, String remoteAddress) {
 
   /** The audit trail's actor: the admin's name and the remote address. */
   public Actor actor() {
-    return new Actor(admin.name(), remoteAddress);
+    return Actor.admin(admin.name(), admin.publicId(), remoteAddress);
   }
 }

@@ -15,11 +15,12 @@ public interface AdminStore {
   AdminRecord createAdmin(String name, String publicId, AdminRole role, String secretDigest, Instant at, Actor by);
 
   /**
-   * Makes {@code secretDigest} the credential of the owner named {@code name}, creating it if there
-   * is no admin of that name. An existing admin of that name that is revoked stays revoked; one
-   * that is active gets the digest. Returns the admin as stored.
+   * Makes {@code secretDigest} the credential of the owner named {@code name}, creating it when
+   * there is no admin at all (a first start). An existing admin of that name that is revoked stays
+   * revoked; one that is active gets the digest. Returns the admin as stored; empty when it was
+   * deleted, which a restart must not undo.
    */
-  AdminRecord ensureBootstrapOwner(String name, String publicId, String secretDigest, Instant at);
+  Optional<AdminRecord> ensureBootstrapOwner(String name, String publicId, String secretDigest, Instant at);
 
   /** The admin, active or revoked, whose credential has this digest. */
   Optional<AdminRecord> findAdminByDigest(String secretDigest);

@@ -33,14 +33,18 @@ final class JdbcAdminStore implements AdminStore {
   }
 
   @Override
-  public AdminRecord ensureBootstrapOwner(String name, String publicId, String secretDigest, Instant at) {
+  public Optional<AdminRecord> ensureBootstrapOwner(String name, String publicId, String secretDigest, Instant at) {
     return db.inTransaction("set up the bootstrap admin", c -> {
       Optional<AdminRecord> existing = one(c, "name = ?", name);
+      if (existing.isEmpty() && anyAdmin(c)) {
+        // deleted by an owner: admin.key must not bring it back at a restart
+        return Optional.<AdminRecord>empty();
+      }
       if (existing.isEmpty()) {
         long id = insert(c, name, publicId, AdminRole.OWNER, secretDigest, at, Actor.SYSTEM.name());
         JdbcAuditStore.insert(c, at, Actor.SYSTEM, "admin.create", null, null, "name=" + name
             + " role=owner admin_id=" + publicId + " (the admin.key of the data directory)");
-        return new AdminRecord(id, name, publicId, AdminRole.OWNER, at, Actor.SYSTEM.name(), null, null);
+        return Optional.of(new AdminRecord(id, name, publicId, AdminRole.OWNER, at, Actor.SYSTEM.name(), null, null));
       }
       AdminRecord admin = existing.get();
       if (admin.active()) {
@@ -56,8 +60,15 @@ final class JdbcAdminStore implements AdminStore {
           }
         }
       }
-      return one(c, "id = ?", admin.id()).orElseThrow();
+      return one(c, "id = ?", admin.id());
     });
+  }
+
+  private static boolean anyAdmin(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM admins FETCH FIRST 1 ROWS ONLY");
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next();
+    }
   }
 
   @Override
@@ -105,6 +116,10 @@ final class JdbcAdminStore implements AdminStore {
           throw new LastOwnerException(name);
         }
       }
+      // the audit record first: it checks that the revoking admin is active, which it no longer is
+      // once it has revoked itself
+      JdbcAuditStore.insert(c, at, by, "admin.revoke", null, null, "name=" + name + " role="
+          + target.get().role().label() + " admin_id=" + target.get().publicId());
       try (PreparedStatement ps = c.prepareStatement(
           "UPDATE admins SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL")) {
         ps.setLong(1, at.toEpochMilli());
@@ -115,8 +130,6 @@ final class JdbcAdminStore implements AdminStore {
         }
       }
       AdminRecord revoked = one(c, "id = ?", target.get().id()).orElseThrow();
-      JdbcAuditStore.insert(c, at, by, "admin.revoke", null, null, "name=" + name + " role="
-          + revoked.role().label() + " admin_id=" + revoked.publicId());
       db.dialect().notify(c, RevocationFeed.ADMIN_REVOKED_CHANNEL, revoked.publicId());
       return Optional.of(revoked);
     });

@@ -52,8 +52,33 @@ final class JdbcAuditStore implements AuditStore {
   }
 
   /** Writes one event inside the caller's transaction. */
+  /**
+   * Every change an admin makes writes its audit record in the change's own transaction: here the
+   * admin's row is locked and must still be active, so a call in flight when its admin was revoked
+   * commits nothing (a revocation committed first is seen; one that waits on the lock comes after).
+   */
+  private static void requireActive(Connection c, Actor actor) throws SQLException {
+    if (actor.adminId() == null) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT revoked_at FROM admins WHERE public_id = ? FOR UPDATE")) {
+      ps.setString(1, actor.adminId());
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new AdminRevokedException(actor.name());
+        }
+        rs.getLong(1);
+        if (!rs.wasNull()) {
+          throw new AdminRevokedException(actor.name());
+        }
+      }
+    }
+  }
+
   static void insert(Connection c, Instant at, Actor actor, String action, String accountId,
       String tokenPublicId, String detail) throws SQLException {
+    requireActive(c, actor);
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_events (at, actor, action,"
         + " account_id, token_public_id, detail, remote_address) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
       ps.setLong(1, at.toEpochMilli());

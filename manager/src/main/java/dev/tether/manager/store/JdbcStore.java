@@ -225,7 +225,7 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
-  public AdminRecord ensureBootstrapOwner(String name, String publicId, String secretDigest, Instant at) {
+  public Optional<AdminRecord> ensureBootstrapOwner(String name, String publicId, String secretDigest, Instant at) {
     return admins.ensureBootstrapOwner(name, publicId, secretDigest, at);
   }
 

@@ -43,7 +43,6 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -59,8 +58,8 @@ class AdminAccessTest {
 
   @TempDir Path dataDir;
 
-  /** While set, ListAccounts waits in the store until {@link #release} opens. */
-  private final AtomicBoolean holdListAccounts = new AtomicBoolean();
+  /** The store method that, while set, waits until {@link #release} opens. */
+  private final java.util.concurrent.atomic.AtomicReference<String> hold = new java.util.concurrent.atomic.AtomicReference<>();
   private final CountDownLatch entered = new CountDownLatch(1);
   private final CountDownLatch release = new CountDownLatch(1);
   private Manager manager;
@@ -72,7 +71,7 @@ class AdminAccessTest {
     TetherStore real = JdbcStore.open(JdbcStore.h2Url(dataDir), null, null);
     TetherStore held = (TetherStore) Proxy.newProxyInstance(TetherStore.class.getClassLoader(),
         new Class<?>[] {TetherStore.class}, (proxy, method, args) -> {
-          if (method.getName().equals("listAccounts") && holdListAccounts.get()) {
+          if (method.getName().equals(hold.get())) {
             entered.countDown();
             assertThat(release.await(60, TimeUnit.SECONDS)).isTrue();
           }
@@ -110,12 +109,12 @@ class AdminAccessTest {
   void revokingAnAdmin_endsItsCallInFlightAtOnce_andRefusesItsNextCalls() throws Exception {
     startInProcess();
     String operatorKey = createAdmin(bootstrapKey, "ops", AdminRole.OPERATOR);
-    holdListAccounts.set(true);
+    hold.set("listAccounts");
     ListenableFuture<ListAccountsResponse> inFlight = AccountAdminGrpc.newFutureStub(channel)
         .withCallCredentials(new AdminCredentials(operatorKey)).withDeadlineAfter(60, TimeUnit.SECONDS)
         .listAccounts(ListAccountsRequest.getDefaultInstance());
     assertThat(entered.await(30, TimeUnit.SECONDS)).as("the operator's call reached the store").isTrue();
-    holdListAccounts.set(false);
+    hold.set(null);
 
     RevokeAdminResponse revoked = admins(bootstrapKey).revokeAdmin(RevokeAdminRequest.newBuilder().setName("ops").build());
 
@@ -135,6 +134,88 @@ class AdminAccessTest {
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
     assertThat(admins(bootstrapKey).whoAmI(WhoAmIRequest.getDefaultInstance()).getAdmin().getName())
         .as("other admins are untouched").isEqualTo("bootstrap");
+  }
+
+  @Test
+  void aChangeInFlightWhenItsAdminIsRevoked_commitsNothing() throws Exception {
+    startInProcess();
+    String operatorKey = createAdmin(bootstrapKey, "ops", AdminRole.OPERATOR);
+    hold.set("createAccount");
+    ListenableFuture<dev.tether.proto.admin.v1.CreateAccountResponse> inFlight = AccountAdminGrpc.newFutureStub(channel)
+        .withCallCredentials(new AdminCredentials(operatorKey)).withDeadlineAfter(60, TimeUnit.SECONDS)
+        .createAccount(dev.tether.proto.admin.v1.CreateAccountRequest.newBuilder().setName("after-revoke").build());
+    assertThat(entered.await(30, TimeUnit.SECONDS)).as("the operator's change reached the store").isTrue();
+    hold.set(null);
+
+    admins(bootstrapKey).revokeAdmin(RevokeAdminRequest.newBuilder().setName("ops").build());
+    assertThatThrownBy(() -> inFlight.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+    release.countDown();
+
+    // the handler went on once released; what it was about to commit is rolled back
+    org.awaitility.Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> manager.store().listAudit(null, 100)
+        .stream().anyMatch(e -> e.action().equals("admin.revoke")));
+    org.awaitility.Awaitility.await().during(java.time.Duration.ofSeconds(2)).atMost(30, TimeUnit.SECONDS)
+        .until(() -> manager.store().listAccounts().stream().noneMatch(a -> a.name().equals("after-revoke")));
+    assertThat(manager.store().listAudit(null, 100)).noneMatch(e -> e.actor().equals("ops")
+        && !e.action().equals("admin.revoke"));
+  }
+
+  @Test
+  void anOwnerMayRevokeItself_whileAnotherOwnerRemains() throws Exception {
+    startInProcess();
+    String alice = createAdmin(bootstrapKey, "alice", AdminRole.OWNER);
+
+    RevokeAdminResponse revoked = admins(alice).revokeAdmin(RevokeAdminRequest.newBuilder().setName("alice").build());
+
+    assertThat(revoked.getAdmin().getRevokedBy()).isEqualTo("alice");
+    assertThatThrownBy(() -> admins(alice).whoAmI(WhoAmIRequest.getDefaultInstance()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+  }
+
+  @Test
+  void namesTheAuditTrailUsesForTheManager_areReserved() throws Exception {
+    startInProcess();
+    for (String name : List.of("system", "unauthenticated", "admin", "bootstrap", "System")) {
+      assertThatThrownBy(() -> createAdmin(bootstrapKey, name, AdminRole.VIEWER)).as(name)
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).startsWith("admin name '" + name + "' is reserved");
+          });
+    }
+  }
+
+  @Test
+  void anAuditLimitBeyondTwoToThe31_isTheMaximum_notAStoreFailure() throws Exception {
+    startInProcess();
+    assertThat(dev.tether.proto.admin.v1.AuditAdminGrpc.newBlockingStub(channel)
+        .withCallCredentials(new AdminCredentials(bootstrapKey)).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .listAudit(dev.tether.proto.admin.v1.ListAuditRequest.newBuilder().setLimit(-1).build()).getEventsList())
+        .isNotEmpty();
+  }
+
+  @Test
+  void aDeletedBootstrapOwner_staysGoneAfterARestart() throws Exception {
+    try (ManagerServer first = startServer()) {
+      String bootstrap = Files.readString(dataDir.resolve(AdminKey.FILE_NAME)).strip();
+      String alice = createAdminOver(first, bootstrap, "alice");
+      ManagedChannel tls = tlsChannel(first);
+      try {
+        AdminAccessGrpc.AdminAccessBlockingStub asAlice = AdminAccessGrpc.newBlockingStub(tls)
+            .withCallCredentials(new AdminCredentials(alice)).withDeadlineAfter(30, TimeUnit.SECONDS);
+        asAlice.revokeAdmin(RevokeAdminRequest.newBuilder().setName("bootstrap").build());
+        asAlice.deleteAdmin(dev.tether.proto.admin.v1.DeleteAdminRequest.newBuilder().setName("bootstrap").build());
+      } finally {
+        tls.shutdownNow();
+      }
+    }
+    String bootstrap = Files.readString(dataDir.resolve(AdminKey.FILE_NAME)).strip();
+    try (LogCapture log = new LogCapture(AdminDirectory.class); ManagerServer second = startServer()) {
+      assertThatThrownBy(() -> whoAmI(second, bootstrap)).isInstanceOfSatisfying(StatusRuntimeException.class,
+          e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+      assertThat(log.warnings()).contains("admin.key holds the credential of admin 'bootstrap', which an owner"
+          + " deleted: it authenticates nothing; use another owner's credential");
+    }
   }
 
   @Test
@@ -201,6 +282,22 @@ class AdminAccessTest {
     try {
       return AdminAccessGrpc.newBlockingStub(tls).withCallCredentials(new AdminCredentials(key))
           .withDeadlineAfter(30, TimeUnit.SECONDS).whoAmI(WhoAmIRequest.getDefaultInstance());
+    } finally {
+      tls.shutdownNow();
+    }
+  }
+
+  private ManagedChannel tlsChannel(ManagerServer server) throws Exception {
+    return NettyChannelBuilder.forAddress("127.0.0.1", server.adminAddress().getPort(),
+        TlsChannelCredentials.newBuilder().trustManager(dataDir.resolve("tls/manager.crt").toFile()).build()).build();
+  }
+
+  private String createAdminOver(ManagerServer server, String byKey, String name) throws Exception {
+    ManagedChannel tls = tlsChannel(server);
+    try {
+      return AdminAccessGrpc.newBlockingStub(tls).withCallCredentials(new AdminCredentials(byKey))
+          .withDeadlineAfter(30, TimeUnit.SECONDS).createAdmin(CreateAdminRequest.newBuilder().setName(name)
+              .setRole(AdminRole.OWNER).build()).getValue();
     } finally {
       tls.shutdownNow();
     }

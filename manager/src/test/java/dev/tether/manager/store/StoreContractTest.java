@@ -213,11 +213,12 @@ class StoreContractTest {
   @MethodSource("databases")
   void admins_behaveTheSame_andTheLastOwnerStays(String kind) throws Exception {
     TetherStore s = open(kind);
-    AdminRecord boot = s.ensureBootstrapOwner("bootstrap", "adm_boot", "digest-1", T0);
+    AdminRecord boot = s.ensureBootstrapOwner("bootstrap", "adm_boot", "digest-1", T0).orElseThrow();
     assertThat(boot.role()).isEqualTo(AdminRole.OWNER);
-    assertThat(s.ensureBootstrapOwner("bootstrap", "adm_boot", "digest-1", T0).id()).as("idempotent").isEqualTo(boot.id());
-    assertThat(s.ensureBootstrapOwner("bootstrap", "adm_boot2", "digest-2", T0).publicId()).as("re-keyed")
-        .isEqualTo("adm_boot2");
+    assertThat(s.ensureBootstrapOwner("bootstrap", "adm_boot", "digest-1", T0).orElseThrow().id()).as("idempotent")
+        .isEqualTo(boot.id());
+    assertThat(s.ensureBootstrapOwner("bootstrap", "adm_boot2", "digest-2", T0).orElseThrow().publicId())
+        .as("re-keyed").isEqualTo("adm_boot2");
     assertThat(s.findAdminByDigest("digest-1")).as("the old credential").isEmpty();
     assertThat(s.findAdminByDigest("digest-2")).map(AdminRecord::name).hasValue("bootstrap");
 
@@ -234,9 +235,13 @@ class StoreContractTest {
       assertThat(a.revokedBy()).isEqualTo("alice");
     });
     assertThat(s.revokeAdmin("bootstrap", T0, TEST)).as("only once").isEmpty();
-    assertThat(s.ensureBootstrapOwner("bootstrap", "adm_boot3", "digest-3", T0).active()).as("stays revoked").isFalse();
+    assertThat(s.ensureBootstrapOwner("bootstrap", "adm_boot3", "digest-3", T0).orElseThrow().active())
+        .as("stays revoked").isFalse();
     assertThat(s.findAdminByDigest("digest-3")).as("a revoked bootstrap owner is not re-keyed").isEmpty();
     assertThat(s.deleteAdmin("bootstrap", T0, Actor.named("alice"))).isTrue();
+    assertThat(s.ensureBootstrapOwner("bootstrap", "adm_boot4", "digest-4", T0)).as("a deleted one is not re-created")
+        .isEmpty();
+    assertThat(s.findAdminByDigest("digest-4")).isEmpty();
     assertThat(s.listAdmins()).extracting(AdminRecord::name).containsExactlyInAnyOrder("viewer-1", "alice");
     assertThat(s.listAudit(null, 100)).extracting(AuditEvent::action)
         .contains("admin.create", "admin.revoke", "admin.delete");
