@@ -51,14 +51,16 @@ public final class AdminAuthInterceptor implements ServerInterceptor {
   private final TetherStore store;
   private final Clock clock;
   private final RefusalReporter refusals;
+  private final RefusalReporter denials;
 
   public AdminAuthInterceptor(AdminDirectory admins, AdminCalls calls, TetherStore store, Clock clock,
-      RefusalReporter refusals) {
+      RefusalReporter refusals, RefusalReporter denials) {
     this.admins = admins;
     this.calls = calls;
     this.store = store;
     this.clock = clock;
     this.refusals = refusals;
+    this.denials = denials;
   }
 
   /**
@@ -70,6 +72,16 @@ public final class AdminAuthInterceptor implements ServerInterceptor {
     return new RefusalReporter("admin call refused", log, REFUSAL_INTERVAL, MAX_TRACKED_REFUSALS, ticker,
         refusal -> store.audit(clock.instant(), new Actor("unauthenticated", refusal.source()), "admin.auth_failed",
             null, null, refusal.describe()));
+  }
+
+  /**
+   * The reporter for calls refused for the admin's role: per admin and method, log lines "admin call
+   * denied" and audit rows {@code admin.permission_denied} by that admin, from where the call came.
+   */
+  public static RefusalReporter denialReporter(TetherStore store, Clock clock, Ticker ticker) {
+    return new RefusalReporter("admin call denied", log, REFUSAL_INTERVAL, MAX_TRACKED_REFUSALS, ticker,
+        refusal -> store.audit(clock.instant(), new Actor(refusal.source(), refusal.address()),
+            "admin.permission_denied", null, null, refusal.more() == 0 ? refusal.reason() : refusal.describe()));
   }
 
   @Override
@@ -98,13 +110,10 @@ public final class AdminAuthInterceptor implements ServerInterceptor {
       String description = "admin '" + caller.admin().name() + "' has role " + caller.admin().role().label() + "; "
           + shortName(method) + " needs role " + need + (needed.isPresent() && needed.get() != AdminRole.OWNER
               ? " or higher" : "");
-      log.warn("admin call refused: {} (from {})", description, caller.remoteAddress());
-      try {
-        store.audit(clock.instant(), caller.actor(), "admin.permission_denied", null, null,
-            "method=" + shortName(method) + " role=" + caller.admin().role().label() + " needed=" + need);
-      } catch (StoreException e) {
-        log.warn("could not audit a refused admin call: {}", e.getMessage());
-      }
+      // per admin and method: the first of a minute logged and audited at once, the rest counted, so
+      // that a low-privilege credential cannot flood the log or push real events out of the audit trail
+      denials.report(caller.admin().name(), "method=" + shortName(method) + " role=" + caller.admin().role().label()
+          + " needed=" + need, null, caller.remoteAddress());
       return refuse(call, Status.PERMISSION_DENIED.withDescription(description));
     }
     ServerCall<Q, R> tracked = calls.track(caller.admin().publicId(), call);

@@ -35,7 +35,12 @@ public final class RefusalReporter implements AutoCloseable {
    * One report: a refusal logged at once ({@code more == 0}, with its detail), or how many more
    * refusals of the pair followed it during {@code window}.
    */
-  public record Refusal(String source, String reason, String detail, long more, Duration window) {
+  public record Refusal(String source, String reason, String detail, long more, Duration window, String address) {
+
+    /** A refusal without a remote address of its own (the source is one). */
+    public Refusal(String source, String reason, String detail, long more, Duration window) {
+      this(source, reason, detail, more, window, null);
+    }
 
     /** The text of the log line (after the reporter's subject) and of the audit row. */
     public String describe() {
@@ -104,6 +109,14 @@ public final class RefusalReporter implements AutoCloseable {
    * @param detail more about this refusal, shown only with the first of an interval
    */
   public void report(String source, String reason, String detail) {
+    report(source, reason, detail, null);
+  }
+
+  /**
+   * As {@link #report(String, String, String)}, for a source that is not an address (an admin's
+   * name): {@code address}, where this refusal came from, goes with the first of an interval.
+   */
+  public void report(String source, String reason, String detail, String address) {
     Pair pair = new Pair(requireNonNull(source, "source"), requireNonNull(reason, "reason"));
     boolean overflow;
     synchronized (this) {
@@ -122,7 +135,7 @@ public final class RefusalReporter implements AutoCloseable {
         others = new Window(ticker.read());
       }
     }
-    Refusal first = new Refusal(source, reason, detail, 0, Duration.ZERO);
+    Refusal first = new Refusal(source, reason, detail, 0, Duration.ZERO, address);
     if (overflow) {
       log.warn("{}: {}; more than {} sources refused in this interval, so refusals from further sources are"
           + " counted together as '{}'", subject, first.describe(), maxTrackedPairs, OTHER_SOURCES);

@@ -74,6 +74,7 @@ public final class Manager implements AutoCloseable {
   private final HandshakeLimiter limiter;
   private final Cluster cluster;
   private final RefusalReporter adminRefusals;
+  private final RefusalReporter adminDenials;
   private final AdminCalls adminCalls = new AdminCalls();
   private final AdminDirectory admins;
   /** Refused handshakes and delegate calls: one line per source and reason a minute, with a count. */
@@ -113,6 +114,7 @@ public final class Manager implements AutoCloseable {
     this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat(), cluster.replicaId());
     this.expiry = new ExpiryScheduler(store, tokens, scheduler, clusterWork, clock);
     this.adminRefusals = AdminAuthInterceptor.refusalReporter(store, clock, ticker);
+    this.adminDenials = AdminAuthInterceptor.denialReporter(store, clock, ticker);
     this.admins = new AdminDirectory(store, masterKey, adminCalls, clock);
     // an admin revoked on another replica: its calls here end as soon as the feed says so, and after
     // a gap in the feed, those of admins revoked meanwhile
@@ -141,7 +143,8 @@ public final class Manager implements AutoCloseable {
    * role the method needs.
    */
   public <T extends ServerBuilder<T>> T addAdminServicesTo(T builder) {
-    AdminAuthInterceptor auth = new AdminAuthInterceptor(admins, adminCalls, store, clock, adminRefusals);
+    AdminAuthInterceptor auth = new AdminAuthInterceptor(admins, adminCalls, store, clock, adminRefusals,
+        adminDenials);
     for (BindableService service : new AdminServices(tokens, store, expiry, admins, clock,
         settings.minTokenLifetime()).services()) {
       builder.addService(ServerInterceptors.intercept(service, auth));
@@ -182,7 +185,10 @@ public final class Manager implements AutoCloseable {
     }), every, every, TimeUnit.MILLISECONDS);
     // the counts of refused admin calls are audit rows: written by the store thread, not the timer
     long refusals = adminRefusals.interval().toMillis() / 4;
-    scheduler.scheduleWithFixedDelay(() -> dispatchToWriter("refusal counts", adminRefusals::flush), refusals, refusals,
+    scheduler.scheduleWithFixedDelay(() -> dispatchToWriter("refusal counts", () -> {
+      adminRefusals.flush();
+      adminDenials.flush();
+    }), refusals, refusals,
         TimeUnit.MILLISECONDS);
     return this;
   }
@@ -252,6 +258,7 @@ public final class Manager implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     adminRefusals.close();
+    adminDenials.close();
     handshakeRefusals.close();
     callRefusals.close();
     long timersDone = System.nanoTime();

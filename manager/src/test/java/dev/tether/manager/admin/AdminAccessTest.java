@@ -161,6 +161,36 @@ class AdminAccessTest {
   }
 
   @Test
+  void aFloodOfCallsRefusedForTheRole_isOneLogLineAndOneAuditRow_andRealEventsStayOnTheFirstPage() throws Exception {
+    startInProcess();
+    String viewerKey = createAdmin(bootstrapKey, "ci-reader", AdminRole.VIEWER);
+    dev.tether.proto.admin.v1.CreateAccountResponse victim = AccountAdminGrpc.newBlockingStub(channel)
+        .withCallCredentials(new AdminCredentials(bootstrapKey)).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .createAccount(dev.tether.proto.admin.v1.CreateAccountRequest.newBuilder().setName("victim").build());
+    dev.tether.common.testing.TokenLedger.record(dev.tether.common.token.DelegateToken.parse("test", victim.getValue()));
+
+    try (LogCapture log = new LogCapture(AdminAuthInterceptor.class)) {
+      for (int i = 0; i < 300; i++) {
+        assertThatThrownBy(() -> dev.tether.proto.admin.v1.TokenAdminGrpc.newBlockingStub(channel)
+            .withCallCredentials(new AdminCredentials(viewerKey)).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .revokeToken(dev.tether.proto.admin.v1.RevokeTokenRequest.newBuilder()
+                .setAccountId(victim.getAccount().getId()).setName("default").build()))
+            .isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+      }
+      assertThat(log.warnings()).containsExactly("admin call denied: method=TokenAdmin/RevokeToken role=viewer"
+          + " needed=operator from ci-reader");
+    }
+    var firstPage = manager.store().listAudit(null, 100);
+    assertThat(firstPage).extracting(dev.tether.manager.store.AuditEvent::action).contains("account.create");
+    assertThat(firstPage).filteredOn(e -> e.action().equals("admin.permission_denied")).singleElement()
+        .satisfies(e -> {
+          assertThat(e.actor()).isEqualTo("ci-reader");
+          assertThat(e.detail()).isEqualTo("method=TokenAdmin/RevokeToken role=viewer needed=operator");
+        });
+  }
+
+  @Test
   void anOwnerMayRevokeItself_whileAnotherOwnerRemains() throws Exception {
     startInProcess();
     String alice = createAdmin(bootstrapKey, "alice", AdminRole.OWNER);
