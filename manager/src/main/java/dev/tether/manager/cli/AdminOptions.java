@@ -1,5 +1,6 @@
 package dev.tether.manager.cli;
 
+import dev.tether.common.files.PrivateFiles;
 import dev.tether.common.text.UserText;
 import dev.tether.manager.admin.AdminCredentials;
 import io.grpc.CallCredentials;
@@ -133,7 +134,18 @@ final class AdminOptions {
           + e.getClass().getSimpleName() + "; pass --admin-key-file or set TETHER_ADMIN_KEY_FILE, or pass"
           + " --data-dir with the manager's data directory or set TETHER_DATA_DIR)");
     }
+    warnIfOthersCanRead(file);
     return new AdminCredentials(key);
+  }
+
+  /** As ssh does for a private key, but a warning: the file's mode is its owner's decision. */
+  private static void warnIfOthersCanRead(Path file) {
+    try {
+      PrivateFiles.problem(file, "an admin key, which lets anyone holding it act as that admin")
+          .ifPresent(problem -> System.err.println("warning: " + problem));
+    } catch (IOException e) {
+      // the key was just read: a mode that cannot be read is no reason to stop the command
+    }
   }
 
   String target() {

@@ -132,9 +132,24 @@ class CliErrorsTest {
   }
 
   @Test
+  void anAdminKeyFileOthersCanRead_isUsedWithAWarningNamingTheFix() throws Exception {
+    Path key = root.resolve("open.key");
+    Files.copy(manager.dataDir.resolve("admin.key"), key);
+    Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+
+    CliManager.Result result = manager.cli("account", "list", "--admin-key-file", key.toString());
+
+    assertThat(result.exit()).isZero();
+    assertThat(result.err()).isEqualTo("warning: permissions 0644 for '" + key + "' are too open: other users can"
+        + " read it, and it holds an admin key, which lets anyone holding it act as that admin. Only its owner may"
+        + " read it. Fix: chmod 600 '" + key + "'" + System.lineSeparator());
+  }
+
+  @Test
   void unauthenticated_namesTheKeyFile() throws Exception {
     Path wrong = root.resolve("wrong.key");
     Files.writeString(wrong, "tak_" + "a".repeat(52) + "\n");
+    Files.setPosixFilePermissions(wrong, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
 
     CliManager.Result result = manager.cli("account", "list", "--admin-key-file", wrong.toString());
 
@@ -148,6 +163,7 @@ class CliErrorsTest {
     Path viewerKey = root.resolve("viewer.key");
     Files.writeString(viewerKey, manager.cli("admin", "create", "auditor", "--role", "viewer", "--field", "value")
         .lines().get(0));
+    Files.setPosixFilePermissions(viewerKey, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
 
     CliManager.Result result = manager.cli("token", "revoke", "--account", account, "--name", "default",
         "--admin-key-file", viewerKey.toString());

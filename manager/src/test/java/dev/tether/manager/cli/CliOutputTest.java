@@ -230,6 +230,7 @@ class CliOutputTest {
     String key = created.out().lines().filter(l -> l.strip().startsWith("tak_")).findFirst().orElseThrow().strip();
     Path keyFile = root.resolve("ops-1.key");
     Files.writeString(keyFile, key);
+    Files.setPosixFilePermissions(keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
 
     JsonNode whoami = manager.cli("admin", "whoami", "--admin-key-file", keyFile.toString(), "--json").json();
     assertThat(whoami.get("admin").get("name").asText()).isEqualTo("ops-1");
