@@ -340,16 +340,11 @@ public final class AdminServices {
     }
     Duration d = Duration.ofMillis(millis);
     if (d.isNegative() || d.compareTo(minTokenLifetime) < 0 || d.compareTo(MAX_TOKEN_LIFETIME) > 0) {
-      throw Status.INVALID_ARGUMENT.withDescription("token lifetime " + human(d) + " is out of range (expected "
-          + human(minTokenLifetime) + " to " + human(MAX_TOKEN_LIFETIME) + ", for example 24h, 30d or 1h30m)")
+      throw Status.INVALID_ARGUMENT.withDescription("token lifetime " + dev.tether.common.text.DurationText.format(d) + " is out of range (expected "
+          + dev.tether.common.text.DurationText.format(minTokenLifetime) + " to " + dev.tether.common.text.DurationText.format(MAX_TOKEN_LIFETIME) + ", for example 24h, 30d or 1h30m)")
           .asRuntimeException();
     }
     return d;
-  }
-
-  /** A duration as an operator writes it: {@code 90s}, {@code 1h30m}, {@code 3650d}. */
-  static String human(Duration d) {
-    return dev.tether.common.text.DurationText.format(d);
   }
 
   private static <T> void respond(StreamObserver<T> out, Supplier<T> work) {

@@ -70,7 +70,7 @@ public final class RevocationRegistry {
     LiveStream stream = new LiveStream(call, fence, description);
     fence.streams().add(stream);
     if (fence.revoked()) {
-      stream.closeWith(REVOKED, tokenState(fence));
+      stream.closeWith(REVOKED, trailers(tokenState(fence)));
     }
     return stream;
   }
@@ -81,11 +81,16 @@ public final class RevocationRegistry {
    * an active token is one or the other (a token is deleted only once it has ended), and only the
    * token's holder, past the handshake and the session MAC, receives it.
    */
-  private Metadata tokenState(TokenFence fence) {
+  private String tokenState(TokenFence fence) {
     Instant expiresAt = fence.expiresAt();
     boolean expired = expiresAt != null && !clock.instant().isBefore(expiresAt.minus(CLOCK_ALLOWANCE));
+    return expired ? WireText.TOKEN_STATE_EXPIRED : WireText.TOKEN_STATE_REVOKED;
+  }
+
+  /** A trailer of its own for each call: gRPC may still be writing one when the next is built. */
+  private static Metadata trailers(String tokenState) {
     Metadata trailers = new Metadata();
-    trailers.put(TOKEN_STATE, expired ? WireText.TOKEN_STATE_EXPIRED : WireText.TOKEN_STATE_REVOKED);
+    trailers.put(TOKEN_STATE, tokenState);
     return trailers;
   }
 
@@ -123,8 +128,9 @@ public final class RevocationRegistry {
       return 0;
     }
     int closed = 0;
+    String state = tokenState(fence);
     for (LiveStream stream : fence.streams()) {
-      if (stream.closeWith(REVOKED, tokenState(fence))) {
+      if (stream.closeWith(REVOKED, trailers(state))) {
         closed++;
       }
     }
