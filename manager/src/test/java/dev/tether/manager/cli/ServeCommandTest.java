@@ -81,6 +81,36 @@ class ServeCommandTest {
         .contains("The admin key, sent with every admin command, and all delegate traffic travel in the clear");
   }
 
+  @Test
+  void theAdminListener_isOnLoopbackPort7444ByDefault() throws Exception {
+    ManagerServer.Options options = options("--data-dir", root.toString());
+    assertThat(options.adminListen().getAddress().isLoopbackAddress()).isTrue();
+    assertThat(options.adminListen().getPort()).isEqualTo(7444);
+    assertThat(options.listen().getAddress().isAnyLocalAddress()).isTrue();
+    assertThat(options.listen().getPort()).isEqualTo(7443);
+    assertThat(options("--admin-listen", "off", "--data-dir", root.toString()).adminListen()).isNull();
+  }
+
+  @Test
+  void plaintextOnANonLoopbackAdminListener_isRefused_andWithTheSecondFlagWarns() throws Exception {
+    assertThatThrownBy(() -> options("--plaintext", "--listen", "127.0.0.1:0", "--admin-listen", "0.0.0.0:0",
+        "--data-dir", root.toString()))
+        .isInstanceOf(ParameterException.class)
+        .hasMessageStartingWith("--plaintext on --admin-listen '0.0.0.0:0' is refused: that address is not loopback")
+        .hasMessageContaining("--allow-plaintext-on-network");
+    ManagerServer.Options allowed = options("--plaintext", "--allow-plaintext-on-network", "--listen", "127.0.0.1:0",
+        "--admin-listen", "0.0.0.0:0", "--data-dir", root.toString());
+    assertThat(ServeCommand.adminPlaintextWarning(allowed.adminListen())).contains("admin credential");
+  }
+
+  @Test
+  void theSamePortForBothListeners_isRefused() {
+    assertThatThrownBy(() -> options("--listen", "127.0.0.1:7500", "--admin-listen", "127.0.0.1:7500",
+        "--data-dir", root.toString()))
+        .isInstanceOf(ParameterException.class)
+        .hasMessageContaining("use the same port: the admin API needs a listener of its own");
+  }
+
   private static ManagerServer.Options options(String... args) throws Exception {
     ServeCommand serve = new ServeCommand();
     new CommandLine(serve).parseArgs(args);
