@@ -35,6 +35,7 @@ final class Tether implements AutoCloseable {
   private Proc manager;
   private int port;
   private int adminPort;
+  private int opsPort;
   private int sequence;
 
   /** The result of one CLI run. */
@@ -57,12 +58,15 @@ final class Tether implements AutoCloseable {
     // tokens that expire in 20 s let the expiry tests finish sooner than the default floor of 1 minute
     List<String> command = new ArrayList<>(List.of(java(), "-Xmx256m", "-jar", MANAGER_JAR.toString(),
         "serve", "--listen", "127.0.0.1:" + port, "--admin-listen", "127.0.0.1:" + adminPort,
+        "--ops-listen", "127.0.0.1:" + opsPort,
         "--data-dir", dataDir.toString(), "--min-token-lifetime", "10s"));
     command.addAll(serveArgs);
     manager = Proc.start("manager-" + (++sequence), logDir, Map.of(), command);
     processes.add(manager);
     port = Integer.parseInt(manager.awaitLine("listening on 127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(60)));
     adminPort = Integer.parseInt(manager.awaitLine("admin API and reflection on 127\\.0\\.0\\.1:(\\d+)",
+        Duration.ofSeconds(10)));
+    opsPort = Integer.parseInt(manager.awaitLine("metrics and health .* on http://127\\.0\\.0\\.1:(\\d+)",
         Duration.ofSeconds(10)));
     manager.awaitLine("admin key", Duration.ofSeconds(10));
     return this;
@@ -75,6 +79,11 @@ final class Tether implements AutoCloseable {
   /** The delegate listener's port. */
   int port() {
     return port;
+  }
+
+  /** The ops listener's port (/metrics, /healthz, /readyz). */
+  int opsPort() {
+    return opsPort;
   }
 
   /** The admin listener's port. */

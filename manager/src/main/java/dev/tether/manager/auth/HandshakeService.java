@@ -5,6 +5,8 @@ import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.handshake.Transcript;
 import dev.tether.common.text.UserText;
 import dev.tether.manager.logging.RefusalReporter;
+import dev.tether.manager.metrics.ManagerMetrics;
+import dev.tether.manager.metrics.ManagerMetrics.HandshakeOutcome;
 import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
@@ -55,13 +57,16 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
   private final Duration heartbeatInterval;
   private final HandshakeLimiter limiter;
   private final RefusalReporter refusals;
+  private final ManagerMetrics metrics;
   /** A sealed random key, opened for unknown tokens so that they cost what known ones cost. */
   private final String decoySealed;
   private static final String DECOY_LABEL = "\0decoy";
 
   public HandshakeService(TetherStore store, MasterKey masterKey, RevocationRegistry registry,
       SessionRegistry sessions, WriteBehind writeBehind, ScheduledExecutorService scheduler,
-      Clock clock, Duration timeout, Duration heartbeatInterval, HandshakeLimiter limiter, RefusalReporter refusals) {
+      Clock clock, Duration timeout, Duration heartbeatInterval, HandshakeLimiter limiter, RefusalReporter refusals,
+      ManagerMetrics metrics) {
+    this.metrics = metrics;
     this.limiter = limiter;
     this.refusals = refusals;
     this.store = store;
@@ -95,6 +100,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       permit = limiter.start(transport.remoteHost(), transport.connection());
     } catch (HandshakeLimiter.Refused refused) {
       refusals.report(transport.remoteHost(), refused.getMessage(), transport.remoteAddress());
+      metrics.handshake(HandshakeOutcome.LIMITED);
       responses.onError(refused.status().asRuntimeException());
       return ignoring();
     }
@@ -103,6 +109,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     } catch (RejectedExecutionException stopping) {
       // a call that slipped in while the manager stops: its deadline timer is gone
       permit.release();
+      metrics.handshake(HandshakeOutcome.UNAVAILABLE);
       responses.onError(SHUTTING_DOWN.asRuntimeException());
       return ignoring();
     }
@@ -137,6 +144,8 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     private byte[] tokenKey;
     private byte[] transcriptHash;
     private Optional<TokenRecord> token = Optional.empty();
+    /** When Begin arrived (monotonic), for the handshake's duration. */
+    private long beganNanos;
 
     Exchange(ServerCallStreamObserver<HandshakeResponse> out, TransportInfo transport, HandshakeLimiter.Permit permit) {
       this.out = out;
@@ -155,7 +164,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       }
       if (request == MalformedMessages.HANDSHAKE) {
         fail(Status.INVALID_ARGUMENT.withDescription("malformed handshake message: not a HandshakeRequest"),
-            "malformed message (not protobuf)", transport.remoteAddress(), Counts.ADDRESS);
+            "malformed message (not protobuf)", transport.remoteAddress(), Counts.ADDRESS, HandshakeOutcome.MALFORMED);
         return;
       }
       try {
@@ -163,16 +172,17 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
           case BEGIN -> onBegin(request.getBegin());
           case PROVE -> onProve(request.getProve().getClientProof().toByteArray());
           default -> fail(Status.INVALID_ARGUMENT.withDescription("handshake message has no step"),
-              "empty message", transport.remoteAddress(), Counts.ADDRESS);
+              "empty message", transport.remoteAddress(), Counts.ADDRESS, HandshakeOutcome.MALFORMED);
         }
       } catch (StoreException e) {
         log.error("handshake from {} failed: {}", transport.remoteAddress(), e.getMessage());
         fail(Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later"),
-            "storage unavailable", transport.remoteAddress(), Counts.NOTHING);
+            "storage unavailable", transport.remoteAddress(), Counts.NOTHING, HandshakeOutcome.UNAVAILABLE);
       } catch (IllegalStateException e) {
         // a sealed key that this master key cannot open: the manager's data is wrong, not the delegate
         log.error("handshake from {} failed: {}", transport.remoteAddress(), e.getMessage());
-        fail(DelegateSessionInterceptor.FAILED, "token key cannot be opened", transport.remoteAddress(), Counts.NOTHING);
+        fail(DelegateSessionInterceptor.FAILED, "token key cannot be opened", transport.remoteAddress(), Counts.NOTHING,
+            HandshakeOutcome.UNAVAILABLE);
       }
     }
 
@@ -181,21 +191,25 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
         String version = Integer.toUnsignedString(b.getProtocolVersion());
         fail(Status.FAILED_PRECONDITION.withDescription("unsupported protocol version " + version
             + "; this manager speaks version " + HandshakeCrypto.PROTOCOL_VERSION),
-            "unsupported protocol version", version + " from " + transport.remoteAddress(), Counts.ADDRESS);
+            "unsupported protocol version", version + " from " + transport.remoteAddress(), Counts.ADDRESS,
+            HandshakeOutcome.UNSUPPORTED_VERSION);
         return;
       }
       String problem = invalidBegin(b);
       if (problem != null) {
         fail(Status.INVALID_ARGUMENT.withDescription("malformed handshake: " + problem),
-            "malformed Begin", problem + " from " + transport.remoteAddress(), Counts.ADDRESS);
+            "malformed Begin", problem + " from " + transport.remoteAddress(), Counts.ADDRESS,
+            HandshakeOutcome.MALFORMED);
         return;
       }
       synchronized (this) {
         if (begin != null) {
-          failLocked(DelegateSessionInterceptor.FAILED, "second Begin", transport.remoteAddress(), Counts.ADDRESS);
+          failLocked(DelegateSessionInterceptor.FAILED, "second Begin", transport.remoteAddress(), Counts.ADDRESS,
+              HandshakeOutcome.MALFORMED);
           return;
         }
         begin = b;
+        beganNanos = System.nanoTime();
       }
       // The same work whether the token exists or not (one read, one key opened, one decoy key
       // derived), so that the time to the Challenge does not say which; the account is read only
@@ -246,7 +260,8 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       byte[] hash;
       synchronized (this) {
         if (begin == null || tokenKey == null) {
-          failLocked(DelegateSessionInterceptor.FAILED, "Prove before Begin", transport.remoteAddress(), Counts.ADDRESS);
+          failLocked(DelegateSessionInterceptor.FAILED, "Prove before Begin", transport.remoteAddress(), Counts.ADDRESS,
+              HandshakeOutcome.MALFORMED);
           return;
         }
         b = begin;
@@ -256,11 +271,12 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       }
       boolean proofOk = HandshakeCrypto.equal(HandshakeCrypto.clientProof(key, hash), clientProof);
       if (known.isEmpty()) {
-        failUnknown("sent a proof");
+        failUnknown("sent a proof", false);
         return;
       }
       if (!proofOk) {
-        fail(DelegateSessionInterceptor.FAILED, "wrong proof (token does not match)", who(), Counts.ADDRESS);
+        fail(DelegateSessionInterceptor.FAILED, "wrong proof (token does not match)", who(), Counts.ADDRESS,
+            HandshakeOutcome.BAD_PROOF);
         return;
       }
       TokenRecord t = known.get();
@@ -272,17 +288,21 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       Session session = sessions.create(HandshakeCrypto.sessionKey(key, hash), identity, transport.connection(),
           transport.remoteHost());
       if (session == null) {
-        fail(TOO_MANY_SESSIONS, "too many sessions waiting for their stream", who(), Counts.NOTHING);
+        fail(TOO_MANY_SESSIONS, "too many sessions waiting for their stream", who(), Counts.NOTHING,
+            HandshakeOutcome.TOO_MANY_SESSIONS);
         return;
       }
       String refusal = null;
+      HandshakeOutcome outcome = null;
       try {
         Optional<TokenRecord> current = store.findTokenByPublicId(b.getAccountId(), b.getTokenId());
         if (current.isEmpty() || current.get().id() != t.id() || !current.get().active()
             || registry.isFenced(t.id())) {
           refusal = "revoked token";
+          outcome = HandshakeOutcome.REVOKED;
         } else if (current.get().expiresAt() != null && !clock.instant().isBefore(current.get().expiresAt())) {
           refusal = "expired token";
+          outcome = HandshakeOutcome.EXPIRED;
         }
       } catch (RuntimeException e) {
         sessions.discard(session);
@@ -290,7 +310,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       }
       if (refusal != null) {
         sessions.discard(session);
-        fail(DelegateSessionInterceptor.FAILED, refusal, who(), Counts.ADDRESS);
+        fail(DelegateSessionInterceptor.FAILED, refusal, who(), Counts.ADDRESS, outcome);
         return;
       }
       synchronized (this) {
@@ -299,6 +319,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
           return;
         }
         finish();
+        metrics.handshakeAccepted(beganNanos, System.nanoTime());
         out.onNext(HandshakeResponse.newBuilder()
             .setAccepted(Accepted.newBuilder()
                 .setSessionId(ByteString.copyFrom(session.sessionId()))
@@ -311,8 +332,10 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
     }
 
     /** The account or token named in Begin does not exist; the delegate got a decoy Challenge. */
-    private void failUnknown(String howItEnded) {
-      fail(DelegateSessionInterceptor.FAILED, null, null, Counts.ADDRESS);
+    private void failUnknown(String howItEnded, boolean gaveUp) {
+      if (!fail(DelegateSessionInterceptor.FAILED, null, null, Counts.ADDRESS, null)) {
+        return;
+      }
       // after the answer, so that the extra read does not show in its timing
       Begin b;
       synchronized (this) {
@@ -322,10 +345,13 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       try {
         accountKnown = store.findAccount(b.getAccountId()).isPresent();
       } catch (StoreException e) {
+        metrics.handshake(gaveUp ? HandshakeOutcome.ABANDONED_AFTER_DECOY : HandshakeOutcome.UNKNOWN_TOKEN);
         refusals.report(transport.remoteHost(), "unknown account or token id; the delegate " + howItEnded
             + " after a decoy Challenge", who());
         return;
       }
+      metrics.handshake(gaveUp ? HandshakeOutcome.ABANDONED_AFTER_DECOY
+          : accountKnown ? HandshakeOutcome.UNKNOWN_TOKEN : HandshakeOutcome.UNKNOWN_ACCOUNT);
       refusals.report(transport.remoteHost(), (accountKnown ? "unknown token id" : "unknown account")
           + "; the delegate " + howItEnded + " after a decoy Challenge", who());
     }
@@ -340,10 +366,11 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
         if (!decoyed) {
           finish();
           limiter.failed(transport.remoteHost());
+          metrics.handshake(HandshakeOutcome.ABANDONED);
         }
       }
       if (decoyed) {
-        failUnknown("gave up");
+        failUnknown("gave up", true);
       } else {
         log.debug("handshake abandoned by {}", transport.remoteAddress());
       }
@@ -359,7 +386,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       synchronized (this) {
         if (!finished) {
           failLocked(DelegateSessionInterceptor.FAILED, "delegate ended the handshake early",
-              transport.remoteAddress(), Counts.ADDRESS);
+              transport.remoteAddress(), Counts.ADDRESS, HandshakeOutcome.ABANDONED);
         }
       }
     }
@@ -368,7 +395,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       synchronized (this) {
         if (!finished) {
           failLocked(Status.DEADLINE_EXCEEDED.withDescription("handshake not completed within " + timeout.toMillis()
-              + " ms"), "timed out", transport.remoteAddress(), Counts.ADDRESS);
+              + " ms"), "timed out", transport.remoteAddress(), Counts.ADDRESS, HandshakeOutcome.TIMED_OUT);
         }
       }
     }
@@ -379,20 +406,25 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       permit.release();
     }
 
-    private synchronized void fail(Status status, String reason, String detail, Counts counts) {
-      failLocked(status, reason, detail, counts);
+    private synchronized boolean fail(Status status, String reason, String detail, Counts counts,
+        HandshakeOutcome outcome) {
+      return failLocked(status, reason, detail, counts, outcome);
     }
 
     /**
      * Ends the handshake with {@code status}, unless it has ended already, and reports the refusal
      * ({@code reason}, one of a fixed set, with {@code detail}) unless {@code reason} is null (the
-     * caller reports it). Holds the monitor.
+     * caller reports it), counting it under {@code outcome} unless that is null (the caller counts
+     * it). Returns whether this call ended it. Holds the monitor.
      */
-    private void failLocked(Status status, String reason, String detail, Counts counts) {
+    private boolean failLocked(Status status, String reason, String detail, Counts counts, HandshakeOutcome outcome) {
       if (finished) {
-        return;
+        return false;
       }
       finish();
+      if (outcome != null) {
+        metrics.handshake(outcome);
+      }
       if (counts == Counts.ADDRESS) {
         limiter.failed(transport.remoteHost());
       }
@@ -404,6 +436,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       } catch (IllegalStateException alreadyClosed) {
         log.debug("handshake call already closed");
       }
+      return true;
     }
   }
 

@@ -41,6 +41,12 @@ final class ServeCommand implements Callable<Integer> {
           + " admin listener (default: ${DEFAULT-VALUE}).")
   String adminListen;
 
+  @Option(names = "--ops-listen", paramLabel = "HOST:PORT|off", defaultValue = "127.0.0.1:9464",
+      description = "Address of the ops listener, plain HTTP: /metrics (Prometheus), /healthz and /readyz for"
+          + " probes. It serves no secret, but counts and account ids: keep it on loopback or a monitoring"
+          + " network. 'off': no ops listener (default: ${DEFAULT-VALUE}).")
+  String opsListen;
+
   @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:TETHER_DATA_DIR:-./tether-data}",
       description = "Where the database, master key, admin key and TLS files live. Default: the environment"
           + " variable TETHER_DATA_DIR, else ./tether-data (now: ${DEFAULT-VALUE}).")
@@ -195,6 +201,16 @@ final class ServeCommand implements Callable<Integer> {
           + show(listen) + "' use the same port: the admin API needs a listener of its own (for example"
           + " --admin-listen 127.0.0.1:" + (address.getPort() == 7444 ? 7445 : 7444) + ")");
     }
+    InetSocketAddress ops = opsAddress();
+    if (ops != null && ops.getPort() != 0) {
+      for (InetSocketAddress other : new InetSocketAddress[] {address, admin}) {
+        if (other != null && other.getPort() == ops.getPort() && overlap(ops, other)) {
+          throw new ParameterException(spec.commandLine(), "--ops-listen '" + opsListen + "' uses the port of "
+              + (other == admin ? "--admin-listen '" + adminListen : "--listen '" + show(listen)) + "': the ops"
+              + " listener needs a port of its own (for example --ops-listen 127.0.0.1:9464), or 'off'");
+        }
+      }
+    }
     if (plaintext && !plaintextOnNetwork) {
       for (InetSocketAddress a : new InetSocketAddress[] {address, admin}) {
         if (a != null && !isLoopback(a)) {
@@ -217,7 +233,7 @@ final class ServeCommand implements Callable<Integer> {
             .withMaxConnectionsPerAddress(positive("--max-connections-per-address", maxConnectionsPerAddress, "1000"))
             .withMaxConcurrentCallsPerConnection(positive("--max-calls-per-connection", maxCallsPerConnection, "100")));
     return new ManagerServer.Options(address, admin, dataDir, dbUrl, System.getenv("TETHER_DB_USER"), dbPassword(),
-        plaintext, tlsCert, tlsKey, tlsNames, settings);
+        plaintext, tlsCert, tlsKey, tlsNames, settings, ops);
   }
 
   /** The warning {@code serve --plaintext} prints to standard error. */
@@ -236,6 +252,18 @@ final class ServeCommand implements Callable<Integer> {
       return resolved(HostPort.parse(adminListen));
     } catch (picocli.CommandLine.TypeConversionException e) {
       throw new ParameterException(spec.commandLine(), "--admin-listen: " + e.getMessage() + "; or 'off'");
+    }
+  }
+
+  /** The ops listener's address, resolved; null for {@code off}. */
+  private InetSocketAddress opsAddress() {
+    if (opsListen.strip().equalsIgnoreCase("off")) {
+      return null;
+    }
+    try {
+      return resolved(HostPort.parse(opsListen));
+    } catch (picocli.CommandLine.TypeConversionException e) {
+      throw new ParameterException(spec.commandLine(), "--ops-listen: " + e.getMessage() + "; or 'off'");
     }
   }
 

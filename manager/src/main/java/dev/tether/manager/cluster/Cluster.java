@@ -1,5 +1,7 @@
 package dev.tether.manager.cluster;
 
+import dev.tether.manager.metrics.ManagerMetrics;
+import dev.tether.manager.metrics.ManagerMetrics.RevocationCause;
 import dev.tether.manager.revocation.Confirmations;
 import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.revocation.TokenCutter;
@@ -57,10 +59,19 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
   private final Instant startedAt;
   private final Map<Long, Waiter> waiting = new ConcurrentHashMap<>();
   private volatile String address = "unknown";
+  private final ManagerMetrics metrics;
 
   public Cluster(TokenStore tokens, DelegateStore delegates, ReplicaStore replicas, RevocationFeed feed,
       boolean shared, String replicaId, RevocationRegistry registry, TokenCutter cutter, Clock clock,
       ClusterSettings settings, ScheduledExecutorService timers, ExecutorService storeWork) {
+    this(tokens, delegates, replicas, feed, shared, replicaId, registry, cutter, clock, settings, timers, storeWork,
+        ManagerMetrics.unscraped());
+  }
+
+  public Cluster(TokenStore tokens, DelegateStore delegates, ReplicaStore replicas, RevocationFeed feed,
+      boolean shared, String replicaId, RevocationRegistry registry, TokenCutter cutter, Clock clock,
+      ClusterSettings settings, ScheduledExecutorService timers, ExecutorService storeWork, ManagerMetrics metrics) {
+    this.metrics = metrics;
     this.tokens = tokens;
     this.delegates = delegates;
     this.replicas = replicas;
@@ -95,6 +106,7 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
     timers.scheduleWithFixedDelay(() -> dispatch("replica heartbeat", () -> {
       seen();
       sweepLostReplicas();
+      metrics.replicasLive(shared ? liveReplicas().size() : 1);
     }), beat, beat, TimeUnit.MILLISECONDS);
     long reconcile = settings.reconcileInterval().toMillis();
     timers.scheduleWithFixedDelay(() -> dispatch("reconciliation", () -> {
@@ -120,6 +132,7 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
     List<Long> live = registry.liveTokenIds();
     int closed = 0;
     for (long tokenRow : tokens.tokensToCut(live, clock.instant())) {
+      metrics.revocation(RevocationCause.RECONCILIATION);
       int n = apply(tokenRow);
       if (n > 0) {
         log.warn("reconciliation cut {} streams of token {}, revoked, expired or deleted (its announcement"
@@ -147,7 +160,16 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
   @Override
   public void revoked(long tokenRow) {
     long t0 = System.nanoTime();
+    // this replica's own commits (and expiries it ended first) are announced to it too: not counted
+    boolean news = !registry.isFenced(tokenRow);
+    Instant heard = clock.instant();
     int closed = apply(tokenRow);
+    if (news) {
+      metrics.revocation(RevocationCause.REPLICA_NOTIFICATION);
+      // the commit's time is in the row: read it off the feed's thread
+      dispatch("notification lag", () -> tokens.tokenEndedAt(tokenRow)
+          .ifPresent(endedAt -> metrics.notificationLag(Duration.between(endedAt, heard))));
+    }
     if (closed > 0) {
       log.info("revocation of token {} announced by another replica: {} streams closed here in {} ms",
           registry.describe(tokenRow), closed, String.format("%.1f", (System.nanoTime() - t0) / 1e6));

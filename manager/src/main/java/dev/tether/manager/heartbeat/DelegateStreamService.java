@@ -5,6 +5,7 @@ import static dev.tether.common.text.UserText.quote;
 import dev.tether.common.text.UserText;
 import dev.tether.manager.auth.AuthContext;
 import dev.tether.manager.auth.DelegateIdentity;
+import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.store.DelegateRecord;
 import dev.tether.manager.store.StoreException;
@@ -48,9 +49,11 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
   private final Clock clock;
   private final HeartbeatSettings settings;
   private final String replicaId;
+  private final ManagerMetrics metrics;
 
   public DelegateStreamService(TetherStore store, DelegateTracker tracker, Clock clock,
-      HeartbeatSettings settings, String replicaId) {
+      HeartbeatSettings settings, String replicaId, ManagerMetrics metrics) {
+    this.metrics = metrics;
     this.replicaId = replicaId;
     this.store = store;
     this.tracker = tracker;
@@ -124,7 +127,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       }
       delegateId = id;
       boolean sent = live.acceptIfLive(() -> {
-        tracker.connected(live, id, now);
+        tracker.connected(live, id, identity.accountId(), now);
         out.onNext(ManagerMessage.newBuilder()
             .setRegistered(Registered.newBuilder()
                 .setDelegateId(id)
@@ -145,6 +148,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     }
 
     private void heartbeat(long sequence) {
+      long received = System.nanoTime();
       if (delegateId == null) {
         live.closeWith(Status.FAILED_PRECONDITION.withDescription("Heartbeat before Register"));
         return;
@@ -169,6 +173,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
                 .setSequence(sequence)
                 .setReceivedAtUnixMs(clock.millis()))
             .build());
+        metrics.heartbeat(received, System.nanoTime());
       });
     }
 

@@ -1,6 +1,7 @@
 package dev.tether.manager.heartbeat;
 
 import com.google.common.base.Ticker;
+import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
@@ -29,11 +30,13 @@ public final class DelegateTracker {
   private final Clock clock;
   private final Ticker ticker;
   private final HeartbeatSettings settings;
+  private final ManagerMetrics metrics;
   private final Map<LiveStream, Connected> live = new ConcurrentHashMap<>();
   private volatile boolean stopping;
 
   public DelegateTracker(TetherStore store, WriteBehind writeBehind, ExecutorService storeWriter,
-      Clock clock, Ticker ticker, HeartbeatSettings settings) {
+      Clock clock, Ticker ticker, HeartbeatSettings settings, ManagerMetrics metrics) {
+    this.metrics = metrics;
     this.store = store;
     this.writeBehind = writeBehind;
     this.storeWriter = storeWriter;
@@ -44,21 +47,27 @@ public final class DelegateTracker {
 
   private static final class Connected {
     final String delegateId;
+    final String accountId;
     final java.time.Instant since;
     volatile long lastHeartbeatNanos;
 
-    Connected(String delegateId, java.time.Instant since, long now) {
+    Connected(String delegateId, String accountId, java.time.Instant since, long now) {
       this.delegateId = delegateId;
+      this.accountId = accountId;
       this.since = since;
       this.lastHeartbeatNanos = now;
     }
   }
 
-  /** A registered delegate's stream, connected {@code since}, is live; its end is recorded whoever ends it. */
-  public void connected(LiveStream stream, String delegateId, java.time.Instant since) {
+  /**
+   * A registered delegate's stream (of account {@code accountId}), connected {@code since}, is live;
+   * its end is recorded whoever ends it.
+   */
+  public void connected(LiveStream stream, String delegateId, String accountId, java.time.Instant since) {
     writeBehind.registered(delegateId);
     stream.delegateId(delegateId);
-    live.put(stream, new Connected(delegateId, since, ticker.read()));
+    live.put(stream, new Connected(delegateId, accountId, since, ticker.read()));
+    metrics.delegatesConnected(accountId, 1);
     stream.onEnd(this::ended);
   }
 
@@ -76,6 +85,7 @@ public final class DelegateTracker {
     if (c == null) {
       return;
     }
+    metrics.delegatesConnected(c.accountId, -1);
     recordDisconnect(c.delegateId, c.since, stream.closeStatus());
   }
 

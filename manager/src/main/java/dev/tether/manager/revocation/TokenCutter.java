@@ -1,5 +1,6 @@
 package dev.tether.manager.revocation;
 
+import dev.tether.manager.metrics.ManagerMetrics;
 import java.util.function.LongConsumer;
 
 /**
@@ -14,10 +15,17 @@ public final class TokenCutter {
 
   private final RevocationRegistry registry;
   private final LongConsumer dropSessions;
+  private final ManagerMetrics metrics;
 
-  public TokenCutter(RevocationRegistry registry, LongConsumer dropSessions) {
+  public TokenCutter(RevocationRegistry registry, LongConsumer dropSessions, ManagerMetrics metrics) {
     this.registry = registry;
     this.dropSessions = dropSessions;
+    this.metrics = metrics;
+  }
+
+  /** A cutter whose counts nothing scrapes (tests of other parts). */
+  public TokenCutter(RevocationRegistry registry, LongConsumer dropSessions) {
+    this(registry, dropSessions, ManagerMetrics.unscraped());
   }
 
   /** Cuts {@code tokenRow} here; returns how many live streams this pass closed. No I/O. */
@@ -25,7 +33,9 @@ public final class TokenCutter {
     synchronized (registry.fence(tokenRow)) {
       registry.raiseFence(tokenRow);
       dropSessions.accept(tokenRow);
-      return registry.closeAll(tokenRow);
+      int closed = registry.closeAll(tokenRow);
+      metrics.streamsClosedByRevocation(closed);
+      return closed;
     }
   }
 }

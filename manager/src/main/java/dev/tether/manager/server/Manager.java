@@ -15,7 +15,10 @@ import dev.tether.manager.auth.TransportInterceptor;
 import dev.tether.manager.cluster.Cluster;
 import dev.tether.manager.heartbeat.DelegateStreamService;
 import dev.tether.manager.heartbeat.DelegateTracker;
+import dev.tether.common.ops.OpsMetrics;
 import dev.tether.manager.logging.RefusalReporter;
+import dev.tether.manager.metrics.AdminCallMetrics;
+import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.revocation.TokenCutter;
 import dev.tether.manager.store.StoreException;
@@ -29,6 +32,7 @@ import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -80,8 +84,20 @@ public final class Manager implements AutoCloseable {
   /** Refused handshakes and delegate calls: one line per source and reason a minute, with a count. */
   private final RefusalReporter handshakeRefusals;
   private final RefusalReporter callRefusals;
+  private final ManagerMetrics metrics;
+  /** Runs the readiness check's database round trip, one at a time, off the caller's thread. */
+  private final ExecutorService readinessCheck = java.util.concurrent.Executors.newSingleThreadExecutor(
+      daemon("tether-readiness"));
+  private java.util.concurrent.Future<?> ping;
 
   public Manager(TetherStore store, MasterKey masterKey, ManagerSettings settings, Clock clock, Ticker ticker) {
+    this(store, masterKey, settings, clock, ticker, new ManagerMetrics(OpsMetrics.registry()));
+  }
+
+  public Manager(TetherStore store, MasterKey masterKey, ManagerSettings settings, Clock clock, Ticker ticker,
+      ManagerMetrics metrics) {
+    this.metrics = metrics;
+    store.measure(metrics);
     this.store = store;
     this.settings = settings;
     this.clock = clock;
@@ -98,20 +114,21 @@ public final class Manager implements AutoCloseable {
         daemon("tether-cluster"), new ThreadPoolExecutor.AbortPolicy());
     this.sessions = new SessionRegistry(ticker, settings.sessionUnusedTtl(), settings.maxWaitingSessionsPerToken());
     this.writeBehind = new WriteBehind(store, ticker, settings.heartbeat().heartbeatWriteEvery());
-    this.tracker = new DelegateTracker(store, writeBehind, storeWriter, clock, ticker, settings.heartbeat());
-    TokenCutter cutter = new TokenCutter(registry, sessions::removeToken);
+    this.tracker = new DelegateTracker(store, writeBehind, storeWriter, clock, ticker, settings.heartbeat(), metrics);
+    TokenCutter cutter = new TokenCutter(registry, sessions::removeToken, metrics);
     String replicaId = "rep_" + java.util.UUID.randomUUID().toString().substring(0, 8);
     this.cluster = new Cluster(store, store, store, store.revocationFeed(replicaId), store.shared(), replicaId,
-        registry, cutter, clock, settings.cluster(), scheduler, clusterWork);
-    this.tokens = new TokenService(store, masterKey, registry, cutter, cluster, clock);
+        registry, cutter, clock, settings.cluster(), scheduler, clusterWork, metrics);
+    this.tokens = new TokenService(store, masterKey, registry, cutter, cluster, clock, metrics);
     this.limiter = new HandshakeLimiter(settings.limits(), ticker);
     this.handshakeRefusals = new RefusalReporter("handshake refused", LoggerFactory.getLogger(HandshakeService.class),
         REFUSAL_INTERVAL, MAX_REFUSAL_PAIRS, ticker, r -> { });
     this.callRefusals = new RefusalReporter("delegate call refused",
         LoggerFactory.getLogger(DelegateSessionInterceptor.class), REFUSAL_INTERVAL, MAX_REFUSAL_PAIRS, ticker, r -> { });
     this.handshakes = new HandshakeService(store, masterKey, registry, sessions, writeBehind,
-        scheduler, clock, settings.handshakeTimeout(), settings.heartbeat().interval(), limiter, handshakeRefusals);
-    this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat(), cluster.replicaId());
+        scheduler, clock, settings.handshakeTimeout(), settings.heartbeat().interval(), limiter, handshakeRefusals,
+        metrics);
+    this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat(), cluster.replicaId(), metrics);
     this.expiry = new ExpiryScheduler(store, tokens, scheduler, clusterWork, clock);
     this.adminRefusals = AdminAuthInterceptor.refusalReporter(store, clock, ticker);
     this.adminDenials = AdminAuthInterceptor.denialReporter(store, clock, ticker);
@@ -124,6 +141,12 @@ public final class Manager implements AutoCloseable {
   /** A manager on the system clocks. */
   public static Manager create(TetherStore store, MasterKey masterKey, ManagerSettings settings) {
     return new Manager(store, masterKey, settings, Clock.systemUTC(), Ticker.systemTicker());
+  }
+
+  /** A manager on the system clocks whose meters are {@code metrics}. */
+  public static Manager create(TetherStore store, MasterKey masterKey, ManagerSettings settings,
+      ManagerMetrics metrics) {
+    return new Manager(store, masterKey, settings, Clock.systemUTC(), Ticker.systemTicker(), metrics);
   }
 
   /** Adds the delegate-facing services, with their interceptors, to {@code builder}. */
@@ -145,9 +168,11 @@ public final class Manager implements AutoCloseable {
   public <T extends ServerBuilder<T>> T addAdminServicesTo(T builder) {
     AdminAuthInterceptor auth = new AdminAuthInterceptor(admins, adminCalls, store, clock, adminRefusals,
         adminDenials);
+    AdminCallMetrics counted = new AdminCallMetrics(metrics);
     for (BindableService service : new AdminServices(tokens, store, expiry, admins, clock,
         settings.minTokenLifetime()).services()) {
-      builder.addService(ServerInterceptors.intercept(service, auth));
+      // the last interceptor runs first: every call is counted, those refused by auth included
+      builder.addService(ServerInterceptors.intercept(service, auth, counted));
     }
     return builder;
   }
@@ -217,6 +242,43 @@ public final class Manager implements AutoCloseable {
     return store;
   }
 
+  public ManagerMetrics metrics() {
+    return metrics;
+  }
+
+  /**
+   * Empty while this manager can serve: not stopping, and the database answers within 2 s;
+   * otherwise why not, in one line. One database round trip at a time, whoever asks.
+   */
+  public Optional<String> notReady() {
+    if (closed.get()) {
+      return Optional.of("manager stopping");
+    }
+    java.util.concurrent.Future<?> check;
+    synchronized (this) {
+      if (ping == null || ping.isDone()) {
+        try {
+          ping = readinessCheck.submit(store::ping);
+        } catch (RejectedExecutionException stopping) {
+          return Optional.of("manager stopping");
+        }
+      }
+      check = ping;
+    }
+    try {
+      check.get(2, TimeUnit.SECONDS);
+      return Optional.empty();
+    } catch (java.util.concurrent.TimeoutException e) {
+      return Optional.of("database did not answer within 2 s");
+    } catch (java.util.concurrent.ExecutionException e) {
+      String why = String.valueOf(e.getCause().getMessage()).replaceAll("\\s+", " ");
+      return Optional.of("database not answering: " + why);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.of("readiness check interrupted");
+    }
+  }
+
   /** Writes buffered state and waits for queued store writes, so that reads see them. */
   public void flush() {
     writeBehind.flushAll();
@@ -257,6 +319,8 @@ public final class Manager implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // not shutdownNow: interrupting H2 inside a query closes its file
+    readinessCheck.shutdown();
     adminRefusals.close();
     adminDenials.close();
     handshakeRefusals.close();

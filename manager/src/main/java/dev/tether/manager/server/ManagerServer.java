@@ -1,6 +1,9 @@
 package dev.tether.manager.server;
 
+import dev.tether.common.ops.OpsMetrics;
+import dev.tether.common.ops.OpsServer;
 import dev.tether.manager.admin.AdminKey;
+import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.store.JdbcStore;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.tls.TlsMaterial;
@@ -14,6 +17,8 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -41,17 +46,32 @@ public final class ManagerServer implements AutoCloseable {
 
   /**
    * What {@code serve} was asked to do. {@code adminListen} null: no admin listener (the admin API is
-   * then reachable only in-process).
+   * then reachable only in-process). {@code opsListen} null: no ops listener (/metrics, /healthz, /readyz).
    */
   public record Options(
       InetSocketAddress listen, InetSocketAddress adminListen, Path dataDir, String dbUrl, String dbUser,
       String dbPassword, boolean plaintext, Path tlsCert, Path tlsKey, List<String> tlsNames,
-      ManagerSettings settings) {}
+      ManagerSettings settings, InetSocketAddress opsListen) {
+
+    /** Without an ops listener. */
+    public Options(InetSocketAddress listen, InetSocketAddress adminListen, Path dataDir, String dbUrl,
+        String dbUser, String dbPassword, boolean plaintext, Path tlsCert, Path tlsKey, List<String> tlsNames,
+        ManagerSettings settings) {
+      this(listen, adminListen, dataDir, dbUrl, dbUser, dbPassword, plaintext, tlsCert, tlsKey, tlsNames, settings,
+          null);
+    }
+
+    public Options withOpsListen(InetSocketAddress value) {
+      return new Options(listen, adminListen, dataDir, dbUrl, dbUser, dbPassword, plaintext, tlsCert, tlsKey,
+          tlsNames, settings, value);
+    }
+  }
 
   private final Options options;
   private final Manager manager;
   private final Server server;
   private final Server adminServer;
+  private final OpsServer opsServer;
   private final HealthStatusManager health;
   private final TlsMaterial tls;
   private final Path adminKeyFile;
@@ -59,8 +79,9 @@ public final class ManagerServer implements AutoCloseable {
   /** This process's hold on the data directory, released last. */
   private final DataDirectory.Lock lock;
 
-  private ManagerServer(Options options, Manager manager, Server server, Server adminServer,
+  private ManagerServer(Options options, Manager manager, Server server, Server adminServer, OpsServer opsServer,
       HealthStatusManager health, TlsMaterial tls, Path adminKeyFile, EventLoops loops, DataDirectory.Lock lock) {
+    this.opsServer = opsServer;
     this.loops = loops;
     this.lock = lock;
     this.options = options;
@@ -101,9 +122,10 @@ public final class ManagerServer implements AutoCloseable {
     String url = options.dbUrl() != null ? options.dbUrl() : JdbcStore.h2Url(dataDir);
     TetherStore store = JdbcStore.open(url, options.dbUser(), options.dbPassword());
     DataDirectory.protectDatabaseFiles(dataDir);
+    PrometheusMeterRegistry registry = OpsMetrics.withJvmAndProcess(OpsMetrics.registry());
     Manager manager;
     try {
-      manager = Manager.create(store, masterKey, options.settings()).start();
+      manager = Manager.create(store, masterKey, options.settings(), new ManagerMetrics(registry)).start();
       manager.admins().bootstrap(adminKey);
     } catch (RuntimeException e) {
       store.close();
@@ -115,22 +137,34 @@ public final class ManagerServer implements AutoCloseable {
     CallsPerSource openCalls = new CallsPerSource(limits.maxOpenCallsPerAddress());
     NettyServerBuilder builder = common(NettyServerBuilder.forAddress(options.listen(), credentials), loops,
         limits.maxConnectionsPerAddress(), limits.maxConcurrentCallsPerConnection(), options.settings())
-        .addService(ServerInterceptors.intercept(health.getHealthService(), openCalls));
+        .addService(ServerInterceptors.intercept(health.getHealthService(), openCalls))
+        .intercept(new MetricCollectingServerInterceptor(registry));
     manager.addServicesTo(builder);
     Server server = null;
     Server adminServer = null;
+    OpsServer opsServer = null;
     try {
       server = listen(builder, options.listen(), "the delegate listener");
       if (options.adminListen() != null) {
         NettyServerBuilder admin = common(NettyServerBuilder.forAddress(options.adminListen(), credentials), loops,
             limits.maxConnectionsPerAddress(), MAX_ADMIN_CALLS_PER_CONNECTION, options.settings())
-            .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), openCalls));
+            .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), openCalls))
+            .intercept(new MetricCollectingServerInterceptor(registry));
         manager.addAdminServicesTo(admin);
         adminServer = listen(admin, options.adminListen(), "the admin listener (--admin-listen)");
+      }
+      if (options.opsListen() != null) {
+        Server delegates = server;
+        opsServer = OpsServer.start(options.opsListen(), registry,
+            () -> delegates.isShutdown() ? java.util.Optional.of("the delegate listener is stopped") : manager.notReady(),
+            "--ops-listen");
       }
     } catch (IOException e) {
       if (server != null) {
         server.shutdownNow();
+      }
+      if (adminServer != null) {
+        adminServer.shutdownNow();
       }
       manager.close();
       loops.close();
@@ -138,7 +172,8 @@ public final class ManagerServer implements AutoCloseable {
     }
     manager.cluster().address(describe((InetSocketAddress) server.getListenSockets().get(0)));
     health.setStatus("", ServingStatus.SERVING);
-    return new ManagerServer(options, manager, server, adminServer, health, tls, adminKeyFile, loops, lock);
+    return new ManagerServer(options, manager, server, adminServer, opsServer, health, tls, adminKeyFile, loops,
+        lock);
   }
 
   /** What both listeners share: loops, the per-address connection cap, and the transport limits. */
@@ -193,6 +228,9 @@ public final class ManagerServer implements AutoCloseable {
         adminServer == null
             ? "admin API: no listener (--admin-listen off)"
             : "admin API and reflection on " + describe(adminAddress()) + mode,
+        opsServer == null
+            ? "metrics and health: no listener (--ops-listen off)"
+            : "metrics and health (/metrics, /healthz, /readyz) on http://" + describe(opsAddress()),
         "data directory: " + dataDir,
         "database: " + url,
         tls == null
@@ -209,6 +247,11 @@ public final class ManagerServer implements AutoCloseable {
   /** The admin listener's address; null when it is off. */
   public InetSocketAddress adminAddress() {
     return adminServer == null ? null : (InetSocketAddress) adminServer.getListenSockets().get(0);
+  }
+
+  /** The ops listener's address; null when it is off. */
+  public InetSocketAddress opsAddress() {
+    return opsServer == null ? null : opsServer.address();
   }
 
   public Manager manager() {
@@ -229,6 +272,9 @@ public final class ManagerServer implements AutoCloseable {
     int streams = manager.tracker().size();
     log.info("manager stopping: {} delegate streams to close", streams);
     health.enterTerminalState();
+    if (opsServer != null) {
+      opsServer.close();
+    }
     server.shutdown();
     if (adminServer != null) {
       adminServer.shutdown();

@@ -1,6 +1,7 @@
 package dev.tether.manager.store;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.tether.manager.metrics.ManagerMetrics;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,10 +27,27 @@ final class Database implements AutoCloseable {
 
   private final HikariDataSource dataSource;
   private final Dialect dialect;
+  /** Where commit times and failures go; none until the manager says. */
+  private volatile ManagerMetrics metrics;
 
   Database(HikariDataSource dataSource, Dialect dialect) {
     this.dataSource = dataSource;
     this.dialect = dialect;
+  }
+
+  void measure(ManagerMetrics value) {
+    metrics = value;
+  }
+
+  /** One round trip to the database, bounded by the pool's connection timeout and a 2 s query timeout. */
+  void ping() {
+    query("ping", c -> {
+      try (java.sql.Statement s = c.createStatement()) {
+        s.setQueryTimeout(2);
+        s.execute("SELECT 1");
+      }
+      return null;
+    });
   }
 
   Dialect dialect() {
@@ -52,8 +70,13 @@ final class Database implements AutoCloseable {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
+        long started = System.nanoTime();
         T result = work.run(c);
         c.commit();
+        ManagerMetrics m = metrics;
+        if (m != null) {
+          m.storeCommit(System.nanoTime() - started);
+        }
         return result;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
@@ -66,9 +89,13 @@ final class Database implements AutoCloseable {
     }
   }
 
-  private static StoreException failure(String what, SQLException e) {
+  private StoreException failure(String what, SQLException e) {
     if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
       return new DuplicateException("duplicate during " + what, e);
+    }
+    ManagerMetrics m = metrics;
+    if (m != null) {
+      m.storeError();
     }
     return new StoreException("database error during " + what + ": " + e.getMessage(), e);
   }

@@ -164,6 +164,21 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
+  public Optional<Instant> tokenEndedAt(long tokenRow) {
+    return tokens.tokenEndedAt(tokenRow);
+  }
+
+  @Override
+  public void ping() {
+    db.ping();
+  }
+
+  @Override
+  public void measure(dev.tether.manager.metrics.ManagerMetrics metrics) {
+    db.measure(metrics);
+  }
+
+  @Override
   public Map<Long, SealedKey> sealedKeys() {
     return tokens.sealedKeys();
   }

@@ -241,6 +241,19 @@ final class JdbcTokenStore implements TokenStore {
   }
 
   @Override
+  public Optional<Instant> tokenEndedAt(long tokenRow) {
+    return db.query("read a token's end", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT revoked_at FROM tokens WHERE id = ? AND status <> 'ACTIVE'")) {
+        ps.setLong(1, tokenRow);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Optional.ofNullable(Database.instant(rs, "revoked_at")) : Optional.<Instant>empty();
+        }
+      }
+    });
+  }
+
+  @Override
   public Map<Long, SealedKey> sealedKeys() {
     return db.query("read sealed keys", c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT id, account_id, public_id, key_blob FROM tokens ORDER BY id");

@@ -14,6 +14,12 @@ public interface TetherStore extends TokenStore, DelegateStore, AuditStore, Repl
   /** How this replica hears of other replicas' revocations and confirmations. */
   RevocationFeed revocationFeed(String replicaId);
 
+  /** Answers if the database does; throws {@link StoreException} otherwise. For readiness checks. */
+  void ping();
+
+  /** Reports write transactions and failures to {@code metrics} from now on. */
+  void measure(dev.tether.manager.metrics.ManagerMetrics metrics);
+
   @Override
   void close();
 }

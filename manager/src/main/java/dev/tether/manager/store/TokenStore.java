@@ -56,6 +56,9 @@ public interface TokenStore {
    */
   List<Long> tokensToCut(Collection<Long> tokenIds, Instant now);
 
+  /** When the token with row id {@code tokenRow} was revoked or expired; empty if it is active or gone. */
+  Optional<Instant> tokenEndedAt(long tokenRow);
+
   /** Every token's id and sealed key, for re-sealing under a new scheme. */
   Map<Long, SealedKey> sealedKeys();
 

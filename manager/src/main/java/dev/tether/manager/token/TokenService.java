@@ -6,6 +6,9 @@ import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenCredential;
 import dev.tether.common.token.TokenFormatException;
+import dev.tether.manager.metrics.ManagerMetrics;
+import dev.tether.manager.metrics.ManagerMetrics.RevocationCause;
+import dev.tether.manager.metrics.ManagerMetrics.RevocationPhase;
 import dev.tether.manager.revocation.Confirmations;
 import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.revocation.TokenCutter;
@@ -49,9 +52,11 @@ public final class TokenService {
   private final TokenCutter cutter;
   private final Confirmations confirmations;
   private final Clock clock;
+  private final ManagerMetrics metrics;
 
   public TokenService(TetherStore store, MasterKey masterKey, RevocationRegistry registry, TokenCutter cutter,
-      Confirmations confirmations, Clock clock) {
+      Confirmations confirmations, Clock clock, ManagerMetrics metrics) {
+    this.metrics = metrics;
     this.store = store;
     this.masterKey = masterKey;
     this.registry = registry;
@@ -226,10 +231,16 @@ public final class TokenService {
     long committed = System.nanoTime();
     int closed = cutter.cut(token.id());
     long done = System.nanoTime();
+    metrics.revocation(RevocationCause.REVOKE);
+    metrics.revocationPhase(RevocationPhase.FENCE, fenced - t0);
+    metrics.revocationPhase(RevocationPhase.COMMIT, committed - fenced);
+    metrics.revocationPhase(RevocationPhase.CLOSE, done - committed);
     log.info("token revoked: {} {} {} by {}; {} live streams closed in {} ms (fence {} ms, commit {} ms,"
         + " close {} ms)", token.accountId(), UserText.quote(token.name()), token.publicId(), actor, closed,
         ms(done - t0), ms(fenced - t0), ms(committed - fenced), ms(done - committed));
-    return new RevokeResult(revoked, closed, pending.await(closed));
+    RevokeResult result = new RevokeResult(revoked, closed, pending.await(closed));
+    metrics.revocationPhase(RevocationPhase.TOTAL, System.nanoTime() - t0);
+    return result;
   }
 
   /**
@@ -248,6 +259,7 @@ public final class TokenService {
       failure = e;
     }
     int closed = cutter.cut(token.id());
+    metrics.revocation(RevocationCause.EXPIRY);
     if (committedHere) {
       log.info("token expired: {} {} {}; {} live streams closed", token.accountId(), UserText.quote(token.name()),
           token.publicId(), closed);

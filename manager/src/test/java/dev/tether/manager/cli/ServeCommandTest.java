@@ -51,7 +51,7 @@ class ServeCommandTest {
   @Test
   void plaintextOnANonLoopbackAddress_startsWithTheSecondFlag() throws Exception {
     ManagerServer.Options options = options("--plaintext", "--allow-plaintext-on-network", "--listen", "0.0.0.0:0",
-        "--data-dir", root.resolve("network").toString());
+        "--admin-listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0", "--data-dir", root.resolve("network").toString());
     try (ManagerServer server = ManagerServer.start(options)) {
       assertThat(server.listenAddress().getAddress().isAnyLocalAddress()).isTrue();
       assertServing(server);
@@ -61,7 +61,7 @@ class ServeCommandTest {
   @Test
   void plaintextOnLoopback_starts() throws Exception {
     ManagerServer.Options options = options("--plaintext", "--listen", "127.0.0.1:0",
-        "--data-dir", root.resolve("local").toString());
+        "--admin-listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0", "--data-dir", root.resolve("local").toString());
     try (ManagerServer server = ManagerServer.start(options)) {
       assertThat(server.listenAddress().getAddress().isLoopbackAddress()).isTrue();
       assertServing(server);
@@ -109,6 +109,34 @@ class ServeCommandTest {
         "--data-dir", root.toString()))
         .isInstanceOf(ParameterException.class)
         .hasMessageContaining("use the same port: the admin API needs a listener of its own");
+  }
+
+  @Test
+  void theOpsListener_isOnLoopbackPort9464ByDefault_andOffTurnsItOff() throws Exception {
+    ManagerServer.Options options = options("--data-dir", root.toString());
+    assertThat(options.opsListen().getAddress().isLoopbackAddress()).isTrue();
+    assertThat(options.opsListen().getPort()).isEqualTo(9464);
+    assertThat(options("--ops-listen", "off", "--data-dir", root.toString()).opsListen()).isNull();
+    assertThat(options("--ops-listen", "[::1]:9500", "--data-dir", root.toString()).opsListen().getPort())
+        .isEqualTo(9500);
+  }
+
+  @Test
+  void anOpsListenerThatIsNotHostPort_isRefusedNamingTheValue() {
+    assertThatThrownBy(() -> options("--ops-listen", "9464", "--data-dir", root.toString()))
+        .isInstanceOf(ParameterException.class)
+        .hasMessage("--ops-listen: '9464' is not HOST:PORT (for example 0.0.0.0:7443 or [::1]:7443); or 'off'");
+  }
+
+  @Test
+  void theOpsListenerOnTheDelegateOrAdminPort_isRefused() {
+    assertThatThrownBy(() -> options("--listen", "127.0.0.1:7500", "--ops-listen", "127.0.0.1:7500",
+        "--data-dir", root.toString()))
+        .isInstanceOf(ParameterException.class)
+        .hasMessageStartingWith("--ops-listen '127.0.0.1:7500' uses the port of --listen '127.0.0.1:7500'");
+    assertThatThrownBy(() -> options("--ops-listen", "0.0.0.0:7444", "--data-dir", root.toString()))
+        .isInstanceOf(ParameterException.class)
+        .hasMessageContaining("uses the port of --admin-listen '127.0.0.1:7444'");
   }
 
   private static ManagerServer.Options options(String... args) throws Exception {

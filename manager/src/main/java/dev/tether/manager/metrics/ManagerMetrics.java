@@ -1,0 +1,188 @@
+package dev.tether.manager.metrics;
+
+import static java.util.Objects.requireNonNull;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The manager's own meters, named once here (docs/observability.md lists them). Labels take values
+ * from fixed sets, or account ids, which only an admin creates and which appear only once a
+ * delegate has authenticated to one: no label holds a token value, a token name or a delegate name.
+ * Every duration is a histogram with the same explicit buckets, so that the scrape stays small and
+ * quantiles can be aggregated across replicas.
+ */
+public final class ManagerMetrics {
+
+  /** Bucket bounds of every duration histogram, 0.5 ms to 10 s. */
+  static final Duration[] BUCKETS = {
+      Duration.ofMillis(0).plusNanos(500_000), Duration.ofMillis(1), Duration.ofNanos(2_500_000),
+      Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
+      Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
+      Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10)};
+
+  /** How a handshake ended: the {@code outcome} label of {@code tether_handshakes_total}. */
+  public enum HandshakeOutcome {
+    ACCEPTED, UNKNOWN_ACCOUNT, UNKNOWN_TOKEN, REVOKED, EXPIRED, BAD_PROOF, ABANDONED_AFTER_DECOY, LIMITED,
+    TIMED_OUT, MALFORMED, UNSUPPORTED_VERSION, ABANDONED, TOO_MANY_SESSIONS, UNAVAILABLE;
+
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** What cut a token's streams here: the {@code cause} label of {@code tether_revocations_total}. */
+  public enum RevocationCause {
+    REVOKE, EXPIRY, REPLICA_NOTIFICATION, RECONCILIATION;
+
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** The parts of a revoke call: the {@code phase} label of {@code tether_revocation_duration_seconds}. */
+  public enum RevocationPhase {
+    FENCE, COMMIT, CLOSE, TOTAL;
+
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  private final MeterRegistry registry;
+  private final Map<HandshakeOutcome, Counter> handshakes = new EnumMap<>(HandshakeOutcome.class);
+  private final Timer handshakeDuration;
+  private final Counter heartbeats;
+  private final Timer heartbeatAck;
+  private final Map<RevocationCause, Counter> revocations = new EnumMap<>(RevocationCause.class);
+  private final Map<RevocationPhase, Timer> revocationPhases = new EnumMap<>(RevocationPhase.class);
+  private final Counter streamsClosedByRevocation;
+  private final Timer storeCommit;
+  private final Counter storeErrors;
+  private final Timer notificationLag;
+  private final AtomicInteger replicasLive = new AtomicInteger(1);
+  private final Counter adminAuthFailures;
+  private final Map<String, AtomicInteger> connectedByAccount = new ConcurrentHashMap<>();
+
+  public ManagerMetrics(MeterRegistry registry) {
+    this.registry = requireNonNull(registry, "registry");
+    for (HandshakeOutcome outcome : HandshakeOutcome.values()) {
+      handshakes.put(outcome, Counter.builder("tether.handshakes")
+          .description("Handshakes ended, by outcome")
+          .tag("outcome", outcome.label()).register(registry));
+    }
+    handshakeDuration = timer("tether.handshake.duration", "Handshake, Begin received to Accepted sent");
+    heartbeats = Counter.builder("tether.heartbeats").description("Heartbeats accepted").register(registry);
+    heartbeatAck = timer("tether.heartbeat.ack", "Heartbeat received to its acknowledgement sent");
+    for (RevocationCause cause : RevocationCause.values()) {
+      revocations.put(cause, Counter.builder("tether.revocations")
+          .description("Tokens whose streams were cut on this replica, by what cut them")
+          .tag("cause", cause.label()).register(registry));
+    }
+    for (RevocationPhase phase : RevocationPhase.values()) {
+      revocationPhases.put(phase, Timer.builder("tether.revocation.duration")
+          .description("A revoke call on this replica: fence raised, REVOKED committed, streams closed, whole call")
+          .tag("phase", phase.label())
+          .serviceLevelObjectives(BUCKETS).register(registry));
+    }
+    streamsClosedByRevocation = Counter.builder("tether.streams.closed.by.revocation")
+        .description("Delegate streams closed because their token was revoked or expired").register(registry);
+    storeCommit = timer("tether.store.commit.duration", "One database write transaction, begin to commit");
+    storeErrors = Counter.builder("tether.store.errors").description("Database operations that failed")
+        .register(registry);
+    notificationLag = timer("tether.cluster.notification.lag",
+        "Another replica's revocation commit to its streams cut here (PostgreSQL replicas; includes clock skew)");
+    Gauge.builder("tether.replicas.live", replicasLive, AtomicInteger::get)
+        .description("Replicas with a fresh heartbeat in the shared database, this one included (1 with H2)")
+        .register(registry);
+    adminAuthFailures = Counter.builder("tether.admin.auth.failures")
+        .description("Admin calls refused for a missing, malformed, wrong or revoked credential").register(registry);
+  }
+
+  /** Meters that nothing scrapes, for parts built on their own in tests. */
+  public static ManagerMetrics unscraped() {
+    return new ManagerMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+  }
+
+  private Timer timer(String name, String description) {
+    return Timer.builder(name).description(description).serviceLevelObjectives(BUCKETS).register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public void handshake(HandshakeOutcome outcome) {
+    handshakes.get(outcome).increment();
+  }
+
+  public void handshakeAccepted(long beginNanos, long nowNanos) {
+    handshakes.get(HandshakeOutcome.ACCEPTED).increment();
+    handshakeDuration.record(nowNanos - beginNanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void heartbeat(long receivedNanos, long ackedNanos) {
+    heartbeats.increment();
+    heartbeatAck.record(ackedNanos - receivedNanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void revocation(RevocationCause cause) {
+    revocations.get(cause).increment();
+  }
+
+  public void revocationPhase(RevocationPhase phase, long nanos) {
+    revocationPhases.get(phase).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void streamsClosedByRevocation(int n) {
+    if (n > 0) {
+      streamsClosedByRevocation.increment(n);
+    }
+  }
+
+  public void storeCommit(long nanos) {
+    storeCommit.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void storeError() {
+    storeErrors.increment();
+  }
+
+  public void notificationLag(Duration lag) {
+    notificationLag.record(lag.isNegative() ? Duration.ZERO : lag);
+  }
+
+  public void replicasLive(int n) {
+    replicasLive.set(n);
+  }
+
+  public void adminAuthFailure() {
+    adminAuthFailures.increment();
+  }
+
+  /** A call of the admin API ended: {@code method} as "TokenAdmin/RevokeToken", {@code code} a gRPC status. */
+  public void adminCall(String method, io.grpc.Status.Code code) {
+    registry.counter("tether.admin.calls", "method", method, "code", code.name()).increment();
+  }
+
+  /** A delegate of {@code accountId} registered on this replica ({@code +1}) or its stream ended ({@code -1}). */
+  public void delegatesConnected(String accountId, int delta) {
+    AtomicInteger n = connectedByAccount.computeIfAbsent(accountId, id -> {
+      AtomicInteger count = new AtomicInteger();
+      Gauge.builder("tether.delegates.connected", count, AtomicInteger::get)
+          .description("Live delegate streams on this replica, by account id")
+          .tag("account", id).register(registry);
+      return count;
+    });
+    n.addAndGet(delta);
+  }
+}
