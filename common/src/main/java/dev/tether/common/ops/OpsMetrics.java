@@ -1,6 +1,8 @@
 package dev.tether.common.ops;
 
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -15,9 +17,27 @@ public final class OpsMetrics {
 
   private OpsMetrics() {}
 
-  /** An empty registry, for code that is measured whether or not anything scrapes it. */
+  /**
+   * An empty registry, for code that is measured whether or not anything scrapes it. Micrometer's
+   * gRPC interceptors tag in camelCase ({@code methodType}, {@code statusCode}); Prometheus label
+   * names are snake_case ({@code promtool check metrics} says so), so those tags are renamed;
+   * the CPU count is {@code system_cpus}.
+   */
   public static PrometheusMeterRegistry registry() {
-    return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config()
+        .meterFilter(MeterFilter.renameTag("grpc", "methodType", "method_type"))
+        .meterFilter(MeterFilter.renameTag("grpc", "statusCode", "status_code"))
+        // promtool check metrics: no abbreviated unit in a name (process_cpu_time_ns_total; the
+        // process_cpu_usage gauge says the same) and no _count suffix outside histograms
+        .meterFilter(MeterFilter.denyNameStartsWith("process.cpu.time"))
+        .meterFilter(new MeterFilter() {
+          @Override
+          public Meter.Id map(Meter.Id id) {
+            return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+          }
+        });
+    return registry;
   }
 
   /**

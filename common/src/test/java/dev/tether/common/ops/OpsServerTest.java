@@ -57,6 +57,13 @@ class OpsServerTest {
   }
 
   @Test
+  void grpcTagsAreSnakeCaseLabels() throws Exception {
+    registry.counter("grpc.server.requests.received", "methodType", "UNARY", "statusCode", "OK").increment();
+    assertThat(get("/metrics", null).body()).contains("method_type=\"UNARY\"").contains("status_code=\"OK\"")
+        .doesNotContain("methodType").doesNotContain("statusCode");
+  }
+
+  @Test
   void openMetricsWhenTheScraperAsksForIt() throws Exception {
     HttpResponse<String> response = get("/metrics",
         "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5");

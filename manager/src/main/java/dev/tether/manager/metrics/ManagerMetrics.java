@@ -171,7 +171,8 @@ public final class ManagerMetrics {
 
   /** A call of the admin API ended: {@code method} as "TokenAdmin/RevokeToken", {@code code} a gRPC status. */
   public void adminCall(String method, io.grpc.Status.Code code) {
-    registry.counter("tether.admin.calls", "method", method, "code", code.name()).increment();
+    Counter.builder("tether.admin.calls").description("Admin API calls ended, by method and gRPC status")
+        .tag("method", method).tag("code", code.name()).register(registry).increment();
   }
 
   /** A delegate of {@code accountId} registered on this replica ({@code +1}) or its stream ended ({@code -1}). */
