@@ -41,9 +41,11 @@ public final class BenchServer {
     AutoCloseable server;
     int boundPort;
     int adminPort = 0;
+    int opsPort = 0;
     if (args[0].equals("tether")) {
       ManagerServer manager = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", port),
-          new InetSocketAddress("127.0.0.1", 0), dir, null, null, null, false, null, null, List.of(), ManagerSettings.defaults()));
+          new InetSocketAddress("127.0.0.1", 0), dir, null, null, null, false, null, null, List.of(), ManagerSettings.defaults(),
+          new InetSocketAddress("127.0.0.1", 0)));
       if (!Files.exists(dir.resolve(ACCOUNT_FILE))) {
         CreatedAccount account = manager.manager().tokens().createAccount("bench", "bench");
         PrivateFiles.createFile(dir.resolve(TOKEN_FILE),
@@ -53,6 +55,7 @@ public final class BenchServer {
       server = manager;
       boundPort = manager.listenAddress().getPort();
       adminPort = manager.adminAddress().getPort();
+      opsPort = manager.opsAddress().getPort();
     } else {
       TlsMaterial tls = TlsMaterial.loadOrGenerate(dir.resolve("tls"), List.of());
       Baseline baseline = new Baseline(tls.certificate(), tls.privateKey(), port);
@@ -60,7 +63,7 @@ public final class BenchServer {
       boundPort = baseline.port();
     }
     UnixOperatingSystemMXBean os = (UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    reply("ready port=" + boundPort + " admin_port=" + adminPort + " fd_max=" + os.getMaxFileDescriptorCount()
+    reply("ready port=" + boundPort + " admin_port=" + adminPort + " ops_port=" + opsPort + " fd_max=" + os.getMaxFileDescriptorCount()
         + " fds=" + os.getOpenFileDescriptorCount());
     BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;

@@ -1,6 +1,10 @@
 package dev.tether.bench;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,12 +25,15 @@ import org.HdrHistogram.Histogram;
  * repeated trials: the time from the revoke call to the last stream's close seen by the client,
  * the revoke call itself, the heartbeats acknowledged after the call returned (must be 0), the
  * background heartbeat round trip during the fan-outs, and the manager's own timing of each
- * revoke's phases, from its log.
+ * revoke's phases, from the growth of its {@code tether_revocation_duration_seconds} sums on
+ * {@code /metrics} between one revoke and the next.
  */
 final class RevocationScenario {
 
-  private static final Pattern REVOKED = Pattern.compile("token revoked: \\S+ '(doomed-\\d+)' .*; (\\d+) live streams"
-      + " closed in ([0-9.]+) ms \\(fence ([0-9.]+) ms, commit ([0-9.]+) ms, close ([0-9.]+) ms\\)");
+  /** A revoke's phases, as the manager's /metrics gives them: one histogram sum per phase. */
+  private static final Pattern PHASE_SUM = Pattern.compile(
+      "^tether_revocation_duration_seconds_sum\\{phase=\"(fence|commit|close|total)\"} (\\S+)$", Pattern.MULTILINE);
+  private static final List<String> PHASES = List.of("total", "fence", "commit", "close");
 
   /** How long a command to the revoker may take: N = 10 000 opens 10 000 handshakes. */
   private static final Duration LONG = Duration.ofMinutes(5);
@@ -58,16 +65,16 @@ final class RevocationScenario {
         revoker.call("doom 1", LONG);
         revoker.call("revoke", LONG);
       }
-      Map<String, Integer> names = new LinkedHashMap<>();
       long ackedAfter = 0;
+      Map<Integer, List<double[]>> server = new LinkedHashMap<>();
+      HttpClient http = HttpClient.newHttpClient();
+      Map<String, Double> sums = phaseSums(http, t.opsPort());
       Histogram duringFanOut = new Histogram(3);
       List<Trial> trials = new ArrayList<>();
-      int tokenNo = 5;
       for (Map.Entry<Integer, Integer> step : plan.entrySet()) {
         int n = step.getKey();
         for (int i = 0; i < step.getValue(); i++) {
           revoker.call("doom " + n, LONG);
-          names.put("doomed-" + tokenNo++, n);
           t.stats();
           Map<String, String> r = revoker.call("revoke", LONG);
           duringFanOut.add(t.stats().roundTripsMicros());
@@ -76,9 +83,16 @@ final class RevocationScenario {
           }
           ackedAfter += Long.parseLong(r.get("acked_after"));
           trials.add(new Trial(n, Double.parseDouble(r.get("last_close_ms")), Double.parseDouble(r.get("call_ms"))));
+          // one revoke since the last scrape: each phase's sum grew by exactly this revoke's time
+          Map<String, Double> now = phaseSums(http, t.opsPort());
+          double[] phases = new double[PHASES.size()];
+          for (int p = 0; p < phases.length; p++) {
+            phases[p] = (now.get(PHASES.get(p)) - sums.get(PHASES.get(p))) * 1000;
+          }
+          server.computeIfAbsent(n, k -> new ArrayList<>()).add(phases);
+          sums = now;
         }
       }
-      Map<Integer, List<double[]>> server = serverPhases(t.serverLog(), names);
       System.out.printf(Locale.ROOT, "%n%7s %6s %22s %22s %22s %16s%n", "N", "trials", "last close p50/p99/max",
           "revoke call p50/p99", "manager total p50/p99", "commit p50/p99");
       for (int n : plan.keySet()) {
@@ -111,23 +125,20 @@ final class RevocationScenario {
     System.out.println(json);
   }
 
-  /** Per N, the manager's own timing of each measured revoke: total, fence, commit, close (ms). */
-  private static Map<Integer, List<double[]>> serverPhases(Path log, Map<String, Integer> names) throws IOException {
-    Map<Integer, List<double[]>> byN = new LinkedHashMap<>();
-    for (String line : Files.readAllLines(log)) {
-      Matcher m = REVOKED.matcher(line);
-      if (m.find() && names.containsKey(m.group(1))) {
-        int n = names.get(m.group(1));
-        byN.computeIfAbsent(n, k -> new ArrayList<>()).add(new double[] {Double.parseDouble(m.group(3)),
-            Double.parseDouble(m.group(4)), Double.parseDouble(m.group(5)), Double.parseDouble(m.group(6))});
-      }
+  /** The sums of the manager's revocation phase histograms (seconds), from its /metrics. */
+  private static Map<String, Double> phaseSums(HttpClient http, int opsPort) throws IOException, InterruptedException {
+    String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + opsPort + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    Map<String, Double> sums = new LinkedHashMap<>();
+    Matcher m = PHASE_SUM.matcher(text);
+    while (m.find()) {
+      sums.put(m.group(1), Double.parseDouble(m.group(2)));
     }
-    for (int n : names.values()) {
-      if (!byN.containsKey(n)) {
-        throw new IllegalStateException("no 'token revoked' line for N=" + n + " in " + log);
-      }
+    if (!sums.keySet().containsAll(PHASES)) {
+      throw new IllegalStateException("the manager's /metrics has no tether_revocation_duration_seconds_sum for"
+          + " every phase " + PHASES + "; found " + sums.keySet());
     }
-    return byN;
+    return sums;
   }
 
   private static double pct(double[] sorted, int p) {

@@ -29,6 +29,7 @@ final class Target implements AutoCloseable {
   private Child server;
   private int port;
   private int adminPort;
+  private int opsPort;
   private int restarts;
   private final List<Child> workers = new ArrayList<>();
   private final List<Child> extras = new ArrayList<>();
@@ -66,6 +67,7 @@ final class Target implements AutoCloseable {
     Map<String, String> ready = server.await(Duration.ofMinutes(2));
     port = Integer.parseInt(ready.get("port"));
     adminPort = Integer.parseInt(ready.get("admin_port"));
+    opsPort = Integer.parseInt(ready.get("ops_port"));
     fdMax = Long.parseLong(ready.get("fd_max"));
   }
 
@@ -211,6 +213,11 @@ final class Target implements AutoCloseable {
   }
 
   /** The log of the server process now running. */
+  /** The manager's ops listener (/metrics); 0 for the baseline, which has none. */
+  int opsPort() {
+    return opsPort;
+  }
+
   Path serverLog() {
     return dir.resolve("server-" + (restarts - 1) + ".log");
   }

@@ -1,5 +1,7 @@
 package dev.tether.manager.auth;
 
+import static net.logstash.logback.marker.Markers.append;
+
 import com.google.protobuf.ByteString;
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.handshake.Transcript;
@@ -328,7 +330,8 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
         out.onCompleted();
       }
       writeBehind.tokenUsed(t.id(), clock.instant());
-      log.info("delegate authenticated: {} token {}", who(), UserText.quote(t.name()));
+      log.info(append("account", t.accountId()).and(append("token_id", t.publicId())),
+          "delegate authenticated: {} token {}", who(), UserText.quote(t.name()));
     }
 
     /** The account or token named in Begin does not exist; the delegate got a decoy Challenge. */

@@ -1,6 +1,7 @@
 package dev.tether.manager.heartbeat;
 
 import static dev.tether.common.text.UserText.quote;
+import static net.logstash.logback.marker.Markers.append;
 
 import dev.tether.common.text.UserText;
 import dev.tether.manager.auth.AuthContext;
@@ -141,7 +142,9 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         return;
       }
       if (sent) {
-        log.info("delegate connected: account {} delegate {} host {} from {} (id {}), token {} {}",
+        log.info(append("account", identity.accountId()).and(append("token_id", identity.tokenPublicId()))
+            .and(append("delegate_id", id)),
+            "delegate connected: account {} delegate {} host {} from {} (id {}), token {} {}",
             identity.accountId(), quote(identity.delegateName()), quote(r.getHostname()), remoteAddress, id,
             identity.tokenPublicId(), quote(identity.tokenName()));
       }

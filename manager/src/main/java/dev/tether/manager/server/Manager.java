@@ -117,6 +117,10 @@ public final class Manager implements AutoCloseable {
     this.tracker = new DelegateTracker(store, writeBehind, storeWriter, clock, ticker, settings.heartbeat(), metrics);
     TokenCutter cutter = new TokenCutter(registry, sessions::removeToken, metrics);
     String replicaId = "rep_" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    // every JSON log line of this process names its replica (a logback context property)
+    if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logging) {
+      logging.putProperty("replica", replicaId);
+    }
     this.cluster = new Cluster(store, store, store, store.revocationFeed(replicaId), store.shared(), replicaId,
         registry, cutter, clock, settings.cluster(), scheduler, clusterWork, metrics);
     this.tokens = new TokenService(store, masterKey, registry, cutter, cluster, clock, metrics);

@@ -1,5 +1,7 @@
 package dev.tether.manager.token;
 
+import static net.logstash.logback.marker.Markers.append;
+
 import com.google.common.io.BaseEncoding;
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.text.UserText;
@@ -79,7 +81,7 @@ public final class TokenService {
     NewToken token = newToken(id, DEFAULT_TOKEN, value, now, actor.name(), null, null);
     try {
       Account account = store.createAccount(new Account(id, name, now, actor.name()), token, actor);
-      log.info("account created: {} {} with token {} {} by {}", id, UserText.quote(name), token.publicId(),
+      log.info(append("account", id).and(append("token_id", token.publicId())), "account created: {} {} with token {} {} by {}", id, UserText.quote(name), token.publicId(),
           UserText.quote(DEFAULT_TOKEN), actor);
       TokenRecord record = store.findToken(id, DEFAULT_TOKEN).orElseThrow();
       return new CreatedAccount(account, new CreatedToken(record, value));
@@ -156,7 +158,8 @@ public final class TokenService {
     try {
       TokenRecord record = store.createToken(token, "name=" + name + (imported ? " imported" : "")
           + (expiresIn == null ? "" : " expires_at=" + token.expiresAt()), actor);
-      log.info("token created: {} {} {} by {}", accountId, UserText.quote(name), token.publicId(), actor);
+      log.info(append("account", accountId).and(append("token_id", token.publicId())),
+          "token created: {} {} {} by {}", accountId, UserText.quote(name), token.publicId(), actor);
       return new CreatedToken(record, value);
     } catch (DuplicateException e) {
       Optional<TokenRecord> sameValue = guard(() -> store.findTokenByValueFingerprint(token.valueFingerprint()))
@@ -235,7 +238,8 @@ public final class TokenService {
     metrics.revocationPhase(RevocationPhase.FENCE, fenced - t0);
     metrics.revocationPhase(RevocationPhase.COMMIT, committed - fenced);
     metrics.revocationPhase(RevocationPhase.CLOSE, done - committed);
-    log.info("token revoked: {} {} {} by {}; {} live streams closed in {} ms (fence {} ms, commit {} ms,"
+    log.info(append("account", token.accountId()).and(append("token_id", token.publicId())),
+        "token revoked: {} {} {} by {}; {} live streams closed in {} ms (fence {} ms, commit {} ms,"
         + " close {} ms)", token.accountId(), UserText.quote(token.name()), token.publicId(), actor, closed,
         ms(done - t0), ms(fenced - t0), ms(committed - fenced), ms(done - committed));
     RevokeResult result = new RevokeResult(revoked, closed, pending.await(closed));
@@ -261,10 +265,12 @@ public final class TokenService {
     int closed = cutter.cut(token.id());
     metrics.revocation(RevocationCause.EXPIRY);
     if (committedHere) {
-      log.info("token expired: {} {} {}; {} live streams closed", token.accountId(), UserText.quote(token.name()),
+      log.info(append("account", token.accountId()).and(append("token_id", token.publicId())),
+          "token expired: {} {} {}; {} live streams closed", token.accountId(), UserText.quote(token.name()),
           token.publicId(), closed);
     } else if (closed > 0) {
-      log.info("token {} expired; {} live streams closed here", token.publicId(), closed);
+      log.info(append("account", token.accountId()).and(append("token_id", token.publicId())),
+          "token {} expired; {} live streams closed here", token.publicId(), closed);
     }
     if (failure != null) {
       throw failure;
@@ -334,7 +340,8 @@ public final class TokenService {
           + UserText.quote(accountId)).asRuntimeException();
     }
     registry.forget(token.id());
-    log.info("token deleted: {} {} {} by {}", accountId, UserText.quote(name), token.publicId(), actor);
+    log.info(append("account", accountId).and(append("token_id", token.publicId())),
+        "token deleted: {} {} {} by {}", accountId, UserText.quote(name), token.publicId(), actor);
     return token;
   }
 
