@@ -79,9 +79,14 @@ public final class FakeManager implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     server.shutdownNow();
-    server.awaitTermination(10, TimeUnit.SECONDS);
+    try {
+      server.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      // try-with-resources would warn of an AutoCloseable that throws InterruptedException
+      Thread.currentThread().interrupt();
+    }
   }
 
   private final class Auth extends DelegateAuthGrpc.DelegateAuthImplBase {
