@@ -66,6 +66,7 @@ public final class DelegateAgent {
   private volatile boolean everConnected;
   /** Whether a registered stream ended since the last connection began: the next one is a reconnect. */
   private boolean lostStream;
+  /** What the ops listener serves: counters, and whether the delegate is ready or why not. */
   private final DelegateMetrics metrics;
   /** Whether the goodbye of a SIGTERM went out on a registered stream. */
   private volatile boolean saidGoodbye;
@@ -362,6 +363,7 @@ public final class DelegateAgent {
           + " is fixed): give the delegate a new token and restart it");
     }
     metrics.notRegistered(why + "; waiting for " + config.token().describe() + " to hold a new token");
+    // the public id is in the text already; the argument beyond the placeholders makes it a JSON field
     log.warn("{}; stopped, waiting for {} to hold a new token", why, config.token().describe(),
         value("token_id", token.credential(config.accountId()).publicId()));
     awaitNewToken(token);
