@@ -1,6 +1,10 @@
 package dev.tether.delegate;
 
+import static net.logstash.logback.argument.StructuredArguments.value;
+
 import dev.tether.common.logging.LogLevels;
+import dev.tether.common.ops.OpsMetrics;
+import dev.tether.common.ops.OpsServer;
 import dev.tether.common.text.UserText;
 import dev.tether.common.token.TokenFormatException;
 import dev.tether.delegate.agent.DelegateAgent;
@@ -8,6 +12,9 @@ import dev.tether.delegate.agent.Outcome;
 import dev.tether.delegate.config.ConfigException;
 import dev.tether.delegate.config.ConfigLoader;
 import dev.tether.delegate.config.DelegateConfig;
+import dev.tether.delegate.connect.Channels;
+import dev.tether.delegate.ops.DelegateMetrics;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -29,7 +36,8 @@ import picocli.CommandLine.Option;
 @Command(name = "tether-delegate", mixinStandardHelpOptions = true, versionProvider = TetherDelegate.Version.class,
     description = "Tether delegate: authenticates with its token and holds a heartbeat stream to the manager.",
     footer = {"", "Environment (overrides the config file): ACCOUNT_ID, DELEGATE_TOKEN or DELEGATE_TOKEN_FILE,",
-        "MANAGER_HOST_AND_PORT, DELEGATE_NAME, DELEGATE_TYPE, DELEGATE_TAGS, MANAGER_CA_FILE, TETHER_LOG_LEVEL.",
+        "MANAGER_HOST_AND_PORT, DELEGATE_NAME, DELEGATE_TYPE, DELEGATE_TAGS, MANAGER_CA_FILE, DELEGATE_HEALTH_DIR,",
+        "DELEGATE_OPS_LISTEN (HOST:PORT for /metrics, /healthz, /readyz; default off), TETHER_LOG_LEVEL.",
         "Exit codes: 0 stopped, 78 token refused, 1 other fatal error."})
 public final class TetherDelegate implements Callable<Integer> {
 
@@ -74,10 +82,37 @@ public final class TetherDelegate implements Callable<Integer> {
       return exit(Outcome.FATAL, "configuration error: " + e.getMessage());
     }
     settings.warnings().forEach(w -> log.warn(w));
+    DelegateMetrics metrics = new DelegateMetrics(OpsMetrics.registry());
+    OpsServer ops = null;
+    if (settings.opsListen() != null) {
+      try {
+        ops = metrics.serve(settings.opsListen());
+      } catch (IOException e) {
+        // the message names the address, the setting and what to do
+        return exit(Outcome.FATAL, e.getMessage());
+      }
+    }
+    try {
+      return run(settings, metrics, ops);
+    } finally {
+      if (ops != null) {
+        ops.close();
+      }
+    }
+  }
+
+  private int run(DelegateConfig settings, DelegateMetrics metrics, OpsServer ops) {
     String version = version();
-    log.info("tether-delegate {} starting: account {}, delegate {}, manager {}, token from {}", version,
-        UserText.quote(settings.accountId()), UserText.quote(settings.delegateName()), settings.managers(), settings.token().describe());
-    DelegateAgent agent = new DelegateAgent(settings, version);
+    // the account id is checked at load to be letters, digits, '.', '_' and '-': quoted as UserText.quote would
+    log.info("tether-delegate {} starting: account '{}', delegate {}, manager {}, token from {}", version,
+        value("account", settings.accountId()), UserText.quote(settings.delegateName()), settings.managers(),
+        settings.token().describe());
+    if (ops != null) {
+      log.info("ops listener on http://{}: /metrics, /healthz, /readyz (plain HTTP, set by {})",
+          OpsServer.describe(ops.address()), settings.opsListen().setting());
+    }
+    DelegateAgent agent = new DelegateAgent(settings, version, endpoint -> Channels.open(endpoint, settings.caFile()),
+        metrics);
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     AtomicBoolean signalled = new AtomicBoolean();
     CountDownLatch done = new CountDownLatch(1);

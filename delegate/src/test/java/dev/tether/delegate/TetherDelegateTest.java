@@ -2,8 +2,12 @@ package dev.tether.delegate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tether.common.testing.TokenLedger;
+import dev.tether.common.token.DelegateToken;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -44,6 +48,35 @@ class TetherDelegateTest {
       assertThat(result.getValue()).as(level).startsWith("tether-delegate exiting (1): configuration error:"
           + " ACCOUNT_ID is not set");
     }
+  }
+
+  @Test
+  void opsListenerOnATakenPort_stopsTheDelegateAtStartNamingTheAddressAndTheSetting() throws Exception {
+    String token = TokenLedger.record(DelegateToken.generate()).reveal();
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      String address = "127.0.0.1:" + taken.getLocalPort();
+
+      Map.Entry<Integer, String> result = run(Map.of("ACCOUNT_ID", "abcdefghijklmnop", "DELEGATE_TOKEN", token,
+          "MANAGER_HOST_AND_PORT", "http://127.0.0.1:1", "DELEGATE_OPS_LISTEN", address));
+
+      assertThat(result.getKey()).isEqualTo(1);
+      assertThat(result.getValue()).isEqualTo("tether-delegate exiting (1): cannot listen on " + address + " for the"
+          + " ops listener (/metrics, /healthz, /readyz): Address already in use (is another program using this port?"
+          + " Choose another with DELEGATE_OPS_LISTEN, or 'off')" + System.lineSeparator());
+    }
+  }
+
+  @Test
+  void opsListenerWithABadAddress_stopsTheDelegateAtStartNamingTheValueAndTheForm() {
+    String token = TokenLedger.record(DelegateToken.generate()).reveal();
+
+    Map.Entry<Integer, String> result = run(Map.of("ACCOUNT_ID", "abcdefghijklmnop", "DELEGATE_TOKEN", token,
+        "MANAGER_HOST_AND_PORT", "http://127.0.0.1:1", "DELEGATE_OPS_LISTEN", "9465"));
+
+    assertThat(result.getKey()).isEqualTo(1);
+    assertThat(result.getValue()).isEqualTo("tether-delegate exiting (1): configuration error: DELEGATE_OPS_LISTEN"
+        + " '9465' is not HOST:PORT (expected HOST:PORT such as 127.0.0.1:9465, 0.0.0.0:9465 or [::1]:9465, or"
+        + " 'off')" + System.lineSeparator());
   }
 
   @Test

@@ -1,6 +1,9 @@
 package dev.tether.delegate.agent;
 
+import static net.logstash.logback.argument.StructuredArguments.value;
+
 import dev.tether.common.handshake.WireText;
+import dev.tether.common.ops.OpsMetrics;
 import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenFormatException;
@@ -15,6 +18,7 @@ import dev.tether.delegate.connect.HandshakeClient;
 import dev.tether.delegate.connect.HandshakeException;
 import dev.tether.delegate.connect.SessionCredentials;
 import dev.tether.delegate.connect.StreamClient;
+import dev.tether.delegate.ops.DelegateMetrics;
 import dev.tether.proto.delegate.v1.Register;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -37,7 +41,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The delegate's life: handshake, hold the stream and heartbeat, reconnect with backoff after
  * network trouble or a manager restart; on revocation stop at once, then wait for a new token in
- * the token file or end with exit code 78; on SIGTERM say goodbye and end with 0.
+ * the token file or end with exit code 78; on SIGTERM say goodbye and end with 0. It tells its
+ * {@link DelegateMetrics} what happens and, whenever it holds no registered stream, why not.
  */
 public final class DelegateAgent {
 
@@ -59,6 +64,10 @@ public final class DelegateAgent {
   private String lastExplanation;
   /** Whether the delegate has held a registered stream at least once. */
   private volatile boolean everConnected;
+  /** Whether a registered stream ended since the last connection began: the next one is a reconnect. */
+  private boolean lostStream;
+  /** What the ops listener serves: counters, and whether the delegate is ready or why not. */
+  private final DelegateMetrics metrics;
   /** Whether the goodbye of a SIGTERM went out on a registered stream. */
   private volatile boolean saidGoodbye;
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -82,13 +91,26 @@ public final class DelegateAgent {
   /** With channels of the caller's making (tests use shorter keepalive times). */
   public DelegateAgent(DelegateConfig config, String version,
       java.util.function.Function<ManagerEndpoint, ManagedChannel> channelFactory) {
-    this(config, version, channelFactory, new Backoff(), CONNECT_WAIT);
+    this(config, version, channelFactory, new DelegateMetrics(OpsMetrics.registry()));
+  }
+
+  /** Measured by {@code metrics}, which the ops listener serves. */
+  public DelegateAgent(DelegateConfig config, String version,
+      java.util.function.Function<ManagerEndpoint, ManagedChannel> channelFactory, DelegateMetrics metrics) {
+    this(config, version, channelFactory, new Backoff(), CONNECT_WAIT, metrics);
   }
 
   /** With a backoff and a wait for each connection of the caller's choosing (tests retry in milliseconds). */
   DelegateAgent(DelegateConfig config, String version,
       java.util.function.Function<ManagerEndpoint, ManagedChannel> channelFactory, Backoff backoff,
       Duration connectWait) {
+    this(config, version, channelFactory, backoff, connectWait, new DelegateMetrics(OpsMetrics.registry()));
+  }
+
+  DelegateAgent(DelegateConfig config, String version,
+      java.util.function.Function<ManagerEndpoint, ManagedChannel> channelFactory, Backoff backoff,
+      Duration connectWait, DelegateMetrics metrics) {
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.backoff = backoff;
     this.connectWait = connectWait;
     this.channelFactory = channelFactory;
@@ -103,10 +125,12 @@ public final class DelegateAgent {
   /** Runs until the delegate must end; returns the exit code and the reason. */
   public Outcome run() {
     health.start(timer);
+    metrics.notRegistered("connecting to " + endpoint());
     try {
       return loop();
     } finally {
       health.notReady();
+      metrics.notRegistered("the delegate is stopping");
       timer.shutdownNow();
       for (ManagedChannel channel : channels) {
         if (channel != null) {
@@ -163,6 +187,7 @@ public final class DelegateAgent {
         if (!config.token().reloadable()) {
           return new Outcome(Outcome.TOKEN_REFUSED, e.getMessage());
         }
+        metrics.notRegistered(e.getMessage() + "; waiting for " + config.token().describe() + " to change");
         log.error("{}; waiting for {} to change", e.getMessage(), config.token().describe());
         if (!awaitNewToken(null)) {
           break;
@@ -175,6 +200,10 @@ public final class DelegateAgent {
         token = lastToken;
       } else {
         lastToken = token;
+      }
+      if (lostStream) {
+        lostStream = false;
+        metrics.reconnecting();
       }
       Outcome outcome = connectOnce(channel(), token);
       if (outcome != null) {
@@ -217,7 +246,14 @@ public final class DelegateAgent {
     EstablishedSession session;
     try {
       session = handshakes.handshake(channel, config.accountId(), token, config.delegateName());
+      metrics.handshake(DelegateMetrics.Handshake.ACCEPTED);
     } catch (HandshakeException e) {
+      metrics.handshake(switch (e.kind()) {
+        case TOKEN_REJECTED -> DelegateMetrics.Handshake.REFUSED;
+        case MANAGER_NOT_TRUSTED -> DelegateMetrics.Handshake.UNTRUSTED;
+        case TRANSIENT -> DelegateMetrics.Handshake.UNAVAILABLE;
+        case PROTOCOL -> DelegateMetrics.Handshake.FAILED;
+      });
       return switch (e.kind()) {
         // the manager proved that it knows the token, so it is not unknown; before the delegate has
         // proved itself too, the manager does not say which of the two (docs/security.md)
@@ -235,6 +271,7 @@ public final class DelegateAgent {
       };
     }
     StreamClient stream = StreamClient.open(channel, session, register());
+    stream.onRoundTrip((sequence, nanos) -> metrics.acknowledged(nanos));
     current = stream;
     try {
       try {
@@ -242,10 +279,12 @@ public final class DelegateAgent {
         backoff.reset();
         trouble.clear();
         everConnected = true;
+        lostStream = true;
         health.ready();
+        metrics.registered(session.heartbeatInterval());
         log.info("connected to {} as delegate {} ({}) with token {}; heartbeat every {} ms",
-            endpoint(), UserText.quote(config.delegateName()), id, session.tokenPublicId(),
-            session.heartbeatInterval().toMillis());
+            endpoint(), UserText.quote(config.delegateName()), value("delegate_id", id),
+            value("token_id", session.tokenPublicId()), session.heartbeatInterval().toMillis());
       } catch (ExecutionException | TimeoutException e) {
         stream.close();
       } catch (InterruptedException e) {
@@ -258,8 +297,11 @@ public final class DelegateAgent {
         return null;
       }
       long intervalMs = session.heartbeatInterval().toMillis();
-      ScheduledFuture<?> heartbeats = timer.scheduleAtFixedRate(stream::heartbeat, intervalMs, intervalMs,
-          TimeUnit.MILLISECONDS);
+      ScheduledFuture<?> heartbeats = timer.scheduleAtFixedRate(() -> {
+        if (stream.heartbeat() >= 0) {
+          metrics.heartbeatSent();
+        }
+      }, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
       CompletableFuture<Void> rotated = watchForRotation(token);
       try {
         CompletableFuture.anyOf(stream.closed(), rotated).join();
@@ -267,8 +309,11 @@ public final class DelegateAgent {
         heartbeats.cancel(false);
         rotated.cancel(false);
         health.notReady();
+        // what follows may say more: a revoked token, a backoff with its cause
+        metrics.notRegistered("the stream to " + endpoint() + " ended");
       }
       if (!stream.closed().isDone()) {
+        metrics.notRegistered("reconnecting with the new token in " + config.token().describe());
         log.info("{} holds a new token; reconnecting with it", config.token().describe());
         stream.goodbye("token rotated");
         waitQuietly(stream.closed());
@@ -291,6 +336,8 @@ public final class DelegateAgent {
     }
     if (status.getCode() == Status.Code.UNAUTHENTICATED
         && SessionCredentials.CERTIFICATE_CHANGED.equals(status.getDescription())) {
+      metrics.notRegistered(endpoint() + " presented another TLS certificate for the stream than the one the"
+          + " handshake proved; authenticating again");
       log.warn("{} presented another TLS certificate for the stream than the one the handshake proved (a"
           + " relay terminating TLS, or a manager restarted with a new certificate); the session was not used"
           + " there. Authenticating again", endpoint());
@@ -298,6 +345,7 @@ public final class DelegateAgent {
       return null;
     }
     if (status.getCode() == Status.Code.UNAUTHENTICATED) {
+      metrics.notRegistered("the manager no longer knows this session (restarted?); authenticating again");
       log.info("the manager no longer knows this session (restarted?); authenticating again");
       pause(null);
       return null;
@@ -314,7 +362,10 @@ public final class DelegateAgent {
       return new Outcome(Outcome.TOKEN_REFUSED, why + "; no token file to wait on (" + config.token().describe()
           + " is fixed): give the delegate a new token and restart it");
     }
-    log.warn("{}; stopped, waiting for {} to hold a new token", why, config.token().describe());
+    metrics.notRegistered(why + "; waiting for " + config.token().describe() + " to hold a new token");
+    // the public id is in the text already; the argument beyond the placeholders makes it a JSON field
+    log.warn("{}; stopped, waiting for {} to hold a new token", why, config.token().describe(),
+        value("token_id", token.credential(config.accountId()).publicId()));
     awaitNewToken(token);
     return null;
   }
@@ -326,8 +377,12 @@ public final class DelegateAgent {
         DelegateToken now = config.token().current();
         if (!now.equals(old)) {
           // a custom token's id would cost an Argon2id evaluation here; the handshake logs it
-          log.info("{} holds token {}; connecting with it", config.token().describe(),
-              now.isGenerated() ? now.publicId() : "(a custom token)");
+          metrics.notRegistered("connecting to " + endpoint() + " with the new token in " + config.token().describe());
+          if (now.isGenerated()) {
+            log.info("{} holds token {}; connecting with it", config.token().describe(), value("token_id", now.publicId()));
+          } else {
+            log.info("{} holds token {}; connecting with it", config.token().describe(), "(a custom token)");
+          }
           return true;
         }
       } catch (TokenFormatException | ConfigException e) {
@@ -410,6 +465,7 @@ public final class DelegateAgent {
   private void pause(String why) {
     Duration wait = backoff.next();
     if (why != null) {
+      metrics.notRegistered(why);
       trouble.failed(why, wait);
     }
     awaitStop(wait);

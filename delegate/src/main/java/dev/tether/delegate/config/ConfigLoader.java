@@ -33,7 +33,8 @@ import org.yaml.snakeyaml.error.YAMLException;
 public final class ConfigLoader {
 
   static final Set<String> YAML_KEYS = Set.of("accountId", "delegateToken", "accountSecret",
-      "delegateTokenFile", "managerUrl", "delegateName", "delegateType", "delegateTags", "managerCaFile", "delegateHealthDir");
+      "delegateTokenFile", "managerUrl", "delegateName", "delegateType", "delegateTags", "managerCaFile", "delegateHealthDir",
+      "delegateOpsListen");
   /** The YAML keys that hold the token value itself. */
   private static final Set<String> TOKEN_YAML_KEYS = Set.of("delegateToken", "accountSecret");
   /**
@@ -41,7 +42,8 @@ public final class ConfigLoader {
    * them: it is the default delegate name and the host name sent to the manager.
    */
   static final List<String> OTHER_ENV = List.of("ACCOUNT_ID", "DELEGATE_TOKEN_FILE", "MANAGER_HOST_AND_PORT",
-      "DELEGATE_NAME", "DELEGATE_TYPE", "DELEGATE_TAGS", "MANAGER_CA_FILE", "DELEGATE_HEALTH_DIR", "HOSTNAME");
+      "DELEGATE_NAME", "DELEGATE_TYPE", "DELEGATE_TAGS", "MANAGER_CA_FILE", "DELEGATE_HEALTH_DIR", "DELEGATE_OPS_LISTEN",
+      "HOSTNAME");
   /** The limits of docs/protocol.md (Register), in Unicode code points. */
   static final int MAX_TAGS = 64;
   static final int MAX_TAG = 64;
@@ -69,8 +71,7 @@ public final class ConfigLoader {
       if (yamlFile != null && TOKEN_YAML_KEYS.stream().anyMatch(k -> yaml.get(k) != null)) {
         List<String> warnings = new ArrayList<>(config.warnings());
         tooOpen(yamlFile).ifPresent(warnings::add);
-        config = new DelegateConfig(config.accountId(), config.token(), config.managers(), config.delegateName(),
-            config.delegateType(), config.tags(), config.caFile(), config.healthDir(), List.copyOf(warnings));
+        config = config.withWarnings(List.copyOf(warnings));
       }
       return config;
     } catch (ConfigException e) {
@@ -237,8 +238,29 @@ public final class ConfigLoader {
       }
     }
     String health = pick(env, "DELEGATE_HEALTH_DIR", yaml, "delegateHealthDir", file);
+    OpsListen ops = opsListen(env, yaml, file).orElse(null);
     return new DelegateConfig(accountId, token, managers, name, type, tags, caFile,
-        health == null ? null : path("DELEGATE_HEALTH_DIR", health), List.copyOf(warnings));
+        health == null ? null : path("DELEGATE_HEALTH_DIR", health), ops, List.copyOf(warnings));
+  }
+
+  /**
+   * DELEGATE_OPS_LISTEN, else delegateOpsListen: unset or {@code off} is no listener. YAML 1.1
+   * reads a bare {@code off} as the boolean false, which means off here too.
+   */
+  private static java.util.Optional<OpsListen> opsListen(Map<String, String> env, Map<String, Object> yaml,
+      String file) {
+    if (blankToNull(env.get("DELEGATE_OPS_LISTEN")) == null && yaml.get("delegateOpsListen") instanceof Boolean on) {
+      if (!on) {
+        return java.util.Optional.empty();
+      }
+      throw new ConfigException("delegateOpsListen in " + file + " is 'true' (" + OpsListen.EXPECTED + ")");
+    }
+    if (blankToNull(env.get("DELEGATE_OPS_LISTEN")) == null && yaml.get("delegateOpsListen") instanceof List) {
+      throw new ConfigException("delegateOpsListen in " + file + " is a list: an IPv6 address in brackets must be"
+          + " quoted in YAML, as in delegateOpsListen: \"[::1]:9465\" (" + OpsListen.EXPECTED + ")");
+    }
+    String value = pick(env, "DELEGATE_OPS_LISTEN", yaml, "delegateOpsListen", file);
+    return OpsListen.parse(setting(env, "DELEGATE_OPS_LISTEN", "delegateOpsListen", file), value);
   }
 
   private static void refuse(java.util.Optional<String> problem) {

@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * A delegate's complete configuration, after merging the YAML file and the environment.
  * {@code managers} lists one or more manager replicas (all TLS or all plaintext); {@code healthDir}
- * (optional) receives the probe files {@code alive} and {@code ready}.
+ * (optional) receives the probe files {@code alive} and {@code ready}; {@code opsListen} (optional,
+ * null when off) is where {@code /metrics}, {@code /healthz} and {@code /readyz} are served.
  */
 public record DelegateConfig(
     String accountId,
@@ -17,10 +18,29 @@ public record DelegateConfig(
     List<String> tags,
     Path caFile,
     Path healthDir,
+    OpsListen opsListen,
     List<String> warnings) {
+
+  /** Without an ops listener. */
+  public DelegateConfig(String accountId, TokenSource token, List<ManagerEndpoint> managers, String delegateName,
+      String delegateType, List<String> tags, Path caFile, Path healthDir, List<String> warnings) {
+    this(accountId, token, managers, delegateName, delegateType, tags, caFile, healthDir, null, warnings);
+  }
 
   /** The first manager (the only one, in a single-manager setup). */
   public ManagerEndpoint manager() {
     return managers.get(0);
+  }
+
+  /** The same configuration with the ops listener at {@code value} (null: none). */
+  public DelegateConfig withOpsListen(OpsListen value) {
+    return new DelegateConfig(accountId, token, managers, delegateName, delegateType, tags, caFile, healthDir, value,
+        warnings);
+  }
+
+  /** The same configuration with {@code value} as its warnings. */
+  DelegateConfig withWarnings(List<String> value) {
+    return new DelegateConfig(accountId, token, managers, delegateName, delegateType, tags, caFile, healthDir,
+        opsListen, value);
   }
 }

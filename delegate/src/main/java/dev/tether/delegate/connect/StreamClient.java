@@ -16,6 +16,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -31,6 +32,11 @@ public final class StreamClient implements AutoCloseable {
   private final AtomicLong nextSequence = new AtomicLong();
   private volatile ClientCallStreamObserver<DelegateMessage> requests;
   private volatile AckListener ackListener = (seq, at) -> {};
+  private volatile RoundTripListener roundTripListener;
+  /** When each heartbeat not yet acknowledged went out (System.nanoTime), while a round-trip listener is set. */
+  private final ConcurrentSkipListMap<Long, Long> sentAt = new ConcurrentSkipListMap<>();
+  /** Heartbeats whose send time is kept; older ones are forgotten, their acknowledgements not timed. */
+  static final int MAX_UNACKNOWLEDGED = 64;
   private volatile String tokenState;
 
   private static final Metadata.Key<String> TOKEN_STATE =
@@ -40,6 +46,15 @@ public final class StreamClient implements AutoCloseable {
   @FunctionalInterface
   public interface AckListener {
     void acked(long sequence, long receivedAtUnixMs);
+  }
+
+  /**
+   * Called on every acknowledgement with the time from its heartbeat sent to the acknowledgement
+   * received, in nanoseconds, or -1 when the heartbeat's send time is not known; on a gRPC thread.
+   */
+  @FunctionalInterface
+  public interface RoundTripListener {
+    void acknowledged(long sequence, long roundTripNanos);
   }
 
   private StreamClient() {}
@@ -77,6 +92,7 @@ public final class StreamClient implements AutoCloseable {
           lastAckSequence.accumulateAndGet(message.getHeartbeatAck().getSequence(), Math::max);
           ackListener.acked(message.getHeartbeatAck().getSequence(),
               message.getHeartbeatAck().getReceivedAtUnixMs());
+          roundTrip(message.getHeartbeatAck().getSequence());
         }
         default -> { }
       }
@@ -103,12 +119,39 @@ public final class StreamClient implements AutoCloseable {
     ackListener = listener;
   }
 
+  /** Times each heartbeat to its acknowledgement from now on; set it before the first heartbeat. */
+  public void onRoundTrip(RoundTripListener listener) {
+    roundTripListener = listener;
+  }
+
+  private void roundTrip(long sequence) {
+    RoundTripListener listener = roundTripListener;
+    if (listener == null) {
+      return;
+    }
+    Long sent = sentAt.remove(sequence);
+    // the manager acknowledges in order: an earlier heartbeat still listed will not be acknowledged
+    sentAt.headMap(sequence).clear();
+    listener.acknowledged(sequence, sent == null ? -1 : System.nanoTime() - sent);
+  }
+
   /** Sends one heartbeat; returns its sequence number, or -1 if the stream is over. */
   public long heartbeat() {
     long seq = nextSequence.incrementAndGet();
+    boolean timed = roundTripListener != null;
+    if (timed) {
+      // noted before the send, so that an acknowledgement cannot arrive before it
+      sentAt.put(seq, System.nanoTime());
+      while (sentAt.size() > MAX_UNACKNOWLEDGED) {
+        sentAt.pollFirstEntry();
+      }
+    }
     boolean sent = send(DelegateMessage.newBuilder()
         .setHeartbeat(Heartbeat.newBuilder().setSequence(seq).setSentAtUnixMs(System.currentTimeMillis()))
         .build());
+    if (!sent && timed) {
+      sentAt.remove(seq);
+    }
     return sent ? seq : -1;
   }
 

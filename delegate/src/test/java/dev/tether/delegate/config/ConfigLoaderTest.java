@@ -120,6 +120,91 @@ class ConfigLoaderTest {
         .satisfies(e -> assertThat(e.getMessage().contains(TOKEN)).isFalse());
   }
 
+  @Test
+  void opsListen_isOffUnlessSet_andTakesHostPortWithIpv6InBrackets() throws Exception {
+    assertThat(ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN), null).opsListen()).isNull();
+    for (String off : List.of("off", "OFF", " Off ", "", "  ")) {
+      assertThat(ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_OPS_LISTEN", off), null).opsListen())
+          .as("'%s'", off).isNull();
+    }
+
+    OpsListen all = ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_OPS_LISTEN", "0.0.0.0:9465"), null)
+        .opsListen();
+    assertThat(all.address()).isEqualTo(new java.net.InetSocketAddress("0.0.0.0", 9465));
+    assertThat(all.setting()).isEqualTo("DELEGATE_OPS_LISTEN");
+    assertThat(all).hasToString("http://0.0.0.0:9465");
+    OpsListen v6 = ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_OPS_LISTEN", " [::1]:9465 "), null)
+        .opsListen();
+    assertThat(v6.address().getAddress()).isEqualTo(java.net.InetAddress.getByName("::1"));
+    assertThat(v6.address().getPort()).isEqualTo(9465);
+    assertThat(v6).hasToString("http://[0:0:0:0:0:0:0:1]:9465");
+    assertThat(ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_OPS_LISTEN", "localhost:0"), null)
+        .opsListen().address().getAddress().isLoopbackAddress()).isTrue();
+  }
+
+  @Test
+  void opsListen_inTheYamlFile_isOverriddenByTheEnvironment_andABareOffMeansOff() throws Exception {
+    Path yaml = Files.writeString(dir.resolve("config-delegate.yaml"), "accountId: a\nmanagerUrl: https://m:1\n"
+        + "delegateOpsListen: \"[::1]:9465\"\n");
+    OpsListen fromYaml = ConfigLoader.load(Map.of("DELEGATE_TOKEN", TOKEN), yaml).opsListen();
+    assertThat(fromYaml.address().getPort()).isEqualTo(9465);
+    assertThat(fromYaml.setting()).isEqualTo("delegateOpsListen in config-delegate.yaml");
+    assertThat(ConfigLoader.load(Map.of("DELEGATE_TOKEN", TOKEN, "DELEGATE_OPS_LISTEN", "127.0.0.1:9466"), yaml)
+        .opsListen().address()).isEqualTo(new java.net.InetSocketAddress("127.0.0.1", 9466));
+    assertThat(ConfigLoader.load(Map.of("DELEGATE_TOKEN", TOKEN, "DELEGATE_OPS_LISTEN", "off"), yaml).opsListen())
+        .isNull();
+
+    // YAML 1.1 reads a bare off as the boolean false
+    Path off = Files.writeString(dir.resolve("off.yaml"), "accountId: a\nmanagerUrl: https://m:1\ndelegateOpsListen: off\n");
+    assertThat(ConfigLoader.load(Map.of("DELEGATE_TOKEN", TOKEN), off).opsListen()).isNull();
+    Path on = Files.writeString(dir.resolve("on.yaml"), "accountId: a\nmanagerUrl: https://m:1\ndelegateOpsListen: on\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("DELEGATE_TOKEN", TOKEN), on))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("delegateOpsListen in on.yaml is 'true' (expected HOST:PORT such as 127.0.0.1:9465, 0.0.0.0:9465"
+            + " or [::1]:9465, or 'off')");
+    Path list = Files.writeString(dir.resolve("list.yaml"), "accountId: a\nmanagerUrl: https://m:1\n"
+        + "delegateOpsListen: [a]\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("DELEGATE_TOKEN", TOKEN), list))
+        .hasMessageStartingWith("delegateOpsListen in list.yaml is a list: an IPv6 address in brackets must be quoted");
+    Path bad = Files.writeString(dir.resolve("bad.yaml"), "accountId: a\nmanagerUrl: https://m:1\n"
+        + "delegateOpsListen: 9465\n");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("DELEGATE_TOKEN", TOKEN), bad))
+        .hasMessage("delegateOpsListen in bad.yaml '9465' is not HOST:PORT (expected HOST:PORT such as"
+            + " 127.0.0.1:9465, 0.0.0.0:9465 or [::1]:9465, or 'off')");
+  }
+
+  @Test
+  void opsListen_badValues_nameTheValueAndTheExpectedForm() {
+    String expected = "(expected HOST:PORT such as 127.0.0.1:9465, 0.0.0.0:9465 or [::1]:9465, or 'off')";
+    Map<String, String> refused = new java.util.LinkedHashMap<>();
+    refused.put("9465", "DELEGATE_OPS_LISTEN '9465' is not HOST:PORT " + expected);
+    refused.put(":9465", "DELEGATE_OPS_LISTEN ':9465' is not HOST:PORT " + expected);
+    refused.put("localhost", "DELEGATE_OPS_LISTEN 'localhost' is not HOST:PORT " + expected);
+    refused.put("::1:9465", "DELEGATE_OPS_LISTEN '::1:9465' is not HOST:PORT: an IPv6 address goes in brackets, as in"
+        + " [::1]:9465 " + expected);
+    refused.put("[127.0.0.1]:9465", "DELEGATE_OPS_LISTEN '[127.0.0.1]:9465' has '127.0.0.1' in brackets, which are"
+        + " for an IPv6 address only " + expected);
+    refused.put("127.0.0.1:", "DELEGATE_OPS_LISTEN '127.0.0.1:' has port '', which is not a number from 0 to 65535 "
+        + expected);
+    refused.put("127.0.0.1:http", "DELEGATE_OPS_LISTEN '127.0.0.1:http' has port 'http', which is not a number from 0"
+        + " to 65535 " + expected);
+    refused.put("127.0.0.1:65536", "DELEGATE_OPS_LISTEN '127.0.0.1:65536' has port '65536', which is not a number"
+        + " from 0 to 65535 " + expected);
+    refused.put("127.0.0.1:-1", "DELEGATE_OPS_LISTEN '127.0.0.1:-1' has port '-1', which is not a number from 0 to"
+        + " 65535 " + expected);
+    refused.put("bad host!:9465", "DELEGATE_OPS_LISTEN 'bad host!:9465' has host 'bad host!', which is neither an IP"
+        + " address nor a host name " + expected);
+    refused.put("no-such-host.invalid:9465", "DELEGATE_OPS_LISTEN 'no-such-host.invalid:9465' has host"
+        + " 'no-such-host.invalid', which does not resolve (expected HOST:PORT such as 127.0.0.1:9465, 0.0.0.0:9465"
+        + " or [::1]:9465, or 'off'; 0.0.0.0 listens on every address of this machine)");
+    refused.forEach((value, message) ->
+        assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_OPS_LISTEN", value), null))
+            .as(value).isInstanceOf(ConfigException.class).hasMessage(message));
+    // a generated token put there by mistake is refused without being echoed
+    assertRefusedWithoutEcho(base("DELEGATE_TOKEN", TOKEN, "DELEGATE_OPS_LISTEN", TOKEN + ":9465"), null, TOKEN,
+        "DELEGATE_OPS_LISTEN holds ");
+  }
+
   private static String customToken() {
     String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     SecureRandom random = new SecureRandom();
@@ -150,7 +235,7 @@ class ConfigLoaderTest {
     String given = " holds the delegate token given in DELEGATE_TOKEN; put the token only in DELEGATE_TOKEN or"
         + " DELEGATE_TOKEN_FILE (delegateToken or delegateTokenFile in the config file), never in another setting";
     for (String setting : List.of("DELEGATE_TYPE", "DELEGATE_NAME", "DELEGATE_TAGS", "ACCOUNT_ID",
-        "MANAGER_HOST_AND_PORT", "MANAGER_CA_FILE", "DELEGATE_HEALTH_DIR", "HOSTNAME")) {
+        "MANAGER_HOST_AND_PORT", "MANAGER_CA_FILE", "DELEGATE_HEALTH_DIR", "DELEGATE_OPS_LISTEN", "HOSTNAME")) {
       assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", CUSTOM, setting, CUSTOM), null))
           .isInstanceOf(ConfigException.class).hasMessage(setting + given);
     }
@@ -354,11 +439,13 @@ class ConfigLoaderTest {
   @Provide
   Arbitrary<Map<String, String>> environments() {
     Arbitrary<String> keys = Arbitraries.of("ACCOUNT_ID", "DELEGATE_TOKEN", "DELEGATE_TOKEN_FILE",
-        "MANAGER_HOST_AND_PORT", "DELEGATE_NAME", "DELEGATE_TYPE", "DELEGATE_TAGS", "MANAGER_CA_FILE", "OTHER");
+        "MANAGER_HOST_AND_PORT", "DELEGATE_NAME", "DELEGATE_TYPE", "DELEGATE_TAGS", "MANAGER_CA_FILE",
+        "DELEGATE_OPS_LISTEN", "OTHER");
     Arbitrary<String> values = Arbitraries.oneOf(Arbitraries.strings().ofMaxLength(100), Arbitraries.just(TOKEN),
         Arbitraries.of(CUSTOM, "x," + CUSTOM, "builder-" + CUSTOM),
-        Arbitraries.of("https://m.example.com:7443", "http://[::1]:7443", "m:99999", "acct-1", "a,b,,c", ""));
-    return Arbitraries.maps(keys, values).ofMaxSize(9);
+        Arbitraries.of("https://m.example.com:7443", "http://[::1]:7443", "m:99999", "acct-1", "a,b,,c", "",
+            "127.0.0.1:9465", "[::1]:0", "off", "::1:9465"));
+    return Arbitraries.maps(keys, values).ofMaxSize(10);
   }
 
   @Provide

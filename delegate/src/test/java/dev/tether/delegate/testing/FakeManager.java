@@ -13,6 +13,7 @@ import dev.tether.proto.delegate.v1.DelegateMessage;
 import dev.tether.proto.delegate.v1.DelegateStreamGrpc;
 import dev.tether.proto.delegate.v1.HandshakeRequest;
 import dev.tether.proto.delegate.v1.HandshakeResponse;
+import dev.tether.proto.delegate.v1.HeartbeatAck;
 import dev.tether.proto.delegate.v1.ManagerMessage;
 import dev.tether.proto.delegate.v1.Registered;
 import io.grpc.Grpc;
@@ -29,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  * A stand-in for the manager on a loopback port (plaintext): it runs the manager's side of the
  * handshake for one known token (or answers with a decoy proof, as a manager does for an account or
  * token it does not know), accepts the stream, and closes it when the test says, with the status
- * and trailers the test gives. It checks no session MAC: the delegate's side is what is under test.
+ * and trailers the test gives. It acknowledges every heartbeat. It checks no session MAC: the
+ * delegate's side is what is under test.
  */
 public final class FakeManager implements AutoCloseable {
 
@@ -79,9 +81,14 @@ public final class FakeManager implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     server.shutdownNow();
-    server.awaitTermination(10, TimeUnit.SECONDS);
+    try {
+      server.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      // try-with-resources would warn of an AutoCloseable that throws InterruptedException
+      Thread.currentThread().interrupt();
+    }
   }
 
   private final class Auth extends DelegateAuthGrpc.DelegateAuthImplBase {
@@ -135,6 +142,10 @@ public final class FakeManager implements AutoCloseable {
             responses.onNext(ManagerMessage.newBuilder().setRegistered(Registered.newBuilder()
                 .setDelegateId("dlg_fake").setHeartbeatIntervalMs(60_000)).build());
             registered.complete(responses);
+          } else if (message.hasHeartbeat()) {
+            responses.onNext(ManagerMessage.newBuilder().setHeartbeatAck(HeartbeatAck.newBuilder()
+                .setSequence(message.getHeartbeat().getSequence())
+                .setReceivedAtUnixMs(System.currentTimeMillis())).build());
           } else if (message.hasGoodbye()) {
             goodbye.complete(message.getGoodbye().getReason());
           }

@@ -13,8 +13,10 @@ import dev.tether.common.token.DelegateToken;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.nio.file.Files;
@@ -104,6 +106,24 @@ class InstallFilesTest {
     assertThat(objects).extracting(HasMetadata::getKind).containsExactly("Deployment");
     checkDelegatePod((Deployment) objects.get(0), "vault-synced-token", "HELM");
     lacksToken(rendered, token);
+  }
+
+  @Test
+  void helm_opsPortAndScrapeAnnotations_comeFromTheValues() throws Exception {
+    InstallFiles.write(InstallType.HELM, spec(null), out);
+    Path values = out.resolve("values-builder-1.yaml");
+
+    String rendered = new Helm(out.resolve("tether-delegate")).template().withName("builder-1")
+        .withValuesFile(values).set("ops.port", "9500").set("ops.scrapeAnnotations", "false").call();
+    Linters.yamllint(Files.writeString(out.resolve("rendered.yaml"), rendered));
+
+    Deployment deployment = only(kubernetesObjects(rendered), Deployment.class);
+    Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(container.getEnv()).filteredOn(e -> e.getName().equals("DELEGATE_OPS_LISTEN"))
+        .singleElement().satisfies(e -> assertThat(e.getValue()).isEqualTo("0.0.0.0:9500"));
+    assertThat(container.getPorts()).singleElement().satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(9500));
+    assertThat(container.getReadinessProbe().getHttpGet().getPort()).isEqualTo(new IntOrString("ops"));
+    assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations()).isNullOrEmpty();
   }
 
   @Test
@@ -253,10 +273,43 @@ class InstallFilesTest {
     assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo(secretName));
     assertThat(container.getResources().getRequests()).containsKeys("cpu", "memory");
     assertThat(container.getResources().getLimits()).containsKey("memory");
-    assertThat(container.getLivenessProbe().getExec().getCommand()).isNotEmpty();
-    assertThat(container.getReadinessProbe().getExec().getCommand()).last().asString().contains("/tmp/tether-health/ready");
+    checkProbes(deployment, 9465);
     assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+  }
+
+  /**
+   * The probes are plain HTTP GETs on the delegate's ops listener, which listens on every address
+   * of the pod (the kubelet probes the pod's IP); liveness asks /healthz, never /readyz, so that a
+   * delegate cut off from the manager is not restarted; Prometheus may find /metrics by annotation.
+   */
+  private static void checkProbes(Deployment deployment, int port) {
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+    Container container = pod.getContainers().get(0);
+    assertThat(container.getEnv()).filteredOn(e -> e.getName().equals("DELEGATE_OPS_LISTEN"))
+        .singleElement().satisfies(e -> assertThat(e.getValue()).isEqualTo("0.0.0.0:" + port));
+    assertThat(container.getPorts()).singleElement().satisfies(p -> {
+      assertThat(p.getName()).isEqualTo("ops");
+      assertThat(p.getContainerPort()).isEqualTo(port);
+      assertThat(p.getProtocol()).isEqualTo("TCP");
+    });
+    Probe readiness = container.getReadinessProbe();
+    assertThat(readiness.getExec()).isNull();
+    assertThat(readiness.getHttpGet().getPath()).isEqualTo("/readyz");
+    assertThat(readiness.getHttpGet().getPort()).isEqualTo(new IntOrString("ops"));
+    assertThat(readiness.getHttpGet().getScheme()).as("plain HTTP, the default").isNull();
+    assertThat(readiness.getPeriodSeconds()).isEqualTo(10);
+    Probe liveness = container.getLivenessProbe();
+    assertThat(liveness.getExec()).isNull();
+    assertThat(liveness.getHttpGet().getPath()).isEqualTo("/healthz");
+    assertThat(liveness.getHttpGet().getPort()).isEqualTo(new IntOrString("ops"));
+    assertThat(liveness.getInitialDelaySeconds()).isEqualTo(30);
+    // a minute of failed /healthz before a restart: a busy node's pause is not a dead delegate
+    assertThat(liveness.getPeriodSeconds() * liveness.getFailureThreshold()).isGreaterThanOrEqualTo(60);
+    assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
+        .containsEntry("prometheus.io/scrape", "true")
+        .containsEntry("prometheus.io/port", String.valueOf(port))
+        .containsEntry("prometheus.io/path", "/metrics");
   }
 
   private static List<HasMetadata> kubernetesObjects(String yaml) throws Exception {
