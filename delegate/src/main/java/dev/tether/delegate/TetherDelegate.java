@@ -1,6 +1,9 @@
 package dev.tether.delegate;
 
+import ch.qos.logback.classic.Level;
+import dev.tether.common.logging.LogFormats;
 import dev.tether.common.logging.LogLevels;
+import dev.tether.common.logging.LogOutput;
 import dev.tether.common.text.UserText;
 import dev.tether.common.token.TokenFormatException;
 import dev.tether.delegate.agent.DelegateAgent;
@@ -17,6 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.KeyValuePair;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,7 +33,8 @@ import picocli.CommandLine.Option;
 @Command(name = "tether-delegate", mixinStandardHelpOptions = true, versionProvider = TetherDelegate.Version.class,
     description = "Tether delegate: authenticates with its token and holds a heartbeat stream to the manager.",
     footer = {"", "Environment (overrides the config file): ACCOUNT_ID, DELEGATE_TOKEN or DELEGATE_TOKEN_FILE,",
-        "MANAGER_HOST_AND_PORT, DELEGATE_NAME, DELEGATE_TYPE, DELEGATE_TAGS, MANAGER_CA_FILE, TETHER_LOG_LEVEL.",
+        "MANAGER_HOST_AND_PORT, DELEGATE_NAME, DELEGATE_TYPE, DELEGATE_TAGS, MANAGER_CA_FILE, TETHER_LOG_LEVEL,",
+        "TETHER_LOG_FORMAT (text or json).",
         "Exit codes: 0 stopped, 78 token refused, 1 other fatal error."})
 public final class TetherDelegate implements Callable<Integer> {
 
@@ -61,9 +66,10 @@ public final class TetherDelegate implements Callable<Integer> {
   @Override
   public Integer call() {
     // logback has read the level by now, taking an unknown word as DEBUG; nothing has been logged yet
-    Optional<String> level = LogLevels.problem(env.get(LogLevels.VARIABLE));
-    if (level.isPresent()) {
-      return exit(Outcome.FATAL, "configuration error: " + level.get());
+    Optional<String> logging = LogLevels.problem(env.get(LogLevels.VARIABLE))
+        .or(() -> LogFormats.problem(env.get(LogFormats.VARIABLE)));
+    if (logging.isPresent()) {
+      return exit(Outcome.FATAL, "configuration error: " + logging.get());
     }
     DelegateConfig settings;
     try {
@@ -113,8 +119,9 @@ public final class TetherDelegate implements Callable<Integer> {
   }
 
   private static int exit(int code, String message) {
-    System.err.println("tether-delegate exiting (" + code + "): " + message);
-    System.err.flush();
+    // in the log format, so that a JSON log pipeline gets the exit line as one more object
+    LogOutput.printLine(TetherDelegate.class.getName(), code == Outcome.STOPPED ? Level.INFO : Level.ERROR,
+        "tether-delegate exiting (" + code + "): " + message, new KeyValuePair("exit_code", code));
     return code;
   }
 
