@@ -2,7 +2,10 @@ package dev.tether.delegate;
 
 import static net.logstash.logback.argument.StructuredArguments.value;
 
+import ch.qos.logback.classic.Level;
+import dev.tether.common.logging.LogFormats;
 import dev.tether.common.logging.LogLevels;
+import dev.tether.common.logging.LogOutput;
 import dev.tether.common.ops.OpsMetrics;
 import dev.tether.common.ops.OpsServer;
 import dev.tether.common.text.UserText;
@@ -24,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.KeyValuePair;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,7 +41,8 @@ import picocli.CommandLine.Option;
     description = "Tether delegate: authenticates with its token and holds a heartbeat stream to the manager.",
     footer = {"", "Environment (overrides the config file): ACCOUNT_ID, DELEGATE_TOKEN or DELEGATE_TOKEN_FILE,",
         "MANAGER_HOST_AND_PORT, DELEGATE_NAME, DELEGATE_TYPE, DELEGATE_TAGS, MANAGER_CA_FILE, DELEGATE_HEALTH_DIR,",
-        "DELEGATE_OPS_LISTEN (HOST:PORT for /metrics, /healthz, /readyz; default off), TETHER_LOG_LEVEL.",
+        "DELEGATE_OPS_LISTEN (HOST:PORT for /metrics, /healthz, /readyz; default off), TETHER_LOG_LEVEL,",
+        "TETHER_LOG_FORMAT (text or json).",
         "Exit codes: 0 stopped, 78 token refused, 1 other fatal error."})
 public final class TetherDelegate implements Callable<Integer> {
 
@@ -69,9 +74,10 @@ public final class TetherDelegate implements Callable<Integer> {
   @Override
   public Integer call() {
     // logback has read the level by now, taking an unknown word as DEBUG; nothing has been logged yet
-    Optional<String> level = LogLevels.problem(env.get(LogLevels.VARIABLE));
-    if (level.isPresent()) {
-      return exit(Outcome.FATAL, "configuration error: " + level.get());
+    Optional<String> logging = LogLevels.problem(env.get(LogLevels.VARIABLE))
+        .or(() -> LogFormats.problem(env.get(LogFormats.VARIABLE)));
+    if (logging.isPresent()) {
+      return exit(Outcome.FATAL, "configuration error: " + logging.get());
     }
     DelegateConfig settings;
     try {
@@ -148,8 +154,9 @@ public final class TetherDelegate implements Callable<Integer> {
   }
 
   private static int exit(int code, String message) {
-    System.err.println("tether-delegate exiting (" + code + "): " + message);
-    System.err.flush();
+    // in the log format, so that a JSON log pipeline gets the exit line as one more object
+    LogOutput.printLine(TetherDelegate.class.getName(), code == Outcome.STOPPED ? Level.INFO : Level.ERROR,
+        "tether-delegate exiting (" + code + "): " + message, new KeyValuePair("exit_code", code));
     return code;
   }
 

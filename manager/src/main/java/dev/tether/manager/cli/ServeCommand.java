@@ -1,8 +1,10 @@
 package dev.tether.manager.cli;
 
+import dev.tether.common.logging.LogOutput;
 import dev.tether.common.text.UserText;
 import dev.tether.manager.auth.HandshakeLimiter;
 import dev.tether.manager.heartbeat.HeartbeatSettings;
+import dev.tether.manager.logging.LogFormatOption;
 import dev.tether.manager.server.ManagerServer;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.server.TransportLimits;
@@ -116,6 +118,11 @@ final class ServeCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}).")
   Duration minTokenLifetime;
 
+  @Option(names = "--log-format", paramLabel = "text|json", converter = LogFormatOption.class,
+      completionCandidates = LogFormatOption.class, description = "Logs on standard error as text lines, or as"
+          + " one JSON object per line. Default: the environment variable TETHER_LOG_FORMAT, else text.")
+  String logFormat;
+
   /** Accepted so that existing service files keep working; a correct proof is never refused per token now. */
   @Option(names = "--failed-handshakes-per-token", paramLabel = "BURST/PER_SECOND", hidden = true,
       description = "No effect any more (a warning says so); accepted so that old service files still start.")
@@ -123,6 +130,10 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (logFormat != null) {
+      // logback started in the format of TETHER_LOG_FORMAT; serve has logged nothing yet
+      LogOutput.use(logFormat);
+    }
     if (tokenLimit != null) {
       System.err.println("WARNING: --failed-handshakes-per-token has no effect any more and will be removed: a"
           + " correct proof is never refused because of other clients' failures (docs/security.md, limits)");

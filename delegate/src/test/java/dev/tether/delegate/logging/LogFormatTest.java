@@ -1,0 +1,13 @@
+package dev.tether.delegate.logging;
+
+import dev.tether.common.logging.LogFormatContract;
+import java.net.URL;
+
+/** The delegate's logback.xml in text and JSON format. */
+class LogFormatTest extends LogFormatContract {
+
+  @Override
+  protected URL logbackXml() {
+    return RootLogLevel.class.getResource("/logback.xml");
+  }
+}
