@@ -135,16 +135,16 @@ final class ServeCommand implements Callable<Integer> {
       LogOutput.use(logFormat);
     }
     if (tokenLimit != null) {
-      System.err.println("WARNING: --failed-handshakes-per-token has no effect any more and will be removed: a"
+      warn("WARNING: --failed-handshakes-per-token has no effect any more and will be removed: a"
           + " correct proof is never refused because of other clients' failures (docs/security.md, limits)");
     }
     ManagerServer.Options options = options();
     ManagerServer server = start(options);
     server.banner().forEach(System.out::println);
     if (plaintext) {
-      System.err.println(plaintextWarning());
+      warn(plaintextWarning());
       if (options.adminListen() != null && !isLoopback(resolved(options.adminListen()))) {
-        System.err.println(adminPlaintextWarning(options.adminListen()));
+        warn(adminPlaintextWarning(options.adminListen()));
       }
     }
     System.out.flush();
@@ -245,6 +245,11 @@ final class ServeCommand implements Callable<Integer> {
             .withMaxConcurrentCallsPerConnection(positive("--max-calls-per-connection", maxCallsPerConnection, "100")));
     return new ManagerServer.Options(address, admin, dataDir, dbUrl, System.getenv("TETHER_DB_USER"), dbPassword(),
         plaintext, tlsCert, tlsKey, tlsNames, settings, ops);
+  }
+
+  /** A warning on standard error: the line as it is, or one JSON object with --log-format json. */
+  private static void warn(String line) {
+    LogOutput.printLine(ServeCommand.class.getName(), ch.qos.logback.classic.Level.WARN, line);
   }
 
   /** The warning {@code serve --plaintext} prints to standard error. */

@@ -24,8 +24,10 @@ public final class TetherManagerCli {
   private TetherManagerCli() {}
 
   public static void main(String[] args) {
-    if (args.length > 0 && args[0].equals("serve")) {
-      // gRPC logs through java.util.logging: route it into the server's log
+    if ((args.length > 0 && args[0].equals("serve")) || dev.tether.common.logging.LogFormats.JSON.equals(
+        dev.tether.common.logging.LogFormats.format(System.getenv(dev.tether.common.logging.LogFormats.VARIABLE))
+            .orElse(null))) {
+      // gRPC logs through java.util.logging: route it into the server's log (and, with JSON logs, into JSON)
       org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
       org.slf4j.bridge.SLF4JBridgeHandler.install();
     } else {
