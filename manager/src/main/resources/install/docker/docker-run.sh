@@ -1,19 +1,88 @@
 #!/bin/sh
 # Runs Tether delegate @@DELEGATE_NAME@@ (account @@ACCOUNT_ID@@, token '@@TOKEN_NAME@@') in Docker.
-# The token is not in this script: it is read from secrets/delegate-token, mounted read-only.
-# To rotate, write the new token into secrets/delegate-token: the delegate reloads it.
+# Usage: ./docker-run.sh [--replace] [--image IMAGE]
+#   --replace      stop and remove an existing container of this name first (as docker-upgrade.sh does)
+#   --image IMAGE  run IMAGE instead of @@IMAGE_SHELL@@
+# The token is not in this script: it is read from secrets/delegate-token, mounted read-only. The
+# container runs as the image's user, UID and GID 10001, never as the caller (under sudo that would
+# be root), so the secrets directory must belong to 10001: run this script with sudo once and it
+# gives it to 10001 (chown), or do it yourself: sudo chown -R 10001:10001 secrets.
+# To rotate, replace secrets/delegate-token (owned by 10001, mode 0400): the delegate reloads it.
 set -eu
 dir=$(cd "$(dirname "$0")" && pwd)
-if [ ! -r "$dir/secrets/delegate-token" ]; then
-  echo "docker-run.sh: $dir/secrets/delegate-token is missing or unreadable" >&2
+name=@@DELEGATE_NAME_SHELL@@
+image=@@IMAGE_SHELL@@
+# the image's user (scripts/docker/Dockerfile: USER 10001:10001)
+uid=10001
+replace=false
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --replace) replace=true; shift ;;
+    --image)
+      if [ "$#" -lt 2 ] || [ -z "$2" ]; then
+        echo "docker-run.sh: --image needs a value (expected an image reference such as tether-delegate:0.2.0)" >&2
+        exit 2
+      fi
+      image=$2; shift 2 ;;
+    *)
+      echo "docker-run.sh: unknown argument '$1' (expected --replace or --image IMAGE)" >&2
+      exit 2 ;;
+  esac
+done
+
+secrets="$dir/secrets"
+if [ "$(id -u)" -eq 0 ]; then
+  if [ ! -f "$secrets/delegate-token" ]; then
+    echo "docker-run.sh: $secrets/delegate-token is missing (expected the token file install-files wrote)" >&2
+    exit 1
+  fi
+  # readable by the container's user only; the host's root can still replace it for a rotation
+  chown -R "$uid:$uid" "$secrets"
+  chmod 0700 "$secrets"
+  chmod 0400 "$secrets/delegate-token"
+elif [ -z "$(find "$secrets" -prune -user "$uid" 2>/dev/null)" ]; then
+  echo "docker-run.sh: $secrets does not belong to UID $uid, the delegate image's user, so the container" \
+    "could not read the token. Run this script with sudo once (it runs chown), or: sudo chown -R $uid:$uid '$secrets'" >&2
   exit 1
 fi
-docker run --detach --name @@DELEGATE_NAME@@ --restart unless-stopped \
-  --user "$(id -u):$(id -g)" \
+
+if docker container inspect "$name" >/dev/null 2>&1; then
+  if [ "$replace" != true ]; then
+    echo "docker-run.sh: a container named '$name' already exists; nothing was started. Stop and remove it with" \
+      "./docker-stop.sh, replace it with ./docker-run.sh --replace, or move to a new image with ./docker-upgrade.sh IMAGE" >&2
+    exit 1
+  fi
+  echo "docker-run.sh: replacing container '$name'"
+  # SIGTERM, then up to 30 s for the delegate to say goodbye to the manager
+  docker stop --time 30 "$name" >/dev/null
+  docker rm "$name" >/dev/null
+fi
+
+# Hardening: the image's user, a read-only root filesystem with a small tmpfs for the JVM's /tmp
+# (exec allowed: Netty loads its native transport from there), no capabilities, no privilege
+# gain through setuid, bounded memory and processes. The heap is 75% of --memory
+# (JAVA_TOOL_OPTIONS in the image): 288 MiB of 384 MiB, the limit the Kubernetes manifest sets.
+# The health check asks the ops listener's /readyz on loopback: healthy while registered with
+# the manager and heartbeating. Docker only reports it (docker ps); it restarts nothing.
+docker run --detach --name "$name" --restart unless-stopped \
+  --user "$uid:$uid" \
+  --read-only \
+  --tmpfs /tmp:rw,nosuid,nodev,size=16m,mode=1777 \
+  --cap-drop ALL \
+  --security-opt no-new-privileges \
+  --memory 384m --memory-swap 384m \
+  --pids-limit 256 \
+  --stop-timeout 30 \
+  --health-cmd 'curl --fail --silent --show-error --max-time 4 --output /dev/null http://127.0.0.1:9465/readyz' \
+  --health-interval 30s --health-timeout 5s --health-start-period 30s --health-retries 3 \
   --env ACCOUNT_ID=@@ACCOUNT_ID_SHELL@@ \
   --env MANAGER_HOST_AND_PORT=@@MANAGER_URL_SHELL@@ \
   --env DELEGATE_NAME=@@DELEGATE_NAME_SHELL@@ \
   --env DELEGATE_TYPE=DOCKER \
   --env DELEGATE_TOKEN_FILE=/run/secrets/tether/delegate-token \
-  --volume "$dir/secrets:/run/secrets/tether:ro" \
-  @@IMAGE_SHELL@@
+  --env DELEGATE_OPS_LISTEN=127.0.0.1:9465 \
+  --env JAVA_TOOL_OPTIONS=-XX:MaxRAMPercentage=75 \
+  --volume "$secrets:/run/secrets/tether:ro" \
+  "$image"
+echo "docker-run.sh: started '$name' from $image; 'docker ps' shows it healthy once it has registered with the manager," \
+  "'docker logs $name' shows its log"

@@ -47,17 +47,24 @@ public final class InstallFiles {
             spec.existingSecret() == null));
       }
       case DOCKER -> {
-        written.add(executable(template("docker/docker-run.sh", values, out.resolve("docker-run.sh"), false)));
+        for (String script : List.of("docker-run.sh", "docker-stop.sh", "docker-upgrade.sh")) {
+          written.add(executable(template("docker/" + script, values, out.resolve(script), false)));
+        }
         written.add(secretFile(out.resolve("secrets").resolve("delegate-token"), spec));
+        // the build context is this directory: the Dockerfile copies tether-delegate.jar from beside it
         written.add(copy("docker-image/Dockerfile", out.resolve("Dockerfile")));
+        copyJar(spec, out).ifPresent(written::add);
       }
       case ECS -> {
         if (spec.ecsSecretArn() == null || spec.ecsExecutionRoleArn() == null) {
           throw new IllegalArgumentException("--type ecs needs --ecs-secret-arn (the secret the task reads"
               + " DELEGATE_TOKEN from) and --ecs-execution-role-arn (the role allowed to read it)");
         }
-        written.add(template("ecs/task-definition.json", values, out.resolve("task-definition.json"), false));
-        written.add(executable(template("ecs/put-secret.sh", values, out.resolve("put-secret.sh"), false)));
+        Map<String, String> ecs = EcsNames.of(spec).addTo(values);
+        written.add(template("ecs/task-definition.json", ecs, out.resolve("task-definition.json"), false));
+        written.add(template("ecs/execution-role-policy.json", ecs, out.resolve("execution-role-policy.json"), false));
+        written.add(executable(template("ecs/put-secret.sh", ecs, out.resolve("put-secret.sh"), false)));
+        written.add(executable(template("ecs/create-log-group.sh", ecs, out.resolve("create-log-group.sh"), false)));
         written.add(secretFile(out.resolve("delegate-token"), spec));
       }
       case SHELL -> {

@@ -146,7 +146,7 @@ class InstallFilesTest {
     assertThat(text).contains("--env ACCOUNT_ID='acct-42'")
         .contains("--env MANAGER_HOST_AND_PORT='https://manager.example.com:7443'")
         .contains("--env DELEGATE_TOKEN_FILE=/run/secrets/tether/delegate-token")
-        .contains("--volume \"$dir/secrets:/run/secrets/tether:ro\"");
+        .contains("--volume \"$secrets:/run/secrets/tether:ro\"");
     Path tokenFile = out.resolve("secrets/delegate-token");
     holdsToken(Files.readString(tokenFile).strip(), token);
     assertThat(mode(tokenFile)).isEqualTo("rw-------");
