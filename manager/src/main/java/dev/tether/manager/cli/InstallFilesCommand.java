@@ -74,7 +74,7 @@ final class InstallFilesCommand extends AdminCommand {
   @Option(names = "--ecs-execution-role-arn", paramLabel = "ARN", description = "ecs: the task execution role.")
   String ecsExecutionRoleArn;
 
-  @Option(names = "--delegate-jar", paramLabel = "FILE", description = "shell, systemd: copy this tether-delegate.jar into DIR.")
+  @Option(names = "--delegate-jar", paramLabel = "FILE", description = "shell, systemd, docker: copy this tether-delegate.jar into DIR.")
   Path delegateJar;
 
   /** The result fields beyond PrepareInstall's: what was written where. */
@@ -146,8 +146,10 @@ final class InstallFilesCommand extends AdminCommand {
     return switch (type) {
       case KUBERNETES -> "next: kubectl apply -f tether-delegate.yaml (the token is in the Secret; keep the file private)";
       case HELM -> "next: helm install DELEGATE_NAME ./tether-delegate --namespace NAMESPACE --create-namespace -f values-DELEGATE_NAME.yaml";
-      case DOCKER -> "next: build the image (docker build -f Dockerfile -t IMAGE .) and run ./docker-run.sh";
-      case ECS -> "next: ./put-secret.sh, then register task-definition.json (aws ecs register-task-definition --cli-input-json file://task-definition.json)";
+      case DOCKER -> "next: with --delegate-jar, build the image here (docker build -t IMAGE .); then sudo ./docker-run.sh"
+          + " (gives secrets/ to the image's UID 10001); ./docker-stop.sh, ./docker-upgrade.sh IMAGE";
+      case ECS -> "next: ./put-secret.sh, ./create-log-group.sh, attach execution-role-policy.json to the execution role,"
+          + " then aws ecs register-task-definition --cli-input-json file://task-definition.json";
       case SHELL -> "next: ./start.sh (and ./stop.sh); the token is in config-delegate.yaml (mode 0600)";
       case SYSTEMD -> "next: sudo ./install.sh (installs /etc/tether/delegate-token as a systemd credential)";
     };
