@@ -119,6 +119,7 @@ class HostInstallFilesTest {
         """);
 
     Run start = run(out, bin, Map.of(), "sh", "start.sh");
+    started.addAll(javaProcessesOf(out));
 
     assertThat(start.exit()).as(start.output()).isEqualTo(1);
     assertThat(start.output()).contains("tether-delegate cannot authenticate with the token in " + out.toRealPath()
