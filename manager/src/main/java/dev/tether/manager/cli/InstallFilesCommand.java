@@ -150,8 +150,10 @@ final class InstallFilesCommand extends AdminCommand {
           + " (gives secrets/ to the image's UID 10001); ./docker-stop.sh, ./docker-upgrade.sh IMAGE";
       case ECS -> "next: ./put-secret.sh, ./create-log-group.sh, attach execution-role-policy.json to the execution role,"
           + " then aws ecs register-task-definition --cli-input-json file://task-definition.json";
-      case SHELL -> "next: ./start.sh (and ./stop.sh); the token is in config-delegate.yaml (mode 0600)";
-      case SYSTEMD -> "next: sudo ./install.sh (installs /etc/tether/delegate-token as a systemd credential)";
+      case SHELL -> "next: ./start.sh (waits until the delegate is connected; ./stop.sh stops it); the token is in"
+          + " delegate-token (mode 0600)";
+      case SYSTEMD -> "next: sudo ./install.sh [PATH/TO/tether-delegate.jar] (installs tether-delegate@NAME; moves"
+          + " delegate-token to /etc/tether-delegate/NAME.token)";
     };
   }
 }

@@ -68,13 +68,16 @@ public final class InstallFiles {
         written.add(secretFile(out.resolve("delegate-token"), spec));
       }
       case SHELL -> {
-        written.add(template("shell/config-delegate.yaml", values, out.resolve("config-delegate.yaml"), true));
+        // the token in a 0600 file of its own, which the delegate re-reads: a rotation is a file replaced
+        written.add(template("shell/config-delegate.yaml", values, out.resolve("config-delegate.yaml"), false));
+        written.add(secretFile(out.resolve("delegate-token"), spec));
         written.add(executable(template("shell/start.sh", values, out.resolve("start.sh"), false)));
         written.add(executable(template("shell/stop.sh", values, out.resolve("stop.sh"), false)));
         copyJar(spec, out).ifPresent(written::add);
       }
       case SYSTEMD -> {
-        written.add(template("systemd/tether-delegate.service", values, out.resolve("tether-delegate.service"), false));
+        // one template unit for every delegate of the host; install.sh moves the token into /etc
+        written.add(copy("systemd/tether-delegate@.service", out.resolve("tether-delegate@.service")));
         written.add(template("systemd/delegate.env", values, out.resolve("delegate.env"), false));
         written.add(executable(template("systemd/install.sh", values, out.resolve("install.sh"), false)));
         written.add(secretFile(out.resolve("delegate-token"), spec));

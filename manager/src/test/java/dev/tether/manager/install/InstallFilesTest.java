@@ -185,30 +185,33 @@ class InstallFilesTest {
   }
 
   @Test
-  void shell_configHoldsTheTokenPrivatelyAndTheScriptsPassShellcheck() throws Exception {
+  void shell_tokenFileHoldsTheTokenPrivatelyAndTheScriptsPassShellcheck() throws Exception {
     write(InstallType.SHELL);
     Path config = out.resolve("config-delegate.yaml");
     Linters.yamllint(config);
     Linters.shellcheck(out.resolve("start.sh"), out.resolve("stop.sh"));
-    assertThat(mode(config)).isEqualTo("rw-------");
     Map<String, Object> parsed = yaml(config);
     assertThat(parsed).containsEntry("accountId", "acct-42")
-        .containsEntry("managerUrl", "https://manager.example.com:7443").containsEntry("delegateName", "builder-1");
-    holdsToken(parsed.get("delegateToken"), token);
+        .containsEntry("managerUrl", "https://manager.example.com:7443").containsEntry("delegateName", "builder-1")
+        .containsEntry("delegateTokenFile", "delegate-token").doesNotContainKey("delegateToken");
+    lacksToken(Files.readString(config), token);
+    Path tokenFile = out.resolve("delegate-token");
+    holdsToken(Files.readString(tokenFile).strip(), token);
+    assertThat(mode(tokenFile)).isEqualTo("rw-------");
     lacksToken(Files.readString(out.resolve("start.sh")), token);
   }
 
   @Test
-  void systemd_unitReadsTheTokenAsACredential() throws Exception {
+  void systemd_templateUnitReadsTheTokenAsACredential() throws Exception {
     write(InstallType.SYSTEMD);
-    String unit = Files.readString(out.resolve("tether-delegate.service"));
-    assertThat(unit).contains("LoadCredential=delegate-token:/etc/tether/delegate-token")
-        .contains("Environment=DELEGATE_TOKEN_FILE=%d/delegate-token")
+    String unit = Files.readString(out.resolve("tether-delegate@.service"));
+    assertThat(unit).contains("LoadCredential=delegate-token:/etc/tether-delegate/%i.token")
+        .contains("EnvironmentFile=/etc/tether-delegate/%i.env")
         .contains("RestartPreventExitStatus=78")
         .contains("DynamicUser=yes");
     lacksToken(unit, token);
     Map<String, String> sections = iniKeys(unit);
-    assertThat(sections).containsKeys("Unit.Description", "Service.ExecStart", "Install.WantedBy");
+    assertThat(sections).containsKeys("Unit.Description", "Service.ExecStart", "Service.MemoryMax", "Install.WantedBy");
     assertThat(Files.readString(out.resolve("delegate.env"))).contains("ACCOUNT_ID=acct-42")
         .contains("MANAGER_HOST_AND_PORT=https://manager.example.com:7443");
     lacksToken(Files.readString(out.resolve("delegate.env")), token);
@@ -225,8 +228,7 @@ class InstallFilesTest {
     InstallFiles.write(InstallType.SHELL, spec, out.resolve("shell"));
     InstallFiles.write(InstallType.KUBERNETES, spec, out.resolve("k8s"));
 
-    Map<String, Object> config = yaml(out.resolve("shell/config-delegate.yaml"));
-    holdsToken(config.get("delegateToken"), odd);
+    holdsToken(Files.readString(out.resolve("shell/delegate-token")).strip(), odd);
     Secret secret = only(kubernetesObjects(Files.readString(out.resolve("k8s/tether-delegate.yaml"))), Secret.class);
     holdsToken(secret.getStringData().get("DELEGATE_TOKEN"), odd);
   }
