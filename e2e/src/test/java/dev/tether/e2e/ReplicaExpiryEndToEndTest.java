@@ -39,14 +39,17 @@ class ReplicaExpiryEndToEndTest {
       Path second = work.resolve("second");
       try (Tether one = new Tether(first, "ReplicaExpiryEndToEndTest-1", "--db-url", dbUrl).start()) {
         String account = one.account("acme");
-        String token = one.token(account, "brief", "--expires-in", "20s");
-        Instant expiresAt = expiry(one, account, "brief");
         // the second replica shares the first one's keys, as an operator deploys replicas
         Files.createDirectories(second, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         for (String key : new String[] {"master.key", "admin.key"}) {
           Files.copy(first.resolve(key), second.resolve(key), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
         }
         try (Tether two = new Tether(second, "ReplicaExpiryEndToEndTest-2", "--db-url", dbUrl).start()) {
+          // created on the first replica once both run, so that the expiry's window holds only the
+          // delegate's start, with room for a loaded machine (a 20 s token created before the second
+          // replica started expired before its delegate connected once)
+          String token = one.token(account, "brief", "--expires-in", "45s");
+          Instant expiresAt = expiry(one, account, "brief");
           Proc delegate = two.delegate("on-the-second", two.env(account, token));
           delegate.awaitLine("connected to", START);
 
