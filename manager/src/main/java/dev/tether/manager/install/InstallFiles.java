@@ -33,8 +33,9 @@ import java.util.regex.Pattern;
 public final class InstallFiles {
 
   private static final Pattern PLACEHOLDER = Pattern.compile("@@([A-Z_]+)@@");
+  // .helmignore stays in scripts/helm/tether-delegate (and the jar): the output directory holds no dot file
   private static final List<String> CHART_FILES = List.of("Chart.yaml", "values.yaml", "values.schema.json",
-      ".helmignore", "templates/_helpers.tpl", "templates/secret.yaml", "templates/serviceaccount.yaml",
+      "templates/_helpers.tpl", "templates/secret.yaml", "templates/serviceaccount.yaml",
       "templates/deployment.yaml", "templates/NOTES.txt");
   /** The install types whose delegate runs in a container, where the host's loopback is out of reach. */
   private static final Set<InstallType> CONTAINERS = EnumSet.of(InstallType.KUBERNETES, InstallType.HELM,
@@ -51,12 +52,12 @@ public final class InstallFiles {
     List<Path> written = new ArrayList<>();
     switch (type) {
       case KUBERNETES -> {
-        // the namespace in a file of its own: it is shared, and a delete -f of one delegate must not take it
-        written.add(template("kubernetes/namespace.yaml", values, out.resolve("namespace.yaml"), false));
         Map<String, String> k8s = kubernetesValues(spec, values);
         // with an existing Secret the manifest holds no token and may live in Git
         written.add(template("kubernetes/tether-delegate.yaml", k8s, out.resolve("tether-delegate.yaml"),
             spec.existingSecret() == null));
+        // the namespace in a file of its own: it is shared, and a delete -f of one delegate must not take it
+        written.add(template("kubernetes/namespace.yaml", values, out.resolve("namespace.yaml"), false));
       }
       case HELM -> {
         for (String file : CHART_FILES) {
