@@ -65,7 +65,7 @@ final class InstallFilesCommand extends AdminCommand {
   String image;
 
   @Option(names = "--existing-secret", paramLabel = "NAME",
-      description = "helm: an existing Secret holding DELEGATE_TOKEN; the token is then not written anywhere.")
+      description = "kubernetes, helm: an existing Secret holding DELEGATE_TOKEN; the token is then not written anywhere.")
   String existingSecret;
 
   @Option(names = "--ecs-secret-arn", paramLabel = "ARN", description = "ecs: the secret the task reads DELEGATE_TOKEN from.")
@@ -97,7 +97,9 @@ final class InstallFilesCommand extends AdminCommand {
     // the spec checks its names first: a refused name never reaches the audit trail as an install
     InstallSpec spec = new InstallSpec(account, tokenName, token, managerUrl, delegateName, namespace,
         image != null ? image : "tether-delegate:" + (version == null ? "latest" : version),
-        ecsSecretArn, ecsExecutionRoleArn, installType == InstallType.HELM ? existingSecret : null, delegateJar);
+        ecsSecretArn, ecsExecutionRoleArn, installType == InstallType.HELM || installType == InstallType.KUBERNETES ? existingSecret : null, delegateJar);
+    // on stderr, so that --json and --field output stays parseable
+    InstallFiles.warnings(installType, spec).forEach(warning -> System.err.println("warning: " + warning));
     PrepareInstallResponse prepared = TokenAdminGrpc.newBlockingStub(channel).withCallCredentials(credentials)
         .withDeadlineAfter(deadline(), deadlineUnit())
         .prepareInstall(PrepareInstallRequest.newBuilder().setAccountId(account).setTokenName(tokenName)
@@ -144,7 +146,8 @@ final class InstallFilesCommand extends AdminCommand {
 
   private static String nextSteps(InstallType type) {
     return switch (type) {
-      case KUBERNETES -> "next: kubectl apply -f tether-delegate.yaml (the token is in the Secret; keep the file private)";
+      case KUBERNETES -> "next: kubectl apply -f namespace.yaml (once per namespace), then kubectl apply -f tether-delegate.yaml"
+          + " (without --existing-secret the token is in its Secret: keep the file private)";
       case HELM -> "next: helm install DELEGATE_NAME ./tether-delegate --namespace NAMESPACE --create-namespace -f values-DELEGATE_NAME.yaml";
       case DOCKER -> "next: with --delegate-jar, build the image here (docker build -t IMAGE .); then sudo ./docker-run.sh"
           + " (gives secrets/ to the image's UID 10001); ./docker-stop.sh, ./docker-upgrade.sh IMAGE";

@@ -5,6 +5,9 @@ import dev.tether.common.text.UserText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -12,9 +15,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -27,8 +33,15 @@ import java.util.regex.Pattern;
 public final class InstallFiles {
 
   private static final Pattern PLACEHOLDER = Pattern.compile("@@([A-Z_]+)@@");
-  private static final List<String> CHART_FILES = List.of("Chart.yaml", "values.yaml",
-      "templates/_helpers.tpl", "templates/secret.yaml", "templates/deployment.yaml");
+  // .helmignore stays in scripts/helm/tether-delegate (and the jar): the output directory holds no dot file
+  private static final List<String> CHART_FILES = List.of("Chart.yaml", "values.yaml", "values.schema.json",
+      "templates/_helpers.tpl", "templates/secret.yaml", "templates/serviceaccount.yaml",
+      "templates/deployment.yaml", "templates/NOTES.txt");
+  /** The install types whose delegate runs in a container, where the host's loopback is out of reach. */
+  private static final Set<InstallType> CONTAINERS = EnumSet.of(InstallType.KUBERNETES, InstallType.HELM,
+      InstallType.DOCKER, InstallType.ECS);
+  private static final Pattern IPV4_LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+  private static final Pattern LABEL_VALUE_REFUSED = Pattern.compile("[^A-Za-z0-9._-]");
 
   private InstallFiles() {}
 
@@ -38,7 +51,14 @@ public final class InstallFiles {
     Map<String, String> values = values(spec);
     List<Path> written = new ArrayList<>();
     switch (type) {
-      case KUBERNETES -> written.add(template("kubernetes/tether-delegate.yaml", values, out.resolve("tether-delegate.yaml"), true));
+      case KUBERNETES -> {
+        Map<String, String> k8s = kubernetesValues(spec, values);
+        // with an existing Secret the manifest holds no token and may live in Git
+        written.add(template("kubernetes/tether-delegate.yaml", k8s, out.resolve("tether-delegate.yaml"),
+            spec.existingSecret() == null));
+        // the namespace in a file of its own: it is shared, and a delete -f of one delegate must not take it
+        written.add(template("kubernetes/namespace.yaml", values, out.resolve("namespace.yaml"), false));
+      }
       case HELM -> {
         for (String file : CHART_FILES) {
           written.add(copy("helm-chart/" + file, out.resolve("tether-delegate").resolve(file)));
@@ -88,6 +108,71 @@ public final class InstallFiles {
     return written;
   }
 
+  /**
+   * Warnings about {@code spec} for an install of {@code type} that would write fine but not work,
+   * one line each: a manager URL on a loopback address for a delegate in a container.
+   */
+  public static List<String> warnings(InstallType type, InstallSpec spec) {
+    List<String> warnings = new ArrayList<>();
+    if (CONTAINERS.contains(type) && isLoopback(URI.create(spec.managerUrl()).getHost())) {
+      warnings.add("--manager-url " + UserText.quote(spec.managerUrl()) + " is a loopback address, which a delegate"
+          + " in a container (" + type + ") cannot reach: it is the container's own loopback, not the manager's host."
+          + " Use an address of the manager that the " + (type == InstallType.DOCKER ? "container" : "pod")
+          + " can reach (a DNS name, a Service, the host's IP).");
+    }
+    return warnings;
+  }
+
+  /** Loopback or unspecified: literals are parsed, never resolved, and "localhost" names are matched. */
+  static boolean isLoopback(String host) {
+    if (host == null) {
+      return false;
+    }
+    String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    String lower = h.toLowerCase(Locale.ROOT);
+    if (lower.equals("localhost") || lower.endsWith(".localhost") || lower.equals("localhost.")) {
+      return true;
+    }
+    if (IPV4_LITERAL.matcher(h).matches() || h.contains(":")) {
+      try {
+        // a literal address: InetAddress parses it without a name lookup
+        InetAddress address = InetAddress.getByName(h);
+        return address.isLoopbackAddress() || address.isAnyLocalAddress();
+      } catch (UnknownHostException e) {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** The manifest's Secret document (or a note naming the existing Secret) and its labels. */
+  private static Map<String, String> kubernetesValues(InstallSpec spec, Map<String, String> values) {
+    Map<String, String> k8s = new LinkedHashMap<>(values);
+    String image = spec.image();
+    int colon = image.lastIndexOf(':');
+    // the tag names the delegate's version; an untagged image is "latest", as for the container runtime
+    k8s.put("KUBE_VERSION_LABEL_QUOTED", Quote.json(versionLabel(colon > image.lastIndexOf('/') ? image.substring(colon + 1) : "latest")));
+    if (spec.existingSecret() == null) {
+      k8s.put("KUBE_SECRET_NAME", spec.delegateName() + "-token");
+      k8s.put("KUBE_TOKEN_NOTE", "The token lives only in the Secret below (keep this file private: mode 0600).");
+      k8s.put("KUBE_SECRET_DOCUMENT", render("kubernetes/secret.yaml", k8s));
+    } else {
+      k8s.put("KUBE_SECRET_NAME", spec.existingSecret());
+      k8s.put("KUBE_TOKEN_NOTE", "The token is in the existing Secret '" + spec.existingSecret()
+          + "' (key DELEGATE_TOKEN), not in this file: it may live in Git.");
+      k8s.put("KUBE_SECRET_DOCUMENT", "");
+    }
+    return k8s;
+  }
+
+  /** An image tag as a Kubernetes label value: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends. */
+  static String versionLabel(String tag) {
+    String label = LABEL_VALUE_REFUSED.matcher(tag).replaceAll("-");
+    label = label.length() > 63 ? label.substring(0, 63) : label;
+    label = label.replaceAll("^[^A-Za-z0-9]+", "").replaceAll("[^A-Za-z0-9]+$", "");
+    return label.isEmpty() ? "unknown" : label;
+  }
+
   static Map<String, String> values(InstallSpec spec) {
     Map<String, String> v = new LinkedHashMap<>();
     String token = spec.token().reveal();
@@ -134,6 +219,10 @@ public final class InstallFiles {
 
   private static Path template(String resource, Map<String, String> values, Path target, boolean secret)
       throws IOException {
+    return writeFile(target, render(resource, values), secret);
+  }
+
+  private static String render(String resource, Map<String, String> values) {
     String text = resource(resource);
     Matcher m = PLACEHOLDER.matcher(text);
     StringBuilder out = new StringBuilder();
@@ -145,7 +234,7 @@ public final class InstallFiles {
       m.appendReplacement(out, Matcher.quoteReplacement(value));
     }
     m.appendTail(out);
-    return writeFile(target, out.toString(), secret);
+    return out.toString();
   }
 
   private static Path copy(String resource, Path target) throws IOException {
