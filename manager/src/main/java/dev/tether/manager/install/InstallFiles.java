@@ -36,7 +36,7 @@ public final class InstallFiles {
   // .helmignore stays in scripts/helm/tether-delegate (and the jar): the output directory holds no dot file
   private static final List<String> CHART_FILES = List.of("Chart.yaml", "values.yaml", "values.schema.json",
       "templates/_helpers.tpl", "templates/secret.yaml", "templates/serviceaccount.yaml",
-      "templates/deployment.yaml", "templates/NOTES.txt");
+      "templates/deployment.yaml", "templates/NOTES.txt", ".helmignore");
   /** The install types whose delegate runs in a container, where the host's loopback is out of reach. */
   private static final Set<InstallType> CONTAINERS = EnumSet.of(InstallType.KUBERNETES, InstallType.HELM,
       InstallType.DOCKER, InstallType.ECS);

@@ -324,6 +324,7 @@ class KubernetesInstallFilesTest {
 
     assertThat(chart.resolve("values.schema.json")).isRegularFile();
     assertThat(chart.resolve("templates/NOTES.txt")).isRegularFile();
+    assertThat(chart.resolve(".helmignore")).content().contains("values-*.yaml").contains("*.token");
     Linters.yamllint(chart.resolve("values.yaml"), chart.resolve("Chart.yaml"));
     // packaged from scripts/helm/tether-delegate: a values file with a token never goes into the chart
     try (var helmignore = InstallFiles.class.getResourceAsStream("/install/helm-chart/.helmignore")) {
