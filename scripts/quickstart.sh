@@ -9,6 +9,7 @@ cd "$root"
 work="$(mktemp -d "${TMPDIR:-/tmp}/tether-quickstart.XXXXXX")"
 port="${TETHER_QUICKSTART_PORT:-17443}"
 admin_port="$((port + 1))"
+ops_port="$((port + 2))"
 pids=()
 manager_pid=""
 
@@ -54,9 +55,9 @@ step "Building (mvn -B -ntp -q -DskipTests package)"
 command -v java >/dev/null || fail "java is not installed (JDK 17 or newer is needed)"
 command -v mvn >/dev/null || fail "mvn is not installed (Maven 3.8.7 or newer is needed)"
 # before the build, so that a busy port costs seconds, not a build and a timeout
-for p in "$port" "$admin_port"; do
+for p in "$port" "$admin_port" "$ops_port"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    fail "port $p on 127.0.0.1 is already in use (an earlier quickstart or manager still running?). Stop it, or pick other ports: TETHER_QUICKSTART_PORT=18443 scripts/quickstart.sh (uses 18443 and 18444)"
+    fail "port $p on 127.0.0.1 is already in use (an earlier quickstart or manager still running?). Stop it, or pick other ports: TETHER_QUICKSTART_PORT=18443 scripts/quickstart.sh (uses 18443, 18444 and 18445)"
   fi
 done
 if ! mvn -B -ntp -q -DskipTests package >"$work/build.log" 2>&1; then
@@ -65,8 +66,9 @@ if ! mvn -B -ntp -q -DskipTests package >"$work/build.log" 2>&1; then
 fi
 echo "built manager/target/tether-manager.jar and delegate/target/tether-delegate.jar"
 
-step "Starting the manager: delegates on 127.0.0.1:$port, admin API on 127.0.0.1:$admin_port (embedded H2 and TLS certificate in $work/data)"
+step "Starting the manager: delegates on 127.0.0.1:$port, admin API on 127.0.0.1:$admin_port, metrics on 127.0.0.1:$ops_port (embedded H2 and TLS certificate in $work/data)"
 scripts/tether-manager serve --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin_port" \
+  --ops-listen "127.0.0.1:$ops_port" \
   --data-dir "$work/data" >"$work/manager.out" 2>"$work/manager.log" &
 manager_pid=$!
 manager_started() {
@@ -129,6 +131,15 @@ manager token create --account "$account" --name builders-v2 --field value >"$wo
 mv "$work/builders.token.new" "$work/builders.token"
 wait_for 30 "builder-3 to reconnect with the new token" has_connected 1
 manager delegate list --account "$account"
+
+step "Metrics: a few of what the manager counted (http://127.0.0.1:$ops_port/metrics; /healthz, /readyz)"
+if command -v curl >/dev/null; then
+  curl -fsS "http://127.0.0.1:$ops_port/metrics" | grep -E '^tether_(handshakes_total[{]outcome="accepted"|heartbeats_total|revocations_total[{]cause="revoke"|streams_closed_by_revocation_total|delegates_connected)' \
+    || fail "the manager's /metrics did not answer"
+  echo "readyz: $(curl -fsS "http://127.0.0.1:$ops_port/readyz")"
+else
+  echo "(curl is not installed: skipped)"
+fi
 
 step "Audit trail"
 manager audit list --account "$account"
