@@ -1,0 +1,263 @@
+package dev.tether.manager.install;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tether.manager.cli.TetherManagerCli;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The manager's packaging shipped in scripts/ and .github/: its Dockerfile and systemd unit
+ * parsed and checked against the delegate's hardening and the manager's own flags, its Helm chart
+ * rendered by the real Helm engine, and the release workflow parsed.
+ */
+class ManagerPackagingTest {
+
+  private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+  private static final Path DOCKER = REPO.resolve("scripts/docker");
+  private static final Path UNIT = REPO.resolve("scripts/systemd/tether-manager.service");
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern EXPOSURE = Pattern.compile("Overall exposure level for \\S+: ([0-9]+\\.[0-9])");
+  private static final Pattern OUTPUT_FILE = Pattern.compile("<outputFile>\\$\\{project.build.directory}/([^<]+)</outputFile>");
+
+  @TempDir Path tmp;
+
+  // ---------------------------------------------------------------- Dockerfile
+
+  @Test
+  void dockerfile_copiesTheJarTheBuildWrites_runsAsTheDelegatesNonRootUser_andExposesTheThreeListeners() throws Exception {
+    Dockerfile manager = Dockerfile.parse(DOCKER.resolve("manager.Dockerfile"));
+    Dockerfile delegate = Dockerfile.parse(DOCKER.resolve("Dockerfile"));
+
+    assertThat(manager.only("FROM")).isEqualTo(delegate.only("FROM"));
+    String user = manager.only("USER");
+    assertThat(user).isEqualTo(delegate.only("USER")).matches("[0-9]+:[0-9]+");
+    assertThat(Integer.parseInt(user.split(":")[0])).as("USER %s", user).isPositive();
+    assertThat(manager.index("USER")).as("USER comes before the command runs").isLessThan(manager.index("ENTRYPOINT"));
+
+    // the jar comes from the build context (manager/target) under the name the shade plugin writes
+    String copy = manager.only("COPY");
+    assertThat(copy).startsWith("--chmod=0444 ${MANAGER_JAR} /opt/tether/tether-manager.jar");
+    String jar = manager.argDefault("MANAGER_JAR");
+    Matcher shaded = OUTPUT_FILE.matcher(Files.readString(REPO.resolve("manager/pom.xml")));
+    assertThat(shaded.find()).as("manager/pom.xml names the shaded jar's outputFile").isTrue();
+    assertThat(jar).isEqualTo(shaded.group(1));
+    assertThat(jar).isNotEqualTo(delegate.argDefault("DELEGATE_JAR"));
+    assertThat(manager.jsonArgs("ENTRYPOINT")).containsExactly("java", "-jar", "/opt/tether/tether-manager.jar");
+
+    // the same hardening as the delegate's image: fixed non-root user, read-only jar, -XX limits
+    String run = manager.only("RUN");
+    assertThat(run).contains("groupadd --system --gid 10001 tether")
+        .contains("useradd --system --uid 10001 --gid tether --home-dir /nonexistent --shell /usr/sbin/nologin tether")
+        .contains("install -d -m 0700 -o 10001 -g 10001 /var/lib/tether");
+    assertThat(manager.all("ENV")).anyMatch(e -> e.contains("-XX:MaxRAMPercentage=75"));
+    assertThat(manager.only("STOPSIGNAL")).isEqualTo("SIGTERM");
+
+    assertThat(manager.only("EXPOSE").split("\\s+")).containsExactlyInAnyOrder("7443", "7444", "9464");
+    assertThat(manager.jsonArgs("VOLUME")).contains("/var/lib/tether", "/tmp");
+  }
+
+  @Test
+  void dockerfile_servesOnAllInterfacesWithTheDataDirectoryInTheVolume_andChecksReadyzOnTheOpsPort() throws Exception {
+    Dockerfile manager = Dockerfile.parse(DOCKER.resolve("manager.Dockerfile"));
+
+    List<String> cmd = manager.jsonArgs("CMD");
+    Map<String, String> serve = serveOptions(cmd);
+    assertThat(serve).containsEntry("--data-dir", "/var/lib/tether").containsEntry("--listen", "0.0.0.0:7443")
+        .containsEntry("--admin-listen", "0.0.0.0:7444").containsEntry("--ops-listen", "0.0.0.0:9464");
+    assertThat(serve).doesNotContainKeys("--plaintext", "--allow-plaintext-on-network");
+    assertThat(manager.all("ENV")).anyMatch(e -> e.equals("TETHER_DATA_DIR=/var/lib/tether"));
+
+    String health = manager.only("HEALTHCHECK");
+    assertThat(health).contains("--start-period=");
+    List<String> check = JSON.readValue(health.substring(health.indexOf("CMD") + 3).strip(), new TypeReference<>() { });
+    assertThat(check.get(0)).isEqualTo("curl");
+    assertThat(check).contains("--fail").last().isEqualTo("http://127.0.0.1:" + port(serve.get("--ops-listen")) + "/readyz");
+  }
+
+  // ---------------------------------------------------------------- systemd
+
+  @Test
+  void systemd_unitPassesVerify_andRatesAtMost2InSecurity() throws Exception {
+    Path copy = Files.copy(UNIT, tmp.resolve("tether-manager.service"));
+
+    Run verify = systemdAnalyze("verify", copy.toString());
+    assertThat(verify.exit()).as(verify.output()).isZero();
+    assertThat(verify.output()).as("systemd-analyze verify says nothing").isBlank();
+
+    Run security = systemdAnalyze("security", "--offline=true", copy.toString());
+    Matcher score = EXPOSURE.matcher(security.output());
+    assertThat(score.find()).as(security.output()).isTrue();
+    assertThat(Double.parseDouble(score.group(1))).as(security.output()).isLessThanOrEqualTo(2.0);
+  }
+
+  @Test
+  void systemd_unitKeepsTheDataDirectoryInItsStateDirectory_boundedInMemory_withRoomForManyDelegates() throws Exception {
+    Map<String, List<String>> service = unitSection(Files.readString(UNIT), "Service");
+
+    assertThat(service.get("DynamicUser")).containsExactly("yes");
+    assertThat(service.get("StateDirectory")).containsExactly("tether");
+    assertThat(service.get("StateDirectoryMode")).containsExactly("0700");
+    assertThat(service.get("ProtectSystem")).containsExactly("strict");
+    assertThat(service.get("CapabilityBoundingSet")).containsExactly("");
+    assertThat(service.get("NoNewPrivileges")).containsExactly("yes");
+
+    String exec = service.get("ExecStart").get(0);
+    List<String> words = List.of(exec.split("\\s+"));
+    assertThat(words.subList(0, 3)).containsExactly("java", "-jar", "/opt/tether/tether-manager.jar");
+    List<String> args = words.subList(3, words.size()).stream().filter(w -> !w.equals("$TETHER_SERVE_OPTIONS")).toList();
+    assertThat(serveOptions(args)).containsEntry("--data-dir", "/var/lib/tether");
+
+    long memoryMax = bytes(service.get("MemoryMax").get(0));
+    Matcher heap = Pattern.compile("-Xmx([0-9]+[kmgKMG])").matcher(String.join(" ", service.get("Environment")));
+    assertThat(heap.find()).as("a -Xmx in Environment=").isTrue();
+    long xmx = bytes(heap.group(1));
+    assertThat(xmx).as("heap %s under MemoryMax %s", heap.group(1), service.get("MemoryMax")).isLessThanOrEqualTo(memoryMax * 3 / 4);
+    // 19 800 delegates held in the benchmark needed 1.16 GB of RSS (docs/benchmarks.md, streams-held)
+    assertThat(memoryMax).isGreaterThanOrEqualTo(1_160_000_000L);
+    assertThat(Long.parseLong(service.get("LimitNOFILE").get(0))).isGreaterThanOrEqualTo(20_000);
+    assertThat(service.get("Environment")).contains("TETHER_DATA_DIR=/var/lib/tether");
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** The options of a {@code serve} command line, parsed by the manager's own picocli model: an unknown flag fails. */
+  private static Map<String, String> serveOptions(List<String> args) {
+    assertThat(args).isNotEmpty();
+    assertThat(args.get(0)).isEqualTo("serve");
+    CommandLine.ParseResult parsed = new CommandLine(TetherManagerCli.class).parseArgs(args.toArray(String[]::new));
+    assertThat(parsed.subcommand()).as("serve subcommand").isNotNull();
+    Map<String, String> options = new LinkedHashMap<>();
+    for (int i = 1; i < args.size(); i++) {
+      if (args.get(i).startsWith("--")) {
+        boolean valued = i + 1 < args.size() && !args.get(i + 1).startsWith("--");
+        options.put(args.get(i), valued ? args.get(++i) : "");
+      }
+    }
+    return options;
+  }
+
+  private static int port(String hostPort) {
+    return Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
+  }
+
+  private static long bytes(String size) {
+    long n = Long.parseLong(size.substring(0, size.length() - 1));
+    return switch (Character.toUpperCase(size.charAt(size.length() - 1))) {
+      case 'K' -> n << 10;
+      case 'M' -> n << 20;
+      case 'G' -> n << 30;
+      default -> throw new IllegalArgumentException("size '" + size + "' (expected a number and K, M or G)");
+    };
+  }
+
+  /** The settings of one section of a unit file, each key with its values in order (continuation lines joined). */
+  private static Map<String, List<String>> unitSection(String text, String section) {
+    Map<String, List<String>> settings = new LinkedHashMap<>();
+    String current = null;
+    for (String line : text.replace("\\\n", " ").split("\n")) {
+      String l = line.strip();
+      if (l.isEmpty() || l.startsWith("#") || l.startsWith(";")) {
+        continue;
+      }
+      if (l.startsWith("[")) {
+        current = l.substring(1, l.length() - 1);
+      } else if (section.equals(current)) {
+        int eq = l.indexOf('=');
+        settings.computeIfAbsent(l.substring(0, eq), k -> new ArrayList<>()).add(l.substring(eq + 1));
+      }
+    }
+    return settings;
+  }
+
+  private record Run(int exit, String output) { }
+
+  /** systemd-analyze, required where linters are (TETHER_REQUIRE_LINTERS=1), else the check is skipped. */
+  private Run systemdAnalyze(String... args) throws Exception {
+    boolean present = Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
+        .anyMatch(d -> Files.isExecutable(Path.of(d, "systemd-analyze")));
+    if (!present) {
+      assertThat("1".equals(System.getenv("TETHER_REQUIRE_LINTERS")))
+          .as("systemd-analyze is required (TETHER_REQUIRE_LINTERS=1) but not installed").isFalse();
+      Assumptions.abort("systemd-analyze is not installed; install systemd to run this check");
+    }
+    List<String> command = new ArrayList<>(List.of("systemd-analyze"));
+    command.addAll(List.of(args));
+    Path output = Files.createTempFile(tmp, "analyze", ".out");
+    Process process = new ProcessBuilder(command).directory(tmp.toFile()).redirectErrorStream(true)
+        .redirectOutput(output.toFile()).start();
+    assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    return new Run(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+  }
+
+  /** A Dockerfile's instructions in order, continuation lines joined and comments left out. */
+  private record Dockerfile(List<Map.Entry<String, String>> instructions) {
+
+    static Dockerfile parse(Path file) throws IOException {
+      List<Map.Entry<String, String>> instructions = new ArrayList<>();
+      StringBuilder pending = new StringBuilder();
+      for (String line : Files.readAllLines(file)) {
+        String l = line.strip();
+        if (l.startsWith("#") || (l.isEmpty() && pending.isEmpty())) {
+          continue;
+        }
+        if (l.endsWith("\\")) {
+          pending.append(l, 0, l.length() - 1).append(' ');
+          continue;
+        }
+        pending.append(l);
+        String whole = pending.toString().strip();
+        pending.setLength(0);
+        int space = whole.indexOf(' ');
+        instructions.add(Map.entry(whole.substring(0, space).toUpperCase(java.util.Locale.ROOT),
+            whole.substring(space + 1).strip().replaceAll("\\s+", " ")));
+      }
+      assertThat(pending).as("%s ends inside a continued instruction", file).isEmpty();
+      return new Dockerfile(instructions);
+    }
+
+    List<String> all(String instruction) {
+      return instructions.stream().filter(e -> e.getKey().equals(instruction)).map(Map.Entry::getValue).toList();
+    }
+
+    String only(String instruction) {
+      List<String> found = all(instruction);
+      assertThat(found).as("%s instructions", instruction).hasSize(1);
+      return found.get(0);
+    }
+
+    int index(String instruction) {
+      for (int i = 0; i < instructions.size(); i++) {
+        if (instructions.get(i).getKey().equals(instruction)) {
+          return i;
+        }
+      }
+      throw new AssertionError("no " + instruction + " instruction");
+    }
+
+    List<String> jsonArgs(String instruction) throws IOException {
+      return JSON.readValue(only(instruction), new TypeReference<List<String>>() { });
+    }
+
+    String argDefault(String name) {
+      return all("ARG").stream().filter(a -> a.startsWith(name + "=")).map(a -> a.substring(name.length() + 1))
+          .findFirst().orElseThrow(() -> new AssertionError("no ARG " + name + "=DEFAULT"));
+    }
+  }
+}
