@@ -1,10 +1,29 @@
 package dev.tether.manager.install;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.marcnuri.helm.Helm;
 import dev.tether.manager.cli.TetherManagerCli;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -135,6 +154,235 @@ class ManagerPackagingTest {
     assertThat(service.get("Environment")).contains("TETHER_DATA_DIR=/var/lib/tether");
   }
 
+  // ---------------------------------------------------------------- Helm chart
+
+  @Test
+  void helm_h2Default_isAStatefulSetOfOneWithAVolumeForTheDataDirectory_probedOnTheOpsListener() throws Exception {
+    String rendered = render(Map.of());
+    Linters.yamllint(Files.writeString(tmp.resolve("rendered.yaml"), rendered));
+    List<HasMetadata> objects = kubernetesObjects(rendered);
+
+    assertThat(objects).extracting(HasMetadata::getKind)
+        .containsExactlyInAnyOrder("StatefulSet", "Service", "Service", "Service");
+    everyObjectIsInTheReleaseNamespaceAndNamedFromTheRelease(objects);
+    StatefulSet set = only(objects, StatefulSet.class);
+    assertThat(set.getSpec().getReplicas()).isEqualTo(1);
+    PersistentVolumeClaim claim = set.getSpec().getVolumeClaimTemplates().get(0);
+    assertThat(claim.getMetadata().getName()).isEqualTo("data");
+    assertThat(claim.getSpec().getResources().getRequests().get("storage").toString()).isEqualTo("2Gi");
+    assertThat(set.getSpec().getServiceName()).isEqualTo("tm-tether-manager-pods");
+    Service headless = service(objects, "tm-tether-manager-pods");
+    assertThat(headless.getSpec().getClusterIP()).isEqualTo("None");
+
+    PodSpec pod = set.getSpec().getTemplate().getSpec();
+    Container manager = checkManagerPod(pod);
+    assertThat(pod.getInitContainers()).isNullOrEmpty();
+    assertThat(pod.getVolumes()).extracting(Volume::getName).doesNotContain("data");
+    assertThat(manager.getVolumeMounts()).anySatisfy(m -> {
+      assertThat(m.getName()).isEqualTo("data");
+      assertThat(m.getMountPath()).isEqualTo("/var/lib/tether");
+    });
+    Map<String, String> serve = serveOptions(manager.getArgs());
+    assertThat(serve).doesNotContainKey("--db-url");
+    assertThat(serve.get("--tls-name").split(",")).contains("tm-tether-manager.tether.svc", "tm-tether-manager-admin.tether.svc");
+    checkServices(objects, set.getSpec().getSelector().getMatchLabels());
+  }
+
+  @Test
+  void helm_postgresWith3Replicas_isADeploymentWithABudget_andTheDatabasePasswordOnlyInASecretReference() throws Exception {
+    String rendered = render(Map.of("replicas", "3", "database.url", "jdbc:postgresql://db.example.com:5432/tether",
+        "database.existingSecret", "tether-db", "keys.existingSecret", "tether-keys"));
+    Linters.yamllint(Files.writeString(tmp.resolve("rendered.yaml"), rendered));
+    List<HasMetadata> objects = kubernetesObjects(rendered);
+
+    assertThat(objects).extracting(HasMetadata::getKind)
+        .containsExactlyInAnyOrder("Deployment", "PodDisruptionBudget", "Service", "Service", "Service");
+    everyObjectIsInTheReleaseNamespaceAndNamedFromTheRelease(objects);
+    Deployment deployment = only(objects, Deployment.class);
+    assertThat(deployment.getSpec().getReplicas()).isEqualTo(3);
+    GenericKubernetesResource budget = only(objects, GenericKubernetesResource.class);
+    assertThat(budget.getApiVersion()).isEqualTo("policy/v1");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> budgetSpec = (Map<String, Object>) budget.getAdditionalProperties().get("spec");
+    assertThat(budgetSpec).containsEntry("maxUnavailable", 1)
+        .containsEntry("selector", Map.of("matchLabels", deployment.getSpec().getSelector().getMatchLabels()));
+
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+    Container manager = checkManagerPod(pod);
+    assertThat(serveOptions(manager.getArgs())).containsEntry("--db-url", "jdbc:postgresql://db.example.com:5432/tether");
+    EnvVar user = env(manager, "TETHER_DB_USER");
+    assertThat(user.getValue()).isNull();
+    assertThat(user.getValueFrom().getSecretKeyRef().getName()).isEqualTo("tether-db");
+    assertThat(user.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("user");
+    // the password: a file from the Secret, never a value in the pod spec
+    assertThat(manager.getEnv()).noneMatch(e -> e.getName().equals("TETHER_DB_PASSWORD"));
+    assertThat(env(manager, "TETHER_DB_PASSWORD_FILE").getValue()).isEqualTo("/etc/tether/db/password");
+    Volume db = volume(pod, "db");
+    assertThat(db.getSecret().getSecretName()).isEqualTo("tether-db");
+    assertThat(db.getSecret().getItems()).singleElement().satisfies(i -> {
+      assertThat(i.getKey()).isEqualTo("password");
+      assertThat(i.getPath()).isEqualTo("password");
+    });
+    assertThat(manager.getVolumeMounts()).anySatisfy(m -> {
+      assertThat(m.getName()).isEqualTo("db");
+      assertThat(m.getMountPath()).isEqualTo("/etc/tether/db");
+    });
+    assertThat(objects).noneMatch(o -> o instanceof Secret);
+    assertThat(rendered).doesNotContainIgnoringCase("password=").doesNotContain("TETHER_DB_PASSWORD\n");
+
+    // every replica gets the shared master.key and admin.key, copied 0600 into its data directory
+    assertThat(volume(pod, "data").getEmptyDir()).isNotNull();
+    assertThat(volume(pod, "keys").getSecret().getSecretName()).isEqualTo("tether-keys");
+    Container keys = pod.getInitContainers().get(0);
+    assertThat(String.join(" ", keys.getCommand())).contains("install -m 0600 /etc/tether/keys/master.key /var/lib/tether/data/master.key")
+        .contains("install -m 0600 /etc/tether/keys/admin.key /var/lib/tether/data/admin.key");
+    assertThat(keys.getImage()).isEqualTo(manager.getImage());
+    checkServices(objects, deployment.getSpec().getSelector().getMatchLabels());
+  }
+
+  @Test
+  void helm_schemaAndTemplatesRefuseWhatCannotWork_sayingWhy() {
+    assertRefused(Map.of("replicas", "3"), "replicas");
+    assertRefused(Map.of("database.url", "jdbc:postgresql://db:5432/tether", "keys.existingSecret", "k"), "existingSecret");
+    assertRefused(Map.of("database.url", "jdbc:postgresql://db:5432/tether", "database.existingSecret", "d"), "existingSecret");
+    assertRefused(Map.of("database.url", "jdbc:postgresql://db:5432/tether?password=hunter2",
+        "database.existingSecret", "d", "keys.existingSecret", "k"), "url");
+    assertRefused(Map.of("database.url", "jdbc:mysql://db:3306/tether", "database.existingSecret", "d",
+        "keys.existingSecret", "k"), "url");
+    assertRefused(Map.of("database.password", "hunter2"), "password");
+    assertRefused(Map.of("ports.ops", "70000"), "ops");
+    assertRefused(Map.of("nameOverride", "Tether_Manager"), "nameOverride");
+  }
+
+  @Test
+  void helm_chartFilesPassYamllint_andNamesComeFromTheRelease() throws Exception {
+    Path chart = REPO.resolve("scripts/helm/tether-manager");
+    Linters.yamllint(chart.resolve("Chart.yaml"), chart.resolve("values.yaml"));
+    JSON.readTree(chart.resolve("values.schema.json").toFile());
+    assertThat(chart.resolve("templates/NOTES.txt")).exists();
+    assertThat(chart.resolve(".helmignore")).exists();
+
+    List<HasMetadata> objects = kubernetesObjects(render(Map.of("fullnameOverride", "manager-east")));
+    assertThat(objects).extracting(o -> o.getMetadata().getName())
+        .containsExactlyInAnyOrder("manager-east", "manager-east", "manager-east-admin", "manager-east-pods");
+  }
+
+  private String render(Map<String, String> values) {
+    var template = new Helm(REPO.resolve("scripts/helm/tether-manager")).template().withName("tm").withNamespace("tether");
+    values.forEach(template::set);
+    return template.call();
+  }
+
+  private void assertRefused(Map<String, String> values, String naming) {
+    assertThatThrownBy(() -> render(values)).as("values %s", values).hasMessageContaining(naming);
+  }
+
+  private static void everyObjectIsInTheReleaseNamespaceAndNamedFromTheRelease(List<HasMetadata> objects) {
+    for (HasMetadata o : objects) {
+      assertThat(o.getMetadata().getNamespace()).as("%s %s", o.getKind(), o.getMetadata().getName()).isEqualTo("tether");
+      assertThat(o.getMetadata().getName()).startsWith("tm-tether-manager");
+      assertThat(o.getMetadata().getLabels()).containsEntry("app.kubernetes.io/instance", "tm")
+          .containsEntry("app.kubernetes.io/managed-by", "Helm").containsKey("app.kubernetes.io/version");
+    }
+  }
+
+  /** The manager container: non-root as the image's user, listening on all interfaces, probed on the ops port. */
+  private Container checkManagerPod(PodSpec pod) throws IOException {
+    String imageUser = Dockerfile.parse(DOCKER.resolve("manager.Dockerfile")).only("USER").split(":")[0];
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(Long.parseLong(imageUser));
+    assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+    Container manager = pod.getContainers().get(0);
+    assertThat(manager.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(manager.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(manager.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(manager.getImage()).isEqualTo("tether-manager:0.1.0-SNAPSHOT");
+
+    Map<String, String> serve = serveOptions(manager.getArgs());
+    assertThat(serve).containsEntry("--data-dir", "/var/lib/tether/data").containsEntry("--listen", "0.0.0.0:7443")
+        .containsEntry("--admin-listen", "0.0.0.0:7444").containsEntry("--ops-listen", "0.0.0.0:9464")
+        .doesNotContainKey("--plaintext");
+    assertThat(env(manager, "TETHER_DATA_DIR").getValue()).isEqualTo(serve.get("--data-dir"));
+    assertThat(manager.getPorts()).extracting(ContainerPort::getName, ContainerPort::getContainerPort)
+        .containsExactlyInAnyOrder(tuple("delegate", 7443), tuple("admin", 7444), tuple("ops", 9464));
+
+    Probe readiness = manager.getReadinessProbe();
+    assertThat(readiness.getHttpGet().getPath()).isEqualTo("/readyz");
+    assertThat(readiness.getHttpGet().getPort()).isEqualTo(new IntOrString("ops"));
+    Probe liveness = manager.getLivenessProbe();
+    assertThat(liveness.getHttpGet().getPath()).isEqualTo("/healthz");
+    assertThat(liveness.getHttpGet().getPort()).isEqualTo(new IntOrString("ops"));
+    assertThat(manager.getStartupProbe().getHttpGet().getPort()).isEqualTo(new IntOrString("ops"));
+    assertThat(manager.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
+    return manager;
+  }
+
+  private static void checkServices(List<HasMetadata> objects, Map<String, String> podSelector) {
+    Service delegates = service(objects, "tm-tether-manager");
+    assertThat(delegates.getSpec().getPorts()).singleElement().satisfies(p -> {
+      assertThat(p.getPort()).isEqualTo(7443);
+      assertThat(p.getTargetPort()).isEqualTo(new IntOrString("delegate"));
+    });
+    Service admin = service(objects, "tm-tether-manager-admin");
+    assertThat(admin.getSpec().getPorts()).singleElement().satisfies(p -> {
+      assertThat(p.getPort()).isEqualTo(7444);
+      assertThat(p.getTargetPort()).isEqualTo(new IntOrString("admin"));
+    });
+    assertThat(service(objects, "tm-tether-manager-pods").getSpec().getPorts()).singleElement()
+        .satisfies(p -> assertThat(p.getTargetPort()).isEqualTo(new IntOrString("ops")));
+    for (HasMetadata o : objects) {
+      if (o instanceof Service s) {
+        assertThat(s.getSpec().getSelector()).isEqualTo(podSelector);
+      }
+    }
+  }
+
+  private static Service service(List<HasMetadata> objects, String name) {
+    return objects.stream().filter(o -> o instanceof Service && o.getMetadata().getName().equals(name)).map(Service.class::cast)
+        .findFirst().orElseThrow(() -> new AssertionError("no Service " + name));
+  }
+
+  private static EnvVar env(Container container, String name) {
+    return container.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no environment variable " + name));
+  }
+
+  private static Volume volume(PodSpec pod, String name) {
+    return pod.getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no volume " + name));
+  }
+
+  private static List<HasMetadata> kubernetesObjects(String yaml) throws IOException {
+    List<HasMetadata> objects = new ArrayList<>();
+    ObjectMapper mapper = new ObjectMapper(new YAMLFactory());
+    try (var parser = new YAMLFactory().createParser(yaml)) {
+      var documents = mapper.readValues(parser, JsonNode.class);
+      while (documents.hasNext()) {
+        JsonNode doc = documents.next();
+        if (doc == null || doc.isNull() || doc.isEmpty()) {
+          continue;
+        }
+        Class<? extends HasMetadata> type = switch (doc.path("kind").asText()) {
+          case "Service" -> Service.class;
+          case "Secret" -> Secret.class;
+          case "Deployment" -> Deployment.class;
+          case "StatefulSet" -> StatefulSet.class;
+          // kubernetes-model-policy is not a test dependency: the budget is checked as a generic resource
+          case "PodDisruptionBudget" -> GenericKubernetesResource.class;
+          default -> throw new AssertionError("unexpected kind " + doc.path("kind").asText());
+        };
+        objects.add(mapper.treeToValue(doc, type));
+      }
+    }
+    return objects;
+  }
+
+  private static <T> T only(List<HasMetadata> objects, Class<T> type) {
+    List<T> matching = objects.stream().filter(type::isInstance).map(type::cast).toList();
+    assertThat(matching).hasSize(1);
+    return matching.get(0);
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /** The options of a {@code serve} command line, parsed by the manager's own picocli model: an unknown flag fails. */
@@ -145,7 +393,10 @@ class ManagerPackagingTest {
     assertThat(parsed.subcommand()).as("serve subcommand").isNotNull();
     Map<String, String> options = new LinkedHashMap<>();
     for (int i = 1; i < args.size(); i++) {
-      if (args.get(i).startsWith("--")) {
+      int eq = args.get(i).indexOf('=');
+      if (args.get(i).startsWith("--") && eq > 0) {
+        options.put(args.get(i).substring(0, eq), args.get(i).substring(eq + 1));
+      } else if (args.get(i).startsWith("--")) {
         boolean valued = i + 1 < args.size() && !args.get(i + 1).startsWith("--");
         options.put(args.get(i), valued ? args.get(++i) : "");
       }
