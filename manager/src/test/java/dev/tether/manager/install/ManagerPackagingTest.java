@@ -383,6 +383,60 @@ class ManagerPackagingTest {
     return matching.get(0);
   }
 
+  // ---------------------------------------------------------------- release workflow
+
+  @Test
+  void releaseWorkflow_runsOnVersionTags_mayWritePackagesAndReleases_andBuildsEachImageFromADockerfileThatExists() throws Exception {
+    Path workflow = REPO.resolve(".github/workflows/release.yml");
+    Linters.yamllint(workflow);
+    JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(workflow.toFile());
+
+    assertThat(root.path("on").path("push").path("tags")).extracting(JsonNode::asText).containsExactly("v*");
+    assertThat(root.path("on").path("push").has("branches")).isFalse();
+    assertThat(root.path("permissions").path("packages").asText()).isEqualTo("write");
+    assertThat(root.path("permissions").path("contents").asText()).isEqualTo("write");
+
+    List<JsonNode> steps = new ArrayList<>();
+    root.path("jobs").forEach(job -> job.path("steps").forEach(steps::add));
+    assertThat(steps).anySatisfy(s -> assertThat(s.path("run").asText()).contains("mvn -B -ntp verify"));
+
+    Map<String, JsonNode> images = new LinkedHashMap<>();
+    for (JsonNode step : steps) {
+      if (step.path("uses").asText().startsWith("docker/build-push-action@")) {
+        JsonNode with = step.path("with");
+        images.put(with.path("tags").asText(), with);
+      }
+    }
+    assertThat(images.keySet()).containsExactlyInAnyOrder(
+        "ghcr.io/${{ steps.names.outputs.owner }}/tether-manager:${{ steps.names.outputs.version }}",
+        "ghcr.io/${{ steps.names.outputs.owner }}/tether-delegate:${{ steps.names.outputs.version }}");
+    for (JsonNode with : images.values()) {
+      Path dockerfile = REPO.resolve(with.path("file").asText());
+      assertThat(dockerfile).as("file: of %s", with.path("tags").asText()).isRegularFile();
+      assertThat(with.path("push").asBoolean()).isTrue();
+      // the context is the module's target directory, where the Dockerfile's jar is written
+      String context = with.path("context").asText();
+      String module = context.substring(0, context.indexOf("/target"));
+      String jarArg = with.path("tags").asText().contains("tether-manager") ? "MANAGER_JAR" : "DELEGATE_JAR";
+      String jar = Dockerfile.parse(dockerfile).argDefault(jarArg);
+      Matcher shaded = OUTPUT_FILE.matcher(Files.readString(REPO.resolve(module).resolve("pom.xml")));
+      assertThat(shaded.find()).as("%s/pom.xml names its shaded jar", module).isTrue();
+      assertThat(context).isEqualTo(module + "/target");
+      assertThat(shaded.group(1)).isEqualTo(jar);
+    }
+
+    String charts = steps.stream().map(s -> s.path("run").asText()).filter(r -> r.contains("helm package")).findFirst()
+        .orElseThrow(() -> new AssertionError("no step runs helm package"));
+    assertThat(charts).contains("for chart in tether-manager tether-delegate");
+    assertThat(REPO.resolve("scripts/helm/tether-manager/Chart.yaml")).isRegularFile();
+    assertThat(REPO.resolve("scripts/helm/tether-delegate/Chart.yaml")).isRegularFile();
+    assertThat(steps).anySatisfy(s -> assertThat(s.path("run").asText()).contains("helm push").contains("oci://ghcr.io/"));
+    JsonNode release = steps.stream().filter(s -> s.path("uses").asText().startsWith("softprops/action-gh-release@"))
+        .findFirst().orElseThrow(() -> new AssertionError("no step attaches files to the release"));
+    assertThat(release.path("with").path("files").asText())
+        .contains("manager/target/tether-manager.jar").contains("delegate/target/tether-delegate.jar");
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /** The options of a {@code serve} command line, parsed by the manager's own picocli model: an unknown flag fails. */
