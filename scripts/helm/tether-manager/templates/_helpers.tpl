@@ -34,6 +34,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- if .Values.database.url -}}
 {{- $_ := required "database.existingSecret is required with database.url: a Secret holding the database user and password" .Values.database.existingSecret -}}
 {{- $_ := required "keys.existingSecret is required with database.url: a Secret holding master.key and admin.key, the same for every replica (docs/high-availability.md)" .Values.keys.existingSecret -}}
+{{- $_ := required "tls.existingSecret is required with database.url: a kubernetes.io/tls Secret (tls.key in PKCS#8) that every replica serves; a replica's generated certificate would change at each restart, and delegates could not trust it" .Values.tls.existingSecret -}}
 true
 {{- else if ne (int .Values.replicas) 1 -}}
 {{- fail (printf "replicas %v needs database.url: the embedded H2 database serves one manager; set database.url to a PostgreSQL JDBC URL for replicas, or replicas to 1" .Values.replicas) -}}

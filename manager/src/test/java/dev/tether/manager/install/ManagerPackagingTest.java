@@ -191,7 +191,7 @@ class ManagerPackagingTest {
   @Test
   void helm_postgresWith3Replicas_isADeploymentWithABudget_andTheDatabasePasswordOnlyInASecretReference() throws Exception {
     String rendered = render(Map.of("replicas", "3", "database.url", "jdbc:postgresql://db.example.com:5432/tether",
-        "database.existingSecret", "tether-db", "keys.existingSecret", "tether-keys"));
+        "database.existingSecret", "tether-db", "keys.existingSecret", "tether-keys", "tls.existingSecret", "tether-tls"));
     Linters.yamllint(Files.writeString(tmp.resolve("rendered.yaml"), rendered));
     List<HasMetadata> objects = kubernetesObjects(rendered);
 
@@ -209,7 +209,10 @@ class ManagerPackagingTest {
 
     PodSpec pod = deployment.getSpec().getTemplate().getSpec();
     Container manager = checkManagerPod(pod);
-    assertThat(serveOptions(manager.getArgs())).containsEntry("--db-url", "jdbc:postgresql://db.example.com:5432/tether");
+    assertThat(serveOptions(manager.getArgs())).containsEntry("--db-url", "jdbc:postgresql://db.example.com:5432/tether")
+        .containsEntry("--tls-cert", "/etc/tether/tls/tls.crt").containsEntry("--tls-key", "/etc/tether/tls/tls.key")
+        .doesNotContainKey("--tls-name");
+    assertThat(volume(pod, "tls").getSecret().getSecretName()).isEqualTo("tether-tls");
     EnvVar user = env(manager, "TETHER_DB_USER");
     assertThat(user.getValue()).isNull();
     assertThat(user.getValueFrom().getSecretKeyRef().getName()).isEqualTo("tether-db");
@@ -242,16 +245,18 @@ class ManagerPackagingTest {
 
   @Test
   void helm_schemaAndTemplatesRefuseWhatCannotWork_sayingWhy() {
-    assertRefused(Map.of("replicas", "3"), "replicas");
-    assertRefused(Map.of("database.url", "jdbc:postgresql://db:5432/tether", "keys.existingSecret", "k"), "existingSecret");
-    assertRefused(Map.of("database.url", "jdbc:postgresql://db:5432/tether", "database.existingSecret", "d"), "existingSecret");
-    assertRefused(Map.of("database.url", "jdbc:postgresql://db:5432/tether?password=hunter2",
-        "database.existingSecret", "d", "keys.existingSecret", "k"), "url");
+    assertRefused(Map.of("replicas", "3"), "replicas: replicas does not match: 1");
+    String url = "jdbc:postgresql://db:5432/tether";
+    assertRefused(Map.of("database.url", url, "keys.existingSecret", "k", "tls.existingSecret", "t"), "database.existingSecret: String length");
+    assertRefused(Map.of("database.url", url, "database.existingSecret", "d", "tls.existingSecret", "t"), "keys.existingSecret: String length");
+    assertRefused(Map.of("database.url", url, "database.existingSecret", "d", "keys.existingSecret", "k"), "tls.existingSecret: String length");
+    assertRefused(Map.of("database.url", url + "?password=hunter2", "database.existingSecret", "d",
+        "keys.existingSecret", "k", "tls.existingSecret", "t"), "database.url: Must not validate");
     assertRefused(Map.of("database.url", "jdbc:mysql://db:3306/tether", "database.existingSecret", "d",
-        "keys.existingSecret", "k"), "url");
-    assertRefused(Map.of("database.password", "hunter2"), "password");
-    assertRefused(Map.of("ports.ops", "70000"), "ops");
-    assertRefused(Map.of("nameOverride", "Tether_Manager"), "nameOverride");
+        "keys.existingSecret", "k", "tls.existingSecret", "t"), "database.url: Does not match pattern");
+    assertRefused(Map.of("database.password", "hunter2"), "Additional property password is not allowed");
+    assertRefused(Map.of("ports.ops", "70000"), "ports.ops: Must be less than or equal to 65535");
+    assertRefused(Map.of("nameOverride", "Tether_Manager"), "nameOverride: Does not match pattern");
   }
 
   @Test
