@@ -260,6 +260,24 @@ class ManagerPackagingTest {
   }
 
   @Test
+  void helm_notesSayWhereDelegatesAndAdminsConnect_inBothForms() {
+    Path chart = REPO.resolve("scripts/helm/tether-manager");
+    String h2 = new Helm(chart).install().withName("tm").withNamespace("tether").dryRun().clientOnly().call().getOutput();
+    assertThat(h2).contains("one pod on the embedded H2 database")
+        .contains("Delegates connect to tm-tether-manager.tether.svc:7443 (TLS).")
+        .contains("Admins use tm-tether-manager-admin.tether.svc:7444")
+        .contains("rollout status statefulset/tm-tether-manager")
+        .contains("exec statefulset/tm-tether-manager -- cat /var/lib/tether/data/tls/manager.crt")
+        .contains("Back up the volume");
+
+    String replicas = new Helm(chart).install().withName("tm").withNamespace("tether").dryRun().clientOnly()
+        .set("replicas", 3).set("database.url", "jdbc:postgresql://db:5432/tether").set("database.existingSecret", "d")
+        .set("keys.existingSecret", "k").set("tls.existingSecret", "t").call().getOutput();
+    assertThat(replicas).contains("3 replica(s) on PostgreSQL").contains("rollout status deployment/tm-tether-manager")
+        .doesNotContain("manager.crt").doesNotContain("Back up the volume");
+  }
+
+  @Test
   void helm_chartFilesPassYamllint_andNamesComeFromTheRelease() throws Exception {
     Path chart = REPO.resolve("scripts/helm/tether-manager");
     Linters.yamllint(chart.resolve("Chart.yaml"), chart.resolve("values.yaml"));
