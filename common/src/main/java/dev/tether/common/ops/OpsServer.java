@@ -34,6 +34,26 @@ public final class OpsServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(OpsServer.class);
 
+  /**
+   * Threads that read requests and answer them. The JDK's server reads a request's headers on
+   * these threads, so a client that sends them slowly holds one: a single thread let one idle
+   * connection block {@code /healthz} for good (and a liveness probe with it).
+   */
+  static final int THREADS = 16;
+  /** Seconds a client has to send a whole request, and the server to send its answer. */
+  static final int MAX_REQUEST_SECONDS = 5;
+  static final int MAX_RESPONSE_SECONDS = 10;
+
+  static {
+    // read once, when the JDK's server classes load; an operator's own setting wins
+    if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+      System.setProperty("sun.net.httpserver.maxReqTime", Integer.toString(MAX_REQUEST_SECONDS));
+    }
+    if (System.getProperty("sun.net.httpserver.maxRspTime") == null) {
+      System.setProperty("sun.net.httpserver.maxRspTime", Integer.toString(MAX_RESPONSE_SECONDS));
+    }
+  }
+
   private final HttpServer server;
   private final ExecutorService executor;
 
@@ -74,8 +94,9 @@ public final class OpsServer implements AutoCloseable {
     }));
     server.createContext("/", exchange -> serve(exchange,
         () -> Response.text(404, "not found: this listener serves /metrics, /healthz and /readyz")));
-    ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "tether-ops");
+    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
+      Thread t = new Thread(r, "tether-ops-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     });

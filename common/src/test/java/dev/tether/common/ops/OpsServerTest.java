@@ -99,6 +99,28 @@ class OpsServerTest {
   }
 
   @Test
+  void clientsThatNeverFinishTheirRequest_doNotKeepTheProbesWaiting() throws Exception {
+    // more idle half-requests than the server has threads: each is dropped after the request time
+    java.util.List<java.net.Socket> idle = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < OpsServer.THREADS + 4; i++) {
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", server.address().getPort());
+        socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        idle.add(socket);
+      }
+      HttpResponse<String> probe = http.send(HttpRequest.newBuilder(
+          URI.create("http://" + OpsServer.describe(server.address()) + "/healthz"))
+          .timeout(java.time.Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(probe.statusCode()).isEqualTo(200);
+    } finally {
+      for (java.net.Socket socket : idle) {
+        socket.close();
+      }
+    }
+  }
+
+  @Test
   void aTakenPortIsNamedWithTheFlag() {
     assertThatThrownBy(() -> OpsServer.start(server.address(), registry, readiness::get, "--ops-listen"))
         .isInstanceOf(IOException.class)
