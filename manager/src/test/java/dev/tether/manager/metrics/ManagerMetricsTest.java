@@ -50,6 +50,9 @@ class ManagerMetricsTest {
     if (search.counter() != null) {
       return search.counter().count();
     }
+    if (search.functionCounter() != null) {
+      return search.functionCounter().count();
+    }
     if (search.timer() != null) {
       return search.timer().count();
     }
