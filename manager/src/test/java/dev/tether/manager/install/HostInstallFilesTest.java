@@ -15,9 +15,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -289,22 +287,9 @@ class HostInstallFilesTest {
     return new Run(process.exitValue(), text);
   }
 
-  /** systemd-analyze, required where linters are (TETHER_REQUIRE_LINTERS=1), else the check is skipped. */
   private Run systemdAnalyze(Path dir, String... args) throws Exception {
-    boolean present = Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
-        .anyMatch(d -> Files.isExecutable(Path.of(d, "systemd-analyze")));
-    if (!present) {
-      assertThat("1".equals(System.getenv("TETHER_REQUIRE_LINTERS")))
-          .as("systemd-analyze is required (TETHER_REQUIRE_LINTERS=1) but not installed").isFalse();
-      Assumptions.abort("systemd-analyze is not installed; install systemd to run this check");
-    }
-    List<String> command = new ArrayList<>(List.of("systemd-analyze"));
-    command.addAll(List.of(args));
-    Path output = Files.createTempFile(root, "analyze", ".out");
-    Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-        .redirectOutput(output.toFile()).start();
-    assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    return new Run(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+    Linters.Analysis analysis = Linters.systemdAnalyze(dir, args);
+    return new Run(analysis.exit(), analysis.output());
   }
 
   /** Whether the process runs: an exited one whose parent is gone may stay a zombie here, which does not run. */

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.marcnuri.helm.Helm;
 import dev.tether.common.testing.TokenLedger;
@@ -22,7 +21,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -32,6 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Every install type's generated files: parsed, linted, and checked for keys and for where the token is. */
 class InstallFilesTest {
+
+  /** The kinds its files may hold; any other fails the test. */
+  private static final java.util.Set<String> KINDS = java.util.Set.of("Namespace", "Secret", "Deployment");
 
   private static final YAMLMapper YAML = new YAMLMapper();
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -315,31 +316,11 @@ class InstallFilesTest {
   }
 
   private static List<HasMetadata> kubernetesObjects(String yaml) throws Exception {
-    List<HasMetadata> objects = new ArrayList<>();
-    ObjectMapper mapper = new ObjectMapper(new YAMLFactory());
-    try (var parser = new YAMLFactory().createParser(yaml)) {
-      var documents = mapper.readValues(parser, JsonNode.class);
-      while (documents.hasNext()) {
-        JsonNode doc = documents.next();
-        if (doc == null || doc.isNull() || doc.isEmpty()) {
-          continue;
-        }
-        Class<? extends HasMetadata> type = switch (doc.path("kind").asText()) {
-          case "Namespace" -> Namespace.class;
-          case "Secret" -> Secret.class;
-          case "Deployment" -> Deployment.class;
-          default -> throw new AssertionError("unexpected kind " + doc.path("kind").asText());
-        };
-        objects.add(mapper.treeToValue(doc, type));
-      }
-    }
-    return objects;
+    return KubernetesObjects.parse(yaml, KINDS);
   }
 
   private static <T> T only(List<HasMetadata> objects, Class<T> type) {
-    List<T> matching = objects.stream().filter(type::isInstance).map(type::cast).toList();
-    assertThat(matching).hasSize(1);
-    return matching.get(0);
+    return KubernetesObjects.only(objects, type);
   }
 
   /** Compares without ever printing the token, even when the check fails. */

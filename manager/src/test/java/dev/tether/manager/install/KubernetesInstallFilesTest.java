@@ -3,9 +3,6 @@ package dev.tether.manager.install;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.TemplateCommand;
 import dev.tether.common.testing.TokenLedger;
@@ -35,6 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * engine across its values and its schema refusing what the API server would refuse.
  */
 class KubernetesInstallFilesTest {
+
+  /** The kinds its files may hold; any other fails the test. */
+  private static final java.util.Set<String> KINDS = java.util.Set.of("Namespace", "Secret", "ServiceAccount", "Deployment");
 
   private static final String IMAGE = "registry.example.com/tether-delegate:0.1.0";
 
@@ -345,32 +345,11 @@ class KubernetesInstallFilesTest {
   }
 
   private static List<HasMetadata> objects(String yaml) throws Exception {
-    List<HasMetadata> objects = new ArrayList<>();
-    ObjectMapper mapper = new ObjectMapper(new YAMLFactory());
-    try (var parser = new YAMLFactory().createParser(yaml)) {
-      var documents = mapper.readValues(parser, JsonNode.class);
-      while (documents.hasNext()) {
-        JsonNode doc = documents.next();
-        if (doc == null || doc.isNull() || doc.isEmpty()) {
-          continue;
-        }
-        Class<? extends HasMetadata> type = switch (doc.path("kind").asText()) {
-          case "Namespace" -> Namespace.class;
-          case "Secret" -> Secret.class;
-          case "ServiceAccount" -> ServiceAccount.class;
-          case "Deployment" -> Deployment.class;
-          default -> throw new AssertionError("unexpected kind " + doc.path("kind").asText());
-        };
-        objects.add(mapper.treeToValue(doc, type));
-      }
-    }
-    return objects;
+    return KubernetesObjects.parse(yaml, KINDS);
   }
 
   private static <T> T only(List<HasMetadata> objects, Class<T> type) {
-    List<T> matching = objects.stream().filter(type::isInstance).map(type::cast).toList();
-    assertThat(matching).hasSize(1);
-    return matching.get(0);
+    return KubernetesObjects.only(objects, type);
   }
 
   private static Map<String, String> env(Container container) {

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * Runs shellcheck and yamllint on generated files. CI installs both and sets
+ * Runs shellcheck, yamllint and systemd-analyze on generated files. CI installs both and sets
  * TETHER_REQUIRE_LINTERS=1, so there a missing linter fails the test; on a developer machine
  * without them the check is skipped with a message saying so.
  */
@@ -39,12 +39,32 @@ final class Linters {
     run("yamllint", command);
   }
 
-  private static void run(String tool, List<String> command) {
+  /** What {@code systemd-analyze ARGS} printed (stdout and stderr) and its exit code. */
+  record Analysis(int exit, String output) { }
+
+  /** Runs {@code systemd-analyze ARGS} in {@code dir}, for the caller to judge its exit and output. */
+  static Analysis systemdAnalyze(Path dir, String... args) throws IOException, InterruptedException {
+    require("systemd-analyze", "systemd");
+    List<String> command = new ArrayList<>(List.of("systemd-analyze"));
+    command.addAll(List.of(args));
+    Path output = Files.createTempFile(dir, "analyze", ".out");
+    Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+        .redirectOutput(output.toFile()).start();
+    assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    return new Analysis(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+  }
+
+  /** Fails where linters are required (TETHER_REQUIRE_LINTERS=1) and {@code tool} is missing, else skips. */
+  private static void require(String tool, String debianPackage) {
     if (!available(tool)) {
       boolean required = "1".equals(System.getenv("TETHER_REQUIRE_LINTERS"));
       assertThat(required).as(tool + " is required (TETHER_REQUIRE_LINTERS=1) but not installed").isFalse();
-      Assumptions.abort(tool + " is not installed; install it (apt-get install " + tool + ") to run this check");
+      Assumptions.abort(tool + " is not installed; install it (apt-get install " + debianPackage + ") to run this check");
     }
+  }
+
+  private static void run(String tool, List<String> command) {
+    require(tool, tool);
     try {
       Path output = Files.createTempFile(tool, ".out");
       Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();

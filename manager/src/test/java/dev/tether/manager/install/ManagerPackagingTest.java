@@ -25,18 +25,14 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -47,6 +43,10 @@ import picocli.CommandLine;
  * rendered by the real Helm engine, and the release workflow parsed.
  */
 class ManagerPackagingTest {
+
+  /** The kinds its files may hold; any other fails the test. */
+  private static final java.util.Set<String> KINDS =
+      java.util.Set.of("Service", "Secret", "Deployment", "StatefulSet", "PodDisruptionBudget");
 
   private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
   private static final Path DOCKER = REPO.resolve("scripts/docker");
@@ -116,11 +116,11 @@ class ManagerPackagingTest {
   void systemd_unitPassesVerify_andRatesAtMost2InSecurity() throws Exception {
     Path copy = Files.copy(UNIT, tmp.resolve("tether-manager.service"));
 
-    Run verify = systemdAnalyze("verify", copy.toString());
+    Linters.Analysis verify = systemdAnalyze("verify", copy.toString());
     assertThat(verify.exit()).as(verify.output()).isZero();
     assertThat(verify.output()).as("systemd-analyze verify says nothing").isBlank();
 
-    Run security = systemdAnalyze("security", "--offline=true", copy.toString());
+    Linters.Analysis security = systemdAnalyze("security", "--offline=true", copy.toString());
     Matcher score = EXPOSURE.matcher(security.output());
     assertThat(score.find()).as(security.output()).isTrue();
     assertThat(Double.parseDouble(score.group(1))).as(security.output()).isLessThanOrEqualTo(2.0);
@@ -376,34 +376,11 @@ class ManagerPackagingTest {
   }
 
   private static List<HasMetadata> kubernetesObjects(String yaml) throws IOException {
-    List<HasMetadata> objects = new ArrayList<>();
-    ObjectMapper mapper = new ObjectMapper(new YAMLFactory());
-    try (var parser = new YAMLFactory().createParser(yaml)) {
-      var documents = mapper.readValues(parser, JsonNode.class);
-      while (documents.hasNext()) {
-        JsonNode doc = documents.next();
-        if (doc == null || doc.isNull() || doc.isEmpty()) {
-          continue;
-        }
-        Class<? extends HasMetadata> type = switch (doc.path("kind").asText()) {
-          case "Service" -> Service.class;
-          case "Secret" -> Secret.class;
-          case "Deployment" -> Deployment.class;
-          case "StatefulSet" -> StatefulSet.class;
-          // kubernetes-model-policy is not a test dependency: the budget is checked as a generic resource
-          case "PodDisruptionBudget" -> GenericKubernetesResource.class;
-          default -> throw new AssertionError("unexpected kind " + doc.path("kind").asText());
-        };
-        objects.add(mapper.treeToValue(doc, type));
-      }
-    }
-    return objects;
+    return KubernetesObjects.parse(yaml, KINDS);
   }
 
   private static <T> T only(List<HasMetadata> objects, Class<T> type) {
-    List<T> matching = objects.stream().filter(type::isInstance).map(type::cast).toList();
-    assertThat(matching).hasSize(1);
-    return matching.get(0);
+    return KubernetesObjects.only(objects, type);
   }
 
   // ---------------------------------------------------------------- release workflow
@@ -514,24 +491,8 @@ class ManagerPackagingTest {
     return settings;
   }
 
-  private record Run(int exit, String output) { }
-
-  /** systemd-analyze, required where linters are (TETHER_REQUIRE_LINTERS=1), else the check is skipped. */
-  private Run systemdAnalyze(String... args) throws Exception {
-    boolean present = Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
-        .anyMatch(d -> Files.isExecutable(Path.of(d, "systemd-analyze")));
-    if (!present) {
-      assertThat("1".equals(System.getenv("TETHER_REQUIRE_LINTERS")))
-          .as("systemd-analyze is required (TETHER_REQUIRE_LINTERS=1) but not installed").isFalse();
-      Assumptions.abort("systemd-analyze is not installed; install systemd to run this check");
-    }
-    List<String> command = new ArrayList<>(List.of("systemd-analyze"));
-    command.addAll(List.of(args));
-    Path output = Files.createTempFile(tmp, "analyze", ".out");
-    Process process = new ProcessBuilder(command).directory(tmp.toFile()).redirectErrorStream(true)
-        .redirectOutput(output.toFile()).start();
-    assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    return new Run(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+  private Linters.Analysis systemdAnalyze(String... args) throws Exception {
+    return Linters.systemdAnalyze(tmp, args);
   }
 
   /** A Dockerfile's instructions in order, continuation lines joined and comments left out. */
