@@ -3,6 +3,7 @@ package dev.tether.manager.cli;
 import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenFormatException;
+import dev.tether.manager.install.DelegateImage;
 import dev.tether.manager.install.InstallFiles;
 import dev.tether.manager.install.InstallSpec;
 import dev.tether.manager.install.InstallType;
@@ -61,12 +62,14 @@ final class InstallFilesCommand extends AdminCommand {
       description = "kubernetes, helm: the namespace (default: ${DEFAULT-VALUE}).")
   String namespace;
 
-  @Option(names = "--image", paramLabel = "IMAGE", description = "Delegate image (default: tether-delegate:VERSION).")
+  @Option(names = "--image", paramLabel = "IMAGE",
+      description = "Delegate image (default: the one published for this release, REGISTRY/tether-delegate:VERSION;"
+          + " tether-delegate:VERSION for a build of your own).")
   String image;
 
-  @Option(names = "--existing-secret", paramLabel = "NAME",
+  @Option(names = "--existing-delegate-token", paramLabel = "NAME",
       description = "kubernetes, helm: an existing Secret holding DELEGATE_TOKEN; the token is then not written anywhere.")
-  String existingSecret;
+  String existingDelegateToken;
 
   @Option(names = "--ecs-secret-arn", paramLabel = "ARN", description = "ecs: the secret the task reads DELEGATE_TOKEN from.")
   String ecsSecretArn;
@@ -93,11 +96,10 @@ final class InstallFilesCommand extends AdminCommand {
     DelegateToken token = readToken();
     // a custom token's id in this account costs one Argon2id evaluation, done once here
     String tokenId = token.credential(account).publicId();
-    String version = InstallFilesCommand.class.getPackage().getImplementationVersion();
     // the spec checks its names first: a refused name never reaches the audit trail as an install
     InstallSpec spec = new InstallSpec(account, tokenName, token, managerUrl, delegateName, namespace,
-        image != null ? image : "tether-delegate:" + (version == null ? "latest" : version),
-        ecsSecretArn, ecsExecutionRoleArn, installType == InstallType.HELM || installType == InstallType.KUBERNETES ? existingSecret : null, delegateJar);
+        image != null ? image : DelegateImage.defaultImage(),
+        ecsSecretArn, ecsExecutionRoleArn, installType == InstallType.HELM || installType == InstallType.KUBERNETES ? existingDelegateToken : null, delegateJar);
     // on stderr, so that --json and --field output stays parseable
     InstallFiles.warnings(installType, spec).forEach(warning -> System.err.println("warning: " + warning));
     PrepareInstallResponse prepared = TokenAdminGrpc.newBlockingStub(channel).withCallCredentials(credentials)
@@ -147,7 +149,7 @@ final class InstallFilesCommand extends AdminCommand {
   private static String nextSteps(InstallType type) {
     return switch (type) {
       case KUBERNETES -> "next: kubectl apply -f namespace.yaml (once per namespace), then kubectl apply -f tether-delegate.yaml"
-          + " (without --existing-secret the token is in its Secret: keep the file private)";
+          + " (without --existing-delegate-token the token is in its Secret: keep the file private)";
       case HELM -> "next: helm install DELEGATE_NAME ./tether-delegate --namespace NAMESPACE --create-namespace -f values-DELEGATE_NAME.yaml";
       case DOCKER -> "next: with --delegate-jar, build the image here (docker build -t IMAGE .); then sudo ./docker-run.sh"
           + " (gives secrets/ to the image's UID 10001); ./docker-stop.sh, ./docker-upgrade.sh IMAGE";

@@ -55,7 +55,7 @@ public final class InstallFiles {
         Map<String, String> k8s = kubernetesValues(spec, values);
         // with an existing Secret the manifest holds no token and may live in Git
         written.add(template("kubernetes/tether-delegate.yaml", k8s, out.resolve("tether-delegate.yaml"),
-            spec.existingSecret() == null));
+            spec.existingDelegateToken() == null));
         // the namespace in a file of its own: it is shared, and a delete -f of one delegate must not take it
         written.add(template("kubernetes/namespace.yaml", values, out.resolve("namespace.yaml"), false));
       }
@@ -64,7 +64,7 @@ public final class InstallFiles {
           written.add(copy("helm-chart/" + file, out.resolve("tether-delegate").resolve(file)));
         }
         written.add(template("helm/values.yaml", values, out.resolve("values-" + spec.delegateName() + ".yaml"),
-            spec.existingSecret() == null));
+            spec.existingDelegateToken() == null));
       }
       case DOCKER -> {
         for (String script : List.of("docker-run.sh", "docker-stop.sh", "docker-upgrade.sh")) {
@@ -152,13 +152,13 @@ public final class InstallFiles {
     int colon = image.lastIndexOf(':');
     // the tag names the delegate's version; an untagged image is "latest", as for the container runtime
     k8s.put("KUBE_VERSION_LABEL_QUOTED", Quote.json(versionLabel(colon > image.lastIndexOf('/') ? image.substring(colon + 1) : "latest")));
-    if (spec.existingSecret() == null) {
+    if (spec.existingDelegateToken() == null) {
       k8s.put("KUBE_SECRET_NAME", spec.delegateName() + "-token");
       k8s.put("KUBE_TOKEN_NOTE", "The token lives only in the Secret below (keep this file private: mode 0600).");
       k8s.put("KUBE_SECRET_DOCUMENT", render("kubernetes/secret.yaml", k8s));
     } else {
-      k8s.put("KUBE_SECRET_NAME", spec.existingSecret());
-      k8s.put("KUBE_TOKEN_NOTE", "The token is in the existing Secret '" + spec.existingSecret()
+      k8s.put("KUBE_SECRET_NAME", spec.existingDelegateToken());
+      k8s.put("KUBE_TOKEN_NOTE", "The token is in the existing Secret '" + spec.existingDelegateToken()
           + "' (key DELEGATE_TOKEN), not in this file: it may live in Git.");
       k8s.put("KUBE_SECRET_DOCUMENT", "");
     }
@@ -194,10 +194,10 @@ public final class InstallFiles {
       v.put(e.getKey() + "_QUOTED", Quote.json(e.getValue()));
       v.put(e.getKey() + "_SHELL", Quote.shell(e.getValue()));
     }
-    v.put("HELM_TOKEN_LINES", spec.existingSecret() == null
+    v.put("HELM_TOKEN_LINES", spec.existingDelegateToken() == null
         ? "delegateToken: " + Quote.json(token)
-        : "# the token is in the existing Secret '" + spec.existingSecret() + "', key DELEGATE_TOKEN\n"
-            + "existingDelegateToken: " + Quote.json(spec.existingSecret()));
+        : "# the token is in the existing Secret '" + spec.existingDelegateToken() + "', key DELEGATE_TOKEN\n"
+            + "existingDelegateToken: " + Quote.json(spec.existingDelegateToken()));
     return v;
   }
 

@@ -15,7 +15,7 @@ import java.nio.file.Path;
  *
  * @param ecsSecretArn required for ECS: the Secrets Manager secret (or SSM parameter) holding the token
  * @param ecsExecutionRoleArn required for ECS: the role that lets the task read that secret
- * @param existingSecret for Helm: use this existing Secret instead of putting the token in values
+ * @param existingDelegateToken for Helm: use this existing Secret instead of putting the token in values
  * @param delegateJar optional: copied into the output (shell, systemd)
  */
 public record InstallSpec(
@@ -28,7 +28,7 @@ public record InstallSpec(
     String image,
     String ecsSecretArn,
     String ecsExecutionRoleArn,
-    String existingSecret,
+    String existingDelegateToken,
     Path delegateJar) {
 
   static final String DNS_LABEL = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?";
@@ -50,8 +50,8 @@ public record InstallSpec(
     if (ecsExecutionRoleArn != null) {
       check("--ecs-execution-role-arn", ecsExecutionRoleArn, "arn:[A-Za-z0-9:/_+=.@-]{1,2000}", "the ARN of the task execution role");
     }
-    if (existingSecret != null) {
-      check("--existing-secret", existingSecret, DNS_LABEL, "a Kubernetes Secret name");
+    if (existingDelegateToken != null) {
+      check("--existing-delegate-token", existingDelegateToken, DNS_LABEL, "a Kubernetes Secret name");
     }
   }
 

@@ -189,6 +189,18 @@ class CliErrorsTest {
   }
 
   @Test
+  void installFilesNameFromBeforeTheNamingTable_isRefusedPointingAtTheNewName() {
+    Path out = root.resolve("old-name");
+    CliManager.Result result = manager.cli("delegate", "install-files", "--type", "helm", "--account", "any",
+        "--token-name", "t", "--out", out.toString(), "--manager-url", "https://manager.example:7443",
+        "--delegate-name", "d1", "--existing-secret", "vault-synced");
+    assertThat(result.exit()).as(result.toString()).isEqualTo(2);
+    assertThat(result.err()).contains("Unknown options: '--existing-secret'")
+        .contains("Possible solutions: --existing-delegate-token");
+    assertThat(out).doesNotExist();
+  }
+
+  @Test
   void auditListOfAnUnknownAccount_isAnErrorAsForDelegateList() {
     CliManager.Result audit = manager.cli("audit", "list", "--account", "nosuch");
     CliManager.Result delegates = manager.cli("delegate", "list", "--account", "nosuch");

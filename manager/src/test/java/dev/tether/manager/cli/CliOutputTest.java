@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tether.common.testing.TokenLedger;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.manager.admin.AdminCredentials;
+import dev.tether.manager.install.DelegateImageTest;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.store.DelegateRecord;
 import dev.tether.proto.admin.v1.DelegateAdminGrpc;
@@ -274,7 +275,9 @@ class CliOutputTest {
     assertThat(result.get("token").get("name").asText()).isEqualTo("install");
     assertThat(result.get("install_type").asText()).isEqualTo("kubernetes");
     assertThat(result.get("files").get(0).asText()).isEqualTo("tether-delegate.yaml");
-    assertThat(out.resolve("tether-delegate.yaml")).exists();
+    // no --image: the image of this build (a local build's registry is empty: tether-delegate:VERSION)
+    assertThat(Files.readString(out.resolve("tether-delegate.yaml")))
+        .contains("image: \"tether-delegate:" + DelegateImageTest.projectVersion() + "\"");
     assertThat(manager.cli("audit", "list", "--account", account, "--limit", "1", "--field", "events.action").lines())
         .containsExactly("install.files");
   }

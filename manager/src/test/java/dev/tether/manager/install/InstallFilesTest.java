@@ -40,10 +40,10 @@ class InstallFilesTest {
   @TempDir Path out;
   private final DelegateToken token = TokenLedger.record(DelegateToken.generate());
 
-  private InstallSpec spec(String existingSecret) {
+  private InstallSpec spec(String existingDelegateToken) {
     return new InstallSpec("acct-42", "builders", token, "https://manager.example.com:7443", "builder-1",
         "tether", "registry.example.com/tether-delegate:0.1.0", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tether-abc",
-        "arn:aws:iam::123456789012:role/ecsTaskExecutionRole", existingSecret, null);
+        "arn:aws:iam::123456789012:role/ecsTaskExecutionRole", existingDelegateToken, null);
   }
 
   private List<Path> write(InstallType type) throws Exception {
@@ -75,7 +75,7 @@ class InstallFilesTest {
     assertThat(mode(values)).isEqualTo("rw-------");
     Map<String, Object> parsed = yaml(values);
     assertThat(parsed).containsEntry("accountId", "acct-42").containsEntry("delegateName", "builder-1")
-        .containsEntry("managerEndpoint", "https://manager.example.com:7443");
+        .containsEntry("managerUrl", "https://manager.example.com:7443");
     holdsToken(parsed.get("delegateToken"), token);
 
     String rendered = new Helm(out.resolve("tether-delegate")).template().withName("builder-1")
@@ -133,7 +133,7 @@ class InstallFilesTest {
     Path chart = out.resolve("tether-delegate");
 
     assertThatThrownBy(() -> new Helm(chart).template().withName("x").set("accountId", "a")
-        .set("delegateName", "x").set("managerEndpoint", "https://m:7443").call())
+        .set("delegateName", "x").set("managerUrl", "https://m:7443").call())
         .hasMessageContaining("set delegateToken, or existingDelegateToken");
   }
 

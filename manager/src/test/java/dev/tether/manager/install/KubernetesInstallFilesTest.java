@@ -42,10 +42,10 @@ class KubernetesInstallFilesTest {
   private final DelegateToken token = TokenLedger.record(DelegateToken.generate());
   private int written;
 
-  private InstallSpec spec(String delegateName, String managerUrl, String existingSecret) {
+  private InstallSpec spec(String delegateName, String managerUrl, String existingDelegateToken) {
     return new InstallSpec("acct-42", "builders", token, managerUrl, delegateName, "tether", IMAGE,
         "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tether-abc",
-        "arn:aws:iam::123456789012:role/ecsTaskExecutionRole", existingSecret, null);
+        "arn:aws:iam::123456789012:role/ecsTaskExecutionRole", existingDelegateToken, null);
   }
 
   private Path write(InstallType type, InstallSpec spec) throws Exception {
@@ -76,7 +76,7 @@ class KubernetesInstallFilesTest {
   }
 
   @Test
-  void kubernetes_existingSecret_leavesNoSecretAndNoTokenInAnyFile() throws Exception {
+  void kubernetes_existingDelegateToken_leavesNoSecretAndNoTokenInAnyFile() throws Exception {
     Path out = write(InstallType.KUBERNETES, spec("builder-1", "https://manager.example.com:7443", "vault-synced-token"));
 
     try (Stream<Path> files = Files.walk(out)) {
@@ -242,6 +242,10 @@ class KubernetesInstallFilesTest {
           assertThat(r.container().getEnv()).filteredOn(e -> e.getName().equals("NODE")).singleElement()
               .satisfies(e -> assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("spec.nodeName"));
         }),
+        new Case("delegateType and delegateTags, the delegate's own names", "blue",
+            "delegateType: HELM-GPU\ndelegateTags: [gpu, eu-west]", r ->
+            assertThat(env(r.container())).containsEntry("DELEGATE_TYPE", "HELM-GPU")
+                .containsEntry("DELEGATE_TAGS", "gpu,eu-west")),
         new Case("replicas 0", "blue", "replicas: 0", r ->
             assertThat(r.deployment().getSpec().getReplicas()).isZero()));
 
@@ -267,7 +271,7 @@ class KubernetesInstallFilesTest {
   }
 
   @Test
-  void helm_existingSecret_rendersNoSecretAndMountsThatOne() throws Exception {
+  void helm_existingDelegateToken_rendersNoSecretAndMountsThatOne() throws Exception {
     Path out = write(InstallType.HELM, spec("builder-1", "https://manager.example.com:7443", "vault-synced-token"));
     String rendered = template(out.resolve("tether-delegate"), "builder-1", out.resolve("values-builder-1.yaml")).call();
 
@@ -293,7 +297,9 @@ class KubernetesInstallFilesTest {
     refused.put("fullnameOverride: Ci_Delegate", "fullnameOverride: Does not match pattern");
     refused.put("image: {pullPolicy: Sometimes}", "image.pullPolicy: image.pullPolicy must be one of the following");
     refused.put("extraEnv: [{name: DELEGATE_TOKEN, value: x}]", "extraEnv.0.name: Must not validate the schema (not)");
-    refused.put("managerUrl: https://m:7443", "Additional property managerUrl is not allowed");
+    // the chart's names before 0.3.0, when they differed from the delegate's own (managerUrl, delegateTags)
+    refused.put("managerEndpoint: https://m:7443", "Additional property managerEndpoint is not allowed");
+    refused.put("tags: [ssd]", "Additional property tags is not allowed");
     int i = 0;
     for (Map.Entry<String, String> e : refused.entrySet()) {
       Path overlay = Files.writeString(root.resolve("bad-" + i++ + ".yaml"), e.getKey() + "\n");

@@ -398,7 +398,9 @@ class ManagerPackagingTest {
 
     List<JsonNode> steps = new ArrayList<>();
     root.path("jobs").forEach(job -> job.path("steps").forEach(steps::add));
-    assertThat(steps).anySatisfy(s -> assertThat(s.path("run").asText()).contains("mvn -B -ntp verify"));
+    // the jars it publishes default install-files' --image to the delegate image it publishes
+    assertThat(steps).anySatisfy(s -> assertThat(s.path("run").asText())
+        .contains("mvn -B -ntp verify -Dtether.image.registry=ghcr.io/${{ steps.names.outputs.owner }}"));
 
     Map<String, JsonNode> images = new LinkedHashMap<>();
     for (JsonNode step : steps) {
