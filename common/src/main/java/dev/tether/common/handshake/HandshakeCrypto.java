@@ -140,7 +140,7 @@ public final class HandshakeCrypto {
     return hmac(key, out.toByteArray());
   }
 
-  private static byte[] hkdf(byte[] ikm, byte[] salt, byte[] info) {
+  static byte[] hkdf(byte[] ikm, byte[] salt, byte[] info) {
     HKDFBytesGenerator hkdf = new HKDFBytesGenerator(new SHA256Digest());
     hkdf.init(new HKDFParameters(ikm, salt, info));
     byte[] out = new byte[KEY_BYTES];
@@ -148,7 +148,7 @@ public final class HandshakeCrypto {
     return out;
   }
 
-  private static void lp(ByteArrayOutputStream out, byte[] field) {
+  static void lp(ByteArrayOutputStream out, byte[] field) {
     u32(out, field.length);
     out.writeBytes(field);
   }
