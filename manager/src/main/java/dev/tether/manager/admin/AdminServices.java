@@ -1,6 +1,7 @@
 package dev.tether.manager.admin;
 
 import dev.tether.common.text.UserText;
+import dev.tether.manager.rotation.RotationService;
 import dev.tether.manager.store.AdminRole;
 import dev.tether.manager.store.DelegateRecord;
 import dev.tether.manager.store.StoreException;
@@ -28,6 +29,10 @@ import dev.tether.proto.admin.v1.DeleteDelegateRequest;
 import dev.tether.proto.admin.v1.DeleteDelegateResponse;
 import dev.tether.proto.admin.v1.DeleteTokenRequest;
 import dev.tether.proto.admin.v1.DeleteTokenResponse;
+import dev.tether.proto.admin.v1.EndRotationRequest;
+import dev.tether.proto.admin.v1.EndRotationResponse;
+import dev.tether.proto.admin.v1.GetRotationRequest;
+import dev.tether.proto.admin.v1.GetRotationResponse;
 import dev.tether.proto.admin.v1.ListAccountsRequest;
 import dev.tether.proto.admin.v1.ListAccountsResponse;
 import dev.tether.proto.admin.v1.ListAdminsRequest;
@@ -47,6 +52,8 @@ import dev.tether.proto.admin.v1.RevokeAdminRequest;
 import dev.tether.proto.admin.v1.RevokeAdminResponse;
 import dev.tether.proto.admin.v1.RevokeTokenRequest;
 import dev.tether.proto.admin.v1.RevokeTokenResponse;
+import dev.tether.proto.admin.v1.RotateTokenRequest;
+import dev.tether.proto.admin.v1.RotateTokenResponse;
 import dev.tether.proto.admin.v1.TokenAdminGrpc;
 import dev.tether.proto.admin.v1.WhoAmIRequest;
 import dev.tether.proto.admin.v1.WhoAmIResponse;
@@ -74,15 +81,17 @@ public final class AdminServices {
   private static final int MAX_AUDIT = 10_000;
 
   private final TokenService tokens;
+  private final RotationService rotations;
   private final TetherStore store;
   private final ExpiryScheduler expiry;
   private final AdminDirectory admins;
   private final Clock clock;
   private final Duration minTokenLifetime;
 
-  public AdminServices(TokenService tokens, TetherStore store, ExpiryScheduler expiry, AdminDirectory admins,
-      Clock clock, Duration minTokenLifetime) {
+  public AdminServices(TokenService tokens, RotationService rotations, TetherStore store, ExpiryScheduler expiry,
+      AdminDirectory admins, Clock clock, Duration minTokenLifetime) {
     this.tokens = tokens;
+    this.rotations = rotations;
     this.store = store;
     this.expiry = expiry;
     this.admins = admins;
@@ -207,6 +216,40 @@ public final class AdminServices {
         store.audit(clock.instant(), Caller.current().actor(), "install.files", token.accountId(), token.publicId(),
             "type=" + request.getInstallType() + " delegate=" + request.getDelegateName() + " token=" + token.name());
         return PrepareInstallResponse.newBuilder().setToken(Protos.token(token)).build();
+      });
+    }
+
+    @Override
+    public void rotateToken(RotateTokenRequest request, StreamObserver<RotateTokenResponse> out) {
+      respond(out, () -> {
+        Duration grace = request.hasGraceMs() ? Duration.ofMillis(request.getGraceMs()) : null;
+        RotationService.Opened opened = rotations.open(request.getAccountId(), request.getTokenName(),
+            request.getNewName(), grace, !request.getNoPush(), Caller.current().actor());
+        expiry.refresh();
+        return RotateTokenResponse.newBuilder()
+            .setRotation(Protos.rotation(rotations.report(request.getAccountId(), request.getTokenName())))
+            .setSuccessor(Protos.token(opened.successor().record()))
+            .setValue(opened.successor().value().reveal())
+            .build();
+      });
+    }
+
+    @Override
+    public void getRotation(GetRotationRequest request, StreamObserver<GetRotationResponse> out) {
+      respond(out, () -> GetRotationResponse.newBuilder()
+          .setRotation(Protos.rotation(rotations.report(request.getAccountId(), request.getTokenName()))).build());
+    }
+
+    @Override
+    public void endRotation(EndRotationRequest request, StreamObserver<EndRotationResponse> out) {
+      respond(out, () -> {
+        if (request.getAction() == EndRotationRequest.Action.ACTION_UNSPECIFIED) {
+          throw Status.INVALID_ARGUMENT.withDescription("action is not set (expected FINISH or CANCEL)")
+              .asRuntimeException();
+        }
+        RotationService.Report report = rotations.end(request.getAccountId(), request.getTokenName(),
+            request.getAction() == EndRotationRequest.Action.FINISH, Caller.current().actor());
+        return EndRotationResponse.newBuilder().setRotation(Protos.rotation(report)).build();
       });
     }
   }

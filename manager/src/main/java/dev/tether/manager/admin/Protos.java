@@ -1,5 +1,6 @@
 package dev.tether.manager.admin;
 
+import dev.tether.manager.rotation.RotationService;
 import dev.tether.manager.store.Account;
 import dev.tether.manager.store.AdminRecord;
 import dev.tether.manager.store.AdminRole;
@@ -65,6 +66,42 @@ final class Protos {
         .setDisconnectReason(nullToEmpty(d.disconnectReason()))
         .setReplicaId(nullToEmpty(d.replicaId()))
         .build();
+  }
+
+  static dev.tether.proto.admin.v1.TokenRotation rotation(RotationService.Report report) {
+    dev.tether.manager.store.Rotation r = report.rotation();
+    dev.tether.proto.admin.v1.TokenRotation.Builder b = dev.tether.proto.admin.v1.TokenRotation.newBuilder()
+        .setRotationId(r.id())
+        .setAccountId(r.accountId())
+        .setTokenName(r.oldTokenName())
+        .setTokenId(r.oldTokenId())
+        .setSuccessorName(r.successorTokenName())
+        .setSuccessorTokenId(r.successorTokenId())
+        .setState(r.state().name())
+        .setPushed(r.push())
+        .setGraceMs(r.grace().toMillis())
+        .setOpenedAtUnixMs(millis(r.openedAt()))
+        .setOpenedBy(r.openedBy())
+        .setEndedAtUnixMs(millis(r.endedAt()))
+        .setEndedBy(nullToEmpty(r.endedBy()))
+        .setGraceEndsAtUnixMs(millis(r.openedAt().plus(r.grace())))
+        .setMoved((int) report.count("MOVED"))
+        .setCannotKeep((int) (report.count("CANNOT_KEEP") + report.count("NO_ANSWER")))
+        .setFailed((int) report.count("FAILED"))
+        .setWaiting((int) (report.count("SENT") + report.count("NOT_SENT")))
+        .setNotConnected((int) report.count("NOT_CONNECTED"));
+    for (RotationService.DelegateState d : report.delegates()) {
+      b.addDelegates(dev.tether.proto.admin.v1.RotationDelegate.newBuilder()
+          .setDelegateId(d.delegate().id())
+          .setName(d.delegate().name())
+          .setHostname(d.delegate().hostname())
+          .setConnected(d.delegate().connected())
+          .setTokenId(d.delegate().tokenPublicId())
+          .setOutcome(d.outcome())
+          .setReason(nullToEmpty(d.reason()))
+          .setAtUnixMs(millis(d.at())));
+    }
+    return b.build();
   }
 
   static dev.tether.proto.admin.v1.AuditEvent audit(AuditEvent e) {

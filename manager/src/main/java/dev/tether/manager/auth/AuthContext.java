@@ -11,6 +11,7 @@ public final class AuthContext {
   static final Context.Key<DelegateIdentity> IDENTITY = Context.key("tether-delegate-identity");
   static final Context.Key<LiveStream> LIVE_STREAM = Context.key("tether-live-stream");
   static final Context.Key<TransportInfo> TRANSPORT = Context.key("tether-transport");
+  static final Context.Key<SuccessorSealer> SEALER = Context.key("tether-successor-sealer");
 
   private AuthContext() {}
 
@@ -30,6 +31,15 @@ public final class AuthContext {
       throw Status.UNAUTHENTICATED.withDescription(WireText.AUTHENTICATION_FAILED).asRuntimeException();
     }
     return stream;
+  }
+
+  /** Seals a successor token for the current delegate stream's session. */
+  public static SuccessorSealer sealer() {
+    SuccessorSealer sealer = SEALER.get();
+    if (sealer == null) {
+      throw Status.UNAUTHENTICATED.withDescription(WireText.AUTHENTICATION_FAILED).asRuntimeException();
+    }
+    return sealer;
   }
 
   /** Transport facts of the current call (remote address, the manager's certificate). */

@@ -96,7 +96,8 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
         identity.tokenExpiresAt(), identity.accountId() + "/" + UserText.quote(identity.delegateName()) + " " + identity.tokenPublicId());
     Context context = Context.current()
         .withValue(AuthContext.IDENTITY, identity)
-        .withValue(AuthContext.LIVE_STREAM, live);
+        .withValue(AuthContext.LIVE_STREAM, live)
+        .withValue(AuthContext.SEALER, new SuccessorSealer(session.key(), session.sessionId()));
     ServerCall<Q, R> guarded = (ServerCall<Q, R>) (ServerCall<?, ?>) live;
     ServerCall.Listener<Q> listener = Contexts.interceptCall(context, guarded, headers, next);
     return new SimpleForwardingServerCallListener<>(listener) {

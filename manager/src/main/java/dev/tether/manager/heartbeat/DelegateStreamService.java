@@ -6,8 +6,10 @@ import static net.logstash.logback.marker.Markers.append;
 import dev.tether.common.text.UserText;
 import dev.tether.manager.auth.AuthContext;
 import dev.tether.manager.auth.DelegateIdentity;
+import dev.tether.manager.auth.SuccessorSealer;
 import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.revocation.LiveStream;
+import dev.tether.manager.rotation.RotationService;
 import dev.tether.manager.store.DelegateRecord;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
@@ -51,9 +53,17 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
   private final HeartbeatSettings settings;
   private final String replicaId;
   private final ManagerMetrics metrics;
+  private final RotationService rotations;
 
   public DelegateStreamService(TetherStore store, DelegateTracker tracker, Clock clock,
       HeartbeatSettings settings, String replicaId, ManagerMetrics metrics) {
+    this(store, tracker, clock, settings, replicaId, metrics, null);
+  }
+
+  /** With {@code rotations} handing successor tokens to the streams (null: no rotation). */
+  public DelegateStreamService(TetherStore store, DelegateTracker tracker, Clock clock,
+      HeartbeatSettings settings, String replicaId, ManagerMetrics metrics, RotationService rotations) {
+    this.rotations = rotations;
     this.metrics = metrics;
     this.replicaId = replicaId;
     this.store = store;
@@ -64,20 +74,24 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
 
   @Override
   public StreamObserver<DelegateMessage> connect(StreamObserver<ManagerMessage> responses) {
-    return new Connection(AuthContext.identity(), AuthContext.liveStream(), responses);
+    return new Connection(AuthContext.identity(), AuthContext.liveStream(), AuthContext.sealer(), responses);
   }
 
   private final class Connection implements StreamObserver<DelegateMessage> {
     private final DelegateIdentity identity;
     private final LiveStream live;
     private final StreamObserver<ManagerMessage> out;
+    private final SuccessorSealer sealer;
     private String delegateId;
+    /** This stream as rotations see it, once registered. */
+    private volatile RotationService.Stream rotation;
     /** Acknowledgements sent while gRPC was already holding 32 KiB unread for the client. */
     private volatile int sentWhileNotReady;
 
     private final String remoteAddress;
 
-    Connection(DelegateIdentity identity, LiveStream live, StreamObserver<ManagerMessage> out) {
+    Connection(DelegateIdentity identity, LiveStream live, SuccessorSealer sealer, StreamObserver<ManagerMessage> out) {
+      this.sealer = sealer;
       this.remoteAddress = AuthContext.transport().remoteAddress();
       this.identity = identity;
       this.live = live;
@@ -97,6 +111,14 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
           log.info("delegate {} ({}) says goodbye: {}", quote(identity.delegateName()), delegateId,
               quote(message.getGoodbye().getReason()));
           live.closeWith(Status.OK.withDescription("goodbye"));
+        }
+        case ROTATION_RESULT -> {
+          RotationService.Stream registered = rotation;
+          if (delegateId == null) {
+            live.closeWith(Status.FAILED_PRECONDITION.withDescription("RotationResult before Register"));
+          } else if (registered != null) {
+            registered.result(message.getRotationResult());
+          }
         }
         default -> live.closeWith(Status.INVALID_ARGUMENT.withDescription("empty delegate message"));
       }
@@ -140,6 +162,9 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         // being written: nobody will see this stream end, so record it as disconnected now
         tracker.endedBeforeRegistration(id, now, live.closeStatus());
         return;
+      }
+      if (rotations != null) {
+        rotation = rotations.registered(live, identity, id, sealer, out::onNext);
       }
       if (sent) {
         log.info(append("account", identity.accountId()).and(append("token_id", identity.tokenPublicId()))

@@ -21,6 +21,7 @@ import dev.tether.manager.metrics.AdminCallMetrics;
 import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.revocation.TokenCutter;
+import dev.tether.manager.rotation.RotationService;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.store.WriteBehind;
@@ -75,6 +76,9 @@ public final class Manager implements AutoCloseable {
   /** Replica coordination and expiries: database work of its own, so that neither waits on the other. */
   private final ExecutorService clusterWork;
   private final ExpiryScheduler expiry;
+  private final RotationService rotations;
+  /** Rotations' periodic work (database reads, pushes, a revoke at the end): off the shared timer. */
+  private final ScheduledThreadPoolExecutor rotationWork = new ScheduledThreadPoolExecutor(1, daemon("tether-rotation"));
   private final HandshakeLimiter limiter;
   private final Cluster cluster;
   private final RefusalReporter adminRefusals;
@@ -132,7 +136,9 @@ public final class Manager implements AutoCloseable {
     this.handshakes = new HandshakeService(store, masterKey, registry, sessions, writeBehind,
         scheduler, clock, settings.handshakeTimeout(), settings.heartbeat().interval(), limiter, handshakeRefusals,
         metrics);
-    this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat(), cluster.replicaId(), metrics);
+    this.rotations = new RotationService(store, tokens, masterKey, clock);
+    this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat(), cluster.replicaId(), metrics,
+        rotations);
     this.expiry = new ExpiryScheduler(store, tokens, scheduler, clusterWork, clock);
     this.adminRefusals = AdminAuthInterceptor.refusalReporter(store, clock, ticker);
     this.adminDenials = AdminAuthInterceptor.denialReporter(store, clock, ticker);
@@ -173,7 +179,7 @@ public final class Manager implements AutoCloseable {
     AdminAuthInterceptor auth = new AdminAuthInterceptor(admins, adminCalls, store, clock, adminRefusals,
         adminDenials);
     AdminCallMetrics counted = new AdminCallMetrics(metrics);
-    for (BindableService service : new AdminServices(tokens, store, expiry, admins, clock,
+    for (BindableService service : new AdminServices(tokens, rotations, store, expiry, admins, clock,
         settings.minTokenLifetime()).services()) {
       // the last interceptor runs first: every call is counted, those refused by auth included
       builder.addService(ServerInterceptors.intercept(service, auth, counted));
@@ -193,6 +199,7 @@ public final class Manager implements AutoCloseable {
     }
     cluster.start();
     expiry.refresh();
+    rotationWork.scheduleWithFixedDelay(guarded("rotations", rotations::tick), 0, 1, TimeUnit.SECONDS);
     // tokens with an expiry created on other replicas: found here within a reconciliation interval
     long refresh = settings.cluster().reconcileInterval().toMillis();
     scheduler.scheduleWithFixedDelay(() -> dispatchToCluster("expiry refresh", expiry::refresh), refresh, refresh,
@@ -224,6 +231,10 @@ public final class Manager implements AutoCloseable {
 
   public Cluster cluster() {
     return cluster;
+  }
+
+  public RotationService rotations() {
+    return rotations;
   }
 
   public TokenService tokens() {
@@ -310,6 +321,12 @@ public final class Manager implements AutoCloseable {
     awaitStreamsEnded();
     long streamsEnded = System.nanoTime();
     // not shutdownNow: interrupting a task inside a database write closes H2's file under it
+    rotationWork.shutdown();
+    try {
+      rotationWork.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     scheduler.shutdown();
     try {
       scheduler.awaitTermination(10, TimeUnit.SECONDS);

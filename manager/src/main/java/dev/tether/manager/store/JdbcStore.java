@@ -23,6 +23,7 @@ public final class JdbcStore implements TetherStore {
   private final JdbcAuditStore audit;
   private final JdbcReplicaStore replicas;
   private final JdbcAdminStore admins;
+  private final JdbcRotationStore rotations;
 
   private JdbcStore(Database db) {
     this.db = db;
@@ -31,6 +32,7 @@ public final class JdbcStore implements TetherStore {
     this.audit = new JdbcAuditStore(db);
     this.replicas = new JdbcReplicaStore(db);
     this.admins = new JdbcAdminStore(db);
+    this.rotations = new JdbcRotationStore(db);
   }
 
   /**
@@ -89,6 +91,44 @@ public final class JdbcStore implements TetherStore {
   public void close() {
     delegates.close();
     db.close();
+  }
+
+  // rotations
+
+  @Override
+  public void openRotation(Rotation rotation, Actor by, String auditDetail) {
+    rotations.openRotation(rotation, by, auditDetail);
+  }
+
+  @Override
+  public Optional<Rotation> findRotation(String rotationId) {
+    return rotations.findRotation(rotationId);
+  }
+
+  @Override
+  public Optional<Rotation> latestRotationOf(long oldTokenRow) {
+    return rotations.latestRotationOf(oldTokenRow);
+  }
+
+  @Override
+  public List<Rotation> openRotations() {
+    return rotations.openRotations();
+  }
+
+  @Override
+  public boolean endRotation(String rotationId, Rotation.State state, Instant at, Actor by, String action,
+      String auditDetail) {
+    return rotations.endRotation(rotationId, state, at, by, action, auditDetail);
+  }
+
+  @Override
+  public void recordRotationDelegate(RotationDelegate outcome) {
+    rotations.recordRotationDelegate(outcome);
+  }
+
+  @Override
+  public List<RotationDelegate> rotationDelegates(String rotationId) {
+    return rotations.rotationDelegates(rotationId);
   }
 
   // accounts and tokens

@@ -6,7 +6,8 @@ package dev.tether.manager.store;
  * over JDBC for H2 (default, one manager) and PostgreSQL (several replicas). Every write is
  * committed before the method returns.
  */
-public interface TetherStore extends TokenStore, DelegateStore, AuditStore, ReplicaStore, AdminStore, AutoCloseable {
+public interface TetherStore extends TokenStore, DelegateStore, AuditStore, ReplicaStore, AdminStore, RotationStore,
+    AutoCloseable {
 
   /** Whether several replicas may share this database (PostgreSQL), rather than one (H2). */
   boolean shared();

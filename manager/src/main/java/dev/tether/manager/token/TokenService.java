@@ -212,6 +212,14 @@ public final class TokenService {
 
   /** Revokes as {@link #revoke(String, String, String)} does, for {@code actor}. */
   public RevokeResult revoke(String accountId, String name, Actor actor) {
+    return revoke(accountId, name, actor, "revoked by " + actor.name());
+  }
+
+  /**
+   * Revokes as {@link #revoke(String, String, String)} does, for {@code actor}, recording {@code reason}
+   * as the token's revoke reason and in its audit event (a rotation names itself there).
+   */
+  public RevokeResult revoke(String accountId, String name, Actor actor, String reason) {
     TokenRecord token = token(accountId, name);
     if (!token.active()) {
       throw Status.FAILED_PRECONDITION.withDescription("token " + UserText.quote(name) + " of account "
@@ -224,7 +232,7 @@ public final class TokenService {
     Confirmations.Pending pending = confirmations.expect(token.id());
     TokenRecord revoked;
     try {
-      revoked = store.revokeToken(token.id(), clock.instant(), actor, "revoked by " + actor.name(), "token.revoke")
+      revoked = store.revokeToken(token.id(), clock.instant(), actor, reason, "token.revoke")
           .orElseGet(() -> store.findToken(token.accountId(), token.name()).orElse(token));
     } catch (StoreException e) {
       pending.cancel();

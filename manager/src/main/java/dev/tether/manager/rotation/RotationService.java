@@ -1,0 +1,449 @@
+package dev.tether.manager.rotation;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static net.logstash.logback.marker.Markers.append;
+
+import com.google.common.io.BaseEncoding;
+import dev.tether.common.handshake.HandshakeCrypto;
+import dev.tether.common.handshake.RotationCrypto;
+import dev.tether.common.text.UserText;
+import dev.tether.manager.auth.DelegateIdentity;
+import dev.tether.manager.auth.SuccessorSealer;
+import dev.tether.manager.revocation.LiveStream;
+import dev.tether.manager.store.Actor;
+import dev.tether.manager.store.DelegateRecord;
+import dev.tether.manager.store.DuplicateException;
+import dev.tether.manager.store.Rotation;
+import dev.tether.manager.store.RotationDelegate;
+import dev.tether.manager.store.StoreException;
+import dev.tether.manager.store.TetherStore;
+import dev.tether.manager.store.TokenRecord;
+import dev.tether.manager.token.CreatedToken;
+import dev.tether.manager.token.MasterKey;
+import dev.tether.manager.token.Names;
+import dev.tether.manager.token.RevokeResult;
+import dev.tether.manager.token.TokenService;
+import dev.tether.proto.delegate.v1.ManagerMessage;
+import dev.tether.proto.delegate.v1.RotateToken;
+import dev.tether.proto.delegate.v1.RotationResult;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Zero-touch token rotation (docs/rotation.md): creates the successor of a token, hands it to every
+ * delegate stream of the old token on this replica over its own session (docs/protocol.md 6.3),
+ * records what each delegate did, and revokes the old token when every delegate that was connected
+ * with it has moved and the grace period has passed. The rotation lives in the database with the
+ * successor sealed under a master subkey, so every replica pushes to its own streams and a restarted
+ * manager carries on; {@link #tick} does the periodic part on each replica.
+ */
+public final class RotationService {
+
+  private static final Logger log = LoggerFactory.getLogger(RotationService.class);
+
+  public static final Duration DEFAULT_GRACE = Duration.ofMinutes(15);
+  /** A delegate that has not answered a RotateToken by then is counted as unable to keep the successor. */
+  static final Duration NO_ANSWER_AFTER = Duration.ofSeconds(30);
+  static final int MAX_REASON = 1024;
+  private static final Pattern ROTATION_SUFFIX = Pattern.compile("^(.*)-r([0-9]{1,6})$");
+  /** The salt of the at-rest sealing of a successor, apart from any session's. */
+  private static final byte[] AT_REST = "tether/v1 stored successor".getBytes(UTF_8);
+  private static final BaseEncoding BASE64 = BaseEncoding.base64();
+
+  private final TetherStore store;
+  private final TokenService tokens;
+  private final byte[] sealingKey;
+  private final Clock clock;
+  private final Map<Long, Set<Stream>> streamsByToken = new ConcurrentHashMap<>();
+  private volatile List<Rotation> openRotations = List.of();
+
+  public RotationService(TetherStore store, TokenService tokens, MasterKey masterKey, Clock clock) {
+    this.store = store;
+    this.tokens = tokens;
+    this.sealingKey = masterKey.subkey("rotation successors");
+    this.clock = clock;
+  }
+
+  /** A rotation just opened, with the successor's value (shown once to the operator). */
+  public record Opened(Rotation rotation, CreatedToken successor) { }
+
+  /** A rotation and what became of each delegate of its old token. */
+  public record Report(Rotation rotation, List<DelegateState> delegates) {
+    public long count(String outcome) {
+      return delegates.stream().filter(d -> d.outcome().equals(outcome)).count();
+    }
+  }
+
+  /**
+   * One delegate of a rotation: its record, and its outcome: one of {@link RotationDelegate.Outcome}'s
+   * names, or NOT_SENT (connected with the old token, not handed the successor yet) or NOT_CONNECTED.
+   */
+  public record DelegateState(DelegateRecord delegate, String outcome, String reason, Instant at) { }
+
+  // ------------------------------------------------------------------ commands
+
+  /** Opens a rotation of {@code oldName}: creates the successor and, with {@code push}, hands it out. */
+  public Opened open(String accountId, String oldName, String newName, Duration grace, boolean push, Actor actor) {
+    TokenRecord old = tokens.token(accountId, oldName);
+    if (!old.active()) {
+      throw Status.FAILED_PRECONDITION.withDescription("token " + UserText.quote(oldName) + " of account "
+          + UserText.quote(accountId) + " is " + old.status().name().toLowerCase(java.util.Locale.ROOT)
+          + ": only an active token can be rotated").asRuntimeException();
+    }
+    if (grace == null) {
+      grace = DEFAULT_GRACE;
+    }
+    if (grace.isNegative()) {
+      throw Status.INVALID_ARGUMENT.withDescription("grace period " + grace + " is negative (expected 0s or more,"
+          + " such as 15m)").asRuntimeException();
+    }
+    Optional<Rotation> current = guard(() -> store.latestRotationOf(old.id())).filter(Rotation::open);
+    if (current.isPresent()) {
+      throw Status.ALREADY_EXISTS.withDescription("token " + UserText.quote(oldName) + " has an open rotation "
+          + current.get().id() + " to " + UserText.quote(current.get().successorTokenName()) + " ('token rotate"
+          + " --account " + accountId + " --name " + oldName + " --status' shows it; --finish or --cancel ends it)")
+          .asRuntimeException();
+    }
+    String successorName = newName == null || newName.isEmpty() ? successorName(oldName) : Names.tokenName(newName);
+    Duration lifetime = old.expiresAt() == null ? null : Duration.between(old.createdAt(), old.expiresAt());
+    CreatedToken successor = tokens.createToken(accountId, successorName, actor, lifetime, null, old.description());
+    String id = "rot_" + HexFormat.of().formatHex(HandshakeCrypto.randomBytes(16));
+    Rotation rotation = new Rotation(id, accountId, old.id(), old.publicId(), old.name(), successor.record().id(),
+        successor.record().publicId(), successor.record().name(),
+        sealAtRest(id, successor.record().publicId(), successor.value().reveal()), push, grace, Rotation.State.OPEN,
+        clock.instant(), actor.name(), null, null);
+    try {
+      store.openRotation(rotation, actor, "rotation=" + id + " successor=" + successor.record().publicId()
+          + " name=" + successorName + " grace=" + grace.toSeconds() + "s" + (push ? "" : " no_push"));
+    } catch (DuplicateException e) {
+      tokens.revoke(accountId, successorName, Actor.SYSTEM, "rotation of " + oldName + " not opened");
+      throw Status.ALREADY_EXISTS.withDescription("token " + UserText.quote(oldName) + " has an open rotation"
+          + " (opened at the same time elsewhere); the successor made here was revoked").asRuntimeException();
+    } catch (StoreException e) {
+      throw Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later: " + e.getMessage())
+          .asRuntimeException();
+    }
+    log.info(append("account", accountId).and(append("token_id", old.publicId())),
+        "rotation {} opened by {}: token {} {} -> {} {}, grace {} s{}", id, actor.name(), UserText.quote(oldName),
+        old.publicId(), UserText.quote(successorName), successor.record().publicId(), grace.toSeconds(),
+        push ? "" : ", not pushed");
+    refresh();
+    if (push) {
+      pushAll(rotation);
+    }
+    return new Opened(rotation, successor);
+  }
+
+  /** The latest rotation of the token, with its delegates. */
+  public Report report(String accountId, String oldName) {
+    TokenRecord old = tokens.token(accountId, oldName);
+    Rotation rotation = guard(() -> store.latestRotationOf(old.id())).orElseThrow(() -> Status.NOT_FOUND
+        .withDescription("token " + UserText.quote(oldName) + " of account " + UserText.quote(accountId)
+            + " has never been rotated ('token rotate --account " + accountId + " --name " + oldName
+            + "' starts one)").asRuntimeException());
+    return report(rotation);
+  }
+
+  /** Ends the open rotation of the token: {@code finish} revokes the old token now, else it stays active. */
+  public Report end(String accountId, String oldName, boolean finish, Actor actor) {
+    Report current = report(accountId, oldName);
+    Rotation rotation = current.rotation();
+    if (!rotation.open()) {
+      throw Status.FAILED_PRECONDITION.withDescription("the latest rotation of token " + UserText.quote(oldName)
+          + " (" + rotation.id() + ") is already " + rotation.state().name().toLowerCase(java.util.Locale.ROOT)
+          + " (at " + rotation.endedAt() + " by " + rotation.endedBy() + ")").asRuntimeException();
+    }
+    if (finish) {
+      finish(rotation, actor, "finished by " + actor.name());
+    } else {
+      guard(() -> store.endRotation(rotation.id(), Rotation.State.CANCELLED, clock.instant(), actor,
+          "token.rotate.cancel", "rotation=" + rotation.id() + " old token left active"));
+      log.info("rotation {} of {} cancelled by {}; {} stays active", rotation.id(), rotation.oldTokenId(),
+          actor.name(), rotation.oldTokenId());
+    }
+    refresh();
+    return report(accountId, oldName);
+  }
+
+  // ------------------------------------------------------------------ streams
+
+  /** A registered delegate stream, as the rotation sees it. */
+  public final class Stream {
+    private final LiveStream live;
+    private final DelegateIdentity identity;
+    private final String delegateId;
+    private final SuccessorSealer sealer;
+    private final Consumer<ManagerMessage> sender;
+    /** Rotations sent on this stream, with when (System.nanoTime). */
+    private final Map<String, Long> sent = new ConcurrentHashMap<>();
+
+    private Stream(LiveStream live, DelegateIdentity identity, String delegateId, SuccessorSealer sealer,
+        Consumer<ManagerMessage> sender) {
+      this.live = live;
+      this.identity = identity;
+      this.delegateId = delegateId;
+      this.sealer = sealer;
+      this.sender = sender;
+    }
+
+    /** The delegate's answer to a RotateToken, or its report of a move, received on this stream. */
+    public void result(RotationResult result) {
+      RotationService.this.result(this, result);
+    }
+  }
+
+  /**
+   * A delegate stream registered: it is handed the successor of every open rotation of its token.
+   * {@code sender} sends on the stream; it is called only while the stream is live.
+   */
+  public Stream registered(LiveStream live, DelegateIdentity identity, String delegateId, SuccessorSealer sealer,
+      Consumer<ManagerMessage> sender) {
+    Stream stream = new Stream(live, identity, delegateId, sealer, sender);
+    streamsByToken.computeIfAbsent(identity.tokenRow(), row -> ConcurrentHashMap.newKeySet()).add(stream);
+    live.onEnd(ended -> {
+      Set<Stream> streams = streamsByToken.get(identity.tokenRow());
+      if (streams != null) {
+        streams.remove(stream);
+        streamsByToken.computeIfPresent(identity.tokenRow(), (row, set) -> set.isEmpty() ? null : set);
+      }
+    });
+    for (Rotation rotation : openRotations) {
+      if (rotation.push() && rotation.oldTokenRow() == identity.tokenRow()) {
+        push(rotation, stream);
+      }
+    }
+    return stream;
+  }
+
+  private void pushAll(Rotation rotation) {
+    for (Stream stream : streamsByToken.getOrDefault(rotation.oldTokenRow(), Set.of())) {
+      push(rotation, stream);
+    }
+  }
+
+  private void push(Rotation rotation, Stream stream) {
+    if (stream.sent.containsKey(rotation.id())) {
+      return;
+    }
+    String value;
+    try {
+      value = openAtRest(rotation);
+    } catch (GeneralSecurityException e) {
+      log.error("rotation {}: the stored successor does not open under this manager's master key (another"
+          + " master.key than the replica that opened it?); not pushed", rotation.id());
+      return;
+    }
+    byte[] sealed = stream.sealer.seal(rotation.id(), rotation.successorTokenId(), value.getBytes(UTF_8));
+    ManagerMessage message = ManagerMessage.newBuilder().setRotateToken(RotateToken.newBuilder()
+        .setRotationId(rotation.id())
+        .setSuccessorTokenId(rotation.successorTokenId())
+        .setSealedSuccessor(com.google.protobuf.ByteString.copyFrom(sealed))).build();
+    stream.sent.put(rotation.id(), System.nanoTime());
+    if (!stream.live.acceptIfLive(() -> stream.sender.accept(message))) {
+      stream.sent.remove(rotation.id());
+      return;
+    }
+    record(rotation.id(), stream.delegateId, RotationDelegate.Outcome.SENT, null);
+    log.info("rotation {}: successor {} sent to delegate {} ({})", rotation.id(), rotation.successorTokenId(),
+        stream.delegateId, UserText.quote(stream.identity.delegateName()));
+  }
+
+  private void result(Stream stream, RotationResult result) {
+    Rotation rotation = openRotations.stream().filter(r -> r.id().equals(result.getRotationId())).findFirst()
+        .orElse(null);
+    if (rotation == null || !rotation.accountId().equals(stream.identity.accountId())) {
+      log.info("delegate {} answered rotation {}, which is not open here; ignored", stream.delegateId,
+          UserText.quote(result.getRotationId()));
+      return;
+    }
+    String reason = reason(result.getReason());
+    switch (result.getOutcome()) {
+      case MOVED -> {
+        if (!stream.identity.tokenPublicId().equals(rotation.successorTokenId())) {
+          log.warn("delegate {} reported MOVED for rotation {} on a stream of token {}, not of the successor;"
+              + " ignored", stream.delegateId, rotation.id(), stream.identity.tokenPublicId());
+          return;
+        }
+        record(rotation.id(), stream.delegateId, RotationDelegate.Outcome.MOVED, null);
+        log.info("rotation {}: delegate {} ({}) moved to {}", rotation.id(), stream.delegateId,
+            UserText.quote(stream.identity.delegateName()), rotation.successorTokenId());
+      }
+      case CANNOT_KEEP, FAILED -> {
+        if (!stream.sent.containsKey(rotation.id())) {
+          log.warn("delegate {} answered rotation {} on a stream it was not sent on; ignored", stream.delegateId,
+              rotation.id());
+          return;
+        }
+        RotationDelegate.Outcome outcome = result.getOutcome() == RotationResult.Outcome.CANNOT_KEEP
+            ? RotationDelegate.Outcome.CANNOT_KEEP : RotationDelegate.Outcome.FAILED;
+        record(rotation.id(), stream.delegateId, outcome, reason);
+        log.warn("rotation {}: delegate {} ({}) {}: {}", rotation.id(), stream.delegateId,
+            UserText.quote(stream.identity.delegateName()),
+            outcome == RotationDelegate.Outcome.CANNOT_KEEP ? "cannot keep the successor" : "failed to move", reason);
+      }
+      default -> log.warn("delegate {} sent rotation result {} for {}; ignored", stream.delegateId,
+          result.getOutcomeValue(), rotation.id());
+    }
+  }
+
+  // ------------------------------------------------------------------ periodic
+
+  /**
+   * Every second on every replica: reads the open rotations, pushes them to streams that registered
+   * meanwhile (another replica opened the rotation, or this one restarted), counts unanswered
+   * delegates as unable to keep the successor, and finishes rotations whose delegates have all moved
+   * once their grace period is over.
+   */
+  public void tick() {
+    refresh();
+    long noAnswer = System.nanoTime() - NO_ANSWER_AFTER.toNanos();
+    for (Rotation rotation : openRotations) {
+      if (rotation.push()) {
+        pushAll(rotation);
+        for (Stream stream : streamsByToken.getOrDefault(rotation.oldTokenRow(), Set.of())) {
+          Long sentAt = stream.sent.get(rotation.id());
+          if (sentAt != null && sentAt - noAnswer < 0 && stream.sent.replace(rotation.id(), sentAt, Long.MAX_VALUE)) {
+            // Long.MAX_VALUE: counted once; a late answer still replaces it
+            recordIfStill(rotation.id(), stream.delegateId, RotationDelegate.Outcome.NO_ANSWER,
+                "no answer within " + NO_ANSWER_AFTER.toSeconds() + " s: the delegate does not support rotation"
+                    + " (an older version?)");
+          }
+        }
+      }
+      if (!clock.instant().isBefore(rotation.openedAt().plus(rotation.grace()))
+          && connectedWith(rotation.accountId(), rotation.oldTokenId()).isEmpty()) {
+        finish(rotation, Actor.SYSTEM, "every delegate that was connected moved");
+      }
+    }
+  }
+
+  private void refresh() {
+    try {
+      openRotations = List.copyOf(store.openRotations());
+    } catch (StoreException e) {
+      log.warn("could not read the open rotations: {}", e.getMessage());
+    }
+  }
+
+  private void finish(Rotation rotation, Actor actor, String why) {
+    String reason = "rotated to " + rotation.successorTokenName() + " (" + rotation.successorTokenId() + ") by rotation "
+        + rotation.id() + ", " + why;
+    int closed = 0;
+    try {
+      RevokeResult revoked = tokens.revoke(rotation.accountId(), rotation.oldTokenName(), actor, reason);
+      closed = revoked.streamsClosed();
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() != Status.Code.FAILED_PRECONDITION && e.getStatus().getCode() != Status.Code.NOT_FOUND) {
+        throw e;
+      }
+      // revoked, expired or deleted already (another replica finished it, or an operator revoked it)
+    }
+    if (guard(() -> store.endRotation(rotation.id(), Rotation.State.FINISHED, clock.instant(), actor,
+        "token.rotate.finish", "rotation=" + rotation.id() + " " + why))) {
+      log.info("rotation {} finished ({}): token {} revoked, {} streams closed", rotation.id(), why,
+          rotation.oldTokenId(), closed);
+    }
+  }
+
+  // ------------------------------------------------------------------ reports
+
+  private Report report(Rotation rotation) {
+    Map<String, RotationDelegate> outcomes = new LinkedHashMap<>();
+    for (RotationDelegate d : guard(() -> store.rotationDelegates(rotation.id()))) {
+      outcomes.put(d.delegateId(), d);
+    }
+    List<DelegateState> states = new ArrayList<>();
+    for (DelegateRecord d : guard(() -> store.listDelegates(rotation.accountId()))) {
+      RotationDelegate outcome = outcomes.get(d.id());
+      boolean onOld = d.tokenPublicId().equals(rotation.oldTokenId());
+      if (outcome == null && !onOld) {
+        continue;
+      }
+      if (outcome != null) {
+        states.add(new DelegateState(d, outcome.outcome().name(), outcome.reason(), outcome.at()));
+      } else {
+        states.add(new DelegateState(d, d.connected() ? "NOT_SENT" : "NOT_CONNECTED", null, null));
+      }
+    }
+    return new Report(rotation, states);
+  }
+
+  private List<DelegateRecord> connectedWith(String accountId, String tokenPublicId) {
+    return guard(() -> store.listDelegates(accountId)).stream()
+        .filter(d -> d.connected() && d.tokenPublicId().equals(tokenPublicId)).toList();
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private void record(String rotationId, String delegateId, RotationDelegate.Outcome outcome, String reason) {
+    try {
+      store.recordRotationDelegate(new RotationDelegate(rotationId, delegateId, outcome, reason, clock.instant()));
+    } catch (StoreException e) {
+      log.warn("rotation {}: could not record {} for delegate {}: {}", rotationId, outcome, delegateId, e.getMessage());
+    }
+  }
+
+  /** Records {@code outcome} unless the delegate has answered meanwhile. */
+  private void recordIfStill(String rotationId, String delegateId, RotationDelegate.Outcome outcome, String reason) {
+    boolean answered = guard(() -> store.rotationDelegates(rotationId)).stream()
+        .anyMatch(d -> d.delegateId().equals(delegateId) && d.outcome() != RotationDelegate.Outcome.SENT);
+    if (!answered) {
+      record(rotationId, delegateId, outcome, reason);
+    }
+  }
+
+  /** The default successor name: OLD-r2 for OLD, OLD-r3 for OLD-r2, and so on. */
+  static String successorName(String oldName) {
+    Matcher m = ROTATION_SUFFIX.matcher(oldName);
+    String name = m.matches() ? m.group(1) + "-r" + (Long.parseLong(m.group(2)) + 1) : oldName + "-r2";
+    if (name.length() > Names.MAX_TOKEN_NAME) {
+      throw Status.INVALID_ARGUMENT.withDescription("the successor's default name " + UserText.quote(name) + " is"
+          + " longer than " + Names.MAX_TOKEN_NAME + " characters: give one with --new-name").asRuntimeException();
+    }
+    return name;
+  }
+
+  /** A delegate's reason as stored and shown: text of at most {@value #MAX_REASON} code points. */
+  static String reason(String text) {
+    if (text == null || text.isEmpty()) {
+      return null;
+    }
+    Optional<String> problem = UserText.problem("reason", text, 0, MAX_REASON);
+    return problem.isPresent() ? "(the delegate's reason was refused: " + problem.get() + ")" : text;
+  }
+
+  private String sealAtRest(String rotationId, String successorId, String value) {
+    return BASE64.encode(RotationCrypto.seal(sealingKey, AT_REST, rotationId, successorId, value.getBytes(UTF_8)));
+  }
+
+  private String openAtRest(Rotation rotation) throws GeneralSecurityException {
+    return new String(RotationCrypto.open(sealingKey, AT_REST, rotation.id(), rotation.successorTokenId(),
+        BASE64.decode(rotation.sealedSuccessor())), UTF_8);
+  }
+
+  private static <T> T guard(java.util.function.Supplier<T> work) {
+    try {
+      return work.get();
+    } catch (StoreException e) {
+      throw Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later: " + e.getMessage())
+          .asRuntimeException();
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package dev.tether.manager.store;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** Token rotations and what each delegate did with the successor. */
+public interface RotationStore {
+
+  /**
+   * Stores a new OPEN rotation with its audit event; {@link DuplicateException} when the old token
+   * has an open rotation already.
+   */
+  void openRotation(Rotation rotation, Actor by, String auditDetail);
+
+  Optional<Rotation> findRotation(String rotationId);
+
+  /** The newest rotation of the token with row id {@code oldTokenRow}, open or not. */
+  Optional<Rotation> latestRotationOf(long oldTokenRow);
+
+  List<Rotation> openRotations();
+
+  /**
+   * Ends an OPEN rotation as {@code state} with its audit event; false (and no event) when it was
+   * not open any more (another replica or command ended it first).
+   */
+  boolean endRotation(String rotationId, Rotation.State state, Instant at, Actor by, String action, String auditDetail);
+
+  /** Records (or replaces) what a delegate did with the rotation's successor. */
+  void recordRotationDelegate(RotationDelegate outcome);
+
+  List<RotationDelegate> rotationDelegates(String rotationId);
+}
