@@ -19,16 +19,23 @@ import dev.tether.delegate.connect.HandshakeException;
 import dev.tether.delegate.connect.SessionCredentials;
 import dev.tether.delegate.connect.StreamClient;
 import dev.tether.delegate.ops.DelegateMetrics;
+import dev.tether.delegate.rotation.CannotKeepException;
 import dev.tether.proto.delegate.v1.Register;
+import dev.tether.proto.delegate.v1.RotateToken;
+import dev.tether.proto.delegate.v1.RotationResult;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -83,6 +90,27 @@ public final class DelegateAgent {
   private final ManagedChannel[] channels;
   private int endpointIndex;
   private DelegateToken lastToken;
+  /** Rotation work (opening a successor, keeping it): off the gRPC and timer threads. */
+  private final ExecutorService rotationWork = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "tether-delegate-rotation");
+    t.setDaemon(true);
+    return t;
+  });
+  /** A successor kept and not yet proved: the next connection uses it and reports MOVED. */
+  private volatile Rotation pending;
+  /**
+   * The token moved to (or back to) by a rotation, used instead of what the configuration yields
+   * while the configuration still yields {@link #replaced}: a YAML value read at start, or a mounted
+   * Secret file the kubelet has not refreshed yet.
+   */
+  private volatile DelegateToken override;
+  private volatile DelegateToken replaced;
+  /** Rotations this delegate failed to move with, and why: a second RotateToken gets the same answer. */
+  private final Map<String, String> failedRotations = new ConcurrentHashMap<>();
+  private volatile CompletableFuture<Void> rotationKept = new CompletableFuture<>();
+
+  /** A rotation in progress on this delegate: its id, the successor kept, and the token it replaces. */
+  private record Rotation(String id, DelegateToken successor, DelegateToken old) { }
 
   public DelegateAgent(DelegateConfig config, String version) {
     this(config, version, endpoint -> Channels.open(endpoint, config.caFile()));
@@ -132,6 +160,7 @@ public final class DelegateAgent {
       health.notReady();
       metrics.notRegistered("the delegate is stopping");
       timer.shutdownNow();
+      rotationWork.shutdown();
       for (ManagedChannel channel : channels) {
         if (channel != null) {
           channel.shutdownNow();
@@ -182,7 +211,7 @@ public final class DelegateAgent {
     while (!stopping()) {
       DelegateToken token;
       try {
-        token = config.token().current();
+        token = configuredToken();
       } catch (TokenFormatException | ConfigException e) {
         if (!config.token().reloadable()) {
           return new Outcome(Outcome.TOKEN_REFUSED, e.getMessage());
@@ -211,6 +240,94 @@ public final class DelegateAgent {
       }
     }
     return new Outcome(Outcome.STOPPED, stoppedReason());
+  }
+
+  /**
+   * The token to connect with: a kept successor not yet proved, else the configuration's, unless a
+   * rotation moved away from what the configuration still yields.
+   */
+  private DelegateToken configuredToken() {
+    Rotation kept = pending;
+    if (kept != null) {
+      return kept.successor();
+    }
+    DelegateToken configured = config.token().current();
+    DelegateToken moved = override;
+    if (moved != null) {
+      if (configured.equals(replaced)) {
+        return moved;
+      }
+      // the configuration caught up with the rotation, or someone put yet another token there
+      override = null;
+      replaced = null;
+    }
+    return configured;
+  }
+
+  /**
+   * Handles a RotateToken (docs/protocol.md 6.3): opens the successor with this session's key, checks
+   * it is the token named, keeps it where the token comes from, and has the connection loop move to
+   * it; or answers why not, carrying on with the old token.
+   */
+  private void rotate(EstablishedSession session, StreamClient stream, DelegateToken token, RotateToken message) {
+    String id = message.getRotationId();
+    String failed = failedRotations.get(id);
+    if (failed != null) {
+      stream.rotationResult(id, RotationResult.Outcome.FAILED, failed);
+      return;
+    }
+    if (pending != null) {
+      return;
+    }
+    DelegateToken successor;
+    try {
+      byte[] value = session.openSuccessor(id, message.getSuccessorTokenId(), message.getSealedSuccessor().toByteArray());
+      successor = DelegateToken.parse("the successor token", new String(value, StandardCharsets.UTF_8));
+      String publicId = successor.credential(config.accountId()).publicId();
+      if (!publicId.equals(message.getSuccessorTokenId())) {
+        throw new TokenFormatException("the successor's public id is " + publicId + ", not "
+            + UserText.quote(message.getSuccessorTokenId()) + " as the manager said");
+      }
+    } catch (java.security.GeneralSecurityException e) {
+      fail(stream, id, "the successor does not open with this session's key (sealed for another session, or altered)");
+      return;
+    } catch (TokenFormatException e) {
+      fail(stream, id, e.getMessage());
+      return;
+    }
+    log.info("rotation {}: received successor {}; keeping it in {}", id, value("token_id", message.getSuccessorTokenId()),
+        config.keeper().describe());
+    try {
+      config.keeper().keep(successor);
+    } catch (CannotKeepException e) {
+      log.warn("rotation {}: cannot keep the successor ({}); carrying on with the old token", id, e.getMessage());
+      stream.rotationResult(id, RotationResult.Outcome.CANNOT_KEEP, "cannot keep the new token: " + e.getMessage());
+      return;
+    } catch (RuntimeException e) {
+      fail(stream, id, "keeping the successor in " + config.keeper().describe() + " failed: " + e.getMessage());
+      return;
+    }
+    pending = new Rotation(id, successor, token);
+    rotationKept.complete(null);
+  }
+
+  private void fail(StreamClient stream, String rotationId, String reason) {
+    failedRotations.put(rotationId, reason);
+    log.warn("rotation {} failed: {}; carrying on with the old token", rotationId, reason);
+    stream.rotationResult(rotationId, RotationResult.Outcome.FAILED, reason);
+  }
+
+  /** The manager refused the successor just kept: go back to the old token and say why at the next push. */
+  private Outcome successorRefused() {
+    Rotation refused = pending;
+    pending = null;
+    override = refused.old();
+    replaced = refused.successor();
+    failedRotations.put(refused.id(), "the manager refused the successor " + refused.successor()
+        .credential(config.accountId()).publicId() + " (revoked meanwhile?); back on the old token");
+    log.warn("rotation {}: the manager refused the successor; back on the old token", refused.id());
+    pause(null);
+    return null;
   }
 
   /** Says goodbye on {@code stream}, and remembers it when the stream was registered (for the exit line). */
@@ -257,7 +374,8 @@ public final class DelegateAgent {
       return switch (e.kind()) {
         // the manager proved that it knows the token, so it is not unknown; before the delegate has
         // proved itself too, the manager does not say which of the two (docs/security.md)
-        case TOKEN_REJECTED -> tokenRefused(token, "the manager rejected token "
+        case TOKEN_REJECTED -> pending != null && pending.successor().equals(token) ? successorRefused()
+            : tokenRefused(token, "the manager rejected token "
             + token.credential(config.accountId()).publicId() + ", which it knows: the token was revoked or has"
             + " expired ('tether-manager token list --account " + config.accountId() + "' shows which)");
         case MANAGER_NOT_TRUSTED -> new Outcome(Outcome.FATAL, "refusing manager " + endpoint() + ": "
@@ -272,6 +390,8 @@ public final class DelegateAgent {
     }
     StreamClient stream = StreamClient.open(channel, session, register());
     stream.onRoundTrip((sequence, nanos) -> metrics.acknowledged(nanos));
+    EstablishedSession established = session;
+    stream.onRotateToken(message -> rotationWork.execute(() -> rotate(established, stream, token, message)));
     current = stream;
     try {
       try {
@@ -285,6 +405,16 @@ public final class DelegateAgent {
         log.info("connected to {} as delegate {} ({}) with token {}; heartbeat every {} ms",
             endpoint(), UserText.quote(config.delegateName()), value("delegate_id", id),
             value("token_id", session.tokenPublicId()), session.heartbeatInterval().toMillis());
+        Rotation moved = pending;
+        if (moved != null && moved.successor().equals(token)) {
+          // proved with the successor and registered: only now is the old value forgotten
+          stream.rotationResult(moved.id(), RotationResult.Outcome.MOVED, null);
+          override = moved.successor();
+          replaced = moved.old();
+          pending = null;
+          log.info("rotation {}: moved to token {}; the old token is no longer used", moved.id(),
+              value("token_id", session.tokenPublicId()));
+        }
       } catch (ExecutionException | TimeoutException e) {
         stream.close();
       } catch (InterruptedException e) {
@@ -303,14 +433,23 @@ public final class DelegateAgent {
         }
       }, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
       CompletableFuture<Void> rotated = watchForRotation(token);
+      CompletableFuture<Void> kept = rotationKept;
       try {
-        CompletableFuture.anyOf(stream.closed(), rotated).join();
+        CompletableFuture.anyOf(stream.closed(), rotated, kept).join();
       } finally {
         heartbeats.cancel(false);
         rotated.cancel(false);
         health.notReady();
         // what follows may say more: a revoked token, a backoff with its cause
         metrics.notRegistered("the stream to " + endpoint() + " ended");
+      }
+      if (!stream.closed().isDone() && kept.isDone()) {
+        rotationKept = new CompletableFuture<>();
+        metrics.notRegistered("reconnecting with the successor token kept in " + config.keeper().describe());
+        log.info("the successor token is kept in {}; reconnecting with it", config.keeper().describe());
+        stream.goodbye("token rotated");
+        waitQuietly(stream.closed());
+        return null;
       }
       if (!stream.closed().isDone()) {
         metrics.notRegistered("reconnecting with the new token in " + config.token().describe());

@@ -37,6 +37,16 @@ public final class EstablishedSession {
     return channelBinding;
   }
 
+  /**
+   * Opens a successor token sealed for this session (docs/protocol.md 6.3); throws
+   * {@link java.security.GeneralSecurityException} when it was sealed for another session, rotation
+   * or public id, or altered on the way.
+   */
+  public byte[] openSuccessor(String rotationId, String successorTokenId, byte[] sealed)
+      throws java.security.GeneralSecurityException {
+    return dev.tether.common.handshake.RotationCrypto.open(sessionKey, sessionId, rotationId, successorTokenId, sealed);
+  }
+
   public Duration heartbeatInterval() {
     return heartbeatInterval;
   }

@@ -8,6 +8,8 @@ import dev.tether.proto.delegate.v1.Heartbeat;
 import dev.tether.proto.delegate.v1.ManagerMessage;
 import dev.tether.proto.delegate.v1.Register;
 import dev.tether.proto.delegate.v1.Registered;
+import dev.tether.proto.delegate.v1.RotateToken;
+import dev.tether.proto.delegate.v1.RotationResult;
 import io.grpc.CallCredentials;
 import io.grpc.Channel;
 import io.grpc.Metadata;
@@ -18,6 +20,7 @@ import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * One delegate stream: registers, sends heartbeats on request and counts their acknowledgements,
@@ -33,6 +36,7 @@ public final class StreamClient implements AutoCloseable {
   private volatile ClientCallStreamObserver<DelegateMessage> requests;
   private volatile AckListener ackListener = (seq, at) -> {};
   private volatile RoundTripListener roundTripListener;
+  private volatile Consumer<RotateToken> rotationListener = message -> { };
   /** When each heartbeat not yet acknowledged went out (System.nanoTime), while a round-trip listener is set. */
   private final ConcurrentSkipListMap<Long, Long> sentAt = new ConcurrentSkipListMap<>();
   /** Heartbeats whose send time is kept; older ones are forgotten, their acknowledgements not timed. */
@@ -94,6 +98,8 @@ public final class StreamClient implements AutoCloseable {
               message.getHeartbeatAck().getReceivedAtUnixMs());
           roundTrip(message.getHeartbeatAck().getSequence());
         }
+        case ROTATE_TOKEN -> rotationListener.accept(message.getRotateToken());
+        // a kind this delegate does not know (a newer manager): ignored, as docs/protocol.md 6.3 asks
         default -> { }
       }
     }
@@ -113,6 +119,17 @@ public final class StreamClient implements AutoCloseable {
       registered.completeExceptionally(Status.OK.withDescription("stream ended").asRuntimeException());
       closed.complete(Status.OK);
     }
+  }
+
+  /** Called with each RotateToken the manager sends, on a gRPC thread: hand the work to another thread. */
+  public void onRotateToken(Consumer<RotateToken> listener) {
+    rotationListener = listener;
+  }
+
+  /** Answers a RotateToken, or reports a move on the new stream; returns whether it was sent. */
+  public boolean rotationResult(String rotationId, RotationResult.Outcome outcome, String reason) {
+    return send(DelegateMessage.newBuilder().setRotationResult(RotationResult.newBuilder()
+        .setRotationId(rotationId).setOutcome(outcome).setReason(reason == null ? "" : reason)).build());
   }
 
   public void onAck(AckListener listener) {

@@ -26,6 +26,18 @@ public final class Durations implements ITypeConverter<Duration> {
   }
 
   public static Duration parse(String value) {
+    return parse(value, false);
+  }
+
+  /** The same durations, and zero ({@code 0s}): for a grace period that may be none. */
+  public static final class ZeroAllowed implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      return parse(value, true);
+    }
+  }
+
+  static Duration parse(String value, boolean zeroAllowed) {
     String v = value == null ? "" : value.strip();
     if (!WHOLE.matcher(v).matches()) {
       throw new TypeConversionException(UserText.quote(String.valueOf(value)) + " is not a duration (" + EXPECTED + ")");
@@ -49,7 +61,7 @@ public final class Durations implements ITypeConverter<Duration> {
     } catch (ArithmeticException e) {
       throw new TypeConversionException(UserText.quote(value) + " is too long to be a duration (" + EXPECTED + ")");
     }
-    if (total.isZero()) {
+    if (total.isZero() && !zeroAllowed) {
       throw new TypeConversionException(UserText.quote(value) + " is zero (expected a positive duration, for example 30s)");
     }
     return total;

@@ -7,12 +7,20 @@ import dev.tether.proto.admin.v1.CreateTokenResponse;
 import dev.tether.proto.admin.v1.Delegate;
 import dev.tether.proto.admin.v1.DeleteTokenRequest;
 import dev.tether.proto.admin.v1.DeleteTokenResponse;
+import dev.tether.proto.admin.v1.EndRotationRequest;
+import dev.tether.proto.admin.v1.EndRotationResponse;
+import dev.tether.proto.admin.v1.GetRotationRequest;
+import dev.tether.proto.admin.v1.GetRotationResponse;
 import dev.tether.proto.admin.v1.ListTokensRequest;
 import dev.tether.proto.admin.v1.ListTokensResponse;
 import dev.tether.proto.admin.v1.RevokeTokenRequest;
 import dev.tether.proto.admin.v1.RevokeTokenResponse;
+import dev.tether.proto.admin.v1.RotateTokenRequest;
+import dev.tether.proto.admin.v1.RotateTokenResponse;
+import dev.tether.proto.admin.v1.RotationDelegate;
 import dev.tether.proto.admin.v1.Token;
 import dev.tether.proto.admin.v1.TokenAdminGrpc;
+import dev.tether.proto.admin.v1.TokenRotation;
 import dev.tether.proto.admin.v1.TokenStatus;
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
@@ -21,17 +29,22 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code tether-manager token create|list|revoke|delete}. */
+/** {@code tether-manager token create|list|revoke|delete|rotate}. */
 @Command(name = "token", mixinStandardHelpOptions = true,
     description = "Create, list, revoke and delete delegate tokens.",
     subcommands = {TokenCommands.Create.class, TokenCommands.ListTokens.class,
-        TokenCommands.Revoke.class, TokenCommands.Delete.class})
+        TokenCommands.Revoke.class, TokenCommands.Delete.class, TokenCommands.Rotate.class})
 final class TokenCommands {
+
+  /** How often {@code token rotate} asks how its delegates are doing. */
+  static final Duration POLL = Duration.ofSeconds(1);
 
   static TokenAdminGrpc.TokenAdminBlockingStub stub(ManagedChannel channel, CallCredentials credentials) {
     return TokenAdminGrpc.newBlockingStub(channel).withCallCredentials(credentials)
@@ -234,6 +247,158 @@ final class TokenCommands {
               ? r.getStreamsClosed() + " streams closed"
               : "not confirmed in time (its reconciliation cuts the token's streams within its interval)"));
         }
+      }
+    }
+  }
+
+  @Command(name = "rotate", mixinStandardHelpOptions = true,
+      description = "Rotate a token with no one touching the delegates: create its successor (value printed once),"
+          + " hand it to every delegate connected with the token, which keeps it and reconnects with it, then"
+          + " revoke the token once they all moved and the grace period is over (docs/rotation.md).")
+  static final class Rotate extends AdminCommand {
+    @Option(names = "--account", required = true, paramLabel = "ACCOUNT_ID",
+        description = "The account the token belongs to (its id, from 'account list').") String account;
+    @Option(names = "--name", required = true, paramLabel = "NAME", description = "The token to rotate (OLD).")
+    String name;
+    @Option(names = "--new-name", paramLabel = "NAME",
+        description = "The successor's name (default: NAME-r2, or the next -rN when NAME ends in one).")
+    String newName;
+    @Option(names = "--grace", paramLabel = "DURATION", converter = Durations.ZeroAllowed.class,
+        description = "Keep OLD active at least this long (default 15m; 0s allowed).")
+    Duration grace;
+    @Option(names = "--no-push", description = "Create the successor and open the rotation without handing it to"
+        + " any delegate (after a leak: revoke and reinstall instead of pushing).")
+    boolean noPush;
+    @Option(names = "--wait", paramLabel = "DURATION", converter = Durations.ZeroAllowed.class, defaultValue = "60s",
+        description = "Follow the delegates' progress this long at most (default: ${DEFAULT-VALUE}; 0s: do not wait).")
+    Duration wait;
+
+    @ArgGroup(exclusive = true)
+    Other other;
+
+    static final class Other {
+      @Option(names = "--status", description = "Show the token's latest rotation instead of opening one.")
+      boolean status;
+      @Option(names = "--cancel", description = "End the open rotation and leave OLD active.")
+      boolean cancel;
+      @Option(names = "--finish", description = "End the open rotation now: revoke OLD, cutting delegates still on it.")
+      boolean finish;
+    }
+
+    @Override
+    List<String> fields() {
+      return Output.fieldNames(other == null ? RotateTokenResponse.getDescriptor() : GetRotationResponse.getDescriptor());
+    }
+
+    @Override
+    void check() {
+      if (other != null && (newName != null || grace != null || noPush)) {
+        throw new CliException("--new-name, --grace and --no-push open a rotation; they cannot go with"
+            + " --status, --cancel or --finish");
+      }
+    }
+
+    @Override
+    void run(ManagedChannel channel, CallCredentials credentials) {
+      if (other != null) {
+        GetRotationResponse response;
+        if (other.status) {
+          response = stub(channel, credentials).getRotation(GetRotationRequest.newBuilder()
+              .setAccountId(account).setTokenName(name).build());
+        } else {
+          EndRotationResponse ended = stub(channel, credentials).endRotation(EndRotationRequest.newBuilder()
+              .setAccountId(account).setTokenName(name)
+              .setAction(other.finish ? EndRotationRequest.Action.FINISH : EndRotationRequest.Action.CANCEL).build());
+          response = GetRotationResponse.newBuilder().setRotation(ended.getRotation()).build();
+        }
+        print(Output.of(response), () -> summary(response.getRotation()));
+        return;
+      }
+      RotateTokenRequest.Builder request = RotateTokenRequest.newBuilder().setAccountId(account).setTokenName(name)
+          .setNoPush(noPush);
+      if (newName != null) {
+        request.setNewName(newName);
+      }
+      if (grace != null) {
+        request.setGraceMs(grace.toMillis());
+      }
+      RotateTokenResponse opened = stub(channel, credentials).rotateToken(request.build());
+      boolean human = !admin.json && admin.field == null;
+      if (human) {
+        TokenRotation r = opened.getRotation();
+        System.out.println("rotation " + r.getRotationId() + " opened: token " + UserText.quote(r.getTokenName()) + " ("
+            + r.getTokenId() + ") -> " + UserText.quote(r.getSuccessorName()) + " (" + r.getSuccessorTokenId() + ")");
+        printValueOnce(opened.getSuccessor().getName(), opened.getSuccessor().getTokenId(), opened.getValue());
+        System.out.println(noPush ? "not pushed to any delegate (--no-push): install the successor by hand"
+            : "handing the successor to " + (r.getWaiting() + r.getMoved()) + " connected delegates...");
+        System.out.flush();
+      }
+      TokenRotation last = follow(channel, credentials, opened.getRotation(), human);
+      RotateTokenResponse result = opened.toBuilder().setRotation(last).build();
+      print(Output.of(result), () -> summary(last));
+    }
+
+    /** Polls the rotation until no delegate is waiting (and it finished, when it can), or --wait is over. */
+    private TokenRotation follow(ManagedChannel channel, CallCredentials credentials, TokenRotation first, boolean human) {
+      long deadline = System.nanoTime() + wait.toNanos();
+      Map<String, String> seen = new HashMap<>();
+      TokenRotation r = first;
+      while (true) {
+        if (human) {
+          for (RotationDelegate d : r.getDelegatesList()) {
+            String state = d.getOutcome() + d.getReason();
+            if (!state.equals(seen.put(d.getDelegateId(), state)) && !d.getOutcome().equals("NOT_SENT")
+                && !d.getOutcome().equals("SENT")) {
+              System.out.println("  " + line(d));
+              System.out.flush();
+            }
+          }
+        }
+        boolean settled = r.getWaiting() == 0 && (!r.getState().equals("OPEN") || noPush
+            || r.getCannotKeep() + r.getFailed() > 0 || r.getGraceEndsAtUnixMs() > System.currentTimeMillis() + 2_000);
+        if (settled || System.nanoTime() - deadline >= 0 || noPush) {
+          return r;
+        }
+        try {
+          Thread.sleep(POLL.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return r;
+        }
+        r = stub(channel, credentials).getRotation(GetRotationRequest.newBuilder().setAccountId(account)
+            .setTokenName(name).build()).getRotation();
+      }
+    }
+
+    private static String line(RotationDelegate d) {
+      String what = switch (d.getOutcome()) {
+        case "MOVED" -> "moved";
+        case "CANNOT_KEEP" -> "cannot keep the new token";
+        case "FAILED" -> "failed to move";
+        case "NO_ANSWER" -> "did not answer";
+        case "NOT_CONNECTED" -> "not connected";
+        case "SENT" -> "sent the successor, waiting for its answer";
+        case "NOT_SENT" -> "connected, not sent yet";
+        default -> d.getOutcome();
+      };
+      return "delegate " + UserText.quote(d.getName()) + " on " + UserText.quote(d.getHostname()) + " ("
+          + d.getDelegateId() + "): " + what + (d.getReason().isEmpty() ? "" : ": " + d.getReason());
+    }
+
+    private static void summary(TokenRotation r) {
+      System.out.println("rotation " + r.getRotationId() + " of token " + UserText.quote(r.getTokenName()) + " ("
+          + r.getTokenId() + ") to " + UserText.quote(r.getSuccessorName()) + " (" + r.getSuccessorTokenId() + "): "
+          + r.getState().toLowerCase(java.util.Locale.ROOT)
+          + (r.getEndedAtUnixMs() != 0 ? " at " + Table.time(r.getEndedAtUnixMs()) + " by " + r.getEndedBy() : ""));
+      System.out.println("  moved " + r.getMoved() + ", cannot keep " + r.getCannotKeep() + ", failed " + r.getFailed()
+          + ", waiting " + r.getWaiting() + ", not connected " + r.getNotConnected());
+      for (RotationDelegate d : r.getDelegatesList()) {
+        System.out.println("  " + line(d));
+      }
+      if (r.getState().equals("OPEN")) {
+        System.out.println(UserText.quote(r.getTokenName()) + " is revoked once every delegate still connected with it"
+            + " has moved, and not before " + Table.time(r.getGraceEndsAtUnixMs()) + "; '--finish' revokes it now,"
+            + " '--cancel' leaves it active");
       }
     }
   }
