@@ -43,7 +43,12 @@ public final class ConfigLoader {
    */
   static final List<String> OTHER_ENV = List.of("ACCOUNT_ID", "DELEGATE_TOKEN_FILE", "MANAGER_HOST_AND_PORT",
       "DELEGATE_NAME", "DELEGATE_TYPE", "DELEGATE_TAGS", "MANAGER_CA_FILE", "DELEGATE_HEALTH_DIR", "DELEGATE_OPS_LISTEN",
-      "HOSTNAME");
+      "DELEGATE_TOKEN_SECRET", "DELEGATE_TOKEN_SECRET_NAMESPACE", "HOSTNAME");
+  /** A Kubernetes object name (RFC 1123 subdomain), as a Secret's name must be. */
+  private static final java.util.regex.Pattern SECRET_NAME =
+      java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  /** A Kubernetes namespace name (RFC 1123 label). */
+  private static final java.util.regex.Pattern NAMESPACE = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   /** The limits of docs/protocol.md (Register), in Unicode code points. */
   static final int MAX_TAGS = 64;
   static final int MAX_TAG = 64;
@@ -67,7 +72,7 @@ public final class ConfigLoader {
       String file = yamlFile == null ? "config-delegate.yaml" : yamlFile.getFileName().toString();
       tokens.addAll(knownTokens(env, yaml, file));
       refuseTokenInOtherSettings(env, yaml, file, tokens);
-      DelegateConfig config = loadChecked(env, yaml, file);
+      DelegateConfig config = loadChecked(env, yaml, file, yamlFile);
       if (yamlFile != null && TOKEN_YAML_KEYS.stream().anyMatch(k -> yaml.get(k) != null)) {
         List<String> warnings = new ArrayList<>(config.warnings());
         tooOpen(yamlFile).ifPresent(warnings::add);
@@ -176,7 +181,8 @@ public final class ConfigLoader {
     }
   }
 
-  private static DelegateConfig loadChecked(Map<String, String> env, Map<String, Object> yaml, String file) {
+  private static DelegateConfig loadChecked(Map<String, String> env, Map<String, Object> yaml, String file,
+      Path yamlFile) {
     for (Object key : yaml.keySet()) {
       if (!YAML_KEYS.contains(String.valueOf(key))) {
         throw new ConfigException("config file " + file + " has an unknown key " + UserText.quote(String.valueOf(key))
@@ -194,7 +200,9 @@ public final class ConfigLoader {
       throw new ConfigException(setting(env, "ACCOUNT_ID", "accountId", file) + " " + UserText.quote(accountId)
           + " is malformed (expected 1 to 64 letters, digits, '.', '_' or '-')");
     }
-    TokenSource token = token(env, yaml, file, warnings);
+    TokenChoice choice = token(env, yaml, file, warnings);
+    TokenSource token = choice.source();
+    tokenSecret(env);
     String url = pick(env, "MANAGER_HOST_AND_PORT", yaml, "managerUrl", file);
     if (url == null) {
       throw new ConfigException("MANAGER_HOST_AND_PORT is not set (set it, or managerUrl in " + file
@@ -240,7 +248,8 @@ public final class ConfigLoader {
     String health = pick(env, "DELEGATE_HEALTH_DIR", yaml, "delegateHealthDir", file);
     OpsListen ops = opsListen(env, yaml, file).orElse(null);
     return new DelegateConfig(accountId, token, managers, name, type, tags, caFile,
-        health == null ? null : path("DELEGATE_HEALTH_DIR", health), ops, List.copyOf(warnings));
+        health == null ? null : path("DELEGATE_HEALTH_DIR", health), ops, List.copyOf(warnings),
+        Keepers.of(token, env, yamlFile, TOKEN_YAML_KEYS.contains(choice.used()) ? choice.used() : null));
   }
 
   /**
@@ -274,7 +283,39 @@ public final class ConfigLoader {
     return blankToNull(env.get(envKey)) != null ? envKey : yamlKey + " in " + file;
   }
 
-  private static TokenSource token(Map<String, String> env, Map<String, Object> yaml, String file,
+  /** The token's source, and the setting (environment variable or YAML key) it was read from. */
+  private record TokenChoice(String used, TokenSource source) {}
+
+  /**
+   * DELEGATE_TOKEN_SECRET and DELEGATE_TOKEN_SECRET_NAMESPACE, which name the Kubernetes Secret a
+   * rotated token is kept in: checked here, so that a typo fails at start and not at the first rotation.
+   */
+  private static void tokenSecret(Map<String, String> env) {
+    String secret = blankToNull(env.get("DELEGATE_TOKEN_SECRET"));
+    String namespace = blankToNull(env.get("DELEGATE_TOKEN_SECRET_NAMESPACE"));
+    for (String key : List.of("DELEGATE_TOKEN_SECRET", "DELEGATE_TOKEN_SECRET_NAMESPACE")) {
+      if (Secrets.looksLikeToken(env.get(key))) {
+        throw new ConfigException(key + " holds what looks like a delegate token; it names the Kubernetes Secret"
+            + " (and its namespace) that holds the token, never the token itself");
+      }
+    }
+    if (secret != null && (secret.strip().length() > 253 || !SECRET_NAME.matcher(secret.strip()).matches())) {
+      throw new ConfigException("DELEGATE_TOKEN_SECRET " + UserText.quote(secret) + " is not a Kubernetes Secret name"
+          + " (expected at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or"
+          + " digit: the name of the Secret holding the key DELEGATE_TOKEN)");
+    }
+    if (namespace != null && secret == null) {
+      throw new ConfigException("DELEGATE_TOKEN_SECRET_NAMESPACE is set but DELEGATE_TOKEN_SECRET is not (set"
+          + " DELEGATE_TOKEN_SECRET to the name of the Secret holding the token, or unset both)");
+    }
+    if (namespace != null && (namespace.strip().length() > 63 || !NAMESPACE.matcher(namespace.strip()).matches())) {
+      throw new ConfigException("DELEGATE_TOKEN_SECRET_NAMESPACE " + UserText.quote(namespace) + " is not a"
+          + " Kubernetes namespace name (expected at most 63 lowercase letters, digits and '-', starting and ending"
+          + " with a letter or digit; unset it to use the delegate's own namespace)");
+    }
+  }
+
+  private static TokenChoice token(Map<String, String> env, Map<String, Object> yaml, String file,
       List<String> warnings) {
     String envValue = blankToNull(env.get("DELEGATE_TOKEN"));
     String envFile = blankToNull(env.get("DELEGATE_TOKEN_FILE"));
@@ -302,7 +343,7 @@ public final class ConfigLoader {
           + (ignored.equals("accountSecret") ? " (accountSecret is the deprecated name of delegateToken)" : "")
           + ": remove " + ignored + " from " + file + ", so that the token in use is the only one written down");
     }
-    return switch (used) {
+    return new TokenChoice(used, switch (used) {
       case "DELEGATE_TOKEN_FILE" -> new TokenSource.File(used, tokenFile(used, envFile));
       case "DELEGATE_TOKEN" -> new TokenSource.Fixed(used, DelegateToken.parse(used, envValue));
       case "delegateTokenFile" -> new TokenSource.File(usedName, tokenFile(usedName, string(yaml, used, file)));
@@ -311,7 +352,7 @@ public final class ConfigLoader {
         warnings.add("accountSecret in " + file + " is deprecated: rename the key to delegateToken");
         yield new TokenSource.Fixed(usedName, DelegateToken.parse(usedName, string(yaml, used, file)));
       }
-    };
+    });
   }
 
   private static List<String> tags(Map<String, String> env, Map<String, Object> yaml, String file) {
