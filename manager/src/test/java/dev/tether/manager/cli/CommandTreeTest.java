@@ -74,7 +74,7 @@ class CommandTreeTest {
         }
       }
     }
-    assertThat(commands).isEqualTo(16);
+    assertThat(commands).isEqualTo(17);
     assertThat(missing).as("in " + DOC).isEmpty();
   }
 
