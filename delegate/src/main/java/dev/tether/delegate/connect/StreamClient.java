@@ -42,6 +42,8 @@ public final class StreamClient implements AutoCloseable {
   /** Heartbeats whose send time is kept; older ones are forgotten, their acknowledgements not timed. */
   static final int MAX_UNACKNOWLEDGED = 64;
   private volatile String tokenState;
+  /** The longest reason of a RotationResult, in code points. */
+  static final int MAX_REASON = 1024;
 
   private static final Metadata.Key<String> TOKEN_STATE =
       Metadata.Key.of(WireText.TOKEN_STATE_TRAILER, Metadata.ASCII_STRING_MARSHALLER);
@@ -128,6 +130,10 @@ public final class StreamClient implements AutoCloseable {
 
   /** Answers a RotateToken, or reports a move on the new stream; returns whether it was sent. */
   public boolean rotationResult(String rotationId, RotationResult.Outcome outcome, String reason) {
+    if (reason != null && reason.codePointCount(0, reason.length()) > MAX_REASON) {
+      // the manager keeps at most 1024 code points (docs/protocol.md 6.3)
+      reason = reason.substring(0, reason.offsetByCodePoints(0, MAX_REASON - 3)) + "...";
+    }
     return send(DelegateMessage.newBuilder().setRotationResult(RotationResult.newBuilder()
         .setRotationId(rotationId).setOutcome(outcome).setReason(reason == null ? "" : reason)).build());
   }

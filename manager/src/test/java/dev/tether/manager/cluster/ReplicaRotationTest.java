@@ -1,0 +1,135 @@
+package dev.tether.manager.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tether.common.testing.TokenLedger;
+import dev.tether.common.token.DelegateToken;
+import dev.tether.delegate.agent.DelegateAgent;
+import dev.tether.delegate.agent.Outcome;
+import dev.tether.delegate.config.DelegateConfig;
+import dev.tether.delegate.config.ManagerEndpoint;
+import dev.tether.delegate.config.TokenSource;
+import dev.tether.delegate.connect.Channels;
+import dev.tether.manager.rotation.RotationService;
+import dev.tether.manager.store.Actor;
+import dev.tether.manager.store.Rotation;
+import dev.tether.manager.store.TokenStatus;
+import dev.tether.manager.token.CreatedAccount;
+import dev.tether.manager.token.CreatedToken;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Rotation across replicas sharing an embedded PostgreSQL, and across a restart: the rotation lives
+ * in the database, so the replica that did not open it hands the successor to its own delegates, and
+ * a restarted replica hands it to a delegate that connects with the old token later.
+ */
+class ReplicaRotationTest {
+
+  @TempDir Path root;
+  private final List<DelegateAgent> agents = new ArrayList<>();
+  private final List<CompletableFuture<Outcome>> outcomes = new ArrayList<>();
+
+  @AfterEach
+  void stopAgents() {
+    agents.forEach(DelegateAgent::stop);
+    outcomes.forEach(o -> assertThat(o.join().exitCode()).as(o.join().message()).isEqualTo(Outcome.STOPPED));
+  }
+
+  @Test
+  void openedOnOneReplica_delegatesOfTheOtherMoveToo_thenTheOldTokenIsRevokedOnBoth() throws Exception {
+    try (Replicas replicas = new Replicas(root, 2)) {
+      CreatedAccount account = replicas.get(0).manager().tokens().createAccount("acme", "test");
+      String accountId = account.account().id();
+      TokenLedger.record(account.defaultToken().value());
+      CreatedToken old = replicas.get(0).manager().tokens().createToken(accountId, "ci", "test", null, null);
+      DelegateToken oldToken = TokenLedger.record(old.value());
+      Path onFirst = tokenFile("on-first.token", oldToken);
+      Path onSecond = tokenFile("on-second.token", oldToken);
+      start(accountId, onFirst, "on-first", replicas, 0);
+      start(accountId, onSecond, "on-second", replicas, 1);
+      await().atMost(Duration.ofSeconds(60)).until(() -> replicas.get(0).manager().tracker().size() == 1
+          && replicas.get(1).manager().tracker().size() == 1);
+
+      RotationService.Opened opened = replicas.get(0).manager().rotations().open(accountId, "ci", null, Duration.ZERO,
+          true, Actor.named("test"));
+      DelegateToken successor = TokenLedger.record(opened.successor().value());
+
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        assertThat(Files.readString(onFirst).strip()).isEqualTo(successor.reveal());
+        assertThat(Files.readString(onSecond).strip()).as("the delegate of the replica that did not open the rotation")
+            .isEqualTo(successor.reveal());
+        RotationService.Report report = replicas.get(1).manager().rotations().report(accountId, "ci");
+        assertThat(report.count("MOVED")).isEqualTo(2);
+        assertThat(report.rotation().state()).isEqualTo(Rotation.State.FINISHED);
+      });
+      assertThat(replicas.get(1).manager().tokens().token(accountId, "ci").status()).isEqualTo(TokenStatus.REVOKED);
+      assertThat(replicas.get(0).manager().tokens().token(accountId, "ci").revokeReason())
+          .contains("rotation " + opened.rotation().id());
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        assertThat(replicas.get(0).manager().tracker().size()).isEqualTo(1);
+        assertThat(replicas.get(1).manager().tracker().size()).isEqualTo(1);
+      });
+    }
+  }
+
+  @Test
+  void aRestartedReplicaCarriesOn_aDelegateThatComesBackWithTheOldTokenGetsTheSuccessor() throws Exception {
+    try (Replicas replicas = new Replicas(root, 1)) {
+      CreatedAccount account = replicas.get(0).manager().tokens().createAccount("acme", "test");
+      String accountId = account.account().id();
+      TokenLedger.record(account.defaultToken().value());
+      DelegateToken oldToken = TokenLedger.record(replicas.get(0).manager().tokens()
+          .createToken(accountId, "ci", "test", null, null).value());
+      RotationService.Opened opened = replicas.get(0).manager().rotations().open(accountId, "ci", "ci-2027",
+          Duration.ofHours(1), true, Actor.named("test"));
+      DelegateToken successor = TokenLedger.record(opened.successor().value());
+
+      replicas.get(0).close();
+      replicas.start(0);
+
+      Path file = tokenFile("late.token", oldToken);
+      start(accountId, file, "late", replicas, 0);
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        assertThat(Files.readString(file).strip()).isEqualTo(successor.reveal());
+        RotationService.Report report = replicas.get(0).manager().rotations().report(accountId, "ci");
+        assertThat(report.count("MOVED")).isEqualTo(1);
+      });
+      RotationService.Report report = replicas.get(0).manager().rotations().report(accountId, "ci");
+      assertThat(report.rotation().state()).as("the grace period is not over").isEqualTo(Rotation.State.OPEN);
+      assertThat(replicas.get(0).manager().tokens().token(accountId, "ci").status()).isEqualTo(TokenStatus.ACTIVE);
+
+      RotationService.Report finished = replicas.get(0).manager().rotations().end(accountId, "ci", true,
+          Actor.named("test"));
+      assertThat(finished.rotation().state()).isEqualTo(Rotation.State.FINISHED);
+      assertThat(replicas.get(0).manager().tokens().token(accountId, "ci").status()).isEqualTo(TokenStatus.REVOKED);
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertThat(replicas.get(0).manager().tracker().size()).as("the moved delegate is not cut").isEqualTo(1));
+    }
+  }
+
+  private void start(String accountId, Path tokenFile, String name, Replicas replicas, int replica) {
+    DelegateConfig config = new DelegateConfig(accountId, new TokenSource.File("DELEGATE_TOKEN_FILE", tokenFile),
+        List.of(new ManagerEndpoint("127.0.0.1", replicas.get(replica).listenAddress().getPort(), true)), name,
+        "SHELL_SCRIPT", List.of(), null, null, List.of());
+    DelegateAgent agent = new DelegateAgent(config, "test", e -> Channels.open(e, null, 10, 2));
+    agents.add(agent);
+    outcomes.add(CompletableFuture.supplyAsync(agent::run));
+  }
+
+  private Path tokenFile(String name, DelegateToken token) throws Exception {
+    Path file = Files.createFile(root.resolve(name),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, token.reveal() + "\n");
+    return file;
+  }
+}
