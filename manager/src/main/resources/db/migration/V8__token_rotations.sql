@@ -35,3 +35,14 @@ CREATE TABLE rotation_delegates (
     CONSTRAINT rotation_delegates_pk PRIMARY KEY (rotation_id, delegate_id),
     CONSTRAINT rotation_delegates_outcome_check CHECK (outcome IN ('SENT', 'MOVED', 'CANNOT_KEEP', 'FAILED', 'NO_ANSWER'))
 );
+
+-- token create --rotate-every: the manager opens a rotation of the token by itself at next_at, and
+-- the successor inherits the schedule. Claimed by a conditional update of next_at, so that one
+-- replica opens it.
+CREATE TABLE rotation_schedules (
+    token_row   BIGINT       NOT NULL PRIMARY KEY,
+    account_id  VARCHAR(64)  NOT NULL,
+    token_name  VARCHAR(128) NOT NULL,
+    every_ms    BIGINT       NOT NULL,
+    next_at     BIGINT       NOT NULL
+);

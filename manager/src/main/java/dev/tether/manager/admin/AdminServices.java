@@ -129,6 +129,7 @@ public final class AdminServices {
     public void createToken(CreateTokenRequest request, StreamObserver<CreateTokenResponse> out) {
       respond(out, () -> {
         Duration expiresIn = lifetime(request.getExpiresInMs());
+        Duration rotateEvery = request.getRotateEveryMs() == 0 ? null : rotationInterval(request.getRotateEveryMs());
         boolean imported = request.hasImportValue();
         CreatedToken created = tokens.createToken(request.getAccountId(), request.getName(), Caller.current().actor(),
             expiresIn, imported ? request.getImportValue() : null, request.getDescription());
@@ -137,6 +138,9 @@ public final class AdminServices {
         if (!imported) {
           // a generated value is shown once, here; an imported one the caller has, and it is not echoed
           response.setValue(created.value().reveal());
+        }
+        if (rotateEvery != null) {
+          response.setNextRotationAtUnixMs(rotations.schedule(created.record(), rotateEvery).toEpochMilli());
         }
         return response.build();
       });
@@ -374,6 +378,18 @@ public final class AdminServices {
           .setRemoteAddress(caller.remoteAddress() == null ? "" : caller.remoteAddress())
           .build());
     }
+  }
+
+  /** A requested rotation interval, checked against the floor and ceiling of token lifetimes. */
+  private Duration rotationInterval(long millis) {
+    Duration d = Duration.ofMillis(millis);
+    if (d.isNegative() || d.compareTo(minTokenLifetime) < 0 || d.compareTo(MAX_TOKEN_LIFETIME) > 0) {
+      throw Status.INVALID_ARGUMENT.withDescription("rotation interval " + dev.tether.common.text.DurationText.format(d)
+          + " is out of range (expected " + dev.tether.common.text.DurationText.format(minTokenLifetime) + " to "
+          + dev.tether.common.text.DurationText.format(MAX_TOKEN_LIFETIME) + ", for example 90d); nothing was created")
+          .asRuntimeException();
+    }
+    return d;
   }
 
   /** A requested token lifetime, checked against the floor and ceiling; null for none. */

@@ -74,6 +74,10 @@ final class TokenCommands {
     @Option(names = "--description", paramLabel = "TEXT",
         description = "Free text kept with the token, up to 256 characters (for example who uses it).")
     String description;
+    @Option(names = "--rotate-every", paramLabel = "DURATION", converter = Durations.class,
+        description = "Have the manager rotate the token by itself this often, as 'token rotate' does (for"
+            + " example 90d); the successor inherits the schedule.")
+    Duration rotateEvery;
 
     @ArgGroup(exclusive = true)
     ImportSource importSource;
@@ -110,6 +114,9 @@ final class TokenCommands {
       if (description != null) {
         request.setDescription(description);
       }
+      if (rotateEvery != null) {
+        request.setRotateEveryMs(rotateEvery.toMillis());
+      }
       if (importSource != null) {
         request.setImportValue(readImport());
       }
@@ -125,6 +132,10 @@ final class TokenCommands {
         if (token.getExpiresAtUnixMs() != 0) {
           System.out.println("expires at " + Table.time(token.getExpiresAtUnixMs())
               + "; it then ends as EXPIRED and every delegate using it is cut");
+        }
+        if (response.getNextRotationAtUnixMs() != 0) {
+          System.out.println("rotated by the manager every " + Durations.format(rotateEvery) + ", first at "
+              + Table.time(response.getNextRotationAtUnixMs()) + " ('token rotate --status' follows it)");
         }
       });
     }

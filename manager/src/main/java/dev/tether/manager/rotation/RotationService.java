@@ -15,6 +15,7 @@ import dev.tether.manager.store.DelegateRecord;
 import dev.tether.manager.store.DuplicateException;
 import dev.tether.manager.store.Rotation;
 import dev.tether.manager.store.RotationDelegate;
+import dev.tether.manager.store.RotationSchedule;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.store.TokenRecord;
@@ -124,6 +125,17 @@ public final class RotationService {
     String successorName = newName == null || newName.isEmpty() ? successorName(oldName) : Names.tokenName(newName);
     Duration lifetime = old.expiresAt() == null ? null : Duration.between(old.createdAt(), old.expiresAt());
     CreatedToken successor = tokens.createToken(accountId, successorName, actor, lifetime, null, old.description());
+    // a token rotated on a schedule hands the schedule on to its successor
+    Optional<RotationSchedule> schedule = guard(() -> store.rotationSchedule(old.id()));
+    if (schedule.isPresent()) {
+      Instant now = clock.instant();
+      guard(() -> {
+        store.scheduleRotation(new RotationSchedule(successor.record().id(), accountId, successorName,
+            schedule.get().every(), now.plus(schedule.get().every())));
+        store.unscheduleRotation(old.id());
+        return null;
+      });
+    }
     String id = "rot_" + HexFormat.of().formatHex(HandshakeCrypto.randomBytes(16));
     Rotation rotation = new Rotation(id, accountId, old.id(), old.publicId(), old.name(), successor.record().id(),
         successor.record().publicId(), successor.record().name(),
@@ -149,6 +161,22 @@ public final class RotationService {
       pushAll(rotation);
     }
     return new Opened(rotation, successor);
+  }
+
+  /**
+   * Has the manager rotate {@code token} by itself every {@code every}, first at its creation plus
+   * {@code every} (token create --rotate-every); returns when.
+   */
+  public Instant schedule(TokenRecord token, Duration every) {
+    Instant next = token.createdAt().plus(every);
+    guard(() -> {
+      store.scheduleRotation(new RotationSchedule(token.id(), token.accountId(), token.name(), every, next));
+      return null;
+    });
+    log.info(append("account", token.accountId()).and(append("token_id", token.publicId())),
+        "token {} {} is rotated every {} s, first at {}", UserText.quote(token.name()), token.publicId(),
+        every.toSeconds(), next);
+    return next;
   }
 
   /** The latest rotation of the token, with its delegates. */
@@ -313,6 +341,11 @@ public final class RotationService {
    */
   public void tick() {
     refresh();
+    try {
+      scheduled();
+    } catch (StoreException e) {
+      log.warn("could not read the rotation schedules: {}", e.getMessage());
+    }
     long noAnswer = System.nanoTime() - NO_ANSWER_AFTER.toNanos();
     for (Rotation rotation : openRotations) {
       if (rotation.push()) {
@@ -330,6 +363,29 @@ public final class RotationService {
       if (!clock.instant().isBefore(rotation.openedAt().plus(rotation.grace()))
           && connectedWith(rotation.accountId(), rotation.oldTokenId()).isEmpty()) {
         finish(rotation, Actor.SYSTEM, "every delegate that was connected moved");
+      }
+    }
+  }
+
+  /** Opens the rotations whose schedule has come, one replica each (the one that moves the schedule on). */
+  private void scheduled() {
+    Instant now = clock.instant();
+    for (RotationSchedule due : store.dueRotations(now)) {
+      Optional<TokenRecord> token = store.findToken(due.accountId(), due.tokenName())
+          .filter(t -> t.id() == due.tokenRow());
+      if (token.isEmpty() || !token.get().active()) {
+        store.unscheduleRotation(due.tokenRow());
+        continue;
+      }
+      boolean open = openRotations.stream().anyMatch(r -> r.oldTokenRow() == due.tokenRow());
+      if (!store.claimScheduledRotation(due.tokenRow(), due.nextAt(), now.plus(due.every())) || open) {
+        continue;
+      }
+      try {
+        open(due.accountId(), due.tokenName(), null, DEFAULT_GRACE, true, Actor.SYSTEM);
+      } catch (StatusRuntimeException e) {
+        log.warn("scheduled rotation of token {} of account {} not opened: {}", UserText.quote(due.tokenName()),
+            due.accountId(), e.getStatus().getDescription());
       }
     }
   }

@@ -191,4 +191,82 @@ final class JdbcRotationStore implements RotationStore {
         Rotation.State.valueOf(rs.getString("state")), Instant.ofEpochMilli(rs.getLong("opened_at")),
         rs.getString("opened_by"), Database.instant(rs, "ended_at"), rs.getString("ended_by"));
   }
+
+  @Override
+  public void scheduleRotation(RotationSchedule schedule) {
+    db.inTransaction("schedule rotation", c -> {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM rotation_schedules WHERE token_row = ?")) {
+        ps.setLong(1, schedule.tokenRow());
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO rotation_schedules (token_row, account_id,"
+          + " token_name, every_ms, next_at) VALUES (?, ?, ?, ?, ?)")) {
+        ps.setLong(1, schedule.tokenRow());
+        ps.setString(2, schedule.accountId());
+        ps.setString(3, schedule.tokenName());
+        ps.setLong(4, schedule.every().toMillis());
+        ps.setLong(5, schedule.nextAt().toEpochMilli());
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Optional<RotationSchedule> rotationSchedule(long tokenRow) {
+    return db.query("find rotation schedule", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT token_row, account_id, token_name, every_ms, next_at"
+          + " FROM rotation_schedules WHERE token_row = ?")) {
+        ps.setLong(1, tokenRow);
+        List<RotationSchedule> found = schedules(ps);
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+      }
+    });
+  }
+
+  @Override
+  public List<RotationSchedule> dueRotations(Instant now) {
+    return db.query("list due rotations", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT token_row, account_id, token_name, every_ms, next_at"
+          + " FROM rotation_schedules WHERE next_at <= ? ORDER BY next_at")) {
+        ps.setLong(1, now.toEpochMilli());
+        return schedules(ps);
+      }
+    });
+  }
+
+  @Override
+  public boolean claimScheduledRotation(long tokenRow, Instant expected, Instant nextAt) {
+    return db.inTransaction("claim scheduled rotation", c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE rotation_schedules SET next_at = ?"
+          + " WHERE token_row = ? AND next_at = ?")) {
+        ps.setLong(1, nextAt.toEpochMilli());
+        ps.setLong(2, tokenRow);
+        ps.setLong(3, expected.toEpochMilli());
+        return ps.executeUpdate() == 1;
+      }
+    });
+  }
+
+  @Override
+  public void unscheduleRotation(long tokenRow) {
+    db.inTransaction("unschedule rotation", c -> {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM rotation_schedules WHERE token_row = ?")) {
+        ps.setLong(1, tokenRow);
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  private static List<RotationSchedule> schedules(PreparedStatement ps) throws SQLException {
+    List<RotationSchedule> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(new RotationSchedule(rs.getLong("token_row"), rs.getString("account_id"), rs.getString("token_name"),
+            Duration.ofMillis(rs.getLong("every_ms")), Instant.ofEpochMilli(rs.getLong("next_at"))));
+      }
+    }
+    return out;
+  }
 }

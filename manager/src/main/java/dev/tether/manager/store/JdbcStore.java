@@ -131,6 +131,31 @@ public final class JdbcStore implements TetherStore {
     return rotations.rotationDelegates(rotationId);
   }
 
+  @Override
+  public void scheduleRotation(RotationSchedule schedule) {
+    rotations.scheduleRotation(schedule);
+  }
+
+  @Override
+  public Optional<RotationSchedule> rotationSchedule(long tokenRow) {
+    return rotations.rotationSchedule(tokenRow);
+  }
+
+  @Override
+  public List<RotationSchedule> dueRotations(Instant now) {
+    return rotations.dueRotations(now);
+  }
+
+  @Override
+  public boolean claimScheduledRotation(long tokenRow, Instant expected, Instant nextAt) {
+    return rotations.claimScheduledRotation(tokenRow, expected, nextAt);
+  }
+
+  @Override
+  public void unscheduleRotation(long tokenRow) {
+    rotations.unscheduleRotation(tokenRow);
+  }
+
   // accounts and tokens
 
   @Override

@@ -30,4 +30,20 @@ public interface RotationStore {
   void recordRotationDelegate(RotationDelegate outcome);
 
   List<RotationDelegate> rotationDelegates(String rotationId);
+
+  /** Rotates the token by itself from now on (replacing any schedule it had). */
+  void scheduleRotation(RotationSchedule schedule);
+
+  Optional<RotationSchedule> rotationSchedule(long tokenRow);
+
+  /** Schedules whose time has come. */
+  List<RotationSchedule> dueRotations(Instant now);
+
+  /**
+   * Moves a due schedule on to {@code nextAt}, if it still says {@code expected}; true for the one
+   * caller (of every replica) that did, which then opens the rotation.
+   */
+  boolean claimScheduledRotation(long tokenRow, Instant expected, Instant nextAt);
+
+  void unscheduleRotation(long tokenRow);
 }

@@ -283,13 +283,47 @@ class CliOutputTest {
   }
 
   @Test
+  void rotateEvery_theManagerOpensTheRotationByItself_andTheSuccessorInheritsTheSchedule() throws Exception {
+    String account = newAccount("scheduled-acct");
+    CliManager.Result created = manager.cli("token", "create", "--account", account, "--name", "nightly",
+        "--rotate-every", "2s", "--json");
+    JsonNode json = created.json();
+    TokenLedger.record(DelegateToken.parse("created", json.get("value").asText()));
+    assertThat(json.get("next_rotation_at").asText()).isNotEmpty();
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      CliManager.Result status = manager.cli("token", "rotate", "--account", account, "--name", "nightly", "--status",
+          "--json");
+      assertThat(status.exit()).as(status.toString()).isZero();
+      JsonNode rotation = status.json().get("rotation");
+      assertThat(rotation.get("state").asText()).isEqualTo("OPEN");
+      assertThat(rotation.get("successor_name").asText()).isEqualTo("nightly-r2");
+      assertThat(rotation.get("opened_by").asText()).isEqualTo("system");
+    });
+    var store = manager.server.manager().store();
+    var successor = store.findToken(account, "nightly-r2").orElseThrow();
+    assertThat(store.rotationSchedule(successor.id())).hasValueSatisfying(s ->
+        assertThat(s.every()).isEqualTo(Duration.ofSeconds(2)));
+    assertThat(store.rotationSchedule(store.findToken(account, "nightly").orElseThrow().id())).isEmpty();
+    assertThat(manager.cli("audit", "list", "--account", account, "--json").out()).contains("\"token.rotate\"")
+        .contains("\"actor\": \"system\"");
+
+    CliManager.Result tooOften = manager.cli("token", "create", "--account", account, "--name", "hourly",
+        "--rotate-every", "500ms");
+    assertThat(tooOften.exit()).isEqualTo(1);
+    assertThat(tooOften.err()).contains("rotation interval 500ms is out of range (expected 1s to 3650d");
+    assertThat(manager.cli("token", "list", "--account", account, "--field", "tokens.name").lines())
+        .doesNotContain("hourly");
+  }
+
+  @Test
   void unknownField_isRefusedBeforeTheCall_listingTheValidNames() {
     CliManager.Result result = manager.cli("token", "create", "--account", account, "--name", "never", "--field", "valu");
     assertThat(result.exit()).isEqualTo(1);
     assertThat(result.out()).isEmpty();
     assertThat(result.err()).startsWith("error: --field 'valu' is not a field of this command's result (expected one of:"
         + " token, token.account_id, token.name, token.token_id, token.status, token.created_at");
-    assertThat(result.err()).contains(", value;");
+    assertThat(result.err()).contains(", value, next_rotation_at;");
     assertThat(manager.cli("token", "list", "--account", account, "--field", "tokens.name").lines()).doesNotContain("never");
     assertThat(manager.cli("account", "list", "--json", "--field", "accounts.id").err())
         .contains("--json and --field 'accounts.id' contradict each other");
