@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Zero-touch rotation with the real jars: delegates reading writable token files and a YAML file move
+ * Zero-touch rotation with the real jars: three delegates reading writable token files and one its YAML file move
  * to the successor without restarting, the one on an environment variable says it cannot keep it and
  * stays on the old token until the rotation is finished, which cuts it (exit 78).
  */
@@ -60,6 +60,7 @@ class RotationEndToEndTest {
     String old = tether.token(account, "ci");
     Path file1 = tokenFile("file-1.token", old);
     Path file2 = tokenFile("file-2.token", old);
+    Path file3 = tokenFile("file-3.token", old);
     Path yaml = work.resolve("config-delegate.yaml");
     String yamlText = "# the delegate of the build farm\naccountId: " + account + "\n"
         + "delegateToken: " + old + "  # rotated by the manager\n"
@@ -70,12 +71,13 @@ class RotationEndToEndTest {
 
     Proc f1 = tether.delegate("file-1", fileEnv(account, file1));
     Proc f2 = tether.delegate("file-2", fileEnv(account, file2));
+    Proc f3 = tether.delegate("file-3", fileEnv(account, file3));
     Proc y1 = tether.delegate("yaml-1", Map.of(), "--config", yaml.toString());
     Proc e1 = tether.delegate("env-1", tether.env(account, old));
-    for (Proc p : List.of(f1, f2, y1, e1)) {
+    for (Proc p : List.of(f1, f2, f3, y1, e1)) {
       p.awaitLine("connected to .* with token", START);
     }
-    List<Long> pids = List.of(f1.pid(), f2.pid(), y1.pid(), e1.pid());
+    List<Long> pids = List.of(f1.pid(), f2.pid(), f3.pid(), y1.pid(), e1.pid());
 
     RotateTokenResponse rotated = Tether.parse(tether.cli("token", "rotate", "--account", account, "--name", "ci",
         "--grace", "0s", "--json").ok().out(), RotateTokenResponse.getDefaultInstance());
@@ -83,7 +85,8 @@ class RotationEndToEndTest {
     assertThat(rotated.getSuccessor().getName()).isEqualTo("ci-r2");
     TokenRotation rotation = rotated.getRotation();
     assertThat(outcomes(rotation)).containsEntry("file-1", "MOVED").containsEntry("file-2", "MOVED")
-        .containsEntry("yaml-1", "MOVED").containsEntry("env-1", "CANNOT_KEEP");
+        .containsEntry("file-3", "MOVED").containsEntry("yaml-1", "MOVED").containsEntry("env-1", "CANNOT_KEEP");
+    assertThat(rotation.getMoved()).isEqualTo(4);
     assertThat(rotation.getDelegatesList()).filteredOn(d -> d.getName().equals("env-1")).singleElement()
         .satisfies(d -> assertThat(d.getReason()).contains("DELEGATE_TOKEN"));
     assertThat(rotation.getState()).as("env-1 is still on the old token").isEqualTo("OPEN");
@@ -91,15 +94,16 @@ class RotationEndToEndTest {
     // kept where each token came from, the files' other content untouched
     assertThat(Files.readString(file1).strip()).isEqualTo(successor.reveal());
     assertThat(Files.readString(file2).strip()).isEqualTo(successor.reveal());
+    assertThat(Files.readString(file3).strip()).isEqualTo(successor.reveal());
     String yamlAfter = Files.readString(yaml);
     assertThat(yamlAfter).isEqualTo(yamlText.replace(old, successor.reveal()));
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file1))).isEqualTo("rw-------");
 
     // moved without restarting: the same processes, now recorded with the successor
-    assertThat(List.of(f1.pid(), f2.pid(), y1.pid(), e1.pid())).isEqualTo(pids);
-    assertThat(List.of(f1, f2, y1, e1)).allMatch(Proc::alive);
+    assertThat(List.of(f1.pid(), f2.pid(), f3.pid(), y1.pid(), e1.pid())).isEqualTo(pids);
+    assertThat(List.of(f1, f2, f3, y1, e1)).allMatch(Proc::alive);
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      for (String name : List.of("file-1", "file-2", "yaml-1")) {
+      for (String name : List.of("file-1", "file-2", "file-3", "yaml-1")) {
         Delegate d = tether.delegate(account, name);
         assertThat(d.getConnected()).as(name).isTrue();
         assertThat(d.getTokenName()).as(name).isEqualTo("ci-r2");
@@ -114,7 +118,7 @@ class RotationEndToEndTest {
     assertThat(finished.getRotation().getState()).isEqualTo("FINISHED");
     assertThat(e1.awaitExit(Duration.ofSeconds(30))).isEqualTo(78);
     assertThat(tokenStatus(account, "ci")).isEqualTo("REVOKED");
-    assertThat(List.of(f1, f2, y1)).allMatch(Proc::alive);
+    assertThat(List.of(f1, f2, f3, y1)).allMatch(Proc::alive);
     assertThat(tether.delegate(account, "file-1").getConnected()).isTrue();
     assertThat(tether.cli("audit", "list", "--account", account, "--field", "events.action").ok().out())
         .contains("token.rotate").contains("token.rotate.finish").contains("token.revoke");

@@ -322,7 +322,7 @@ final class TokenCommands {
               .setAction(other.finish ? EndRotationRequest.Action.FINISH : EndRotationRequest.Action.CANCEL).build());
           response = GetRotationResponse.newBuilder().setRotation(ended.getRotation()).build();
         }
-        print(Output.of(response), () -> summary(response.getRotation()));
+        print(Output.of(response), () -> summary(response.getRotation(), true));
         return;
       }
       RotateTokenRequest.Builder request = RotateTokenRequest.newBuilder().setAccountId(account).setTokenName(name)
@@ -346,7 +346,8 @@ final class TokenCommands {
       }
       TokenRotation last = follow(channel, credentials, opened.getRotation(), human);
       RotateTokenResponse result = opened.toBuilder().setRotation(last).build();
-      print(Output.of(result), () -> summary(last));
+      // the delegates' lines went out as they came
+      print(Output.of(result), () -> summary(last, false));
     }
 
     /** Polls the rotation until no delegate is waiting (and it finished, when it can), or --wait is over. */
@@ -392,24 +393,30 @@ final class TokenCommands {
         case "NOT_SENT" -> "connected, not sent yet";
         default -> d.getOutcome();
       };
+      String reason = d.getReason();
+      // a delegate's own answer may already say what happened ("cannot keep the new token: ...")
+      String said = reason.isEmpty() ? what : reason.startsWith(what) ? reason : what + ": " + reason;
       return "delegate " + UserText.quote(d.getName()) + " on " + UserText.quote(d.getHostname()) + " ("
-          + d.getDelegateId() + "): " + what + (d.getReason().isEmpty() ? "" : ": " + d.getReason());
+          + d.getDelegateId() + "): " + said;
     }
 
-    private static void summary(TokenRotation r) {
+    private static void summary(TokenRotation r, boolean delegates) {
       System.out.println("rotation " + r.getRotationId() + " of token " + UserText.quote(r.getTokenName()) + " ("
           + r.getTokenId() + ") to " + UserText.quote(r.getSuccessorName()) + " (" + r.getSuccessorTokenId() + "): "
           + r.getState().toLowerCase(java.util.Locale.ROOT)
           + (r.getEndedAtUnixMs() != 0 ? " at " + Table.time(r.getEndedAtUnixMs()) + " by " + r.getEndedBy() : ""));
       System.out.println("  moved " + r.getMoved() + ", cannot keep " + r.getCannotKeep() + ", failed " + r.getFailed()
           + ", waiting " + r.getWaiting() + ", not connected " + r.getNotConnected());
-      for (RotationDelegate d : r.getDelegatesList()) {
-        System.out.println("  " + line(d));
+      if (delegates) {
+        for (RotationDelegate d : r.getDelegatesList()) {
+          System.out.println("  " + line(d));
+        }
       }
       if (r.getState().equals("OPEN")) {
+        boolean graceOver = r.getGraceEndsAtUnixMs() <= System.currentTimeMillis();
         System.out.println(UserText.quote(r.getTokenName()) + " is revoked once every delegate still connected with it"
-            + " has moved, and not before " + Table.time(r.getGraceEndsAtUnixMs()) + "; '--finish' revokes it now,"
-            + " '--cancel' leaves it active");
+            + " has moved" + (graceOver ? " (the grace period is over)" : ", and not before "
+            + Table.time(r.getGraceEndsAtUnixMs())) + "; '--finish' revokes it now, '--cancel' leaves it active");
       }
     }
   }

@@ -74,8 +74,21 @@ public final class RotationService {
   private final Clock clock;
   private final Map<Long, Set<Stream>> streamsByToken = new ConcurrentHashMap<>();
   private volatile List<Rotation> openRotations = List.of();
+  /**
+   * A replica does not finish a rotation by itself until this long after it started: time for the
+   * delegates of a restarted manager to come back and be counted.
+   */
+  static final Duration SETTLE = Duration.ofSeconds(20);
+  private final long startedNanos = System.nanoTime();
+  private final Duration settle;
 
   public RotationService(TetherStore store, TokenService tokens, MasterKey masterKey, Clock clock) {
+    this(store, tokens, masterKey, clock, SETTLE);
+  }
+
+  /** With {@code settle} instead of {@link #SETTLE} (tests drive {@link #tick} themselves). */
+  public RotationService(TetherStore store, TokenService tokens, MasterKey masterKey, Clock clock, Duration settle) {
+    this.settle = settle;
     this.store = store;
     this.tokens = tokens;
     this.sealingKey = masterKey.subkey("rotation successors");
@@ -361,7 +374,7 @@ public final class RotationService {
         }
       }
       if (!clock.instant().isBefore(rotation.openedAt().plus(rotation.grace()))
-          && connectedWith(rotation.accountId(), rotation.oldTokenId()).isEmpty()) {
+          && System.nanoTime() - startedNanos - settle.toNanos() >= 0 && holdouts(rotation).isEmpty()) {
         finish(rotation, Actor.SYSTEM, "every delegate that was connected moved");
       }
     }
@@ -441,9 +454,22 @@ public final class RotationService {
     return new Report(rotation, states);
   }
 
-  private List<DelegateRecord> connectedWith(String accountId, String tokenPublicId) {
-    return guard(() -> store.listDelegates(accountId)).stream()
-        .filter(d -> d.connected() && d.tokenPublicId().equals(tokenPublicId)).toList();
+  /**
+   * The delegates that keep a rotation from finishing by itself: those connected with the old token
+   * now, and those that were handed the successor and are still recorded with the old token (they
+   * could not keep it, failed, did not answer, or are away for the moment: a restart, a network
+   * cut), so that a delegate that said "cannot keep" is not cut while it happens to be reconnecting.
+   */
+  private List<DelegateRecord> holdouts(Rotation rotation) {
+    Set<String> handed = new java.util.HashSet<>();
+    for (RotationDelegate d : guard(() -> store.rotationDelegates(rotation.id()))) {
+      if (d.outcome() != RotationDelegate.Outcome.MOVED) {
+        handed.add(d.delegateId());
+      }
+    }
+    return guard(() -> store.listDelegates(rotation.accountId())).stream()
+        .filter(d -> d.tokenPublicId().equals(rotation.oldTokenId()) && (d.connected() || handed.contains(d.id())))
+        .toList();
   }
 
   // ------------------------------------------------------------------ helpers

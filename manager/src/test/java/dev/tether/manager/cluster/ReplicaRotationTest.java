@@ -117,6 +117,51 @@ class ReplicaRotationTest {
     }
   }
 
+  /**
+   * Found by trying it as an operator: a manager restarted after a delegate answered "cannot keep"
+   * finished the rotation by itself before that delegate was back, cutting it, because only the
+   * delegates connected at that moment held the rotation open.
+   */
+  @Test
+  void aDelegateThatCannotKeepTheSuccessor_holdsTheRotationOpenEvenWhileItIsAway() throws Exception {
+    try (Replicas replicas = new Replicas(root, 1)) {
+      var manager = replicas.get(0).manager();
+      CreatedAccount account = manager.tokens().createAccount("acme", "test");
+      String accountId = account.account().id();
+      TokenLedger.record(account.defaultToken().value());
+      DelegateToken old = TokenLedger.record(manager.tokens().createToken(accountId, "ci", "test", null, null).value());
+      DelegateConfig config = new DelegateConfig(accountId, new TokenSource.Fixed("DELEGATE_TOKEN", old),
+          List.of(new ManagerEndpoint("127.0.0.1", replicas.get(0).listenAddress().getPort(), true)), "env-1",
+          "SHELL_SCRIPT", List.of(), null, null, List.of());
+      DelegateAgent agent = new DelegateAgent(config, "test", e -> Channels.open(e, null, 10, 2));
+      CompletableFuture<Outcome> outcome = CompletableFuture.supplyAsync(agent::run);
+      await().atMost(Duration.ofSeconds(60)).until(() -> manager.tracker().size() == 1);
+
+      TokenLedger.record(manager.rotations().open(accountId, "ci", null, Duration.ZERO, true, Actor.named("test"))
+          .successor().value());
+      await().atMost(Duration.ofSeconds(30)).until(() -> manager.rotations().report(accountId, "ci").count("CANNOT_KEEP") == 1);
+      agent.stop();
+      assertThat(outcome.join().exitCode()).isEqualTo(Outcome.STOPPED);
+      await().atMost(Duration.ofSeconds(30)).until(() -> manager.store().listDelegates(accountId).stream()
+          .noneMatch(d -> d.connected()));
+
+      // a replica past its settling time, ticking now: the delegate that cannot keep it is away, not moved
+      RotationService ticking = new RotationService(manager.store(), manager.tokens(),
+          dev.tether.manager.token.MasterKey.loadOrCreate(replicas.dataDirs.get(0).resolve("master.key")),
+          java.time.Clock.systemUTC(), Duration.ZERO);
+      ticking.tick();
+      assertThat(ticking.report(accountId, "ci").rotation().state()).isEqualTo(Rotation.State.OPEN);
+      assertThat(manager.tokens().token(accountId, "ci").status()).isEqualTo(TokenStatus.ACTIVE);
+
+      // once that delegate's record is gone (it was reinstalled elsewhere), the rotation finishes
+      var record = manager.store().listDelegates(accountId).get(0);
+      assertThat(manager.store().deleteDelegate(record, java.time.Instant.now(), Actor.named("test"))).isTrue();
+      ticking.tick();
+      assertThat(ticking.report(accountId, "ci").rotation().state()).isEqualTo(Rotation.State.FINISHED);
+      assertThat(manager.tokens().token(accountId, "ci").status()).isEqualTo(TokenStatus.REVOKED);
+    }
+  }
+
   private void start(String accountId, Path tokenFile, String name, Replicas replicas, int replica) {
     DelegateConfig config = new DelegateConfig(accountId, new TokenSource.File("DELEGATE_TOKEN_FILE", tokenFile),
         List.of(new ManagerEndpoint("127.0.0.1", replicas.get(replica).listenAddress().getPort(), true)), name,
