@@ -11,12 +11,16 @@ import dev.tether.delegate.config.DelegateConfig;
 import dev.tether.delegate.config.ManagerEndpoint;
 import dev.tether.delegate.config.TokenSource;
 import dev.tether.delegate.connect.Channels;
+import dev.tether.delegate.connect.HandshakeClient;
+import dev.tether.delegate.connect.StreamClient;
 import dev.tether.manager.rotation.RotationService;
 import dev.tether.manager.store.Actor;
 import dev.tether.manager.store.Rotation;
 import dev.tether.manager.store.TokenStatus;
 import dev.tether.manager.token.CreatedAccount;
 import dev.tether.manager.token.CreatedToken;
+import dev.tether.proto.delegate.v1.Register;
+import io.grpc.ManagedChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -24,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -159,6 +164,40 @@ class ReplicaRotationTest {
       ticking.tick();
       assertThat(ticking.report(accountId, "ci").rotation().state()).isEqualTo(Rotation.State.FINISHED);
       assertThat(manager.tokens().token(accountId, "ci").status()).isEqualTo(TokenStatus.REVOKED);
+    }
+  }
+
+  @Test
+  void aDelegateThatIgnoresRotateToken_isCountedAsUnableToKeepIt_andKeepsItsStream() throws Exception {
+    try (Replicas replicas = new Replicas(root, 1)) {
+      var manager = replicas.get(0).manager();
+      CreatedAccount account = manager.tokens().createAccount("acme", "test");
+      String accountId = account.account().id();
+      TokenLedger.record(account.defaultToken().value());
+      DelegateToken old = TokenLedger.record(manager.tokens().createToken(accountId, "ci", "test", null, null).value());
+      // a delegate of before rotation: its stream client knows no RotateToken and ignores it
+      ManagedChannel channel = replicas.channel(0);
+      StreamClient stream = StreamClient.open(channel,
+          new HandshakeClient(Duration.ofSeconds(10)).handshake(channel, accountId, old, "old-delegate"),
+          Register.newBuilder().setHostname("old-host").build());
+      stream.registered().get(10, TimeUnit.SECONDS);
+      var heartbeats = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+      heartbeats.scheduleAtFixedRate(stream::heartbeat, 2, 2, TimeUnit.SECONDS);
+
+      TokenLedger.record(manager.rotations().open(accountId, "ci", null, Duration.ZERO, true, Actor.named("test"))
+          .successor().value());
+      await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+        RotationService.Report report = manager.rotations().report(accountId, "ci");
+        assertThat(report.delegates()).singleElement().satisfies(d -> {
+          assertThat(d.outcome()).isEqualTo("NO_ANSWER");
+          assertThat(d.reason()).contains("does not support rotation");
+        });
+      });
+      assertThat(stream.closed()).as("the stream stays up").isNotDone();
+      assertThat(manager.rotations().report(accountId, "ci").rotation().state()).isEqualTo(Rotation.State.OPEN);
+      heartbeats.shutdownNow();
+      stream.goodbye("done");
+      channel.shutdownNow();
     }
   }
 
