@@ -33,6 +33,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -242,6 +243,16 @@ public final class RotationService {
     if (stream.sent.containsKey(rotation.id())) {
       return;
     }
+    try {
+      if (!successorActive(rotation)) {
+        // revoked, expired or deleted: a delegate would overwrite its good token with a dead one
+        return;
+      }
+    } catch (StoreException e) {
+      log.warn("rotation {}: could not read the successor {}, not pushed (the next tick tries again): {}",
+          rotation.id(), rotation.successorTokenId(), e.getMessage());
+      return;
+    }
     String value;
     try {
       value = openAtRest(rotation);
@@ -256,11 +267,13 @@ public final class RotationService {
         .setSuccessorTokenId(rotation.successorTokenId())
         .setSealedSuccessor(com.google.protobuf.ByteString.copyFrom(sealed))).build();
     stream.sent.put(rotation.id(), System.nanoTime());
+    // written before the send: a delegate's answer can arrive before this thread goes on, and must
+    // not be overwritten by the mark
+    record(rotation.id(), stream.delegateId, RotationDelegate.Outcome.SENT, null);
     if (!stream.live.acceptIfLive(() -> stream.sender.accept(message))) {
       stream.sent.remove(rotation.id());
       return;
     }
-    record(rotation.id(), stream.delegateId, RotationDelegate.Outcome.SENT, null);
     log.info("rotation {}: successor {} sent to delegate {} ({})", rotation.id(), rotation.successorTokenId(),
         stream.delegateId, UserText.quote(stream.identity.delegateName()));
   }
@@ -315,6 +328,16 @@ public final class RotationService {
     refresh();
     long noAnswer = System.nanoTime() - NO_ANSWER_AFTER.toNanos();
     for (Rotation rotation : openRotations) {
+      try {
+        if (!successorActive(rotation)) {
+          cancelForDeadSuccessor(rotation);
+          continue;
+        }
+      } catch (StoreException e) {
+        log.warn("rotation {}: could not read the successor {}: {}", rotation.id(), rotation.successorTokenId(),
+            e.getMessage());
+        continue;
+      }
       if (rotation.push()) {
         pushAll(rotation);
         for (Stream stream : streamsByToken.getOrDefault(rotation.oldTokenRow(), Set.of())) {
@@ -328,7 +351,7 @@ public final class RotationService {
         }
       }
       if (!clock.instant().isBefore(rotation.openedAt().plus(rotation.grace()))
-          && connectedWith(rotation.accountId(), rotation.oldTokenId()).isEmpty()) {
+          && connectedWith(rotation.accountId(), rotation.oldTokenId()).isEmpty() && everyHandedOneMoved(rotation)) {
         finish(rotation, Actor.SYSTEM, "every delegate that was connected moved");
       }
     }
@@ -345,6 +368,12 @@ public final class RotationService {
   private void finish(Rotation rotation, Actor actor, String why) {
     String reason = "rotated to " + rotation.successorTokenName() + " (" + rotation.successorTokenId() + ") by rotation "
         + rotation.id() + ", " + why;
+    // claimed before the revoke: a cancel (or another replica's finish) that ended the rotation since
+    // it was read wins, and the old token of a cancelled rotation stays active
+    if (!guard(() -> store.endRotation(rotation.id(), Rotation.State.FINISHED, clock.instant(), actor,
+        "token.rotate.finish", "rotation=" + rotation.id() + " " + why))) {
+      return;
+    }
     int closed = 0;
     try {
       RevokeResult revoked = tokens.revoke(rotation.accountId(), rotation.oldTokenName(), actor, reason);
@@ -353,12 +382,25 @@ public final class RotationService {
       if (e.getStatus().getCode() != Status.Code.FAILED_PRECONDITION && e.getStatus().getCode() != Status.Code.NOT_FOUND) {
         throw e;
       }
-      // revoked, expired or deleted already (another replica finished it, or an operator revoked it)
+      // revoked, expired or deleted already (an operator revoked it)
     }
-    if (guard(() -> store.endRotation(rotation.id(), Rotation.State.FINISHED, clock.instant(), actor,
-        "token.rotate.finish", "rotation=" + rotation.id() + " " + why))) {
-      log.info("rotation {} finished ({}): token {} revoked, {} streams closed", rotation.id(), why,
-          rotation.oldTokenId(), closed);
+    log.info("rotation {} finished ({}): token {} revoked, {} streams closed", rotation.id(), why,
+        rotation.oldTokenId(), closed);
+  }
+
+  /** Whether the successor can still be handed out: not revoked, expired or deleted. */
+  private boolean successorActive(Rotation rotation) {
+    return store.findTokenByPublicId(rotation.accountId(), rotation.successorTokenId()).filter(TokenRecord::active)
+        .isPresent();
+  }
+
+  /** A rotation whose successor was revoked, expired or deleted cannot finish: it ends, the old token left active. */
+  private void cancelForDeadSuccessor(Rotation rotation) {
+    if (guard(() -> store.endRotation(rotation.id(), Rotation.State.CANCELLED, clock.instant(), Actor.SYSTEM,
+        "token.rotate.cancel", "rotation=" + rotation.id() + " successor " + rotation.successorTokenId()
+            + " no longer active; old token left active"))) {
+      log.warn("rotation {} of {} cancelled: its successor {} was revoked, expired or deleted; {} stays active",
+          rotation.id(), rotation.oldTokenId(), rotation.successorTokenId(), rotation.oldTokenId());
     }
   }
 
@@ -383,6 +425,21 @@ public final class RotationService {
       }
     }
     return new Report(rotation, states);
+  }
+
+  /**
+   * Whether every delegate (still known) that was handed the successor has moved: one that could not
+   * keep it, or has not answered, still needs the old token even while it has no stream (a restart of
+   * it or of this manager), and only {@code --finish} cuts it.
+   */
+  private boolean everyHandedOneMoved(Rotation rotation) {
+    List<RotationDelegate> handed = guard(() -> store.rotationDelegates(rotation.id()));
+    if (handed.stream().allMatch(d -> d.outcome() == RotationDelegate.Outcome.MOVED)) {
+      return true;
+    }
+    Set<String> known = new HashSet<>();
+    guard(() -> store.listDelegates(rotation.accountId())).forEach(d -> known.add(d.id()));
+    return handed.stream().allMatch(d -> d.outcome() == RotationDelegate.Outcome.MOVED || !known.contains(d.delegateId()));
   }
 
   private List<DelegateRecord> connectedWith(String accountId, String tokenPublicId) {
