@@ -41,6 +41,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -194,6 +195,13 @@ public final class RotationService {
     private final Consumer<ManagerMessage> sender;
     /** Rotations sent on this stream, with when (System.nanoTime). */
     private final Map<String, Long> sent = new ConcurrentHashMap<>();
+    /**
+     * The answers taken on this stream (rotation id and outcome): a repeat costs neither a database
+     * write nor a log line, so a delegate cannot flood either with one message over and over.
+     */
+    private final Set<String> answered = ConcurrentHashMap.newKeySet();
+    /** Whether an answer to a rotation not open here was logged already on this stream. */
+    private final AtomicBoolean strayLogged = new AtomicBoolean();
 
     private Stream(LiveStream live, DelegateIdentity identity, String delegateId, SuccessorSealer sealer,
         Consumer<ManagerMessage> sender) {
@@ -282,8 +290,13 @@ public final class RotationService {
     Rotation rotation = openRotations.stream().filter(r -> r.id().equals(result.getRotationId())).findFirst()
         .orElse(null);
     if (rotation == null || !rotation.accountId().equals(stream.identity.accountId())) {
-      log.info("delegate {} answered rotation {}, which is not open here; ignored", stream.delegateId,
-          UserText.quote(result.getRotationId()));
+      if (stream.strayLogged.compareAndSet(false, true)) {
+        log.info("delegate {} answered rotation {}, which is not open here; ignored (and any more such on this"
+            + " stream)", stream.delegateId, UserText.quote(result.getRotationId()));
+      }
+      return;
+    }
+    if (!stream.answered.add(rotation.id() + " " + result.getOutcome())) {
       return;
     }
     String reason = reason(result.getReason());
