@@ -450,9 +450,11 @@ public final class RotationService {
     if (handed.stream().allMatch(d -> d.outcome() == RotationDelegate.Outcome.MOVED)) {
       return true;
     }
-    Set<String> known = new HashSet<>();
-    guard(() -> store.listDelegates(rotation.accountId())).forEach(d -> known.add(d.id()));
-    return handed.stream().allMatch(d -> d.outcome() == RotationDelegate.Outcome.MOVED || !known.contains(d.delegateId()));
+    // a delegate last registered with the successor has moved, even if its MOVED report was lost
+    Set<String> stillOld = new HashSet<>();
+    guard(() -> store.listDelegates(rotation.accountId())).stream()
+        .filter(d -> !d.tokenPublicId().equals(rotation.successorTokenId())).forEach(d -> stillOld.add(d.id()));
+    return handed.stream().allMatch(d -> d.outcome() == RotationDelegate.Outcome.MOVED || !stillOld.contains(d.delegateId()));
   }
 
   private List<DelegateRecord> connectedWith(String accountId, String tokenPublicId) {
