@@ -34,6 +34,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,6 +42,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -234,6 +236,13 @@ public final class RotationService {
     private final Consumer<ManagerMessage> sender;
     /** Rotations sent on this stream, with when (System.nanoTime). */
     private final Map<String, Long> sent = new ConcurrentHashMap<>();
+    /**
+     * The answers taken on this stream (rotation id and outcome): a repeat costs neither a database
+     * write nor a log line, so a delegate cannot flood either with one message over and over.
+     */
+    private final Set<String> answered = ConcurrentHashMap.newKeySet();
+    /** Whether an answer to a rotation not open here was logged already on this stream. */
+    private final AtomicBoolean strayLogged = new AtomicBoolean();
 
     private Stream(LiveStream live, DelegateIdentity identity, String delegateId, SuccessorSealer sealer,
         Consumer<ManagerMessage> sender) {
@@ -283,6 +292,16 @@ public final class RotationService {
     if (stream.sent.containsKey(rotation.id())) {
       return;
     }
+    try {
+      if (!successorActive(rotation)) {
+        // revoked, expired or deleted: a delegate would overwrite its good token with a dead one
+        return;
+      }
+    } catch (StoreException e) {
+      log.warn("rotation {}: could not read the successor {}, not pushed (the next tick tries again): {}",
+          rotation.id(), rotation.successorTokenId(), e.getMessage());
+      return;
+    }
     String value;
     try {
       value = openAtRest(rotation);
@@ -297,11 +316,13 @@ public final class RotationService {
         .setSuccessorTokenId(rotation.successorTokenId())
         .setSealedSuccessor(com.google.protobuf.ByteString.copyFrom(sealed))).build();
     stream.sent.put(rotation.id(), System.nanoTime());
+    // written before the send: a delegate's answer can arrive before this thread goes on, and must
+    // not be overwritten by the mark
+    record(rotation.id(), stream.delegateId, RotationDelegate.Outcome.SENT, null);
     if (!stream.live.acceptIfLive(() -> stream.sender.accept(message))) {
       stream.sent.remove(rotation.id());
       return;
     }
-    record(rotation.id(), stream.delegateId, RotationDelegate.Outcome.SENT, null);
     log.info("rotation {}: successor {} sent to delegate {} ({})", rotation.id(), rotation.successorTokenId(),
         stream.delegateId, UserText.quote(stream.identity.delegateName()));
   }
@@ -310,8 +331,13 @@ public final class RotationService {
     Rotation rotation = openRotations.stream().filter(r -> r.id().equals(result.getRotationId())).findFirst()
         .orElse(null);
     if (rotation == null || !rotation.accountId().equals(stream.identity.accountId())) {
-      log.info("delegate {} answered rotation {}, which is not open here; ignored", stream.delegateId,
-          UserText.quote(result.getRotationId()));
+      if (stream.strayLogged.compareAndSet(false, true)) {
+        log.info("delegate {} answered rotation {}, which is not open here; ignored (and any more such on this"
+            + " stream)", stream.delegateId, UserText.quote(result.getRotationId()));
+      }
+      return;
+    }
+    if (!stream.answered.add(rotation.id() + " " + result.getOutcome())) {
       return;
     }
     String reason = reason(result.getReason());
@@ -361,6 +387,16 @@ public final class RotationService {
     }
     long noAnswer = System.nanoTime() - NO_ANSWER_AFTER.toNanos();
     for (Rotation rotation : openRotations) {
+      try {
+        if (!successorActive(rotation)) {
+          cancelForDeadSuccessor(rotation);
+          continue;
+        }
+      } catch (StoreException e) {
+        log.warn("rotation {}: could not read the successor {}: {}", rotation.id(), rotation.successorTokenId(),
+            e.getMessage());
+        continue;
+      }
       if (rotation.push()) {
         pushAll(rotation);
         for (Stream stream : streamsByToken.getOrDefault(rotation.oldTokenRow(), Set.of())) {
@@ -414,6 +450,12 @@ public final class RotationService {
   private void finish(Rotation rotation, Actor actor, String why) {
     String reason = "rotated to " + rotation.successorTokenName() + " (" + rotation.successorTokenId() + ") by rotation "
         + rotation.id() + ", " + why;
+    // claimed before the revoke: a cancel (or another replica's finish) that ended the rotation since
+    // it was read wins, and the old token of a cancelled rotation stays active
+    if (!guard(() -> store.endRotation(rotation.id(), Rotation.State.FINISHED, clock.instant(), actor,
+        "token.rotate.finish", "rotation=" + rotation.id() + " " + why))) {
+      return;
+    }
     int closed = 0;
     try {
       RevokeResult revoked = tokens.revoke(rotation.accountId(), rotation.oldTokenName(), actor, reason);
@@ -422,12 +464,25 @@ public final class RotationService {
       if (e.getStatus().getCode() != Status.Code.FAILED_PRECONDITION && e.getStatus().getCode() != Status.Code.NOT_FOUND) {
         throw e;
       }
-      // revoked, expired or deleted already (another replica finished it, or an operator revoked it)
+      // revoked, expired or deleted already (an operator revoked it)
     }
-    if (guard(() -> store.endRotation(rotation.id(), Rotation.State.FINISHED, clock.instant(), actor,
-        "token.rotate.finish", "rotation=" + rotation.id() + " " + why))) {
-      log.info("rotation {} finished ({}): token {} revoked, {} streams closed", rotation.id(), why,
-          rotation.oldTokenId(), closed);
+    log.info("rotation {} finished ({}): token {} revoked, {} streams closed", rotation.id(), why,
+        rotation.oldTokenId(), closed);
+  }
+
+  /** Whether the successor can still be handed out: not revoked, expired or deleted. */
+  private boolean successorActive(Rotation rotation) {
+    return store.findTokenByPublicId(rotation.accountId(), rotation.successorTokenId()).filter(TokenRecord::active)
+        .isPresent();
+  }
+
+  /** A rotation whose successor was revoked, expired or deleted cannot finish: it ends, the old token left active. */
+  private void cancelForDeadSuccessor(Rotation rotation) {
+    if (guard(() -> store.endRotation(rotation.id(), Rotation.State.CANCELLED, clock.instant(), Actor.SYSTEM,
+        "token.rotate.cancel", "rotation=" + rotation.id() + " successor " + rotation.successorTokenId()
+            + " no longer active; old token left active"))) {
+      log.warn("rotation {} of {} cancelled: its successor {} was revoked, expired or deleted; {} stays active",
+          rotation.id(), rotation.oldTokenId(), rotation.successorTokenId(), rotation.oldTokenId());
     }
   }
 
@@ -461,7 +516,7 @@ public final class RotationService {
    * cut), so that a delegate that said "cannot keep" is not cut while it happens to be reconnecting.
    */
   private List<DelegateRecord> holdouts(Rotation rotation) {
-    Set<String> handed = new java.util.HashSet<>();
+    Set<String> handed = new HashSet<>();
     for (RotationDelegate d : guard(() -> store.rotationDelegates(rotation.id()))) {
       if (d.outcome() != RotationDelegate.Outcome.MOVED) {
         handed.add(d.delegateId());

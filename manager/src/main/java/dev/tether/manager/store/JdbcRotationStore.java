@@ -98,7 +98,8 @@ final class JdbcRotationStore implements RotationStore {
         return false;
       }
       try (PreparedStatement ps = c.prepareStatement("UPDATE token_rotations SET state = ?, open_token_row = NULL,"
-          + " ended_at = ?, ended_by = ? WHERE id = ? AND state = ?")) {
+          // the successor is kept only while it may still be handed out (docs/security.md)
+          + " sealed_successor = '', ended_at = ?, ended_by = ? WHERE id = ? AND state = ?")) {
         ps.setString(1, state.name());
         ps.setLong(2, at.toEpochMilli());
         ps.setString(3, by.name());
