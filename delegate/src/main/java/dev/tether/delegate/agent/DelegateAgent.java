@@ -326,6 +326,13 @@ public final class DelegateAgent {
     failedRotations.put(refused.id(), "the manager refused the successor " + refused.successor()
         .credential(config.accountId()).publicId() + " (revoked meanwhile?); back on the old token");
     log.warn("rotation {}: the manager refused the successor; back on the old token", refused.id());
+    // the install holds the refused successor now: put the old token back, so that a restart finds it
+    try {
+      config.keeper().keep(refused.old());
+    } catch (CannotKeepException | RuntimeException e) {
+      log.warn("rotation {}: could not put the old token back in {} ({}); it is used from memory until the"
+          + " delegate restarts", refused.id(), config.keeper().describe(), e.getMessage());
+    }
     pause(null);
     return null;
   }

@@ -377,8 +377,15 @@ final class TokenCommands {
           Thread.currentThread().interrupt();
           return r;
         }
-        r = stub(channel, credentials).getRotation(GetRotationRequest.newBuilder().setAccountId(account)
-            .setTokenName(name).build()).getRotation();
+        try {
+          r = stub(channel, credentials).getRotation(GetRotationRequest.newBuilder().setAccountId(account)
+              .setTokenName(name).build()).getRotation();
+        } catch (io.grpc.StatusRuntimeException e) {
+          // the successor's value must still be printed: stop following, not the command
+          System.err.println("could not follow the rotation (" + e.getStatus().getCode() + "); 'token rotate --account "
+              + account + " --name " + name + " --status' shows it");
+          return r;
+        }
       }
     }
 
