@@ -34,11 +34,22 @@ delegateName, so that two releases cannot collide and a release owns its names.
 {{- end -}}
 
 {{- define "tether-delegate.serviceAccountName" -}}
+{{- $name := "" -}}
 {{- if .Values.serviceAccount.create -}}
-{{- default (include "tether-delegate.fullname" .) .Values.serviceAccount.name -}}
+{{- $name = default (include "tether-delegate.fullname" .) .Values.serviceAccount.name -}}
 {{- else -}}
-{{- default "default" .Values.serviceAccount.name -}}
+{{- $name = default "default" .Values.serviceAccount.name -}}
 {{- end -}}
+{{- /* the Role may update the token's Secret: never give that to every pod of the namespace */ -}}
+{{- if and .Values.rotation.enabled (eq $name "default") -}}
+{{- fail "rotation.enabled would bind the Role that may update the token's Secret to the ServiceAccount \"default\", which every pod of the namespace without an account of its own runs as: set serviceAccount.create=true (the default), or serviceAccount.name to an account only this delegate uses, or rotation.enabled=false" -}}
+{{- end -}}
+{{- $name -}}
+{{- end -}}
+
+{{/* The Role and RoleBinding that let the delegate keep a pushed token in its Secret. */}}
+{{- define "tether-delegate.rotationRoleName" -}}
+{{- printf "%s-token-rotation" (include "tether-delegate.fullname" .) -}}
 {{- end -}}
 
 {{- define "tether-delegate.selectorLabels" -}}

@@ -3,17 +3,23 @@
 # Usage: ./docker-run.sh [--replace] [--image IMAGE]
 #   --replace      stop and remove an existing container of this name first (as docker-upgrade.sh does)
 #   --image IMAGE  run IMAGE instead of @@IMAGE_SHELL@@
-# The token is not in this script: it is read from secrets/delegate-token, mounted read-only. The
-# container runs as the image's user, UID and GID 10001, never as the caller (under sudo that would
-# be root), so the secrets directory must belong to 10001: run this script with sudo once and it
-# gives it to 10001 (chown), or do it yourself: sudo chown -R 10001:10001 secrets.
-# To rotate, replace secrets/delegate-token (owned by 10001, mode 0400): the delegate reloads it.
+# The token is not in this script: it is read from secrets/delegate-token. The container runs as
+# the image's user, UID and GID 10001, never as the caller (under sudo that would be root), so the
+# secrets directory must belong to 10001: run this script with sudo once and it gives it to 10001
+# (chown), or do it yourself: sudo chown -R 10001:10001 secrets.
+# The directory is mounted "@@DOCKER_TOKEN_MOUNT@@". Read-write ("rw") while rotation is enabled, the
+# default: the delegate keeps a token the manager pushes (tether-manager token rotate) by writing
+# a new file in that directory and renaming it over delegate-token; the rest of the container's
+# filesystem stays read-only. Read-only ("ro") when install-files was given --no-rotation.
+# To rotate by hand, replace secrets/delegate-token (owned by 10001, mode 0400): the delegate reloads it.
 set -eu
 dir=$(cd "$(dirname "$0")" && pwd)
 name=@@DELEGATE_NAME_SHELL@@
 image=@@IMAGE_SHELL@@
 # the image's user (scripts/docker/Dockerfile: USER 10001:10001)
 uid=10001
+# whether the delegate may replace its token file (install-files without --no-rotation)
+rotation=@@DOCKER_ROTATION@@
 replace=false
 while [ "$#" -gt 0 ]; do
   case "$1" in
@@ -36,13 +42,18 @@ if [ "$(id -u)" -eq 0 ]; then
     echo "docker-run.sh: $secrets/delegate-token is missing (expected the token file install-files wrote)" >&2
     exit 1
   fi
-  # readable by the container's user only; the host's root can still replace it for a rotation
+  # readable by the container's user only, and the directory writable by it (for a pushed token);
+  # the host's root can still replace the file for a rotation by hand
   chown -R "$uid:$uid" "$secrets"
   chmod 0700 "$secrets"
   chmod 0400 "$secrets/delegate-token"
 elif [ -z "$(find "$secrets" -prune -user "$uid" 2>/dev/null)" ]; then
   echo "docker-run.sh: $secrets does not belong to UID $uid, the delegate image's user, so the container" \
     "could not read the token. Run this script with sudo once (it runs chown), or: sudo chown -R $uid:$uid '$secrets'" >&2
+  exit 1
+elif [ "$rotation" = true ] && [ -z "$(find "$secrets" -prune -perm -u=w 2>/dev/null)" ]; then
+  echo "docker-run.sh: $secrets is not writable by UID $uid, so the delegate could not keep a token the manager" \
+    "pushes (rotation is enabled). Run this script with sudo once (it runs chmod), or: sudo chmod 0700 '$secrets'" >&2
   exit 1
 fi
 
@@ -82,7 +93,7 @@ docker run --detach --name "$name" --restart unless-stopped \
   --env DELEGATE_TOKEN_FILE=/run/secrets/tether/delegate-token \
   --env DELEGATE_OPS_LISTEN=127.0.0.1:9465 \
   --env JAVA_TOOL_OPTIONS=-XX:MaxRAMPercentage=75 \
-  --volume "$secrets:/run/secrets/tether:ro" \
+  --volume "$secrets:/run/secrets/tether:@@DOCKER_TOKEN_MOUNT@@" \
   "$image"
 echo "docker-run.sh: started '$name' from $image; 'docker ps' shows it healthy once it has registered with the manager," \
   "'docker logs $name' shows its log"

@@ -77,6 +77,12 @@ final class InstallFilesCommand extends AdminCommand {
   @Option(names = "--ecs-execution-role-arn", paramLabel = "ARN", description = "ecs: the task execution role.")
   String ecsExecutionRoleArn;
 
+  @Option(names = "--no-rotation",
+      description = "kubernetes, helm, docker: do not let the delegate keep a token the manager pushes ('token rotate'):"
+          + " no ServiceAccount, Role and service account token (kubernetes, helm), the token directory mounted read-only"
+          + " (docker). Without it (the default) they do; shell always can, systemd and ecs never can (docs/rotation.md).")
+  boolean noRotation;
+
   @Option(names = "--delegate-jar", paramLabel = "FILE", description = "shell, systemd, docker: copy this tether-delegate.jar into DIR.")
   Path delegateJar;
 
@@ -99,7 +105,8 @@ final class InstallFilesCommand extends AdminCommand {
     // the spec checks its names first: a refused name never reaches the audit trail as an install
     InstallSpec spec = new InstallSpec(account, tokenName, token, managerUrl, delegateName, namespace,
         image != null ? image : DelegateImage.defaultImage(),
-        ecsSecretArn, ecsExecutionRoleArn, installType == InstallType.HELM || installType == InstallType.KUBERNETES ? existingDelegateToken : null, delegateJar);
+        ecsSecretArn, ecsExecutionRoleArn, installType == InstallType.HELM || installType == InstallType.KUBERNETES ? existingDelegateToken : null, delegateJar,
+        !noRotation);
     // on stderr, so that --json and --field output stays parseable
     InstallFiles.warnings(installType, spec).forEach(warning -> System.err.println("warning: " + warning));
     PrepareInstallResponse prepared = TokenAdminGrpc.newBlockingStub(channel).withCallCredentials(credentials)

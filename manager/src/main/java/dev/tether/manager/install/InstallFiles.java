@@ -35,7 +35,7 @@ public final class InstallFiles {
   private static final Pattern PLACEHOLDER = Pattern.compile("@@([A-Z_]+)@@");
   // .helmignore stays in scripts/helm/tether-delegate (and the jar): the output directory holds no dot file
   private static final List<String> CHART_FILES = List.of("Chart.yaml", "values.yaml", "values.schema.json",
-      "templates/_helpers.tpl", "templates/secret.yaml", "templates/serviceaccount.yaml",
+      "templates/_helpers.tpl", "templates/secret.yaml", "templates/serviceaccount.yaml", "templates/rbac.yaml",
       "templates/deployment.yaml", "templates/NOTES.txt", ".helmignore");
   /** The install types whose delegate runs in a container, where the host's loopback is out of reach. */
   private static final Set<InstallType> CONTAINERS = EnumSet.of(InstallType.KUBERNETES, InstallType.HELM,
@@ -145,7 +145,10 @@ public final class InstallFiles {
     return false;
   }
 
-  /** The manifest's Secret document (or a note naming the existing Secret) and its labels. */
+  /**
+   * The manifest's Secret document (or a note naming the existing Secret), its labels, and with
+   * rotation the ServiceAccount, Role and RoleBinding that let the delegate update that Secret.
+   */
   private static Map<String, String> kubernetesValues(InstallSpec spec, Map<String, String> values) {
     Map<String, String> k8s = new LinkedHashMap<>(values);
     String image = spec.image();
@@ -161,6 +164,37 @@ public final class InstallFiles {
       k8s.put("KUBE_TOKEN_NOTE", "The token is in the existing Secret '" + spec.existingDelegateToken()
           + "' (key DELEGATE_TOKEN), not in this file: it may live in Git.");
       k8s.put("KUBE_SECRET_DOCUMENT", "");
+    }
+    String secretName = k8s.get("KUBE_SECRET_NAME");
+    if (spec.rotation()) {
+      k8s.put("KUBE_ROTATION_NOTE", "# Rotation is enabled: the delegate writes a token the manager pushes (token rotate)\n"
+          + "# into the Secret '" + secretName + "', as the ServiceAccount below, whose Role may get,\n"
+          + "# update and patch that one Secret only. "
+          + (spec.existingDelegateToken() == null
+              ? "After a rotation this file holds the old token: do\n# not apply it again (write new files, or use"
+                  + " --existing-delegate-token)."
+              : "If a sync (External Secrets, Vault) owns that Secret,\n# it writes the old token back: rotate in the"
+                  + " store instead, and write these files with --no-rotation."));
+      k8s.put("KUBE_RBAC_DOCUMENTS", render("kubernetes/rotation-rbac.yaml", k8s));
+      k8s.put("KUBE_POD_IDENTITY", String.join("\n",
+          "      serviceAccountName: " + spec.delegateName(),
+          "      # the delegate updates its token's Secret through the Kubernetes API with this token",
+          "      automountServiceAccountToken: true"));
+      k8s.put("KUBE_ROTATION_ENV", String.join("\n",
+          "            # where the delegate keeps a token the manager pushes: this Secret, in the pod's namespace",
+          "            - name: DELEGATE_TOKEN_SECRET",
+          "              value: " + Quote.json(secretName),
+          "            - name: DELEGATE_TOKEN_SECRET_NAMESPACE",
+          "              valueFrom:",
+          "                fieldRef:",
+          "                  fieldPath: metadata.namespace",
+          ""));
+    } else {
+      k8s.put("KUBE_ROTATION_NOTE", "# Rotation is disabled (--no-rotation): the delegate cannot keep a token the manager\n"
+          + "# pushes and calls no Kubernetes API, so no service account token is mounted.");
+      k8s.put("KUBE_RBAC_DOCUMENTS", "");
+      k8s.put("KUBE_POD_IDENTITY", "      # the delegate calls no Kubernetes API\n      automountServiceAccountToken: false");
+      k8s.put("KUBE_ROTATION_ENV", "");
     }
     return k8s;
   }
@@ -194,6 +228,10 @@ public final class InstallFiles {
       v.put(e.getKey() + "_QUOTED", Quote.json(e.getValue()));
       v.put(e.getKey() + "_SHELL", Quote.shell(e.getValue()));
     }
+    // docker: the delegate keeps a pushed token by replacing the file, so the directory is mounted writable
+    v.put("DOCKER_TOKEN_MOUNT", spec.rotation() ? "rw" : "ro");
+    v.put("DOCKER_ROTATION", spec.rotation() ? "true" : "false");
+    v.put("HELM_ROTATION_ENABLED", spec.rotation() ? "true" : "false");
     v.put("HELM_TOKEN_LINES", spec.existingDelegateToken() == null
         ? "delegateToken: " + Quote.json(token)
         : "# the token is in the existing Secret '" + spec.existingDelegateToken() + "', key DELEGATE_TOKEN\n"

@@ -17,6 +17,8 @@ import java.nio.file.Path;
  * @param ecsExecutionRoleArn required for ECS: the role that lets the task read that secret
  * @param existingDelegateToken for Helm: use this existing Secret instead of putting the token in values
  * @param delegateJar optional: copied into the output (shell, systemd)
+ * @param rotation whether the delegate may keep a token the manager pushes (token rotate): on
+ *     Kubernetes a Role that may update its token's Secret, for Docker a writable token directory
  */
 public record InstallSpec(
     String accountId,
@@ -29,7 +31,8 @@ public record InstallSpec(
     String ecsSecretArn,
     String ecsExecutionRoleArn,
     String existingDelegateToken,
-    Path delegateJar) {
+    Path delegateJar,
+    boolean rotation) {
 
   static final String DNS_LABEL = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?";
 
@@ -53,6 +56,20 @@ public record InstallSpec(
     if (existingDelegateToken != null) {
       check("--existing-delegate-token", existingDelegateToken, DNS_LABEL, "a Kubernetes Secret name");
     }
+  }
+
+  /** A spec with rotation enabled, the default of {@code install-files}. */
+  public InstallSpec(String accountId, String tokenName, DelegateToken token, String managerUrl, String delegateName,
+      String namespace, String image, String ecsSecretArn, String ecsExecutionRoleArn, String existingDelegateToken,
+      Path delegateJar) {
+    this(accountId, tokenName, token, managerUrl, delegateName, namespace, image, ecsSecretArn, ecsExecutionRoleArn,
+        existingDelegateToken, delegateJar, true);
+  }
+
+  /** This spec with rotation enabled or not. */
+  public InstallSpec withRotation(boolean enabled) {
+    return new InstallSpec(accountId, tokenName, token, managerUrl, delegateName, namespace, image, ecsSecretArn,
+        ecsExecutionRoleArn, existingDelegateToken, delegateJar, enabled);
   }
 
   private static void check(String flag, String value, String regex, String expected) {

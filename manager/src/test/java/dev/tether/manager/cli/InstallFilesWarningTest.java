@@ -6,6 +6,8 @@ import dev.tether.common.testing.TokenLedger;
 import dev.tether.common.token.DelegateToken;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code delegate install-files} against a real manager: a loopback manager URL for a delegate in a
- * container is written as asked but warned about on stderr, leaving the JSON on stdout parseable.
+ * container is written as asked but warned about on stderr, leaving the JSON on stdout parseable;
+ * {@code --no-rotation} reaches the files.
  */
 class InstallFilesWarningTest {
 
@@ -36,11 +39,31 @@ class InstallFilesWarningTest {
     manager.close();
   }
 
-  private CliManager.Result installFiles(String type, String managerUrl, String out) {
-    return manager.cli("delegate", "install-files", "--type", type, "--account", account, "--token-name", "install",
-        "--token-file", tokenFile.toString(), "--out", root.resolve(out).toString(), "--manager-url", managerUrl,
-        "--delegate-name", "builder-1", "--ecs-secret-arn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tether-abc",
-        "--ecs-execution-role-arn", "arn:aws:iam::123456789012:role/ecsTaskExecutionRole", "--json");
+  private CliManager.Result installFiles(String type, String managerUrl, String out, String... more) {
+    List<String> args = new ArrayList<>(List.of("delegate", "install-files", "--type", type, "--account", account,
+        "--token-name", "install", "--token-file", tokenFile.toString(), "--out", root.resolve(out).toString(),
+        "--manager-url", managerUrl, "--delegate-name", "builder-1",
+        "--ecs-secret-arn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:tether-abc",
+        "--ecs-execution-role-arn", "arn:aws:iam::123456789012:role/ecsTaskExecutionRole", "--json"));
+    args.addAll(List.of(more));
+    return manager.cli(args.toArray(String[]::new));
+  }
+
+  @Test
+  void noRotation_leavesOutTheRoleAndMountsTheDockerTokenReadOnly_rotationIsTheDefault() throws Exception {
+    installFiles("kubernetes", "https://manager.example.com:7443", "k8s-rotating");
+    installFiles("kubernetes", "https://manager.example.com:7443", "k8s-fixed", "--no-rotation");
+    installFiles("docker", "https://manager.example.com:7443", "docker-rotating");
+    installFiles("docker", "https://manager.example.com:7443", "docker-fixed", "--no-rotation");
+    installFiles("helm", "https://manager.example.com:7443", "helm-fixed", "--no-rotation");
+
+    assertThat(Files.readString(root.resolve("k8s-rotating/tether-delegate.yaml"))).contains("kind: Role\n")
+        .contains("automountServiceAccountToken: true").contains("name: DELEGATE_TOKEN_SECRET\n");
+    assertThat(Files.readString(root.resolve("k8s-fixed/tether-delegate.yaml"))).doesNotContain("kind: Role")
+        .doesNotContain("automountServiceAccountToken: true").doesNotContain("DELEGATE_TOKEN_SECRET");
+    assertThat(Files.readString(root.resolve("docker-rotating/docker-run.sh"))).contains(":/run/secrets/tether:rw\"");
+    assertThat(Files.readString(root.resolve("docker-fixed/docker-run.sh"))).contains(":/run/secrets/tether:ro\"");
+    assertThat(Files.readString(root.resolve("helm-fixed/values-builder-1.yaml"))).contains("rotation:\n  enabled: false\n");
   }
 
   @Test

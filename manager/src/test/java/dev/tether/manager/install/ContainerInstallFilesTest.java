@@ -79,7 +79,8 @@ class ContainerInstallFilesTest {
         .containsEntry("--security-opt", "no-new-privileges")
         .containsEntry("--memory", "384m")
         .containsEntry("--memory-swap", "384m")
-        .containsEntry("--volume", out.resolve("secrets") + ":/run/secrets/tether:ro")
+        .as("rotation (the default): the delegate replaces its token file in that directory")
+        .containsEntry("--volume", out.resolve("secrets") + ":/run/secrets/tether:rw")
         .containsEntry("--name", "builder-1");
     assertThat(args).contains("--read-only", "--detach");
     assertThat(pairs(args).get("--tmpfs")).startsWith("/tmp:");
@@ -95,6 +96,47 @@ class ContainerInstallFilesTest {
     // the token file went to the image's user, readable by it alone
     assertThat(tools.calls("chown")).containsExactly(List.of("-R", "10001:10001", out.resolve("secrets").toString()));
     assertThat(mode(out.resolve("secrets/delegate-token"))).isEqualTo("r--------");
+  }
+
+  @Test
+  void dockerRun_noRotation_mountsTheTokenDirectoryReadOnly() throws Exception {
+    Path out = write(InstallType.DOCKER, spec(PARTIAL_ARN, null).withRotation(false));
+    FakeTools tools = new FakeTools(root.resolve("bin")).rootUser();
+
+    Run run = tools.run(out.resolve("docker-run.sh"));
+
+    assertThat(run.exit).as(run.output()).isZero();
+    List<String> args = tools.docker("run");
+    assertThat(pairs(args)).containsEntry("--volume", out.resolve("secrets") + ":/run/secrets/tether:ro");
+    assertThat(args).contains("--read-only");
+    assertThat(tools.calls("chown")).containsExactly(List.of("-R", "10001:10001", out.resolve("secrets").toString()));
+  }
+
+  @Test
+  void dockerRun_withoutRoot_refusesATokenDirectoryTheImageUserCannotWrite_onlyWithRotation() throws Exception {
+    // the directory must belong to UID 10001, which only root can arrange here
+    Path probe = Files.createFile(root.resolve("probe"));
+    org.junit.jupiter.api.Assumptions.assumeTrue((Integer) Files.getAttribute(probe, "unix:uid") == 0, "runs as root");
+    Path rotating = write(InstallType.DOCKER, spec(PARTIAL_ARN, null));
+    Path fixed = write(InstallType.DOCKER, spec(PARTIAL_ARN, null).withRotation(false));
+    for (Path out : List.of(rotating, fixed)) {
+      Path secrets = out.resolve("secrets");
+      Files.setAttribute(secrets, "unix:uid", 10001);
+      Files.setAttribute(secrets, "unix:gid", 10001);
+      Files.setPosixFilePermissions(secrets, PosixFilePermissions.fromString("r-x------"));
+    }
+
+    FakeTools tools = new FakeTools(root.resolve("bin")).user(1000);
+    Run refused = tools.run(rotating.resolve("docker-run.sh"));
+    assertThat(refused.exit).as(refused.output()).isEqualTo(1);
+    assertThat(refused.stderr).contains("is not writable by UID 10001, so the delegate could not keep a token the"
+        + " manager pushes (rotation is enabled)").contains("sudo chmod 0700 '" + rotating.resolve("secrets") + "'");
+    assertThat(tools.dockerCommands()).isEmpty();
+
+    FakeTools readOnly = new FakeTools(root.resolve("bin2")).user(1000);
+    Run started = readOnly.run(fixed.resolve("docker-run.sh"));
+    assertThat(started.exit).as(started.output()).isZero();
+    assertThat(pairs(readOnly.docker("run"))).containsEntry("--volume", fixed.resolve("secrets") + ":/run/secrets/tether:ro");
   }
 
   @Test

@@ -60,6 +60,44 @@ class HostInstallFilesTest {
   }
 
   @Test
+  void shell_theUserWhoRunsStartCanReplaceTheTokenFileInPlace_asTheDelegateKeepsAPushedToken() throws Exception {
+    Path out = generate(InstallType.SHELL);
+    // the delegate's atomic write, as the process start.sh starts: a new file beside delegate-token, renamed over it
+    Path bin = fakeJava("""
+        tmp=$(mktemp delegate-token.XXXXXX)
+        printf '%s\\n' rotated-token-stand-in >"$tmp"
+        mv -f "$tmp" delegate-token
+        mkdir -p "$DELEGATE_HEALTH_DIR"
+        touch "$DELEGATE_HEALTH_DIR/ready"
+        """);
+    boolean root = (Integer) Files.getAttribute(out, "unix:uid") == 0;
+    List<String> command = new ArrayList<>(List.of("sh", "start.sh"));
+    if (root) {
+      // root writes anywhere: run start.sh as an ordinary user who owns the files, as if it had written them
+      try (var files = Files.walk(out)) {
+        for (Path file : files.toList()) {
+          Files.setAttribute(file, "unix:uid", 10001);
+          Files.setAttribute(file, "unix:gid", 10001);
+        }
+      }
+      Files.setPosixFilePermissions(this.root, PosixFilePermissions.fromString("rwx--x--x"));
+      Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
+      command.addAll(0, List.of("setpriv", "--reuid=10001", "--regid=10001", "--clear-groups"));
+    }
+
+    Run start = run(out, bin, Map.of("TETHER_START_WAIT", "30"), command.toArray(String[]::new));
+
+    assertThat(start.exit()).as(start.output()).isZero();
+    Path tokenFile = out.resolve("delegate-token");
+    assertThat(Files.readString(tokenFile)).isEqualTo("rotated-token-stand-in\n");
+    assertThat(mode(tokenFile)).isEqualTo("rw-------");
+    assertThat(mode(out)).isEqualTo("rwx------");
+    try (var files = Files.list(out)) {
+      assertThat(files.map(f -> f.getFileName().toString())).noneMatch(name -> name.startsWith("delegate-token."));
+    }
+  }
+
+  @Test
   void shell_startSaysTheDelegateExited_withItsCodeAndLastLogLines() throws Exception {
     Path out = generate(InstallType.SHELL);
     Path bin = fakeJava("""

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 class InstallFilesTest {
 
   /** The kinds its files may hold; any other fails the test. */
-  private static final java.util.Set<String> KINDS = java.util.Set.of("Namespace", "Secret", "Deployment");
+  private static final java.util.Set<String> KINDS = java.util.Set.of("Namespace", "Secret", "ServiceAccount", "Role",
+      "RoleBinding", "Deployment");
 
   private static final YAMLMapper YAML = new YAMLMapper();
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -58,11 +59,13 @@ class InstallFilesTest {
     assertThat(mode(manifest)).isEqualTo("rw-------");
 
     List<HasMetadata> objects = kubernetesObjects(Files.readString(manifest));
-    assertThat(objects).extracting(HasMetadata::getKind).containsExactly("Secret", "Deployment");
+    assertThat(objects).extracting(HasMetadata::getKind).containsExactly("Secret", "ServiceAccount", "Role", "RoleBinding",
+        "Deployment");
     Secret secret = (Secret) objects.get(0);
     assertThat(secret.getStringData()).containsOnlyKeys("DELEGATE_TOKEN");
     holdsToken(secret.getStringData().get("DELEGATE_TOKEN"), token);
-    checkDelegatePod((Deployment) objects.get(1), secret.getMetadata().getName(), "KUBERNETES");
+    checkDelegatePod(only(objects, Deployment.class), secret.getMetadata().getName(), "KUBERNETES");
+    RotationAccess.granted(objects, "tether", "builder-1", secret.getMetadata().getName());
     assertThat(occurrences(Files.readString(manifest), token.reveal())).isEqualTo(1);
   }
 
@@ -84,11 +87,13 @@ class InstallFilesTest {
     HelmOutputLint.yamllint(renderedFile);
 
     List<HasMetadata> objects = kubernetesObjects(rendered);
-    assertThat(objects).extracting(HasMetadata::getKind).containsExactlyInAnyOrder("Secret", "Deployment");
+    assertThat(objects).extracting(HasMetadata::getKind)
+        .containsExactlyInAnyOrder("Secret", "ServiceAccount", "Role", "RoleBinding", "Deployment");
     Secret secret = only(objects, Secret.class);
     holdsToken(secret.getStringData().get("DELEGATE_TOKEN"), token);
     Deployment deployment = only(objects, Deployment.class);
     checkDelegatePod(deployment, secret.getMetadata().getName(), "HELM");
+    RotationAccess.granted(objects, "tether", "builder-1-tether-delegate", secret.getMetadata().getName());
     assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
         .isEqualTo("registry.example.com/tether-delegate:0.1.0");
   }
@@ -104,8 +109,9 @@ class InstallFilesTest {
         .withValuesFile(values).call();
 
     List<HasMetadata> objects = kubernetesObjects(rendered);
-    assertThat(objects).extracting(HasMetadata::getKind).containsExactly("Deployment");
-    checkDelegatePod((Deployment) objects.get(0), "vault-synced-token", "HELM");
+    assertThat(objects).extracting(HasMetadata::getKind)
+        .containsExactlyInAnyOrder("ServiceAccount", "Role", "RoleBinding", "Deployment");
+    checkDelegatePod(only(objects, Deployment.class), "vault-synced-token", "HELM");
     lacksToken(rendered, token);
   }
 
@@ -147,13 +153,23 @@ class InstallFilesTest {
     assertThat(text).contains("--env ACCOUNT_ID='acct-42'")
         .contains("--env MANAGER_HOST_AND_PORT='https://manager.example.com:7443'")
         .contains("--env DELEGATE_TOKEN_FILE=/run/secrets/tether/delegate-token")
-        .contains("--volume \"$secrets:/run/secrets/tether:ro\"");
+        .contains("--volume \"$secrets:/run/secrets/tether:rw\"").doesNotContain(":ro\"");
     Path tokenFile = out.resolve("secrets/delegate-token");
     holdsToken(Files.readString(tokenFile).strip(), token);
     assertThat(mode(tokenFile)).isEqualTo("rw-------");
     assertThat(Files.isExecutable(script)).isTrue();
     assertThat(Files.readString(out.resolve("Dockerfile"))).contains("USER 10001:10001")
         .contains("ENTRYPOINT [\"java\", \"-jar\", \"/opt/tether/tether-delegate.jar\"]");
+  }
+
+  @Test
+  void docker_noRotation_mountsTheTokenDirectoryReadOnly() throws Exception {
+    InstallFiles.write(InstallType.DOCKER, spec(null).withRotation(false), out);
+    Path script = out.resolve("docker-run.sh");
+    Linters.shellcheck(script);
+
+    assertThat(Files.readString(script)).contains("--volume \"$secrets:/run/secrets/tether:ro\"")
+        .contains("rotation=false").doesNotContain(":rw\"");
   }
 
   @Test
@@ -200,6 +216,12 @@ class InstallFilesTest {
     holdsToken(Files.readString(tokenFile).strip(), token);
     assertThat(mode(tokenFile)).isEqualTo("rw-------");
     lacksToken(Files.readString(out.resolve("start.sh")), token);
+    // the delegate keeps a pushed token by writing a new file beside delegate-token and renaming it
+    // over: the directory and the file belong to whoever wrote them, the user who runs start.sh
+    String user = System.getProperty("user.name");
+    assertThat(Files.getOwner(out).getName()).isEqualTo(user);
+    assertThat(Files.getOwner(tokenFile).getName()).isEqualTo(user);
+    assertThat(mode(out)).as("the output directory").isEqualTo("rwx------");
   }
 
   @Test
@@ -258,7 +280,6 @@ class InstallFilesTest {
     PodSpec pod = deployment.getSpec().getTemplate().getSpec();
     assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(10001L);
-    assertThat(pod.getAutomountServiceAccountToken()).isFalse();
     Container container = pod.getContainers().get(0);
     Map<String, String> env = container.getEnv().stream()
         .collect(Collectors.toMap(EnvVar::getName, e -> e.getValue() == null ? "" : e.getValue()));

@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 class KubernetesInstallFilesTest {
 
   /** The kinds its files may hold; any other fails the test. */
-  private static final java.util.Set<String> KINDS = java.util.Set.of("Namespace", "Secret", "ServiceAccount", "Deployment");
+  private static final java.util.Set<String> KINDS = java.util.Set.of("Namespace", "Secret", "ServiceAccount", "Role", "RoleBinding",
+      "Deployment");
 
   private static final String IMAGE = "registry.example.com/tether-delegate:0.1.0";
 
@@ -69,7 +70,8 @@ class KubernetesInstallFilesTest {
     lacksToken(Files.readString(namespaceFile));
     for (Path out : List.of(first, second)) {
       String manifest = Files.readString(out.resolve("tether-delegate.yaml"));
-      assertThat(objects(manifest)).extracting(HasMetadata::getKind).containsExactly("Secret", "Deployment");
+      assertThat(objects(manifest)).extracting(HasMetadata::getKind)
+          .containsExactly("Secret", "ServiceAccount", "Role", "RoleBinding", "Deployment");
       assertThat(objects(manifest)).allSatisfy(o -> assertThat(o.getMetadata().getNamespace()).isEqualTo("tether"));
       assertThat(manifest).contains("kubectl apply -f namespace.yaml").contains("once per namespace");
     }
@@ -90,13 +92,16 @@ class KubernetesInstallFilesTest {
     Path manifest = out.resolve("tether-delegate.yaml");
     Linters.yamllint(manifest);
     List<HasMetadata> objects = objects(Files.readString(manifest));
-    assertThat(objects).extracting(HasMetadata::getKind).containsExactly("Deployment");
-    PodSpec pod = ((Deployment) objects.get(0)).getSpec().getTemplate().getSpec();
+    assertThat(objects).extracting(HasMetadata::getKind).containsExactly("ServiceAccount", "Role", "RoleBinding", "Deployment");
+    // the Role reaches the existing Secret, the one the pod mounts, and no other
+    RotationAccess.granted(objects, "tether", "builder-1", "vault-synced-token");
+    PodSpec pod = only(objects, Deployment.class).getSpec().getTemplate().getSpec();
     assertThat(pod.getVolumes()).filteredOn(v -> v.getSecret() != null).singleElement()
         .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("vault-synced-token"));
     assertThat(env(pod.getContainers().get(0))).containsEntry("DELEGATE_TOKEN_FILE", "/etc/tether/token/DELEGATE_TOKEN")
         .doesNotContainKey("DELEGATE_TOKEN");
-    assertThat(Files.readString(manifest)).contains("existing Secret 'vault-synced-token'");
+    assertThat(Files.readString(manifest)).contains("existing Secret 'vault-synced-token'")
+        .contains("If a sync (External Secrets, Vault) owns that Secret").doesNotContain("this file holds the old token");
   }
 
   @Test
@@ -107,11 +112,46 @@ class KubernetesInstallFilesTest {
     List<Map<String, String>> labelSets = new ArrayList<>();
     objects.forEach(o -> labelSets.add(o.getMetadata().getLabels()));
     labelSets.add(only(objects, Deployment.class).getSpec().getTemplate().getMetadata().getLabels());
-    assertThat(labelSets).hasSize(3).allSatisfy(labels -> assertThat(labels)
+    assertThat(labelSets).hasSize(6).allSatisfy(labels -> assertThat(labels)
         .containsEntry("app.kubernetes.io/name", "tether-delegate")
         .containsEntry("app.kubernetes.io/instance", "builder-1")
         .containsEntry("app.kubernetes.io/version", "0.1.0")
         .containsEntry("app.kubernetes.io/managed-by", "tether-manager"));
+  }
+
+  @Test
+  void kubernetes_rotation_letsTheDelegatesOwnAccountUpdateItsTokenSecretAndNothingElse() throws Exception {
+    Path out = write(InstallType.KUBERNETES, spec("builder-1", "https://manager.example.com:7443", null));
+    Path manifest = out.resolve("tether-delegate.yaml");
+    Linters.yamllint(manifest);
+
+    List<HasMetadata> objects = objects(Files.readString(manifest));
+    ServiceAccount account = only(objects, ServiceAccount.class);
+    assertThat(account.getMetadata().getName()).as("named like the Deployment")
+        .isEqualTo(only(objects, Deployment.class).getMetadata().getName()).isEqualTo("builder-1");
+    assertThat(account.getMetadata().getNamespace()).isEqualTo("tether");
+    assertThat(account.getAutomountServiceAccountToken()).as("only the delegate's pod asks for the API token").isFalse();
+    RotationAccess.granted(objects, "tether", "builder-1", only(objects, Secret.class).getMetadata().getName());
+    assertThat(only(objects, Secret.class).getMetadata().getName()).isEqualTo("builder-1-token");
+    assertThat(Files.readString(manifest)).contains("Rotation is enabled")
+        .contains("After a rotation this file holds the old token");
+  }
+
+  @Test
+  void kubernetes_noRotation_grantsNothingAndMountsNoApiToken() throws Exception {
+    for (String existing : java.util.Arrays.asList(null, "vault-synced-token")) {
+      Path out = write(InstallType.KUBERNETES, spec("builder-1", "https://manager.example.com:7443", existing)
+          .withRotation(false));
+      Path manifest = out.resolve("tether-delegate.yaml");
+      Linters.yamllint(manifest);
+
+      List<HasMetadata> objects = objects(Files.readString(manifest));
+      assertThat(objects).as("existing Secret %s", existing).extracting(HasMetadata::getKind)
+          .containsExactlyElementsOf(existing == null ? List.of("Secret", "Deployment") : List.of("Deployment"));
+      RotationAccess.withheld(objects);
+      assertThat(only(objects, Deployment.class).getSpec().getTemplate().getSpec().getServiceAccountName()).isNull();
+      assertThat(Files.readString(manifest)).contains("Rotation is disabled (--no-rotation)");
+    }
   }
 
   @Test
@@ -166,11 +206,17 @@ class KubernetesInstallFilesTest {
     Path values = out.resolve("values-builder-1.yaml");
     List<Case> cases = List.of(
         new Case("defaults", "builder-1", "{}", r -> {
-          assertThat(r.objects()).extracting(HasMetadata::getKind).containsExactlyInAnyOrder("Secret", "Deployment");
+          assertThat(r.objects()).extracting(HasMetadata::getKind)
+              .containsExactlyInAnyOrder("Secret", "ServiceAccount", "Role", "RoleBinding", "Deployment");
           assertThat(r.deployment().getMetadata().getName()).isEqualTo("builder-1-tether-delegate");
           assertThat(only(r.objects(), Secret.class).getMetadata().getName()).isEqualTo("builder-1-tether-delegate-token");
-          assertThat(r.pod().getServiceAccountName()).isEqualTo("default");
-          assertThat(r.pod().getAutomountServiceAccountToken()).isFalse();
+          // rotation is on by default, with an account of the release's own, never "default"
+          assertThat(only(r.objects(), ServiceAccount.class).getMetadata().getName()).isEqualTo("builder-1-tether-delegate");
+          assertThat(only(r.objects(), ServiceAccount.class).getAutomountServiceAccountToken()).isFalse();
+          RotationAccess.granted(r.objects(), "delegates", "builder-1-tether-delegate", "builder-1-tether-delegate-token");
+          assertThat(KubernetesObjects.only(r.objects(), "Role").getMetadata().getName())
+              .isEqualTo("builder-1-tether-delegate-token-rotation");
+          assertThat(r.deployment().getMetadata().getLabels()).containsEntry("helm.sh/chart", "tether-delegate-0.4.0");
           assertThat(r.pod().getSecurityContext().getRunAsUser()).isEqualTo(10001L);
           assertThat(r.container().getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
           assertThat(r.deployment().getSpec().getReplicas()).isEqualTo(1);
@@ -190,6 +236,7 @@ class KubernetesInstallFilesTest {
         new Case("fullnameOverride", "blue", "fullnameOverride: ci-delegate", r -> {
           assertThat(r.deployment().getMetadata().getName()).isEqualTo("ci-delegate");
           assertThat(only(r.objects(), Secret.class).getMetadata().getName()).isEqualTo("ci-delegate-token");
+          RotationAccess.granted(r.objects(), "delegates", "ci-delegate", "ci-delegate-token");
         }),
         new Case("pod and container securityContext", "blue",
             "podSecurityContext: {runAsNonRoot: true, runAsUser: 20000, fsGroup: 20000}\n"
@@ -229,10 +276,25 @@ class KubernetesInstallFilesTest {
           assertThat(account.getMetadata().getAnnotations()).containsEntry("owner", "ci");
           assertThat(account.getAutomountServiceAccountToken()).isFalse();
           assertThat(r.pod().getServiceAccountName()).isEqualTo("blue-tether-delegate");
+          RotationAccess.granted(r.objects(), "delegates", "blue-tether-delegate", "blue-tether-delegate-token");
         }),
         new Case("serviceAccount named", "blue", "serviceAccount: {create: false, name: ci-runner}", r -> {
           assertThat(r.objects()).noneMatch(ServiceAccount.class::isInstance);
           assertThat(r.pod().getServiceAccountName()).isEqualTo("ci-runner");
+          // the Role goes to the account the pod runs as
+          RotationAccess.granted(r.objects(), "delegates", "ci-runner", "blue-tether-delegate-token");
+        }),
+        new Case("rotation disabled", "blue", "rotation: {enabled: false}", r -> {
+          assertThat(r.objects()).extracting(HasMetadata::getKind)
+              .containsExactlyInAnyOrder("Secret", "ServiceAccount", "Deployment");
+          RotationAccess.withheld(r.objects());
+          assertThat(r.pod().getServiceAccountName()).isEqualTo("blue-tether-delegate");
+        }),
+        new Case("rotation disabled, no account of its own", "blue",
+            "rotation: {enabled: false}\nserviceAccount: {create: false}", r -> {
+          assertThat(r.objects()).extracting(HasMetadata::getKind).containsExactlyInAnyOrder("Secret", "Deployment");
+          RotationAccess.withheld(r.objects());
+          assertThat(r.pod().getServiceAccountName()).isEqualTo("default");
         }),
         new Case("extraEnv", "blue",
             "extraEnv: [{name: MANAGER_CA_FILE, value: /etc/tether/ca/ca.pem},"
@@ -276,10 +338,11 @@ class KubernetesInstallFilesTest {
     String rendered = template(out.resolve("tether-delegate"), "builder-1", out.resolve("values-builder-1.yaml")).call();
 
     List<HasMetadata> objects = objects(rendered);
-    assertThat(objects).extracting(HasMetadata::getKind).containsExactly("Deployment");
-    assertThat(objects.get(0).getMetadata().getNamespace()).isEqualTo("delegates");
-    assertThat(((Deployment) objects.get(0)).getSpec().getTemplate().getSpec().getVolumes())
-        .anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("vault-synced-token"));
+    assertThat(objects).extracting(HasMetadata::getKind)
+        .containsExactlyInAnyOrder("ServiceAccount", "Role", "RoleBinding", "Deployment");
+    assertThat(objects).allSatisfy(o -> assertThat(o.getMetadata().getNamespace()).isEqualTo("delegates"));
+    // the Role names the existing Secret, the one the pod mounts
+    RotationAccess.granted(objects, "delegates", "builder-1-tether-delegate", "vault-synced-token");
     lacksToken(rendered);
   }
 
@@ -297,6 +360,9 @@ class KubernetesInstallFilesTest {
     refused.put("fullnameOverride: Ci_Delegate", "fullnameOverride: Does not match pattern");
     refused.put("image: {pullPolicy: Sometimes}", "image.pullPolicy: image.pullPolicy must be one of the following");
     refused.put("extraEnv: [{name: DELEGATE_TOKEN, value: x}]", "extraEnv.0.name: Must not validate the schema (not)");
+    refused.put("extraEnv: [{name: DELEGATE_TOKEN_SECRET, value: x}]", "extraEnv.0.name: Must not validate the schema (not)");
+    refused.put("rotation: {enabled: \"yes\"}", "rotation.enabled: Invalid type. Expected: boolean, given: string");
+    refused.put("rotation: {enabled: true, secret: other}", "Additional property secret is not allowed");
     // the chart's names before 0.3.0, when they differed from the delegate's own (managerUrl, delegateTags)
     refused.put("managerEndpoint: https://m:7443", "Additional property managerEndpoint is not allowed");
     refused.put("tags: [ssd]", "Additional property tags is not allowed");
@@ -310,6 +376,40 @@ class KubernetesInstallFilesTest {
   }
 
   @Test
+  void helm_rotationRefusesToBindTheRoleToTheNamespacesDefaultAccount() throws Exception {
+    Path out = write(InstallType.HELM, spec("builder-1", "https://manager.example.com:7443", null));
+    Path chart = out.resolve("tether-delegate");
+    Path values = out.resolve("values-builder-1.yaml");
+
+    for (String overlay : List.of("serviceAccount: {create: false}", "serviceAccount: {create: false, name: default}")) {
+      Path file = Files.writeString(root.resolve("default-account-" + overlay.length() + ".yaml"), overlay + "\n");
+      assertThatThrownBy(() -> template(chart, "blue", values, file).call()).as(overlay)
+          .hasMessageContaining("rotation.enabled would bind the Role that may update the token's Secret to the"
+              + " ServiceAccount \"default\"")
+          .hasMessageContaining("set serviceAccount.create=true (the default), or serviceAccount.name to an account only"
+              + " this delegate uses, or rotation.enabled=false");
+    }
+  }
+
+  @Test
+  void helm_generatedValuesCarryTheRotationChoice() throws Exception {
+    InstallSpec spec = spec("builder-1", "https://manager.example.com:7443", null);
+    for (boolean rotation : new boolean[] {true, false}) {
+      Path out = write(InstallType.HELM, spec.withRotation(rotation));
+      Path values = out.resolve("values-builder-1.yaml");
+      Linters.yamllint(values);
+      assertThat(Files.readString(values)).contains("rotation:\n  enabled: " + rotation + "\n");
+
+      List<HasMetadata> objects = objects(template(out.resolve("tether-delegate"), "builder-1", values).call());
+      if (rotation) {
+        RotationAccess.granted(objects, "delegates", "builder-1-tether-delegate", "builder-1-tether-delegate-token");
+      } else {
+        RotationAccess.withheld(objects);
+      }
+    }
+  }
+
+  @Test
   void helm_notesSayWhereTheDelegateIsAndHowToCheckIt() throws Exception {
     Path out = write(InstallType.HELM, spec("builder-1", "https://manager.example.com:7443", null));
 
@@ -319,8 +419,15 @@ class KubernetesInstallFilesTest {
     assertThat(output).contains("Tether delegate \"builder-1\" of account \"acct-42\"")
         .contains("installed as Deployment blue-tether-delegate in namespace delegates")
         .contains("kubectl --namespace delegates rollout status deployment/blue-tether-delegate")
-        .contains("tether-manager delegate list --account acct-42");
+        .contains("tether-manager delegate list --account acct-42")
+        .contains("Token rotation is enabled").contains("Secret blue-tether-delegate-token")
+        .contains("ServiceAccount\nblue-tether-delegate, whose Role blue-tether-delegate-token-rotation may get, update and patch");
     lacksToken(output);
+
+    String disabled = new Helm(out.resolve("tether-delegate")).install().withName("blue").withNamespace("delegates")
+        .withValuesFile(out.resolve("values-builder-1.yaml")).set("rotation.enabled", "false").clientOnly().dryRun()
+        .call().getOutput();
+    assertThat(disabled).contains("Token rotation is disabled (rotation.enabled=false)").doesNotContain("Role");
   }
 
   @Test

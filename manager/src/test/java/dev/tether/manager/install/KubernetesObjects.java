@@ -22,11 +22,15 @@ import java.util.Set;
 /** Parses generated or rendered Kubernetes YAML into fabric8's typed objects, for the install tests. */
 final class KubernetesObjects {
 
-  /** kubernetes-model-policy is not a test dependency: a budget is checked as a generic resource. */
+  /**
+   * kubernetes-model-policy and kubernetes-model-rbac are not test dependencies: a budget, a Role
+   * and a RoleBinding are checked as generic resources (see {@link #rules} and {@link #field}).
+   */
   private static final Map<String, Class<? extends HasMetadata>> TYPES = Map.of(
       "Namespace", Namespace.class, "Secret", Secret.class, "ServiceAccount", ServiceAccount.class,
       "Service", Service.class, "Deployment", Deployment.class, "StatefulSet", StatefulSet.class,
-      "PodDisruptionBudget", GenericKubernetesResource.class);
+      "PodDisruptionBudget", GenericKubernetesResource.class, "Role", GenericKubernetesResource.class,
+      "RoleBinding", GenericKubernetesResource.class);
 
   private KubernetesObjects() {}
 
@@ -49,6 +53,25 @@ final class KubernetesObjects {
       }
     }
     return objects;
+  }
+
+  /** The one object of {@code kind} (for kinds parsed as generic resources). */
+  static GenericKubernetesResource only(List<HasMetadata> objects, String kind) {
+    List<HasMetadata> matching = objects.stream().filter(o -> kind.equals(o.getKind())).toList();
+    assertThat(matching).as("objects of kind %s", kind).hasSize(1);
+    return (GenericKubernetesResource) matching.get(0);
+  }
+
+  /** A Role's rules, each as its lists: apiGroups, resources, resourceNames and verbs. */
+  @SuppressWarnings("unchecked")
+  static List<Map<String, List<String>>> rules(GenericKubernetesResource role) {
+    assertThat(role.getKind()).isEqualTo("Role");
+    return (List<Map<String, List<String>>>) role.getAdditionalProperties().get("rules");
+  }
+
+  /** A field of a generic resource by its path, such as {@code "roleRef", "name"}. */
+  static Object field(GenericKubernetesResource object, Object... path) {
+    return object.get(path);
   }
 
   /** The one object of {@code type}. */
