@@ -11,7 +11,8 @@
 # default: the delegate keeps a token the manager pushes (tether-manager token rotate) by writing
 # a new file in that directory and renaming it over delegate-token; the rest of the container's
 # filesystem stays read-only. Read-only ("ro") when install-files was given --no-rotation.
-# To rotate by hand, replace secrets/delegate-token (owned by 10001, mode 0400): the delegate reloads it.
+# To rotate by hand, replace secrets/delegate-token (owned by 10001, mode 0600, or 0400 with --no-rotation):
+# the delegate reloads it.
 set -eu
 dir=$(cd "$(dirname "$0")" && pwd)
 name=@@DELEGATE_NAME_SHELL@@
@@ -42,11 +43,16 @@ if [ "$(id -u)" -eq 0 ]; then
     echo "docker-run.sh: $secrets/delegate-token is missing (expected the token file install-files wrote)" >&2
     exit 1
   fi
-  # readable by the container's user only, and the directory writable by it (for a pushed token);
-  # the host's root can still replace the file for a rotation by hand
+  # the container's user's alone; with rotation the file stays writable by it, as the delegate
+  # refuses to replace a file that has no write permission (an operator's read-only choice); the
+  # host's root can still replace the file for a rotation by hand
   chown -R "$uid:$uid" "$secrets"
   chmod 0700 "$secrets"
-  chmod 0400 "$secrets/delegate-token"
+  if [ "$rotation" = true ]; then
+    chmod 0600 "$secrets/delegate-token"
+  else
+    chmod 0400 "$secrets/delegate-token"
+  fi
 elif [ -z "$(find "$secrets" -prune -user "$uid" 2>/dev/null)" ]; then
   echo "docker-run.sh: $secrets does not belong to UID $uid, the delegate image's user, so the container" \
     "could not read the token. Run this script with sudo once (it runs chown), or: sudo chown -R $uid:$uid '$secrets'" >&2

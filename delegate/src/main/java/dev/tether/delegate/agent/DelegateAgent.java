@@ -440,6 +440,10 @@ public final class DelegateAgent {
         }
       }, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
       CompletableFuture<Void> rotated = watchForRotation(token);
+      if (pending == null && rotationKept.isDone()) {
+        // the rotation it signalled is over (this stream is its move, or its successor was refused)
+        rotationKept = new CompletableFuture<>();
+      }
       CompletableFuture<Void> kept = rotationKept;
       try {
         CompletableFuture.anyOf(stream.closed(), rotated, kept).join();
@@ -549,7 +553,9 @@ public final class DelegateAgent {
     }
     ScheduledFuture<?> poll = timer.scheduleWithFixedDelay(() -> {
       try {
-        if (!config.token().current().equals(token)) {
+        // what the next connection would use: a mounted Secret the kubelet has not refreshed yet
+        // still holds the token a rotation moved away from, which is no change
+        if (!configuredToken().equals(token)) {
           changed.complete(null);
         }
       } catch (TokenFormatException | ConfigException e) {

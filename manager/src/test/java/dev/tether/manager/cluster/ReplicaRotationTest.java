@@ -201,6 +201,58 @@ class ReplicaRotationTest {
     }
   }
 
+  /**
+   * The Kubernetes case: the successor is kept in the Secret, and the mounted token file the delegate
+   * reads shows it only when the kubelet refreshes it, a minute later. Until then the file holds the
+   * token the delegate moved away from, which must not look like a new token (it made the delegate
+   * reconnect every half second before).
+   */
+  @Test
+  void successorKeptElsewhere_theStaleTokenFileIsNoChange_andItsRefreshIsNone() throws Exception {
+    try (Replicas replicas = new Replicas(root, 1)) {
+      var manager = replicas.get(0).manager();
+      CreatedAccount account = manager.tokens().createAccount("acme", "test");
+      String accountId = account.account().id();
+      TokenLedger.record(account.defaultToken().value());
+      DelegateToken old = TokenLedger.record(manager.tokens().createToken(accountId, "ci", "test", null, null).value());
+      Path mounted = tokenFile("mounted.token", old);
+      java.util.concurrent.atomic.AtomicReference<DelegateToken> secret = new java.util.concurrent.atomic.AtomicReference<>(old);
+      dev.tether.delegate.rotation.TokenKeeper inTheSecret = new dev.tether.delegate.rotation.TokenKeeper() {
+        @Override
+        public String describe() {
+          return "Secret tether/builder-1-token (a stand-in)";
+        }
+
+        @Override
+        public void keep(DelegateToken successor) {
+          secret.set(successor);
+        }
+      };
+      DelegateConfig config = new DelegateConfig(accountId, new TokenSource.File("DELEGATE_TOKEN_FILE", mounted),
+          List.of(new ManagerEndpoint("127.0.0.1", replicas.get(0).listenAddress().getPort(), true)), "k8s-1",
+          "KUBERNETES", List.of(), null, null, null, List.of(), inTheSecret);
+      DelegateAgent agent = new DelegateAgent(config, "test", e -> Channels.open(e, null, 10, 2));
+      agents.add(agent);
+      outcomes.add(CompletableFuture.supplyAsync(agent::run));
+      await().atMost(Duration.ofSeconds(60)).until(() -> manager.tracker().size() == 1);
+
+      DelegateToken successor = TokenLedger.record(manager.rotations().open(accountId, "ci", null, Duration.ofHours(1),
+          true, Actor.named("test")).successor().value());
+      await().atMost(Duration.ofSeconds(30)).until(() -> manager.rotations().report(accountId, "ci").count("MOVED") == 1);
+      assertThat(secret.get()).isEqualTo(successor);
+      assertThat(Files.readString(mounted).strip()).as("the mounted file is not refreshed yet").isEqualTo(old.reveal());
+      var connectedSince = manager.store().listDelegates(accountId).get(0).connectedSince();
+
+      // one stream, kept while the file is stale, and kept when the kubelet refreshes it
+      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() ->
+          manager.store().listDelegates(accountId).get(0).connectedSince().equals(connectedSince));
+      Files.writeString(mounted, successor.reveal() + "\n");
+      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() ->
+          manager.store().listDelegates(accountId).get(0).connectedSince().equals(connectedSince));
+      assertThat(manager.store().listDelegates(accountId).get(0).tokenName()).isEqualTo("ci-r2");
+    }
+  }
+
   private void start(String accountId, Path tokenFile, String name, Replicas replicas, int replica) {
     DelegateConfig config = new DelegateConfig(accountId, new TokenSource.File("DELEGATE_TOKEN_FILE", tokenFile),
         List.of(new ManagerEndpoint("127.0.0.1", replicas.get(replica).listenAddress().getPort(), true)), name,

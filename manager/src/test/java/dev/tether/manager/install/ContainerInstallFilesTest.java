@@ -93,9 +93,10 @@ class ContainerInstallFilesTest {
     assertThat(pairs(args).get("--health-cmd")).contains("http://127.0.0.1:9465/readyz").contains("--fail");
     assertThat(args.get(args.size() - 1)).isEqualTo("registry.example.com/tether-delegate:0.1.0");
     heapFits(envOf(args).get("JAVA_TOOL_OPTIONS"), mebibytes(pairs(args).get("--memory")));
-    // the token file went to the image's user, readable by it alone
+    // the token file went to the image's user, its alone; writable, so that a pushed token can replace it
+    // (the delegate refuses to replace a file without write permission)
     assertThat(tools.calls("chown")).containsExactly(List.of("-R", "10001:10001", out.resolve("secrets").toString()));
-    assertThat(mode(out.resolve("secrets/delegate-token"))).isEqualTo("r--------");
+    assertThat(mode(out.resolve("secrets/delegate-token"))).isEqualTo("rw-------");
   }
 
   @Test
@@ -110,6 +111,7 @@ class ContainerInstallFilesTest {
     assertThat(pairs(args)).containsEntry("--volume", out.resolve("secrets") + ":/run/secrets/tether:ro");
     assertThat(args).contains("--read-only");
     assertThat(tools.calls("chown")).containsExactly(List.of("-R", "10001:10001", out.resolve("secrets").toString()));
+    assertThat(mode(out.resolve("secrets/delegate-token"))).isEqualTo("r--------");
   }
 
   @Test
