@@ -185,6 +185,19 @@ final class Tether implements AutoCloseable {
   }
 
   /** Every captured process output (manager and delegates), for leak scans. */
+  /** Every recorded token value found in the processes' captured output, as "FILE holds token tdt_xxxx...". */
+  List<String> leaksInOutputs() throws java.io.IOException {
+    List<String> leaks = new ArrayList<>();
+    for (Path file : capturedOutputs()) {
+      String text = java.nio.file.Files.exists(file)
+          ? java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.ISO_8859_1) : "";
+      for (String leaked : dev.tether.common.testing.TokenLedger.leaksIn(text)) {
+        leaks.add(file.getFileName() + " holds token " + leaked.substring(0, 8) + "...");
+      }
+    }
+    return leaks;
+  }
+
   List<Path> capturedOutputs() {
     List<Path> files = new ArrayList<>();
     for (Proc p : processes) {

@@ -271,8 +271,11 @@ public final class PrivateFiles {
     return temp;
   }
 
-  /** Removes {@code .NAME.<digits>.tmp} files that a write of {@code target} interrupted by a crash left. */
-  private static void removeLeftovers(Path target) throws IOException {
+  /**
+   * Removes {@code .NAME.<digits>.tmp} files that a write of {@code target} interrupted by a crash left
+   * (the names {@link #replaceFile} and the delegate's token keepers give their temporary files).
+   */
+  public static void removeLeftovers(Path target) throws IOException {
     String prefix = "." + target.getFileName() + ".";
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(target.getParent(), entry -> {
       String name = entry.getFileName().toString();
@@ -288,7 +291,7 @@ public final class PrivateFiles {
   }
 
   /** Forces a directory's entries to disk, so that a completed move survives a power loss. */
-  private static void syncDirectory(Path dir) {
+  public static void syncDirectory(Path dir) {
     try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
       channel.force(true);
     } catch (IOException e) {

@@ -23,16 +23,7 @@ class ProtocolVectorsTest {
 
   @BeforeAll
   static void readVectors() throws Exception {
-    Path doc = Path.of(System.getProperty("user.dir")).resolve("../docs/protocol.md").normalize();
-    String text = Files.readString(doc, StandardCharsets.UTF_8);
-    int start = text.indexOf("```vectors");
-    int end = text.indexOf("```", start + 3);
-    for (String line : text.substring(start, end).split("\n")) {
-      int colon = line.indexOf(':');
-      if (colon > 0 && !line.startsWith("```")) {
-        V.put(line.substring(0, colon).strip(), line.substring(colon + 1).strip());
-      }
-    }
+    V.putAll(DocVectors.read("vectors"));
     assertThat(V).containsKeys("token", "public_id", "token_key", "tls.call_mac", "plaintext.call_mac");
   }
 

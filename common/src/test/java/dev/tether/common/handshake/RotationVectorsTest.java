@@ -25,17 +25,7 @@ class RotationVectorsTest {
 
   @BeforeAll
   static void readVectors() throws Exception {
-    Path doc = Path.of(System.getProperty("user.dir")).resolve("../docs/protocol.md").normalize();
-    String text = Files.readString(doc, StandardCharsets.UTF_8);
-    int start = text.indexOf("```rotation-vectors");
-    assertThat(start).as("docs/protocol.md has a rotation-vectors block").isPositive();
-    int end = text.indexOf("```", start + 3);
-    for (String line : text.substring(start, end).split("\n")) {
-      int colon = line.indexOf(':');
-      if (colon > 0 && !line.startsWith("```")) {
-        V.put(line.substring(0, colon).strip(), line.substring(colon + 1).strip());
-      }
-    }
+    V.putAll(DocVectors.read("rotation-vectors"));
     assertThat(V).containsKeys("session_key", "session_id", "rotation_id", "successor", "successor_token_id",
         "nonce", "rotation_key", "associated_data", "sealed_successor");
   }

@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -224,28 +223,15 @@ final class FileReplacer {
 
   /** Removes the temporary files of earlier replacements of {@code target} that a crash interrupted. */
   private static void removeLeftovers(Path target) {
-    String prefix = "." + target.getFileName() + ".";
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(target.getParent(), entry -> {
-      String name = entry.getFileName().toString();
-      return name.length() > prefix.length() + TEMP_SUFFIX.length() && name.startsWith(prefix)
-          && name.endsWith(TEMP_SUFFIX)
-          && name.substring(prefix.length(), name.length() - TEMP_SUFFIX.length()).chars().allMatch(Character::isDigit);
-    })) {
-      for (Path leftover : entries) {
-        Files.deleteIfExists(leftover);
-      }
+    try {
+      PrivateFiles.removeLeftovers(target);
     } catch (IOException e) {
       // a leftover is never read as the target: failing to remove one does not stop the keep
     }
   }
 
-  /** Forces a directory's entries to disk, so that the rename survives a power loss. */
   private static void syncDirectory(Path dir) {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
-    } catch (IOException e) {
-      // some platforms cannot open a directory; the rename itself is atomic there too
-    }
+    PrivateFiles.syncDirectory(dir);
   }
 
   private static Path realOrSelf(Path path) {

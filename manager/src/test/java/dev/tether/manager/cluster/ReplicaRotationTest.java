@@ -131,10 +131,8 @@ class ReplicaRotationTest {
   void aDelegateThatCannotKeepTheSuccessor_holdsTheRotationOpenEvenWhileItIsAway() throws Exception {
     try (Replicas replicas = new Replicas(root, 1)) {
       var manager = replicas.get(0).manager();
-      CreatedAccount account = manager.tokens().createAccount("acme", "test");
-      String accountId = account.account().id();
-      TokenLedger.record(account.defaultToken().value());
-      DelegateToken old = TokenLedger.record(manager.tokens().createToken(accountId, "ci", "test", null, null).value());
+      String accountId = accountWithToken(manager, "ci");
+      DelegateToken old = lastToken;
       DelegateConfig config = new DelegateConfig(accountId, new TokenSource.Fixed("DELEGATE_TOKEN", old),
           List.of(new ManagerEndpoint("127.0.0.1", replicas.get(0).listenAddress().getPort(), true)), "env-1",
           "SHELL_SCRIPT", List.of(), null, null, List.of());
@@ -171,10 +169,8 @@ class ReplicaRotationTest {
   void aDelegateThatIgnoresRotateToken_isCountedAsUnableToKeepIt_andKeepsItsStream() throws Exception {
     try (Replicas replicas = new Replicas(root, 1)) {
       var manager = replicas.get(0).manager();
-      CreatedAccount account = manager.tokens().createAccount("acme", "test");
-      String accountId = account.account().id();
-      TokenLedger.record(account.defaultToken().value());
-      DelegateToken old = TokenLedger.record(manager.tokens().createToken(accountId, "ci", "test", null, null).value());
+      String accountId = accountWithToken(manager, "ci");
+      DelegateToken old = lastToken;
       // a delegate of before rotation: its stream client knows no RotateToken and ignores it
       ManagedChannel channel = replicas.channel(0);
       StreamClient stream = StreamClient.open(channel,
@@ -211,10 +207,8 @@ class ReplicaRotationTest {
   void successorKeptElsewhere_theStaleTokenFileIsNoChange_andItsRefreshIsNone() throws Exception {
     try (Replicas replicas = new Replicas(root, 1)) {
       var manager = replicas.get(0).manager();
-      CreatedAccount account = manager.tokens().createAccount("acme", "test");
-      String accountId = account.account().id();
-      TokenLedger.record(account.defaultToken().value());
-      DelegateToken old = TokenLedger.record(manager.tokens().createToken(accountId, "ci", "test", null, null).value());
+      String accountId = accountWithToken(manager, "ci");
+      DelegateToken old = lastToken;
       Path mounted = tokenFile("mounted.token", old);
       java.util.concurrent.atomic.AtomicReference<DelegateToken> secret = new java.util.concurrent.atomic.AtomicReference<>(old);
       dev.tether.delegate.rotation.TokenKeeper inTheSecret = new dev.tether.delegate.rotation.TokenKeeper() {
@@ -251,6 +245,16 @@ class ReplicaRotationTest {
           manager.store().listDelegates(accountId).get(0).connectedSince().equals(connectedSince));
       assertThat(manager.store().listDelegates(accountId).get(0).tokenName()).isEqualTo("ci-r2");
     }
+  }
+
+  private DelegateToken lastToken;
+
+  /** A new account with a token named {@code name} (kept in {@link #lastToken}); returns the account's id. */
+  private String accountWithToken(dev.tether.manager.server.Manager manager, String name) {
+    CreatedAccount account = manager.tokens().createAccount("acme", "test");
+    TokenLedger.record(account.defaultToken().value());
+    lastToken = TokenLedger.record(manager.tokens().createToken(account.account().id(), name, "test", null, null).value());
+    return account.account().id();
   }
 
   private void start(String accountId, Path tokenFile, String name, Replicas replicas, int replica) {
