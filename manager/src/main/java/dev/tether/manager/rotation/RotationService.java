@@ -289,15 +289,18 @@ public final class RotationService {
   }
 
   private void push(Rotation rotation, Stream stream) {
-    if (stream.sent.containsKey(rotation.id())) {
+    // claimed first: the tick and a registration may push to the same stream at once
+    if (stream.sent.putIfAbsent(rotation.id(), System.nanoTime()) != null) {
       return;
     }
     try {
       if (!successorActive(rotation)) {
         // revoked, expired or deleted: a delegate would overwrite its good token with a dead one
+        stream.sent.remove(rotation.id());
         return;
       }
     } catch (StoreException e) {
+      stream.sent.remove(rotation.id());
       log.warn("rotation {}: could not read the successor {}, not pushed (the next tick tries again): {}",
           rotation.id(), rotation.successorTokenId(), e.getMessage());
       return;
@@ -306,6 +309,7 @@ public final class RotationService {
     try {
       value = openAtRest(rotation);
     } catch (GeneralSecurityException e) {
+      stream.sent.remove(rotation.id());
       log.error("rotation {}: the stored successor does not open under this manager's master key (another"
           + " master.key than the replica that opened it?); not pushed", rotation.id());
       return;
