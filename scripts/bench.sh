@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Runs a benchmark scenario. The last line of the output is its result as one JSON object.
+#   scripts/bench.sh machine                        the machine's floor only (every scenario prints it first):
+#                                                   4 KiB write + fsync in the temp directory, loopback round trip, cores
 #   scripts/bench.sh crypto [--quick]               JMH: the handshake's cryptography, per operation
 #   scripts/bench.sh handshakes [--quick]           new delegates per second, manager vs bare grpc-java
 #   scripts/bench.sh revocation [--quick]           revoke to last stream closed, N = 1, 100, 10 000
@@ -15,7 +17,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scenario="${1:-}"
 shift || true
 case "$scenario" in
-  crypto|handshakes|revocation|streams-held|heartbeats|reconnect|refusal-timing|cli)
+  machine|crypto|handshakes|revocation|streams-held|heartbeats|reconnect|refusal-timing|cli)
     # (re)build when the jar is missing or older than any source it is built from
     if [ ! -f bench/target/tether-bench.jar ] || [ ! -f manager/target/tether-manager.jar ] \
         || [ -n "$(find proto common manager delegate bench pom.xml -newer bench/target/tether-bench.jar \
@@ -31,7 +33,7 @@ case "$scenario" in
     exec scripts/bench-replicas.sh "$@"
     ;;
   *)
-    echo "bench.sh: unknown scenario '$scenario' (expected crypto, handshakes, revocation, streams-held, heartbeats, reconnect, refusal-timing, cli or replica-revocation, optionally with --quick)" >&2
+    echo "bench.sh: unknown scenario '$scenario' (expected machine, crypto, handshakes, revocation, streams-held, heartbeats, reconnect, refusal-timing, cli or replica-revocation, optionally with --quick)" >&2
     exit 2
     ;;
 esac

@@ -19,9 +19,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * the time to a Challenge tells that an account or token exists), {@code cli} (an admin command's wall
  * time, launcher to exit, against {@code java -version}), and, with the server and
  * the load generators in processes of their own, {@code streams-held}, {@code heartbeats} and
- * {@code reconnect}.
+ * {@code reconnect}. Every run first prints the machine's floor ({@link MachineFloor}) as a line of its
+ * own; {@code machine} prints only that.
  */
 public final class Bench {
+
+  private static final List<String> SCENARIOS = List.of("machine", "crypto", "handshakes", "revocation",
+      "streams-held", "heartbeats", "reconnect", "refusal-timing", "cli");
 
   private Bench() {}
 
@@ -30,7 +34,18 @@ public final class Bench {
       usage("no scenario given");
     }
     boolean quick = List.of(args).contains("--quick");
+    if (!SCENARIOS.contains(args[0])) {
+      usage("unknown scenario '" + args[0] + "'");
+    }
+    // the machine's own limits first, beside which every figure of the run is read
+    MachineFloor floor = MachineFloor.ofThisRun();
+    System.out.printf(Locale.ROOT, "machine: %d cores; 4 KiB write + fsync in %s p50 %.3f ms, p99 %.3f ms, max %.3f ms"
+        + " (%d samples); loopback TCP round trip p50 %.1f us, p99 %.1f us (%d)%n", floor.cores(), floor.dir(),
+        floor.fsyncP50Ms(), floor.fsyncP99Ms(), floor.fsyncMaxMs(), floor.fsyncs(), floor.loopbackP50Us(),
+        floor.loopbackP99Us(), floor.roundTrips());
+    System.out.println(floor.json());
     switch (args[0]) {
+      case "machine" -> { }
       case "crypto" -> crypto(quick);
       case "handshakes" -> HandshakeScenario.run(quick);
       case "revocation" -> RevocationScenario.run(quick);
@@ -44,8 +59,8 @@ public final class Bench {
   }
 
   private static void usage(String problem) {
-    System.err.println("bench: " + problem + " (expected: crypto, handshakes, revocation, streams-held, heartbeats"
-        + ", reconnect, refusal-timing or cli, optionally with --quick; streams-held also takes --max N)");
+    System.err.println("bench: " + problem + " (expected: machine, crypto, handshakes, revocation, streams-held,"
+        + " heartbeats, reconnect, refusal-timing or cli, optionally with --quick; streams-held also takes --max N)");
     System.exit(2);
   }
 
