@@ -34,6 +34,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -276,59 +277,72 @@ public final class RotationService {
     });
     for (Rotation rotation : openRotations) {
       if (rotation.push() && rotation.oldTokenRow() == identity.tokenRow()) {
-        push(rotation, stream);
+        push(rotation, List.of(stream));
       }
     }
     return stream;
   }
 
   private void pushAll(Rotation rotation) {
-    for (Stream stream : streamsByToken.getOrDefault(rotation.oldTokenRow(), Set.of())) {
-      push(rotation, stream);
-    }
+    push(rotation, streamsByToken.getOrDefault(rotation.oldTokenRow(), Set.of()));
   }
 
-  private void push(Rotation rotation, Stream stream) {
+  /**
+   * Hands the successor to those of {@code streams} not handed it yet. The successor's state is read
+   * and its value opened once for all of them.
+   */
+  private void push(Rotation rotation, Collection<Stream> streams) {
     // claimed first: the tick and a registration may push to the same stream at once
-    if (stream.sent.putIfAbsent(rotation.id(), System.nanoTime()) != null) {
-      return;
-    }
-    try {
-      if (!successorActive(rotation)) {
-        // revoked, expired or deleted: a delegate would overwrite its good token with a dead one
-        stream.sent.remove(rotation.id());
-        return;
+    List<Stream> claimed = new ArrayList<>();
+    for (Stream stream : streams) {
+      if (stream.sent.putIfAbsent(rotation.id(), System.nanoTime()) == null) {
+        claimed.add(stream);
       }
-    } catch (StoreException e) {
-      stream.sent.remove(rotation.id());
-      log.warn("rotation {}: could not read the successor {}, not pushed (the next tick tries again): {}",
-          rotation.id(), rotation.successorTokenId(), e.getMessage());
+    }
+    if (claimed.isEmpty()) {
       return;
     }
     String value;
     try {
+      if (!successorActive(rotation)) {
+        // revoked, expired or deleted: a delegate would overwrite its good token with a dead one
+        unclaim(rotation, claimed);
+        return;
+      }
       value = openAtRest(rotation);
+    } catch (StoreException e) {
+      unclaim(rotation, claimed);
+      log.warn("rotation {}: could not read the successor {}, not pushed (the next tick tries again): {}",
+          rotation.id(), rotation.successorTokenId(), e.getMessage());
+      return;
     } catch (GeneralSecurityException e) {
-      stream.sent.remove(rotation.id());
+      unclaim(rotation, claimed);
       log.error("rotation {}: the stored successor does not open under this manager's master key (another"
           + " master.key than the replica that opened it?); not pushed", rotation.id());
       return;
     }
-    byte[] sealed = stream.sealer.seal(rotation.id(), rotation.successorTokenId(), value.getBytes(UTF_8));
-    ManagerMessage message = ManagerMessage.newBuilder().setRotateToken(RotateToken.newBuilder()
-        .setRotationId(rotation.id())
-        .setSuccessorTokenId(rotation.successorTokenId())
-        .setSealedSuccessor(com.google.protobuf.ByteString.copyFrom(sealed))).build();
-    stream.sent.put(rotation.id(), System.nanoTime());
-    // written before the send: a delegate's answer can arrive before this thread goes on, and must
-    // not be overwritten by the mark
-    record(rotation.id(), stream.delegateId, RotationDelegate.Outcome.SENT, null);
-    if (!stream.live.acceptIfLive(() -> stream.sender.accept(message))) {
-      stream.sent.remove(rotation.id());
-      return;
+    byte[] plain = value.getBytes(UTF_8);
+    for (Stream stream : claimed) {
+      byte[] sealed = stream.sealer.seal(rotation.id(), rotation.successorTokenId(), plain);
+      ManagerMessage message = ManagerMessage.newBuilder().setRotateToken(RotateToken.newBuilder()
+          .setRotationId(rotation.id())
+          .setSuccessorTokenId(rotation.successorTokenId())
+          .setSealedSuccessor(com.google.protobuf.ByteString.copyFrom(sealed))).build();
+      stream.sent.put(rotation.id(), System.nanoTime());
+      // written before the send: a delegate's answer can arrive before this thread goes on, and must
+      // not be overwritten by the mark
+      record(rotation.id(), stream.delegateId, RotationDelegate.Outcome.SENT, null);
+      if (!stream.live.acceptIfLive(() -> stream.sender.accept(message))) {
+        stream.sent.remove(rotation.id());
+        continue;
+      }
+      log.info("rotation {}: successor {} sent to delegate {} ({})", rotation.id(), rotation.successorTokenId(),
+          stream.delegateId, UserText.quote(stream.identity.delegateName()));
     }
-    log.info("rotation {}: successor {} sent to delegate {} ({})", rotation.id(), rotation.successorTokenId(),
-        stream.delegateId, UserText.quote(stream.identity.delegateName()));
+  }
+
+  private static void unclaim(Rotation rotation, List<Stream> claimed) {
+    claimed.forEach(stream -> stream.sent.remove(rotation.id()));
   }
 
   private void result(Stream stream, RotationResult result) {
