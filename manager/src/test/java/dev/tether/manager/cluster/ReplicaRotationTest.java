@@ -76,8 +76,9 @@ class ReplicaRotationTest {
         RotationService.Report report = replicas.get(1).manager().rotations().report(accountId, "ci");
         assertThat(report.count("MOVED")).isEqualTo(2);
         assertThat(report.rotation().state()).isEqualTo(Rotation.State.FINISHED);
+        // the finishing replica claims the rotation, then revokes: the revocation comes just after
+        assertThat(replicas.get(1).manager().tokens().token(accountId, "ci").status()).isEqualTo(TokenStatus.REVOKED);
       });
-      assertThat(replicas.get(1).manager().tokens().token(accountId, "ci").status()).isEqualTo(TokenStatus.REVOKED);
       assertThat(replicas.get(0).manager().tokens().token(accountId, "ci").revokeReason())
           .contains("rotation " + opened.rotation().id());
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
@@ -244,6 +245,55 @@ class ReplicaRotationTest {
       await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() ->
           manager.store().listDelegates(accountId).get(0).connectedSince().equals(connectedSince));
       assertThat(manager.store().listDelegates(accountId).get(0).tokenName()).isEqualTo("ci-r2");
+    }
+  }
+
+  /**
+   * docs/security.md: a delegate reports MOVED only on a stream proved with the successor, and answers
+   * for a rotation a stream was not sent are ignored. Forged answers on the old token's stream and on
+   * another token's stream change nothing; each is followed by a heartbeat whose acknowledgement shows
+   * the answer was handled (a stream's messages are handled in order).
+   */
+  @Test
+  void forgedAnswers_movedOnTheOldTokensStream_orFromAStreamNotSentIt_areIgnored() throws Exception {
+    try (Replicas replicas = new Replicas(root, 1)) {
+      var manager = replicas.get(0).manager();
+      String accountId = accountWithToken(manager, "ci");
+      DelegateToken old = lastToken;
+      DelegateToken other = TokenLedger.record(manager.tokens().createToken(accountId, "other", "test", null, null)
+          .value());
+      ManagedChannel channel = replicas.channel(0);
+      HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(10));
+      StreamClient onOld = StreamClient.open(channel, handshakes.handshake(channel, accountId, old, "on-old"),
+          Register.newBuilder().setHostname("old-host").build());
+      StreamClient onOther = StreamClient.open(channel, handshakes.handshake(channel, accountId, other, "on-other"),
+          Register.newBuilder().setHostname("other-host").build());
+      onOld.registered().get(10, TimeUnit.SECONDS);
+      onOther.registered().get(10, TimeUnit.SECONDS);
+
+      RotationService.Opened opened = manager.rotations().open(accountId, "ci", null, Duration.ofHours(1), true,
+          Actor.named("test"));
+      TokenLedger.record(opened.successor().value());
+      String id = opened.rotation().id();
+      await().atMost(Duration.ofSeconds(30)).until(() -> manager.rotations().report(accountId, "ci").count("SENT") == 1);
+
+      onOld.rotationResult(id, dev.tether.proto.delegate.v1.RotationResult.Outcome.MOVED, null);
+      onOther.rotationResult(id, dev.tether.proto.delegate.v1.RotationResult.Outcome.CANNOT_KEEP, "forged");
+      long sequenceOld = onOld.heartbeat();
+      long sequenceOther = onOther.heartbeat();
+      await().atMost(Duration.ofSeconds(30)).until(() -> onOld.lastAckSequence() >= sequenceOld
+          && onOther.lastAckSequence() >= sequenceOther);
+
+      RotationService.Report report = manager.rotations().report(accountId, "ci");
+      assertThat(report.count("MOVED")).isZero();
+      assertThat(report.count("CANNOT_KEEP")).isZero();
+      assertThat(report.delegates()).singleElement().satisfies(d -> {
+        assertThat(d.delegate().name()).isEqualTo("on-old");
+        assertThat(d.outcome()).isEqualTo("SENT");
+      });
+      onOld.goodbye("done");
+      onOther.goodbye("done");
+      channel.shutdownNow();
     }
   }
 
