@@ -3,7 +3,6 @@ package dev.tether.manager.admin;
 import com.google.common.base.Ticker;
 import dev.tether.manager.logging.RefusalReporter;
 import dev.tether.manager.store.Actor;
-import dev.tether.manager.store.AdminRecord;
 import dev.tether.manager.store.AdminRole;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
@@ -46,7 +45,7 @@ public final class AdminAuthInterceptor implements ServerInterceptor {
   static final int MAX_TRACKED_REFUSALS = 100;
   private static final Logger log = LoggerFactory.getLogger(AdminAuthInterceptor.class);
 
-  private final AdminDirectory admins;
+  private final Authenticator authenticator;
   private final AdminCalls calls;
   private final TetherStore store;
   private final Clock clock;
@@ -55,7 +54,13 @@ public final class AdminAuthInterceptor implements ServerInterceptor {
 
   public AdminAuthInterceptor(AdminDirectory admins, AdminCalls calls, TetherStore store, Clock clock,
       RefusalReporter refusals, RefusalReporter denials) {
-    this.admins = admins;
+    this(bearer(admins), calls, store, clock, refusals, denials);
+  }
+
+  /** Admits the calls of the admins {@code authenticator} finds (the web console's, by session). */
+  public AdminAuthInterceptor(Authenticator authenticator, AdminCalls calls, TetherStore store, Clock clock,
+      RefusalReporter refusals, RefusalReporter denials) {
+    this.authenticator = authenticator;
     this.calls = calls;
     this.store = store;
     this.clock = clock;
@@ -89,23 +94,19 @@ public final class AdminAuthInterceptor implements ServerInterceptor {
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     String method = call.getMethodDescriptor().getFullMethodName();
     SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-    String header = headers.get(AUTHORIZATION);
-    String presented = header != null && header.startsWith("Bearer ") ? header.substring(7).strip() : null;
-    Optional<AdminRecord> admin;
+    Optional<Caller> found;
     try {
-      admin = admins.authenticate(presented);
+      found = authenticator.authenticate(headers, remote);
     } catch (StoreException e) {
       return refuse(call, Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later"));
     }
-    if (admin.isEmpty()) {
-      refusals.report(host(remote), header == null ? "no admin credential" : "unknown or revoked admin credential",
-          "calling " + method);
-      return refuse(call, Status.UNAUTHENTICATED.withDescription("admin authentication failed: the credential"
-          + " is missing, unknown or revoked"));
+    if (found.isEmpty()) {
+      refusals.report(host(remote), authenticator.refusal(headers), "calling " + method);
+      return refuse(call, Status.UNAUTHENTICATED.withDescription(authenticator.failure()));
     }
-    Caller caller = new Caller(admin.get(), address(remote));
+    Caller caller = found.get();
     Optional<AdminRole> needed = Permissions.needed(method);
-    if (needed.isEmpty() || !admin.get().role().includes(needed.get())) {
+    if (needed.isEmpty() || !caller.admin().role().includes(needed.get())) {
       String need = needed.map(AdminRole::label).orElse("a role no admin has");
       String description = "admin '" + caller.admin().name() + "' has role " + caller.admin().role().label() + "; "
           + shortName(method) + " needs role " + need + (needed.isPresent() && needed.get() != AdminRole.OWNER
@@ -137,6 +138,43 @@ public final class AdminAuthInterceptor implements ServerInterceptor {
     };
   }
 
+  /** Finds the active admin a call is made by. */
+  public interface Authenticator {
+    /** The caller; empty when the call carries no credential of an active admin. */
+    Optional<Caller> authenticate(Metadata headers, SocketAddress remote);
+
+    /** Why a call was refused, for the log and the audit trail ("no admin credential"). */
+    String refusal(Metadata headers);
+
+    /** What the refused caller is told. */
+    String failure();
+  }
+
+  /** The admin API's: {@code authorization: Bearer tak_...}, an active admin's credential. */
+  static Authenticator bearer(AdminDirectory admins) {
+    return new Authenticator() {
+      @Override
+      public Optional<Caller> authenticate(Metadata headers, SocketAddress remote) {
+        return admins.authenticate(presented(headers)).map(admin -> new Caller(admin, address(remote)));
+      }
+
+      @Override
+      public String refusal(Metadata headers) {
+        return headers.get(AUTHORIZATION) == null ? "no admin credential" : "unknown or revoked admin credential";
+      }
+
+      @Override
+      public String failure() {
+        return "admin authentication failed: the credential is missing, unknown or revoked";
+      }
+    };
+  }
+
+  private static String presented(Metadata headers) {
+    String header = headers.get(AUTHORIZATION);
+    return header != null && header.startsWith("Bearer ") ? header.substring(7).strip() : null;
+  }
+
   private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status) {
     call.close(status, new Metadata());
     return new ServerCall.Listener<>() {};
@@ -157,7 +195,7 @@ public final class AdminAuthInterceptor implements ServerInterceptor {
   }
 
   /** HOST:PORT of the caller, for the audit trail; null in-process. */
-  private static String address(SocketAddress remote) {
+  public static String address(SocketAddress remote) {
     if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
       String host = inet.getAddress().getHostAddress();
       return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();

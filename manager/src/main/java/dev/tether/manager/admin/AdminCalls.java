@@ -4,9 +4,12 @@ import io.grpc.ForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.Status;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The open admin calls on this replica, by admin public id, so that revoking an admin ends its
@@ -28,6 +31,8 @@ public final class AdminCalls {
    * committed, and tracked just after its calls were ended, is ended when it is tracked.
    */
   private final Set<String> revoked = ConcurrentHashMap.newKeySet();
+  /** Told of every revoked admin: the web console ends its sessions. */
+  private final List<Consumer<String>> onRevoked = new CopyOnWriteArrayList<>();
 
   /**
    * Wraps {@code call} and keeps it until it closes; a call of an admin revoked meanwhile is ended
@@ -63,6 +68,7 @@ public final class AdminCalls {
    */
   public int endAll(String adminId) {
     revoked.add(adminId);
+    onRevoked.forEach(listener -> listener.accept(adminId));
     Set<Guarded<?, ?>> calls = open.remove(adminId);
     if (calls == null) {
       return 0;
@@ -78,6 +84,11 @@ public final class AdminCalls {
       }
     }
     return ended;
+  }
+
+  /** Calls {@code listener} with the public id of every admin revoked from now on. */
+  public void onRevoked(Consumer<String> listener) {
+    onRevoked.add(listener);
   }
 
   /** Admins with calls open here now. */

@@ -1,6 +1,7 @@
 package dev.tether.manager.admin;
 
 import dev.tether.common.text.UserText;
+import dev.tether.manager.console.ConsoleSessions;
 import dev.tether.manager.rotation.RotationService;
 import dev.tether.manager.store.AdminRole;
 import dev.tether.manager.store.DelegateRecord;
@@ -19,6 +20,8 @@ import dev.tether.proto.admin.v1.ConnectionFilter;
 import dev.tether.proto.admin.v1.CreateAccountRequest;
 import dev.tether.proto.admin.v1.CreateAccountResponse;
 import dev.tether.proto.admin.v1.CreateAdminRequest;
+import dev.tether.proto.admin.v1.CreateConsoleLoginRequest;
+import dev.tether.proto.admin.v1.CreateConsoleLoginResponse;
 import dev.tether.proto.admin.v1.CreateAdminResponse;
 import dev.tether.proto.admin.v1.CreateTokenRequest;
 import dev.tether.proto.admin.v1.CreateTokenResponse;
@@ -85,16 +88,18 @@ public final class AdminServices {
   private final TetherStore store;
   private final ExpiryScheduler expiry;
   private final AdminDirectory admins;
+  private final ConsoleSessions console;
   private final Clock clock;
   private final Duration minTokenLifetime;
 
   public AdminServices(TokenService tokens, RotationService rotations, TetherStore store, ExpiryScheduler expiry,
-      AdminDirectory admins, Clock clock, Duration minTokenLifetime) {
+      AdminDirectory admins, ConsoleSessions console, Clock clock, Duration minTokenLifetime) {
     this.tokens = tokens;
     this.rotations = rotations;
     this.store = store;
     this.expiry = expiry;
     this.admins = admins;
+    this.console = console;
     this.clock = clock;
     this.minTokenLifetime = minTokenLifetime;
   }
@@ -321,8 +326,9 @@ public final class AdminServices {
         // uint32 on the wire: a limit of 2^31 or more arrives negative
         long asked = Integer.toUnsignedLong(request.getLimit());
         int limit = asked == 0 ? 100 : (int) Math.min(asked, MAX_AUDIT);
+        String actor = request.getActor().isEmpty() ? null : request.getActor();
         return ListAuditResponse.newBuilder()
-            .addAllEvents(store.listAudit(account, limit).stream().map(Protos::audit).toList())
+            .addAllEvents(store.listAudit(account, actor, limit).stream().map(Protos::audit).toList())
             .build();
       });
     }
@@ -368,6 +374,24 @@ public final class AdminServices {
       respond(out, () -> DeleteAdminResponse.newBuilder()
           .setAdmin(Protos.admin(admins.delete(request.getName(), Caller.current().actor())))
           .build());
+    }
+
+    @Override
+    public void createConsoleLogin(CreateConsoleLoginRequest request, StreamObserver<CreateConsoleLoginResponse> out) {
+      Caller caller = Caller.current();
+      respond(out, () -> {
+        String url = console.url().orElseThrow(() -> Status.FAILED_PRECONDITION.withDescription("the web console is"
+            + " off on this manager (serve --console-listen off); start it with --console-listen HOST:PORT")
+            .asRuntimeException());
+        String code = console.issueCode(caller.admin());
+        store.audit(clock.instant(), caller.actor(), "console.login_link", null, null,
+            "one-time sign-in link for the web console, valid " + ConsoleSessions.LOGIN_CODE_LIFETIME.toMinutes()
+                + " minutes");
+        return CreateConsoleLoginResponse.newBuilder()
+            .setUrl(url + "/#login=" + code)
+            .setExpiresAtUnixMs(clock.instant().plus(ConsoleSessions.LOGIN_CODE_LIFETIME).toEpochMilli())
+            .build();
+      });
     }
 
     @Override

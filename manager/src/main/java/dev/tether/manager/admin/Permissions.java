@@ -32,6 +32,7 @@ public final class Permissions {
       needs(DelegateAdminGrpc.getPruneDelegatesMethod(), AdminRole.OPERATOR),
       needs(AuditAdminGrpc.getListAuditMethod(), AdminRole.VIEWER),
       needs(AdminAccessGrpc.getWhoAmIMethod(), AdminRole.VIEWER),
+      needs(AdminAccessGrpc.getCreateConsoleLoginMethod(), AdminRole.VIEWER),
       needs(AdminAccessGrpc.getListAdminsMethod(), AdminRole.OWNER),
       needs(AdminAccessGrpc.getCreateAdminMethod(), AdminRole.OWNER),
       needs(AdminAccessGrpc.getRevokeAdminMethod(), AdminRole.OWNER),

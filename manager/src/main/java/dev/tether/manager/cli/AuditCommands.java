@@ -22,6 +22,9 @@ final class AuditCommands {
     @Option(names = "--account", paramLabel = "ACCOUNT_ID",
         description = "Only this account's events (its id, from 'account list'; default: all).")
     String account;
+    @Option(names = "--admin", paramLabel = "NAME",
+        description = "Only what this actor did: an admin's name, 'system' or 'unauthenticated' (default: all).")
+    String admin;
     @Option(names = "--limit", paramLabel = "N", defaultValue = "100",
         description = "At most this many events, 1 to 10000 (default: ${DEFAULT-VALUE}).")
     int limit;
@@ -42,7 +45,8 @@ final class AuditCommands {
     void run(ManagedChannel channel, CallCredentials credentials) {
       ListAuditResponse response = AuditAdminGrpc.newBlockingStub(channel).withCallCredentials(credentials)
           .withDeadlineAfter(deadline(), deadlineUnit())
-          .listAudit(ListAuditRequest.newBuilder().setAccountId(account == null ? "" : account).setLimit(limit).build());
+          .listAudit(ListAuditRequest.newBuilder().setAccountId(account == null ? "" : account).setLimit(limit)
+              .setActor(admin == null ? "" : admin).build());
       print(Output.of(response), () -> {
         Table table = new Table("TIME", "ACTOR", "ACTION", "ACCOUNT_ID", "TOKEN_ID", "REMOTE_ADDRESS", "DETAIL");
         for (AuditEvent e : response.getEventsList()) {

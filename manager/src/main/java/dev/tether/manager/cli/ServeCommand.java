@@ -49,6 +49,12 @@ final class ServeCommand implements Callable<Integer> {
           + " network. 'off': no ops listener (default: ${DEFAULT-VALUE}).")
   String opsListen;
 
+  @Option(names = "--console-listen", paramLabel = "HOST:PORT|off", defaultValue = "127.0.0.1:7480",
+      description = "Address of the web console: HTTPS with the manager's certificate (HTTP with --plaintext),"
+          + " signed in with an admin credential or a 'console login' link. Loopback by default; another"
+          + " address exposes it to the network. 'off': no console (default: ${DEFAULT-VALUE}).")
+  String consoleListen;
+
   @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:TETHER_DATA_DIR:-./tether-data}",
       description = "Where the database, master key, admin key and TLS files live. Default: the environment"
           + " variable TETHER_DATA_DIR, else ./tether-data (now: ${DEFAULT-VALUE}).")
@@ -222,13 +228,25 @@ final class ServeCommand implements Callable<Integer> {
         }
       }
     }
+    InetSocketAddress console = consoleAddress();
+    if (console != null && console.getPort() != 0) {
+      for (InetSocketAddress other : new InetSocketAddress[] {address, admin, ops}) {
+        if (other != null && other.getPort() == console.getPort() && overlap(console, other)) {
+          String name = other == admin ? "--admin-listen '" + adminListen : other == ops ? "--ops-listen '" + opsListen
+              : "--listen '" + show(listen);
+          throw new ParameterException(spec.commandLine(), "--console-listen '" + consoleListen + "' uses the port of "
+              + name + "': the web console needs a port of its own (for example --console-listen 127.0.0.1:7480),"
+              + " or 'off'");
+        }
+      }
+    }
     if (plaintext && !plaintextOnNetwork) {
-      for (InetSocketAddress a : new InetSocketAddress[] {address, admin}) {
+      for (InetSocketAddress a : new InetSocketAddress[] {address, admin, console}) {
         if (a != null && !isLoopback(a)) {
-          boolean isAdmin = a == admin;
-          throw new ParameterException(spec.commandLine(), "--plaintext on " + (isAdmin ? "--admin-listen '"
-              + adminListen : "--listen '" + show(listen)) + "' is refused: that address is not loopback, and"
-              + " without TLS the admin key (sent with every admin command) and all delegate traffic would"
+          String name = a == admin ? "--admin-listen '" + adminListen : a == console ? "--console-listen '"
+              + consoleListen : "--listen '" + show(listen);
+          throw new ParameterException(spec.commandLine(), "--plaintext on " + name + "' is refused: that address is"
+              + " not loopback, and without TLS the admin key (sent with every admin command) and all delegate traffic would"
               + " cross the network in the clear. Drop --plaintext to use TLS, listen on 127.0.0.1 for local"
               + " development, or add --allow-plaintext-on-network if the network path is protected in"
               + " another way");
@@ -244,7 +262,7 @@ final class ServeCommand implements Callable<Integer> {
             .withMaxConnectionsPerAddress(positive("--max-connections-per-address", maxConnectionsPerAddress, "1000"))
             .withMaxConcurrentCallsPerConnection(positive("--max-calls-per-connection", maxCallsPerConnection, "100")));
     return new ManagerServer.Options(address, admin, dataDir, dbUrl, System.getenv("TETHER_DB_USER"), dbPassword(),
-        plaintext, tlsCert, tlsKey, tlsNames, settings, ops);
+        plaintext, tlsCert, tlsKey, tlsNames, settings, ops, console);
   }
 
   /** A warning on standard error: the line as it is, or one JSON object with --log-format json. */
@@ -268,6 +286,18 @@ final class ServeCommand implements Callable<Integer> {
       return resolved(HostPort.parse(adminListen));
     } catch (picocli.CommandLine.TypeConversionException e) {
       throw new ParameterException(spec.commandLine(), "--admin-listen: " + e.getMessage() + "; or 'off'");
+    }
+  }
+
+  /** The web console's address, resolved; null for {@code off}. */
+  private InetSocketAddress consoleAddress() {
+    if (consoleListen.strip().equalsIgnoreCase("off")) {
+      return null;
+    }
+    try {
+      return resolved(HostPort.parse(consoleListen));
+    } catch (picocli.CommandLine.TypeConversionException e) {
+      throw new ParameterException(spec.commandLine(), "--console-listen: " + e.getMessage() + "; or 'off'");
     }
   }
 

@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
         + " Admin commands read TETHER_MANAGER, TETHER_ADMIN_KEY_FILE, TETHER_CA_FILE and TETHER_DATA_DIR for"
         + " their defaults.",
     subcommands = {ServeCommand.class, AdminCommands.class, AccountCommands.class, TokenCommands.class,
-        DelegateCommands.class, AuditCommands.class, HelpCommand.class, TetherManagerCli.VersionCommand.class,
+        DelegateCommands.class, AuditCommands.class, ConsoleCommands.class, HelpCommand.class, TetherManagerCli.VersionCommand.class,
         TetherManagerCli.CompletionCommand.class})
 public final class TetherManagerCli {
 

@@ -5,6 +5,7 @@ import dev.tether.manager.admin.AdminAuthInterceptor;
 import dev.tether.manager.admin.AdminCalls;
 import dev.tether.manager.admin.AdminDirectory;
 import dev.tether.manager.admin.AdminServices;
+import dev.tether.manager.console.ConsoleSessions;
 import dev.tether.manager.auth.ConnectionIds;
 import dev.tether.manager.auth.DelegateSessionInterceptor;
 import dev.tether.manager.auth.HandshakeLimiter;
@@ -85,6 +86,7 @@ public final class Manager implements AutoCloseable {
   private final RefusalReporter adminDenials;
   private final AdminCalls adminCalls = new AdminCalls();
   private final AdminDirectory admins;
+  private final ConsoleSessions consoleSessions;
   /** Refused handshakes and delegate calls: one line per source and reason a minute, with a count. */
   private final RefusalReporter handshakeRefusals;
   private final RefusalReporter callRefusals;
@@ -143,6 +145,9 @@ public final class Manager implements AutoCloseable {
     this.adminRefusals = AdminAuthInterceptor.refusalReporter(store, clock, ticker);
     this.adminDenials = AdminAuthInterceptor.denialReporter(store, clock, ticker);
     this.admins = new AdminDirectory(store, masterKey, adminCalls, clock);
+    this.consoleSessions = new ConsoleSessions(clock);
+    // a revoked admin's console sessions end with its calls, here and when the feed reports another replica's
+    adminCalls.onRevoked(consoleSessions::closeAll);
     // an admin revoked on another replica: its calls here end as soon as the feed says so, and after
     // a gap in the feed, those of admins revoked meanwhile
     cluster.onAdminRevocations(adminCalls::endAll, () -> dispatchToCluster("admin reconciliation", admins::reconcile));
@@ -176,11 +181,23 @@ public final class Manager implements AutoCloseable {
    * role the method needs.
    */
   public <T extends ServerBuilder<T>> T addAdminServicesTo(T builder) {
-    AdminAuthInterceptor auth = new AdminAuthInterceptor(admins, adminCalls, store, clock, adminRefusals,
-        adminDenials);
+    return addAdminServicesTo(builder, new AdminAuthInterceptor(admins, adminCalls, store, clock, adminRefusals,
+        adminDenials));
+  }
+
+  /**
+   * Adds the same services for the web console's in-process server: calls are admitted for the
+   * admin of an open console session, with the same roles, audit and revocation.
+   */
+  public <T extends ServerBuilder<T>> T addConsoleServicesTo(T builder, AdminAuthInterceptor.Authenticator sessions) {
+    return addAdminServicesTo(builder, new AdminAuthInterceptor(sessions, adminCalls, store, clock, adminRefusals,
+        adminDenials));
+  }
+
+  private <T extends ServerBuilder<T>> T addAdminServicesTo(T builder, AdminAuthInterceptor auth) {
     AdminCallMetrics counted = new AdminCallMetrics(metrics);
-    for (BindableService service : new AdminServices(tokens, rotations, store, expiry, admins, clock,
-        settings.minTokenLifetime()).services()) {
+    for (BindableService service : new AdminServices(tokens, rotations, store, expiry, admins, consoleSessions,
+        clock, settings.minTokenLifetime()).services()) {
       // the last interceptor runs first: every call is counted, those refused by auth included
       builder.addService(ServerInterceptors.intercept(service, auth, counted));
     }
@@ -239,6 +256,16 @@ public final class Manager implements AutoCloseable {
 
   public TokenService tokens() {
     return tokens;
+  }
+
+  /** The web console's sessions and one-time sign-in codes on this manager. */
+  public ConsoleSessions consoleSessions() {
+    return consoleSessions;
+  }
+
+  /** Who refused admin calls are reported to (the console's failed sign-ins too). */
+  public RefusalReporter adminRefusals() {
+    return adminRefusals;
   }
 
   public AdminDirectory admins() {

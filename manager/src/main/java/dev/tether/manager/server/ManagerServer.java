@@ -3,6 +3,7 @@ package dev.tether.manager.server;
 import dev.tether.common.ops.OpsMetrics;
 import dev.tether.common.ops.OpsServer;
 import dev.tether.manager.admin.AdminKey;
+import dev.tether.manager.console.ConsoleServer;
 import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.store.JdbcStore;
 import dev.tether.manager.store.TetherStore;
@@ -51,7 +52,15 @@ public final class ManagerServer implements AutoCloseable {
   public record Options(
       InetSocketAddress listen, InetSocketAddress adminListen, Path dataDir, String dbUrl, String dbUser,
       String dbPassword, boolean plaintext, Path tlsCert, Path tlsKey, List<String> tlsNames,
-      ManagerSettings settings, InetSocketAddress opsListen) {
+      ManagerSettings settings, InetSocketAddress opsListen, InetSocketAddress consoleListen) {
+
+    /** Without a web console. */
+    public Options(InetSocketAddress listen, InetSocketAddress adminListen, Path dataDir, String dbUrl,
+        String dbUser, String dbPassword, boolean plaintext, Path tlsCert, Path tlsKey, List<String> tlsNames,
+        ManagerSettings settings, InetSocketAddress opsListen) {
+      this(listen, adminListen, dataDir, dbUrl, dbUser, dbPassword, plaintext, tlsCert, tlsKey, tlsNames, settings,
+          opsListen, null);
+    }
 
     /** Without an ops listener. */
     public Options(InetSocketAddress listen, InetSocketAddress adminListen, Path dataDir, String dbUrl,
@@ -63,7 +72,13 @@ public final class ManagerServer implements AutoCloseable {
 
     public Options withOpsListen(InetSocketAddress value) {
       return new Options(listen, adminListen, dataDir, dbUrl, dbUser, dbPassword, plaintext, tlsCert, tlsKey,
-          tlsNames, settings, value);
+          tlsNames, settings, value, consoleListen);
+    }
+
+    /** With the web console on {@code value} (null: none). */
+    public Options withConsoleListen(InetSocketAddress value) {
+      return new Options(listen, adminListen, dataDir, dbUrl, dbUser, dbPassword, plaintext, tlsCert, tlsKey,
+          tlsNames, settings, opsListen, value);
     }
   }
 
@@ -72,6 +87,7 @@ public final class ManagerServer implements AutoCloseable {
   private final Server server;
   private final Server adminServer;
   private final OpsServer opsServer;
+  private final ConsoleServer console;
   private final HealthStatusManager health;
   private final TlsMaterial tls;
   private final Path adminKeyFile;
@@ -80,7 +96,7 @@ public final class ManagerServer implements AutoCloseable {
   private final DataDirectory.Lock lock;
 
   private ManagerServer(Options options, Manager manager, Server server, Server adminServer, OpsServer opsServer,
-      HealthStatusManager health, TlsMaterial tls, Path adminKeyFile, EventLoops loops, DataDirectory.Lock lock) {
+      ConsoleServer console, HealthStatusManager health, TlsMaterial tls, Path adminKeyFile, EventLoops loops, DataDirectory.Lock lock) {
     this.opsServer = opsServer;
     this.loops = loops;
     this.lock = lock;
@@ -89,6 +105,7 @@ public final class ManagerServer implements AutoCloseable {
     this.manager = manager;
     this.server = server;
     this.adminServer = adminServer;
+    this.console = console;
     this.tls = tls;
     this.adminKeyFile = adminKeyFile;
   }
@@ -143,6 +160,7 @@ public final class ManagerServer implements AutoCloseable {
     Server server = null;
     Server adminServer = null;
     OpsServer opsServer = null;
+    ConsoleServer console = null;
     try {
       server = listen(builder, options.listen(), "the delegate listener");
       if (options.adminListen() != null) {
@@ -159,7 +177,15 @@ public final class ManagerServer implements AutoCloseable {
             () -> delegates.isShutdown() ? java.util.Optional.of("the delegate listener is stopped") : manager.notReady(),
             "--ops-listen");
       }
-    } catch (IOException e) {
+      if (options.consoleListen() != null) {
+        Server delegates = server;
+        console = ConsoleServer.start(options.consoleListen(), manager, tls == null ? null : tls.certificate(),
+            tls == null ? null : tls.privateKey(), () -> ((InetSocketAddress) delegates.getListenSockets().get(0)).getPort());
+      }
+    } catch (IOException | RuntimeException e) {
+      if (opsServer != null) {
+        opsServer.close();
+      }
       if (server != null) {
         server.shutdownNow();
       }
@@ -172,8 +198,8 @@ public final class ManagerServer implements AutoCloseable {
     }
     manager.cluster().address(describe((InetSocketAddress) server.getListenSockets().get(0)));
     health.setStatus("", ServingStatus.SERVING);
-    return new ManagerServer(options, manager, server, adminServer, opsServer, health, tls, adminKeyFile, loops,
-        lock);
+    return new ManagerServer(options, manager, server, adminServer, opsServer, console, health, tls, adminKeyFile,
+        loops, lock);
   }
 
   /** What both listeners share: loops, the per-address connection cap, and the transport limits. */
@@ -231,6 +257,10 @@ public final class ManagerServer implements AutoCloseable {
         opsServer == null
             ? "metrics and health: no listener (--ops-listen off)"
             : "metrics and health (/metrics, /healthz, /readyz) on http://" + describe(opsAddress()),
+        console == null
+            ? "web console: off (--console-listen off)"
+            : "web console on " + console.url() + " (sign in with an admin credential, or run 'tether-manager"
+                + " console login')",
         "data directory: " + dataDir,
         "database: " + url,
         tls == null
@@ -247,6 +277,11 @@ public final class ManagerServer implements AutoCloseable {
   /** The admin listener's address; null when it is off. */
   public InetSocketAddress adminAddress() {
     return adminServer == null ? null : (InetSocketAddress) adminServer.getListenSockets().get(0);
+  }
+
+  /** The web console's address; null when it is off. */
+  public InetSocketAddress consoleAddress() {
+    return console == null ? null : console.address();
   }
 
   /** The ops listener's address; null when it is off. */
@@ -274,6 +309,9 @@ public final class ManagerServer implements AutoCloseable {
     health.enterTerminalState();
     if (opsServer != null) {
       opsServer.close();
+    }
+    if (console != null) {
+      console.close();
     }
     server.shutdown();
     if (adminServer != null) {

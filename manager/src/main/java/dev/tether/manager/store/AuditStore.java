@@ -9,5 +9,10 @@ public interface AuditStore {
   void audit(Instant at, Actor actor, String action, String accountId, String tokenPublicId, String detail);
 
   /** Newest first; {@code accountId} null for every account. */
-  List<AuditEvent> listAudit(String accountId, int limit);
+  default List<AuditEvent> listAudit(String accountId, int limit) {
+    return listAudit(accountId, null, limit);
+  }
+
+  /** Newest first; {@code accountId} null for every account, {@code actor} null for every actor. */
+  List<AuditEvent> listAudit(String accountId, String actor, int limit);
 }

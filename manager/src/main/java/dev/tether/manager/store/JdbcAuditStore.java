@@ -28,15 +28,25 @@ final class JdbcAuditStore implements AuditStore {
   }
 
   @Override
-  public List<AuditEvent> listAudit(String accountId, int limit) {
+  public List<AuditEvent> listAudit(String accountId, String actor, int limit) {
     return db.query("list audit events", c -> {
+      List<String> where = new ArrayList<>();
+      List<String> values = new ArrayList<>();
+      if (accountId != null) {
+        where.add("account_id = ?");
+        values.add(accountId);
+      }
+      if (actor != null) {
+        where.add("actor = ?");
+        values.add(actor);
+      }
       String sql = "SELECT id, at, actor, action, account_id, token_public_id, detail, remote_address"
-          + " FROM audit_events"
-          + (accountId == null ? "" : " WHERE account_id = ?") + " ORDER BY id DESC";
+          + " FROM audit_events" + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
+          + " ORDER BY id DESC";
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         ps.setMaxRows(limit);
-        if (accountId != null) {
-          ps.setString(1, accountId);
+        for (int i = 0; i < values.size(); i++) {
+          ps.setString(i + 1, values.get(i));
         }
         try (ResultSet rs = ps.executeQuery()) {
           List<AuditEvent> out = new ArrayList<>();

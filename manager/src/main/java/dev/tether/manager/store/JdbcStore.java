@@ -352,8 +352,8 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
-  public List<AuditEvent> listAudit(String accountId, int limit) {
-    return audit.listAudit(accountId, limit);
+  public List<AuditEvent> listAudit(String accountId, String actor, int limit) {
+    return audit.listAudit(accountId, actor, limit);
   }
 
   // replicas
