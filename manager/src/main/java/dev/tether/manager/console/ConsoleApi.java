@@ -65,6 +65,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
@@ -77,11 +78,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import java.util.stream.Stream;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
+import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
+import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
 
 /**
  * The web console's requests: the static page, sign-in and sign-out, and a JSON API over the admin
@@ -94,6 +96,8 @@ final class ConsoleApi {
 
   static final String COOKIE = "tether_console";
   static final Metadata.Key<String> SESSION = Metadata.Key.of("tether-console-session", Metadata.ASCII_STRING_MARSHALLER);
+  /** The browser's HOST:PORT for this request, for the audit trail (trusted: only the in-process server reads it). */
+  static final Metadata.Key<String> REMOTE = Metadata.Key.of("tether-console-remote", Metadata.ASCII_STRING_MARSHALLER);
   static final String CSP = "default-src 'self'; frame-ancestors 'none'";
   private static final String JSON = "application/json; charset=utf-8";
   private static final int CALL_SECONDS = 60;
@@ -187,7 +191,19 @@ final class ConsoleApi {
     return new QueryStringDecoder(uri).path();
   }
 
+  /** The remote address of the request this pool thread serves, for the admin calls it makes. */
+  private static final ThreadLocal<String> REQUEST_REMOTE = new ThreadLocal<>();
+
   Response handle(FullHttpRequest request, InetSocketAddress remote) {
+    REQUEST_REMOTE.set(AdminAuthInterceptor.address(remote));
+    try {
+      return serve(request, remote);
+    } finally {
+      REQUEST_REMOTE.remove();
+    }
+  }
+
+  private Response serve(FullHttpRequest request, InetSocketAddress remote) {
     QueryStringDecoder query = new QueryStringDecoder(request.uri());
     String path = query.path();
     HttpMethod method = request.method();
@@ -198,7 +214,7 @@ final class ConsoleApi {
           return Response.error(HttpResponseStatus.NOT_FOUND, "no page " + UserText.quote(path) + " here; the console"
               + " is at /");
         }
-        if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
+        if (!method.equals(HttpMethod.GET)) {
           return Response.error(HttpResponseStatus.METHOD_NOT_ALLOWED, method + " " + path + " is not allowed (GET)");
         }
         return new Response(HttpResponseStatus.OK, TYPES.get(file.substring(file.lastIndexOf('.') + 1)),
@@ -486,7 +502,7 @@ final class ConsoleApi {
         Map.of(HttpHeaderNames.CONTENT_DISPOSITION.toString(), "attachment; filename=\"" + fileName + "\""));
   }
 
-  /** The files install-files writes, as one zip, keeping the executable bit in the entries' comments-free form. */
+  /** The files install-files writes, as one zip whose entries keep their Unix modes (0755 scripts, 0600 token). */
   private static byte[] archive(InstallType type, InstallSpec spec) {
     Path dir = null;
     try {
@@ -495,12 +511,13 @@ final class ConsoleApi {
       Path out = dir.resolve("files");
       List<Path> written = InstallFiles.write(type, spec, out);
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+      try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(bytes)) {
         for (Path file : written.stream().sorted().toList()) {
-          ZipEntry entry = new ZipEntry(out.relativize(file).toString().replace('\\', '/'));
-          zip.putNextEntry(entry);
+          ZipArchiveEntry entry = new ZipArchiveEntry(out.relativize(file).toString());
+          entry.setUnixMode(unixMode(Files.getPosixFilePermissions(file)));
+          zip.putArchiveEntry(entry);
           zip.write(Files.readAllBytes(file));
-          zip.closeEntry();
+          zip.closeArchiveEntry();
         }
       }
       return bytes.toByteArray();
@@ -511,6 +528,15 @@ final class ConsoleApi {
         deleteTree(dir);
       }
     }
+  }
+
+  /** A regular file's mode bits, as zip's Unix extra attributes hold them. */
+  static int unixMode(Set<PosixFilePermission> permissions) {
+    int mode = 0;
+    for (PosixFilePermission p : permissions) {
+      mode |= 1 << (8 - p.ordinal());
+    }
+    return 0100000 | mode;
   }
 
   private static void deleteTree(Path dir) {
@@ -647,6 +673,10 @@ final class ConsoleApi {
   private static <S extends AbstractStub<S>> S stub(S stub, ConsoleSessions.Session session) {
     Metadata headers = new Metadata();
     headers.put(SESSION, session.key());
+    String remote = REQUEST_REMOTE.get();
+    if (remote != null) {
+      headers.put(REMOTE, remote);
+    }
     return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
         .withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS);
   }

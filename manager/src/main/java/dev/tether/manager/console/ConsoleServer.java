@@ -1,8 +1,11 @@
 package dev.tether.manager.console;
 
 import dev.tether.manager.admin.AdminAuthInterceptor;
+import dev.tether.manager.admin.Caller;
 import dev.tether.manager.server.Manager;
+import dev.tether.manager.store.TetherStore;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -40,10 +43,11 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -246,30 +250,27 @@ public final class ConsoleServer implements AutoCloseable {
     }
   }
 
-  static byte[] utf8(String text) {
-    return text.getBytes(StandardCharsets.UTF_8);
-  }
-
   /** For the in-process server: the admin of an open console session, checked active in the store. */
   private static final class SessionAuthenticator implements AdminAuthInterceptor.Authenticator {
     private final ConsoleSessions sessions;
-    private final dev.tether.manager.store.TetherStore store;
+    private final TetherStore store;
 
-    SessionAuthenticator(ConsoleSessions sessions, dev.tether.manager.store.TetherStore store) {
+    SessionAuthenticator(ConsoleSessions sessions, TetherStore store) {
       this.sessions = sessions;
       this.store = store;
     }
 
     @Override
-    public java.util.Optional<dev.tether.manager.admin.Caller> authenticate(io.grpc.Metadata headers,
-        java.net.SocketAddress remote) {
+    public Optional<Caller> authenticate(Metadata headers,
+        SocketAddress remote) {
       return sessions.byKey(headers.get(ConsoleApi.SESSION)).flatMap(session -> store.findAdmin(session.adminName())
           .filter(admin -> admin.active() && admin.publicId().equals(session.adminId()))
-          .map(admin -> new dev.tether.manager.admin.Caller(admin, session.remoteAddress())));
+          .map(admin -> new Caller(admin, Optional.ofNullable(headers.get(ConsoleApi.REMOTE))
+              .orElse(session.remoteAddress()))));
     }
 
     @Override
-    public String refusal(io.grpc.Metadata headers) {
+    public String refusal(Metadata headers) {
       return "console session ended";
     }
 
