@@ -10,6 +10,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/tether-quickstart.XXXXXX")"
 port="${TETHER_QUICKSTART_PORT:-17443}"
 admin_port="$((port + 1))"
 ops_port="$((port + 2))"
+console_port="$((port + 3))"
 pids=()
 manager_pid=""
 
@@ -55,9 +56,9 @@ step "Building (mvn -B -ntp -q -DskipTests package)"
 command -v java >/dev/null || fail "java is not installed (JDK 17 or newer is needed)"
 command -v mvn >/dev/null || fail "mvn is not installed (Maven 3.8.7 or newer is needed)"
 # before the build, so that a busy port costs seconds, not a build and a timeout
-for p in "$port" "$admin_port" "$ops_port"; do
+for p in "$port" "$admin_port" "$ops_port" "$console_port"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    fail "port $p on 127.0.0.1 is already in use (an earlier quickstart or manager still running?). Stop it, or pick other ports: TETHER_QUICKSTART_PORT=18443 scripts/quickstart.sh (uses 18443, 18444 and 18445)"
+    fail "port $p on 127.0.0.1 is already in use (an earlier quickstart or manager still running?). Stop it, or pick other ports: TETHER_QUICKSTART_PORT=18443 scripts/quickstart.sh (uses 18443 to 18446)"
   fi
 done
 if ! mvn -B -ntp -q -DskipTests package >"$work/build.log" 2>&1; then
@@ -66,9 +67,9 @@ if ! mvn -B -ntp -q -DskipTests package >"$work/build.log" 2>&1; then
 fi
 echo "built manager/target/tether-manager.jar and delegate/target/tether-delegate.jar"
 
-step "Starting the manager: delegates on 127.0.0.1:$port, admin API on 127.0.0.1:$admin_port, metrics on 127.0.0.1:$ops_port (embedded H2 and TLS certificate in $work/data)"
+step "Starting the manager: delegates on 127.0.0.1:$port, admin API on 127.0.0.1:$admin_port, metrics on 127.0.0.1:$ops_port, web console on 127.0.0.1:$console_port (embedded H2 and TLS certificate in $work/data)"
 scripts/tether-manager serve --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin_port" \
-  --ops-listen "127.0.0.1:$ops_port" \
+  --ops-listen "127.0.0.1:$ops_port" --console-listen "127.0.0.1:$console_port" \
   --data-dir "$work/data" >"$work/manager.out" 2>"$work/manager.log" &
 manager_pid=$!
 manager_started() {
@@ -143,6 +144,16 @@ fi
 
 step "Audit trail"
 manager audit list --account "$account"
+
+step "Web console (https://127.0.0.1:$console_port): 'console login' prints a one-time sign-in link"
+link="$(manager console login 2>/dev/null)" || fail "console login failed"
+echo "${link%%#*}#login=... (valid 5 minutes, once; this manager stops in a moment: run your own and open its link)"
+if command -v curl >/dev/null; then
+  # the manager's certificate is self-signed: trust it for this one request
+  curl -fsS --cacert "$work/data/tls/manager.crt" "https://127.0.0.1:$console_port/" | grep -q '<title>' \
+    || fail "the web console did not answer"
+  echo "the console page answers (docs/console.md: the pages, and how to trust the manager's certificate)"
+fi
 
 step "Stopping builder-3 with SIGTERM (exit 0) and the manager"
 kill -TERM "$file_delegate"
