@@ -134,7 +134,8 @@
     } catch (e) {
       throw new ApiError(0, 'The manager did not answer: check that it is running and reachable, then try again.');
     }
-    if (response.status === 401 && !options.allow401) {
+    if (response.status === 401) {
+      if (options.allow401) return response;
       const message = await errorMessage(response);
       signedOut(message);
       throw new ApiError(401, message);
@@ -213,17 +214,8 @@
   async function boot() {
     wireStaticHandlers();
     collectWriteElements();
-    const hash = location.hash;
-    if (hash.startsWith('#login=')) {
-      const code = decodeURIComponent(hash.slice('#login='.length));
-      // Drop the one-time code from the address bar and history before anything else.
-      history.replaceState(null, '', `${location.pathname}${location.search}#/tokens`);
-      await act(async () => {
-        const session = await api('POST', '/api/login', { code }, { allow401: true, raw: true })
-          .then(readLogin);
-        if (session) signedIn(session);
-      });
-      if (!state.session) showSignIn();
+    if (location.hash.startsWith('#login=')) {
+      await loginWithCode();
       return;
     }
     try {
@@ -237,6 +229,20 @@
       showSignIn();
       showError(e.message);
     }
+  }
+
+  /** Signs in with the one-time code of a `#login=CODE` link (opened on load or into an open page). */
+  async function loginWithCode() {
+    const code = decodeURIComponent(location.hash.slice('#login='.length));
+    // Drop the one-time code from the address bar and history before anything else.
+    history.replaceState(null, '', `${location.pathname}${location.search}#/tokens`);
+    if (state.session) signedOut();
+    await act(async () => {
+      const response = await api('POST', '/api/login', { code }, { allow401: true, raw: true });
+      const session = await readLogin(response);
+      if (session) signedIn(session);
+    });
+    if (!state.session) showSignIn();
   }
 
   async function readLogin(response) {
@@ -318,6 +324,10 @@
   }
 
   function route() {
+    if (location.hash.startsWith('#login=')) {
+      loginWithCode();
+      return;
+    }
     if (!state.session) {
       showSignIn();
       return;
