@@ -57,24 +57,22 @@
     return o;
   }
 
-  /** A local, readable time with the RFC 3339 value in the title. */
-  function timeEl(rfc3339, emptyText = '—') {
+  /** A local, readable time (date, then clock) with the RFC 3339 value in the title. */
+  function timeEl(rfc3339, emptyText = '—', seconds = false) {
     if (!rfc3339) return el('span', { className: 'muted' }, emptyText);
     const date = new Date(rfc3339);
     if (Number.isNaN(date.getTime())) return el('span', null, rfc3339);
-    const t = el('time', null, formatTime(date));
+    const t = el('time', null,
+      el('span', { className: 'date' }, dateFormat.format(date)), ' ',
+      el('span', { className: 'clock' }, (seconds ? clockFormatSeconds : clockFormat).format(date)));
     t.setAttribute('datetime', rfc3339);
     t.setAttribute('title', rfc3339);
     return t;
   }
 
-  const timeFormat = new Intl.DateTimeFormat(undefined, {
-    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  });
-
-  function formatTime(date) {
-    return timeFormat.format(date);
-  }
+  const dateFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+  const clockFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+  const clockFormatSeconds = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
   function badge(text, kind) {
     return el('span', { className: `badge badge-${kind}` }, text);
@@ -716,7 +714,7 @@
       tags,
       tokenCell,
       stateCell,
-      el('td', null, timeEl(d.lastHeartbeatAt)),
+      el('td', null, timeEl(d.lastHeartbeatAt, '—', true)),
       el('td', null, d.replica || ''));
     if (write) {
       const actions = el('td', { className: 'actions' });
@@ -800,7 +798,10 @@
   }
 
   function updateEcsFields() {
-    $('install-ecs').hidden = $('install-type').value !== 'ecs';
+    const ecs = $('install-type').value === 'ecs';
+    $('install-ecs').hidden = !ecs;
+    $('install-ecs-secret').required = ecs;
+    $('install-ecs-role').required = ecs;
   }
 
   async function download(event) {
@@ -892,7 +893,7 @@
 
   function auditRow(e) {
     return el('tr', { testid: 'audit-row' },
-      el('td', { className: 'nowrap' }, timeEl(e.at)),
+      el('td', { className: 'nowrap' }, timeEl(e.at, '—', true)),
       el('td', { className: 'strong' }, e.actor || ''),
       el('td', null, el('code', null, e.action || '')),
       el('td', null, e.accountId ? accountName(e.accountId) : ''),
