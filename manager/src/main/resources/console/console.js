@@ -333,6 +333,7 @@
     const name = currentRoute();
     stopPolling();
     clearError();
+    clearNotice();
     for (const r of ROUTES) $(`view-${r}`).hidden = r !== name;
     for (const link of document.querySelectorAll('#main-nav a')) {
       if (link.dataset.route === name) link.setAttribute('aria-current', 'page');
@@ -435,9 +436,9 @@
     }
     const row = el('tr', { testid: `token-row-${token.name}` },
       el('td', { className: 'strong' }, token.name),
+      status,
       el('td', null, el('code', null, token.id)),
       el('td', { className: 'desc' }, token.description || ''),
-      status,
       created,
       el('td', null, timeEl(token.lastUsedAt, 'never')),
       el('td', null, timeEl(token.expiresAt, 'never')),
@@ -709,11 +710,11 @@
     if (token && token.status !== 'ACTIVE') tokenCell.append(' ', badge(token.status, statusKind(token.status)));
     const row = el('tr', { testid: `delegate-row-${d.name}` },
       el('td', { className: 'strong' }, d.name),
+      stateCell,
       el('td', null, d.hostname || ''),
       el('td', null, d.type || ''),
       tags,
       tokenCell,
-      stateCell,
       el('td', null, timeEl(d.lastHeartbeatAt, '—', true)),
       el('td', null, d.replica || ''));
     if (write) {
