@@ -57,24 +57,22 @@
     return o;
   }
 
-  /** A local, readable time with the RFC 3339 value in the title. */
-  function timeEl(rfc3339, emptyText = '—') {
+  /** A local, readable time (date, then clock) with the RFC 3339 value in the title. */
+  function timeEl(rfc3339, emptyText = '—', seconds = false) {
     if (!rfc3339) return el('span', { className: 'muted' }, emptyText);
     const date = new Date(rfc3339);
     if (Number.isNaN(date.getTime())) return el('span', null, rfc3339);
-    const t = el('time', null, formatTime(date));
+    const t = el('time', null,
+      el('span', { className: 'date' }, dateFormat.format(date)), ' ',
+      el('span', { className: 'clock' }, (seconds ? clockFormatSeconds : clockFormat).format(date)));
     t.setAttribute('datetime', rfc3339);
     t.setAttribute('title', rfc3339);
     return t;
   }
 
-  const timeFormat = new Intl.DateTimeFormat(undefined, {
-    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  });
-
-  function formatTime(date) {
-    return timeFormat.format(date);
-  }
+  const dateFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+  const clockFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+  const clockFormatSeconds = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
   function badge(text, kind) {
     return el('span', { className: `badge badge-${kind}` }, text);
@@ -134,7 +132,8 @@
     } catch (e) {
       throw new ApiError(0, 'The manager did not answer: check that it is running and reachable, then try again.');
     }
-    if (response.status === 401 && !options.allow401) {
+    if (response.status === 401) {
+      if (options.allow401) return response;
       const message = await errorMessage(response);
       signedOut(message);
       throw new ApiError(401, message);
@@ -213,17 +212,8 @@
   async function boot() {
     wireStaticHandlers();
     collectWriteElements();
-    const hash = location.hash;
-    if (hash.startsWith('#login=')) {
-      const code = decodeURIComponent(hash.slice('#login='.length));
-      // Drop the one-time code from the address bar and history before anything else.
-      history.replaceState(null, '', `${location.pathname}${location.search}#/tokens`);
-      await act(async () => {
-        const session = await api('POST', '/api/login', { code }, { allow401: true, raw: true })
-          .then(readLogin);
-        if (session) signedIn(session);
-      });
-      if (!state.session) showSignIn();
+    if (location.hash.startsWith('#login=')) {
+      await loginWithCode();
       return;
     }
     try {
@@ -237,6 +227,20 @@
       showSignIn();
       showError(e.message);
     }
+  }
+
+  /** Signs in with the one-time code of a `#login=CODE` link (opened on load or into an open page). */
+  async function loginWithCode() {
+    const code = decodeURIComponent(location.hash.slice('#login='.length));
+    // Drop the one-time code from the address bar and history before anything else.
+    history.replaceState(null, '', `${location.pathname}${location.search}#/tokens`);
+    if (state.session) signedOut();
+    await act(async () => {
+      const response = await api('POST', '/api/login', { code }, { allow401: true, raw: true });
+      const session = await readLogin(response);
+      if (session) signedIn(session);
+    });
+    if (!state.session) showSignIn();
   }
 
   async function readLogin(response) {
@@ -318,6 +322,10 @@
   }
 
   function route() {
+    if (location.hash.startsWith('#login=')) {
+      loginWithCode();
+      return;
+    }
     if (!state.session) {
       showSignIn();
       return;
@@ -325,6 +333,7 @@
     const name = currentRoute();
     stopPolling();
     clearError();
+    clearNotice();
     for (const r of ROUTES) $(`view-${r}`).hidden = r !== name;
     for (const link of document.querySelectorAll('#main-nav a')) {
       if (link.dataset.route === name) link.setAttribute('aria-current', 'page');
@@ -427,9 +436,9 @@
     }
     const row = el('tr', { testid: `token-row-${token.name}` },
       el('td', { className: 'strong' }, token.name),
+      status,
       el('td', null, el('code', null, token.id)),
       el('td', { className: 'desc' }, token.description || ''),
-      status,
       created,
       el('td', null, timeEl(token.lastUsedAt, 'never')),
       el('td', null, timeEl(token.expiresAt, 'never')),
@@ -701,12 +710,12 @@
     if (token && token.status !== 'ACTIVE') tokenCell.append(' ', badge(token.status, statusKind(token.status)));
     const row = el('tr', { testid: `delegate-row-${d.name}` },
       el('td', { className: 'strong' }, d.name),
+      stateCell,
       el('td', null, d.hostname || ''),
       el('td', null, d.type || ''),
       tags,
       tokenCell,
-      stateCell,
-      el('td', null, timeEl(d.lastHeartbeatAt)),
+      el('td', null, timeEl(d.lastHeartbeatAt, '—', true)),
       el('td', null, d.replica || ''));
     if (write) {
       const actions = el('td', { className: 'actions' });
@@ -790,7 +799,10 @@
   }
 
   function updateEcsFields() {
-    $('install-ecs').hidden = $('install-type').value !== 'ecs';
+    const ecs = $('install-type').value === 'ecs';
+    $('install-ecs').hidden = !ecs;
+    $('install-ecs-secret').required = ecs;
+    $('install-ecs-role').required = ecs;
   }
 
   async function download(event) {
@@ -882,7 +894,7 @@
 
   function auditRow(e) {
     return el('tr', { testid: 'audit-row' },
-      el('td', { className: 'nowrap' }, timeEl(e.at)),
+      el('td', { className: 'nowrap' }, timeEl(e.at, '—', true)),
       el('td', { className: 'strong' }, e.actor || ''),
       el('td', null, el('code', null, e.action || '')),
       el('td', null, e.accountId ? accountName(e.accountId) : ''),
