@@ -74,7 +74,7 @@ class CommandTreeTest {
         }
       }
     }
-    assertThat(commands).isEqualTo(17);
+    assertThat(commands).isEqualTo(18);
     assertThat(missing).as("in " + DOC).isEmpty();
   }
 
