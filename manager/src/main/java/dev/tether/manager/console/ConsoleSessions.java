@@ -9,7 +9,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,6 +32,11 @@ public final class ConsoleSessions {
   /** Sessions and codes kept at once; beyond it the oldest idle ones are dropped first. */
   static final int MAX_SESSIONS = 10_000;
   static final int MAX_CODES = 1_000;
+  /**
+   * Sessions, and codes, of one admin kept at once; beyond it that admin's own oldest go first, so
+   * that one admin signing in (or asking for links) over and over cannot push out anyone else's.
+   */
+  static final int MAX_PER_ADMIN = 20;
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -107,6 +114,9 @@ public final class ConsoleSessions {
     String cookie = random();
     Session session = new Session(digest(cookie), random(), admin, remoteAddress, clock.instant());
     expire();
+    List<Session> own = sessions.values().stream().filter(s -> s.adminId().equals(session.adminId()))
+        .sorted(Comparator.comparing((Session s) -> s.lastActive)).toList();
+    own.stream().limit(Math.max(0, own.size() - MAX_PER_ADMIN + 1)).forEach(old -> sessions.remove(old.key(), old));
     if (sessions.size() >= MAX_SESSIONS) {
       dropOldestSession();
     }
@@ -176,6 +186,10 @@ public final class ConsoleSessions {
     String code = random();
     Instant now = clock.instant();
     codes.values().removeIf(c -> !now.isBefore(c.expires()));
+    List<Map.Entry<String, Code>> own = codes.entrySet().stream()
+        .filter(e -> e.getValue().adminId().equals(admin.publicId()))
+        .sorted(Map.Entry.comparingByValue(Comparator.comparing(Code::expires))).toList();
+    own.stream().limit(Math.max(0, own.size() - MAX_PER_ADMIN + 1)).forEach(e -> codes.remove(e.getKey()));
     if (codes.size() >= MAX_CODES) {
       codes.entrySet().stream().min(Map.Entry.comparingByValue((a, b) -> a.expires().compareTo(b.expires())))
           .ifPresent(oldest -> codes.remove(oldest.getKey()));

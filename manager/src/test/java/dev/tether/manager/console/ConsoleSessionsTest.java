@@ -8,6 +8,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /** Console sessions and one-time codes: idle timeout, background requests, single use, expiry, revocation. */
@@ -73,6 +79,56 @@ class ConsoleSessionsTest {
     assertThat(sessions.redeem(late)).isEmpty();
     assertThat(sessions.redeem("")).isEmpty();
     assertThat(sessions.redeem(null)).isEmpty();
+  }
+
+  @Test
+  void oneAdminSigningInOverAndOver_endsOnlyItsOwnOldestSessions_neverAnotherAdmins() {
+    String bobCookie = sessions.open(bob, "127.0.0.1:5002").cookie();
+    clock.advance(Duration.ofSeconds(1));
+    String aliceFirst = sessions.open(alice, "127.0.0.1:5000").cookie();
+    String aliceLast = null;
+    for (int i = 0; i < ConsoleSessions.MAX_SESSIONS; i++) {
+      aliceLast = sessions.open(alice, "127.0.0.1:5000").cookie();
+    }
+    assertThat(sessions.find(bobCookie, true)).isPresent();
+    assertThat(sessions.find(aliceLast, true)).isPresent();
+    assertThat(sessions.find(aliceFirst, true)).isEmpty();
+    assertThat(sessions.size()).isEqualTo(ConsoleSessions.MAX_PER_ADMIN + 1);
+  }
+
+  @Test
+  void oneAdminAskingForLinksOverAndOver_dropsOnlyItsOwnOldestCodes_neverAnotherAdmins() {
+    String bobCode = sessions.issueCode(bob);
+    String aliceFirst = sessions.issueCode(alice);
+    String aliceLast = null;
+    for (int i = 0; i < ConsoleSessions.MAX_CODES; i++) {
+      // bob's code expires first: the one a full table would drop
+      clock.advance(Duration.ofMillis(1));
+      aliceLast = sessions.issueCode(alice);
+    }
+    assertThat(sessions.redeem(bobCode)).map(ConsoleSessions.Code::adminName).hasValue("bob");
+    assertThat(sessions.redeem(aliceLast)).map(ConsoleSessions.Code::adminName).hasValue("alice");
+    assertThat(sessions.redeem(aliceFirst)).isEmpty();
+  }
+
+  @Test
+  void twoBrowsersRedeemingOneCodeAtOnce_signInOnce() throws Exception {
+    for (int round = 0; round < 200; round++) {
+      String code = sessions.issueCode(alice);
+      CyclicBarrier start = new CyclicBarrier(2);
+      ExecutorService two = Executors.newFixedThreadPool(2);
+      try {
+        Callable<Boolean> redeem = () -> {
+          start.await();
+          return sessions.redeem(code).isPresent();
+        };
+        Future<Boolean> first = two.submit(redeem);
+        Future<Boolean> second = two.submit(redeem);
+        assertThat(List.of(first.get(), second.get())).containsExactlyInAnyOrder(true, false);
+      } finally {
+        two.shutdownNow();
+      }
+    }
   }
 
   private static AdminRecord admin(String name, String publicId) {
