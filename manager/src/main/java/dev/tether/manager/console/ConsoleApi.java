@@ -624,7 +624,11 @@ final class ConsoleApi {
     try {
       body = text.isBlank() ? MAPPER.createObjectNode() : MAPPER.readTree(text);
     } catch (JsonProcessingException e) {
-      throw new Refused(HttpResponseStatus.BAD_REQUEST, "the request body is not JSON: " + e.getOriginalMessage());
+      // the parser's own message quotes the text it choked on, which may be a credential or token value
+      String where = e.getLocation() == null ? "" : " (error at line " + e.getLocation().getLineNr() + ", column "
+          + e.getLocation().getColumnNr() + ")";
+      throw new Refused(HttpResponseStatus.BAD_REQUEST, "the request body is not JSON" + where + "; send one JSON"
+          + " object, such as {\"name\": \"build\"}");
     }
     if (!body.isObject()) {
       throw new Refused(HttpResponseStatus.BAD_REQUEST, "the request body must be a JSON object");

@@ -13,9 +13,12 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -28,9 +31,11 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
@@ -46,6 +51,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.ArrayDeque;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -129,6 +135,8 @@ public final class ConsoleServer implements AutoCloseable {
               pipeline.addLast(new IdleStateHandler(0, 0, IDLE_SECONDS));
               pipeline.addLast(new HttpServerCodec());
               pipeline.addLast(new HttpServerKeepAliveHandler());
+              // before the aggregator, so that its own answers (413, 417) carry the headers too
+              pipeline.addLast(SECURITY_HEADERS);
               pipeline.addLast(new HttpObjectAggregator(MAX_BODY));
               pipeline.addLast(new Dispatch(api, work));
             }
@@ -177,10 +185,32 @@ public final class ConsoleServer implements AutoCloseable {
     return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
   }
 
-  /** Hands each whole request to the pool and writes its answer back. */
+  /** Adds the console's security headers to every response, whichever handler wrote it. */
+  private static final ChannelOutboundHandlerAdapter SECURITY_HEADERS = new SecurityHeaders();
+
+  @ChannelHandler.Sharable
+  private static final class SecurityHeaders extends ChannelOutboundHandlerAdapter {
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+      if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+        ConsoleApi.securityHeaders(response.headers());
+      }
+      super.write(ctx, msg, promise);
+    }
+  }
+
+  /**
+   * Hands each whole request to the pool and writes its answer back, one request of a connection
+   * at a time: HTTP/1.1 answers pipelined requests in order, and one connection cannot fill the
+   * pool's queue. While a request is served, the connection's further requests wait here and
+   * reading stops.
+   */
   private static final class Dispatch extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final ConsoleApi api;
     private final ThreadPoolExecutor work;
+    /** Requests read while another was served; touched on the event loop only. */
+    private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
+    private boolean serving;
 
     Dispatch(ConsoleApi api, ThreadPoolExecutor work) {
       this.api = api;
@@ -189,48 +219,77 @@ public final class ConsoleServer implements AutoCloseable {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+      waiting.add(request.retainedDuplicate());
+      if (serving) {
+        ctx.channel().config().setAutoRead(false);
+        return;
+      }
+      serveNext(ctx);
+    }
+
+    /** Serves the oldest waiting request; with none left, reads again. On the event loop. */
+    private void serveNext(ChannelHandlerContext ctx) {
+      FullHttpRequest request = waiting.poll();
+      if (request == null) {
+        serving = false;
+        ctx.channel().config().setAutoRead(true);
+        return;
+      }
+      serving = true;
       if (!request.decoderResult().isSuccess()) {
-        write(ctx, request, ConsoleApi.Response.error(HttpResponseStatus.BAD_REQUEST, "malformed HTTP request"), false);
+        request.release();
+        write(ctx, ConsoleApi.Response.error(HttpResponseStatus.BAD_REQUEST, "malformed HTTP request"), false);
         return;
       }
       boolean keepAlive = HttpUtil.isKeepAlive(request);
-      FullHttpRequest held = request.retainedDuplicate();
       InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
       try {
         work.execute(() -> {
           ConsoleApi.Response response;
           try {
-            response = api.handle(held, remote);
+            response = api.handle(request, remote);
           } catch (RuntimeException e) {
-            log.error("web console request {} {} failed", held.method(), ConsoleApi.pathOf(held.uri()), e);
+            log.error("web console request {} {} failed", request.method(), ConsoleApi.pathOf(request.uri()), e);
             response = ConsoleApi.Response.error(HttpResponseStatus.INTERNAL_SERVER_ERROR,
                 "internal error in the manager; its log has the details");
           } finally {
-            held.release();
+            request.release();
           }
-          write(ctx, held, response, keepAlive);
+          write(ctx, response, keepAlive);
         });
       } catch (RejectedExecutionException e) {
-        held.release();
-        write(ctx, request, ConsoleApi.Response.error(HttpResponseStatus.SERVICE_UNAVAILABLE,
+        request.release();
+        write(ctx, ConsoleApi.Response.error(HttpResponseStatus.SERVICE_UNAVAILABLE,
             "the web console is busy; retry in a moment"), false);
       }
     }
 
-    private static void write(ChannelHandlerContext ctx, FullHttpRequest request, ConsoleApi.Response response,
-        boolean keepAlive) {
+    private void write(ChannelHandlerContext ctx, ConsoleApi.Response response, boolean keepAlive) {
       FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
           Unpooled.wrappedBuffer(response.body()));
-      ConsoleApi.securityHeaders(out.headers());
       out.headers().set(HttpHeaderNames.CONTENT_TYPE, response.contentType());
       response.headers().forEach((name, value) -> out.headers().add(name, value));
       HttpUtil.setContentLength(out, response.body().length);
       if (keepAlive) {
         out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         ctx.writeAndFlush(out);
+        ctx.executor().execute(() -> serveNext(ctx));
       } else {
         ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+        ctx.executor().execute(this::releaseWaiting);
       }
+    }
+
+    private void releaseWaiting() {
+      for (FullHttpRequest request; (request = waiting.poll()) != null; ) {
+        request.release();
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+      releaseWaiting();
+      super.channelInactive(ctx);
     }
 
     @Override
