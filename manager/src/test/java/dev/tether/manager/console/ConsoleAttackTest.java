@@ -2,11 +2,24 @@ package dev.tether.manager.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.common.testing.SecretScanExtension;
 import dev.tether.manager.admin.AdminKey;
 import dev.tether.manager.server.ManagerServer;
 import dev.tether.manager.server.ManagerSettings;
+import dev.tether.manager.store.Actor;
+import dev.tether.manager.store.AdminRole;
+import dev.tether.proto.admin.v1.AdminAccessGrpc;
+import dev.tether.proto.admin.v1.WhoAmIRequest;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.stub.MetadataUtils;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,8 +32,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
@@ -139,6 +154,76 @@ class ConsoleAttackTest {
     assertThat(response.header("Cache-Control")).as(response.head()).isEqualTo("no-store");
   }
 
+  /** Signs in with {@code credential}: the cookie ("name=value") and the CSRF token. */
+  private static String[] signIn(String credential) throws Exception {
+    String login = "{\"credential\":\"" + credential + "\"}";
+    Raw signedIn = parse(exchange(ascii("POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + "Content-Length: " + login.length() + "\r\nConnection: close\r\n\r\n" + login)));
+    assertThat(signedIn.status()).isEqualTo(200);
+    return new String[] {signedIn.header("Set-Cookie").split(";")[0], JSON.readTree(signedIn.body()).get("csrf").asText()};
+  }
+
+  private static Raw get(String path, String cookie) throws IOException {
+    return parse(exchange(ascii("GET " + path + " HTTP/1.1\r\nHost: x\r\nCookie: " + cookie
+        + "\r\nConnection: close\r\n\r\n")));
+  }
+
+  @Test
+  void anAdminRevokedStraightInTheStore_asAnotherReplicaWouldDoIt_canDoNothingMoreWithItsSession() throws Exception {
+    String key = server.manager().admins().create("replica-revoked", AdminRole.OPERATOR, Actor.named("test"))
+        .secret().reveal();
+    String[] browser = signIn(key);
+    assertThat(get("/api/accounts", browser[0]).status()).isEqualTo(200);
+    // no local revocation, no feed event: only the row changes, as when another replica revokes it
+    server.manager().store().revokeAdmin("replica-revoked", Instant.now(), Actor.named("other-replica"));
+    for (String path : List.of("/api/session", "/api/accounts", "/api/audit")) {
+      assertThat(get(path, browser[0]).status()).as(path).isEqualTo(401);
+    }
+    String body = "{\"name\":\"after-revocation\"}";
+    Raw create = parse(exchange(ascii("POST /api/accounts HTTP/1.1\r\nHost: x\r\nCookie: " + browser[0] + "\r\n"
+        + "X-CSRF-Token: " + browser[1] + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
+        + "\r\nConnection: close\r\n\r\n" + body)));
+    assertThat(create.status()).isEqualTo(401);
+  }
+
+  @Test
+  void theInProcessSessionHeader_isWorthNothingOnTheAdminPort() throws Exception {
+    String[] browser = signIn(ownerKey);
+    ConsoleSessions.Session session = server.manager().consoleSessions()
+        .find(browser[0].substring(browser[0].indexOf('=') + 1), false).orElseThrow();
+    Metadata headers = new Metadata();
+    headers.put(ConsoleApi.SESSION, session.key());
+    headers.put(ConsoleApi.REMOTE, "203.0.113.9:1");
+    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.adminAddress().getPort(),
+        TlsChannelCredentials.newBuilder().trustManager(dataDir.resolve("tls/manager.crt").toFile()).build()).build();
+    try {
+      assertThatThrownBy(() -> AdminAccessGrpc.newBlockingStub(channel)
+          .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+          .withDeadlineAfter(30, TimeUnit.SECONDS).whoAmI(WhoAmIRequest.getDefaultInstance()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+    } finally {
+      channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    }
+    // and a browser's own copy of those headers is not passed on: the console still answers as the owner
+    Raw who = parse(exchange(ascii("GET /api/session HTTP/1.1\r\nHost: x\r\nCookie: " + browser[0]
+        + "\r\ntether-console-session: forged\r\ntether-console-remote: 203.0.113.9:1\r\nConnection: close\r\n\r\n")));
+    assertThat(who.status()).isEqualTo(200);
+    assertThat(JSON.readTree(who.body()).at("/admin/name").asText()).isEqualTo("bootstrap");
+  }
+
+  @Test
+  void signOutClearsTheCookieWithTheSameAttributes_andTheOldCookieIsDead() throws Exception {
+    String[] browser = signIn(ownerKey);
+    Raw out = parse(exchange(ascii("POST /api/logout HTTP/1.1\r\nHost: x\r\nCookie: " + browser[0] + "\r\n"
+        + "X-CSRF-Token: " + browser[1] + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+        + "Connection: close\r\n\r\n{}")));
+    assertThat(out.status()).isEqualTo(200);
+    assertThat(out.header("Set-Cookie")).startsWith("tether_console=;").contains("Max-Age=0").contains("HTTPOnly")
+        .contains("Secure").contains("SameSite=Strict").contains("Path=/");
+    assertThat(get("/api/session", browser[0]).status()).isEqualTo(401);
+  }
+
   @Test
   void theAnswersNettyGivesItself_tooLargeAndBadExpect_carryTheSecurityHeadersToo() throws Exception {
     Raw tooLarge = parse(exchange(ascii("POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -224,12 +309,9 @@ class ConsoleAttackTest {
 
   @Test
   void forgedStateChangingRequests_areRefused_whateverTheirShape() throws Exception {
-    String login = "{\"credential\":\"" + ownerKey + "\"}";
-    Raw signedIn = parse(exchange(ascii("POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        + "Content-Length: " + login.length() + "\r\nConnection: close\r\n\r\n" + login)));
-    assertThat(signedIn.status()).isEqualTo(200);
-    String cookie = signedIn.header("Set-Cookie").split(";")[0];
-    String csrf = JSON.readTree(signedIn.body()).get("csrf").asText();
+    String[] browser = signIn(ownerKey);
+    String cookie = browser[0];
+    String csrf = browser[1];
     String body = "{\"name\":\"forged-account\"}";
     record Forgery(String what, String headers, int status) {}
     for (Forgery forgery : List.of(
