@@ -23,6 +23,7 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.chromium.ChromiumDriverLogLevel;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
@@ -70,9 +71,12 @@ final class Browser implements AutoCloseable {
         .usingDriverExecutable(CHROMEDRIVER.toFile())
         .usingAnyFreePort()
         .withLogFile(new File(consoleLog.resolveSibling("chromedriver.log").toString()))
+        // at INFO the driver logs every command's result, such as a token value a test reads from the page
+        .withLogLevel(ChromiumDriverLogLevel.WARNING)
         .build();
     try {
       Files.createDirectories(consoleLog.getParent());
+      Files.deleteIfExists(consoleLog);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -193,28 +197,29 @@ final class Browser implements AutoCloseable {
   }
 
   /**
-   * Saves the page as it is now to {@code SCREENSHOTS/NAME.png} (1280 px wide) and
-   * {@code SCREENSHOTS/NAME-phone.png} (390 px, a phone's viewport with mobile emulation).
+   * Saves the page as it is now to {@code SCREENSHOTS/NAME.png} (a 1280 x 900 viewport) and
+   * {@code SCREENSHOTS/NAME-phone.png} (390 x 844, a phone's viewport with mobile emulation).
    */
   void screenshots(String name) {
     try {
       Files.createDirectories(SCREENSHOTS);
-      Files.write(SCREENSHOTS.resolve(name + ".png"), capture());
-      driver.executeCdpCommand("Emulation.setDeviceMetricsOverride", Map.of("width", PHONE_WIDTH,
-          "height", PHONE_HEIGHT, "deviceScaleFactor", 1, "mobile", true));
-      try {
-        Files.write(SCREENSHOTS.resolve(name + "-phone.png"), capture());
-      } finally {
-        driver.executeCdpCommand("Emulation.clearDeviceMetricsOverride", Map.of());
-      }
+      Files.write(SCREENSHOTS.resolve(name + ".png"), capture(DESKTOP_WIDTH, DESKTOP_HEIGHT, false));
+      Files.write(SCREENSHOTS.resolve(name + "-phone.png"), capture(PHONE_WIDTH, PHONE_HEIGHT, true));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  private byte[] capture() {
-    Map<String, Object> shot = driver.executeCdpCommand("Page.captureScreenshot", Map.of("format", "png"));
-    return Base64.getDecoder().decode((String) shot.get("data"));
+  /** The viewport at exactly {@code width x height} (the headless window's own viewport is smaller than its size). */
+  private byte[] capture(int width, int height, boolean mobile) {
+    driver.executeCdpCommand("Emulation.setDeviceMetricsOverride", Map.of("width", width, "height", height,
+        "deviceScaleFactor", 1, "mobile", mobile));
+    try {
+      Map<String, Object> shot = driver.executeCdpCommand("Page.captureScreenshot", Map.of("format", "png"));
+      return Base64.getDecoder().decode((String) shot.get("data"));
+    } finally {
+      driver.executeCdpCommand("Emulation.clearDeviceMetricsOverride", Map.of());
+    }
   }
 
   /**

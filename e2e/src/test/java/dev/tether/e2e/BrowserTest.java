@@ -129,18 +129,21 @@ class BrowserTest {
 
     browser.screenshots("browser-test");
 
-    assertThat(pngWidth(Browser.SCREENSHOTS.resolve("browser-test.png"))).isEqualTo(Browser.DESKTOP_WIDTH);
-    assertThat(pngWidth(Browser.SCREENSHOTS.resolve("browser-test-phone.png"))).isEqualTo(Browser.PHONE_WIDTH);
+    assertThat(pngSize(Browser.SCREENSHOTS.resolve("browser-test.png")))
+        .containsExactly(Browser.DESKTOP_WIDTH, Browser.DESKTOP_HEIGHT);
+    assertThat(pngSize(Browser.SCREENSHOTS.resolve("browser-test-phone.png")))
+        .containsExactly(Browser.PHONE_WIDTH, Browser.PHONE_HEIGHT);
     assertThat(browser.driver().executeScript("return window.innerWidth;"))
         .as("the phone emulation ends with the screenshot").isEqualTo((long) Browser.DESKTOP_WIDTH);
   }
 
-  /** The width in a PNG's IHDR chunk (bytes 16-19, big-endian). */
-  private static int pngWidth(Path png) throws IOException {
+  /** Width and height from a PNG's IHDR chunk (bytes 16-23, big-endian). */
+  private static int[] pngSize(Path png) throws IOException {
     try (InputStream in = Files.newInputStream(png)) {
       byte[] head = in.readNBytes(24);
       assertThat(new String(head, 1, 3, StandardCharsets.US_ASCII)).isEqualTo("PNG");
-      return ByteBuffer.wrap(head, 16, 4).getInt();
+      ByteBuffer ihdr = ByteBuffer.wrap(head, 16, 8);
+      return new int[] {ihdr.getInt(), ihdr.getInt()};
     }
   }
 }
