@@ -36,6 +36,7 @@ final class Tether implements AutoCloseable {
   private int port;
   private int adminPort;
   private int opsPort;
+  private String consoleUrl;
   private int sequence;
 
   /** The result of one CLI run. */
@@ -60,6 +61,12 @@ final class Tether implements AutoCloseable {
         "serve", "--listen", "127.0.0.1:" + port, "--admin-listen", "127.0.0.1:" + adminPort,
         "--ops-listen", "127.0.0.1:" + opsPort,
         "--data-dir", dataDir.toString(), "--min-token-lifetime", "10s"));
+    // the console's default port (7480) is one for the whole machine: managers running side by side
+    // (two replicas, test classes in parallel forks) each take one of their own unless a test says otherwise
+    boolean consoleChosen = serveArgs.contains("--console-listen");
+    if (!consoleChosen) {
+      command.addAll(List.of("--console-listen", "127.0.0.1:0"));
+    }
     command.addAll(serveArgs);
     manager = Proc.start("manager-" + (++sequence), logDir, Map.of(), command);
     processes.add(manager);
@@ -68,6 +75,10 @@ final class Tether implements AutoCloseable {
         Duration.ofSeconds(10)));
     opsPort = Integer.parseInt(manager.awaitLine("metrics and health .* on http://127\\.0\\.0\\.1:(\\d+)",
         Duration.ofSeconds(10)));
+    boolean consoleOff = consoleChosen
+        && serveArgs.get(serveArgs.indexOf("--console-listen") + 1).strip().equalsIgnoreCase("off");
+    consoleUrl = consoleOff ? null
+        : manager.awaitLine("web console on (https?://127\\.0\\.0\\.1:\\d+)", Duration.ofSeconds(10));
     manager.awaitLine("admin key", Duration.ofSeconds(10));
     return this;
   }
@@ -84,6 +95,12 @@ final class Tether implements AutoCloseable {
   /** The ops listener's port (/metrics, /healthz, /readyz). */
   int opsPort() {
     return opsPort;
+  }
+
+  /** The web console's address, {@code https://127.0.0.1:PORT} ({@code http://} with --plaintext). */
+  String consoleUrl() {
+    assertThat(consoleUrl).as("the web console (started with --console-listen off?)").isNotNull();
+    return consoleUrl;
   }
 
   /** The admin listener's port. */
