@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -31,11 +32,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The revoking side of the {@code revocation} scenario, in a process of its own: it creates a
- * token through the admin API, holds N delegate streams authenticated by it (over 100 TLS
- * connections from 127.0.3.1..100), then revokes it through the admin API the way
- * {@code tether-manager token revoke} does, and times, on one clock, the revoke call and the
- * close of the last stream as the delegates see it.
+ * The revoking side of the {@code revocation} and {@code replica-revocation} scenarios, in a
+ * process of its own: it creates a token through the admin API of one manager, holds N delegate
+ * streams authenticated by it, spread evenly over one or more managers (replicas on one database)
+ * and over {@value #CHANNELS} TLS connections from 127.0.3.1..250 shared among them, then revokes
+ * it through that admin API the way {@code tether-manager token revoke} does, and times, on one
+ * clock, the revoke call and the close of the last stream as the delegates see it.
  *
  * <p>Commands on stdin: {@code doom N} (a new token and N streams on it) and {@code revoke}
  * (answers {@code call_ms}, {@code last_close_ms}, {@code streams_closed} as reported by the
@@ -50,7 +52,8 @@ public final class Revoker {
 
   private final String accountId;
   private final AdminCredentials admin;
-  private final List<ManagedChannel> channels = new ArrayList<>();
+  /** The connections to each manager, in the order the managers were given. */
+  private final List<List<ManagedChannel>> channels = new ArrayList<>();
   private final ManagedChannel adminChannel;
   private final HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(30));
   private final ExecutorService opening = Executors.newFixedThreadPool(OPENING_THREADS);
@@ -58,14 +61,23 @@ public final class Revoker {
   private String doomedName;
   private int tokens;
 
-  private Revoker(int port, int adminPort, Path dir) throws Exception {
+  /**
+   * {@code dir}: the data directory of the manager whose admin API revokes (account, admin key,
+   * TLS certificate); {@code managers}: each manager's delegate port and data directory (its TLS
+   * certificate).
+   */
+  private Revoker(int adminPort, Path dir, List<Map.Entry<Integer, Path>> managers) throws Exception {
     accountId = Files.readString(dir.resolve(BenchServer.ACCOUNT_FILE)).strip();
     admin = new AdminCredentials(Files.readString(dir.resolve("admin.key")).strip());
-    ChannelCredentials tls = TlsChannelCredentials.newBuilder().trustManager(dir.resolve("tls/manager.crt").toFile()).build();
-    adminChannel = NettyChannelBuilder.forAddress("127.0.0.1", adminPort, tls).build();
+    adminChannel = NettyChannelBuilder.forAddress("127.0.0.1", adminPort, trust(dir)).build();
+    for (int m = 0; m < managers.size(); m++) {
+      channels.add(new ArrayList<>());
+    }
     for (int i = 0; i < CHANNELS; i++) {
       String from = "127.0.3." + (1 + i);
-      channels.add(NettyChannelBuilder.forAddress("127.0.0.1", port, tls)
+      Map.Entry<Integer, Path> manager = managers.get(i % managers.size());
+      channels.get(i % managers.size()).add(NettyChannelBuilder.forAddress("127.0.0.1", manager.getKey(),
+              trust(manager.getValue()))
           .localSocketPicker(new NettyChannelBuilder.LocalSocketPicker() {
             @Override
             public SocketAddress createSocketAddress(SocketAddress remote, io.grpc.Attributes attrs) {
@@ -75,18 +87,31 @@ public final class Revoker {
     }
   }
 
+  private static ChannelCredentials trust(Path dir) throws java.io.IOException {
+    return TlsChannelCredentials.newBuilder().trustManager(dir.resolve("tls/manager.crt").toFile()).build();
+  }
+
   public static void main(String[] args) throws Exception {
-    if (args.length != 3) {
-      System.err.println("usage: Revoker PORT ADMIN_PORT DATA_DIR");
+    List<Map.Entry<Integer, Path>> managers = new ArrayList<>();
+    for (int i = 2; i < args.length; i++) {
+      int eq = args[i].indexOf('=');
+      if (eq < 1 || !args[i].substring(0, eq).matches("[0-9]{1,5}")) {
+        System.err.println("Revoker: '" + args[i] + "' is not PORT=DATA_DIR");
+        System.exit(2);
+      }
+      managers.add(Map.entry(Integer.parseInt(args[i].substring(0, eq)), Path.of(args[i].substring(eq + 1))));
+    }
+    if (args.length < 3 || managers.size() > CHANNELS) {
+      System.err.println("usage: Revoker ADMIN_PORT ADMIN_DATA_DIR PORT=DATA_DIR... (1 to " + CHANNELS + " managers)");
       System.exit(2);
     }
-    Revoker r = new Revoker(Integer.parseInt(args[0]), Integer.parseInt(args[1]), Path.of(args[2]));
+    Revoker r = new Revoker(Integer.parseInt(args[0]), Path.of(args[1]), managers);
     BenchServer.answer(words -> switch (words[0]) {
       case "doom" -> r.doom(Integer.parseInt(words[1]));
       case "revoke" -> r.revoke();
       default -> throw new IllegalArgumentException("unknown command '" + words[0] + "'");
     });
-    r.channels.forEach(ManagedChannel::shutdownNow);
+    r.channels.forEach(list -> list.forEach(ManagedChannel::shutdownNow));
     System.exit(0);
   }
 
@@ -95,7 +120,7 @@ public final class Revoker {
         .withDeadlineAfter(2, TimeUnit.MINUTES);
   }
 
-  /** A new token and {@code n} registered streams authenticated by it. */
+  /** A new token and {@code n} registered streams authenticated by it, spread evenly over the managers. */
   private String doom(int n) throws Exception {
     long started = System.nanoTime();
     doomedName = "doomed-" + (tokens++);
@@ -104,7 +129,8 @@ public final class Revoker {
     DelegateToken token = DelegateToken.parse("CreateTokenResponse.value", created.getValue());
     List<Future<StreamClient>> opened = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      ManagedChannel channel = channels.get(i % CHANNELS);
+      List<ManagedChannel> onManager = channels.get(i % channels.size());
+      ManagedChannel channel = onManager.get((i / channels.size()) % onManager.size());
       String name = doomedName + "-" + i;
       opened.add(opening.submit(() -> {
         StreamClient c = StreamClient.open(channel,
