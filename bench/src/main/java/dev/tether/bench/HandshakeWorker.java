@@ -14,7 +14,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
@@ -50,7 +51,7 @@ public final class HandshakeWorker {
   private final ChannelCredentials credentials;
   private final String accountId;
   private final DelegateToken token;
-  private final EventLoopGroup loops = new NioEventLoopGroup(2);
+  private final EventLoopGroup loops = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
   private final AtomicInteger source = new AtomicInteger();
 
   private HandshakeWorker(String kind, int port, Path dir, int threads) throws Exception {

@@ -40,6 +40,7 @@ final class ReplicaRevocationScenario {
     int trials = quick ? 3 : 10;
     Path root = Files.createTempDirectory("tether-bench-replicas");
     System.out.println("data and logs: " + root);
+    Json json;
     try (EmbeddedPostgres postgres = EmbeddedPostgres.builder()
         .setDataDirectory(root.resolve("postgres"))
         .setCleanDataDirectory(true)
@@ -67,16 +68,18 @@ final class ReplicaRevocationScenario {
           }
           replicas.add(Target.start("tether", "replica-" + i, root, false, List.of("--db-url", url, "--no-account")));
         }
-        measure(quick, perReplica, trials, replicas, commitFloor);
+        json = measure(quick, perReplica, trials, replicas, commitFloor);
       } finally {
         for (Target t : replicas) {
           t.close();
         }
       }
     }
+    // last, after PostgreSQL's own lines about its shutdown
+    System.out.println(json);
   }
 
-  private static void measure(boolean quick, int perReplica, int trials, List<Target> replicas, double[] commitFloor)
+  private static Json measure(boolean quick, int perReplica, int trials, List<Target> replicas, double[] commitFloor)
       throws Exception {
     Target revoking = replicas.get(0);
     Child revoker = revoking.startRevoker(replicas);
@@ -112,7 +115,7 @@ final class ReplicaRevocationScenario {
     Arrays.sort(call);
     Arrays.sort(manager);
     Arrays.sort(commit);
-    Json json = new Json("replica-revocation", quick)
+    return new Json("replica-revocation", quick)
         .put("replicas", replicas.size())
         .put("streams_per_replica", perReplica)
         .put("trials", trials)
@@ -129,7 +132,6 @@ final class ReplicaRevocationScenario {
         .put("postgres_synchronous_commit", "on")
         .put("postgres_commit_p50_ms", pct(commitFloor, 50))
         .put("postgres_commit_p99_ms", pct(commitFloor, 99));
-    System.out.println(json);
   }
 
   /**

@@ -284,7 +284,7 @@ final class Target implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     for (Child c : extras) {
       c.close();
     }
@@ -293,6 +293,9 @@ final class Target implements AutoCloseable {
         w.call("close", Duration.ofMinutes(1));
       } catch (RuntimeException e) {
         // already gone
+      } catch (InterruptedException e) {
+        // asked to hurry: the processes are ended below all the same
+        Thread.currentThread().interrupt();
       }
       w.close();
     }
