@@ -152,7 +152,10 @@ public final class Revoker {
     for (StreamClient c : doomed) {
       while (c.lastAckSequence() < 1) {
         if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("a doomed stream's first heartbeat was not acknowledged within 1 minute");
+          long acked = doomed.stream().filter(d -> d.lastAckSequence() >= 1).count();
+          long closed = doomed.stream().filter(d -> d.closed().isDone()).count();
+          throw new IllegalStateException("only " + acked + " of " + n + " doomed streams had their first heartbeat"
+              + " acknowledged within 1 minute (" + closed + " of them closed); see the managers' logs");
         }
         java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
       }
