@@ -29,7 +29,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The revoking side of the {@code revocation} and {@code replica-revocation} scenarios, in a
@@ -42,8 +41,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Commands on stdin: {@code doom N} (a new token and N streams on it) and {@code revoke}
  * (answers {@code call_ms}, {@code last_close_ms}, {@code streams_closed} as reported by the
  * manager, and {@code acked_after}: heartbeats sent on the doomed streams after the revoke call
- * returned that the manager acknowledged, which must be 0; each stream's first heartbeat, before
- * the revoke, must be acknowledged, as the control).
+ * returned that the manager acknowledged, which must be 0; a heartbeat of each stream before the
+ * revoke must be acknowledged, as the control). Between the two, the doomed streams heartbeat at
+ * the interval the manager gave them, as real delegates do.
  */
 public final class Revoker {
 
@@ -58,6 +58,16 @@ public final class Revoker {
   private final HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(30));
   private final ExecutorService opening = Executors.newFixedThreadPool(OPENING_THREADS);
   private final List<StreamClient> doomed = new ArrayList<>();
+  /**
+   * The registered doomed streams and when each must heartbeat next: they heartbeat at the interval
+   * their Registered gave, as a real delegate does, so that opening thousands of them on a busy
+   * machine does not outlast the manager's patience with the first ones (it closes a stream after 3
+   * missed heartbeats). Paused, under {@link #keepAliveLock}, while a revoke is measured.
+   */
+  private final Map<StreamClient, Long> live = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Object keepAliveLock = new Object();
+  private final java.util.concurrent.ScheduledExecutorService keepAlive =
+      Executors.newSingleThreadScheduledExecutor();
   private String doomedName;
   private int tokens;
 
@@ -106,6 +116,7 @@ public final class Revoker {
       System.exit(2);
     }
     Revoker r = new Revoker(Integer.parseInt(args[0]), Path.of(args[1]), managers);
+    r.keepAlive.scheduleWithFixedDelay(r::heartbeatDue, 100, 100, TimeUnit.MILLISECONDS);
     BenchServer.answer(words -> switch (words[0]) {
       case "doom" -> r.doom(Integer.parseInt(words[1]));
       case "revoke" -> r.revoke();
@@ -136,7 +147,8 @@ public final class Revoker {
         StreamClient c = StreamClient.open(channel,
             new SessionCredentials(handshakes.handshake(channel, accountId, token, name)),
             Register.newBuilder().setHostname(name).build());
-        c.registered().get(60, TimeUnit.SECONDS);
+        long interval = TimeUnit.MILLISECONDS.toNanos(c.registered().get(60, TimeUnit.SECONDS).getHeartbeatIntervalMs());
+        live.put(c, System.nanoTime() + interval);
         return c;
       }));
     }
@@ -144,18 +156,20 @@ public final class Revoker {
     for (Future<StreamClient> f : opened) {
       doomed.add(f.get(5, TimeUnit.MINUTES));
     }
-    // the control for the count after the revoke: each stream's first heartbeat is acknowledged
+    // the control for the count after the revoke: a heartbeat of each stream is acknowledged
+    List<Long> control = new ArrayList<>();
     for (StreamClient c : doomed) {
-      c.heartbeat();
+      control.add(c.heartbeat());
     }
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-    for (StreamClient c : doomed) {
-      while (c.lastAckSequence() < 1) {
+    for (int i = 0; i < doomed.size(); i++) {
+      StreamClient c = doomed.get(i);
+      while (control.get(i) < 0 || c.lastAckSequence() < control.get(i)) {
         if (System.nanoTime() > deadline) {
-          long acked = doomed.stream().filter(d -> d.lastAckSequence() >= 1).count();
           long closed = doomed.stream().filter(d -> d.closed().isDone()).count();
-          throw new IllegalStateException("only " + acked + " of " + n + " doomed streams had their first heartbeat"
-              + " acknowledged within 1 minute (" + closed + " of them closed); see the managers' logs");
+          throw new IllegalStateException("doomed stream " + i + " of " + n + " had its control heartbeat (sequence "
+              + control.get(i) + ") not acknowledged within 1 minute (" + closed + " of the " + n + " streams closed);"
+              + " see the managers' logs");
         }
         java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
       }
@@ -163,33 +177,53 @@ public final class Revoker {
     return "opened=" + n + " ms=" + (System.nanoTime() - started) / 1_000_000;
   }
 
+  /** Heartbeats each registered doomed stream whose interval has passed (the keep-alive task). */
+  private void heartbeatDue() {
+    synchronized (keepAliveLock) {
+      long now = System.nanoTime();
+      live.replaceAll((c, due) -> {
+        if (now - due < 0) {
+          return due;
+        }
+        c.heartbeat();
+        long interval = TimeUnit.MILLISECONDS.toNanos(c.registered().join().getHeartbeatIntervalMs());
+        return now + interval;
+      });
+    }
+  }
+
   /**
    * Revokes the doomed token; right after the call returns, every doomed stream sends one more
-   * heartbeat, and an acknowledgement of any of them counts as accepted after the revoke.
+   * heartbeat, and an acknowledgement of any of them counts as accepted after the revoke. The
+   * keep-alive heartbeats pause from before the call until every stream is closed.
    */
   private String revoke() throws Exception {
+    synchronized (keepAliveLock) {
+      live.clear();
+    }
     AtomicLong lastClose = new AtomicLong();
-    LongAdder ackedAfter = new LongAdder();
     for (StreamClient c : doomed) {
-      // sequence 1 was the control; 2 is sent after the revoke call returned
-      c.onAck((sequence, at) -> {
-        if (sequence >= 2) {
-          ackedAfter.increment();
-        }
-      });
       c.closed().whenComplete((status, e) -> lastClose.accumulateAndGet(System.nanoTime(), Math::max));
     }
     long started = System.nanoTime();
     RevokeTokenResponse response = adminStub().revokeToken(
         RevokeTokenRequest.newBuilder().setAccountId(accountId).setName(doomedName).build());
     long returned = System.nanoTime();
-    for (StreamClient c : doomed) {
-      c.heartbeat();
+    long[] after = new long[doomed.size()];
+    for (int i = 0; i < after.length; i++) {
+      after[i] = doomed.get(i).heartbeat();
     }
     for (StreamClient c : doomed) {
       c.closed().get(2, TimeUnit.MINUTES);
     }
+    // acknowledgements come in order: a stream acknowledged at or past its post-revoke heartbeat accepted it
+    long ackedAfter = 0;
+    for (int i = 0; i < after.length; i++) {
+      if (after[i] > 0 && doomed.get(i).lastAckSequence() >= after[i]) {
+        ackedAfter++;
+      }
+    }
     return String.format(Locale.ROOT, "call_ms=%.3f last_close_ms=%.3f streams_closed=%d acked_after=%d",
-        (returned - started) / 1e6, (lastClose.get() - started) / 1e6, response.getStreamsClosed(), ackedAfter.sum());
+        (returned - started) / 1e6, (lastClose.get() - started) / 1e6, response.getStreamsClosed(), ackedAfter);
   }
 }
