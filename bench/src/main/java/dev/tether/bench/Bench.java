@@ -15,16 +15,19 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * Entry point of {@code scripts/bench.sh}: runs one scenario and prints its results, the last line
  * being one JSON object. Scenarios: {@code crypto} (JMH, the handshake's cryptography),
  * {@code handshakes} (new delegates per second against the manager and the baseline),
- * {@code revocation} (revoke to last stream closed, N = 1, 100, 10 000), {@code refusal-timing} (whether
- * the time to a Challenge tells that an account or token exists), {@code cli} (an admin command's wall
- * time, launcher to exit, against {@code java -version}), and, with the server and
- * the load generators in processes of their own, {@code streams-held}, {@code heartbeats} and
- * {@code reconnect}. Every run first prints the machine's floor ({@link MachineFloor}) as a line of its
- * own; {@code machine} prints only that.
+ * {@code revocation} (revoke to last stream closed, N = 1, 100, 10 000), {@code replica-revocation}
+ * (the same across 3 replicas on one PostgreSQL), {@code refusal-timing} (whether the time to a
+ * Challenge tells that an account or token exists), {@code cli} (an admin command's wall time,
+ * launcher to exit, against {@code java -version}), {@code streams-held}, {@code heartbeats} and
+ * {@code reconnect}. Every scenario but {@code crypto} (JMH, which forks its own) and
+ * {@code refusal-timing} runs its servers, PostgreSQL and load generators in processes of their own,
+ * this JVM only driving them and adding up. Every run first prints the machine's floor
+ * ({@link MachineFloor}) as a line of its own; {@code machine} prints only that.
  */
 public final class Bench {
 
   private static final List<String> SCENARIOS = List.of("machine", "crypto", "handshakes", "revocation",
+      "replica-revocation",
       "streams-held", "heartbeats", "reconnect", "refusal-timing", "cli");
 
   private Bench() {}
@@ -49,6 +52,7 @@ public final class Bench {
       case "crypto" -> crypto(quick);
       case "handshakes" -> HandshakeScenario.run(quick);
       case "revocation" -> RevocationScenario.run(quick);
+      case "replica-revocation" -> ReplicaRevocationScenario.run(quick);
       case "streams-held" -> StreamsHeldScenario.run(quick, max(args));
       case "heartbeats" -> HeartbeatScenario.run(quick);
       case "reconnect" -> ReconnectScenario.run(quick);
@@ -59,7 +63,7 @@ public final class Bench {
   }
 
   private static void usage(String problem) {
-    System.err.println("bench: " + problem + " (expected: machine, crypto, handshakes, revocation, streams-held,"
+    System.err.println("bench: " + problem + " (expected: machine, crypto, handshakes, revocation, replica-revocation, streams-held,"
         + " heartbeats, reconnect, refusal-timing or cli, optionally with --quick; streams-held also takes --max N)");
     System.exit(2);
   }

@@ -2,6 +2,7 @@ package dev.tether.bench;
 
 import com.sun.management.UnixOperatingSystemMXBean;
 import dev.tether.common.files.PrivateFiles;
+import dev.tether.manager.auth.HandshakeLimiter;
 import dev.tether.manager.server.ManagerServer;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.tls.TlsMaterial;
@@ -22,35 +23,65 @@ import java.util.List;
  * {@link Child}: {@code heap} (collects garbage, answers the heap in use) and {@code stop}.
  *
  * <p>For {@code tether}, the first start creates an account whose default token the load
- * generators read from {@code bench.token} (owner-only) in the data directory.
+ * generators read from {@code bench.token} (owner-only) in the data directory. Options:
+ * {@code --db-url URL} runs the manager on that PostgreSQL database (user and password
+ * {@code postgres}) instead of H2, as one replica among others; {@code --no-account} creates no
+ * account (another replica on the same database has); {@code --open-handshake-limits} opens the
+ * handshake limiter wide, for scenarios where a flood of handshakes is the point.
  */
 public final class BenchServer {
 
   static final String ACCOUNT_FILE = "bench.account";
   static final String TOKEN_FILE = "bench.token";
 
+  private static final String USAGE = "usage: BenchServer tether|baseline DATA_DIR PORT [--db-url URL] [--no-account]"
+      + " [--open-handshake-limits]";
+
   private BenchServer() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 3 || !List.of("tether", "baseline").contains(args[0])) {
-      System.err.println("usage: BenchServer tether|baseline DATA_DIR PORT");
+    if (args.length < 3 || !List.of("tether", "baseline").contains(args[0])) {
+      System.err.println(USAGE);
       System.exit(2);
     }
     Path dir = Path.of(args[1]);
     int port = Integer.parseInt(args[2]);
+    String dbUrl = null;
+    boolean account = true;
+    ManagerSettings settings = ManagerSettings.defaults();
+    for (int i = 3; i < args.length; i++) {
+      switch (args[i]) {
+        case "--db-url" -> {
+          if (i + 1 == args.length) {
+            System.err.println("BenchServer: --db-url takes a JDBC URL; " + USAGE);
+            System.exit(2);
+          }
+          dbUrl = args[++i];
+        }
+        case "--no-account" -> account = false;
+        case "--open-handshake-limits" -> settings = settings.withLimits(
+            HandshakeLimiter.Settings.defaults().withMaxConcurrent(100_000).withMaxConcurrentPerAddress(100_000)
+                .withMaxConcurrentPerConnection(100_000).withFailuresPerAddress(1e9, 1e9));
+        default -> {
+          System.err.println("BenchServer: unknown option '" + args[i] + "'; " + USAGE);
+          System.exit(2);
+        }
+      }
+    }
     AutoCloseable server;
     int boundPort;
     int adminPort = 0;
     int opsPort = 0;
     if (args[0].equals("tether")) {
       ManagerServer manager = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", port),
-          new InetSocketAddress("127.0.0.1", 0), dir, null, null, null, false, null, null, List.of(), ManagerSettings.defaults(),
+          new InetSocketAddress("127.0.0.1", 0), dir, dbUrl, dbUrl == null ? null : "postgres",
+          dbUrl == null ? null : "postgres", false, null, null, List.of(), settings,
           new InetSocketAddress("127.0.0.1", 0)));
-      if (!Files.exists(dir.resolve(ACCOUNT_FILE))) {
-        CreatedAccount account = manager.manager().tokens().createAccount("bench", "bench");
+      if (account && !Files.exists(dir.resolve(ACCOUNT_FILE))) {
+        CreatedAccount created = manager.manager().tokens().createAccount("bench", "bench");
         PrivateFiles.createFile(dir.resolve(TOKEN_FILE),
-            account.defaultToken().value().reveal().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        Files.writeString(dir.resolve(ACCOUNT_FILE), account.account().id());
+            created.defaultToken().value().reveal().getBytes(StandardCharsets.UTF_8));
+        Files.writeString(dir.resolve(ACCOUNT_FILE), created.account().id());
       }
       server = manager;
       boundPort = manager.listenAddress().getPort();

@@ -14,12 +14,10 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -381,14 +379,9 @@ public final class LoadWorker {
 
   private String stats() {
     Histogram h = roundTrips.getIntervalHistogram();
-    ByteBuffer buffer = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
-    int length = h.encodeIntoCompressedByteBuffer(buffer);
-    byte[] bytes = new byte[length];
-    buffer.flip();
-    buffer.get(bytes);
     return "sent=" + sent.sumThenReset() + " acked=" + acked.sumThenReset() + " dropped=" + dropped.sumThenReset()
         + " connected=" + connected() + " held=" + snapshot.length
-        + " histogram=" + Base64.getEncoder().encodeToString(bytes);
+        + " histogram=" + Histograms.encode(h);
   }
 
   private void close() {

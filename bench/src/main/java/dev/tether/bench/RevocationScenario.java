@@ -33,7 +33,7 @@ final class RevocationScenario {
   /** A revoke's phases, as the manager's /metrics gives them: one histogram sum per phase. */
   private static final Pattern PHASE_SUM = Pattern.compile(
       "^tether_revocation_duration_seconds_sum\\{phase=\"(fence|commit|close|total)\"} (\\S+)$", Pattern.MULTILINE);
-  private static final List<String> PHASES = List.of("total", "fence", "commit", "close");
+  static final List<String> PHASES = List.of("total", "fence", "commit", "close");
 
   /** How long a command to the revoker may take: N = 10 000 opens 10 000 handshakes. */
   private static final Duration LONG = Duration.ofMinutes(5);
@@ -59,7 +59,7 @@ final class RevocationScenario {
       if (t.openTo(background) > 0) {
         throw new IllegalStateException("background delegates failed to open");
       }
-      Child revoker = t.startRevoker();
+      Child revoker = t.startRevoker(List.of(t));
       // warm-up: the first revokes pay for class loading and JIT in both processes
       for (int i = 0; i < 5; i++) {
         revoker.call("doom 1", LONG);
@@ -126,7 +126,7 @@ final class RevocationScenario {
   }
 
   /** The sums of the manager's revocation phase histograms (seconds), from its /metrics. */
-  private static Map<String, Double> phaseSums(HttpClient http, int opsPort) throws IOException, InterruptedException {
+  static Map<String, Double> phaseSums(HttpClient http, int opsPort) throws IOException, InterruptedException {
     String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + opsPort + "/metrics")).build(),
         HttpResponse.BodyHandlers.ofString()).body();
     Map<String, Double> sums = new LinkedHashMap<>();

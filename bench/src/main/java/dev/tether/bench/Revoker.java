@@ -23,25 +23,27 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The revoking side of the {@code revocation} scenario, in a process of its own: it creates a
- * token through the admin API, holds N delegate streams authenticated by it (over 100 TLS
- * connections from 127.0.3.1..100), then revokes it through the admin API the way
- * {@code tether-manager token revoke} does, and times, on one clock, the revoke call and the
- * close of the last stream as the delegates see it.
+ * The revoking side of the {@code revocation} and {@code replica-revocation} scenarios, in a
+ * process of its own: it creates a token through the admin API of one manager, holds N delegate
+ * streams authenticated by it, spread evenly over one or more managers (replicas on one database)
+ * and over {@value #CHANNELS} TLS connections from 127.0.3.1..250 shared among them, then revokes
+ * it through that admin API the way {@code tether-manager token revoke} does, and times, on one
+ * clock, the revoke call and the close of the last stream as the delegates see it.
  *
  * <p>Commands on stdin: {@code doom N} (a new token and N streams on it) and {@code revoke}
  * (answers {@code call_ms}, {@code last_close_ms}, {@code streams_closed} as reported by the
  * manager, and {@code acked_after}: heartbeats sent on the doomed streams after the revoke call
- * returned that the manager acknowledged, which must be 0; each stream's first heartbeat, before
- * the revoke, must be acknowledged, as the control).
+ * returned that the manager acknowledged, which must be 0; a heartbeat of each stream before the
+ * revoke must be acknowledged, as the control). Between the two, the doomed streams heartbeat at
+ * the interval the manager gave them, as real delegates do.
  */
 public final class Revoker {
 
@@ -50,22 +52,42 @@ public final class Revoker {
 
   private final String accountId;
   private final AdminCredentials admin;
-  private final List<ManagedChannel> channels = new ArrayList<>();
+  /** The connections to each manager, in the order the managers were given. */
+  private final List<List<ManagedChannel>> channels = new ArrayList<>();
   private final ManagedChannel adminChannel;
   private final HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(30));
   private final ExecutorService opening = Executors.newFixedThreadPool(OPENING_THREADS);
   private final List<StreamClient> doomed = new ArrayList<>();
+  /**
+   * The registered doomed streams and when each must heartbeat next: they heartbeat at the interval
+   * their Registered gave, as a real delegate does, so that opening thousands of them on a busy
+   * machine does not outlast the manager's patience with the first ones (it closes a stream after 3
+   * missed heartbeats). Paused, under {@link #keepAliveLock}, while a revoke is measured.
+   */
+  private final Map<StreamClient, Long> live = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Object keepAliveLock = new Object();
+  private final java.util.concurrent.ScheduledExecutorService keepAlive =
+      Executors.newSingleThreadScheduledExecutor();
   private String doomedName;
   private int tokens;
 
-  private Revoker(int port, int adminPort, Path dir) throws Exception {
+  /**
+   * {@code dir}: the data directory of the manager whose admin API revokes (account, admin key,
+   * TLS certificate); {@code managers}: each manager's delegate port and data directory (its TLS
+   * certificate).
+   */
+  private Revoker(int adminPort, Path dir, List<Map.Entry<Integer, Path>> managers) throws Exception {
     accountId = Files.readString(dir.resolve(BenchServer.ACCOUNT_FILE)).strip();
     admin = new AdminCredentials(Files.readString(dir.resolve("admin.key")).strip());
-    ChannelCredentials tls = TlsChannelCredentials.newBuilder().trustManager(dir.resolve("tls/manager.crt").toFile()).build();
-    adminChannel = NettyChannelBuilder.forAddress("127.0.0.1", adminPort, tls).build();
+    adminChannel = NettyChannelBuilder.forAddress("127.0.0.1", adminPort, trust(dir)).build();
+    for (int m = 0; m < managers.size(); m++) {
+      channels.add(new ArrayList<>());
+    }
     for (int i = 0; i < CHANNELS; i++) {
       String from = "127.0.3." + (1 + i);
-      channels.add(NettyChannelBuilder.forAddress("127.0.0.1", port, tls)
+      Map.Entry<Integer, Path> manager = managers.get(i % managers.size());
+      channels.get(i % managers.size()).add(NettyChannelBuilder.forAddress("127.0.0.1", manager.getKey(),
+              trust(manager.getValue()))
           .localSocketPicker(new NettyChannelBuilder.LocalSocketPicker() {
             @Override
             public SocketAddress createSocketAddress(SocketAddress remote, io.grpc.Attributes attrs) {
@@ -75,18 +97,32 @@ public final class Revoker {
     }
   }
 
+  private static ChannelCredentials trust(Path dir) throws java.io.IOException {
+    return TlsChannelCredentials.newBuilder().trustManager(dir.resolve("tls/manager.crt").toFile()).build();
+  }
+
   public static void main(String[] args) throws Exception {
-    if (args.length != 3) {
-      System.err.println("usage: Revoker PORT ADMIN_PORT DATA_DIR");
+    List<Map.Entry<Integer, Path>> managers = new ArrayList<>();
+    for (int i = 2; i < args.length; i++) {
+      int eq = args[i].indexOf('=');
+      if (eq < 1 || !args[i].substring(0, eq).matches("[0-9]{1,5}")) {
+        System.err.println("Revoker: '" + args[i] + "' is not PORT=DATA_DIR");
+        System.exit(2);
+      }
+      managers.add(Map.entry(Integer.parseInt(args[i].substring(0, eq)), Path.of(args[i].substring(eq + 1))));
+    }
+    if (args.length < 3 || managers.size() > CHANNELS) {
+      System.err.println("usage: Revoker ADMIN_PORT ADMIN_DATA_DIR PORT=DATA_DIR... (1 to " + CHANNELS + " managers)");
       System.exit(2);
     }
-    Revoker r = new Revoker(Integer.parseInt(args[0]), Integer.parseInt(args[1]), Path.of(args[2]));
+    Revoker r = new Revoker(Integer.parseInt(args[0]), Path.of(args[1]), managers);
+    r.keepAlive.scheduleWithFixedDelay(r::heartbeatDue, 100, 100, TimeUnit.MILLISECONDS);
     BenchServer.answer(words -> switch (words[0]) {
       case "doom" -> r.doom(Integer.parseInt(words[1]));
       case "revoke" -> r.revoke();
       default -> throw new IllegalArgumentException("unknown command '" + words[0] + "'");
     });
-    r.channels.forEach(ManagedChannel::shutdownNow);
+    r.channels.forEach(list -> list.forEach(ManagedChannel::shutdownNow));
     System.exit(0);
   }
 
@@ -95,7 +131,7 @@ public final class Revoker {
         .withDeadlineAfter(2, TimeUnit.MINUTES);
   }
 
-  /** A new token and {@code n} registered streams authenticated by it. */
+  /** A new token and {@code n} registered streams authenticated by it, spread evenly over the managers. */
   private String doom(int n) throws Exception {
     long started = System.nanoTime();
     doomedName = "doomed-" + (tokens++);
@@ -104,13 +140,15 @@ public final class Revoker {
     DelegateToken token = DelegateToken.parse("CreateTokenResponse.value", created.getValue());
     List<Future<StreamClient>> opened = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      ManagedChannel channel = channels.get(i % CHANNELS);
+      List<ManagedChannel> onManager = channels.get(i % channels.size());
+      ManagedChannel channel = onManager.get((i / channels.size()) % onManager.size());
       String name = doomedName + "-" + i;
       opened.add(opening.submit(() -> {
         StreamClient c = StreamClient.open(channel,
             new SessionCredentials(handshakes.handshake(channel, accountId, token, name)),
             Register.newBuilder().setHostname(name).build());
-        c.registered().get(60, TimeUnit.SECONDS);
+        long interval = TimeUnit.MILLISECONDS.toNanos(c.registered().get(60, TimeUnit.SECONDS).getHeartbeatIntervalMs());
+        live.put(c, System.nanoTime() + interval);
         return c;
       }));
     }
@@ -118,15 +156,20 @@ public final class Revoker {
     for (Future<StreamClient> f : opened) {
       doomed.add(f.get(5, TimeUnit.MINUTES));
     }
-    // the control for the count after the revoke: each stream's first heartbeat is acknowledged
+    // the control for the count after the revoke: a heartbeat of each stream is acknowledged
+    List<Long> control = new ArrayList<>();
     for (StreamClient c : doomed) {
-      c.heartbeat();
+      control.add(c.heartbeat());
     }
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-    for (StreamClient c : doomed) {
-      while (c.lastAckSequence() < 1) {
+    for (int i = 0; i < doomed.size(); i++) {
+      StreamClient c = doomed.get(i);
+      while (control.get(i) < 0 || c.lastAckSequence() < control.get(i)) {
         if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("a doomed stream's first heartbeat was not acknowledged within 1 minute");
+          long closed = doomed.stream().filter(d -> d.closed().isDone()).count();
+          throw new IllegalStateException("doomed stream " + i + " of " + n + " had its control heartbeat (sequence "
+              + control.get(i) + ") not acknowledged within 1 minute (" + closed + " of the " + n + " streams closed);"
+              + " see the managers' logs");
         }
         java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
       }
@@ -134,33 +177,53 @@ public final class Revoker {
     return "opened=" + n + " ms=" + (System.nanoTime() - started) / 1_000_000;
   }
 
+  /** Heartbeats each registered doomed stream whose interval has passed (the keep-alive task). */
+  private void heartbeatDue() {
+    synchronized (keepAliveLock) {
+      long now = System.nanoTime();
+      live.replaceAll((c, due) -> {
+        if (now - due < 0) {
+          return due;
+        }
+        c.heartbeat();
+        long interval = TimeUnit.MILLISECONDS.toNanos(c.registered().join().getHeartbeatIntervalMs());
+        return now + interval;
+      });
+    }
+  }
+
   /**
    * Revokes the doomed token; right after the call returns, every doomed stream sends one more
-   * heartbeat, and an acknowledgement of any of them counts as accepted after the revoke.
+   * heartbeat, and an acknowledgement of any of them counts as accepted after the revoke. The
+   * keep-alive heartbeats pause from before the call until every stream is closed.
    */
   private String revoke() throws Exception {
+    synchronized (keepAliveLock) {
+      live.clear();
+    }
     AtomicLong lastClose = new AtomicLong();
-    LongAdder ackedAfter = new LongAdder();
     for (StreamClient c : doomed) {
-      // sequence 1 was the control; 2 is sent after the revoke call returned
-      c.onAck((sequence, at) -> {
-        if (sequence >= 2) {
-          ackedAfter.increment();
-        }
-      });
       c.closed().whenComplete((status, e) -> lastClose.accumulateAndGet(System.nanoTime(), Math::max));
     }
     long started = System.nanoTime();
     RevokeTokenResponse response = adminStub().revokeToken(
         RevokeTokenRequest.newBuilder().setAccountId(accountId).setName(doomedName).build());
     long returned = System.nanoTime();
-    for (StreamClient c : doomed) {
-      c.heartbeat();
+    long[] after = new long[doomed.size()];
+    for (int i = 0; i < after.length; i++) {
+      after[i] = doomed.get(i).heartbeat();
     }
     for (StreamClient c : doomed) {
       c.closed().get(2, TimeUnit.MINUTES);
     }
+    // acknowledgements come in order: a stream acknowledged at or past its post-revoke heartbeat accepted it
+    long ackedAfter = 0;
+    for (int i = 0; i < after.length; i++) {
+      if (after[i] > 0 && doomed.get(i).lastAckSequence() >= after[i]) {
+        ackedAfter++;
+      }
+    }
     return String.format(Locale.ROOT, "call_ms=%.3f last_close_ms=%.3f streams_closed=%d acked_after=%d",
-        (returned - started) / 1e6, (lastClose.get() - started) / 1e6, response.getStreamsClosed(), ackedAfter.sum());
+        (returned - started) / 1e6, (lastClose.get() - started) / 1e6, response.getStreamsClosed(), ackedAfter);
   }
 }

@@ -1,12 +1,9 @@
 package dev.tether.bench;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
@@ -24,6 +21,9 @@ final class Target implements AutoCloseable {
   private static final List<String> WORKER_JVM = List.of("-Xmx4g", "-XX:+UseG1GC");
 
   final String kind;
+  /** Names this target's processes and its directory under the run's root: the kind, or e.g. replica-1. */
+  final String name;
+  private final List<String> serverOptions;
   final Path dir;
   private final boolean reconnect;
   private Child server;
@@ -37,15 +37,26 @@ final class Target implements AutoCloseable {
   long fdMax;
   private double everySeconds;
 
-  private Target(String kind, Path dir, boolean reconnect) {
+  private Target(String kind, String name, Path dir, boolean reconnect, List<String> serverOptions) {
     this.kind = kind;
+    this.name = name;
     this.dir = dir;
     this.reconnect = reconnect;
+    this.serverOptions = List.copyOf(serverOptions);
   }
 
   /** Starts the server on a free port; delegates come back by themselves after a restart if {@code reconnect}. */
   static Target start(String kind, Path root, boolean reconnect) throws Exception {
-    Target t = new Target(kind, Files.createDirectories(root.resolve(kind)), reconnect);
+    return start(kind, kind, root, reconnect, List.of());
+  }
+
+  /**
+   * Starts the server, in {@code root/name}, on a free port, with {@link BenchServer}'s
+   * {@code serverOptions} (e.g. {@code --db-url URL}).
+   */
+  static Target start(String kind, String name, Path root, boolean reconnect, List<String> serverOptions)
+      throws Exception {
+    Target t = new Target(kind, name, Files.createDirectories(root.resolve(name)), reconnect, serverOptions);
     t.startServer(0);
     return t;
   }
@@ -62,8 +73,9 @@ final class Target implements AutoCloseable {
         jvm.add(option.replace("{dir}", dir.toString()));
       }
     }
-    server = Child.start(kind + "-server", log, jvm, BenchServer.class,
-        List.of(kind, dir.toString(), String.valueOf(onPort)));
+    List<String> args = new ArrayList<>(List.of(kind, dir.toString(), String.valueOf(onPort)));
+    args.addAll(serverOptions);
+    server = Child.start(name + "-server", log, jvm, BenchServer.class, args);
     Map<String, String> ready = server.await(Duration.ofMinutes(2));
     port = Integer.parseInt(ready.get("port"));
     adminPort = Integer.parseInt(ready.get("admin_port"));
@@ -90,6 +102,11 @@ final class Target implements AutoCloseable {
     return Duration.ofNanos(System.nanoTime() - started);
   }
 
+  /** The server's delegate port. */
+  int port() {
+    return port;
+  }
+
   /** The manager's admin listener (0 for the baseline, which has none). */
   int adminPort() {
     return adminPort;
@@ -104,7 +121,7 @@ final class Target implements AutoCloseable {
     List<Integer> asked = new ArrayList<>();
     for (int w = 0; held() + asked.stream().mapToInt(Integer::intValue).sum() < total; w++) {
       if (w == workers.size()) {
-        workers.add(Child.start(kind + "-worker-" + w, dir.resolve("worker-" + w + ".log"), workerJvm(),
+        workers.add(Child.start(name + "-worker-" + w, dir.resolve("worker-" + w + ".log"), workerJvm(),
             LoadWorker.class, reconnect
                 ? List.of(kind, String.valueOf(port), dir.toString(), String.valueOf(w), "reconnect")
                 : List.of(kind, String.valueOf(port), dir.toString(), String.valueOf(w))));
@@ -172,11 +189,7 @@ final class Target implements AutoCloseable {
       acked += Long.parseLong(a.get("acked"));
       dropped += Long.parseLong(a.get("dropped"));
       connected += Long.parseLong(a.get("connected"));
-      try {
-        all.add(Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(a.get("histogram"))), 0));
-      } catch (java.util.zip.DataFormatException e) {
-        throw new IOException("bad histogram from a worker", e);
-      }
+      all.add(Histograms.decode(a.get("histogram")));
     }
     return new Window(sent, acked, dropped, connected, all);
   }
@@ -203,21 +216,37 @@ final class Target implements AutoCloseable {
     return times;
   }
 
-  /** A {@link Revoker} process for this (tether) server; closed with the target. */
-  Child startRevoker() throws Exception {
-    Child revoker = Child.start(kind + "-revoker", dir.resolve("revoker.log"), WORKER_JVM, Revoker.class,
-        List.of(String.valueOf(port), String.valueOf(adminPort), dir.toString()));
-    revoker.await(Duration.ofMinutes(1));
-    extras.add(revoker);
-    return revoker;
+  /**
+   * A {@link Revoker} process that revokes through this (tether) server's admin API and holds its
+   * streams on {@code on} (this server, or this one and the other replicas); closed with the target.
+   */
+  Child startRevoker(List<Target> on) throws Exception {
+    List<String> args = new ArrayList<>(List.of(String.valueOf(adminPort), dir.toString()));
+    for (Target t : on) {
+      args.add(t.port + "=" + t.dir);
+    }
+    return startExtra(name + "-revoker", "revoker.log", Revoker.class, args);
   }
 
-  /** The log of the server process now running. */
+  /** A {@link HandshakeWorker} process opening new delegates on this server from {@code threads} threads. */
+  Child startHandshakeWorker(int threads) throws Exception {
+    return startExtra(name + "-handshakes", "handshakes.log", HandshakeWorker.class,
+        List.of(kind, String.valueOf(port), dir.toString(), String.valueOf(threads)));
+  }
+
+  private Child startExtra(String childName, String logName, Class<?> mainClass, List<String> args) throws Exception {
+    Child child = Child.start(childName, dir.resolve(logName), workerJvm(), mainClass, args);
+    extras.add(child);
+    child.await(Duration.ofMinutes(1));
+    return child;
+  }
+
   /** The manager's ops listener (/metrics); 0 for the baseline, which has none. */
   int opsPort() {
     return opsPort;
   }
 
+  /** The log of the server process now running. */
   Path serverLog() {
     return dir.resolve("server-" + (restarts - 1) + ".log");
   }
@@ -255,7 +284,7 @@ final class Target implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     for (Child c : extras) {
       c.close();
     }
@@ -264,6 +293,9 @@ final class Target implements AutoCloseable {
         w.call("close", Duration.ofMinutes(1));
       } catch (RuntimeException e) {
         // already gone
+      } catch (InterruptedException e) {
+        // asked to hurry: the processes are ended below all the same
+        Thread.currentThread().interrupt();
       }
       w.close();
     }
