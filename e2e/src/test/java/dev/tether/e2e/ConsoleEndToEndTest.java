@@ -347,6 +347,23 @@ class ConsoleEndToEndTest {
     check("audit");
   }
 
+  @Test
+  void markupInADescription_isShownAsText_andNeverRuns() throws Exception {
+    String account = account("markup-acct");
+    String markup = "<img src=x onerror=\"document.title='pwned'\"><b>bold</b>";
+    JsonNode created = owner("POST", "/api/tokens", "{\"account\":\"" + account + "\",\"name\":\"markup\","
+        + "\"description\":" + JSON.writeValueAsString(markup) + "}");
+    TokenLedger.record(DelegateToken.parse("created token", created.get("value").asText()));
+    signIn(ownerKey);
+    new Select(browser.byTestId("account-select")).selectByVisibleText("markup-acct");
+    await("the token's row").atMost(LIVE).until(() -> browser.displayed("token-row-markup"));
+    WebElement row = browser.byTestId("token-row-markup");
+    assertThat(row.getText()).contains(markup);
+    assertThat(row.findElements(By.tagName("img"))).isEmpty();
+    assertThat(row.findElements(By.tagName("b"))).isEmpty();
+    assertThat(browser.driver().getTitle()).isNotEqualTo("pwned");
+  }
+
   /** Creates an account through the owner's API session; returns its id. */
   private static String account(String name) throws IOException {
     JsonNode created = owner("POST", "/api/accounts", "{\"name\":\"" + name + "\"}");
