@@ -234,7 +234,20 @@
     const code = decodeURIComponent(location.hash.slice('#login='.length));
     // Drop the one-time code from the address bar and history before anything else.
     history.replaceState(null, '', `${location.pathname}${location.search}#/tokens`);
-    if (state.session) signedOut();
+    // A link never replaces an open session: someone else's link would otherwise sign this browser in
+    // as them without a word, and what is done next would be audited under their name.
+    let current = state.session;
+    if (!current) {
+      const response = await api('GET', '/api/session', undefined, { allow401: true, raw: true });
+      if (response.status === 200) current = await response.json();
+    }
+    if (current) {
+      if (!state.session) signedIn(current);
+      else route();
+      showError(`You are signed in as ${current.admin.name}: the sign-in link was not used. Sign out first to use a`
+        + ' sign-in link.');
+      return;
+    }
     await act(async () => {
       const response = await api('POST', '/api/login', { code }, { allow401: true, raw: true });
       const session = await readLogin(response);

@@ -268,6 +268,26 @@ class ConsoleEndToEndTest {
   }
 
   @Test
+  void aSignInLinkOpenedWhileSignedIn_isNotUsed_andTheSessionStaysWhoItWas() {
+    String viewerKey = createAdmin("link-viewer", "viewer");
+    signIn(viewerKey);
+    awaitText("signed-in-as", "link-viewer (viewer)");
+    // someone else's link (the bootstrap owner's), opened into this browser
+    String url = tether.cli("console", "login").ok().out().strip();
+    browser.open(url);
+    await("the refusal").atMost(LIVE).until(() -> browser.displayed("error-banner"));
+    assertThat(browser.byTestId("error-banner").getText()).contains("signed in as link-viewer")
+        .contains("was not used");
+    assertThat(browser.text("signed-in-as")).isEqualTo("link-viewer (viewer)");
+    assertThat(browser.driver().getCurrentUrl()).doesNotContain("login=");
+    // the link was not spent: signed out, the same link still signs in, once
+    browser.driver().manage().deleteAllCookies();
+    browser.open("about:blank");
+    browser.open(url);
+    awaitText("signed-in-as", "bootstrap (owner)");
+  }
+
+  @Test
   void everyResponseCarriesTheSecurityHeaders_andTheSessionCookieIsHttpOnlySecureStrict() throws Exception {
     for (String path : List.of("/", "/console.js", "/api/session", "/no-such-page")) {
       HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(console + path)).build(),
