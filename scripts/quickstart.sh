@@ -150,8 +150,9 @@ link="$(manager console login 2>/dev/null)" || fail "console login failed"
 echo "${link%%#*}#login=... (valid 5 minutes, once; this manager stops in a moment: run your own and open its link)"
 if command -v curl >/dev/null; then
   # the manager's certificate is self-signed: trust it for this one request
-  curl -fsS --cacert "$work/data/tls/manager.crt" "https://127.0.0.1:$console_port/" | grep -q '<title>' \
+  page="$(curl -fsS --cacert "$work/data/tls/manager.crt" "https://127.0.0.1:$console_port/")" \
     || fail "the web console did not answer"
+  case "$page" in *'<title>'*) ;; *) fail "the web console answered without its page" ;; esac
   echo "the console page answers (docs/console.md: the pages, and how to trust the manager's certificate)"
 fi
 
