@@ -67,7 +67,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -120,7 +119,6 @@ final class ConsoleApi {
   private final ManagedChannel channel;
   private final boolean tls;
   private final IntSupplier delegatePort;
-  private final Clock clock = Clock.systemUTC();
   private final Map<String, byte[]> files = new HashMap<>();
 
   ConsoleApi(Manager manager, ManagedChannel channel, boolean tls, IntSupplier delegatePort) {
@@ -296,7 +294,7 @@ final class ConsoleApi {
               + " for a new one");
     }
     ConsoleSessions.Opened opened = sessions.open(admin.get(), address);
-    manager.store().audit(clock.instant(), Actor.admin(admin.get().name(), admin.get().publicId(), address),
+    manager.store().audit(manager.clock().instant(), Actor.admin(admin.get().name(), admin.get().publicId(), address),
         "console.sign_in", null, null, how);
     return sessionBody(admin.get().name(), admin.get().role().label(), opened.session())
         .with(HttpHeaderNames.SET_COOKIE.toString(), cookie(opened.cookie(), false));
@@ -304,7 +302,7 @@ final class ConsoleApi {
 
   private Response logout(ConsoleSessions.Session session) {
     sessions.close(session);
-    manager.store().audit(clock.instant(), Actor.admin(session.adminName(), session.adminId(),
+    manager.store().audit(manager.clock().instant(), Actor.admin(session.adminName(), session.adminId(),
         session.remoteAddress()), "console.sign_out", null, null, "signed out of the web console");
     return Response.ok(MAPPER.createObjectNode()).with(HttpHeaderNames.SET_COOKIE.toString(), cookie("", true));
   }

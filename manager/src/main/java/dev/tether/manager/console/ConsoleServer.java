@@ -3,6 +3,7 @@ package dev.tether.manager.console;
 import dev.tether.manager.admin.AdminAuthInterceptor;
 import dev.tether.manager.admin.Caller;
 import dev.tether.manager.server.Manager;
+import dev.tether.manager.server.ManagerServer;
 import dev.tether.manager.store.TetherStore;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -152,12 +153,12 @@ public final class ConsoleServer implements AutoCloseable {
       }
       String why = e instanceof BindException || e.getCause() instanceof BindException ? "Address already in use"
           : e.getMessage();
-      throw new IOException("cannot listen on " + describe(address) + " for the web console: " + why
+      throw new IOException("cannot listen on " + ManagerServer.describe(address) + " for the web console: " + why
           + " (is another manager or program using this port? Choose another with --console-listen, or"
           + " --console-listen off)", e);
     }
     InetSocketAddress bound = (InetSocketAddress) channel.localAddress();
-    String url = (ssl != null ? "https://" : "http://") + describe(bound);
+    String url = (ssl != null ? "https://" : "http://") + ManagerServer.describe(bound);
     sessions.url(url);
     return new ConsoleServer(loops, channel, work, inProcess, admin, url);
   }
@@ -178,11 +179,6 @@ public final class ConsoleServer implements AutoCloseable {
     admin.shutdownNow();
     inProcess.shutdownNow();
     loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-  }
-
-  private static String describe(InetSocketAddress address) {
-    String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
-    return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
   }
 
   /** Adds the console's security headers to every response, whichever handler wrote it. */

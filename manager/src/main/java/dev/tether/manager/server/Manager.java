@@ -258,6 +258,11 @@ public final class Manager implements AutoCloseable {
     return tokens;
   }
 
+  /** The clock everything this manager records is timed by (audit, sessions, expiry). */
+  public Clock clock() {
+    return clock;
+  }
+
   /** The web console's sessions and one-time sign-in codes on this manager. */
   public ConsoleSessions consoleSessions() {
     return consoleSessions;

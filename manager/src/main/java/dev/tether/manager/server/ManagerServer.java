@@ -341,7 +341,8 @@ public final class ManagerServer implements AutoCloseable {
     }
   }
 
-  static String describe(InetSocketAddress address) {
+  /** HOST:PORT of a listener, IPv6 hosts in brackets. */
+  public static String describe(InetSocketAddress address) {
     String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
     return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
   }
