@@ -2,12 +2,14 @@ package dev.tether.bench;
 
 import com.sun.management.UnixOperatingSystemMXBean;
 import dev.tether.common.files.PrivateFiles;
+import dev.tether.common.token.DelegateToken;
 import dev.tether.manager.auth.HandshakeLimiter;
 import dev.tether.manager.server.ManagerServer;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.tls.TlsMaterial;
 import dev.tether.manager.token.CreatedAccount;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -33,6 +35,16 @@ public final class BenchServer {
 
   static final String ACCOUNT_FILE = "bench.account";
   static final String TOKEN_FILE = "bench.token";
+
+  /** The id of the account a server with {@code --account} wrote into its data directory. */
+  static String account(Path dir) throws IOException {
+    return Files.readString(dir.resolve(ACCOUNT_FILE)).strip();
+  }
+
+  /** The token a server with {@code --account} wrote into its data directory (0600). */
+  static DelegateToken token(Path dir) throws IOException {
+    return DelegateToken.parse(dir.resolve(TOKEN_FILE).toString(), Files.readString(dir.resolve(TOKEN_FILE)).strip());
+  }
 
   private static final String USAGE = "usage: BenchServer tether|baseline DATA_DIR PORT [--db-url URL] [--no-account]"
       + " [--open-handshake-limits]";

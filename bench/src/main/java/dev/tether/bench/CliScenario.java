@@ -43,7 +43,7 @@ final class CliScenario {
     Path jar = Files.copy(MANAGER_JAR, jarDir.resolve("tether-manager.jar"), StandardCopyOption.COPY_ATTRIBUTES);
     String java = ProcessHandle.current().info().command().orElse("java");
     try (Target target = Target.start("tether", root, false)) {
-      String account = Files.readString(target.dir.resolve(BenchServer.ACCOUNT_FILE)).strip();
+      String account = BenchServer.account(target.dir);
       List<String> args = List.of("token", "list", "--account", account,
           "--manager", "127.0.0.1:" + target.adminPort(), "--data-dir", target.dir.toString());
       Map<String, String> launcherEnv = Map.of("TETHER_MANAGER_JAR", jar.toString());

@@ -20,7 +20,6 @@ import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -59,9 +58,8 @@ public final class HandshakeWorker {
     this.threads = threads;
     this.credentials = TlsChannelCredentials.newBuilder().trustManager(dir.resolve("tls/manager.crt").toFile()).build();
     if (kind.equals("tether")) {
-      accountId = Files.readString(dir.resolve(BenchServer.ACCOUNT_FILE)).strip();
-      token = DelegateToken.parse(dir.resolve(BenchServer.TOKEN_FILE).toString(),
-          Files.readString(dir.resolve(BenchServer.TOKEN_FILE)).strip());
+      accountId = BenchServer.account(dir);
+      token = BenchServer.token(dir);
     } else {
       accountId = null;
       token = null;

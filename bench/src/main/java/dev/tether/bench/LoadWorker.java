@@ -14,7 +14,6 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -103,9 +102,8 @@ public final class LoadWorker {
     this.reconnect = reconnect;
     this.credentials = TlsChannelCredentials.newBuilder().trustManager(dir.resolve("tls/manager.crt").toFile()).build();
     if (tether) {
-      accountId = Files.readString(dir.resolve(BenchServer.ACCOUNT_FILE)).strip();
-      token = DelegateToken.parse(dir.resolve(BenchServer.TOKEN_FILE).toString(),
-          Files.readString(dir.resolve(BenchServer.TOKEN_FILE)).strip());
+      accountId = BenchServer.account(dir);
+      token = BenchServer.token(dir);
     } else {
       accountId = null;
       token = null;
