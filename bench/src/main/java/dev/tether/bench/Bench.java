@@ -18,8 +18,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * {@code revocation} (revoke to last stream closed, N = 1, 100, 10 000), {@code replica-revocation}
  * (the same across 3 replicas on one PostgreSQL), {@code refusal-timing} (whether the time to a
  * Challenge tells that an account or token exists), {@code cli} (an admin command's wall time,
- * launcher to exit, against {@code java -version}), {@code streams-held}, {@code heartbeats} and
- * {@code reconnect}. Every scenario but {@code crypto} (JMH, which forks its own) and
+ * launcher to exit, against {@code java -version}), {@code startup} (the manager and the delegate
+ * started through their launchers, to listening and to connected; the idle delegate's memory; the
+ * jars' sizes), {@code streams-held}, {@code heartbeats} and {@code reconnect}. Every scenario but {@code crypto} (JMH, which forks its own) and
  * {@code refusal-timing} runs its servers, PostgreSQL and load generators in processes of their own,
  * this JVM only driving them and adding up. Every run first prints the machine's floor
  * ({@link MachineFloor}) as a line of its own; {@code machine} prints only that.
@@ -28,7 +29,7 @@ public final class Bench {
 
   private static final List<String> SCENARIOS = List.of("machine", "crypto", "handshakes", "revocation",
       "replica-revocation",
-      "streams-held", "heartbeats", "reconnect", "refusal-timing", "cli");
+      "streams-held", "heartbeats", "reconnect", "refusal-timing", "cli", "startup");
 
   private Bench() {}
 
@@ -58,13 +59,14 @@ public final class Bench {
       case "reconnect" -> ReconnectScenario.run(quick);
       case "refusal-timing" -> RefusalTimingScenario.run(quick);
       case "cli" -> CliScenario.run(quick);
+      case "startup" -> StartupScenario.run(quick);
       default -> usage("unknown scenario '" + args[0] + "'");
     }
   }
 
   private static void usage(String problem) {
     System.err.println("bench: " + problem + " (expected: machine, crypto, handshakes, revocation, replica-revocation, streams-held,"
-        + " heartbeats, reconnect, refusal-timing or cli, optionally with --quick; streams-held also takes --max N)");
+        + " heartbeats, reconnect, refusal-timing, cli or startup, optionally with --quick; streams-held also takes --max N)");
     System.exit(2);
   }
 
