@@ -50,9 +50,9 @@ class LaunchedTest {
   @Test
   void stop_reachesTheProgramBehindALauncherThatWaitsForIt() throws Exception {
     // a launcher that traps TERM and waits for its child: a signal to the launcher alone would
-    // leave it waiting the child's 300 s
+    // leave it waiting the child's 300 s. The child itself says "started": it exists by then
     try (Launched p = Launched.start("waiting-launcher", List.of("bash", "-c",
-        "trap 'exit 143' TERM; echo started; sleep 300"), Map.of(), logs, Launched.Stream.STDOUT,
+        "trap 'exit 143' TERM; bash -c 'echo started; exec sleep 300'"), Map.of(), logs, Launched.Stream.STDOUT,
         line -> line.equals("started"))) {
       p.awaitLine(Duration.ofSeconds(30));
 
