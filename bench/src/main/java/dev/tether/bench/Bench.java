@@ -20,9 +20,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * Challenge tells that an account or token exists), {@code cli} (an admin command's wall time,
  * launcher to exit, against {@code java -version}), {@code startup} (the manager and the delegate
  * started through their launchers, to listening and to connected; the idle delegate's memory; the
- * jars' sizes), {@code streams-held}, {@code heartbeats} and {@code reconnect}. Every scenario but {@code crypto} (JMH, which forks its own) and
- * {@code refusal-timing} runs its servers, PostgreSQL and load generators in processes of their own,
- * this JVM only driving them and adding up. Every run first prints the machine's floor
+ * jars' sizes), {@code streams-held}, {@code heartbeats} and {@code reconnect}. Every scenario but
+ * {@code crypto} (JMH, which forks its own) runs its servers, PostgreSQL and load generators in
+ * processes of their own ({@code startup}: the shipped launchers), this JVM only driving them and
+ * adding up. Every run first prints the machine's floor
  * ({@link MachineFloor}) as a line of its own; {@code machine} prints only that.
  */
 public final class Bench {

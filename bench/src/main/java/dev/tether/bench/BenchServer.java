@@ -29,7 +29,9 @@ import java.util.List;
  * {@code --db-url URL} runs the manager on that PostgreSQL database (user and password
  * {@code postgres}) instead of H2, as one replica among others; {@code --no-account} creates no
  * account (another replica on the same database has); {@code --open-handshake-limits} opens the
- * handshake limiter wide, for scenarios where a flood of handshakes is the point.
+ * handshake limiter wide, for scenarios where a flood of handshakes is the point;
+ * {@code --open-failure-limits} lifts only the limit on failed handshakes per address, for a
+ * scenario that fails handshakes on purpose from one address (the other limits as by default).
  */
 public final class BenchServer {
 
@@ -47,7 +49,7 @@ public final class BenchServer {
   }
 
   private static final String USAGE = "usage: BenchServer tether|baseline DATA_DIR PORT [--db-url URL] [--no-account]"
-      + " [--open-handshake-limits]";
+      + " [--open-handshake-limits] [--open-failure-limits]";
 
   private BenchServer() {}
 
@@ -74,6 +76,8 @@ public final class BenchServer {
         case "--open-handshake-limits" -> settings = settings.withLimits(
             HandshakeLimiter.Settings.defaults().withMaxConcurrent(100_000).withMaxConcurrentPerAddress(100_000)
                 .withMaxConcurrentPerConnection(100_000).withFailuresPerAddress(1e9, 1e9));
+        case "--open-failure-limits" -> settings = settings.withLimits(
+            HandshakeLimiter.Settings.defaults().withFailuresPerAddress(1e9, 1e9));
         default -> {
           System.err.println("BenchServer: unknown option '" + args[i] + "'; " + USAGE);
           System.exit(2);

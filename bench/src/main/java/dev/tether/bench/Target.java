@@ -234,6 +234,12 @@ final class Target implements AutoCloseable {
         List.of(kind, String.valueOf(port), dir.toString(), String.valueOf(threads)));
   }
 
+  /** A {@link RefusalTimingWorker} process timing Begin to Challenge on this (tether) server. */
+  Child startRefusalTimingWorker() throws Exception {
+    return startExtra(name + "-refusal-timing", "refusal-timing.log", RefusalTimingWorker.class,
+        List.of(String.valueOf(port), dir.toString()));
+  }
+
   private Child startExtra(String childName, String logName, Class<?> mainClass, List<String> args) throws Exception {
     Child child = Child.start(childName, dir.resolve(logName), workerJvm(), mainClass, args);
     extras.add(child);
