@@ -24,7 +24,8 @@ final class Keepers {
   static TokenKeeper of(TokenSource source, Map<String, String> env, Path yamlFile, String yamlKey) {
     String secret = blankToNull(env.get("DELEGATE_TOKEN_SECRET"));
     if (secret != null) {
-      return SecretTokenKeeper.inCluster(secret.strip(), strippedOrNull(env.get("DELEGATE_TOKEN_SECRET_NAMESPACE")));
+      return SecretTokenKeeper.inCluster(secret.strip(), strippedOrNull(env.get("DELEGATE_TOKEN_SECRET_NAMESPACE")),
+          env);
     }
     if (source instanceof TokenSource.File file) {
       Optional<Path> credentials = Optional.ofNullable(blankToNull(env.get("CREDENTIALS_DIRECTORY"))).map(Path::of);

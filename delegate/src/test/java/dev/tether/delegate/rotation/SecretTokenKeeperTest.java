@@ -12,6 +12,10 @@ import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -20,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The Secret keeper against fabric8's mock Kubernetes API server. */
-@EnableKubernetesMockClient(crud = true)
+@EnableKubernetesMockClient(crud = true, https = false)
 class SecretTokenKeeperTest {
 
   private static final DelegateToken OLD = TokenLedger.record(DelegateToken.generate());
@@ -30,6 +34,11 @@ class SecretTokenKeeperTest {
   KubernetesMockServer server;
   KubernetesClient client;
   @TempDir Path dir;
+
+  /** The keeper's view of a mock API server: plain HTTP, no bearer token. */
+  private static KubernetesApi api(KubernetesMockServer mock) {
+    return new KubernetesApi(URI.create(mock.url("/")), HttpClient.newHttpClient(), null);
+  }
 
   private static Secret secret(DelegateToken token) {
     return new SecretBuilder().withNewMetadata().withName("tether-token").withNamespace("builds")
@@ -49,7 +58,7 @@ class SecretTokenKeeperTest {
   void keep_updatesTheSecretsDelegateToken_andNothingElse() throws Exception {
     client.secrets().inNamespace("builds").resource(secret(OLD)).create();
     SecretTokenKeeper keeper = new SecretTokenKeeper("tether-token", "builds", dir.resolve("absent"),
-        server::createClient);
+        () -> api(server));
 
     keeper.keep(NEW);
 
@@ -64,7 +73,7 @@ class SecretTokenKeeperTest {
   void theNamespace_isThePodsOwnWhenNotGiven() throws Exception {
     client.secrets().inNamespace("builds").resource(secret(OLD)).create();
     Path namespaceFile = Files.writeString(dir.resolve("namespace"), "builds");
-    SecretTokenKeeper keeper = new SecretTokenKeeper("tether-token", null, namespaceFile, server::createClient);
+    SecretTokenKeeper keeper = new SecretTokenKeeper("tether-token", null, namespaceFile, () -> api(server));
 
     keeper.keep(NEW);
 
@@ -77,7 +86,7 @@ class SecretTokenKeeperTest {
   @Test
   void aMissingSecret_orOneWithoutTheKey_cannotBeKept() {
     SecretTokenKeeper keeper = new SecretTokenKeeper("tether-token", "builds", dir.resolve("absent"),
-        server::createClient);
+        () -> api(server));
     assertThatThrownBy(() -> keeper.keep(NEW)).isInstanceOf(CannotKeepException.class)
         .hasMessage("Secret builds/tether-token does not exist (expected the Secret named by DELEGATE_TOKEN_SECRET,"
             + " holding the key DELEGATE_TOKEN)");
@@ -91,7 +100,7 @@ class SecretTokenKeeperTest {
 
   @Test
   void anUnknownNamespace_cannotBeKept_sayingWhatToSet() {
-    SecretTokenKeeper keeper = new SecretTokenKeeper("tether-token", null, dir.resolve("absent"), server::createClient);
+    SecretTokenKeeper keeper = new SecretTokenKeeper("tether-token", null, dir.resolve("absent"), () -> api(server));
 
     assertThatThrownBy(() -> keeper.keep(NEW))
         .hasMessage("the namespace of Secret tether-token is unknown: " + dir.resolve("absent") + " cannot be read"
@@ -108,7 +117,7 @@ class SecretTokenKeeperTest {
           .withMessage("secrets \"tether-token\" is forbidden: User \"system:serviceaccount:builds:tether\" cannot"
               + " update resource \"secrets\" in API group \"\" in the namespace \"builds\"").build()).always();
       SecretTokenKeeper keeper = new SecretTokenKeeper("tether-token", "builds", dir.resolve("absent"),
-          strict::createClient);
+          () -> api(strict));
 
       assertThatThrownBy(() -> keeper.keep(NEW)).isInstanceOf(CannotKeepException.class)
           .hasMessage("the Kubernetes API refused to update Secret builds/tether-token (403 Forbidden): the"
@@ -132,7 +141,7 @@ class SecretTokenKeeperTest {
       strict.expect().get().withPath(PATH).andReturn(200, second).once();
       strict.expect().put().withPath(PATH).andReturn(200, second).once();
       SecretTokenKeeper keeper = new SecretTokenKeeper("tether-token", "builds", dir.resolve("absent"),
-          strict::createClient);
+          () -> api(strict));
 
       keeper.keep(NEW);
 
@@ -149,5 +158,81 @@ class SecretTokenKeeperTest {
     } finally {
       strict.destroy();
     }
+  }
+
+  @Test
+  void theServiceAccountToken_isSentAsBearer_readAtEachKeep() throws Exception {
+    KubernetesMockServer strict = new KubernetesMockServer(false);
+    strict.init();
+    try {
+      strict.expect().get().withPath(PATH).andReturn(200, secret(OLD)).always();
+      strict.expect().put().withPath(PATH).andReturn(200, secret(NEW)).always();
+      Path tokenFile = Files.writeString(dir.resolve("token"), "sa-token-1\n");
+      SecretTokenKeeper keeper = new SecretTokenKeeper("tether-token", "builds", dir.resolve("absent"),
+          () -> new KubernetesApi(URI.create(strict.url("/")), HttpClient.newHttpClient(), tokenFile));
+
+      keeper.keep(NEW);
+      Files.writeString(tokenFile, "sa-token-2");
+      keeper.keep(NEW);
+
+      assertThat(strict.takeRequest().getHeader("Authorization")).isEqualTo("Bearer sa-token-1");
+      assertThat(strict.takeRequest().getHeader("Authorization")).isEqualTo("Bearer sa-token-1");
+      assertThat(strict.takeRequest().getHeader("Authorization")).isEqualTo("Bearer sa-token-2");
+    } finally {
+      strict.destroy();
+    }
+  }
+
+  @Test
+  void anErrorQuotingTheValue_isRedacted_andNamesTheStatus() throws Exception {
+    KubernetesMockServer strict = new KubernetesMockServer(false);
+    strict.init();
+    try {
+      strict.expect().get().withPath(PATH).andReturn(200, secret(OLD)).always();
+      strict.expect().put().withPath(PATH).andReturn(422, new StatusBuilder().withCode(422).withReason("Invalid")
+          .withMessage("data[DELEGATE_TOKEN]: " + base64(NEW) + " is invalid").build()).always();
+      SecretTokenKeeper keeper = new SecretTokenKeeper("tether-token", "builds", dir.resolve("absent"),
+          () -> api(strict));
+
+      assertThatThrownBy(() -> keeper.keep(NEW)).isInstanceOf(CannotKeepException.class)
+          .hasMessageStartingWith("the Kubernetes API refused to update Secret builds/tether-token (422 Invalid):"
+              + " data[DELEGATE_TOKEN]: ")
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain(base64(NEW)))
+          .satisfies(e -> assertThat(TokenLedger.leaksIn(e.toString())).isEmpty());
+    } finally {
+      strict.destroy();
+    }
+  }
+
+  @Test
+  void anUnreachableApi_namesTheAddressAndCause() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    URI base = URI.create("http://127.0.0.1:" + closedPort + "/");
+    SecretTokenKeeper keeper = new SecretTokenKeeper("tether-token", "builds", dir.resolve("absent"),
+        () -> new KubernetesApi(base, HttpClient.newHttpClient(), null));
+
+    assertThatThrownBy(() -> keeper.keep(NEW)).isInstanceOf(CannotKeepException.class)
+        .hasMessageStartingWith("the Kubernetes API at " + base + " cannot be reached to update Secret"
+            + " builds/tether-token (ConnectException");
+  }
+
+  @Test
+  void outsideAPod_orWithoutTheServiceAccountMount_theReasonSaysSo() throws Exception {
+    SecretTokenKeeper outside = SecretTokenKeeper.inCluster("tether-token", "builds", Map.of());
+    assertThatThrownBy(() -> outside.keep(NEW)).isInstanceOf(CannotKeepException.class)
+        .hasMessage("the Kubernetes API is unknown: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set"
+            + " (expected a delegate running in a Kubernetes pod, where they always are)");
+
+    Map<String, String> pod = Map.of("KUBERNETES_SERVICE_HOST", "10.96.0.1", "KUBERNETES_SERVICE_PORT", "443");
+    assertThatThrownBy(() -> KubernetesApi.inCluster(pod, dir))
+        .hasMessage("the Kubernetes API's CA " + dir.resolve("ca.crt") + " does not exist: the pod does not mount its"
+            + " service account (set automountServiceAccountToken: true, as the generated manifests do)");
+
+    Files.writeString(dir.resolve("ca.crt"), "not a certificate");
+    assertThatThrownBy(() -> KubernetesApi.inCluster(pod, dir)).isInstanceOf(CannotKeepException.class)
+        .hasMessageStartingWith("the Kubernetes API's CA " + dir.resolve("ca.crt"));
   }
 }
