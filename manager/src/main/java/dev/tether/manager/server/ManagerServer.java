@@ -127,19 +127,29 @@ public final class ManagerServer implements AutoCloseable {
   }
 
   private static ManagerServer start(Options options, Path dataDir, DataDirectory.Lock lock) throws IOException {
+    // the keys first: a key file that is refused (too open, unreadable) leaves the database untouched
+    MasterKey masterKey = MasterKey.loadOrCreate(dataDir.resolve(MasterKey.FILE_NAME));
+    AdminKey adminKey = AdminKey.loadOrCreate(dataDir.resolve(AdminKey.FILE_NAME));
+    TlsMaterial tls = null;
+    ServerCredentials credentials;
+    if (options.plaintext()) {
+      credentials = InsecureServerCredentials.create();
+    } else {
+      tls = options.tlsCert() != null
+          ? TlsMaterial.of(options.tlsCert(), options.tlsKey())
+          : TlsMaterial.loadOrGenerate(dataDir.resolve("tls"), options.tlsNames());
+      credentials = TlsServerCredentials.create(tls.certificate().toFile(), tls.privateKey().toFile());
+    }
     String url = options.dbUrl() != null ? options.dbUrl() : JdbcStore.h2Url(dataDir);
     // The database opens (H2 or PostgreSQL, Flyway's validation and migrations) on a thread of its
-    // own while this one reads or creates the keys and builds what the listeners need (TLS context,
-    // meters, event loops): the two halves share nothing, and together they are most of a start.
-    // No port is bound before the store is open and the manager built on it has started, so no
-    // delegate or admin call is accepted before the store and the revocation state are ready.
+    // own while this one builds what the listeners need (TLS context, meters, event loops): the two
+    // halves share nothing, and together they are most of a start. No port is bound before the
+    // store is open and the manager built on it has started, so no delegate or admin call is
+    // accepted before the store and the revocation state are ready.
     FutureTask<TetherStore> opening = new FutureTask<>(() -> JdbcStore.open(url, options.dbUser(), options.dbPassword()));
     Thread opener = new Thread(opening, "tether-store-open");
     opener.setDaemon(true);
     opener.start();
-    AdminKey adminKey;
-    MasterKey masterKey;
-    TlsMaterial tls = null;
     PrometheusMeterRegistry registry;
     HealthStatusManager health;
     TransportLimits limits = options.settings().transport();
@@ -148,17 +158,6 @@ public final class ManagerServer implements AutoCloseable {
     NettyServerBuilder builder;
     NettyServerBuilder admin = null;
     try {
-      masterKey = MasterKey.loadOrCreate(dataDir.resolve(MasterKey.FILE_NAME));
-      adminKey = AdminKey.loadOrCreate(dataDir.resolve(AdminKey.FILE_NAME));
-      ServerCredentials credentials;
-      if (options.plaintext()) {
-        credentials = InsecureServerCredentials.create();
-      } else {
-        tls = options.tlsCert() != null
-            ? TlsMaterial.of(options.tlsCert(), options.tlsKey())
-            : TlsMaterial.loadOrGenerate(dataDir.resolve("tls"), options.tlsNames());
-        credentials = TlsServerCredentials.create(tls.certificate().toFile(), tls.privateKey().toFile());
-      }
       registry = OpsMetrics.withJvmAndProcess(OpsMetrics.registry());
       health = new HealthStatusManager();
       loops = EventLoops.create();
@@ -174,7 +173,7 @@ public final class ManagerServer implements AutoCloseable {
             .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), openCalls))
             .intercept(new MetricCollectingServerInterceptor(registry));
       }
-    } catch (IOException | RuntimeException | Error e) {
+    } catch (RuntimeException | Error e) {
       if (loops != null) {
         loops.close();
       }

@@ -169,15 +169,16 @@ class ManagerServerTest {
   }
 
   @Test
-  void aTlsKeyThatCannotBeRead_failsTheStart_andTheStoreOpenedMeanwhileIsClosed() throws Exception {
-    Path missing = dataDir.resolve("no-such.pem");
-    // the database opens on a thread of its own while the TLS files are read: it must not outlive the failure
+  void aTlsKeyTheTlsContextRefuses_failsTheStart_andTheStoreOpenedMeanwhileIsClosed() throws Exception {
+    start().close();
+    Path garbage = dataDir.resolve("garbage.key");
+    Files.writeString(garbage, "not a PEM private key\n");
+    Files.setPosixFilePermissions(garbage, PosixFilePermissions.fromString("rw-------"));
+    // the database opens on a thread of its own while the TLS context is built: it must not outlive the failure
     assertThatThrownBy(() -> ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0),
-        new InetSocketAddress("127.0.0.1", 0), dataDir, null, null, null, false, missing, missing, List.of(),
-        ManagerSettings.defaults())))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("--tls-cert " + missing + " is not a readable file");
-    assertThat(dataDir.resolve("tether.mv.db")).as("the database the start opened meanwhile").exists();
+        new InetSocketAddress("127.0.0.1", 0), dataDir, null, null, null, false, dataDir.resolve("tls/manager.crt"),
+        garbage, List.of(), ManagerSettings.defaults())))
+        .isInstanceOf(IllegalArgumentException.class);
     awaitNoThreadsNamed("tether-store");
     try (ManagerServer server = start()) {
       assertThat(server.listenAddress()).isNotNull();
