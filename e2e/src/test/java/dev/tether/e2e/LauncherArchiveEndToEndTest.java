@@ -14,16 +14,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,8 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code scripts/tether-manager} as an operator runs it, against a real manager: the first admin
- * command writes the AppCDS archive beside the jar and later ones load their classes from it; a
- * stale, corrupt or unwritable archive never breaks a command. Each test runs the launcher on a
+ * command writes the AppCDS archive beside the jar and later ones load their classes from it, and
+ * so does the first {@code serve} when it is stopped; a stale, corrupt or unwritable archive never
+ * breaks a command. Each test runs the launcher on a
  * copy of the manager jar in a directory of its own, so archives start from nothing.
  */
 class LauncherArchiveEndToEndTest {
@@ -205,23 +207,123 @@ class LauncherArchiveEndToEndTest {
     assertThat(refused.err()).contains("TETHER_CDS='sometimes'", "'auto'", "'off'");
   }
 
+  @Test
+  void firstServe_writesItsArchiveWhenStopped_andTheNextServeLoadsItsClassesFromIt() throws Exception {
+    Path data = work.resolve("serve-data");
+    // the first serve after a build writes the archive at its stop; Ctrl-C reaches the server through the launcher
+    Serving first = serve(data, Map.of());
+    first.stop("INT");
+    assertThat(first.exit()).as("exit code; stderr: %s", first.err()).isZero();
+    assertThat(first.out()).contains("tether-manager stopped");
+    Path archive = onlyArchive();
+    assertThat(archive.getFileName().toString()).matches("tether-manager-serve-[0-9]+-[0-9]+\\.jsa");
+    assertThat(leftovers()).as("temporary files beside the jar").isEmpty();
+    String bytes = Files.readString(archive, StandardCharsets.ISO_8859_1);
+    assertThat(bytes.contains(Files.readString(data.resolve("admin.key")).strip()))
+        .as("the archive holds the admin key").isFalse();
+
+    Path classes = work.resolve("serve-classes.log");
+    Serving second = serve(data, Map.of("JAVA_OPTS", "-Xlog:class+load=info:file=" + classes));
+    second.stop("TERM");
+    assertThat(second.exit()).as("exit code; stderr: %s", second.err()).isZero();
+    assertThat(second.err()).doesNotContain("[cds", "shared archive", "Sharing");
+    List<String> loaded = Files.readAllLines(classes);
+    assertThat(loaded).anyMatch(line -> line.endsWith("io.grpc.netty.shaded.io.grpc.netty.NettyServer" + FROM_ARCHIVE))
+        .anyMatch(line -> line.endsWith("dev.tether.manager.server.ManagerServer" + FROM_ARCHIVE))
+        .anyMatch(line -> line.endsWith("org.flywaydb.core.Flyway" + FROM_ARCHIVE));
+    assertThat(loaded.stream().filter(line -> line.endsWith(FROM_ARCHIVE)).count())
+        .as("classes loaded from the archive").isGreaterThan(3000);
+    assertThat(onlyArchive()).isEqualTo(archive);
+  }
+
+  @Test
+  void serveThatFails_orWithArchivesTurnedOff_leavesNoArchive() throws Exception {
+    Run busy = launcher(Map.of(), "serve", "--listen", "127.0.0.1:" + tether.adminPort(), "--admin-listen", "off",
+        "--ops-listen", "off", "--console-listen", "off", "--data-dir", work.resolve("busy").toString());
+    assertThat(busy.exit()).isEqualTo(1);
+    assertThat(busy.err()).contains("cannot listen on 127.0.0.1:" + tether.adminPort());
+    Serving off = serve(work.resolve("off-data"), Map.of("TETHER_CDS", "off"));
+    off.stop("TERM");
+    assertThat(off.exit()).isZero();
+    assertThat(archives()).isEmpty();
+    assertThat(leftovers()).isEmpty();
+  }
+
+  /** A {@code serve} started through the launcher, on ports of its own. */
+  final class Serving {
+    private final Process process;
+    private final Path out;
+    private final Path err;
+
+    Serving(Process process, Path out, Path err) {
+      this.process = process;
+      this.out = out;
+      this.err = err;
+    }
+
+    /** Sends SIGname to the launcher and waits for it to end. */
+    void stop(String signal) throws Exception {
+      command("kill", "-" + signal, Long.toString(process.pid()));
+      if (!process.waitFor(3, TimeUnit.MINUTES)) {
+        process.destroyForcibly();
+        throw new AssertionError("the launcher's serve did not stop on SIG" + signal + "; stderr: " + err());
+      }
+    }
+
+    int exit() {
+      return process.exitValue();
+    }
+
+    String out() throws IOException {
+      return Files.readString(out);
+    }
+
+    String err() throws IOException {
+      return Files.readString(err);
+    }
+  }
+
+  private Serving serve(Path data, Map<String, String> env) throws IOException {
+    Path out = Files.createTempFile(work, "serve", ".out");
+    Path err = Files.createTempFile(work, "serve", ".err");
+    ProcessBuilder builder = new ProcessBuilder(LAUNCHER.toString(), "serve", "--listen", "127.0.0.1:0",
+        "--admin-listen", "127.0.0.1:0", "--ops-listen", "off", "--console-listen", "off", "--data-dir", data.toString())
+        .redirectOutput(out.toFile()).redirectError(err.toFile());
+    environment(builder, env);
+    Process process = builder.start();
+    process.getOutputStream().close();
+    Serving serving = new Serving(process, out, err);
+    Awaitility.await("the manager's banner").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          if (!process.isAlive()) {
+            throw new AssertionError("serve exited with " + process.exitValue() + ": " + serving.err());
+          }
+          return serving.out().contains("replica: ");
+        });
+    return serving;
+  }
+
+  private void environment(ProcessBuilder builder, Map<String, String> env) {
+    builder.environment().remove("JAVA_OPTS");
+    builder.environment().remove("TETHER_CDS");
+    builder.environment().remove("TETHER_DATA_DIR");
+    builder.environment().putAll(env);
+    builder.environment().put("TETHER_MANAGER_JAR", jar.toString());
+    // the launcher runs the java found first on PATH: the one running the tests
+    builder.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + System.getenv("PATH"));
+  }
+
   private Run launcher(Map<String, String> env, String... args) {
     List<String> command = new ArrayList<>(List.of(LAUNCHER.toString()));
     command.addAll(List.of(args));
-    if (!List.of(args).contains("--help") && !List.of(args).contains("--version")) {
+    if (!List.of(args).contains("--help") && !List.of(args).contains("--version") && !args[0].equals("serve")) {
       command.addAll(List.of("--manager", "127.0.0.1:" + tether.adminPort(), "--data-dir", tether.dataDir.toString()));
     }
-    Map<String, String> all = new HashMap<>(env);
-    all.put("TETHER_MANAGER_JAR", jar.toString());
-    // the launcher runs the java found first on PATH: the one running the tests
-    all.put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + System.getenv("PATH"));
     try {
       Path out = Files.createTempFile(work, "launcher", ".out");
       Path err = Files.createTempFile(work, "launcher", ".err");
       ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-      builder.environment().remove("JAVA_OPTS");
-      builder.environment().remove("TETHER_CDS");
-      builder.environment().putAll(all);
+      environment(builder, env);
       Process process = builder.start();
       process.getOutputStream().close();
       if (!process.waitFor(3, TimeUnit.MINUTES)) {

@@ -1,5 +1,7 @@
 package dev.tether.manager.server;
 
+import com.google.common.base.Throwables;
+import com.google.common.util.concurrent.Uninterruptibles;
 import dev.tether.common.ops.OpsMetrics;
 import dev.tether.common.ops.OpsServer;
 import dev.tether.manager.admin.AdminKey;
@@ -25,6 +27,8 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -123,9 +127,9 @@ public final class ManagerServer implements AutoCloseable {
   }
 
   private static ManagerServer start(Options options, Path dataDir, DataDirectory.Lock lock) throws IOException {
+    // the keys first: a key file that is refused (too open, unreadable) leaves the database untouched
     MasterKey masterKey = MasterKey.loadOrCreate(dataDir.resolve(MasterKey.FILE_NAME));
-    Path adminKeyFile = dataDir.resolve(AdminKey.FILE_NAME);
-    AdminKey adminKey = AdminKey.loadOrCreate(adminKeyFile);
+    AdminKey adminKey = AdminKey.loadOrCreate(dataDir.resolve(AdminKey.FILE_NAME));
     TlsMaterial tls = null;
     ServerCredentials credentials;
     if (options.plaintext()) {
@@ -137,25 +141,62 @@ public final class ManagerServer implements AutoCloseable {
       credentials = TlsServerCredentials.create(tls.certificate().toFile(), tls.privateKey().toFile());
     }
     String url = options.dbUrl() != null ? options.dbUrl() : JdbcStore.h2Url(dataDir);
-    TetherStore store = JdbcStore.open(url, options.dbUser(), options.dbPassword());
-    DataDirectory.protectDatabaseFiles(dataDir);
-    PrometheusMeterRegistry registry = OpsMetrics.withJvmAndProcess(OpsMetrics.registry());
-    Manager manager;
+    // The database opens (H2 or PostgreSQL, Flyway's validation and migrations) on a thread of its
+    // own while this one builds what the listeners need (TLS context, meters, event loops): the two
+    // halves share nothing, and together they are most of a start. No port is bound before the
+    // store is open and the manager built on it has started, so no delegate or admin call is
+    // accepted before the store and the revocation state are ready.
+    FutureTask<TetherStore> opening = new FutureTask<>(() -> JdbcStore.open(url, options.dbUser(), options.dbPassword()));
+    Thread opener = new Thread(opening, "tether-store-open");
+    opener.setDaemon(true);
+    opener.start();
+    PrometheusMeterRegistry registry;
+    HealthStatusManager health;
+    TransportLimits limits = options.settings().transport();
+    EventLoops loops = null;
+    CallsPerSource openCalls;
+    NettyServerBuilder builder;
+    NettyServerBuilder admin = null;
     try {
-      manager = Manager.create(store, masterKey, options.settings(), new ManagerMetrics(registry)).start();
-      manager.admins().bootstrap(adminKey);
-    } catch (RuntimeException e) {
-      store.close();
+      registry = OpsMetrics.withJvmAndProcess(OpsMetrics.registry());
+      health = new HealthStatusManager();
+      loops = EventLoops.create();
+      openCalls = new CallsPerSource(limits.maxOpenCallsPerAddress());
+      // forAddress builds the TLS context; nothing listens before build().start()
+      builder = common(NettyServerBuilder.forAddress(options.listen(), credentials), loops,
+          limits.maxConnectionsPerAddress(), limits.maxConcurrentCallsPerConnection(), options.settings())
+          .addService(ServerInterceptors.intercept(health.getHealthService(), openCalls))
+          .intercept(new MetricCollectingServerInterceptor(registry));
+      if (options.adminListen() != null) {
+        admin = common(NettyServerBuilder.forAddress(options.adminListen(), credentials), loops,
+            limits.maxConnectionsPerAddress(), MAX_ADMIN_CALLS_PER_CONNECTION, options.settings())
+            .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), openCalls))
+            .intercept(new MetricCollectingServerInterceptor(registry));
+      }
+    } catch (RuntimeException | Error e) {
+      if (loops != null) {
+        loops.close();
+      }
+      closeWhenOpen(opening, e);
       throw e;
     }
-    HealthStatusManager health = new HealthStatusManager();
-    TransportLimits limits = options.settings().transport();
-    EventLoops loops = EventLoops.create();
-    CallsPerSource openCalls = new CallsPerSource(limits.maxOpenCallsPerAddress());
-    NettyServerBuilder builder = common(NettyServerBuilder.forAddress(options.listen(), credentials), loops,
-        limits.maxConnectionsPerAddress(), limits.maxConcurrentCallsPerConnection(), options.settings())
-        .addService(ServerInterceptors.intercept(health.getHealthService(), openCalls))
-        .intercept(new MetricCollectingServerInterceptor(registry));
+    TetherStore store;
+    Manager manager;
+    try {
+      store = opened(opening);
+    } catch (RuntimeException | Error e) {
+      loops.close();
+      throw e;
+    }
+    try {
+      DataDirectory.protectDatabaseFiles(dataDir);
+      manager = Manager.create(store, masterKey, options.settings(), new ManagerMetrics(registry)).start();
+      manager.admins().bootstrap(adminKey);
+    } catch (IOException | RuntimeException e) {
+      store.close();
+      loops.close();
+      throw e;
+    }
     manager.addServicesTo(builder);
     Server server = null;
     Server adminServer = null;
@@ -163,11 +204,7 @@ public final class ManagerServer implements AutoCloseable {
     ConsoleServer console = null;
     try {
       server = listen(builder, options.listen(), "the delegate listener");
-      if (options.adminListen() != null) {
-        NettyServerBuilder admin = common(NettyServerBuilder.forAddress(options.adminListen(), credentials), loops,
-            limits.maxConnectionsPerAddress(), MAX_ADMIN_CALLS_PER_CONNECTION, options.settings())
-            .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), openCalls))
-            .intercept(new MetricCollectingServerInterceptor(registry));
+      if (admin != null) {
         manager.addAdminServicesTo(admin);
         adminServer = listen(admin, options.adminListen(), "the admin listener (--admin-listen)");
       }
@@ -198,8 +235,30 @@ public final class ManagerServer implements AutoCloseable {
     }
     manager.cluster().address(describe((InetSocketAddress) server.getListenSockets().get(0)));
     health.setStatus("", ServingStatus.SERVING);
-    return new ManagerServer(options, manager, server, adminServer, opsServer, console, health, tls, adminKeyFile,
-        loops, lock);
+    return new ManagerServer(options, manager, server, adminServer, opsServer, console, health, tls,
+        dataDir.resolve(AdminKey.FILE_NAME), loops, lock);
+  }
+
+  /** The store {@code opening} opened, once it has; what it threw, as it was thrown. */
+  private static TetherStore opened(FutureTask<TetherStore> opening) {
+    try {
+      return Uninterruptibles.getUninterruptibly(opening);
+    } catch (ExecutionException e) {
+      Throwables.throwIfUnchecked(e.getCause());
+      throw new IllegalStateException("cannot open the database: " + e.getCause(), e.getCause());
+    }
+  }
+
+  /**
+   * After {@code failure} on this thread: waits for the store's opening to end and closes the store
+   * it opened; its own failure, if any, is added to {@code failure}.
+   */
+  private static void closeWhenOpen(FutureTask<TetherStore> opening, Throwable failure) {
+    try {
+      opened(opening).close();
+    } catch (RuntimeException | Error e) {
+      failure.addSuppressed(e);
+    }
   }
 
   /** What both listeners share: loops, the per-address connection cap, and the transport limits. */

@@ -169,6 +169,44 @@ class ManagerServerTest {
   }
 
   @Test
+  void aTlsKeyTheTlsContextRefuses_failsTheStart_andTheStoreOpenedMeanwhileIsClosed() throws Exception {
+    start().close();
+    Path garbage = dataDir.resolve("garbage.key");
+    Files.writeString(garbage, "not a PEM private key\n");
+    Files.setPosixFilePermissions(garbage, PosixFilePermissions.fromString("rw-------"));
+    // the database opens on a thread of its own while the TLS context is built: it must not outlive the failure
+    assertThatThrownBy(() -> ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0),
+        new InetSocketAddress("127.0.0.1", 0), dataDir, null, null, null, false, dataDir.resolve("tls/manager.crt"),
+        garbage, List.of(), ManagerSettings.defaults())))
+        .isInstanceOf(IllegalArgumentException.class);
+    awaitNoThreadsNamed("tether-store");
+    try (ManagerServer server = start()) {
+      assertThat(server.listenAddress()).isNotNull();
+    }
+  }
+
+  @Test
+  void aDatabaseThatCannotBeOpened_failsTheStartWithItsOwnError() throws Exception {
+    // the database opens on a thread of its own: its error reaches the caller as it was thrown there
+    assertThatThrownBy(() -> ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0),
+        new InetSocketAddress("127.0.0.1", 0), dataDir, "jdbc:no-such-database:x", null, null, false, null, null,
+        List.of(), ManagerSettings.defaults())))
+        .isInstanceOf(RuntimeException.class)
+        .hasMessageContaining("jdbc:no-such-database:x");
+    awaitNoThreadsNamed("tether-store");
+    try (ManagerServer server = start()) {
+      assertThat(server.listenAddress()).isNotNull();
+    }
+  }
+
+  /** Waits until no live thread's name starts with {@code prefix}. */
+  private static void awaitNoThreadsNamed(String prefix) {
+    org.awaitility.Awaitility.await("no thread named " + prefix + "...").atMost(Duration.ofSeconds(30))
+        .until(() -> Thread.getAllStackTraces().keySet().stream()
+            .noneMatch(thread -> thread.isAlive() && thread.getName().startsWith(prefix)));
+  }
+
+  @Test
   void aDelegateSessionCannotCallAdminAndTheAdminKeyCannotOpenADelegateStream() throws Exception {
     try (ManagerServer server = start()) {
       ManagedChannel channel = channel(server);
