@@ -39,7 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class PrivateFiles {
 
-  private static final Logger log = LoggerFactory.getLogger(PrivateFiles.class);
   private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
   private static final Set<PosixFilePermission> OWNER_DIRECTORY = PosixFilePermissions.fromString("rwx------");
   private static final Set<PosixFilePermission> GROUP_OR_OTHERS = EnumSet.of(
@@ -285,7 +284,7 @@ public final class PrivateFiles {
     })) {
       for (Path leftover : entries) {
         Files.deleteIfExists(leftover);
-        log.info("removed {}, left by an interrupted write of {}", quote(leftover), quote(target));
+        Log.LOG.info("removed {}, left by an interrupted write of {}", quote(leftover), quote(target));
       }
     }
   }
@@ -296,7 +295,7 @@ public final class PrivateFiles {
       channel.force(true);
     } catch (IOException e) {
       // some platforms (Windows) cannot open a directory: the move itself is still atomic
-      log.debug("cannot force directory {} to disk: {}", dir, e.toString());
+      Log.LOG.debug("cannot force directory {} to disk: {}", dir, e.toString());
     }
   }
 
@@ -305,10 +304,18 @@ public final class PrivateFiles {
       return true;
     }
     if (warnedNoPosix.compareAndSet(false, true)) {
-      log.warn("the file system of {} has no POSIX permissions: Tether cannot make its key files private"
+      Log.LOG.warn("the file system of {} has no POSIX permissions: Tether cannot make its key files private"
           + " (0600) or check them; restrict the directory to the manager's user with its own access"
           + " control (for example NTFS ACLs)", quote(path));
     }
     return false;
+  }
+
+  /**
+   * The logger, made on first use: a check that finds nothing to say (the common case, and all an
+   * admin command does with this class) then never starts the logging back end.
+   */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(PrivateFiles.class);
   }
 }

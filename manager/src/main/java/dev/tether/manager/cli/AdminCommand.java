@@ -35,15 +35,12 @@ abstract class AdminCommand implements Callable<Integer> {
       Output.check(fields(), admin.field);
     }
     check();
-    ManagedChannel channel = admin.channel();
-    try {
-      run(channel, admin.credentials());
+    try (AdminOptions.Connection connection = admin.connect()) {
+      run(connection.channel(), admin.credentials());
       return 0;
     } catch (StatusRuntimeException e) {
       System.err.println("error: " + Secrets.redact(StatusMessages.describe(e.getStatus(), admin)));
       return 1;
-    } finally {
-      AdminOptions.close(channel);
     }
   }
 

@@ -5,10 +5,15 @@ import dev.tether.common.text.UserText;
 import dev.tether.manager.admin.AdminCredentials;
 import io.grpc.CallCredentials;
 import io.grpc.ChannelCredentials;
-import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,7 +104,7 @@ final class AdminOptions {
     return adminKeyFile != null ? adminKeyFile : dataDir.resolve("admin.key");
   }
 
-  ManagedChannel channel() {
+  Connection connect() {
     ChannelCredentials credentials;
     if (plaintext()) {
       credentials = InsecureChannelCredentials.create();
@@ -119,9 +124,21 @@ final class AdminOptions {
             + " tls/manager.crt)");
       }
     }
-    return Grpc.newChannelBuilderForAddress(manager.host(), manager.port(), credentials)
-        .maxInboundMessageSize(64 * 1024 * 1024)
-        .build();
+    // An event loop of the command's own, ended with the channel: one of gRPC's shared loops
+    // would outlive the command, and a JVM exits only some 0.3 s after its threads in native
+    // code (a loop waiting in epoll) have not come back (docs/benchmarks.md, cli).
+    EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tether-cli-io", true),
+        NioIoHandler.newFactory());
+    try {
+      return new Connection(NettyChannelBuilder.forAddress(manager.host(), manager.port(), credentials)
+          .eventLoopGroup(loop)
+          .channelType(NioSocketChannel.class)
+          .maxInboundMessageSize(64 * 1024 * 1024)
+          .build(), loop);
+    } catch (RuntimeException e) {
+      loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      throw e;
+    }
   }
 
   CallCredentials credentials() {
@@ -157,12 +174,17 @@ final class AdminOptions {
         && command.commandLine().getParseResult().hasMatchedOption(option);
   }
 
-  static void close(ManagedChannel channel) {
-    channel.shutdownNow();
-    try {
-      channel.awaitTermination(2, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+  /** A channel to the manager and the event loop that only it uses; closing ends both. */
+  record Connection(ManagedChannel channel, EventLoopGroup loop) implements AutoCloseable {
+    @Override
+    public void close() {
+      channel.shutdownNow();
+      try {
+        channel.awaitTermination(2, TimeUnit.SECONDS);
+        loop.shutdownGracefully(0, 0, TimeUnit.SECONDS).await(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }

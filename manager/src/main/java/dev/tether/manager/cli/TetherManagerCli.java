@@ -3,6 +3,8 @@ package dev.tether.manager.cli;
 import dev.tether.common.text.UserText;
 import dev.tether.common.token.Secrets;
 import java.nio.file.FileSystemException;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.AutoComplete;
 import picocli.CommandLine;
@@ -15,11 +17,13 @@ import picocli.CommandLine.Spec;
 @Command(name = "tether-manager", mixinStandardHelpOptions = true, versionProvider = TetherManagerCli.Version.class,
     description = "Tether manager: serve delegates, and administer admins, accounts, tokens and delegates."
         + " Admin commands read TETHER_MANAGER, TETHER_ADMIN_KEY_FILE, TETHER_CA_FILE and TETHER_DATA_DIR for"
-        + " their defaults.",
-    subcommands = {ServeCommand.class, AdminCommands.class, AccountCommands.class, TokenCommands.class,
-        DelegateCommands.class, AuditCommands.class, ConsoleCommands.class, HelpCommand.class, TetherManagerCli.VersionCommand.class,
-        TetherManagerCli.CompletionCommand.class})
+        + " their defaults.")
 public final class TetherManagerCli {
+
+  /** The commands under the root, in the order help lists them (added by {@link #commandLine(String...)}). */
+  private static final List<Class<?>> COMMANDS = List.of(ServeCommand.class, AdminCommands.class,
+      AccountCommands.class, TokenCommands.class, DelegateCommands.class, AuditCommands.class, ConsoleCommands.class,
+      HelpCommand.class, VersionCommand.class, CompletionCommand.class);
 
   private TetherManagerCli() {}
 
@@ -40,6 +44,14 @@ public final class TetherManagerCli {
       java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
     }
     if (!serve) {
+      if (reachesManager(args)) {
+        // the channel's set-up (gRPC's name resolvers, Netty's OpenSSL probe, the admin API's
+        // descriptors) does not depend on the command line: it runs on the second core while picocli
+        // builds and parses the command, some 0.1 s of an admin command's start (docs/benchmarks.md, cli)
+        Thread warmUp = new Thread(TetherManagerCli::warmUp, "tether-cli-warm-up");
+        warmUp.setDaemon(true);
+        warmUp.start();
+      }
       System.exit(run(args));
     }
     // Logback reads its configuration while picocli reads the command tree's annotations: each
@@ -47,19 +59,36 @@ public final class TetherManagerCli {
     // logs nothing). serve logs only after both are done.
     Thread logging = new Thread(org.slf4j.LoggerFactory::getILoggerFactory, "tether-log-init");
     logging.start();
-    CommandLine cli = commandLine();
+    CommandLine cli = commandLine(args);
     com.google.common.util.concurrent.Uninterruptibles.joinUninterruptibly(logging);
     System.exit(cli.execute(args));
   }
 
   /** Runs a command line and returns its exit code (tests call this). */
   public static int run(String... args) {
-    return commandLine().execute(args);
+    return commandLine(args).execute(args);
   }
 
-  /** The whole command tree, as {@link #run} executes it. */
+  /** The whole command tree. */
   static CommandLine commandLine() {
+    return commandLine(new String[0]);
+  }
+
+  /**
+   * The command tree {@code args} need: the named command alone when the first argument names one
+   * (picocli reads the annotations of every command it is given, some 80 ms for the whole tree, and
+   * an admin command needs only its own), else the whole tree, for help, completion, the root's
+   * options and the suggestions after a mistyped name.
+   */
+  static CommandLine commandLine(String... args) {
     CommandLine cli = new CommandLine(new TetherManagerCli());
+    Class<?> only = args.length == 0 ? null : COMMANDS.stream()
+        .filter(command -> command != HelpCommand.class && command != CompletionCommand.class)
+        .filter(command -> command.getAnnotation(Command.class).name().equals(args[0]))
+        .findFirst().orElse(null);
+    for (Class<?> command : only == null ? COMMANDS : List.<Class<?>>of(only)) {
+      cli.addSubcommand(command);
+    }
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setParameterExceptionHandler(TetherManagerCli::invalidInput);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -78,6 +107,32 @@ public final class TetherManagerCli {
       throw e;
     });
     return cli;
+  }
+
+  /**
+   * Whether {@code args} may be an admin command, which opens a channel to the manager: not help,
+   * version, completion or an empty command line.
+   */
+  static boolean reachesManager(String... args) {
+    if (args.length < 2 || List.of("help", "version", "completion").contains(args[0])) {
+      return false;
+    }
+    return Arrays.stream(args).noneMatch(arg -> List.of("-h", "--help", "-V", "--version").contains(arg));
+  }
+
+  /**
+   * Initialises what every admin command's channel uses, so that the command finds it ready. Runs
+   * nothing of the command's own: no file is read, no connection made; an error here is left for
+   * the command to meet and report.
+   */
+  private static void warmUp() {
+    try {
+      io.grpc.NameResolverRegistry.getDefaultRegistry();
+      io.grpc.netty.shaded.io.netty.handler.ssl.OpenSsl.isAvailable();
+      dev.tether.proto.admin.v1.AdminProto.getDescriptor();
+    } catch (RuntimeException | LinkageError e) {
+      // the command's own use of the same classes reports what is wrong
+    }
   }
 
   /**

@@ -83,6 +83,17 @@ class CliOutputTest {
   }
 
   @Test
+  void anAdminCommand_endsTheEventLoopItOpened() {
+    // a loop left waiting in epoll would hold a command's JVM some 0.3 s past its end
+    for (int i = 0; i < 3; i++) {
+      assertThat(manager.cli("token", "list", "--account", account).exit()).isZero();
+    }
+    assertThat(manager.cli("token", "list", "--account", "nosuch").exit()).isEqualTo(1);
+    assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+        .noneMatch(name -> name.startsWith("tether-cli-io"));
+  }
+
+  @Test
   void accountList_fieldOfAListPrintsOneValuePerLine() {
     List<String> names = manager.cli("account", "list", "--field", "accounts.name").lines();
     assertThat(names).contains("acme");

@@ -51,6 +51,37 @@ class CommandTreeTest {
   }
 
   @Test
+  void aCommandLineNamingACommand_getsThatCommandAlone_withTheSameOptionsAndHelp() {
+    CommandLine whole = TetherManagerCli.commandLine();
+    for (String name : whole.getSubcommands().keySet()) {
+      CommandLine lazy = TetherManagerCli.commandLine(name, "--help");
+      if (name.equals("help") || name.equals("completion")) {
+        assertThat(lazy.getSubcommands().keySet()).as(name).isEqualTo(whole.getSubcommands().keySet());
+        continue;
+      }
+      assertThat(lazy.getSubcommands().keySet()).as(name).containsExactly(name);
+      List<CommandSpec> expected = commands(whole.getSubcommands().get(name).getCommandSpec());
+      List<CommandSpec> actual = commands(lazy.getSubcommands().get(name).getCommandSpec());
+      assertThat(actual).extracting(CommandSpec::qualifiedName)
+          .containsExactlyElementsOf(expected.stream().map(CommandSpec::qualifiedName).toList());
+      for (int i = 0; i < expected.size(); i++) {
+        assertThat(actual.get(i).commandLine().getUsageMessage()).as(expected.get(i).qualifiedName())
+            .isEqualTo(expected.get(i).commandLine().getUsageMessage());
+      }
+    }
+  }
+
+  @Test
+  void aCommandLineNamingNoCommand_getsTheWholeTree_forHelpAndSuggestions() {
+    int whole = TetherManagerCli.commandLine().getSubcommands().size();
+    assertThat(whole).isEqualTo(10);
+    for (String[] args : List.of(new String[0], new String[] {"--help"}, new String[] {"tokn", "list"},
+        new String[] {"help", "token"}, new String[] {"completion"}, new String[] {"-V"})) {
+      assertThat(TetherManagerCli.commandLine(args).getSubcommands()).as(String.join(" ", args)).hasSize(whole);
+    }
+  }
+
+  @Test
   void docsCliOutput_listsEveryFieldOfEveryCommand() throws Exception {
     String doc = Files.readString(DOC);
     List<String> missing = new ArrayList<>();
