@@ -39,10 +39,7 @@ import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -50,7 +47,6 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.HexFormat;
@@ -100,16 +96,11 @@ public final class ConsoleServer implements AutoCloseable {
   /**
    * Starts listening on {@code address}.
    *
-   * @param tlsCertificate and {@code tlsKey}: the manager's PEM files; both null for plain HTTP
+   * @param ssl the console's TLS context ({@link dev.tether.manager.tls.ServerTlsContexts#console}); null for plain HTTP
    * @param delegatePort the delegate listener's port, for the install page's default manager URL
    */
-  public static ConsoleServer start(InetSocketAddress address, Manager manager, Path tlsCertificate, Path tlsKey,
+  public static ConsoleServer start(InetSocketAddress address, Manager manager, SslContext ssl,
       IntSupplier delegatePort) throws IOException {
-    SslContext ssl = tlsCertificate == null ? null : SslContextBuilder.forServer(tlsCertificate.toFile(), tlsKey.toFile())
-        .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_1_1))
-        .build();
     ConsoleSessions sessions = manager.consoleSessions();
     String name = "tether-console-" + HexFormat.of().formatHex(SecureRandom.getSeed(8));
     Server inProcess = manager.addConsoleServicesTo(InProcessServerBuilder.forName(name).directExecutor(),

@@ -9,15 +9,16 @@ import dev.tether.manager.console.ConsoleServer;
 import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.store.JdbcStore;
 import dev.tether.manager.store.TetherStore;
+import dev.tether.manager.tls.ServerTlsContexts;
 import dev.tether.manager.tls.TlsMaterial;
 import dev.tether.manager.token.MasterKey;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
-import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettySslContextServerCredentials;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
@@ -131,14 +132,10 @@ public final class ManagerServer implements AutoCloseable {
     MasterKey masterKey = MasterKey.loadOrCreate(dataDir.resolve(MasterKey.FILE_NAME));
     AdminKey adminKey = AdminKey.loadOrCreate(dataDir.resolve(AdminKey.FILE_NAME));
     TlsMaterial tls = null;
-    ServerCredentials credentials;
-    if (options.plaintext()) {
-      credentials = InsecureServerCredentials.create();
-    } else {
+    if (!options.plaintext()) {
       tls = options.tlsCert() != null
           ? TlsMaterial.of(options.tlsCert(), options.tlsKey())
           : TlsMaterial.loadOrGenerate(dataDir.resolve("tls"), options.tlsNames());
-      credentials = TlsServerCredentials.create(tls.certificate().toFile(), tls.privateKey().toFile());
     }
     String url = options.dbUrl() != null ? options.dbUrl() : JdbcStore.h2Url(dataDir);
     // The database opens (H2 or PostgreSQL, Flyway's validation and migrations) on a thread of its
@@ -157,12 +154,19 @@ public final class ManagerServer implements AutoCloseable {
     CallsPerSource openCalls;
     NettyServerBuilder builder;
     NettyServerBuilder admin = null;
+    io.netty.handler.ssl.SslContext consoleTls = null;
     try {
+      // one TLS context for both gRPC listeners, and the console's, built while the store opens
+      ServerCredentials credentials = tls == null ? InsecureServerCredentials.create()
+          : NettySslContextServerCredentials.create(ServerTlsContexts.grpc(tls));
+      if (tls != null && options.consoleListen() != null) {
+        consoleTls = ServerTlsContexts.console(tls);
+      }
       registry = OpsMetrics.withJvmAndProcess(OpsMetrics.registry());
       health = new HealthStatusManager();
       loops = EventLoops.create();
       openCalls = new CallsPerSource(limits.maxOpenCallsPerAddress());
-      // forAddress builds the TLS context; nothing listens before build().start()
+      // nothing listens before build().start()
       builder = common(NettyServerBuilder.forAddress(options.listen(), credentials), loops,
           limits.maxConnectionsPerAddress(), limits.maxConcurrentCallsPerConnection(), options.settings())
           .addService(ServerInterceptors.intercept(health.getHealthService(), openCalls))
@@ -173,7 +177,7 @@ public final class ManagerServer implements AutoCloseable {
             .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), openCalls))
             .intercept(new MetricCollectingServerInterceptor(registry));
       }
-    } catch (RuntimeException | Error e) {
+    } catch (IOException | RuntimeException | Error e) {
       if (loops != null) {
         loops.close();
       }
@@ -216,8 +220,8 @@ public final class ManagerServer implements AutoCloseable {
       }
       if (options.consoleListen() != null) {
         Server delegates = server;
-        console = ConsoleServer.start(options.consoleListen(), manager, tls == null ? null : tls.certificate(),
-            tls == null ? null : tls.privateKey(), () -> ((InetSocketAddress) delegates.getListenSockets().get(0)).getPort());
+        console = ConsoleServer.start(options.consoleListen(), manager, consoleTls,
+            () -> ((InetSocketAddress) delegates.getListenSockets().get(0)).getPort());
       }
     } catch (IOException | RuntimeException e) {
       if (opsServer != null) {

@@ -178,7 +178,9 @@ class ManagerServerTest {
     assertThatThrownBy(() -> ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0),
         new InetSocketAddress("127.0.0.1", 0), dataDir, null, null, null, false, dataDir.resolve("tls/manager.crt"),
         garbage, List.of(), ManagerSettings.defaults())))
-        .isInstanceOf(IllegalArgumentException.class);
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("cannot use the TLS certificate").hasMessageContaining("garbage.key")
+        .hasMessageContaining("expected a PEM certificate chain and its unencrypted PKCS#8 PEM private key");
     awaitNoThreadsNamed("tether-store");
     try (ManagerServer server = start()) {
       assertThat(server.listenAddress()).isNotNull();
