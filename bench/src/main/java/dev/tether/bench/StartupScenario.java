@@ -122,43 +122,23 @@ final class StartupScenario {
     long[] rssAnon = new long[runs];
     long[] rssFile = new long[runs];
     long heartbeatMillis = 0;
+    DelegateRun delegateFirst;
     Path managerDir = root.resolve("manager-for-delegates");
     Ports ports = Ports.free();
     Started manager = startManager("manager-for-delegates", managerDir, ports, env, logs);
     try {
       Map<String, String> delegateEnv = account(managerDir, ports, env, root, logs);
+      // as for the manager: the launcher's first run from the fresh jar copy writes the delegate's
+      // archive when it stops, so that the runs below measure the usual case
+      delegateFirst = startDelegate("bench-startup-first", delegateEnv, logs, false);
       for (int i = 0; i < runs; i++) {
-        String name = "bench-startup-" + i;
-        Map<String, String> runEnv = new HashMap<>(delegateEnv);
-        runEnv.put("DELEGATE_NAME", name);
-        long started = System.nanoTime();
-        Launched delegate = Launched.start("delegate-" + i, List.of(DELEGATE_LAUNCHER.toString()), runEnv, logs,
-            Launched.Stream.STDERR, line -> CONNECTED.matcher(line).find());
-        try {
-          Launched.Line connected = delegate.awaitLine(START_TIMEOUT);
-          delegateStart[i] = connected.nanoTime() - started;
-          delegateCpu[i] = cpuNanos(delegate);
-          Matcher m = CONNECTED.matcher(connected.text());
-          if (m.find()) {
-            heartbeatMillis = Long.parseLong(m.group(1));
-          }
-          // connected and idle, heartbeats flowing: the footprint a fleet of idle delegates costs each host
-          Thread.sleep(IDLE.toMillis());
-          if (!delegate.isAlive()) {
-            throw new IllegalStateException("delegate " + name + " ended while idle; see " + delegate.stderrLog());
-          }
-          Map<String, Long> memory = delegate.memory();
-          rss[i] = memory.getOrDefault("VmRSS", -1L);
-          rssAnon[i] = memory.getOrDefault("RssAnon", -1L);
-          rssFile[i] = memory.getOrDefault("RssFile", -1L);
-          int exit = delegate.stop(STOP_TIMEOUT);
-          if (exit != 0 && exit != 143) {
-            throw new IllegalStateException("delegate " + name + " exited with " + exit + " after SIGTERM (expected 0);"
-                + " see " + delegate.stderrLog());
-          }
-        } finally {
-          delegate.close();
-        }
+        DelegateRun run = startDelegate("bench-startup-" + i, delegateEnv, logs, true);
+        delegateStart[i] = run.nanos();
+        delegateCpu[i] = run.cpuNanos();
+        heartbeatMillis = run.heartbeatMillis();
+        rss[i] = run.memory().getOrDefault("VmRSS", -1L);
+        rssAnon[i] = run.memory().getOrDefault("RssAnon", -1L);
+        rssFile[i] = run.memory().getOrDefault("RssFile", -1L);
       }
     } finally {
       stopManager(manager.process());
@@ -178,6 +158,9 @@ final class StartupScenario {
     row(json, "manager_start_first", "manager start to listening, empty data directory", firstStart, firstStartCpu);
     row(json, "manager_start", "manager restart to listening, existing data directory", restart, restartCpu);
     row(json, "manager_stop", "manager stop, SIGTERM to exit", stop, null);
+    System.out.printf(Locale.ROOT, "  delegate, the launcher's first run from a fresh copy of the jar: %.0f ms%n",
+        delegateFirst.nanos() / 1e6);
+    json.put("delegate_first_launch_ms", delegateFirst.nanos() / 1e6);
     row(json, "delegate_start", "delegate start to connected", delegateStart, delegateCpu);
     row(json, "java_version", "java -version", javaVersion, null);
     Samples rssMb = new Samples(rss);
@@ -195,6 +178,46 @@ final class StartupScenario {
         .put("manager_jar_bytes", managerJar).put("manager_jar_mb", managerJar / MB);
     System.out.println(json);
     deleteTree(root);
+  }
+
+  /** One delegate's start: to connected, its CPU by then, its heartbeat interval, and its memory when idle. */
+  private record DelegateRun(long nanos, long cpuNanos, long heartbeatMillis, Map<String, Long> memory) {}
+
+  /**
+   * Starts a delegate through its launcher, waits until it has connected (and, with {@code idle},
+   * 10 s more, then reads its memory), and stops it with SIGTERM, which it must end with 0.
+   */
+  private static DelegateRun startDelegate(String name, Map<String, String> delegateEnv, Path logs, boolean idle)
+      throws Exception {
+    Map<String, String> runEnv = new HashMap<>(delegateEnv);
+    runEnv.put("DELEGATE_NAME", name);
+    long started = System.nanoTime();
+    Launched delegate = Launched.start(name, List.of(DELEGATE_LAUNCHER.toString()), runEnv, logs,
+        Launched.Stream.STDERR, line -> CONNECTED.matcher(line).find());
+    try {
+      Launched.Line connected = delegate.awaitLine(START_TIMEOUT);
+      long nanos = connected.nanoTime() - started;
+      long cpu = cpuNanos(delegate);
+      Matcher m = CONNECTED.matcher(connected.text());
+      long heartbeatMillis = m.find() ? Long.parseLong(m.group(1)) : 0;
+      Map<String, Long> memory = Map.of();
+      if (idle) {
+        // connected and idle, heartbeats flowing: the footprint a fleet of idle delegates costs each host
+        Thread.sleep(IDLE.toMillis());
+        if (!delegate.isAlive()) {
+          throw new IllegalStateException("delegate " + name + " ended while idle; see " + delegate.stderrLog());
+        }
+        memory = delegate.memory();
+      }
+      int exit = delegate.stop(STOP_TIMEOUT);
+      if (exit != 0 && exit != 143) {
+        throw new IllegalStateException("delegate " + name + " exited with " + exit + " after SIGTERM (expected 0);"
+            + " see " + delegate.stderrLog());
+      }
+      return new DelegateRun(nanos, cpu, heartbeatMillis, memory);
+    } finally {
+      delegate.close();
+    }
   }
 
   /** One line of the table, and its figures as {@code KEY_ms_p50}, {@code _p90}, {@code _min}, {@code _max}. */

@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -41,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LauncherArchiveEndToEndTest {
 
   private static final Path LAUNCHER = Path.of("../scripts/tether-manager").toAbsolutePath().normalize();
+  private static final Path DELEGATE_LAUNCHER = Path.of("../scripts/tether-delegate").toAbsolutePath().normalize();
   private static final String FROM_ARCHIVE = " source: shared objects file (top)";
 
   @TempDir static Path shared;
@@ -249,7 +251,106 @@ class LauncherArchiveEndToEndTest {
     assertThat(leftovers()).isEmpty();
   }
 
-  /** A {@code serve} started through the launcher, on ports of its own. */
+  @Test
+  void firstDelegate_writesItsArchiveWhenStopped_andTheNextLoadsItsClassesFromIt() throws Exception {
+    Path delegateJar = Files.copy(Tether.DELEGATE_JAR, jar.resolveSibling("tether-delegate.jar"),
+        StandardCopyOption.COPY_ATTRIBUTES);
+    String token = tether.token(account, "launcher-delegate");
+    Map<String, String> env = new HashMap<>(tether.env(account, token));
+    env.put("TETHER_DELEGATE_JAR", delegateJar.toString());
+
+    // --version alone writes nothing; the first delegate writes the archive when it is stopped
+    Run version = delegateLauncher(env, "--version");
+    assertThat(version.exit()).isZero();
+    assertThat(archives()).isEmpty();
+    env.put("DELEGATE_NAME", "launcher-first");
+    Serving first = delegate(env);
+    first.stop("TERM");
+    assertThat(first.exit()).as("exit code; stderr: %s", first.err()).isZero();
+    Path archive = onlyArchive();
+    assertThat(archive.getFileName().toString()).matches("tether-delegate-[0-9]+-[0-9]+\\.jsa");
+    assertThat(leftovers()).as("temporary files beside the jar").isEmpty();
+    assertThat(Files.readString(archive, StandardCharsets.ISO_8859_1).contains(token))
+        .as("the archive holds the delegate's token").isFalse();
+
+    Path classes = work.resolve("delegate-classes.log");
+    env.put("DELEGATE_NAME", "launcher-second");
+    env.put("JAVA_OPTS", "-Xlog:class+load=info:file=" + classes);
+    Serving second = delegate(env);
+    second.stop("INT");
+    assertThat(second.exit()).as("exit code; stderr: %s", second.err()).isZero();
+    assertThat(second.err()).doesNotContain("[cds", "shared archive", "Sharing");
+    List<String> loaded = Files.readAllLines(classes);
+    assertThat(loaded).anyMatch(line -> line.endsWith("dev.tether.delegate.TetherDelegate" + FROM_ARCHIVE))
+        .anyMatch(line -> line.endsWith("io.grpc.internal.ManagedChannelImpl" + FROM_ARCHIVE));
+    assertThat(loaded.stream().filter(line -> line.endsWith(FROM_ARCHIVE)).count())
+        .as("classes loaded from the archive").isGreaterThan(2000);
+    assertThat(onlyArchive()).isEqualTo(archive);
+
+    // a delegate that fails (a token the manager does not know) writes none, and TETHER_CDS=off neither
+    Files.delete(archive);
+    env.remove("JAVA_OPTS");
+    env.put("DELEGATE_TOKEN", tether.token(account, "launcher-revoked"));
+    tether.cli("token", "revoke", "--account", account, "--name", "launcher-revoked").ok();
+    Run refused = delegateLauncher(env);
+    assertThat(refused.exit()).as("a revoked token's delegate; stderr: %s", refused.err()).isNotZero();
+    env.put("DELEGATE_TOKEN", token);
+    env.put("TETHER_CDS", "off");
+    env.put("DELEGATE_NAME", "launcher-off");
+    Serving off = delegate(env);
+    off.stop("TERM");
+    assertThat(off.exit()).isZero();
+    assertThat(archives()).isEmpty();
+    assertThat(leftovers()).isEmpty();
+  }
+
+  /** A delegate started through its launcher with {@code env}, once it has connected. */
+  private Serving delegate(Map<String, String> env) throws IOException {
+    Path out = Files.createTempFile(work, "delegate", ".out");
+    Path err = Files.createTempFile(work, "delegate", ".err");
+    ProcessBuilder builder = new ProcessBuilder(DELEGATE_LAUNCHER.toString()).redirectOutput(out.toFile())
+        .redirectError(err.toFile());
+    environment(builder, env);
+    Process process = builder.start();
+    process.getOutputStream().close();
+    Serving delegate = new Serving(process, out, err);
+    Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          if (!process.isAlive()) {
+            throw new AssertionError("the delegate ended: " + delegate.err());
+          }
+          return delegate.err().contains("connected to ");
+        });
+    return delegate;
+  }
+
+  /** One run of the delegate's launcher to its end. */
+  private Run delegateLauncher(Map<String, String> env, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(DELEGATE_LAUNCHER.toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command);
+    environment(builder, env);
+    Process process = builder.start();
+    process.getOutputStream().close();
+    CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
+    CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
+    if (!process.waitFor(3, TimeUnit.MINUTES)) {
+      process.destroyForcibly();
+      throw new AssertionError("the delegate's launcher did not finish: " + command);
+    }
+    return new Run(process.exitValue(), new String(out.join(), StandardCharsets.UTF_8),
+        new String(err.join(), StandardCharsets.UTF_8));
+  }
+
+  private static byte[] readAll(java.io.InputStream in) {
+    try {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A {@code serve} (or a delegate) started through its launcher. */
   final class Serving {
     private final Process process;
     private final Path out;
@@ -266,7 +367,7 @@ class LauncherArchiveEndToEndTest {
       command("kill", "-" + signal, Long.toString(process.pid()));
       if (!process.waitFor(3, TimeUnit.MINUTES)) {
         process.destroyForcibly();
-        throw new AssertionError("the launcher's serve did not stop on SIG" + signal + "; stderr: " + err());
+        throw new AssertionError("the launcher's program did not stop on SIG" + signal + "; stderr: " + err());
       }
     }
 

@@ -1,0 +1,100 @@
+# shellcheck shell=bash disable=SC2154 # "jar" is set by the launcher that sources this file
+# AppCDS archives for the launchers (scripts/tether-manager, scripts/tether-delegate): sourced, not
+# run. Each function works on the global "jar", the launcher's jar under one spelling of its path.
+#
+# An archive holds the class metadata a run loaded, parsed and verified already, kept beside the
+# jar as PREFIX-CRC.jsa: PREFIX names the JVM build and the jar's path (archive_prefix), CRC is the
+# cksum of the archive's bytes, checked before every use (JDK 17 maps a damaged archive without
+# checking and may crash on it). The JVM ignores an archive it cannot use (-Xshare:auto): only the
+# speed-up is lost, never the command. An archive holds class metadata, not data the program read.
+
+# The archives' common name for this JVM build and jar, printed; nothing if java is not found.
+archive_prefix() {
+  local java_bin release key
+  java_bin="$(command -v java)" || return 0
+  java_bin="$(readlink -f "$java_bin")"
+  # the release file changes when the JDK is updated in place
+  release="$(dirname "$(dirname "$java_bin")")/release"
+  key="$({ echo "$java_bin $jar"; cat "$release" 2>/dev/null || true; } | cksum | cut -d' ' -f1)"
+  echo "${jar%.jar}-$key"
+}
+
+# The archive to use, printed: one named PREFIX-CRC.jsa, not older than the jar, whose content
+# still has that CRC. The JVM itself (17) checks only the archive's header, and crashes on a
+# truncated or damaged one; cksum reads 25 MB in some 10 ms.
+usable_archive() {
+  local candidate crc
+  for candidate in "$1"-*.jsa; do
+    if [ ! -f "$candidate" ] || [ "$jar" -nt "$candidate" ]; then
+      continue
+    fi
+    crc="$(cksum <"$candidate" 2>/dev/null | cut -d' ' -f1)" || continue
+    if [ "$candidate" = "$1-$crc.jsa" ]; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+}
+
+# Whether the command line asks for help or the version, which load too few classes to make an
+# archive that speeds up the runs that follow.
+asks_for_help_or_version() {
+  local arg
+  for arg in "$@"; do
+    case "$arg" in
+      -h|--help|-V|--version) return 0 ;;
+    esac
+  done
+  return 1
+}
+
+# Whether this manager command line is worth an archive: not the bare command, help or version.
+trains_archive() {
+  [ "$#" -gt 0 ] && [ "$1" != "help" ] && ! asks_for_help_or_version "$@"
+}
+
+# keep_archive TMP PREFIX STATUS: after a run that succeeded (STATUS 0) and wrote the archive TMP,
+# names it PREFIX-CRC.jsa and removes what it supersedes: PREFIX's other archives, and any archive
+# of this jar older than the jar.
+keep_archive() {
+  local tmp="$1" prefix="$2" status="$3" crc old
+  if [ "$status" -eq 0 ] && [ -s "$tmp" ] && crc="$(cksum <"$tmp" | cut -d' ' -f1)" \
+      && chmod 0644 "$tmp" && mv -f "$tmp" "$prefix-$crc.jsa"; then
+    for old in "$prefix"-*.jsa "${jar%.jar}"-*.jsa; do
+      if [ "$old" != "$prefix-$crc.jsa" ] && [ -f "$old" ] \
+          && { [ "${old#"$prefix"-}" != "$old" ] || [ "$jar" -nt "$old" ]; }; then
+        rm -f "$old"
+      fi
+    done
+  fi
+}
+
+# run_keeping_archive PREFIX JAVA_ARGS...: runs java JAVA_ARGS with -XX:ArchiveClassesAtExit
+# (inserted first) writing to a temporary file beside the jar, and keeps that file as PREFIX's
+# archive if the program exits 0; exits with the program's status. The launcher stays as the
+# program's parent and passes SIGTERM, SIGINT and SIGHUP on to it as SIGTERM (a background job's
+# SIGINT is ignored; SIGTERM is both programs' clean stop, after which the JVM writes the archive)
+# and waits until it has really exited. Without a writable directory the program runs without
+# writing an archive.
+run_keeping_archive() {
+  local prefix="$1" tmp child status
+  shift
+  if ! tmp="$(mktemp "$prefix.tmp.XXXXXX" 2>/dev/null)"; then
+    exec java "$@"
+  fi
+  # shellcheck disable=SC2064 # the file's name is fixed now
+  trap "rm -f '$tmp'" EXIT
+  java "-XX:ArchiveClassesAtExit=$tmp" "$@" <&0 &
+  child=$!
+  # shellcheck disable=SC2064 # the child's pid is fixed now
+  trap "kill -TERM '$child' 2>/dev/null || true" TERM INT HUP
+  status=0
+  wait "$child" || status=$?
+  # a signal ends wait early: wait again until the program has really exited
+  while kill -0 "$child" 2>/dev/null; do
+    status=0
+    wait "$child" || status=$?
+  done
+  keep_archive "$tmp" "$prefix" "$status"
+  exit "$status"
+}
