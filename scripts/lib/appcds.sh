@@ -11,12 +11,13 @@
 # The archives' common name for this JVM build and jar, printed; nothing if java is not found.
 archive_prefix() {
   local java_bin release key
-  java_bin="$(command -v java)" || return 0
-  java_bin="$(readlink -f "$java_bin")"
+  # few processes: each costs a few milliseconds of an admin command's second
+  hash java 2>/dev/null || return 0
+  java_bin="$(readlink -f "${BASH_CMDS[java]}")"
   # the release file changes when the JDK is updated in place
-  release="$(dirname "$(dirname "$java_bin")")/release"
-  key="$({ echo "$java_bin $jar"; cat "$release" 2>/dev/null || true; } | cksum | cut -d' ' -f1)"
-  echo "${jar%.jar}-$key"
+  release="${java_bin%/*/*}/release"
+  key="$({ echo "$java_bin $jar"; cat "$release" 2>/dev/null || true; } | cksum)"
+  echo "${jar%.jar}-${key%% *}"
 }
 
 # The archive to use, printed: one named PREFIX-CRC.jsa, not older than the jar, whose content
@@ -28,8 +29,8 @@ usable_archive() {
     if [ ! -f "$candidate" ] || [ "$jar" -nt "$candidate" ]; then
       continue
     fi
-    crc="$(cksum <"$candidate" 2>/dev/null | cut -d' ' -f1)" || continue
-    if [ "$candidate" = "$1-$crc.jsa" ]; then
+    crc="$(cksum <"$candidate" 2>/dev/null)" || continue
+    if [ "$candidate" = "$1-${crc%% *}.jsa" ]; then
       echo "$candidate"
       return 0
     fi

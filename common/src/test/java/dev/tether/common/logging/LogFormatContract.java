@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tether.common.testing.ProgramLogs;
 import java.io.ByteArrayOutputStream;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,10 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.event.KeyValuePair;
 
 /**
- * What {@code TETHER_LOG_FORMAT} gives with a program's own logback.xml: text lines exactly as
+ * What {@code TETHER_LOG_FORMAT} gives with a program's own logging configuration: text lines exactly as
  * before JSON logs existed, or one JSON object per line with the fields docs/observability.md
  * lists, structured arguments as fields, and a switch at run time. Each program runs it against
- * its logback.xml by extending it.
+ * its configuration (the manager's logback.xml, the delegate's configurator) by extending it.
  */
 public abstract class LogFormatContract {
 
@@ -39,8 +38,8 @@ public abstract class LogFormatContract {
 
   private ProgramLogs logs;
 
-  /** The program's logback.xml, as its jar holds it. */
-  protected abstract URL logbackXml();
+  /** Logs through the program's own configuration (its logback.xml, or its configurator in code) with {@code variables}. */
+  protected abstract ProgramLogs programLogs(Map<String, String> variables) throws Exception;
 
   @AfterEach
   void closeLogs() {
@@ -54,7 +53,7 @@ public abstract class LogFormatContract {
     for (int i = 0; i < variables.length; i += 2) {
       map.put(variables[i], variables[i + 1]);
     }
-    logs = ProgramLogs.configure(logbackXml(), map);
+    logs = programLogs(map);
     return logs;
   }
 

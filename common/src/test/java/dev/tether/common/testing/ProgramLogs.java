@@ -13,6 +13,7 @@ import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * A program's own logback.xml in a logging context of its own (not the test's logback-test.xml),
@@ -33,20 +34,34 @@ public final class ProgramLogs implements AutoCloseable {
    * looks up before the environment, and captures stderr until {@link #close()}.
    */
   public static ProgramLogs configure(URL logbackXml, Map<String, String> variables) throws JoranException {
+    return configure(context -> {
+      JoranConfigurator configurator = new JoranConfigurator();
+      configurator.setContext(context);
+      try {
+        configurator.doConfigure(logbackXml);
+      } catch (JoranException e) {
+        throw new IllegalStateException("cannot configure " + logbackXml, e);
+      }
+    }, variables);
+  }
+
+  /**
+   * Lets {@code configuration} (a program's logback configurator in code) set up a context that
+   * holds {@code variables} as properties, and captures stderr until {@link #close()}.
+   */
+  public static ProgramLogs configure(Consumer<LoggerContext> configuration, Map<String, String> variables) {
     ProgramLogs logs = new ProgramLogs();
     System.setErr(new PrintStream(logs.err, true, StandardCharsets.UTF_8));
     try {
       // a context made by hand has no MDC adapter; the one logback starts itself has
       logs.context.setMDCAdapter(new LogbackMDCAdapter());
       variables.forEach(logs.context::putProperty);
-      JoranConfigurator configurator = new JoranConfigurator();
-      configurator.setContext(logs.context);
-      configurator.doConfigure(logbackXml);
+      configuration.accept(logs.context);
       logs.events.setContext(logs.context);
       logs.events.start();
       logs.context.getLogger(Logger.ROOT_LOGGER_NAME).addAppender(logs.events);
       return logs;
-    } catch (JoranException | RuntimeException e) {
+    } catch (RuntimeException e) {
       logs.close();
       throw e;
     }

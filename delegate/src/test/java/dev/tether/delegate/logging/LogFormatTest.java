@@ -1,13 +1,14 @@
 package dev.tether.delegate.logging;
 
 import dev.tether.common.logging.LogFormatContract;
-import java.net.URL;
+import dev.tether.common.testing.ProgramLogs;
+import java.util.Map;
 
-/** The delegate's logback.xml in text and JSON format. */
+/** The delegate's logging configurator in text and JSON format. */
 class LogFormatTest extends LogFormatContract {
 
   @Override
-  protected URL logbackXml() {
-    return RootLogLevel.class.getResource("/logback.xml");
+  protected ProgramLogs programLogs(Map<String, String> variables) {
+    return ProgramLogs.configure(new DelegateLogConfigurator()::apply, variables);
   }
 }
