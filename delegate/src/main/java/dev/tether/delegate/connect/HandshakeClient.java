@@ -145,6 +145,13 @@ public final class HandshakeClient {
       // impostor could otherwise make a delegate give up its token ("rejected") or stop for good.
       // A genuine manager never refuses a well-formed Begin with UNAUTHENTICATED (it answers
       // unknown tokens with a decoy proof), so this is retried like an outage.
+      if (status.getCode() == Status.Code.UNIMPLEMENTED) {
+        // a gRPC server without the delegate protocol: most likely the manager's admin listener
+        return new HandshakeException(HandshakeException.Kind.TRANSIENT,
+            "the server there has no delegate handshake (" + detail + "): MANAGER_HOST_AND_PORT must name the"
+                + " manager's delegate listener (serve --listen, port 7443 by default), not its admin listener"
+                + " (--admin-listen, port 7444 by default) or another gRPC server", status);
+      }
       return new HandshakeException(HandshakeException.Kind.TRANSIENT,
           "the manager ended the handshake before proving that it knows the token (" + detail + ")", status);
     }

@@ -69,8 +69,8 @@ public final class TetherManagerCli {
     return commandLine(args).execute(args);
   }
 
-  /** The whole command tree. */
-  static CommandLine commandLine() {
+  /** The whole command tree, as picocli sees it (its annotation names no subcommands: they are added here). */
+  public static CommandLine commandLine() {
     return commandLine(new String[0]);
   }
 

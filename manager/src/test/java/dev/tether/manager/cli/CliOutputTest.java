@@ -89,8 +89,9 @@ class CliOutputTest {
       assertThat(manager.cli("token", "list", "--account", account).exit()).isZero();
     }
     assertThat(manager.cli("token", "list", "--account", "nosuch").exit()).isEqualTo(1);
-    assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
-        .noneMatch(name -> name.startsWith("tether-cli-io"));
+    // each loop has been told to end and has acknowledged it; its thread may take a moment more to return
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet())
+        .extracting(Thread::getName).noneMatch(name -> name.startsWith("tether-cli-io")));
   }
 
   @Test

@@ -445,7 +445,7 @@ class ManagerPackagingTest {
   private static Map<String, String> serveOptions(List<String> args) {
     assertThat(args).isNotEmpty();
     assertThat(args.get(0)).isEqualTo("serve");
-    CommandLine.ParseResult parsed = new CommandLine(TetherManagerCli.class).parseArgs(args.toArray(String[]::new));
+    CommandLine.ParseResult parsed = TetherManagerCli.commandLine().parseArgs(args.toArray(String[]::new));
     assertThat(parsed.subcommand()).as("serve subcommand").isNotNull();
     Map<String, String> options = new LinkedHashMap<>();
     for (int i = 1; i < args.size(); i++) {

@@ -32,7 +32,9 @@ class FastAnswerTest {
   @Test
   void anAnswerRecordedBeforeTheSentMark_isKept() throws Exception {
     CountDownLatch answered = new CountDownLatch(1);
-    try (ManagerFixture fixture = new ManagerFixture(dir, ManagerSettings.defaults(), real -> slowSent(real, answered))) {
+    CountDownLatch sentMarked = new CountDownLatch(1);
+    try (ManagerFixture fixture = new ManagerFixture(dir, ManagerSettings.defaults(),
+        real -> slowSent(real, answered, sentMarked))) {
       String accountId = fixture.account("acme").account().id();
       DelegateToken old = fixture.token(accountId, "ci").value();
       StreamClient stream = fixture.connect(accountId, old, "env-1");
@@ -43,7 +45,11 @@ class FastAnswerTest {
       TokenLedger.record(rotations.open(accountId, "ci", null, Duration.ofHours(1), true, Actor.named("test"))
           .successor().value());
 
-      await().atMost(Duration.ofSeconds(30)).until(() -> !rotations.report(accountId, "ci").delegates().isEmpty());
+      // the report reads NOT_SENT until an outcome is written, then SENT until the answer is: read it
+      // once the SENT mark's write has been made (what must not overwrite the answer) and an answer is in
+      await().atMost(Duration.ofSeconds(30)).until(() -> sentMarked.getCount() == 0
+          && rotations.report(accountId, "ci").delegates().stream()
+              .noneMatch(d -> d.outcome().equals("NOT_SENT") || d.outcome().equals("SENT")));
       assertThat(rotations.report(accountId, "ci").delegates()).singleElement()
           .satisfies(d -> assertThat(d.outcome()).isEqualTo("CANNOT_KEEP"));
     }
@@ -53,7 +59,7 @@ class FastAnswerTest {
    * Holds back the write of a SENT mark until a delegate's answer has been written (at most 5 s: when
    * the mark is written before the RotateToken goes out, no answer can come first).
    */
-  private static TetherStore slowSent(TetherStore real, CountDownLatch answered) {
+  private static TetherStore slowSent(TetherStore real, CountDownLatch answered, CountDownLatch sentMarked) {
     return (TetherStore) Proxy.newProxyInstance(TetherStore.class.getClassLoader(), new Class<?>[] {TetherStore.class},
         (proxy, method, args) -> {
           boolean record = method.getName().equals("recordRotationDelegate");
@@ -67,6 +73,9 @@ class FastAnswerTest {
           } finally {
             if (record && ((RotationDelegate) args[0]).outcome() == RotationDelegate.Outcome.CANNOT_KEEP) {
               answered.countDown();
+            }
+            if (record && ((RotationDelegate) args[0]).outcome() == RotationDelegate.Outcome.SENT) {
+              sentMarked.countDown();
             }
           }
         });

@@ -97,4 +97,18 @@ class DelegateTransportMismatchTest {
           + " own certificate (tls/manager.crt in its data directory); retrying in ");
     }
   }
+
+  @Test
+  void theAdminListenersPort_saysItHasNoDelegateHandshakeAndWhichListenerToName() throws Exception {
+    try (ManagerServer manager = start(false)) {
+      int adminPort = manager.adminAddress().getPort();
+
+      String warning = firstWarning(new ManagerEndpoint("127.0.0.1", adminPort, true));
+
+      assertThat(warning).contains("the server there has no delegate handshake (UNIMPLEMENTED")
+          .contains("MANAGER_HOST_AND_PORT must name the manager's delegate listener (serve --listen, port 7443 by"
+              + " default), not its admin listener (--admin-listen, port 7444 by default) or another gRPC server")
+          .contains("retrying in ");
+    }
+  }
 }
