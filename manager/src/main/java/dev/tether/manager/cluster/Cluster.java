@@ -132,6 +132,10 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
     List<Long> live = registry.liveTokenIds();
     int closed = 0;
     for (long tokenRow : tokens.tokensToCut(live, clock.instant())) {
+      if (cutter.beingRevokedHere(tokenRow)) {
+        // committed by a revoke on this manager that cuts it next, and counts what it cuts
+        continue;
+      }
       metrics.revocation(RevocationCause.RECONCILIATION);
       int n = apply(tokenRow);
       if (n > 0) {

@@ -1,6 +1,8 @@
 package dev.tether.manager.revocation;
 
 import dev.tether.manager.metrics.ManagerMetrics;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongConsumer;
 
 /**
@@ -16,6 +18,8 @@ public final class TokenCutter {
   private final RevocationRegistry registry;
   private final LongConsumer dropSessions;
   private final ManagerMetrics metrics;
+  /** Tokens a revoke on this manager is committing and then cutting ({@link #revoking}). */
+  private final Set<Long> revokingHere = ConcurrentHashMap.newKeySet();
 
   public TokenCutter(RevocationRegistry registry, LongConsumer dropSessions, ManagerMetrics metrics) {
     this.registry = registry;
@@ -26,6 +30,27 @@ public final class TokenCutter {
   /** A cutter whose counts nothing scrapes (tests of other parts). */
   public TokenCutter(RevocationRegistry registry, LongConsumer dropSessions) {
     this(registry, dropSessions, ManagerMetrics.unscraped());
+  }
+
+  /**
+   * Marks {@code tokenRow} as being revoked by this manager, from before its commit until
+   * {@link #doneRevoking}: the safety net ({@code Cluster.reconcile}) then leaves the token's streams to
+   * that revoke, which cuts them right after its commit, so that the revoke's count (the admin
+   * answer's {@code streams_closed}) is the full count. Without it, a reconciliation pass that read
+   * the committed revoke first closed the streams, and the revoke reported 0.
+   */
+  public void revoking(long tokenRow) {
+    revokingHere.add(tokenRow);
+  }
+
+  /** The revoke of {@code tokenRow} has cut its streams here, or failed to commit. */
+  public void doneRevoking(long tokenRow) {
+    revokingHere.remove(tokenRow);
+  }
+
+  /** Whether a revoke on this manager is between raising {@code tokenRow}'s fence and cutting it. */
+  public boolean beingRevokedHere(long tokenRow) {
+    return revokingHere.contains(tokenRow);
   }
 
   /** Cuts {@code tokenRow} here; returns how many live streams this pass closed. No I/O. */

@@ -231,16 +231,24 @@ public final class TokenService {
     long fenced = System.nanoTime();
     Confirmations.Pending pending = confirmations.expect(token.id());
     TokenRecord revoked;
+    long committed;
+    int closed;
+    // reconciliation leaves the token to this revoke until it has cut it here
+    cutter.revoking(token.id());
     try {
-      revoked = store.revokeToken(token.id(), clock.instant(), actor, reason, "token.revoke")
-          .orElseGet(() -> store.findToken(token.accountId(), token.name()).orElse(token));
-    } catch (StoreException e) {
-      pending.cancel();
-      settleFenceAfterFailure(token);
-      throw unavailable(e);
+      try {
+        revoked = store.revokeToken(token.id(), clock.instant(), actor, reason, "token.revoke")
+            .orElseGet(() -> store.findToken(token.accountId(), token.name()).orElse(token));
+      } catch (StoreException e) {
+        pending.cancel();
+        settleFenceAfterFailure(token);
+        throw unavailable(e);
+      }
+      committed = System.nanoTime();
+      closed = cutter.cut(token.id());
+    } finally {
+      cutter.doneRevoking(token.id());
     }
-    long committed = System.nanoTime();
-    int closed = cutter.cut(token.id());
     long done = System.nanoTime();
     metrics.revocation(RevocationCause.REVOKE);
     metrics.revocationPhase(RevocationPhase.FENCE, fenced - t0);
