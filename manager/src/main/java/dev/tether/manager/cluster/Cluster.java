@@ -118,8 +118,17 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
     feed.start(this);
   }
 
-  /** Cuts this replica's streams of a dead token and, with other replicas around, confirms how many. */
+  /**
+   * Cuts this replica's streams of a dead token and, with other replicas around, confirms how many.
+   * A token that a revoke on this manager has committed and cuts next is left to that revoke, which
+   * counts and confirms what it closes: a reconciliation pass or this replica's own announcement
+   * arriving in between would otherwise close the streams first and leave the revoke answering "0
+   * streams closed".
+   */
   public int apply(long tokenRow) {
+    if (cutter.beingRevokedHere(tokenRow)) {
+      return 0;
+    }
     int closed = cutter.cut(tokenRow);
     if (shared) {
       dispatch("revocation confirmation", () -> replicas.recordRevocationAck(tokenRow, replicaId, closed, clock.instant()));
@@ -132,13 +141,9 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
     List<Long> live = registry.liveTokenIds();
     int closed = 0;
     for (long tokenRow : tokens.tokensToCut(live, clock.instant())) {
-      if (cutter.beingRevokedHere(tokenRow)) {
-        // committed by a revoke on this manager that cuts it next, and counts what it cuts
-        continue;
-      }
-      metrics.revocation(RevocationCause.RECONCILIATION);
       int n = apply(tokenRow);
       if (n > 0) {
+        metrics.revocation(RevocationCause.RECONCILIATION);
         log.warn("reconciliation cut {} streams of token {}, revoked, expired or deleted (its announcement"
             + " was missed or its expiry timer had not fired)", n, registry.describe(tokenRow));
       }

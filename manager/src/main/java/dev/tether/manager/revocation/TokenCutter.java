@@ -34,10 +34,11 @@ public final class TokenCutter {
 
   /**
    * Marks {@code tokenRow} as being revoked by this manager, from before its commit until
-   * {@link #doneRevoking}: the safety net ({@code Cluster.reconcile}) then leaves the token's streams to
-   * that revoke, which cuts them right after its commit, so that the revoke's count (the admin
-   * answer's {@code streams_closed}) is the full count. Without it, a reconciliation pass that read
-   * the committed revoke first closed the streams, and the revoke reported 0.
+   * {@link #doneRevoking}: the other paths that cut ({@code Cluster.apply}: reconciliation, and this
+   * replica's own announcement of the commit) then leave the token's streams to that revoke, which
+   * cuts them right after its commit, so that the revoke's count (the admin answer's
+   * {@code streams_closed}) is the full count. Without it, a pass that read the committed revoke
+   * first closed the streams, and the revoke reported 0.
    */
   public void revoking(long tokenRow) {
     revokingHere.add(tokenRow);
