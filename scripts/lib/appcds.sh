@@ -20,6 +20,19 @@ archive_prefix() {
   echo "${jar%.jar}-${key%% *}"
 }
 
+# cds_prefix PROGRAM: the archives' common name as TETHER_CDS asks, printed: archive_prefix's for
+# 'auto' (the default), nothing for 'off'; another value is refused (exit status 2), naming PROGRAM.
+cds_prefix() {
+  case "${TETHER_CDS:-auto}" in
+    auto) archive_prefix ;;
+    off) ;;
+    *)
+      echo "$1: TETHER_CDS='${TETHER_CDS}' is not understood (expected 'auto', the default, or 'off')" >&2
+      return 2
+      ;;
+  esac
+}
+
 # The archive to use, printed: one named PREFIX-CRC.jsa, not older than the jar, whose content
 # still has that CRC. The JVM itself (17) checks only the archive's header, and crashes on a
 # truncated or damaged one; cksum reads 25 MB in some 10 ms.
@@ -59,7 +72,7 @@ trains_archive() {
 # of this jar older than the jar.
 keep_archive() {
   local tmp="$1" prefix="$2" status="$3" crc old
-  if [ "$status" -eq 0 ] && [ -s "$tmp" ] && crc="$(cksum <"$tmp" | cut -d' ' -f1)" \
+  if [ "$status" -eq 0 ] && [ -s "$tmp" ] && crc="$(cksum <"$tmp")" && crc="${crc%% *}" \
       && chmod 0644 "$tmp" && mv -f "$tmp" "$prefix-$crc.jsa"; then
     for old in "$prefix"-*.jsa "${jar%.jar}"-*.jsa; do
       if [ "$old" != "$prefix-$crc.jsa" ] && [ -f "$old" ] \
