@@ -17,6 +17,7 @@ import dev.tether.common.logging.LogLevels;
 import dev.tether.common.logging.LogOutput;
 import dev.tether.common.logging.OnDemandJsonEncoder;
 import java.util.Optional;
+import net.logstash.logback.composite.AbstractFieldJsonProvider;
 import net.logstash.logback.composite.loggingevent.ArgumentsJsonProvider;
 import net.logstash.logback.composite.loggingevent.KeyValuePairsJsonProvider;
 import net.logstash.logback.composite.loggingevent.LogLevelJsonProvider;
@@ -102,32 +103,28 @@ public final class DelegateLogConfigurator extends ContextAwareBase implements C
     OnDemandJsonEncoder json = new OnDemandJsonEncoder();
     json.setContext(context);
     LoggingEventJsonProviders providers = new LoggingEventJsonProviders();
-    LoggingEventFormattedTimestampJsonProvider timestamp = new LoggingEventFormattedTimestampJsonProvider();
-    timestamp.setFieldName("@timestamp");
+    LoggingEventFormattedTimestampJsonProvider timestamp = named(new LoggingEventFormattedTimestampJsonProvider(),
+        "@timestamp");
     timestamp.setPattern("yyyy-MM-dd'T'HH:mm:ss.SSSX");
     timestamp.setTimeZone("UTC");
     providers.addTimestamp(timestamp);
-    LogLevelJsonProvider level = new LogLevelJsonProvider();
-    level.setFieldName("level");
-    providers.addLogLevel(level);
-    LoggerNameJsonProvider logger = new LoggerNameJsonProvider();
-    logger.setFieldName("logger");
-    providers.addLoggerName(logger);
-    LoggingEventThreadNameJsonProvider thread = new LoggingEventThreadNameJsonProvider();
-    thread.setFieldName("thread");
-    providers.addThreadName(thread);
-    MessageJsonProvider message = new MessageJsonProvider();
-    message.setFieldName("message");
-    providers.addMessage(message);
+    providers.addLogLevel(named(new LogLevelJsonProvider(), "level"));
+    providers.addLoggerName(named(new LoggerNameJsonProvider(), "logger"));
+    providers.addThreadName(named(new LoggingEventThreadNameJsonProvider(), "thread"));
+    providers.addMessage(named(new MessageJsonProvider(), "message"));
     providers.addMdc(new MdcJsonProvider());
     // StructuredArguments.value("account", id): the value in the message, and "account" as a field
     providers.addArguments(new ArgumentsJsonProvider());
     providers.addKeyValuePairs(new KeyValuePairsJsonProvider());
-    StackTraceJsonProvider stackTrace = new StackTraceJsonProvider();
-    stackTrace.setFieldName("stack_trace");
-    providers.addStackTrace(stackTrace);
+    providers.addStackTrace(named(new StackTraceJsonProvider(), "stack_trace"));
     json.setProviders(providers);
     return json;
+  }
+
+  /** {@code provider} writing its value under {@code field}. */
+  private static <P extends AbstractFieldJsonProvider<ILoggingEvent>> P named(P provider, String field) {
+    provider.setFieldName(field);
+    return provider;
   }
 
   /** A variable as logback resolves {@code ${NAME}}: context property, system property, environment. */
