@@ -7,6 +7,7 @@ import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.Secrets;
 import dev.tether.common.token.TokenFormatException;
+import dev.tether.delegate.connect.Channels;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.InetAddress;
@@ -243,6 +244,11 @@ public final class ConfigLoader {
       if (!managers.get(0).tls()) {
         throw new ConfigException("MANAGER_CA_FILE is set but MANAGER_HOST_AND_PORT uses http:// (plaintext);"
             + " use https:// or drop MANAGER_CA_FILE");
+      }
+      try {
+        Channels.caTrust(caFile);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(e.getMessage());
       }
     }
     String health = pick(env, "DELEGATE_HEALTH_DIR", yaml, "delegateHealthDir", file);

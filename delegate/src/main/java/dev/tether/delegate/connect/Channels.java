@@ -1,27 +1,41 @@
 package dev.tether.delegate.connect;
 
+import dev.tether.common.text.UserText;
 import dev.tether.delegate.config.ManagerEndpoint;
-import io.grpc.ChannelCredentials;
 import io.grpc.ConnectivityState;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.TlsChannelCredentials;
+import io.grpc.okhttp.OkHttpChannelBuilder;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.Socket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.HostnameVerifier;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
+import javax.net.ssl.X509TrustManager;
 
 /**
- * Channels to the manager. Over TLS without a CA file, the TLS layer accepts the manager's
- * certificate as presented and the token-bound handshake authenticates the manager instead (its
- * proof covers the certificate's hash, docs/protocol.md). With a CA file, ordinary certificate and
- * host name verification is added on top. HTTP/2 keepalive detects a dead connection.
+ * Channels to the manager, on gRPC's OkHttp transport (a delegate holds one connection; Netty's
+ * server-sized machinery is not needed for that). Over TLS without a CA file, the TLS layer accepts
+ * the manager's certificate as presented and the token-bound handshake authenticates the manager
+ * instead (its proof covers the certificate's hash, docs/protocol.md). With a CA file, ordinary
+ * certificate and host name verification is added on top. HTTP/2 keepalive detects a dead
+ * connection.
  */
 public final class Channels {
 
@@ -38,19 +52,16 @@ public final class Channels {
   /** With other keepalive times (gRPC raises a ping interval below 10 s to 10 s). */
   public static ManagedChannel open(ManagerEndpoint endpoint, Path caFile, long keepaliveSeconds,
       long keepaliveTimeoutSeconds) {
-    ChannelCredentials credentials;
+    OkHttpChannelBuilder builder = OkHttpChannelBuilder.forAddress(endpoint.host(), endpoint.port());
     if (!endpoint.tls()) {
-      credentials = InsecureChannelCredentials.create();
+      builder.usePlaintext();
     } else if (caFile != null) {
-      try {
-        credentials = TlsChannelCredentials.newBuilder().trustManager(caFile.toFile()).build();
-      } catch (IOException e) {
-        throw new IllegalArgumentException("MANAGER_CA_FILE " + caFile + " cannot be read: " + e.getMessage(), e);
-      }
+      // OkHttp checks the host name against the certificate itself
+      builder.sslSocketFactory(tls(caTrust(caFile)));
     } else {
-      credentials = TlsChannelCredentials.newBuilder().trustManager(new HandshakeVerifiedTrust()).build();
+      builder.sslSocketFactory(tls(new HandshakeVerifiedTrust())).hostnameVerifier(ANY_NAME);
     }
-    return Grpc.newChannelBuilderForAddress(endpoint.host(), endpoint.port(), credentials)
+    return builder
         .keepAliveTime(keepaliveSeconds, TimeUnit.SECONDS)
         .keepAliveTimeout(keepaliveTimeoutSeconds, TimeUnit.SECONDS)
         .keepAliveWithoutCalls(true)
@@ -59,6 +70,66 @@ public final class Channels {
         .defaultServiceConfig(java.util.Map.of("loadBalancingConfig",
             java.util.List.of(java.util.Map.of("pick_first", java.util.Map.of("shuffleAddressList", true)))))
         .build();
+  }
+
+  /**
+   * Without a CA file the name the delegate dialled is not checked against the certificate either:
+   * the handshake proves the manager (the certificate may name another host, or none).
+   */
+  private static final HostnameVerifier ANY_NAME = (host, session) -> true;
+
+  private static SSLSocketFactory tls(TrustManager trust) {
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, new TrustManager[] {trust}, null);
+      return context.getSocketFactory();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("this JVM cannot set up TLS: " + e.getMessage(), e);
+    }
+  }
+
+  private static final String WHICH_CERTIFICATE = "give the PEM certificate of the CA that signed the manager's"
+      + " certificate, or the manager's own (tls/manager.crt in its data directory)";
+
+  /**
+   * The JDK's certificate checks, anchored at the certificates of {@code caFile} (PEM); the
+   * configuration checks the file with this at start, so that a wrong file stops the delegate at once.
+   *
+   * @throws IllegalArgumentException naming the file and what it should hold
+   */
+  public static X509TrustManager caTrust(Path caFile) {
+    Collection<? extends Certificate> certificates;
+    try (InputStream in = Files.newInputStream(caFile)) {
+      certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("MANAGER_CA_FILE " + UserText.quote(caFile.toString()) + " cannot be read ("
+          + e.getClass().getSimpleName() + ")", e);
+    } catch (CertificateException e) {
+      throw new IllegalArgumentException("MANAGER_CA_FILE " + UserText.quote(caFile.toString())
+          + " holds no PEM certificate (" + e.getMessage() + "): " + WHICH_CERTIFICATE, e);
+    }
+    if (certificates.isEmpty()) {
+      throw new IllegalArgumentException("MANAGER_CA_FILE " + UserText.quote(caFile.toString())
+          + " holds no certificate: " + WHICH_CERTIFICATE);
+    }
+    try {
+      KeyStore anchors = KeyStore.getInstance("JKS");
+      anchors.load(null, null);
+      int i = 0;
+      for (Certificate certificate : certificates) {
+        anchors.setCertificateEntry("ca-" + i++, certificate);
+      }
+      TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      factory.init(anchors);
+      for (TrustManager trust : factory.getTrustManagers()) {
+        if (trust instanceof X509TrustManager x509) {
+          return x509;
+        }
+      }
+      throw new IllegalStateException("this JVM has no X.509 trust manager");
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException("this JVM cannot set up TLS: " + e.getMessage(), e);
+    }
   }
 
   /**

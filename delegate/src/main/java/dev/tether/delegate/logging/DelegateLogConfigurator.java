@@ -90,7 +90,6 @@ public final class DelegateLogConfigurator extends ContextAwareBase implements C
     stderr.start();
 
     context.getLogger("io.grpc").setLevel(Level.WARN);
-    context.getLogger("io.grpc.netty.shaded").setLevel(Level.WARN);
     // "Failed to resolve name" on every retry: the delegate says it once itself ("cannot resolve the manager's host name")
     context.getLogger("io.grpc.internal.ManagedChannelImpl").setLevel(Level.ERROR);
     Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);

@@ -229,6 +229,25 @@ class ConfigLoaderTest {
         .satisfies(e -> assertThat(e.getMessage().contains(value.substring(0, 12))).as("message echoes the value").isFalse());
   }
 
+  /** A CA file that holds no certificate stops the delegate at start, naming the file and what it should hold. */
+  @Test
+  void managerCaFile_withoutACertificate_isRefusedAtStartNamingTheFile() throws Exception {
+    String expected = "give the PEM certificate of the CA that signed the manager's certificate, or the manager's"
+        + " own (tls/manager.crt in its data directory)";
+    Path garbage = Files.writeString(dir.resolve("ca.crt"), "-----BEGIN CERTIFICATE-----\nnot base64 at all\n"
+        + "-----END CERTIFICATE-----\n");
+    assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "MANAGER_CA_FILE", garbage.toString()),
+        null))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("MANAGER_CA_FILE '" + garbage + "' holds no PEM certificate (")
+        .hasMessageEndingWith(expected);
+    Path empty = Files.writeString(dir.resolve("empty.crt"), "");
+    assertThatThrownBy(() -> ConfigLoader.load(base("DELEGATE_TOKEN", TOKEN, "MANAGER_CA_FILE", empty.toString()),
+        null))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("MANAGER_CA_FILE '" + empty + "' holds no certificate: " + expected);
+  }
+
   /** Tether issue 11, finding 2: the attacker's DELEGATE_TYPE was a custom token, and it was stored. */
   @Test
   void customToken_inAnyOtherSetting_isRefusedNamingTheSettingWithoutEchoingIt() throws Exception {

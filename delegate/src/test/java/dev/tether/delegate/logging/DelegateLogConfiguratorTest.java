@@ -48,7 +48,7 @@ class DelegateLogConfiguratorTest {
     try {
       assertThat(context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender(LogOutput.APPENDER)).isNotNull();
       assertThat(context.getLogger("io.grpc").getLevel()).isEqualTo(Level.WARN);
-      assertThat(context.getLogger("io.grpc.netty.shaded").getLevel()).isEqualTo(Level.WARN);
+      assertThat(context.getLogger("io.grpc.okhttp.OkHttpClientTransport").getEffectiveLevel()).isEqualTo(Level.WARN);
       assertThat(context.getLogger("io.grpc.internal.ManagedChannelImpl").getLevel()).isEqualTo(Level.ERROR);
       assertThat(context.getCopyOfListenerList()).as("levels passed on to java.util.logging, where gRPC logs")
           .anyMatch(listener -> listener instanceof ch.qos.logback.classic.jul.LevelChangePropagator);
