@@ -76,7 +76,7 @@ if docker container inspect "$name" >/dev/null 2>&1; then
 fi
 
 # Hardening: the image's user, a read-only root filesystem with a small tmpfs for the JVM's /tmp
-# (exec allowed: Netty loads its native transport from there), no capabilities, no privilege
+# (no exec: the delegate loads no native library), no capabilities, no privilege
 # gain through setuid, bounded memory and processes. The heap is 75% of --memory
 # (JAVA_TOOL_OPTIONS in the image): 288 MiB of 384 MiB, the limit the Kubernetes manifest sets.
 # The health check asks the ops listener's /readyz on loopback: healthy while registered with
@@ -84,7 +84,7 @@ fi
 docker run --detach --name "$name" --restart unless-stopped \
   --user "$uid:$uid" \
   --read-only \
-  --tmpfs /tmp:rw,nosuid,nodev,size=16m,mode=1777 \
+  --tmpfs /tmp:rw,noexec,nosuid,nodev,size=16m,mode=1777 \
   --cap-drop ALL \
   --security-opt no-new-privileges \
   --memory 384m --memory-swap 384m \
@@ -98,7 +98,7 @@ docker run --detach --name "$name" --restart unless-stopped \
   --env DELEGATE_TYPE=DOCKER \
   --env DELEGATE_TOKEN_FILE=/run/secrets/tether/delegate-token \
   --env DELEGATE_OPS_LISTEN=127.0.0.1:9465 \
-  --env JAVA_TOOL_OPTIONS=-XX:MaxRAMPercentage=75 \
+  --env "JAVA_TOOL_OPTIONS=-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError" \
   --volume "$secrets:/run/secrets/tether:@@DOCKER_TOKEN_MOUNT@@" \
   "$image"
 echo "docker-run.sh: started '$name' from $image; 'docker ps' shows it healthy once it has registered with the manager," \

@@ -4,9 +4,12 @@ import dev.tether.common.text.UserText;
 import dev.tether.delegate.config.ManagerEndpoint;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
+import com.google.common.net.InetAddresses;
 import io.grpc.okhttp.OkHttpChannelBuilder;
+import io.grpc.okhttp.internal.OkHostnameVerifier;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,14 +18,17 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.HostnameVerifier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -52,14 +58,21 @@ public final class Channels {
   /** With other keepalive times (gRPC raises a ping interval below 10 s to 10 s). */
   public static ManagedChannel open(ManagerEndpoint endpoint, Path caFile, long keepaliveSeconds,
       long keepaliveTimeoutSeconds) {
-    OkHttpChannelBuilder builder = OkHttpChannelBuilder.forAddress(endpoint.host(), endpoint.port());
+    return open(endpoint, caFile, keepaliveSeconds, keepaliveTimeoutSeconds, GuardedSockets.Limits.DEFAULT);
+  }
+
+  /** With other limits on the connection (tests). */
+  static ManagedChannel open(ManagerEndpoint endpoint, Path caFile, long keepaliveSeconds,
+      long keepaliveTimeoutSeconds, GuardedSockets.Limits limits) {
+    OkHttpChannelBuilder builder = OkHttpChannelBuilder.forAddress(endpoint.host(), endpoint.port())
+        .socketFactory(GuardedSockets.plain(limits));
     if (!endpoint.tls()) {
       builder.usePlaintext();
     } else if (caFile != null) {
-      // OkHttp checks the host name against the certificate itself
-      builder.sslSocketFactory(tls(caTrust(caFile)));
+      builder.sslSocketFactory(GuardedSockets.tls(tls(caTrust(caFile)), limits)).hostnameVerifier(CERTIFIED_NAME);
     } else {
-      builder.sslSocketFactory(tls(new HandshakeVerifiedTrust())).hostnameVerifier(ANY_NAME);
+      builder.sslSocketFactory(GuardedSockets.tls(tls(new HandshakeVerifiedTrust()), limits))
+          .hostnameVerifier(ANY_NAME);
     }
     return builder
         .keepAliveTime(keepaliveSeconds, TimeUnit.SECONDS)
@@ -71,6 +84,36 @@ public final class Channels {
             java.util.List.of(java.util.Map.of("pick_first", java.util.Map.of("shuffleAddressList", true)))))
         .build();
   }
+
+  /**
+   * With a CA file: the name the delegate dialled must be one the certificate holds. OkHttp's own
+   * check compares an IP address as text, so that {@code ::1} never matches the
+   * {@code 0:0:0:0:0:0:0:1} the JDK reports for the certificate; addresses are compared as
+   * addresses here, names by OkHttp's check.
+   */
+  static final HostnameVerifier CERTIFIED_NAME = (host, session) -> {
+    if (!InetAddresses.isInetAddress(host)) {
+      return OkHostnameVerifier.INSTANCE.verify(host, session);
+    }
+    InetAddress dialled = InetAddresses.forString(host);
+    try {
+      Certificate[] chain = session.getPeerCertificates();
+      if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)
+          || leaf.getSubjectAlternativeNames() == null) {
+        return false;
+      }
+      for (List<?> name : leaf.getSubjectAlternativeNames()) {
+        // type 7: iPAddress, given by the JDK as text
+        if (name.size() == 2 && Integer.valueOf(7).equals(name.get(0)) && name.get(1) instanceof String text
+            && InetAddresses.isInetAddress(text) && InetAddresses.forString(text).equals(dialled)) {
+          return true;
+        }
+      }
+      return false;
+    } catch (SSLPeerUnverifiedException | CertificateParsingException e) {
+      return false;
+    }
+  };
 
   /**
    * Without a CA file the name the delegate dialled is not checked against the certificate either:

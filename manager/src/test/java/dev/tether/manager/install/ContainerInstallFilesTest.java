@@ -83,7 +83,7 @@ class ContainerInstallFilesTest {
         .containsEntry("--volume", out.resolve("secrets") + ":/run/secrets/tether:rw")
         .containsEntry("--name", "builder-1");
     assertThat(args).contains("--read-only", "--detach");
-    assertThat(pairs(args).get("--tmpfs")).startsWith("/tmp:");
+    assertThat(pairs(args).get("--tmpfs")).startsWith("/tmp:").contains("noexec");
     assertThat(envOf(args)).containsEntry("DELEGATE_TOKEN_FILE", "/run/secrets/tether/delegate-token")
         .containsEntry("DELEGATE_OPS_LISTEN", "127.0.0.1:9465")
         .containsEntry("DELEGATE_TYPE", "DOCKER")
@@ -400,10 +400,15 @@ class ContainerInstallFilesTest {
 
   // ---- helpers
 
-  /** The heap JAVA_TOOL_OPTIONS allows leaves at least 96 MiB of the memory limit for metaspace, stacks and buffers. */
+  /**
+   * The heap JAVA_TOOL_OPTIONS allows leaves at least 96 MiB of the memory limit for metaspace, stacks and
+   * buffers, and running out of it ends the JVM.
+   */
   private static void heapFits(String javaToolOptions, int limitMib) {
     Matcher m = Pattern.compile("-XX:MaxRAMPercentage=([0-9]+)").matcher(javaToolOptions);
     assertThat(m.find()).as("JAVA_TOOL_OPTIONS %s sets MaxRAMPercentage", javaToolOptions).isTrue();
+    // a JVM out of heap exits for its supervisor to restart, rather than run on with a thread lost
+    assertThat(javaToolOptions).contains("-XX:+ExitOnOutOfMemoryError");
     double heap = limitMib * Integer.parseInt(m.group(1)) / 100.0;
     assertThat(limitMib - heap).as("MiB left beside the heap in %d MiB", limitMib).isGreaterThanOrEqualTo(96);
   }
