@@ -215,11 +215,11 @@ final class GuardedSockets {
 
   private static final class Tls extends SSLSocketFactory {
     private final SSLSocketFactory tls;
-    private final Limits limits;
+    private final Plain sockets;
 
     Tls(SSLSocketFactory tls, Limits limits) {
       this.tls = tls;
-      this.limits = limits;
+      this.sockets = new Plain(limits);
     }
 
     @Override
@@ -234,23 +234,23 @@ final class GuardedSockets {
 
     @Override
     public Socket createSocket(String host, int port) throws IOException {
-      return createSocket(new Plain(limits).createSocket(host, port), host, port, true);
+      return createSocket(sockets.createSocket(host, port), host, port, true);
     }
 
     @Override
     public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
-      return createSocket(new Plain(limits).createSocket(host, port, localHost, localPort), host, port, true);
+      return createSocket(sockets.createSocket(host, port, localHost, localPort), host, port, true);
     }
 
     @Override
     public Socket createSocket(InetAddress host, int port) throws IOException {
-      return createSocket(new Plain(limits).createSocket(host, port), host.getHostAddress(), port, true);
+      return createSocket(sockets.createSocket(host, port), host.getHostAddress(), port, true);
     }
 
     @Override
     public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
         throws IOException {
-      return createSocket(new Plain(limits).createSocket(address, port, localAddress, localPort),
+      return createSocket(sockets.createSocket(address, port, localAddress, localPort),
           address.getHostAddress(), port, true);
     }
 
