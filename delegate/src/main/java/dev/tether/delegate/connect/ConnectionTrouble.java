@@ -26,10 +26,11 @@ import javax.net.ssl.X509TrustManager;
 
 /**
  * Says what went wrong when the delegate could not reach the manager, in words a person can act
- * on: the connection was refused, the host name does not resolve, nothing answered, or one side
- * speaks TLS and the other does not. gRPC reports all of these as UNAVAILABLE ("io exception",
- * "Network closed for unknown reason"); the cause chain tells most apart, and for a closed
- * connection a single probe of the port tells which protocol the manager speaks.
+ * on: the connection was refused, the host name does not resolve, nothing answered, one side
+ * speaks TLS and the other does not, or the server speaks TLS but not HTTP/2. gRPC reports all of
+ * these as UNAVAILABLE ("io exception", "Network closed for unknown reason"); the cause chain
+ * tells most apart, and for a closed connection a single probe of the port tells which protocol
+ * the manager speaks.
  */
 public final class ConnectionTrouble {
 
@@ -73,6 +74,12 @@ public final class ConnectionTrouble {
       }
     }
     if (endpoint.tls()) {
+      if (refusedHttp2(status)) {
+        return Optional.of("the server at " + at + " speaks TLS but not HTTP/2 (it did not agree to ALPN protocol"
+            + " h2), so it is no Tether manager: MANAGER_HOST_AND_PORT must name the manager's delegate listener"
+            + " (serve --listen, port 7443 by default), not a web server, or a proxy or load balancer that does not"
+            + " pass HTTP/2 on");
+      }
       SSLException tls = sslCause(status);
       if (tls == null) {
         return Optional.empty();
@@ -108,6 +115,22 @@ public final class ConnectionTrouble {
       }
     }
     return null;
+  }
+
+  /**
+   * Whether TLS was set up but the server did not agree to HTTP/2. gRPC's OkHttp transport then
+   * fails with no SSLException: on the JDK a server that ignores the ALPN offer (a web server, a
+   * proxy without HTTP/2) leaves the protocol empty, and OkHttpTlsUpgrader throws the IOException
+   * "Unexpected protocol: ". That message is the only sign of it; DelegateTransportMismatchTest
+   * notices if a new gRPC changes it.
+   */
+  private static boolean refusedHttp2(Status status) {
+    for (Throwable t = status.getCause(); t != null; t = t.getCause()) {
+      if (String.valueOf(t.getMessage()).startsWith("Unexpected protocol: ")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The first line of an exception message, after Netty's "syscall(..) failed with error(-N): " prefix. */

@@ -10,25 +10,36 @@ import dev.tether.delegate.agent.Outcome;
 import dev.tether.delegate.config.DelegateConfig;
 import dev.tether.delegate.config.ManagerEndpoint;
 import dev.tether.delegate.config.TokenSource;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import dev.tether.manager.testing.LogCapture;
+import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Tether issue 13: a delegate given http:// for a TLS manager, or https:// for a plaintext one, said
  * "Network closed for unknown reason" or dumped a Netty pipeline. Against the production server on
- * a loopback port, with and without --plaintext, it now says which side speaks TLS and what to use.
+ * a loopback port, with and without --plaintext, it now says which side speaks TLS and what to use;
+ * against an HTTPS web server, which speaks TLS but not HTTP/2, it says so.
  */
 class DelegateTransportMismatchTest {
 
   @TempDir Path dataDir;
   @TempDir Path otherDataDir;
+  @TempDir Path keyDir;
 
   private ManagerServer start(boolean plaintext) throws Exception {
     return start(dataDir, plaintext);
@@ -110,5 +121,53 @@ class DelegateTransportMismatchTest {
               + " default), not its admin listener (--admin-listen, port 7444 by default) or another gRPC server")
           .contains("retrying in ");
     }
+  }
+
+  @Test
+  void aTlsServerThatDoesNotAgreeToHttp2_saysSoAndWhichListenerToName() throws Exception {
+    // a web server that ignores the delegate's ALPN offer: TLS succeeds, HTTP/2 is never agreed, and the
+    // transport fails with no SSLException
+    HttpsServer web = httpsServer();
+    try {
+      int port = web.getAddress().getPort();
+
+      String warning = firstWarning(new ManagerEndpoint("127.0.0.1", port, true));
+
+      assertThat(warning).startsWith("the server at 127.0.0.1:" + port + " speaks TLS but not HTTP/2 (it did not"
+          + " agree to ALPN protocol h2), so it is no Tether manager: MANAGER_HOST_AND_PORT must name the manager's"
+          + " delegate listener (serve --listen, port 7443 by default), not a web server, or a proxy or load"
+          + " balancer that does not pass HTTP/2 on; retrying in ");
+    } finally {
+      web.stop(0);
+    }
+  }
+
+  /** An HTTPS server (HTTP/1.1, no ALPN) on a loopback port, with a self-signed certificate made by keytool. */
+  private HttpsServer httpsServer() throws Exception {
+    Path store = keyDir.resolve("web.p12");
+    Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+    Process p = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "web", "-keyalg", "EC",
+        "-groupname", "secp256r1", "-dname", "CN=web", "-ext", "SAN=ip:127.0.0.1", "-validity", "2",
+        "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "changeit", "-keypass", "changeit")
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(store)) {
+      keys.load(in, "changeit".toCharArray());
+    }
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(keys, "changeit".toCharArray());
+    SSLContext tls = SSLContext.getInstance("TLS");
+    tls.init(kmf.getKeyManagers(), null, null);
+    HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.setHttpsConfigurator(new HttpsConfigurator(tls));
+    server.createContext("/", exchange -> {
+      exchange.sendResponseHeaders(404, -1);
+      exchange.close();
+    });
+    server.start();
+    return server;
   }
 }
