@@ -44,6 +44,8 @@ class LauncherArchiveEndToEndTest {
   private static final Path LAUNCHER = Path.of("../scripts/tether-manager").toAbsolutePath().normalize();
   private static final Path DELEGATE_LAUNCHER = Path.of("../scripts/tether-delegate").toAbsolutePath().normalize();
   private static final String FROM_ARCHIVE = " source: shared objects file (top)";
+  /** In JAVA_OPTS: the JVM prints the flags it was started with on stdout. */
+  private static final String PRINT_FLAGS = "-XX:+PrintCommandLineFlags";
 
   @TempDir static Path shared;
   private static Tether tether;
@@ -259,14 +261,19 @@ class LauncherArchiveEndToEndTest {
     Map<String, String> env = new HashMap<>(tether.env(account, token));
     env.put("TETHER_DELEGATE_JAR", delegateJar.toString());
 
+    // each of the launcher's three ways to start the JVM (no archive, writing one, using one) makes a JVM
+    // out of heap exit, for its supervisor to restart it (docs/security.md): the JVM's own flags say so
+    env.put("JAVA_OPTS", PRINT_FLAGS);
     // --version alone writes nothing; the first delegate writes the archive when it is stopped
     Run version = delegateLauncher(env, "--version");
     assertThat(version.exit()).isZero();
+    exitsWhenOutOfHeap(version.out());
     assertThat(archives()).isEmpty();
     env.put("DELEGATE_NAME", "launcher-first");
     Serving first = delegate(env);
     first.stop("TERM");
     assertThat(first.exit()).as("exit code; stderr: %s", first.err()).isZero();
+    exitsWhenOutOfHeap(first.out());
     Path archive = onlyArchive();
     assertThat(archive.getFileName().toString()).matches("tether-delegate-[0-9]+-[0-9]+\\.jsa");
     assertThat(leftovers()).as("temporary files beside the jar").isEmpty();
@@ -275,10 +282,11 @@ class LauncherArchiveEndToEndTest {
 
     Path classes = work.resolve("delegate-classes.log");
     env.put("DELEGATE_NAME", "launcher-second");
-    env.put("JAVA_OPTS", "-Xlog:class+load=info:file=" + classes);
+    env.put("JAVA_OPTS", PRINT_FLAGS + " -Xlog:class+load=info:file=" + classes);
     Serving second = delegate(env);
     second.stop("INT");
     assertThat(second.exit()).as("exit code; stderr: %s", second.err()).isZero();
+    exitsWhenOutOfHeap(second.out());
     assertThat(second.err()).doesNotContain("[cds", "shared archive", "Sharing");
     List<String> loaded = Files.readAllLines(classes);
     assertThat(loaded).anyMatch(line -> line.endsWith("dev.tether.delegate.TetherDelegate" + FROM_ARCHIVE))
@@ -302,6 +310,13 @@ class LauncherArchiveEndToEndTest {
     assertThat(off.exit()).isZero();
     assertThat(archives()).isEmpty();
     assertThat(leftovers()).isEmpty();
+  }
+
+  /** The flags a JVM printed ({@link #PRINT_FLAGS}) make it exit when its heap runs out. */
+  private static void exitsWhenOutOfHeap(String printedFlags) {
+    assertThat(printedFlags.lines().filter(l -> l.startsWith("-XX:")))
+        .as("the JVM's flags, printed: %s", printedFlags).isNotEmpty()
+        .allMatch(l -> List.of(l.split(" ")).contains("-XX:+ExitOnOutOfMemoryError"));
   }
 
   /** A delegate started through its launcher with {@code env}, once it has connected. */
@@ -406,6 +421,8 @@ class LauncherArchiveEndToEndTest {
 
   private void environment(ProcessBuilder builder, Map<String, String> env) {
     builder.environment().remove("JAVA_OPTS");
+    // JVM options come from the launcher and the test alone
+    builder.environment().remove("JAVA_TOOL_OPTIONS");
     builder.environment().remove("TETHER_CDS");
     builder.environment().remove("TETHER_DATA_DIR");
     builder.environment().putAll(env);

@@ -233,8 +233,15 @@ class HostInstallFilesTest {
         .contains("-Xmx192m")
         .contains("DynamicUser=yes");
     assertThat(unit.contains(token.reveal())).isFalse();
+    // a JVM out of heap exits, for systemd to restart it (docs/security.md)
+    assertThat(unit.lines().filter(l -> l.startsWith("Environment=")))
+        .anyMatch(l -> l.contains("JAVA_TOOL_OPTIONS=") && l.contains("-XX:+ExitOnOutOfMemoryError"));
     String env = Files.readString(out.resolve("delegate.env"));
     assertThat(env).contains("DELEGATE_NAME=builder-1").contains("ACCOUNT_ID=acct-42");
+    // NAME.env (EnvironmentFile=) overrides Environment=: a JAVA_TOOL_OPTIONS there, or the example an operator
+    // uncomments, replaces the unit's and must keep the flag
+    assertThat(env.lines().filter(l -> l.replaceFirst("^#\\s*", "").startsWith("JAVA_TOOL_OPTIONS=")))
+        .isNotEmpty().allMatch(l -> l.contains("-XX:+ExitOnOutOfMemoryError"));
     assertThat(env.contains(token.reveal())).isFalse();
     assertThat(Files.readString(out.resolve("install.sh"))).contains("name='builder-1'")
         .contains("tether-delegate@builder-1.service");

@@ -155,6 +155,20 @@ class KubernetesInstallFilesTest {
   }
 
   @Test
+  void kubernetes_theJvmOutOfHeapExits_forItsDeploymentToRestartIt() throws Exception {
+    for (String existing : java.util.Arrays.asList(null, "vault-synced-token")) {
+      Path out = write(InstallType.KUBERNETES, spec("builder-1", "https://manager.example.com:7443", existing));
+
+      PodSpec pod = only(objects(Files.readString(out.resolve("tether-delegate.yaml"))), Deployment.class)
+          .getSpec().getTemplate().getSpec();
+
+      // the pod's JAVA_TOOL_OPTIONS replaces the image's, so it must carry the flag itself (docs/security.md)
+      assertThat(env(pod.getContainers().get(0)).get("JAVA_TOOL_OPTIONS")).as("existing Secret %s", existing)
+          .contains("-XX:+ExitOnOutOfMemoryError");
+    }
+  }
+
+  @Test
   void versionLabel_isAValidLabelValueForAnyImageTag() {
     assertThat(InstallFiles.versionLabel("0.1.0-SNAPSHOT")).isEqualTo("0.1.0-SNAPSHOT");
     assertThat(InstallFiles.versionLabel("_build.7_")).isEqualTo("build.7");
@@ -328,6 +342,9 @@ class KubernetesInstallFilesTest {
       // the probes on the ops listener stay whatever the values
       assertThat(r.container().getReadinessProbe().getHttpGet().getPath()).as(c.name()).isEqualTo("/readyz");
       assertThat(r.container().getLivenessProbe().getHttpGet().getPath()).as(c.name()).isEqualTo("/healthz");
+      // and so does a JVM out of heap exiting, for the Deployment to restart it: the pod's JAVA_TOOL_OPTIONS
+      // replaces the image's, so it must carry the flag itself (docs/security.md)
+      assertThat(env(r.container()).get("JAVA_TOOL_OPTIONS")).as(c.name()).contains("-XX:+ExitOnOutOfMemoryError");
       c.check().accept(r);
     }
   }

@@ -86,6 +86,9 @@ class ManagerPackagingTest {
         .contains("useradd --system --uid 10001 --gid tether --home-dir /nonexistent --shell /usr/sbin/nologin tether")
         .contains("install -d -m 0700 -o 10001 -g 10001 /var/lib/tether");
     assertThat(manager.all("ENV")).anyMatch(e -> e.contains("-XX:MaxRAMPercentage=75"));
+    // the delegate's JVM, out of heap, exits for its supervisor to restart it (docs/security.md)
+    assertThat(delegate.all("ENV")).anyMatch(e -> e.startsWith("JAVA_TOOL_OPTIONS=")
+        && e.contains("-XX:+ExitOnOutOfMemoryError"));
     assertThat(manager.only("STOPSIGNAL")).isEqualTo("SIGTERM");
 
     assertThat(manager.only("EXPOSE").split("\\s+")).containsExactlyInAnyOrder("7443", "7444", "9464");
