@@ -11,21 +11,27 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 import org.junit.jupiter.api.Test;
 
 /**
  * The limits under the delegate's connection, against peers that are not a manager: one that
- * accepts the connection and never answers TLS, and one that sends an HTTP/2 header block without
+ * accepts the connection and never answers TLS (through gRPC, and through each of the TLS
+ * factory's own createSocket overloads), and one that sends an HTTP/2 header block without
  * end (gRPC's OkHttp transport would hold all of it in memory).
  */
 class GuardedSocketsTest {
@@ -62,6 +68,36 @@ class GuardedSocketsTest {
         channel.shutdownNow().awaitTermination(30, TimeUnit.SECONDS);
         for (Socket socket : accepted) {
           socket.close();
+        }
+      }
+    }
+  }
+
+  @Test
+  void theTlsFactorysOwnSockets_giveUpOnAPeerThatNeverAnswersTls_byEveryOverload() throws Exception {
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, null, null);
+    SSLSocketFactory factory = GuardedSockets.tls(context.getSocketFactory(), SMALL);
+    InetAddress loopback = InetAddress.getLoopbackAddress();
+    // the kernel completes the connections in the backlog; nothing ever answers the ClientHello
+    try (ServerSocket silent = new ServerSocket(0, 50, loopback)) {
+      int port = silent.getLocalPort();
+      List<Callable<Socket>> overloads = List.of(
+          () -> factory.createSocket(loopback.getHostAddress(), port),
+          () -> factory.createSocket(loopback.getHostAddress(), port, loopback, 0),
+          () -> factory.createSocket(loopback, port),
+          () -> factory.createSocket(loopback, port, loopback, 0));
+      for (Callable<Socket> overload : overloads) {
+        try (SSLSocket socket = (SSLSocket) overload.call()) {
+          CompletableFuture<Void> handshake = CompletableFuture.runAsync(() -> {
+            try {
+              socket.startHandshake();
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          });
+          assertThatThrownBy(() -> handshake.get(10, TimeUnit.SECONDS)).as("overload %d", overloads.indexOf(overload))
+              .hasStackTraceContaining("no TLS answer within 1 s");
         }
       }
     }
