@@ -8,38 +8,38 @@ import io.grpc.Status;
 /** The typed {@link Context} keys set by the manager's interceptors, and their accessors. */
 public final class AuthContext {
 
-  static final Context.Key<DelegateIdentity> IDENTITY = Context.key("tether-delegate-identity");
-  static final Context.Key<LiveStream> LIVE_STREAM = Context.key("tether-live-stream");
+  /**
+   * What an authenticated delegate call carries: one value rather than three, since every delegate
+   * stream holds its context for as long as it is open.
+   */
+  record Authenticated(DelegateIdentity identity, LiveStream liveStream, SuccessorSealer sealer) {}
+
+  static final Context.Key<Authenticated> AUTHENTICATED = Context.key("tether-authenticated");
   static final Context.Key<TransportInfo> TRANSPORT = Context.key("tether-transport");
-  static final Context.Key<SuccessorSealer> SEALER = Context.key("tether-successor-sealer");
 
   private AuthContext() {}
 
   /** The authenticated delegate of the current call; fails if the call was not authenticated. */
   public static DelegateIdentity identity() {
-    DelegateIdentity identity = IDENTITY.get();
-    if (identity == null) {
-      throw Status.UNAUTHENTICATED.withDescription(WireText.AUTHENTICATION_FAILED).asRuntimeException();
-    }
-    return identity;
+    return authenticated().identity();
   }
 
   /** The revocable handle of the current delegate stream. */
   public static LiveStream liveStream() {
-    LiveStream stream = LIVE_STREAM.get();
-    if (stream == null) {
-      throw Status.UNAUTHENTICATED.withDescription(WireText.AUTHENTICATION_FAILED).asRuntimeException();
-    }
-    return stream;
+    return authenticated().liveStream();
   }
 
   /** Seals a successor token for the current delegate stream's session. */
   public static SuccessorSealer sealer() {
-    SuccessorSealer sealer = SEALER.get();
-    if (sealer == null) {
+    return authenticated().sealer();
+  }
+
+  private static Authenticated authenticated() {
+    Authenticated call = AUTHENTICATED.get();
+    if (call == null) {
       throw Status.UNAUTHENTICATED.withDescription(WireText.AUTHENTICATION_FAILED).asRuntimeException();
     }
-    return sealer;
+    return call;
   }
 
   /** Transport facts of the current call (remote address, the manager's certificate). */

@@ -71,7 +71,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
     String method = call.getMethodDescriptor().getFullMethodName();
     // the MAC covers the certificate this manager presents on the connection carrying the call: a
     // delegate that sees another certificate (a relay terminating TLS) computes a different MAC
-    byte[] binding = HandshakeCrypto.channelBinding(transport.localCertificateDer());
+    byte[] binding = transport.channelBinding();
     byte[] expected = HandshakeCrypto.callMac(session.key(), session.sessionId(), sequence, method, binding);
     if (!HandshakeCrypto.equal(expected, mac)) {
       return refuse(call, transport, "bad call MAC (wrong key, or a connection that presents another certificate)",
@@ -93,11 +93,10 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
       return refuse(call, transport, "call with a revoked token", "token " + identity.tokenPublicId());
     }
     LiveStream live = registry.register(call, identity.tokenRow(), identity.tokenPublicId(),
-        identity.tokenExpiresAt(), identity.accountId() + "/" + UserText.quote(identity.delegateName()) + " " + identity.tokenPublicId());
-    Context context = Context.current()
-        .withValue(AuthContext.IDENTITY, identity)
-        .withValue(AuthContext.LIVE_STREAM, live)
-        .withValue(AuthContext.SEALER, new SuccessorSealer(session.key(), session.sessionId()));
+        identity.tokenExpiresAt(),
+        () -> identity.accountId() + "/" + UserText.quote(identity.delegateName()) + " " + identity.tokenPublicId());
+    Context context = Context.current().withValue(AuthContext.AUTHENTICATED, new AuthContext.Authenticated(identity,
+        live, new SuccessorSealer(session.key(), session.sessionId())));
     ServerCall<Q, R> guarded = (ServerCall<Q, R>) (ServerCall<?, ?>) live;
     ServerCall.Listener<Q> listener = Contexts.interceptCall(context, guarded, headers, next);
     return new SimpleForwardingServerCallListener<>(listener) {

@@ -228,7 +228,7 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       byte[] serverNonce = HandshakeCrypto.randomBytes(HandshakeCrypto.NONCE_BYTES);
       byte[] hash = new Transcript(HandshakeCrypto.PROTOCOL_VERSION, b.getAccountId(),
           b.getTokenId(), b.getDelegateName(), b.getClientNonce().toByteArray(), serverNonce,
-          HandshakeCrypto.channelBinding(transport.localCertificateDer())).hash();
+          transport.channelBinding()).hash();
       HandshakeResponse challenge = HandshakeResponse.newBuilder()
           .setChallenge(Challenge.newBuilder()
               .setServerNonce(ByteString.copyFrom(serverNonce))

@@ -1,5 +1,6 @@
 package dev.tether.manager.auth;
 
+import dev.tether.common.handshake.HandshakeCrypto;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
@@ -18,21 +19,27 @@ import javax.net.ssl.SSLSession;
  */
 public final class TransportInterceptor implements ServerInterceptor {
 
+  /** A certificate this manager presents and its channel binding, computed once per certificate. */
+  private record Binding(Certificate certificate, byte[] binding) {}
+
+  /**
+   * The binding of the certificate last seen: the manager presents one certificate (another only
+   * after its TLS material is replaced), so every call but the first after a change finds it here
+   * rather than encoding and hashing the certificate again, and no connection holds a copy of it.
+   */
+  private volatile Binding last = new Binding(null, null);
+
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     var address = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
     String remote = TransportInfo.describe(address);
-    byte[] certificate = null;
+    byte[] binding = HandshakeCrypto.channelBinding(null);
     SSLSession ssl = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
     if (ssl != null) {
       Certificate[] local = ssl.getLocalCertificates();
       if (local != null && local.length > 0) {
-        try {
-          certificate = local[0].getEncoded();
-        } catch (CertificateEncodingException e) {
-          throw new IllegalStateException("cannot encode this manager's own certificate", e);
-        }
+        binding = binding(local[0]);
       }
     }
     Long id = call.getAttributes().get(ConnectionIds.CONNECTION);
@@ -40,7 +47,21 @@ public final class TransportInterceptor implements ServerInterceptor {
     String connection = id != null ? "connection " + id
         : remote + "|" + TransportInfo.describe(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
     Context context = Context.current().withValue(AuthContext.TRANSPORT,
-        new TransportInfo(remote, TransportInfo.host(address), connection, certificate));
+        new TransportInfo(remote, TransportInfo.host(address), connection, binding));
     return Contexts.interceptCall(context, call, headers, next);
+  }
+
+  private byte[] binding(Certificate certificate) {
+    Binding known = last;
+    if (known.certificate() == certificate) {
+      return known.binding();
+    }
+    try {
+      Binding computed = new Binding(certificate, HandshakeCrypto.channelBinding(certificate.getEncoded()));
+      last = computed;
+      return computed.binding();
+    } catch (CertificateEncodingException e) {
+      throw new IllegalStateException("cannot encode this manager's own certificate", e);
+    }
   }
 }

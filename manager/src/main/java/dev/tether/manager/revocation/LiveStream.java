@@ -7,6 +7,7 @@ import io.grpc.Status;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * An authenticated delegate call that can be cut from another thread. Sending and closing are
@@ -16,14 +17,15 @@ import java.util.function.Consumer;
 public final class LiveStream extends SimpleForwardingServerCall<Object, Object> {
 
   private final TokenFence fence;
-  private final String description;
+  /** Built only when the stream is named (a log line): every open stream would otherwise hold it. */
+  private final Supplier<String> description;
   private final List<Consumer<LiveStream>> endListeners = new CopyOnWriteArrayList<>();
   private boolean closed;
   private volatile Status closeStatus;
   private volatile String delegateId;
 
   @SuppressWarnings("unchecked")
-  LiveStream(ServerCall<?, ?> call, TokenFence fence, String description) {
+  LiveStream(ServerCall<?, ?> call, TokenFence fence, Supplier<String> description) {
     super((ServerCall<Object, Object>) call);
     this.fence = fence;
     this.description = description;
@@ -126,6 +128,6 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
 
   @Override
   public String toString() {
-    return "LiveStream[" + description + "]";
+    return "LiveStream[" + description.get() + "]";
   }
 }

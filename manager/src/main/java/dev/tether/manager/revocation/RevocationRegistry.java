@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
 
 /**
  * Every live authenticated delegate call on this manager, grouped by token, and the per-token
@@ -63,7 +64,7 @@ public final class RevocationRegistry {
    * Returns the live handle, already closed with {@link #REVOKED} when the token was fenced meanwhile.
    */
   public LiveStream register(ServerCall<?, ?> call, long tokenRow, String tokenPublicId, Instant tokenExpiresAt,
-      String description) {
+      Supplier<String> description) {
     TokenFence fence = fence(tokenRow);
     fence.publicId(tokenPublicId);
     fence.expiresAt(tokenExpiresAt);
