@@ -85,20 +85,54 @@ keep_archive() {
 
 # run_keeping_archive PREFIX JAVA_ARGS...: runs java JAVA_ARGS with -XX:ArchiveClassesAtExit
 # (inserted first) writing to a temporary file beside the jar, and keeps that file as PREFIX's
-# archive if the program exits 0; exits with the program's status. The launcher stays as the
-# program's parent and passes SIGTERM, SIGINT and SIGHUP on to it as SIGTERM (a background job's
-# SIGINT is ignored; SIGTERM is both programs' clean stop, after which the JVM writes the archive)
-# and waits until it has really exited. Without a writable directory the program runs without
-# writing an archive.
+# archive if the program exits 0; exits with the program's status. The archive is a dynamic one,
+# on top of the JDK's default archive. The program runs as run_program says. Without a writable
+# directory the program runs without writing an archive.
 run_keeping_archive() {
-  local prefix="$1" tmp child status
+  local prefix="$1" tmp
   shift
   if ! tmp="$(mktemp "$prefix.tmp.XXXXXX" 2>/dev/null)"; then
     exec java "$@"
   fi
   # shellcheck disable=SC2064 # the file's name is fixed now
   trap "rm -f '$tmp'" EXIT
-  java "-XX:ArchiveClassesAtExit=$tmp" "$@" <&0 &
+  run_program "-XX:ArchiveClassesAtExit=$tmp" "$@"
+  keep_archive "$tmp" "$prefix" "$status"
+  exit "$status"
+}
+
+# run_keeping_static_archive PREFIX JAVA_ARGS...: as run_keeping_archive, but the archive is a
+# static one that replaces the JDK's default archive: the program writes the list of the classes it
+# loads (-XX:DumpLoadedClassList), and once it has exited 0 a second JVM (java with the options in
+# the global array dump_opts, the program's own JVM options) writes the archive of those classes,
+# the JDK's and the program's together, in a few seconds. One archive of only the classes the
+# program loads keeps fewer pages resident than the JDK's default archive with a dynamic one on top
+# (about 1.5 MB fewer for the delegate). A dump that fails leaves no archive.
+run_keeping_static_archive() {
+  local prefix="$1" tmp list
+  shift
+  if ! tmp="$(mktemp "$prefix.tmp.XXXXXX" 2>/dev/null)"; then
+    exec java "$@"
+  fi
+  list="$tmp.classes"
+  # shellcheck disable=SC2064 # the files' names are fixed now
+  trap "rm -f '$tmp' '$list'" EXIT
+  run_program "-XX:DumpLoadedClassList=$list" "$@"
+  if [ "$status" -eq 0 ] && [ -s "$list" ] && ! java "${dump_opts[@]}" -Xshare:dump "-XX:SharedClassListFile=$list" \
+      "-XX:SharedArchiveFile=$tmp" -cp "$jar" >/dev/null 2>&1; then
+    : >"$tmp"
+  fi
+  keep_archive "$tmp" "$prefix" "$status"
+  exit "$status"
+}
+
+# run_program JAVA_ARGS...: runs java JAVA_ARGS and sets the global "status" to its exit status.
+# The launcher stays as the program's parent and passes SIGTERM, SIGINT and SIGHUP on to it as
+# SIGTERM (a background job's SIGINT is ignored; SIGTERM is both programs' clean stop, after which
+# the JVM writes what it was asked to) and waits until it has really exited.
+run_program() {
+  local child
+  java "$@" <&0 &
   child=$!
   # shellcheck disable=SC2064 # the child's pid is fixed now
   trap "kill -TERM '$child' 2>/dev/null || true" TERM INT HUP
@@ -109,6 +143,4 @@ run_keeping_archive() {
     status=0
     wait "$child" || status=$?
   done
-  keep_archive "$tmp" "$prefix" "$status"
-  exit "$status"
 }

@@ -88,7 +88,9 @@ public final class TetherDelegate implements Callable<Integer> {
       return exit(Outcome.FATAL, "configuration error: " + e.getMessage());
     }
     settings.warnings().forEach(w -> log.warn(w));
-    DelegateMetrics metrics = new DelegateMetrics(OpsMetrics.registry());
+    // meters only where the ops listener serves them
+    DelegateMetrics metrics = settings.opsListen() == null ? DelegateMetrics.withoutMeters()
+        : new DelegateMetrics(OpsMetrics.registry());
     OpsServer ops = null;
     if (settings.opsListen() != null) {
       try {

@@ -44,6 +44,8 @@ class LauncherArchiveEndToEndTest {
   private static final Path LAUNCHER = Path.of("../scripts/tether-manager").toAbsolutePath().normalize();
   private static final Path DELEGATE_LAUNCHER = Path.of("../scripts/tether-delegate").toAbsolutePath().normalize();
   private static final String FROM_ARCHIVE = " source: shared objects file (top)";
+  /** The delegate's archive is a static one, in place of the JDK's default archive. */
+  private static final String FROM_STATIC_ARCHIVE = " source: shared objects file";
   /** In JAVA_OPTS: the JVM prints the flags it was started with on stdout. */
   private static final String PRINT_FLAGS = "-XX:+PrintCommandLineFlags";
 
@@ -289,10 +291,18 @@ class LauncherArchiveEndToEndTest {
     exitsWhenOutOfHeap(second.out());
     assertThat(second.err()).doesNotContain("[cds", "shared archive", "Sharing");
     List<String> loaded = Files.readAllLines(classes);
-    assertThat(loaded).anyMatch(line -> line.endsWith("dev.tether.delegate.TetherDelegate" + FROM_ARCHIVE))
-        .anyMatch(line -> line.endsWith("io.grpc.internal.ManagedChannelImpl" + FROM_ARCHIVE));
-    assertThat(loaded.stream().filter(line -> line.endsWith(FROM_ARCHIVE)).count())
-        .as("classes loaded from the archive").isGreaterThan(2000);
+    assertThat(loaded).anyMatch(line -> line.endsWith("dev.tether.delegate.TetherDelegate" + FROM_STATIC_ARCHIVE))
+        .anyMatch(line -> line.endsWith("io.grpc.internal.ManagedChannelImpl" + FROM_STATIC_ARCHIVE))
+        .anyMatch(line -> line.endsWith("java.lang.Object" + FROM_STATIC_ARCHIVE));
+    // the JDK's classes and the delegate's come from the one archive, none from a dynamic archive on top
+    // of the JDK's default one
+    assertThat(loaded.stream().filter(line -> line.endsWith(FROM_STATIC_ARCHIVE)).count())
+        .as("classes loaded from the archive").isGreaterThan(3000);
+    assertThat(loaded).noneMatch(line -> line.endsWith(FROM_ARCHIVE));
+    // without an ops listener nothing could read the delegate's meters: it keeps none, and loads no
+    // Micrometer or Prometheus class to keep them in
+    assertThat(env).doesNotContainKey("DELEGATE_OPS_LISTEN");
+    assertThat(loaded).noneMatch(line -> line.contains(" io.micrometer.") || line.contains(" io.prometheus."));
     assertThat(onlyArchive()).isEqualTo(archive);
 
     // a delegate that fails (a token the manager does not know) writes none, and TETHER_CDS=off neither

@@ -46,13 +46,9 @@ public final class DelegateMetrics {
     }
   }
 
-  private final PrometheusMeterRegistry registry;
+  /** Null without an ops listener: nothing could read the meters, so none are kept. */
+  private final Meters meters;
   private final Readiness readiness;
-  private final Counter heartbeatsSent;
-  private final Counter acks;
-  private final Counter reconnects;
-  private final Timer roundTrip;
-  private final Map<Handshake, Counter> handshakes = new EnumMap<>(Handshake.class);
 
   /** Meters in {@code registry}, readiness on the system's monotonic clock. */
   public DelegateMetrics(PrometheusMeterRegistry registry) {
@@ -60,54 +56,56 @@ public final class DelegateMetrics {
   }
 
   public DelegateMetrics(PrometheusMeterRegistry registry, Readiness readiness) {
-    this.registry = requireNonNull(registry, "registry");
     this.readiness = requireNonNull(readiness, "readiness");
-    Gauge.builder("tether.delegate.connected", readiness, r -> r.ready() ? 1 : 0)
-        .description("1 while the delegate holds a registered stream whose heartbeats the manager acknowledges, else 0")
-        .register(registry);
-    heartbeatsSent = Counter.builder("tether.delegate.heartbeats.sent")
-        .description("Heartbeats sent to the manager")
-        .register(registry);
-    acks = Counter.builder("tether.delegate.heartbeat.acks")
-        .description("Heartbeat acknowledgements received from the manager")
-        .register(registry);
-    roundTrip = Timer.builder("tether.delegate.heartbeat.round.trip")
-        .description("From a heartbeat sent to its acknowledgement received")
-        .serviceLevelObjectives(BUCKETS)
-        .register(registry);
-    for (Handshake outcome : Handshake.values()) {
-      // every outcome is there from the start, at 0, so that rate() and increase() see the first one
-      handshakes.put(outcome, Counter.builder("tether.delegate.handshakes")
-          .description("Handshakes with the manager, by how they ended")
-          .tag("outcome", outcome.label())
-          .register(registry));
-    }
-    reconnects = Counter.builder("tether.delegate.reconnects")
-        .description("Connections begun again after a registered stream ended (lost, cut, or a rotated token)")
-        .register(registry);
+    this.meters = new Meters(requireNonNull(registry, "registry"), readiness);
+  }
+
+  private DelegateMetrics(Readiness readiness) {
+    this.readiness = readiness;
+    this.meters = null;
+  }
+
+  /**
+   * Readiness alone, for a delegate without an ops listener: nothing could read its meters, so it
+   * keeps none and loads none of Micrometer and Prometheus (about 100 classes, resident for as
+   * long as it runs).
+   */
+  public static DelegateMetrics withoutMeters() {
+    return new DelegateMetrics(new Readiness(System::nanoTime));
   }
 
   public Readiness readiness() {
     return readiness;
   }
 
+  /** The registry of the meters; fails for {@link #withoutMeters}. */
   public PrometheusMeterRegistry registry() {
-    return registry;
+    return meters().registry;
   }
 
   /**
    * Adds the JVM and process metrics and serves {@code /metrics}, {@code /healthz} and
-   * {@code /readyz} at {@code listen}; call it once.
+   * {@code /readyz} at {@code listen}; call it once, not for {@link #withoutMeters}.
    *
    * @throws IOException when it cannot listen there; the message names the address and the setting
    */
   public OpsServer serve(OpsListen listen) throws IOException {
+    PrometheusMeterRegistry registry = registry();
     OpsMetrics.withJvmAndProcess(registry);
     return OpsServer.start(listen.address(), registry, readiness::reason, listen.setting());
   }
 
+  private Meters meters() {
+    if (meters == null) {
+      throw new IllegalStateException("this delegate keeps no meters (it has no ops listener)");
+    }
+    return meters;
+  }
+
   public void handshake(Handshake outcome) {
-    handshakes.get(outcome).increment();
+    if (meters != null) {
+      meters.handshakes.get(outcome).increment();
+    }
   }
 
   public void registered(Duration heartbeatInterval) {
@@ -119,19 +117,63 @@ public final class DelegateMetrics {
   }
 
   public void heartbeatSent() {
-    heartbeatsSent.increment();
+    if (meters != null) {
+      meters.heartbeatsSent.increment();
+    }
   }
 
   /** An acknowledgement arrived, {@code roundTripNanos} after its heartbeat went out (negative: not known). */
   public void acknowledged(long roundTripNanos) {
-    acks.increment();
     readiness.acknowledged();
-    if (roundTripNanos >= 0) {
-      roundTrip.record(Duration.ofNanos(roundTripNanos));
+    if (meters != null) {
+      meters.acks.increment();
+      if (roundTripNanos >= 0) {
+        meters.roundTrip.record(Duration.ofNanos(roundTripNanos));
+      }
     }
   }
 
   public void reconnecting() {
-    reconnects.increment();
+    if (meters != null) {
+      meters.reconnects.increment();
+    }
+  }
+
+  /** The delegate's meters, registered together. */
+  private static final class Meters {
+    private final PrometheusMeterRegistry registry;
+    private final Counter heartbeatsSent;
+    private final Counter acks;
+    private final Counter reconnects;
+    private final Timer roundTrip;
+    private final Map<Handshake, Counter> handshakes = new EnumMap<>(Handshake.class);
+
+    Meters(PrometheusMeterRegistry registry, Readiness readiness) {
+      this.registry = registry;
+      Gauge.builder("tether.delegate.connected", readiness, r -> r.ready() ? 1 : 0)
+          .description("1 while the delegate holds a registered stream whose heartbeats the manager acknowledges,"
+              + " else 0")
+          .register(registry);
+      heartbeatsSent = Counter.builder("tether.delegate.heartbeats.sent")
+          .description("Heartbeats sent to the manager")
+          .register(registry);
+      acks = Counter.builder("tether.delegate.heartbeat.acks")
+          .description("Heartbeat acknowledgements received from the manager")
+          .register(registry);
+      roundTrip = Timer.builder("tether.delegate.heartbeat.round.trip")
+          .description("From a heartbeat sent to its acknowledgement received")
+          .serviceLevelObjectives(BUCKETS)
+          .register(registry);
+      for (Handshake outcome : Handshake.values()) {
+        // every outcome is there from the start, at 0, so that rate() and increase() see the first one
+        handshakes.put(outcome, Counter.builder("tether.delegate.handshakes")
+            .description("Handshakes with the manager, by how they ended")
+            .tag("outcome", outcome.label())
+            .register(registry));
+      }
+      reconnects = Counter.builder("tether.delegate.reconnects")
+          .description("Connections begun again after a registered stream ended (lost, cut, or a rotated token)")
+          .register(registry);
+    }
   }
 }

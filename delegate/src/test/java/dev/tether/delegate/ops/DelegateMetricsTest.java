@@ -121,4 +121,19 @@ class DelegateMetricsTest {
               + " with DELEGATE_OPS_LISTEN, or 'off')");
     }
   }
+
+  @Test
+  void withoutMeters_stillTracksReadiness_andRefusesToServe() {
+    DelegateMetrics bare = DelegateMetrics.withoutMeters();
+    bare.handshake(DelegateMetrics.Handshake.ACCEPTED);
+    bare.registered(Duration.ofSeconds(10));
+    bare.heartbeatSent();
+    bare.acknowledged(TimeUnit.MILLISECONDS.toNanos(3));
+    bare.reconnecting();
+    assertThat(bare.readiness().ready()).as("registered and acknowledged").isTrue();
+    bare.notRegistered("the stream ended");
+    assertThat(bare.readiness().reason()).hasValue("not registered: the stream ended");
+
+    assertThatThrownBy(bare::registry).hasMessage("this delegate keeps no meters (it has no ops listener)");
+  }
 }
