@@ -33,13 +33,15 @@ cds_prefix() {
   esac
 }
 
-# The archive to use, printed: one named PREFIX-CRC.jsa, not older than the jar, whose content
-# still has that CRC. The JVM itself (17) checks only the archive's header, and crashes on a
-# truncated or damaged one; cksum reads 25 MB in some 10 ms.
+# The archive to use, printed: one named PREFIX-CRC.jsa, owned by this user, not older than the
+# jar, whose content still has that CRC. The JVM itself (17) checks only the archive's header, and
+# crashes on a truncated or damaged one; cksum reads 25 MB in some 10 ms. The CRC proves nothing
+# about who wrote the file: one that another user put beside the jar is not mapped, as the classes
+# of a planted archive would run with this user's token.
 usable_archive() {
   local candidate crc
   for candidate in "$1"-*.jsa; do
-    if [ ! -f "$candidate" ] || [ "$jar" -nt "$candidate" ]; then
+    if [ ! -f "$candidate" ] || [ ! -O "$candidate" ] || [ "$jar" -nt "$candidate" ]; then
       continue
     fi
     crc="$(cksum <"$candidate" 2>/dev/null)" || continue
@@ -89,58 +91,68 @@ keep_archive() {
 # on top of the JDK's default archive. The program runs as run_program says. Without a writable
 # directory the program runs without writing an archive.
 run_keeping_archive() {
-  local prefix="$1" tmp
+  local prefix="$1"
   shift
-  if ! tmp="$(mktemp "$prefix.tmp.XXXXXX" 2>/dev/null)"; then
+  if ! cds_tmp="$(mktemp "$prefix.tmp.XXXXXX" 2>/dev/null)"; then
     exec java "$@"
   fi
-  # shellcheck disable=SC2064 # the file's name is fixed now
-  trap "rm -f '$tmp'" EXIT
-  run_program "-XX:ArchiveClassesAtExit=$tmp" "$@"
-  keep_archive "$tmp" "$prefix" "$status"
+  # the names are read when the trap runs, so that no quote in a path can end the command
+  trap 'rm -f "$cds_tmp"' EXIT
+  run_program "-XX:ArchiveClassesAtExit=$cds_tmp" "$@"
+  trap - TERM INT HUP
+  keep_archive "$cds_tmp" "$prefix" "$status"
   exit "$status"
 }
 
 # run_keeping_static_archive PREFIX JAVA_ARGS...: as run_keeping_archive, but the archive is a
 # static one that replaces the JDK's default archive: the program writes the list of the classes it
-# loads (-XX:DumpLoadedClassList), and once it has exited 0 a second JVM (java with the options in
-# the global array dump_opts, the program's own JVM options) writes the archive of those classes,
-# the JDK's and the program's together, in a few seconds. One archive of only the classes the
-# program loads keeps fewer pages resident than the JDK's default archive with a dynamic one on top
-# (about 1.5 MB fewer for the delegate). A dump that fails leaves no archive.
+# loads (-XX:DumpLoadedClassList) into a temporary file, and once it has exited 0 a second JVM (java
+# with the options in the global array dump_opts, the program's own JVM options) writes the archive
+# of those classes, the JDK's and the program's together, in a few seconds. One archive of only the
+# classes the program loads keeps fewer pages resident than the JDK's default archive with a
+# dynamic one on top (about 1.5 MB fewer for the delegate). A dump that fails, or is stopped by a
+# signal (passed on to it as to the program), leaves no archive; the launcher exits with the
+# program's status.
 run_keeping_static_archive() {
-  local prefix="$1" tmp list
+  local prefix="$1" program_status
   shift
-  if ! tmp="$(mktemp "$prefix.tmp.XXXXXX" 2>/dev/null)"; then
+  if ! cds_tmp="$(mktemp "$prefix.tmp.XXXXXX" 2>/dev/null)"; then
     exec java "$@"
   fi
-  list="$tmp.classes"
-  # shellcheck disable=SC2064 # the files' names are fixed now
-  trap "rm -f '$tmp' '$list'" EXIT
-  run_program "-XX:DumpLoadedClassList=$list" "$@"
-  if [ "$status" -eq 0 ] && [ -s "$list" ] && ! java "${dump_opts[@]}" -Xshare:dump "-XX:SharedClassListFile=$list" \
-      "-XX:SharedArchiveFile=$tmp" -cp "$jar" >/dev/null 2>&1; then
-    : >"$tmp"
+  # the list is a file of this user's before the JVM opens it (mktemp: mode 0600, never an existing name)
+  if ! cds_list="$(mktemp "$prefix.tmp.XXXXXX" 2>/dev/null)"; then
+    rm -f "$cds_tmp"
+    exec java "$@"
   fi
-  keep_archive "$tmp" "$prefix" "$status"
-  exit "$status"
+  trap 'rm -f "$cds_tmp" "$cds_list"' EXIT
+  run_program "-XX:DumpLoadedClassList=$cds_list" "$@"
+  program_status=$status
+  if [ "$program_status" -eq 0 ] && [ -s "$cds_list" ]; then
+    run_program "${dump_opts[@]}" -Xshare:dump "-XX:SharedClassListFile=$cds_list" "-XX:SharedArchiveFile=$cds_tmp" \
+      -cp "$jar" >/dev/null 2>&1
+    if [ "$status" -ne 0 ]; then
+      : >"$cds_tmp"
+    fi
+  fi
+  trap - TERM INT HUP
+  keep_archive "$cds_tmp" "$prefix" "$program_status"
+  exit "$program_status"
 }
 
 # run_program JAVA_ARGS...: runs java JAVA_ARGS and sets the global "status" to its exit status.
 # The launcher stays as the program's parent and passes SIGTERM, SIGINT and SIGHUP on to it as
 # SIGTERM (a background job's SIGINT is ignored; SIGTERM is both programs' clean stop, after which
-# the JVM writes what it was asked to) and waits until it has really exited.
+# the JVM writes what it was asked to) and waits until it has really exited. The caller removes
+# the trap once no program runs.
 run_program() {
-  local child
   java "$@" <&0 &
-  child=$!
-  # shellcheck disable=SC2064 # the child's pid is fixed now
-  trap "kill -TERM '$child' 2>/dev/null || true" TERM INT HUP
+  cds_child=$!
+  trap 'kill -TERM "$cds_child" 2>/dev/null || true' TERM INT HUP
   status=0
-  wait "$child" || status=$?
+  wait "$cds_child" || status=$?
   # a signal ends wait early: wait again until the program has really exited
-  while kill -0 "$child" 2>/dev/null; do
+  while kill -0 "$cds_child" 2>/dev/null; do
     status=0
-    wait "$child" || status=$?
+    wait "$cds_child" || status=$?
   done
 }

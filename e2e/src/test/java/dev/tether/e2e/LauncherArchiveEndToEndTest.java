@@ -29,6 +29,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -151,6 +152,24 @@ class LauncherArchiveEndToEndTest {
     launcher(Map.of("JAVA_OPTS", "-Xlog:class+load=info:file=" + classes), "account", "list").ok();
     assertThat(Files.readAllLines(classes))
         .anyMatch(line -> line.endsWith("io.grpc.internal.ManagedChannelImpl" + FROM_ARCHIVE));
+  }
+
+  @Test
+  void archiveOwnedByAnotherUser_isNotMapped_andThisUsersOwnIsWritten() throws Exception {
+    Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+        "giving a file to another user takes root");
+    launcher(Map.of(), "account", "list").ok();
+    Path planted = onlyArchive();
+    // another local user could compute the archive's name and checksum: its classes would run as this user
+    command("chown", "65534:65534", planted.toString());
+
+    Path classes = work.resolve("planted-classes.log");
+    Run run = launcher(Map.of("JAVA_OPTS", "-Xlog:class+load=info:file=" + classes), "account", "list").ok();
+    assertThat(run.out()).contains("launcher");
+    assertThat(Files.readAllLines(classes)).as("classes loaded with another user's archive beside the jar")
+        .noneMatch(line -> line.endsWith(FROM_ARCHIVE));
+    assertThat(archives()).as("this user's archive, written beside the planted one")
+        .anySatisfy(archive -> assertThat(Files.getOwner(archive).getName()).isEqualTo("root"));
   }
 
   @Test

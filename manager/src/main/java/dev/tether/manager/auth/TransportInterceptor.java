@@ -27,7 +27,7 @@ public final class TransportInterceptor implements ServerInterceptor {
    * after its TLS material is replaced), so every call but the first after a change finds it here
    * rather than encoding and hashing the certificate again, and no connection holds a copy of it.
    */
-  private volatile Binding last = new Binding(null, null);
+  private volatile Binding last;
 
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
@@ -53,7 +53,7 @@ public final class TransportInterceptor implements ServerInterceptor {
 
   private byte[] binding(Certificate certificate) {
     Binding known = last;
-    if (known.certificate() == certificate) {
+    if (known != null && known.certificate() == certificate) {
       return known.binding();
     }
     try {
