@@ -11,6 +11,7 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.NettyRuntime;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -28,8 +29,19 @@ record EventLoops(EventLoopGroup boss, EventLoopGroup workers, boolean epoll) im
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     return new EventLoops(
         new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tether-accept", true), io),
-        new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("tether-io", true), io),
+        new MultiThreadIoEventLoopGroup(ioThreads(), new DefaultThreadFactory("tether-io", true), io),
         epoll);
+  }
+
+  /**
+   * As many I/O threads as cores, as grpc-java's own default event loops have (Netty's default is
+   * twice as many): on 2 cores under 10 000 delegates, four loops spent a third more CPU than two
+   * in epoll wake-ups and thread switches (docs/benchmarks.md, "CPU per heartbeat"). Netty's
+   * {@code io.grpc.netty.shaded.io.netty.eventLoopThreads} property still sets the number.
+   */
+  private static int ioThreads() {
+    return System.getProperty("io.grpc.netty.shaded.io.netty.eventLoopThreads") != null ? 0
+        : NettyRuntime.availableProcessors();
   }
 
   /** Listening sockets of the loops' type, each with a fresh handler from {@code handler} first in its pipeline. */
