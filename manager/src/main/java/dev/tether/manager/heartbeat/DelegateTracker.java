@@ -3,26 +3,37 @@ package dev.tether.manager.heartbeat;
 import com.google.common.base.Ticker;
 import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.revocation.LiveStream;
+import dev.tether.manager.store.DelegateStore;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.store.WriteBehind;
 import io.grpc.Status;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The delegates connected to this manager right now, with the monotonic time of their last
  * heartbeat. Ends the stream of a delegate that misses its heartbeats, and records disconnects in
- * the store off the gRPC threads, in order.
+ * the store off the gRPC threads, those that end together in shared transactions.
  */
 public final class DelegateTracker {
 
   private static final Logger log = LoggerFactory.getLogger(DelegateTracker.class);
+  /** Largest number of disconnects written in one transaction. */
+  static final int DISCONNECTS_PER_COMMIT = 256;
+  /** Disconnects that may wait to be written; beyond them one is logged and not recorded. */
+  static final int MAX_DISCONNECTS_WAITING = 100_000;
 
   private final TetherStore store;
   private final WriteBehind writeBehind;
@@ -32,6 +43,11 @@ public final class DelegateTracker {
   private final HeartbeatSettings settings;
   private final ManagerMetrics metrics;
   private final Map<LiveStream, Connected> live = new ConcurrentHashMap<>();
+  /** Disconnects waiting for the store writer, which writes them together ({@link #writeDisconnects}). */
+  private final Queue<DelegateStore.Disconnect> disconnects = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger disconnectsWaiting = new AtomicInteger();
+  /** Whether a pass of {@link #writeDisconnects} is queued on the store writer and has not begun. */
+  private final AtomicBoolean drainQueued = new AtomicBoolean();
   private volatile boolean stopping;
 
   public DelegateTracker(TetherStore store, WriteBehind writeBehind, ExecutorService storeWriter,
@@ -103,19 +119,55 @@ public final class DelegateTracker {
       return;
     }
     String reason = status == null ? "stream ended" : describe(status);
-    var at = clock.instant();
-    try {
-      storeWriter.execute(() -> {
-        try {
-          store.delegateDisconnected(delegateId, since, at, reason);
-        } catch (StoreException e) {
-          log.warn("could not record disconnect of delegate {}: {}", delegateId, e.getMessage());
-        }
-      });
-    } catch (RejectedExecutionException stopping) {
-      // the manager is stopping: it records every delegate as disconnected itself
-      log.debug("delegate {} ended during shutdown", delegateId);
+    if (disconnectsWaiting.incrementAndGet() > MAX_DISCONNECTS_WAITING) {
+      disconnectsWaiting.decrementAndGet();
+      log.warn("disconnect of delegate {} not recorded: {} disconnects are waiting to be written", delegateId,
+          MAX_DISCONNECTS_WAITING);
+      return;
     }
+    disconnects.add(new DelegateStore.Disconnect(delegateId, since, clock.instant(), reason));
+    if (drainQueued.compareAndSet(false, true)) {
+      try {
+        storeWriter.execute(this::writeDisconnects);
+      } catch (RejectedExecutionException e) {
+        // the next disconnect queues the pass again
+        drainQueued.set(false);
+        if (storeWriter.isShutdown()) {
+          // the manager is stopping: it records every delegate as disconnected itself
+          log.debug("delegate {} ended during shutdown", delegateId);
+        } else {
+          log.warn("disconnect of delegate {} waits for the next one: the store writer is busy", delegateId);
+        }
+      }
+    }
+  }
+
+  /**
+   * On the store writer: writes the disconnects waiting, up to {@value #DISCONNECTS_PER_COMMIT} a
+   * transaction. Streams that end together (a revoke, a network failure) share commits instead of
+   * queueing thousands of them behind one another.
+   */
+  private void writeDisconnects() {
+    // cleared before taking: a disconnect added from here on queues another pass
+    drainQueued.set(false);
+    List<DelegateStore.Disconnect> batch = new ArrayList<>();
+    DelegateStore.Disconnect next;
+    do {
+      next = disconnects.poll();
+      if (next != null) {
+        batch.add(next);
+      }
+      if (batch.size() == DISCONNECTS_PER_COMMIT || (next == null && !batch.isEmpty())) {
+        disconnectsWaiting.addAndGet(-batch.size());
+        try {
+          store.delegatesDisconnected(batch);
+        } catch (StoreException e) {
+          log.warn("could not record the disconnects of {} delegates ({}{}): {}", batch.size(),
+              batch.get(0).delegateId(), batch.size() > 1 ? " and others" : "", e.getMessage());
+        }
+        batch = new ArrayList<>();
+      }
+    } while (next != null);
   }
 
   /** Ends streams that missed {@code missedIntervals} heartbeats; returns how many. */

@@ -235,13 +235,17 @@ public final class RotationService {
     private final String delegateId;
     private final SuccessorSealer sealer;
     private final Consumer<ManagerMessage> sender;
-    /** Rotations sent on this stream, with when (System.nanoTime). */
-    private final Map<String, Long> sent = new ConcurrentHashMap<>();
+    /**
+     * Rotations sent on this stream, with when (System.nanoTime); made at the first rotation, since
+     * most streams never see one and two empty maps a stream were 150 bytes of every connection.
+     */
+    private volatile Map<String, Long> sent;
     /**
      * The answers taken on this stream (rotation id and outcome): a repeat costs neither a database
-     * write nor a log line, so a delegate cannot flood either with one message over and over.
+     * write nor a log line, so a delegate cannot flood either with one message over and over. Made
+     * at the first answer.
      */
-    private final Set<String> answered = ConcurrentHashMap.newKeySet();
+    private volatile Set<String> answered;
     /** Whether an answer to a rotation not open here was logged already on this stream. */
     private final AtomicBoolean strayLogged = new AtomicBoolean();
 
@@ -257,6 +261,37 @@ public final class RotationService {
     /** The delegate's answer to a RotateToken, or its report of a move, received on this stream. */
     public void result(RotationResult result) {
       RotationService.this.result(this, result);
+    }
+
+    private Map<String, Long> sent() {
+      Map<String, Long> map = sent;
+      if (map == null) {
+        synchronized (this) {
+          map = sent;
+          if (map == null) {
+            sent = map = new ConcurrentHashMap<>();
+          }
+        }
+      }
+      return map;
+    }
+
+    private boolean wasSent(String rotationId) {
+      Map<String, Long> map = sent;
+      return map != null && map.containsKey(rotationId);
+    }
+
+    private Set<String> answered() {
+      Set<String> set = answered;
+      if (set == null) {
+        synchronized (this) {
+          set = answered;
+          if (set == null) {
+            answered = set = ConcurrentHashMap.newKeySet();
+          }
+        }
+      }
+      return set;
     }
   }
 
@@ -295,7 +330,7 @@ public final class RotationService {
     // claimed first: the tick and a registration may push to the same stream at once
     List<Stream> claimed = new ArrayList<>();
     for (Stream stream : streams) {
-      if (stream.sent.putIfAbsent(rotation.id(), System.nanoTime()) == null) {
+      if (stream.sent().putIfAbsent(rotation.id(), System.nanoTime()) == null) {
         claimed.add(stream);
       }
     }
@@ -328,12 +363,12 @@ public final class RotationService {
           .setRotationId(rotation.id())
           .setSuccessorTokenId(rotation.successorTokenId())
           .setSealedSuccessor(com.google.protobuf.ByteString.copyFrom(sealed))).build();
-      stream.sent.put(rotation.id(), System.nanoTime());
+      stream.sent().put(rotation.id(), System.nanoTime());
       // written before the send: a delegate's answer can arrive before this thread goes on, and must
       // not be overwritten by the mark
       record(rotation.id(), stream.delegateId, RotationDelegate.Outcome.SENT, null);
       if (!stream.live.acceptIfLive(() -> stream.sender.accept(message))) {
-        stream.sent.remove(rotation.id());
+        stream.sent().remove(rotation.id());
         continue;
       }
       log.info("rotation {}: successor {} sent to delegate {} ({})", rotation.id(), rotation.successorTokenId(),
@@ -342,7 +377,7 @@ public final class RotationService {
   }
 
   private static void unclaim(Rotation rotation, List<Stream> claimed) {
-    claimed.forEach(stream -> stream.sent.remove(rotation.id()));
+    claimed.forEach(stream -> stream.sent().remove(rotation.id()));
   }
 
   private void result(Stream stream, RotationResult result) {
@@ -355,7 +390,7 @@ public final class RotationService {
       }
       return;
     }
-    if (!stream.answered.add(rotation.id() + " " + result.getOutcome())) {
+    if (!stream.answered().add(rotation.id() + " " + result.getOutcome())) {
       return;
     }
     String reason = reason(result.getReason());
@@ -371,7 +406,7 @@ public final class RotationService {
             UserText.quote(stream.identity.delegateName()), rotation.successorTokenId());
       }
       case CANNOT_KEEP, FAILED -> {
-        if (!stream.sent.containsKey(rotation.id())) {
+        if (!stream.wasSent(rotation.id())) {
           log.warn("delegate {} answered rotation {} on a stream it was not sent on; ignored", stream.delegateId,
               rotation.id());
           return;
@@ -418,8 +453,8 @@ public final class RotationService {
       if (rotation.push()) {
         pushAll(rotation);
         for (Stream stream : streamsByToken.getOrDefault(rotation.oldTokenRow(), Set.of())) {
-          Long sentAt = stream.sent.get(rotation.id());
-          if (sentAt != null && sentAt - noAnswer < 0 && stream.sent.replace(rotation.id(), sentAt, Long.MAX_VALUE)) {
+          Long sentAt = stream.sent().get(rotation.id());
+          if (sentAt != null && sentAt - noAnswer < 0 && stream.sent().replace(rotation.id(), sentAt, Long.MAX_VALUE)) {
             // Long.MAX_VALUE: counted once; a late answer still replaces it
             recordIfStill(rotation.id(), stream.delegateId, RotationDelegate.Outcome.NO_ANSWER,
                 "no answer within " + NO_ANSWER_AFTER.toSeconds() + " s: the delegate does not support rotation"

@@ -14,7 +14,18 @@ public interface DelegateStore {
    * Records the end of the connection that began at {@code connectedSince}; a newer connection of
    * the same delegate is left as it is.
    */
-  void delegateDisconnected(String delegateId, Instant connectedSince, Instant at, String reason);
+  default void delegateDisconnected(String delegateId, Instant connectedSince, Instant at, String reason) {
+    delegatesDisconnected(List.of(new Disconnect(delegateId, connectedSince, at, reason)));
+  }
+
+  /**
+   * Records the ends of several connections in one transaction, each as {@link #delegateDisconnected}
+   * does: a newer connection of the same delegate is left as it is.
+   */
+  void delegatesDisconnected(List<Disconnect> disconnects);
+
+  /** The end, {@code at}, of the connection of {@code delegateId} that began at {@code connectedSince}. */
+  record Disconnect(String delegateId, Instant connectedSince, Instant at, String reason) {}
 
   void recordHeartbeats(Map<String, Instant> lastHeartbeats);
 

@@ -99,15 +99,21 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
   }
 
   @Override
-  public void delegateDisconnected(String delegateId, Instant connectedSince, Instant at, String reason) {
-    db.inTransaction("record delegate disconnect", c -> {
+  public void delegatesDisconnected(List<Disconnect> disconnects) {
+    if (disconnects.isEmpty()) {
+      return;
+    }
+    db.inTransaction(disconnects.size() == 1 ? "record delegate disconnect" : "record delegate disconnects", c -> {
       try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
           + " disconnected_at = ?, disconnect_reason = ? WHERE id = ? AND connected_since = ?")) {
-        ps.setLong(1, at.toEpochMilli());
-        ps.setString(2, reason);
-        ps.setString(3, delegateId);
-        ps.setLong(4, connectedSince.toEpochMilli());
-        ps.executeUpdate();
+        for (Disconnect d : disconnects) {
+          ps.setLong(1, d.at().toEpochMilli());
+          ps.setString(2, d.reason());
+          ps.setString(3, d.delegateId());
+          ps.setLong(4, d.connectedSince().toEpochMilli());
+          ps.addBatch();
+        }
+        ps.executeBatch();
       }
       return null;
     });

@@ -261,8 +261,8 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
-  public void delegateDisconnected(String delegateId, Instant connectedSince, Instant at, String reason) {
-    delegates.delegateDisconnected(delegateId, connectedSince, at, reason);
+  public void delegatesDisconnected(List<Disconnect> disconnects) {
+    delegates.delegatesDisconnected(disconnects);
   }
 
   @Override

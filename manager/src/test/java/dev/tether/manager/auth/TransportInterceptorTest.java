@@ -3,13 +3,12 @@ package dev.tether.manager.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.common.handshake.HandshakeCrypto;
+import dev.tether.manager.testing.IdleServerCall;
 import dev.tether.manager.tls.TlsMaterial;
 import io.grpc.Attributes;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
-import io.grpc.Status;
 import java.io.InputStream;
 import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
@@ -62,7 +61,7 @@ class TransportInterceptorTest {
       attributes.set(Grpc.TRANSPORT_ATTR_SSL_SESSION, session(certificate));
     }
     byte[][] seen = new byte[1][];
-    interceptor.interceptCall(new Call(attributes.build()), new Metadata(), (call, headers) -> {
+    interceptor.interceptCall(new IdleServerCall(attributes.build()), new Metadata(), (call, headers) -> {
       seen[0] = AuthContext.transport().channelBinding();
       return new ServerCall.Listener<>() {};
     });
@@ -77,40 +76,5 @@ class TransportInterceptorTest {
           }
           throw new UnsupportedOperationException(method.getName());
         });
-  }
-
-  private static final class Call extends ServerCall<Object, Object> {
-    private final Attributes attributes;
-
-    Call(Attributes attributes) {
-      this.attributes = attributes;
-    }
-
-    @Override
-    public Attributes getAttributes() {
-      return attributes;
-    }
-
-    @Override
-    public void request(int numMessages) { }
-
-    @Override
-    public void sendHeaders(Metadata headers) { }
-
-    @Override
-    public void sendMessage(Object message) { }
-
-    @Override
-    public void close(Status status, Metadata trailers) { }
-
-    @Override
-    public boolean isCancelled() {
-      return false;
-    }
-
-    @Override
-    public MethodDescriptor<Object, Object> getMethodDescriptor() {
-      throw new UnsupportedOperationException();
-    }
   }
 }

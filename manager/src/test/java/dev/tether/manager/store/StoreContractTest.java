@@ -72,6 +72,35 @@ class StoreContractTest {
 
   @ParameterizedTest
   @MethodSource("databases")
+  void disconnectsWrittenTogether_endOnlyTheConnectionsTheyName(String kind) throws Exception {
+    TetherStore s = open(kind);
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
+    s.replicaSeen(new Replica("rep_a", "127.0.0.1:1", T0, T0));
+    String one = s.delegateConnected(delegate("one", T0, "rep_a"));
+    String two = s.delegateConnected(delegate("two", T0, "rep_a"));
+    String three = s.delegateConnected(delegate("three", T0, "rep_a"));
+    // three came back on a new connection before the end of its old one was written
+    s.delegateConnected(delegate("three", T0.plusSeconds(5), "rep_a"));
+
+    s.delegatesDisconnected(List.of(
+        new DelegateStore.Disconnect(one, T0, T0.plusSeconds(6), "UNAUTHENTICATED: delegate token revoked"),
+        new DelegateStore.Disconnect(two, T0, T0.plusSeconds(7), "stream ended"),
+        new DelegateStore.Disconnect(three, T0, T0.plusSeconds(6), "old connection ended")));
+
+    assertThat(find(s, "one").connected()).isFalse();
+    assertThat(find(s, "one").disconnectedAt()).isEqualTo(T0.plusSeconds(6));
+    assertThat(find(s, "one").disconnectReason()).isEqualTo("UNAUTHENTICATED: delegate token revoked");
+    assertThat(find(s, "two").connected()).isFalse();
+    assertThat(find(s, "two").disconnectedAt()).isEqualTo(T0.plusSeconds(7));
+    assertThat(find(s, "two").disconnectReason()).isEqualTo("stream ended");
+    assertThat(find(s, "three").connected()).isTrue();
+    assertThat(find(s, "three").connectedSince()).isEqualTo(T0.plusSeconds(5));
+    s.delegatesDisconnected(List.of());
+    assertThat(find(s, "three").connected()).isTrue();
+  }
+
+  @ParameterizedTest
+  @MethodSource("databases")
   void delegatesAndReplicas_behaveTheSame(String kind) throws Exception {
     TetherStore s = open(kind);
     s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);

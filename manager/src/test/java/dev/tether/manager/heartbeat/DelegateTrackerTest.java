@@ -1,0 +1,138 @@
+package dev.tether.manager.heartbeat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.common.base.Ticker;
+import dev.tether.manager.metrics.ManagerMetrics;
+import dev.tether.manager.revocation.LiveStream;
+import dev.tether.manager.revocation.RevocationRegistry;
+import dev.tether.manager.store.DelegateStore.Disconnect;
+import dev.tether.manager.store.StoreException;
+import dev.tether.manager.store.TetherStore;
+import dev.tether.manager.store.WriteBehind;
+import dev.tether.manager.testing.IdleServerCall;
+import io.grpc.Status;
+import java.lang.reflect.Proxy;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** How the tracker records the ends of delegate streams in the store. */
+class DelegateTrackerTest {
+
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+  private static final Status REVOKED = Status.UNAUTHENTICATED.withDescription("delegate token revoked");
+
+  /** Each call of the store's delegatesDisconnected: one transaction. */
+  private final List<List<Disconnect>> transactions = new CopyOnWriteArrayList<>();
+  private final AtomicInteger failuresToCome = new AtomicInteger();
+
+  @SuppressWarnings("unchecked")
+  private final TetherStore store = (TetherStore) Proxy.newProxyInstance(getClass().getClassLoader(),
+      new Class<?>[] {TetherStore.class}, (proxy, method, args) -> {
+        if (method.getName().equals("delegatesDisconnected")) {
+          if (failuresToCome.getAndDecrement() > 0) {
+            throw new StoreException("database unreachable", null);
+          }
+          transactions.add(List.copyOf((List<Disconnect>) args[0]));
+        }
+        return null;
+      });
+
+  private final ExecutorService storeWriter = Executors.newSingleThreadExecutor();
+  private final RevocationRegistry registry = new RevocationRegistry();
+  private final DelegateTracker tracker = new DelegateTracker(store,
+      new WriteBehind(store, Ticker.systemTicker(), Duration.ofSeconds(30)), storeWriter, Clock.systemUTC(),
+      Ticker.systemTicker(), HeartbeatSettings.defaults(), ManagerMetrics.unscraped());
+
+  @AfterEach
+  void stopWriter() {
+    storeWriter.shutdownNow();
+  }
+
+  @Test
+  void streamsEndingTogether_shareTransactions_andEveryEndIsRecordedWithItsConnection() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    // the writer is busy while 600 streams end, as when a revoke cuts them all at once
+    storeWriter.execute(() -> awaitQuietly(release));
+    List<LiveStream> streams = new ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      streams.add(connect("d" + i, T0.plusMillis(i)));
+    }
+    for (LiveStream s : streams) {
+      s.closeWith(REVOKED);
+      registry.unregister(s);
+    }
+    release.countDown();
+    drainWriter();
+
+    assertThat(transactions).extracting(List::size).containsExactly(256, 256, 88);
+    List<Disconnect> all = transactions.stream().flatMap(List::stream).toList();
+    assertThat(all).extracting(Disconnect::delegateId).doesNotHaveDuplicates().hasSize(600);
+    assertThat(all).allSatisfy(d -> {
+      assertThat(d.reason()).isEqualTo("UNAUTHENTICATED: delegate token revoked");
+      // the end of the connection it belonged to, never of a newer one of the same delegate
+      assertThat(d.connectedSince()).isEqualTo(T0.plusMillis(Integer.parseInt(d.delegateId().substring(1))));
+      assertThat(d.at()).isAfter(T0);
+    });
+  }
+
+  @Test
+  void anEnd_isWrittenBeforeTheWriterFinishesWhatWasQueuedAfterIt() throws Exception {
+    // Manager.flush() relies on this: reads that must see every disconnect wait for the writer
+    for (int i = 0; i < 300; i++) {
+      LiveStream s = connect("d" + i, T0);
+      s.closeWith(Status.UNAVAILABLE.withDescription("manager shutting down"));
+      registry.unregister(s);
+      drainWriter();
+      String id = "d" + i;
+      assertThat(transactions).as("disconnect of %s written before the writer drained", id)
+          .anySatisfy(t -> assertThat(t).extracting(Disconnect::delegateId).contains(id));
+    }
+  }
+
+  @Test
+  void aFailedWrite_isLeftBehind_andLaterEndsAreStillWritten() throws Exception {
+    failuresToCome.set(1);
+    LiveStream first = connect("lost", T0);
+    first.closeWith(REVOKED);
+    registry.unregister(first);
+    drainWriter();
+    assertThat(transactions).isEmpty();
+
+    LiveStream second = connect("later", T0);
+    second.closeWith(REVOKED);
+    registry.unregister(second);
+    drainWriter();
+    assertThat(transactions).singleElement().satisfies(t ->
+        assertThat(t).extracting(Disconnect::delegateId).containsExactly("later"));
+  }
+
+  private LiveStream connect(String delegateId, Instant since) {
+    LiveStream stream = registry.register(new IdleServerCall(), 1, "tid_aaaaaaaaaaaaaaaa", null, () -> delegateId);
+    tracker.connected(stream, delegateId, "acc1", since);
+    return stream;
+  }
+
+  private void drainWriter() throws Exception {
+    storeWriter.submit(() -> { }).get(30, TimeUnit.SECONDS);
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

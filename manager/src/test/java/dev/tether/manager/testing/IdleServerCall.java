@@ -1,0 +1,51 @@
+package dev.tether.manager.testing;
+
+import io.grpc.Attributes;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.Status;
+
+/**
+ * A server call that goes nowhere, for tests of code that only wraps calls, reads their
+ * attributes or waits for their end.
+ */
+public final class IdleServerCall extends ServerCall<Object, Object> {
+
+  private final Attributes attributes;
+
+  public IdleServerCall() {
+    this(Attributes.EMPTY);
+  }
+
+  public IdleServerCall(Attributes attributes) {
+    this.attributes = attributes;
+  }
+
+  @Override
+  public Attributes getAttributes() {
+    return attributes;
+  }
+
+  @Override
+  public void request(int numMessages) { }
+
+  @Override
+  public void sendHeaders(Metadata headers) { }
+
+  @Override
+  public void sendMessage(Object message) { }
+
+  @Override
+  public void close(Status status, Metadata trailers) { }
+
+  @Override
+  public boolean isCancelled() {
+    return false;
+  }
+
+  @Override
+  public MethodDescriptor<Object, Object> getMethodDescriptor() {
+    throw new UnsupportedOperationException("an idle call has no method");
+  }
+}
