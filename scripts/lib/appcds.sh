@@ -52,6 +52,32 @@ usable_archive() {
   done
 }
 
+# new_temporary PREFIX: a new temporary file beside the jar, printed (mktemp: mode 0600, never an
+# existing name), named PREFIX.tmp.PID.XXXXXX with this launcher's pid, so that a later launcher
+# can tell the leftover of one that was killed from a file still in use (remove_leftovers).
+new_temporary() {
+  mktemp "$1.tmp.$$.XXXXXX" 2>/dev/null
+}
+
+# remove_leftovers: removes the temporary files that launchers of this jar left when they were
+# killed (SIGKILL runs no trap; a static archive's dump leaves about 30 MB): files beside the jar
+# named by new_temporary, owned by this user, whose launcher no longer runs. A file whose
+# launcher's pid now belongs to another user is removed too: it was this user's launcher's. A pid
+# that is running again for this user keeps the file; the next launcher after it ends removes it.
+remove_leftovers() {
+  local file pid
+  for file in "${jar%.jar}"-*.tmp.*.*; do
+    pid="${file##*.tmp.}"
+    pid="${pid%%.*}"
+    case "$pid" in
+      '' | *[!0-9]*) continue ;;
+    esac
+    if [ "$pid" != "$$" ] && [ -f "$file" ] && [ -O "$file" ] && ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$file"
+    fi
+  done
+}
+
 # Whether the command line asks for help or the version, which load too few classes to make an
 # archive that speeds up the runs that follow.
 asks_for_help_or_version() {
@@ -93,7 +119,7 @@ keep_archive() {
 run_keeping_archive() {
   local prefix="$1"
   shift
-  if ! cds_tmp="$(mktemp "$prefix.tmp.XXXXXX" 2>/dev/null)"; then
+  if ! cds_tmp="$(new_temporary "$prefix")"; then
     exec java "$@"
   fi
   # the names are read when the trap runs, so that no quote in a path can end the command
@@ -116,11 +142,11 @@ run_keeping_archive() {
 run_keeping_static_archive() {
   local prefix="$1" program_status
   shift
-  if ! cds_tmp="$(mktemp "$prefix.tmp.XXXXXX" 2>/dev/null)"; then
+  if ! cds_tmp="$(new_temporary "$prefix")"; then
     exec java "$@"
   fi
   # the list is a file of this user's before the JVM opens it (mktemp: mode 0600, never an existing name)
-  if ! cds_list="$(mktemp "$prefix.tmp.XXXXXX" 2>/dev/null)"; then
+  if ! cds_list="$(new_temporary "$prefix")"; then
     rm -f "$cds_tmp"
     exec java "$@"
   fi

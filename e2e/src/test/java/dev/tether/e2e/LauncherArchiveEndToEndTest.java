@@ -233,6 +233,42 @@ class LauncherArchiveEndToEndTest {
   }
 
   @Test
+  void temporaryFilesOfAKilledLauncher_areRemoved_byTheNextLauncher_andThoseInUseAreKept() throws Exception {
+    Path delegateJar = Files.copy(Tether.DELEGATE_JAR, jar.resolveSibling("tether-delegate.jar"),
+        StandardCopyOption.COPY_ATTRIBUTES);
+    // a launcher killed with SIGKILL runs no trap: its archive and class list stay beside the jar
+    long killed = exitedPid();
+    Path managerLeftover = jar.resolveSibling("tether-manager-123.tmp." + killed + ".Ab3dEf");
+    Path serveLeftover = jar.resolveSibling("tether-manager-serve-123.tmp." + killed + ".Gh5iJk");
+    Path delegateLeftover = jar.resolveSibling("tether-delegate-456.tmp." + killed + ".Lm7nOp");
+    // a launcher that is still running (this JVM's pid stands in for it) is writing its own
+    Path inUse = jar.resolveSibling("tether-delegate-456.tmp." + ProcessHandle.current().pid() + ".Qr9sTu");
+    // not a launcher's temporary file: left alone
+    Path other = jar.resolveSibling("tether-manager-123.tmp.notes.txt");
+    for (Path file : List.of(managerLeftover, serveLeftover, delegateLeftover, inUse, other)) {
+      Files.write(file, new byte[] {1, 2, 3});
+    }
+
+    assertThat(launcher(Map.of(), "--version").ok().out()).startsWith("tether-manager ");
+    assertThat(managerLeftover).doesNotExist();
+    assertThat(serveLeftover).doesNotExist();
+    assertThat(delegateLeftover).as("another jar's files are left to its own launcher").exists();
+
+    Run version = delegateLauncher(Map.of("TETHER_DELEGATE_JAR", delegateJar.toString()), "--version");
+    assertThat(version.exit()).isZero();
+    assertThat(delegateLeftover).doesNotExist();
+    assertThat(inUse).exists();
+    assertThat(other).exists();
+  }
+
+  /** The pid of a process that has exited. */
+  private static long exitedPid() throws Exception {
+    Process process = new ProcessBuilder("true").start();
+    assertThat(process.waitFor(1, TimeUnit.MINUTES)).isTrue();
+    return process.pid();
+  }
+
+  @Test
   void firstServe_writesItsArchiveWhenStopped_andTheNextServeLoadsItsClassesFromIt() throws Exception {
     Path data = work.resolve("serve-data");
     // the first serve after a build writes the archive at its stop; Ctrl-C reaches the server through the launcher
