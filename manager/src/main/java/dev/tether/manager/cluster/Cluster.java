@@ -1,5 +1,6 @@
 package dev.tether.manager.cluster;
 
+import dev.tether.manager.logging.Millis;
 import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.metrics.ManagerMetrics.RevocationCause;
 import dev.tether.manager.revocation.Confirmations;
@@ -181,7 +182,7 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
     }
     if (closed > 0) {
       log.info("revocation of token {} announced by another replica: {} streams closed here in {} ms",
-          registry.describe(tokenRow), closed, String.format("%.1f", (System.nanoTime() - t0) / 1e6));
+          registry.describe(tokenRow), closed, Millis.of(System.nanoTime() - t0));
     }
   }
 

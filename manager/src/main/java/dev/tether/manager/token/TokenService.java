@@ -8,6 +8,7 @@ import dev.tether.common.text.UserText;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.common.token.TokenCredential;
 import dev.tether.common.token.TokenFormatException;
+import dev.tether.manager.logging.Millis;
 import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.metrics.ManagerMetrics.RevocationCause;
 import dev.tether.manager.metrics.ManagerMetrics.RevocationPhase;
@@ -362,7 +363,7 @@ public final class TokenService {
   }
 
   private static String ms(long nanos) {
-    return String.format("%.1f", nanos / 1e6);
+    return Millis.of(nanos);
   }
 
   /**
