@@ -349,8 +349,9 @@ public final class Manager implements AutoCloseable {
     }
     long t0 = System.nanoTime();
     cluster.close();
+    // the closes are queued to the connections, which the server drains after this; no stream's end
+    // is waited for, as none is recorded one by one any more: all are recorded below in one write
     tracker.closeAll(Status.UNAVAILABLE.withDescription("manager shutting down"));
-    awaitStreamsEnded();
     long streamsEnded = System.nanoTime();
     // not shutdownNow: interrupting a task inside a database write closes H2's file under it
     rotationWork.shutdown();
@@ -405,14 +406,6 @@ public final class Manager implements AutoCloseable {
 
   private static long ms(long nanos) {
     return nanos / 1_000_000;
-  }
-
-  /** Gives closed streams a moment to report their end, so their disconnects are recorded in order. */
-  private void awaitStreamsEnded() {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (tracker.size() > 0 && System.nanoTime() < deadline) {
-      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
-    }
   }
 
   /** From a timer: the I/O runs on the writer, never on the timer thread. */
