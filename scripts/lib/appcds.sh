@@ -61,19 +61,23 @@ new_temporary() {
 
 # remove_leftovers: removes the temporary files that launchers of this jar left when they were
 # killed (SIGKILL runs no trap; a static archive's dump leaves about 30 MB): files beside the jar
-# named by new_temporary, owned by this user, whose launcher no longer runs. A file whose
-# launcher's pid now belongs to another user is removed too: it was this user's launcher's. A pid
-# that is running again for this user keeps the file; the next launcher after it ends removes it.
+# named by new_temporary for one of its prefixes (the admin commands', the server's, the
+# delegate's), owned by this user, whose launcher no longer runs. A file whose launcher's pid now
+# belongs to another user is removed too: it was this user's launcher's. A pid that is running
+# again for this user keeps the file; the next launcher after it ends removes it. Pids are this
+# machine's (this pid namespace's): a directory shared with other machines or containers may lose
+# the temporary file of a launcher running there, whose archive is then not written that time. A
+# file that cannot be removed (a read-only directory) is left, and the command runs as before.
 remove_leftovers() {
   local file pid
-  for file in "${jar%.jar}"-*.tmp.*.*; do
+  for file in "${jar%.jar}"-[0-9]*.tmp.*.* "${jar%.jar}"-serve-[0-9]*.tmp.*.*; do
     pid="${file##*.tmp.}"
     pid="${pid%%.*}"
     case "$pid" in
       '' | *[!0-9]*) continue ;;
     esac
     if [ "$pid" != "$$" ] && [ -f "$file" ] && [ -O "$file" ] && ! kill -0 "$pid" 2>/dev/null; then
-      rm -f "$file"
+      rm -f -- "$file" 2>/dev/null || true
     fi
   done
 }

@@ -175,6 +175,13 @@ class LauncherArchiveEndToEndTest {
   @Test
   void unwritableDirectory_commandRunsWithoutAnArchive() throws Exception {
     Path dir = jar.getParent();
+    Path delegateJar = Files.copy(Tether.DELEGATE_JAR, jar.resolveSibling("tether-delegate.jar"),
+        StandardCopyOption.COPY_ATTRIBUTES);
+    // a killed launcher's leftover that the next launcher cannot remove once the directory is read-only
+    Path leftover = jar.resolveSibling("tether-manager-123.tmp." + exitedPid() + ".Ab3dEf");
+    Path delegateLeftover = jar.resolveSibling("tether-delegate-456.tmp." + exitedPid() + ".Lm7nOp");
+    Files.write(leftover, new byte[] {1, 2, 3});
+    Files.write(delegateLeftover, new byte[] {1, 2, 3});
     boolean root = "root".equals(System.getProperty("user.name"));
     // root writes through permission bits: the immutable attribute stops it as it stops anyone
     if (root) {
@@ -189,6 +196,11 @@ class LauncherArchiveEndToEndTest {
       assertThat(run.out()).contains("launcher");
       assertThat(run.err()).isEmpty();
       assertThat(archives()).isEmpty();
+      Run version = delegateLauncher(Map.of("TETHER_DELEGATE_JAR", delegateJar.toString()), "--version");
+      assertThat(version.exit()).as("the delegate's launcher, stderr: %s", version.err()).isZero();
+      assertThat(version.err()).isEmpty();
+      assertThat(leftover).exists();
+      assertThat(delegateLeftover).exists();
     } finally {
       if (root) {
         command("chattr", "-i", dir.toString());
@@ -245,7 +257,9 @@ class LauncherArchiveEndToEndTest {
     Path inUse = jar.resolveSibling("tether-delegate-456.tmp." + ProcessHandle.current().pid() + ".Qr9sTu");
     // not a launcher's temporary file: left alone
     Path other = jar.resolveSibling("tether-manager-123.tmp.notes.txt");
-    for (Path file : List.of(managerLeftover, serveLeftover, delegateLeftover, inUse, other)) {
+    // another jar's in the same directory, whose name begins with this one's: left to its own launcher
+    Path otherJar = jar.resolveSibling("tether-manager-old-123.tmp." + killed + ".Vw1xYz");
+    for (Path file : List.of(managerLeftover, serveLeftover, delegateLeftover, inUse, other, otherJar)) {
       Files.write(file, new byte[] {1, 2, 3});
     }
 
@@ -259,6 +273,7 @@ class LauncherArchiveEndToEndTest {
     assertThat(delegateLeftover).doesNotExist();
     assertThat(inUse).exists();
     assertThat(other).exists();
+    assertThat(otherJar).exists();
   }
 
   /** The pid of a process that has exited. */

@@ -136,6 +136,10 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         live.closeWith(Status.INVALID_ARGUMENT.withDescription("invalid Register: " + problem.get()));
         return;
       }
+      if (live.closeStatus() != null) {
+        // closed already (a revoke, a stop): no row to write as connected
+        return;
+      }
       Instant now = clock.instant();
       String id;
       try {

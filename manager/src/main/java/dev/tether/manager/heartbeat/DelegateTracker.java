@@ -32,7 +32,11 @@ public final class DelegateTracker {
   private static final Logger log = LoggerFactory.getLogger(DelegateTracker.class);
   /** Largest number of disconnects written in one transaction. */
   static final int DISCONNECTS_PER_COMMIT = 256;
-  /** Disconnects that may wait to be written; beyond them one is logged and not recorded. */
+  /**
+   * Disconnects that may wait to be written; beyond them one is logged and not recorded (the
+   * delegate shows connected until the manager's next start, or on a shared database until the
+   * lost-replica sweep).
+   */
   static final int MAX_DISCONNECTS_WAITING = 100_000;
 
   private final TetherStore store;
@@ -43,10 +47,10 @@ public final class DelegateTracker {
   private final HeartbeatSettings settings;
   private final ManagerMetrics metrics;
   private final Map<LiveStream, Connected> live = new ConcurrentHashMap<>();
-  /** Disconnects waiting for the store writer, which writes them together ({@link #writeDisconnects}). */
+  /** Disconnects waiting for the store writer, which writes them together ({@link #writeWaitingDisconnects}). */
   private final Queue<DelegateStore.Disconnect> disconnects = new ConcurrentLinkedQueue<>();
   private final AtomicInteger disconnectsWaiting = new AtomicInteger();
-  /** Whether a pass of {@link #writeDisconnects} is queued on the store writer and has not begun. */
+  /** Whether a pass of {@link #writeWaitingDisconnects} is queued on the store writer and has not begun. */
   private final AtomicBoolean drainQueued = new AtomicBoolean();
   private volatile boolean stopping;
 
@@ -128,26 +132,25 @@ public final class DelegateTracker {
     disconnects.add(new DelegateStore.Disconnect(delegateId, since, clock.instant(), reason));
     if (drainQueued.compareAndSet(false, true)) {
       try {
-        storeWriter.execute(this::writeDisconnects);
+        // the manager's writer runs the pass on this thread when its queue is full (CallerRunsPolicy)
+        storeWriter.execute(this::writeWaitingDisconnects);
       } catch (RejectedExecutionException e) {
-        // the next disconnect queues the pass again
+        // an executor that refuses: the next disconnect queues the pass again
         drainQueued.set(false);
-        if (storeWriter.isShutdown()) {
-          // the manager is stopping: it records every delegate as disconnected itself
-          log.debug("delegate {} ended during shutdown", delegateId);
-        } else {
-          log.warn("disconnect of delegate {} waits for the next one: the store writer is busy", delegateId);
-        }
+        log.debug("delegate {} ended while the store writer refused work (stopping?)", delegateId);
       }
     }
   }
 
   /**
-   * On the store writer: writes the disconnects waiting, up to {@value #DISCONNECTS_PER_COMMIT} a
-   * transaction. Streams that end together (a revoke, a network failure) share commits instead of
-   * queueing thousands of them behind one another.
+   * Writes the disconnects waiting, up to {@value #DISCONNECTS_PER_COMMIT} a transaction: streams
+   * that end together (a revoke, a network failure) share commits instead of queueing thousands of
+   * them behind one another. Runs on the store writer; {@code Manager.flush()} runs it there too, so
+   * that every end recorded before the flush is written when it returns. A batch that fails for any
+   * reason but an unreachable database is written again one end at a time (a deadlock with a
+   * registration, one bad row), so that one failure loses no other delegate's end.
    */
-  private void writeDisconnects() {
+  public void writeWaitingDisconnects() {
     // cleared before taking: a disconnect added from here on queues another pass
     drainQueued.set(false);
     List<DelegateStore.Disconnect> batch = new ArrayList<>();
@@ -159,15 +162,33 @@ public final class DelegateTracker {
       }
       if (batch.size() == DISCONNECTS_PER_COMMIT || (next == null && !batch.isEmpty())) {
         disconnectsWaiting.addAndGet(-batch.size());
-        try {
-          store.delegatesDisconnected(batch);
-        } catch (StoreException e) {
-          log.warn("could not record the disconnects of {} delegates ({}{}): {}", batch.size(),
-              batch.get(0).delegateId(), batch.size() > 1 ? " and others" : "", e.getMessage());
-        }
+        write(batch);
         batch = new ArrayList<>();
       }
     } while (next != null);
+  }
+
+  private void write(List<DelegateStore.Disconnect> batch) {
+    try {
+      store.delegatesDisconnected(batch);
+      return;
+    } catch (StoreException e) {
+      if (batch.size() == 1 || e.isConnectivity()) {
+        log.warn("could not record the disconnects of {} delegates ({}{}): {}", batch.size(),
+            batch.get(0).delegateId(), batch.size() > 1 ? " and others" : "", e.getMessage());
+        return;
+      }
+    }
+    for (DelegateStore.Disconnect d : batch) {
+      try {
+        store.delegatesDisconnected(List.of(d));
+      } catch (StoreException e) {
+        log.warn("could not record the disconnect of delegate {}: {}", d.delegateId(), e.getMessage());
+        if (e.isConnectivity()) {
+          return;
+        }
+      }
+    }
   }
 
   /** Ends streams that missed {@code missedIntervals} heartbeats; returns how many. */

@@ -41,6 +41,9 @@ public final class RevocationRegistry {
   private final Clock clock;
 
   /** On the system clock, the one the manager's expiry timers follow. */
+  /** Set by {@link #closeEvery}: the status every call gets from then on. */
+  private volatile Status stopping;
+
   public RevocationRegistry() {
     this(Clock.systemUTC());
   }
@@ -73,7 +76,29 @@ public final class RevocationRegistry {
     if (fence.revoked()) {
       stream.closeWith(REVOKED, trailers(tokenState(fence)));
     }
+    // read after the add, as closeEvery writes it before it looks: one of the two closes the call
+    Status stop = stopping;
+    if (stop != null) {
+      stream.closeWith(stop);
+    }
     return stream;
+  }
+
+  /**
+   * The manager stops: closes every live call with {@code status}, those whose delegate has not
+   * registered yet included, and every call registered from now on. Returns how many it closed.
+   */
+  public int closeEvery(Status status) {
+    stopping = status;
+    int closed = 0;
+    for (TokenFence fence : fences.values()) {
+      for (LiveStream stream : fence.streams()) {
+        if (stream.closeWith(status)) {
+          closed++;
+        }
+      }
+    }
+    return closed;
   }
 
   /**

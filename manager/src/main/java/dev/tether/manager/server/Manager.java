@@ -330,7 +330,8 @@ public final class Manager implements AutoCloseable {
   public void flush() {
     writeBehind.flushAll();
     try {
-      storeWriter.submit(() -> { }).get(10, TimeUnit.SECONDS);
+      // the ends recorded so far, even one whose own pass is not queued yet
+      storeWriter.submit(tracker::writeWaitingDisconnects).get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       log.warn("store writer did not drain: {}", e.toString());
     }
@@ -351,7 +352,10 @@ public final class Manager implements AutoCloseable {
     cluster.close();
     // the closes are queued to the connections, which the server drains after this; no stream's end
     // is waited for, as none is recorded one by one any more: all are recorded below in one write
-    tracker.closeAll(Status.UNAVAILABLE.withDescription("manager shutting down"));
+    Status shuttingDown = Status.UNAVAILABLE.withDescription("manager shutting down");
+    tracker.closeAll(shuttingDown);
+    // and the calls whose delegate has not registered yet, which the tracker does not know
+    registry.closeEvery(shuttingDown);
     long streamsEnded = System.nanoTime();
     // not shutdownNow: interrupting a task inside a database write closes H2's file under it
     rotationWork.shutdown();

@@ -2,6 +2,7 @@ package dev.tether.manager.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import dev.tether.common.handshake.HandshakeCrypto;
@@ -11,6 +12,7 @@ import dev.tether.common.token.DelegateToken;
 import dev.tether.delegate.connect.EstablishedSession;
 import dev.tether.delegate.connect.HandshakeClient;
 import dev.tether.delegate.connect.HandshakeException;
+import dev.tether.delegate.connect.SessionCredentials;
 import dev.tether.delegate.connect.StreamClient;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.testing.ManagerFixture;
@@ -19,6 +21,8 @@ import dev.tether.manager.token.CreatedAccount;
 import dev.tether.proto.delegate.v1.Begin;
 import dev.tether.proto.delegate.v1.Challenge;
 import dev.tether.proto.delegate.v1.DelegateAuthGrpc;
+import dev.tether.proto.delegate.v1.DelegateStreamGrpc;
+import dev.tether.proto.delegate.v1.ManagerMessage;
 import dev.tether.proto.delegate.v1.HandshakeRequest;
 import dev.tether.proto.delegate.v1.HandshakeResponse;
 import dev.tether.proto.delegate.v1.Prove;
@@ -82,6 +86,36 @@ class HandshakeTest {
         .isInstanceOfSatisfying(HandshakeException.class,
             e -> assertThat(e.kind()).isEqualTo(HandshakeException.Kind.TRANSIENT))
         .hasMessageContaining("manager shutting down");
+  }
+
+  @Test
+  void aStreamWhoseDelegateHasNotRegisteredYet_isClosedByAStopToo() throws Exception {
+    EstablishedSession session = fixture.handshake(account.account().id(), token, "slow-1");
+    BlockingQueue<Status> ended = new LinkedBlockingQueue<>();
+    // the stream is open and authenticated; its Register has not come yet
+    DelegateStreamGrpc.newStub(fixture.channel()).withCallCredentials(new SessionCredentials(session))
+        .connect(new StreamObserver<ManagerMessage>() {
+          @Override
+          public void onNext(ManagerMessage message) { }
+
+          @Override
+          public void onError(Throwable t) {
+            ended.add(Status.fromThrowable(t));
+          }
+
+          @Override
+          public void onCompleted() {
+            ended.add(Status.OK);
+          }
+        });
+    await().atMost(Duration.ofSeconds(30)).until(() -> fixture.manager().registry().liveCount() == 1);
+
+    fixture.manager().close();
+
+    Status status = ended.poll(30, TimeUnit.SECONDS);
+    assertThat(status).as("the stream's end, within 30 s of the stop").isNotNull();
+    assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(status.getDescription()).isEqualTo("manager shutting down");
   }
 
   @Test

@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,18 +34,28 @@ class DelegateTrackerTest {
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
   private static final Status REVOKED = Status.UNAUTHENTICATED.withDescription("delegate token revoked");
 
-  /** Each call of the store's delegatesDisconnected: one transaction. */
+  /** Each committed call of the store's delegatesDisconnected: one transaction. */
   private final List<List<Disconnect>> transactions = new CopyOnWriteArrayList<>();
+  /** Every call, committed or failed. */
+  private final AtomicInteger calls = new AtomicInteger();
   private final AtomicInteger failuresToCome = new AtomicInteger();
+  /** Which transactions fail (besides the first failuresToCome), and with what. */
+  private volatile Function<List<Disconnect>, StoreException> failure = batch -> null;
 
   @SuppressWarnings("unchecked")
   private final TetherStore store = (TetherStore) Proxy.newProxyInstance(getClass().getClassLoader(),
       new Class<?>[] {TetherStore.class}, (proxy, method, args) -> {
         if (method.getName().equals("delegatesDisconnected")) {
+          List<Disconnect> batch = List.copyOf((List<Disconnect>) args[0]);
+          calls.incrementAndGet();
           if (failuresToCome.getAndDecrement() > 0) {
-            throw new StoreException("database unreachable", null);
+            throw new StoreException("constraint violated", null);
           }
-          transactions.add(List.copyOf((List<Disconnect>) args[0]));
+          StoreException failed = failure.apply(batch);
+          if (failed != null) {
+            throw failed;
+          }
+          transactions.add(batch);
         }
         return null;
       });
@@ -116,6 +127,60 @@ class DelegateTrackerTest {
     drainWriter();
     assertThat(transactions).singleElement().satisfies(t ->
         assertThat(t).extracting(Disconnect::delegateId).containsExactly("later"));
+  }
+
+  @Test
+  void aBatchThatFails_isWrittenAgainOneEndAtATime_soOnlyTheBadEndIsLost() throws Exception {
+    // the shared transaction fails (a deadlock with a registration, one bad row); each end alone
+    // is then written, and only the one that fails alone is lost
+    failure = batch -> batch.size() > 1 || batch.get(0).delegateId().equals("bad")
+        ? new StoreException("deadlock detected", null) : null;
+    endTogether("d0", "d1", "bad", "d2");
+
+    assertThat(transactions).allSatisfy(t -> assertThat(t).hasSize(1));
+    assertThat(transactions.stream().map(t -> t.get(0).delegateId()))
+        .containsExactlyInAnyOrder("d0", "d1", "d2");
+  }
+
+  @Test
+  void aBatchThatFailsBecauseTheDatabaseIsUnreachable_isNotTriedAgainEndByEnd() throws Exception {
+    // each try would wait out the same connection timeout again
+    failure = batch -> new StoreException("database unreachable",
+        new java.sql.SQLTransientConnectionException("connection is not available, request timed out"));
+    endTogether("d0", "d1", "d2");
+
+    assertThat(calls).hasValue(1);
+    assertThat(transactions).isEmpty();
+  }
+
+  @Test
+  void theEndsRecordedSoFar_areWrittenByAFlush_evenBeforeTheirOwnPassRuns() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    storeWriter.execute(() -> awaitQuietly(release));
+    LiveStream s = connect("d0", T0);
+    s.closeWith(REVOKED);
+    registry.unregister(s);
+
+    // what Manager.flush() runs on the writer; here on this thread, while the writer is busy
+    tracker.writeWaitingDisconnects();
+    assertThat(transactions).singleElement().satisfies(t ->
+        assertThat(t).extracting(Disconnect::delegateId).containsExactly("d0"));
+    release.countDown();
+    drainWriter();
+    assertThat(transactions).as("the end is written once").hasSize(1);
+  }
+
+  /** Ends streams of {@code delegateIds} while the writer is busy, then lets it write them. */
+  private void endTogether(String... delegateIds) throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    storeWriter.execute(() -> awaitQuietly(release));
+    for (String id : delegateIds) {
+      LiveStream s = connect(id, T0);
+      s.closeWith(REVOKED);
+      registry.unregister(s);
+    }
+    release.countDown();
+    drainWriter();
   }
 
   private LiveStream connect(String delegateId, Instant since) {
