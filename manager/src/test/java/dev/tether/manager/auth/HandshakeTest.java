@@ -15,6 +15,7 @@ import dev.tether.delegate.connect.HandshakeException;
 import dev.tether.delegate.connect.SessionCredentials;
 import dev.tether.delegate.connect.StreamClient;
 import dev.tether.manager.server.ManagerSettings;
+import dev.tether.manager.testing.EndStatus;
 import dev.tether.manager.testing.ManagerFixture;
 import dev.tether.manager.testing.RawHandshake;
 import dev.tether.manager.token.CreatedAccount;
@@ -38,6 +39,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -91,29 +93,15 @@ class HandshakeTest {
   @Test
   void aStreamWhoseDelegateHasNotRegisteredYet_isClosedByAStopToo() throws Exception {
     EstablishedSession session = fixture.handshake(account.account().id(), token, "slow-1");
-    BlockingQueue<Status> ended = new LinkedBlockingQueue<>();
+    CompletableFuture<Status> ended = new CompletableFuture<>();
     // the stream is open and authenticated; its Register has not come yet
     DelegateStreamGrpc.newStub(fixture.channel()).withCallCredentials(new SessionCredentials(session))
-        .connect(new StreamObserver<ManagerMessage>() {
-          @Override
-          public void onNext(ManagerMessage message) { }
-
-          @Override
-          public void onError(Throwable t) {
-            ended.add(Status.fromThrowable(t));
-          }
-
-          @Override
-          public void onCompleted() {
-            ended.add(Status.OK);
-          }
-        });
+        .connect(EndStatus.<ManagerMessage>into(ended));
     await().atMost(Duration.ofSeconds(30)).until(() -> fixture.manager().registry().liveCount() == 1);
 
     fixture.manager().close();
 
-    Status status = ended.poll(30, TimeUnit.SECONDS);
-    assertThat(status).as("the stream's end, within 30 s of the stop").isNotNull();
+    Status status = ended.get(30, TimeUnit.SECONDS);
     assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(status.getDescription()).isEqualTo("manager shutting down");
   }
