@@ -173,9 +173,13 @@ public final class DelegateTracker {
       store.delegatesDisconnected(batch);
       return;
     } catch (StoreException e) {
-      if (batch.size() == 1 || e.isConnectivity()) {
-        log.warn("could not record the disconnects of {} delegates ({}{}): {}", batch.size(),
-            batch.get(0).delegateId(), batch.size() > 1 ? " and others" : "", e.getMessage());
+      if (batch.size() == 1) {
+        log.warn("could not record the disconnect of delegate {}: {}", batch.get(0).delegateId(), e.getMessage());
+        return;
+      }
+      if (e.isConnectivity()) {
+        log.warn("could not record the disconnects of {} delegates ({} and others): {}", batch.size(),
+            batch.get(0).delegateId(), e.getMessage());
         return;
       }
     }
