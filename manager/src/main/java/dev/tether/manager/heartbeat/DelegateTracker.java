@@ -213,14 +213,12 @@ public final class DelegateTracker {
   }
 
   /**
-   * Closes every live stream (shutdown). Their ends are not recorded one by one: with thousands of
-   * delegates that is thousands of commits, racing the store's close; the caller records them all.
+   * The manager stops: the ends of streams are no longer recorded one by one (with thousands of
+   * delegates that is thousands of writes, racing the store's close); the manager closes every
+   * stream and records them all in one write.
    */
-  public void closeAll(Status status) {
+  public void stop() {
     stopping = true;
-    for (LiveStream stream : live.keySet()) {
-      stream.closeWith(status);
-    }
   }
 
   public int size() {

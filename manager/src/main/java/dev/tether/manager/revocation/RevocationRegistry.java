@@ -40,10 +40,10 @@ public final class RevocationRegistry {
   private final ConcurrentMap<Long, TokenFence> fences = new ConcurrentHashMap<>();
   private final Clock clock;
 
-  /** On the system clock, the one the manager's expiry timers follow. */
   /** Set by {@link #closeEvery}: the status every call gets from then on. */
   private volatile Status stopping;
 
+  /** On the system clock, the one the manager's expiry timers follow. */
   public RevocationRegistry() {
     this(Clock.systemUTC());
   }

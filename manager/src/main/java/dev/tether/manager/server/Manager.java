@@ -352,10 +352,9 @@ public final class Manager implements AutoCloseable {
     cluster.close();
     // the closes are queued to the connections, which the server drains after this; no stream's end
     // is waited for, as none is recorded one by one any more: all are recorded below in one write
-    Status shuttingDown = Status.UNAVAILABLE.withDescription("manager shutting down");
-    tracker.closeAll(shuttingDown);
-    // and the calls whose delegate has not registered yet, which the tracker does not know
-    registry.closeEvery(shuttingDown);
+    tracker.stop();
+    // every call, those whose delegate has not registered yet included
+    registry.closeEvery(Status.UNAVAILABLE.withDescription("manager shutting down"));
     long streamsEnded = System.nanoTime();
     // not shutdownNow: interrupting a task inside a database write closes H2's file under it
     rotationWork.shutdown();
