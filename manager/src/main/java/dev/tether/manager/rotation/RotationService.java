@@ -239,13 +239,13 @@ public final class RotationService {
      * Rotations sent on this stream, with when (System.nanoTime); made at the first rotation, since
      * most streams never see one and two empty maps a stream were 150 bytes of every connection.
      */
-    private volatile Map<String, Long> sent;
+    private Map<String, Long> sent;
     /**
      * The answers taken on this stream (rotation id and outcome): a repeat costs neither a database
      * write nor a log line, so a delegate cannot flood either with one message over and over. Made
      * at the first answer.
      */
-    private volatile Set<String> answered;
+    private Set<String> answered;
     /** Whether an answer to a rotation not open here was logged already on this stream. */
     private final AtomicBoolean strayLogged = new AtomicBoolean();
 
@@ -263,35 +263,23 @@ public final class RotationService {
       RotationService.this.result(this, result);
     }
 
-    private Map<String, Long> sent() {
-      Map<String, Long> map = sent;
-      if (map == null) {
-        synchronized (this) {
-          map = sent;
-          if (map == null) {
-            sent = map = new ConcurrentHashMap<>();
-          }
-        }
+    // rotations only, never a heartbeat: a monitor is cheaper to read than two lazy copies
+    private synchronized Map<String, Long> sent() {
+      if (sent == null) {
+        sent = new ConcurrentHashMap<>();
       }
-      return map;
+      return sent;
     }
 
-    private boolean wasSent(String rotationId) {
-      Map<String, Long> map = sent;
-      return map != null && map.containsKey(rotationId);
+    private synchronized boolean wasSent(String rotationId) {
+      return sent != null && sent.containsKey(rotationId);
     }
 
-    private Set<String> answered() {
-      Set<String> set = answered;
-      if (set == null) {
-        synchronized (this) {
-          set = answered;
-          if (set == null) {
-            answered = set = ConcurrentHashMap.newKeySet();
-          }
-        }
+    private synchronized Set<String> answered() {
+      if (answered == null) {
+        answered = ConcurrentHashMap.newKeySet();
       }
-      return set;
+      return answered;
     }
   }
 
