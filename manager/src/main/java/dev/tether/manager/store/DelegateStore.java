@@ -11,16 +11,8 @@ public interface DelegateStore {
   String delegateConnected(DelegateRecord delegate);
 
   /**
-   * Records the end of the connection that began at {@code connectedSince}; a newer connection of
-   * the same delegate is left as it is.
-   */
-  default void delegateDisconnected(String delegateId, Instant connectedSince, Instant at, String reason) {
-    delegatesDisconnected(List.of(new Disconnect(delegateId, connectedSince, at, reason)));
-  }
-
-  /**
-   * Records the ends of several connections in one transaction, each as {@link #delegateDisconnected}
-   * does: a newer connection of the same delegate is left as it is.
+   * Records the ends of connections in one transaction, each of the connection that began at its
+   * {@code connectedSince}: a newer connection of the same delegate is left as it is.
    */
   void delegatesDisconnected(List<Disconnect> disconnects);
 

@@ -10,6 +10,7 @@ import dev.tether.manager.admin.AdminCredentials;
 import dev.tether.manager.install.DelegateImageTest;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.store.DelegateRecord;
+import dev.tether.manager.store.DelegateStore;
 import dev.tether.proto.admin.v1.DelegateAdminGrpc;
 import dev.tether.proto.admin.v1.ListDelegatesRequest;
 import dev.tether.proto.admin.v1.ListDelegatesResponse;
@@ -405,7 +406,7 @@ class CliOutputTest {
     Instant since = disconnectedAt.minus(Duration.ofMinutes(5));
     String id = store.delegateConnected(new DelegateRecord(null, account, name, name + "-host", "SHELL", "1.0",
         List.of(), "10.0.0.2", "tid_aaaaaaaaaaaaaaaa", "default", true, since, since, since, null, null, "r1"));
-    store.delegateDisconnected(id, since, disconnectedAt, "test");
+    store.delegatesDisconnected(List.of(new DelegateStore.Disconnect(id, since, disconnectedAt, "test")));
     return id;
   }
 

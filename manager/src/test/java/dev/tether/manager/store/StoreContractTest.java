@@ -112,7 +112,7 @@ class StoreContractTest {
     // a newer connection of the same delegate is not marked disconnected by the old one ending
     Instant reconnect = T0.plusSeconds(5);
     assertThat(s.delegateConnected(delegate("on-b", reconnect, "rep_b"))).isEqualTo(b);
-    s.delegateDisconnected(b, T0, T0.plusSeconds(6), "old connection ended");
+    s.delegatesDisconnected(List.of(new DelegateStore.Disconnect(b, T0, T0.plusSeconds(6), "old connection ended")));
     assertThat(find(s, "on-b").connected()).isTrue();
 
     // replica a stopped being seen: its delegates are shown disconnected, b's are not
@@ -284,8 +284,8 @@ class StoreContractTest {
     String old = s.delegateConnected(delegate("old", T0, null));
     String recent = s.delegateConnected(delegate("recent", T0, null));
     String live = s.delegateConnected(delegate("live", T0, null));
-    s.delegateDisconnected(old, T0, T0.plusSeconds(10), "gone");
-    s.delegateDisconnected(recent, T0, T0.plusSeconds(1000), "gone");
+    s.delegatesDisconnected(List.of(new DelegateStore.Disconnect(old, T0, T0.plusSeconds(10), "gone")));
+    s.delegatesDisconnected(List.of(new DelegateStore.Disconnect(recent, T0, T0.plusSeconds(1000), "gone")));
 
     assertThat(s.deleteDelegate(find(s, "live"), T0, TEST)).as("a connected delegate stays").isFalse();
     Instant cutoff = T0.plusSeconds(500);
