@@ -13,6 +13,7 @@ import io.grpc.Status;
 public final class IdleServerCall extends ServerCall<Object, Object> {
 
   private final Attributes attributes;
+  private final MethodDescriptor<?, ?> method;
 
   public IdleServerCall() {
     this(Attributes.EMPTY);
@@ -20,6 +21,13 @@ public final class IdleServerCall extends ServerCall<Object, Object> {
 
   public IdleServerCall(Attributes attributes) {
     this.attributes = attributes;
+    this.method = null;
+  }
+
+  /** A call of {@code method}, for code that looks at which method a call is. */
+  public IdleServerCall(MethodDescriptor<?, ?> method) {
+    this.attributes = Attributes.EMPTY;
+    this.method = method;
   }
 
   @Override
@@ -45,7 +53,11 @@ public final class IdleServerCall extends ServerCall<Object, Object> {
   }
 
   @Override
+  @SuppressWarnings("unchecked")
   public MethodDescriptor<Object, Object> getMethodDescriptor() {
-    throw new UnsupportedOperationException("an idle call has no method");
+    if (method == null) {
+      throw new UnsupportedOperationException("this idle call was made without a method");
+    }
+    return (MethodDescriptor<Object, Object>) method;
   }
 }
