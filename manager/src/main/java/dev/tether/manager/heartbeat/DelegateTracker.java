@@ -9,6 +9,7 @@ import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.store.WriteBehind;
 import io.grpc.Status;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +33,15 @@ public final class DelegateTracker {
 
   private static final Logger log = LoggerFactory.getLogger(DelegateTracker.class);
   /** Largest number of disconnects written in one transaction. */
-  static final int DISCONNECTS_PER_COMMIT = 256;
+  static final int DISCONNECTS_PER_COMMIT = 4096;
+  /**
+   * How long after a stream's end the writer runs: the ends that come meanwhile share its
+   * transactions. A revoke that cut 10 000 streams spent more of the manager's CPU in 40 commits
+   * of 256 ends, made while the closes were still being sent, than in sending them
+   * (docs/benchmarks.md); after this delay they are written in a few commits, once the closes
+   * are out.
+   */
+  public static final Duration WRITE_DELAY = Duration.ofSeconds(1);
   /**
    * Disconnects that may wait to be written; beyond them one is logged and not recorded (the
    * delegate shows connected until the manager's next start, or on a shared database until the
@@ -42,6 +52,8 @@ public final class DelegateTracker {
   private final TetherStore store;
   private final WriteBehind writeBehind;
   private final ExecutorService storeWriter;
+  /** Runs its task {@link #WRITE_DELAY} from now (the manager's timer). */
+  private final Consumer<Runnable> afterDelay;
   private final Clock clock;
   private final Ticker ticker;
   private final HeartbeatSettings settings;
@@ -50,16 +62,21 @@ public final class DelegateTracker {
   /** Disconnects waiting for the store writer, which writes them together ({@link #writeWaitingDisconnects}). */
   private final Queue<DelegateStore.Disconnect> disconnects = new ConcurrentLinkedQueue<>();
   private final AtomicInteger disconnectsWaiting = new AtomicInteger();
-  /** Whether a pass of {@link #writeWaitingDisconnects} is queued on the store writer and has not begun. */
+  /** Whether a pass of {@link #writeWaitingDisconnects} is due or queued on the store writer and has not begun. */
   private final AtomicBoolean drainQueued = new AtomicBoolean();
   private volatile boolean stopping;
 
+  /**
+   * Disconnects are written on {@code storeWriter}, a pass {@code afterDelay} (a task the manager's
+   * timer runs {@link #WRITE_DELAY} later) after the first end that no pass has taken yet.
+   */
   public DelegateTracker(TetherStore store, WriteBehind writeBehind, ExecutorService storeWriter,
-      Clock clock, Ticker ticker, HeartbeatSettings settings, ManagerMetrics metrics) {
+      Consumer<Runnable> afterDelay, Clock clock, Ticker ticker, HeartbeatSettings settings, ManagerMetrics metrics) {
     this.metrics = metrics;
     this.store = store;
     this.writeBehind = writeBehind;
     this.storeWriter = storeWriter;
+    this.afterDelay = afterDelay;
     this.clock = clock;
     this.ticker = ticker;
     this.settings = settings;
@@ -132,13 +149,23 @@ public final class DelegateTracker {
     disconnects.add(new DelegateStore.Disconnect(delegateId, since, clock.instant(), reason));
     if (drainQueued.compareAndSet(false, true)) {
       try {
-        // the manager's writer runs the pass on this thread when its queue is full (CallerRunsPolicy)
-        storeWriter.execute(this::writeWaitingDisconnects);
+        afterDelay.accept(this::queuePass);
       } catch (RejectedExecutionException e) {
-        // an executor that refuses: the next disconnect queues the pass again
+        // a timer that refuses: the next disconnect tries again
         drainQueued.set(false);
-        log.debug("delegate {} ended while the store writer refused work (stopping?)", delegateId);
+        log.debug("delegate {} ended while the timer refused work (stopping?)", delegateId);
       }
+    }
+  }
+
+  private void queuePass() {
+    try {
+      // the manager's writer runs the pass on this thread when its queue is full (CallerRunsPolicy)
+      storeWriter.execute(this::writeWaitingDisconnects);
+    } catch (RejectedExecutionException e) {
+      // an executor that refuses: the next disconnect queues the pass again
+      drainQueued.set(false);
+      log.debug("{} delegate ends waiting while the store writer refused work (stopping?)", disconnectsWaiting.get());
     }
   }
 
@@ -146,7 +173,8 @@ public final class DelegateTracker {
    * Writes the disconnects waiting, up to {@value #DISCONNECTS_PER_COMMIT} a transaction: streams
    * that end together (a revoke, a network failure) share commits instead of queueing thousands of
    * them behind one another. Runs on the store writer; {@code Manager.flush()} runs it there too, so
-   * that every end recorded before the flush is written when it returns. A batch that fails for any
+   * that every end recorded before the flush is written when it returns, and so does the manager's
+   * stop, for the ends whose delayed pass had not run. A batch that fails for any
    * reason but an unreachable database is written again one end at a time (a deadlock with a
    * registration, one bad row), so that one failure loses no other delegate's end.
    */

@@ -120,7 +120,9 @@ public final class Manager implements AutoCloseable {
         daemon("tether-cluster"), new ThreadPoolExecutor.AbortPolicy());
     this.sessions = new SessionRegistry(ticker, settings.sessionUnusedTtl(), settings.maxWaitingSessionsPerToken());
     this.writeBehind = new WriteBehind(store, ticker, settings.heartbeat().heartbeatWriteEvery());
-    this.tracker = new DelegateTracker(store, writeBehind, storeWriter, clock, ticker, settings.heartbeat(), metrics);
+    this.tracker = new DelegateTracker(store, writeBehind, storeWriter,
+        pass -> timers.schedule(pass, DelegateTracker.WRITE_DELAY.toMillis(), TimeUnit.MILLISECONDS),
+        clock, ticker, settings.heartbeat(), metrics);
     TokenCutter cutter = new TokenCutter(registry, sessions::removeToken, metrics);
     String replicaId = "rep_" + java.util.UUID.randomUUID().toString().substring(0, 8);
     // every JSON log line of this process names its replica (a logback context property)
@@ -353,6 +355,9 @@ public final class Manager implements AutoCloseable {
     // the closes are queued to the connections, which the server drains after this; no stream's end
     // is waited for, as none is recorded one by one any more: all are recorded below in one write
     tracker.stop();
+    // the ends recorded before the stop, whose delayed pass the timer's shutdown drops: written with
+    // their own reasons before the stop's write below records every other delegate
+    storeWriter.execute(tracker::writeWaitingDisconnects);
     // every call, those whose delegate has not registered yet included
     registry.closeEvery(Status.UNAVAILABLE.withDescription("manager shutting down"));
     long streamsEnded = System.nanoTime();

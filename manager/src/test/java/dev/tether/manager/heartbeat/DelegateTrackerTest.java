@@ -62,9 +62,20 @@ class DelegateTrackerTest {
 
   private final ExecutorService storeWriter = Executors.newSingleThreadExecutor();
   private final RevocationRegistry registry = new RevocationRegistry();
+  /** The passes the tracker asked to run after its delay; they run when a test says so ({@link #delayed}). */
+  private final List<Runnable> due = new CopyOnWriteArrayList<>();
+  /** Whether the tracker's delayed passes wait for the test ({@link #delayed}) or run at once. */
+  private volatile boolean holdPasses;
   private final DelegateTracker tracker = new DelegateTracker(store,
-      new WriteBehind(store, Ticker.systemTicker(), Duration.ofSeconds(30)), storeWriter, Clock.systemUTC(),
-      Ticker.systemTicker(), HeartbeatSettings.defaults(), ManagerMetrics.unscraped());
+      new WriteBehind(store, Ticker.systemTicker(), Duration.ofSeconds(30)), storeWriter,
+      pass -> {
+        if (holdPasses) {
+          due.add(pass);
+        } else {
+          pass.run();
+        }
+      },
+      Clock.systemUTC(), Ticker.systemTicker(), HeartbeatSettings.defaults(), ManagerMetrics.unscraped());
 
   @AfterEach
   void stopWriter() {
@@ -74,10 +85,10 @@ class DelegateTrackerTest {
   @Test
   void streamsEndingTogether_shareTransactions_andEveryEndIsRecordedWithItsConnection() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    // the writer is busy while 600 streams end, as when a revoke cuts them all at once
+    // the writer is busy while 5 000 streams end, as when a revoke cuts them all at once
     storeWriter.execute(() -> awaitQuietly(release));
     List<LiveStream> streams = new ArrayList<>();
-    for (int i = 0; i < 600; i++) {
+    for (int i = 0; i < 5000; i++) {
       streams.add(connect("d" + i, T0.plusMillis(i)));
     }
     for (LiveStream s : streams) {
@@ -87,15 +98,45 @@ class DelegateTrackerTest {
     release.countDown();
     drainWriter();
 
-    assertThat(transactions).extracting(List::size).containsExactly(256, 256, 88);
+    assertThat(transactions).extracting(List::size).containsExactly(4096, 904);
     List<Disconnect> all = transactions.stream().flatMap(List::stream).toList();
-    assertThat(all).extracting(Disconnect::delegateId).doesNotHaveDuplicates().hasSize(600);
+    assertThat(all).extracting(Disconnect::delegateId).doesNotHaveDuplicates().hasSize(5000);
     assertThat(all).allSatisfy(d -> {
       assertThat(d.reason()).isEqualTo("UNAUTHENTICATED: delegate token revoked");
       // the end of the connection it belonged to, never of a newer one of the same delegate
       assertThat(d.connectedSince()).isEqualTo(T0.plusMillis(Integer.parseInt(d.delegateId().substring(1))));
       assertThat(d.at()).isAfter(T0);
     });
+  }
+
+  @Test
+  void endsWithinTheDelay_areWrittenByOnePassAfterIt_inOneTransaction() throws Exception {
+    holdPasses = true;
+    List<LiveStream> streams = new ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      streams.add(connect("d" + i, T0));
+    }
+    for (LiveStream s : streams) {
+      s.closeWith(REVOKED);
+      registry.unregister(s);
+    }
+    drainWriter();
+    assertThat(transactions).as("nothing written before the delay is over").isEmpty();
+    assertThat(due).as("one pass asked for, by the first end").hasSize(1);
+
+    due.get(0).run();
+    drainWriter();
+    assertThat(transactions).singleElement().satisfies(t -> assertThat(t).hasSize(600));
+
+    // the next end asks for a pass of its own
+    LiveStream later = connect("later", T0);
+    later.closeWith(REVOKED);
+    registry.unregister(later);
+    assertThat(due).hasSize(2);
+    due.get(1).run();
+    drainWriter();
+    assertThat(transactions).hasSize(2).last().satisfies(t ->
+        assertThat(t).extracting(Disconnect::delegateId).containsExactly("later"));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.tether.manager.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.tether.common.token.DelegateToken;
 import dev.tether.delegate.connect.HandshakeException;
@@ -10,6 +11,7 @@ import dev.tether.manager.testing.ManagerFixture;
 import dev.tether.manager.token.CreatedAccount;
 import io.grpc.Status;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -62,6 +64,29 @@ class RestartTest {
       assertThat(second.manager().store().listDelegates(accountId))
           .filteredOn(DelegateRecord::name, "runner").singleElement()
           .satisfies(d -> assertThat(d.connected()).isTrue());
+    }
+  }
+
+  @Test
+  void aStreamThatEndedJustBeforeAStop_keepsItsOwnDisconnectReason() throws Exception {
+    // its end waits DelegateTracker.WRITE_DELAY to be written with others; the stop comes sooner
+    String accountId;
+    try (ManagerFixture first = new ManagerFixture(dataDir)) {
+      CreatedAccount account = first.account("acme");
+      accountId = account.account().id();
+      StreamClient leaving = first.connect(accountId, account.defaultToken().value(), "leaving");
+      first.connect(accountId, account.defaultToken().value(), "staying");
+      leaving.goodbye("SIGTERM");
+      assertThat(leaving.closed().get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+      await().atMost(Duration.ofSeconds(5)).until(() -> first.manager().tracker().size() == 1);
+    }
+
+    try (ManagerFixture second = new ManagerFixture(dataDir)) {
+      List<DelegateRecord> delegates = second.manager().store().listDelegates(accountId);
+      assertThat(delegates).filteredOn(DelegateRecord::name, "leaving").singleElement()
+          .satisfies(d -> assertThat(d.disconnectReason()).contains("goodbye"));
+      assertThat(delegates).filteredOn(DelegateRecord::name, "staying").singleElement()
+          .satisfies(d -> assertThat(d.disconnectReason()).isEqualTo("manager stopped"));
     }
   }
 
