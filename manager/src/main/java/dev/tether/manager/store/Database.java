@@ -8,6 +8,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.function.Supplier;
 
 /**
  * The one place that runs SQL: a pooled data source, a query or a transaction at a time, SQL
@@ -59,14 +62,66 @@ final class Database implements AutoCloseable {
   }
 
   <T> T query(String what, SqlWork<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      return work.run(c);
-    } catch (SQLException e) {
-      throw failure(what, e);
-    }
+    return waitedOn(() -> {
+      try (Connection c = dataSource.getConnection()) {
+        return work.run(c);
+      } catch (SQLException e) {
+        throw failure(what, e);
+      }
+    });
   }
 
   <T> T inTransaction(String what, SqlWork<T> work) {
+    return waitedOn(() -> transaction(what, work));
+  }
+
+  /**
+   * Runs {@code work} as a managed block: on a thread of a work-stealing pool (the manager's
+   * delegate-stream pool, one thread per core) the pool runs a spare thread for as long as the
+   * database keeps this one waiting, so that a Register that pushes a rotation's successor, or a
+   * burst of rotation answers written one by one, does not hold up other streams' heartbeats. On
+   * any other thread it simply runs {@code work}.
+   */
+  private static <T> T waitedOn(Supplier<T> work) {
+    if (!(Thread.currentThread() instanceof ForkJoinWorkerThread)) {
+      return work.get();
+    }
+    final class Blocker implements ForkJoinPool.ManagedBlocker {
+      private T result;
+      private RuntimeException failure;
+      private boolean done;
+
+      @Override
+      public boolean block() {
+        try {
+          result = work.get();
+        } catch (RuntimeException e) {
+          failure = e;
+        }
+        done = true;
+        return true;
+      }
+
+      @Override
+      public boolean isReleasable() {
+        return done;
+      }
+    }
+    Blocker blocker = new Blocker();
+    try {
+      ForkJoinPool.managedBlock(blocker);
+    } catch (InterruptedException e) {
+      // block() itself is never interrupted out of; managedBlock declares it for other blockers
+      Thread.currentThread().interrupt();
+      throw new StoreException("interrupted while waiting for the database", e);
+    }
+    if (blocker.failure != null) {
+      throw blocker.failure;
+    }
+    return blocker.result;
+  }
+
+  private <T> T transaction(String what, SqlWork<T> work) {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
