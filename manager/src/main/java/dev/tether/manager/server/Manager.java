@@ -355,9 +355,6 @@ public final class Manager implements AutoCloseable {
     // the closes are queued to the connections, which the server drains after this; no stream's end
     // is waited for, as none is recorded one by one any more: all are recorded below in one write
     tracker.stop();
-    // the ends recorded before the stop, whose delayed pass the timer's shutdown drops: written with
-    // their own reasons before the stop's write below records every other delegate
-    storeWriter.execute(tracker::writeWaitingDisconnects);
     // every call, those whose delegate has not registered yet included
     registry.closeEvery(Status.UNAVAILABLE.withDescription("manager shutting down"));
     long streamsEnded = System.nanoTime();
@@ -392,6 +389,10 @@ public final class Manager implements AutoCloseable {
     // intervals older than the disconnect time written below, and writing 10 000 of them took 5 s
     writeBehind.flush();
     long flushed = System.nanoTime();
+    // the ends recorded before the stop, whose delayed pass the timer's shutdown dropped (and any
+    // end that raced the stop's flag): written with their own reasons before the stop's write
+    // below records every other delegate
+    storeWriter.execute(tracker::writeWaitingDisconnects);
     storeWriter.shutdown();
     try {
       storeWriter.awaitTermination(10, TimeUnit.SECONDS);

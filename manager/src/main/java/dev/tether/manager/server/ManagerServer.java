@@ -169,7 +169,7 @@ public final class ManagerServer implements AutoCloseable {
       // nothing listens before build().start()
       builder = common(NettyServerBuilder.forAddress(options.listen(), credentials), loops,
           limits.maxConnectionsPerAddress(), limits.maxConcurrentCallsPerConnection(), options.settings())
-          .callExecutor(loops.streamCalls())
+          .callExecutor(loops.streams().executors())
           .addService(ServerInterceptors.intercept(health.getHealthService(), openCalls))
           .intercept(new MetricCollectingServerInterceptor(registry));
       if (options.adminListen() != null) {

@@ -9,6 +9,7 @@ import dev.tether.delegate.connect.HandshakeException;
 import dev.tether.delegate.connect.StreamClient;
 import dev.tether.manager.server.Manager;
 import dev.tether.manager.server.ManagerSettings;
+import dev.tether.manager.server.StreamCalls;
 import dev.tether.manager.store.JdbcStore;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.token.CreatedAccount;
@@ -38,6 +39,7 @@ public final class ManagerFixture implements AutoCloseable {
   private final Path dataDir;
   private final Manager manager;
   private final Server server;
+  private final StreamCalls streamCalls = StreamCalls.create();
   private final ManagedChannel channel;
   private final List<StreamClient> clients = new ArrayList<>();
   private final HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(5));
@@ -59,7 +61,9 @@ public final class ManagerFixture implements AutoCloseable {
     this.manager = Manager.create(store, key, inProcess).start();
     String name = "tether-test-" + System.nanoTime();
     try {
-      this.server = manager.addServicesTo(InProcessServerBuilder.forName(name)).build().start();
+      // the delegate streams on the manager's own pool, as the real server runs them
+      this.server = manager.addServicesTo(InProcessServerBuilder.forName(name).callExecutor(streamCalls.executors()))
+          .build().start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -164,5 +168,6 @@ public final class ManagerFixture implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
+    streamCalls.close();
   }
 }
