@@ -21,9 +21,6 @@ public interface DelegateStore {
 
   void recordHeartbeats(Map<String, Instant> lastHeartbeats);
 
-  /** At start of a manager that owns its database: delegates an earlier run left connected are not. */
-  int disconnectAllDelegates(Instant at, String reason);
-
   /** Delegates of one account, or of all accounts when {@code accountId} is null. */
   List<DelegateRecord> listDelegates(String accountId);
 
@@ -42,9 +39,9 @@ public interface DelegateStore {
   List<DelegateRecord> pruneDelegates(String accountId, Instant disconnectedBefore, boolean dryRun, Instant at,
       Actor by);
 
-  /** At a replica's clean stop: its delegates are not connected any more. */
-  void delegatesOfReplicaStopped(String replicaId, Instant at);
-
-  /** Marks disconnected the delegates held by replicas not seen since {@code cutoff}; returns how many. */
+  /**
+   * Marks disconnected the delegates held by replicas not seen since {@code cutoff} that have not
+   * ended (a replica that ended shows its delegates disconnected already); returns how many.
+   */
   int disconnectDelegatesOfLostReplicas(Instant cutoff, Instant at);
 }

@@ -24,9 +24,27 @@ import java.util.UUID;
  */
 final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
 
-  private static final String COLUMNS = "id, account_id, name, hostname, delegate_type,"
-      + " version, tags, ip, token_public_id, token_name, connected, first_seen, connected_since,"
-      + " last_heartbeat, disconnected_at, disconnect_reason, replica_id";
+  /**
+   * A delegate's record as it reads: a record still marked connected by a replica that has ended
+   * (stopped, or found gone when a manager alone on its database starts) reads as disconnected at
+   * the replica's end, with its reason. A replica's end is one row ({@link JdbcReplicaStore#replicaEnded}),
+   * whatever the number of its delegates: a stop under 10 000 delegates wrote 10 000 rows.
+   */
+  private static final String COLUMNS = "d.id, d.account_id, d.name, d.hostname, d.delegate_type,"
+      + " d.version, d.tags, d.ip, d.token_public_id, d.token_name,"
+      + " CASE WHEN r.ended_at IS NULL THEN d.connected ELSE FALSE END AS connected,"
+      + " d.first_seen, d.connected_since, d.last_heartbeat,"
+      + " CASE WHEN d.connected AND r.ended_at IS NOT NULL THEN r.ended_at ELSE d.disconnected_at END"
+      + " AS disconnected_at,"
+      + " CASE WHEN d.connected AND r.ended_at IS NOT NULL THEN r.end_reason ELSE d.disconnect_reason END"
+      + " AS disconnect_reason, d.replica_id";
+  /** Delegates with the replica holding each, for {@link #COLUMNS}. */
+  private static final String FROM = " FROM delegates d LEFT JOIN replicas r ON r.id = d.replica_id";
+  /** A record that reads as disconnected (its own end, or its replica's). */
+  private static final String DISCONNECTED = "(d.connected = FALSE OR r.ended_at IS NOT NULL)";
+  /** A record that reads as disconnected, in a statement on the delegates table alone. */
+  private static final String ROW_DISCONNECTED = "(connected = FALSE OR replica_id IN"
+      + " (SELECT id FROM replicas WHERE ended_at IS NOT NULL))";
   /** Largest number of delegate registrations committed together. */
   private static final int CONNECTS_PER_COMMIT = 256;
   /** Registrations that may wait for their commit; more are refused at once (the delegate retries). */
@@ -138,22 +156,10 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
   }
 
   @Override
-  public int disconnectAllDelegates(Instant at, String reason) {
-    return db.inTransaction("disconnect delegates", c -> {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
-          + " disconnected_at = ?, disconnect_reason = ? WHERE connected = TRUE")) {
-        ps.setLong(1, at.toEpochMilli());
-        ps.setString(2, reason);
-        return ps.executeUpdate();
-      }
-    });
-  }
-
-  @Override
   public List<DelegateRecord> listDelegates(String accountId) {
     return db.query("list delegates", c -> {
-      String sql = "SELECT " + COLUMNS + " FROM delegates"
-          + (accountId == null ? "" : " WHERE account_id = ?") + " ORDER BY account_id, name, hostname";
+      String sql = "SELECT " + COLUMNS + FROM
+          + (accountId == null ? "" : " WHERE d.account_id = ?") + " ORDER BY d.account_id, d.name, d.hostname";
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         if (accountId != null) {
           ps.setString(1, accountId);
@@ -172,7 +178,7 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
   @Override
   public java.util.Optional<DelegateRecord> findDelegate(String delegateId) {
     return db.query("find delegate", c -> {
-      try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM delegates WHERE id = ?")) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + FROM + " WHERE d.id = ?")) {
         ps.setString(1, delegateId);
         try (ResultSet rs = ps.executeQuery()) {
           return rs.next() ? java.util.Optional.of(delegate(rs)) : java.util.Optional.<DelegateRecord>empty();
@@ -184,7 +190,7 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
   @Override
   public boolean deleteDelegate(DelegateRecord delegate, Instant at, Actor by) {
     return db.inTransaction("delete delegate", c -> {
-      try (PreparedStatement ps = c.prepareStatement("DELETE FROM delegates WHERE id = ? AND connected = FALSE")) {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM delegates WHERE id = ? AND " + ROW_DISCONNECTED)) {
         ps.setString(1, delegate.id());
         if (ps.executeUpdate() == 0) {
           return false;
@@ -201,9 +207,9 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
       Instant at, Actor by) {
     return db.inTransaction("prune delegates", c -> {
       List<DelegateRecord> stale = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM delegates WHERE connected = FALSE"
-          + " AND disconnected_at < ?" + (accountId == null ? "" : " AND account_id = ?")
-          + " ORDER BY account_id, name, hostname")) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + FROM + " WHERE " + DISCONNECTED
+          + " AND CASE WHEN d.connected THEN r.ended_at ELSE d.disconnected_at END < ?"
+          + (accountId == null ? "" : " AND d.account_id = ?") + " ORDER BY d.account_id, d.name, d.hostname")) {
         ps.setLong(1, disconnectedBefore.toEpochMilli());
         if (accountId != null) {
           ps.setString(2, accountId);
@@ -218,7 +224,7 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
         return stale;
       }
       List<DelegateRecord> deleted = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement("DELETE FROM delegates WHERE id = ? AND connected = FALSE")) {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM delegates WHERE id = ? AND " + ROW_DISCONNECTED)) {
         for (DelegateRecord d : stale) {
           ps.setString(1, d.id());
           if (ps.executeUpdate() > 0) {
@@ -237,25 +243,15 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
   }
 
   @Override
-  public void delegatesOfReplicaStopped(String replicaId, Instant at) {
-    db.inTransaction("disconnect delegates of a stopped replica", c -> {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
-          + " disconnected_at = ?, disconnect_reason = 'manager stopped' WHERE connected = TRUE AND replica_id = ?")) {
-        ps.setLong(1, at.toEpochMilli());
-        ps.setString(2, replicaId);
-        return ps.executeUpdate();
-      }
-    });
-  }
-
-  @Override
   public int disconnectDelegatesOfLostReplicas(Instant cutoff, Instant at) {
     // the lost replicas are read in the transaction that updates their delegates; then one replica at
     // a time, by the (replica_id, connected) index, so a lost replica whose delegates are already
     // shown disconnected costs a lookup, not a full read
     return db.inTransaction("disconnect delegates of lost replicas", c -> {
       List<String> lost = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement("SELECT id FROM replicas WHERE last_seen < ?")) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT id FROM replicas WHERE last_seen < ?"
+          // a replica that ended cleanly is not lost: its delegates read as disconnected already
+          + " AND ended_at IS NULL")) {
         ps.setLong(1, cutoff.toEpochMilli());
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {

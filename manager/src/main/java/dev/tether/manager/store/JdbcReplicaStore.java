@@ -35,7 +35,7 @@ final class JdbcReplicaStore implements ReplicaStore {
   public List<Replica> listReplicas() {
     return db.query("list replicas", c -> {
       try (PreparedStatement ps = c.prepareStatement(
-          "SELECT id, address, started_at, last_seen FROM replicas ORDER BY started_at, id");
+          "SELECT id, address, started_at, last_seen FROM replicas WHERE ended_at IS NULL ORDER BY started_at, id");
           ResultSet rs = ps.executeQuery()) {
         List<Replica> out = new ArrayList<>();
         while (rs.next()) {
@@ -43,6 +43,29 @@ final class JdbcReplicaStore implements ReplicaStore {
               Instant.ofEpochMilli(rs.getLong(4))));
         }
         return out;
+      }
+    });
+  }
+
+  @Override
+  public void replicaEnded(String replicaId, Instant at, String reason) {
+    end("record the replica's end", "id = ?", replicaId, at, reason);
+  }
+
+  @Override
+  public int earlierRunsEnded(String keep, Instant at, String reason) {
+    return end("record earlier runs' ends", "id <> ?", keep, at, reason);
+  }
+
+  /** Records the end of the replicas that {@code which} selects by {@code id}, where not recorded yet. */
+  private int end(String what, String which, String id, Instant at, String reason) {
+    return db.inTransaction(what, c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE replicas SET ended_at = ?, end_reason = ? WHERE " + which + " AND ended_at IS NULL")) {
+        ps.setLong(1, at.toEpochMilli());
+        ps.setString(2, reason);
+        ps.setString(3, id);
+        return ps.executeUpdate();
       }
     });
   }
@@ -100,16 +123,19 @@ final class JdbcReplicaStore implements ReplicaStore {
         ps.setString(3, keep);
         ps.executeUpdate();
       }
-      // a forgotten replica's delegates are no longer connected anywhere
+      // a forgotten replica that never ended: its delegates are no longer connected anywhere
       try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET connected = FALSE,"
           + " disconnected_at = ?, disconnect_reason = 'replica lost' WHERE connected = TRUE AND replica_id IN"
-          + " (SELECT id FROM replicas WHERE last_seen < ? AND id <> ?)")) {
+          + " (SELECT id FROM replicas WHERE last_seen < ? AND id <> ? AND ended_at IS NULL)")) {
         ps.setLong(1, cutoff.toEpochMilli());
         ps.setLong(2, cutoff.toEpochMilli());
         ps.setString(3, keep);
         ps.executeUpdate();
       }
-      try (PreparedStatement ps = c.prepareStatement("DELETE FROM replicas WHERE last_seen < ? AND id <> ?")) {
+      // one that ended stays while a record it left connected reads its end from it (by the
+      // delegates' (replica_id, connected) index)
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM replicas WHERE last_seen < ? AND id <> ?"
+          + " AND NOT EXISTS (SELECT 1 FROM delegates d WHERE d.replica_id = replicas.id AND d.connected = TRUE)")) {
         ps.setLong(1, cutoff.toEpochMilli());
         ps.setString(2, keep);
         return ps.executeUpdate();

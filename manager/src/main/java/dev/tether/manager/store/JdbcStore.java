@@ -271,11 +271,6 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
-  public int disconnectAllDelegates(Instant at, String reason) {
-    return delegates.disconnectAllDelegates(at, reason);
-  }
-
-  @Override
   public List<DelegateRecord> listDelegates(String accountId) {
     return delegates.listDelegates(accountId);
   }
@@ -335,11 +330,6 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
-  public void delegatesOfReplicaStopped(String replicaId, Instant at) {
-    delegates.delegatesOfReplicaStopped(replicaId, at);
-  }
-
-  @Override
   public int disconnectDelegatesOfLostReplicas(Instant cutoff, Instant at) {
     return delegates.disconnectDelegatesOfLostReplicas(cutoff, at);
   }
@@ -366,6 +356,16 @@ public final class JdbcStore implements TetherStore {
   @Override
   public List<Replica> listReplicas() {
     return replicas.listReplicas();
+  }
+
+  @Override
+  public void replicaEnded(String replicaId, Instant at, String reason) {
+    replicas.replicaEnded(replicaId, at, reason);
+  }
+
+  @Override
+  public int earlierRunsEnded(String keep, Instant at, String reason) {
+    return replicas.earlierRunsEnded(keep, at, reason);
   }
 
   @Override

@@ -67,6 +67,14 @@ class ClusterTest {
     }
 
     @Override
+    public void replicaEnded(String replicaId, Instant at, String reason) { }
+
+    @Override
+    public int earlierRunsEnded(String keep, Instant at, String reason) {
+      return 0;
+    }
+
+    @Override
     public int forgetReplicas(Instant cutoff, String keep) {
       return 0;
     }
@@ -146,6 +154,14 @@ class ClusterTest {
       @Override
       public Map<String, Integer> revocationAcks(long tokenRow) {
         return Map.of();
+      }
+
+      @Override
+      public void replicaEnded(String replicaId, Instant at, String reason) { }
+
+      @Override
+      public int earlierRunsEnded(String keep, Instant at, String reason) {
+        return 0;
       }
 
       @Override

@@ -226,6 +226,97 @@ class StoreContractTest {
     assertThat(find(s, "on-old").connected()).isFalse();
   }
 
+  /**
+   * A replica's end is one row: the delegates it left connected read as disconnected at its end,
+   * with its reason, those that moved to another replica or ended on their own keep their state,
+   * and the ended replica is no longer listed; the records it left can be deleted and pruned.
+   */
+  @ParameterizedTest
+  @MethodSource("databases")
+  void aReplicasEnd_showsTheDelegatesItLeftConnectedDisconnected(String kind) throws Exception {
+    TetherStore s = open(kind);
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
+    s.replicaSeen(new Replica("rep_a", "127.0.0.1:1", T0, T0));
+    s.replicaSeen(new Replica("rep_b", "127.0.0.1:2", T0, T0));
+    s.delegateConnected(delegate("left", T0, "rep_a"));
+    String gone = s.delegateConnected(delegate("gone", T0, "rep_a"));
+    s.delegateConnected(delegate("moved", T0, "rep_a"));
+    s.delegatesDisconnected(List.of(new DelegateStore.Disconnect(gone, T0, T0.plusSeconds(2), "goodbye: SIGTERM")));
+    s.delegateConnected(delegate("moved", T0.plusSeconds(3), "rep_b"));
+
+    s.replicaEnded("rep_a", T0.plusSeconds(10), "manager stopped");
+    s.replicaEnded("rep_a", T0.plusSeconds(20), "recorded twice");
+
+    assertThat(find(s, "left").connected()).isFalse();
+    assertThat(find(s, "left").disconnectedAt()).isEqualTo(T0.plusSeconds(10));
+    assertThat(find(s, "left").disconnectReason()).isEqualTo("manager stopped");
+    assertThat(s.findDelegate(find(s, "left").id())).hasValueSatisfying(d -> {
+      assertThat(d.connected()).isFalse();
+      assertThat(d.disconnectReason()).isEqualTo("manager stopped");
+    });
+    assertThat(find(s, "gone").disconnectReason()).isEqualTo("goodbye: SIGTERM");
+    assertThat(find(s, "gone").disconnectedAt()).isEqualTo(T0.plusSeconds(2));
+    assertThat(find(s, "moved").connected()).isTrue();
+    assertThat(find(s, "moved").disconnectedAt()).isNull();
+    assertThat(s.listReplicas()).extracting(Replica::id).containsExactly("rep_b");
+    // another replica's lost-replica sweep leaves an ended replica's delegates as they read
+    assertThat(s.disconnectDelegatesOfLostReplicas(T0.plusSeconds(60), T0.plusSeconds(61))).isEqualTo(1);
+    assertThat(find(s, "left").disconnectReason()).isEqualTo("manager stopped");
+    assertThat(find(s, "moved").disconnectReason()).isEqualTo("replica lost: rep_b");
+
+    // back on a live replica, it reads as connected again
+    s.replicaSeen(new Replica("rep_c", "127.0.0.1:3", T0, T0.plusSeconds(70)));
+    s.delegateConnected(delegate("left", T0.plusSeconds(70), "rep_c"));
+    assertThat(find(s, "left").connected()).isTrue();
+    assertThat(find(s, "left").disconnectReason()).isNull();
+    s.delegateConnected(delegate("stale", T0, "rep_b"));
+    s.replicaEnded("rep_b", T0.plusSeconds(80), "manager stopped");
+
+    // a record an ended replica left is not connected: it can be pruned (by its replica's end time)
+    // and deleted
+    assertThat(s.pruneDelegates("acc1", T0.plusSeconds(80), true, T0.plusSeconds(90), TEST))
+        .extracting(DelegateRecord::name).containsExactlyInAnyOrder("gone", "moved");
+    assertThat(s.pruneDelegates("acc1", T0.plusSeconds(81), false, T0.plusSeconds(90), TEST))
+        .extracting(DelegateRecord::name).containsExactlyInAnyOrder("gone", "moved", "stale");
+    assertThat(s.listDelegates("acc1")).extracting(DelegateRecord::name).containsExactly("left");
+    s.replicaEnded("rep_c", T0.plusSeconds(100), "manager stopped");
+    assertThat(s.deleteDelegate(find(s, "left"), T0.plusSeconds(101), TEST)).isTrue();
+    assertThat(s.listDelegates("acc1")).isEmpty();
+  }
+
+  /**
+   * A manager alone on its database: a killed earlier run ends at the next start; an ended run is
+   * forgotten once no record reads its end from it, and kept until then.
+   */
+  @ParameterizedTest
+  @MethodSource("databases")
+  void earlierRuns_endAtStart_andAreForgottenOnceNoRecordNeedsThem(String kind) throws Exception {
+    TetherStore s = open(kind);
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
+    s.replicaSeen(new Replica("rep_stopped", "127.0.0.1:1", T0, T0));
+    s.replicaSeen(new Replica("rep_killed", "127.0.0.1:1", T0.plusSeconds(10), T0.plusSeconds(10)));
+    s.replicaSeen(new Replica("rep_empty", "127.0.0.1:1", T0, T0));
+    s.delegateConnected(delegate("stopped", T0, "rep_stopped"));
+    s.delegateConnected(delegate("killed", T0.plusSeconds(10), "rep_killed"));
+    s.replicaEnded("rep_stopped", T0.plusSeconds(5), "manager stopped");
+    s.replicaSeen(new Replica("rep_now", "127.0.0.1:1", T0.plusSeconds(30), T0.plusSeconds(30)));
+
+    assertThat(s.earlierRunsEnded("rep_now", T0.plusSeconds(30), "manager restarted")).isEqualTo(2);
+    assertThat(s.forgetReplicas(T0.plusSeconds(30), "rep_now")).as("rep_empty only").isEqualTo(1);
+
+    assertThat(s.listReplicas()).extracting(Replica::id).containsExactly("rep_now");
+    assertThat(find(s, "stopped").disconnectReason()).isEqualTo("manager stopped");
+    assertThat(find(s, "stopped").disconnectedAt()).isEqualTo(T0.plusSeconds(5));
+    assertThat(find(s, "killed").connected()).isFalse();
+    assertThat(find(s, "killed").disconnectReason()).isEqualTo("manager restarted");
+    assertThat(find(s, "killed").disconnectedAt()).isEqualTo(T0.plusSeconds(30));
+
+    s.delegateConnected(delegate("stopped", T0.plusSeconds(40), "rep_now"));
+    s.delegateConnected(delegate("killed", T0.plusSeconds(40), "rep_now"));
+    assertThat(s.forgetReplicas(T0.plusSeconds(50), "rep_now")).as("both, now unreferenced").isEqualTo(2);
+    assertThat(s.listDelegates("acc1")).allSatisfy(d -> assertThat(d.connected()).isTrue());
+  }
+
   /** Tags are stored as a JSON array: a tag with a comma, a quote or a bracket reads back as written. */
   @ParameterizedTest
   @MethodSource("databases")
