@@ -97,8 +97,9 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
   }
 
   /**
-   * Registers this replica, forgets the ones long gone (every other one, on a database this
-   * manager owns alone), and starts the timers and the feed.
+   * Registers this replica, forgets the ones long gone (every earlier run, on a database this
+   * manager owns alone, except those a delegate record still reads its end from), and starts the
+   * timers and the feed.
    */
   public void start() {
     seen();
@@ -302,7 +303,8 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
 
   /**
    * A manager alone on its database forgets every earlier run's replica at once (none can come
-   * back); replicas sharing a database forget those not seen for {@link #FORGET_AFTER}.
+   * back); replicas sharing a database forget those not seen for {@link #FORGET_AFTER}. Either
+   * keeps a replica that ended while a delegate record it left connected reads its end from it.
    */
   private void forget() {
     Instant cutoff = shared ? clock.instant().minus(FORGET_AFTER) : clock.instant();

@@ -44,8 +44,7 @@ public final class DelegateTracker {
   public static final Duration WRITE_DELAY = Duration.ofSeconds(1);
   /**
    * Disconnects that may wait to be written; beyond them one is logged and not recorded (the
-   * delegate shows connected until the manager's next start, or on a shared database until the
-   * lost-replica sweep).
+   * delegate shows connected until the manager stops, or until another replica finds it lost).
    */
   static final int MAX_DISCONNECTS_WAITING = 100_000;
 

@@ -212,9 +212,10 @@ public final class Manager implements AutoCloseable {
     if (!store.shared()) {
       // a single manager owns the database: an earlier run that did not record its end (killed) has
       // ended now, and whatever it recorded as connected reads as disconnected (one row per run)
-      int killed = store.earlierRunsEnded(cluster.replicaId(), clock.instant(), "manager restarted");
-      if (killed > 0) {
-        log.info("the previous run did not stop cleanly: its delegates are now shown disconnected");
+      int unended = store.earlierRunsEnded(cluster.replicaId(), clock.instant(), "manager restarted");
+      if (unended > 0) {
+        log.info("{} earlier runs had not recorded their end (killed, or stopped by a version before schema 10):"
+            + " the delegates they left connected are shown disconnected", unended);
       }
     }
     cluster.start();
@@ -341,8 +342,9 @@ public final class Manager implements AutoCloseable {
   }
 
   /**
-   * Closes every live stream with UNAVAILABLE, writes token use times and the heartbeat times that
-   * are due, records every delegate as disconnected and closes the store. Call after the gRPC
+   * Closes every live stream with UNAVAILABLE, records this run's end (every delegate it leaves
+   * connected reads as disconnected from then on), writes token use times and the heartbeat times
+   * that are due, and closes the store. Call after the gRPC
    * server has stopped accepting calls.
    * Calls that still arrive are refused with UNAVAILABLE. A second call does nothing.
    */
@@ -359,6 +361,17 @@ public final class Manager implements AutoCloseable {
     // every call, those whose delegate has not registered yet included
     registry.closeEvery(Status.UNAVAILABLE.withDescription("manager shutting down"));
     long streamsEnded = System.nanoTime();
+    // at once, before other replicas could take the silence that follows for a lost replica: one
+    // row, whatever the number of delegates (rewriting each delegate's row took 7 to 9 s under
+    // 10 000 reconnecting delegates). The ends written below, and any registration still committing,
+    // set each row's own state, which reads before the run's end.
+    try {
+      store.replicaEnded(cluster.replicaId(), clock.instant(), "manager stopped");
+    } catch (StoreException e) {
+      log.warn("could not record this manager's end at shutdown: {}; its delegates are shown disconnected"
+          + " when it starts again (with replicas: once another finds it lost)", e.getMessage());
+    }
+    long endRecorded = System.nanoTime();
     // not shutdownNow: interrupting a task inside a database write closes H2's file under it
     rotationWork.shutdown();
     try {
@@ -387,30 +400,25 @@ public final class Manager implements AutoCloseable {
     callRefusals.close();
     long timersDone = System.nanoTime();
     // token use times, and the heartbeat times that are due; the rest are at most 3 heartbeat
-    // intervals older than the disconnect time written below, and writing 10 000 of them took 5 s
+    // intervals older than the run's end recorded above, and writing 10 000 of them took 5 s
     writeBehind.flush();
     long flushed = System.nanoTime();
     // the ends recorded before the stop, whose delayed pass the timer's shutdown dropped (and any
-    // end that raced the stop's flag): written with their own reasons before the stop's write
-    // below records every other delegate
+    // end that raced the stop's flag): written with their own reasons, which read before the run's
+    // end recorded above
     storeWriter.execute(tracker::writeWaitingDisconnects);
     storeWriter.shutdown();
     try {
       storeWriter.awaitTermination(10, TimeUnit.SECONDS);
-      // one row, whatever the number of delegates: rewriting each delegate's row took 7 to 9 s
-      // under 10 000 reconnecting delegates
-      store.replicaEnded(cluster.replicaId(), clock.instant(), "manager stopped");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (StoreException e) {
-      log.warn("could not record this manager's end at shutdown: {}; its delegates are shown disconnected"
-          + " when it starts again (with replicas: once another finds it lost)", e.getMessage());
     }
-    long recorded = System.nanoTime();
+    long written = System.nanoTime();
     store.close();
-    log.info("stop: streams closed {} ms, timers finished {} ms, heartbeat times written {} ms,"
-        + " the run's end recorded {} ms, database closed {} ms", ms(streamsEnded - t0),
-        ms(timersDone - streamsEnded), ms(flushed - timersDone), ms(recorded - flushed), ms(System.nanoTime() - recorded));
+    log.info("stop: streams closed {} ms, the run's end recorded {} ms, timers finished {} ms, heartbeat times"
+        + " written {} ms, waiting ends written {} ms, database closed {} ms", ms(streamsEnded - t0),
+        ms(endRecorded - streamsEnded), ms(timersDone - endRecorded), ms(flushed - timersDone),
+        ms(written - flushed), ms(System.nanoTime() - written));
   }
 
   private static long ms(long nanos) {

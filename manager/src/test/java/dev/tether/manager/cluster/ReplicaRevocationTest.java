@@ -180,6 +180,39 @@ class ReplicaRevocationTest {
     }
   }
 
+  /**
+   * A replica's clean stop is one row: at once, the others show the delegates it held disconnected
+   * ("manager stopped", not "replica lost" after the lost-after time) and no longer count it among
+   * the live replicas, so a revoke right after neither waits for its confirmation nor reports it.
+   */
+  @Test
+  void aStoppedReplica_showsItsDelegatesDisconnectedAtOnce_andIsNotWaitedFor() throws Exception {
+    try (Replicas replicas = new Replicas(root, 2)) {
+      CreatedAccount account = replicas.get(0).manager().tokens().createAccount("acme", "test");
+      String accountId = account.account().id();
+      DelegateToken token = TokenLedger.record(account.defaultToken().value());
+      List<StreamClient> onB = connect(replicas, 1, accountId, token, 5);
+      String b = replicas.get(1).manager().cluster().replicaId();
+      assertThat(replicas.get(0).manager().cluster().liveReplicas()).contains(b);
+
+      replicas.get(1).close();
+
+      assertThat(replicas.get(0).manager().cluster().liveReplicas())
+          .containsExactly(replicas.get(0).manager().cluster().replicaId());
+      assertThat(replicas.get(0).manager().store().listDelegates(accountId)).hasSize(5).allSatisfy(d -> {
+        assertThat(d.connected()).isFalse();
+        assertThat(d.disconnectReason()).isEqualTo("manager stopped");
+        assertThat(d.replicaId()).isEqualTo(b);
+      });
+      RevokeTokenResponse response = TokenAdminGrpc.newBlockingStub(replicas.adminChannel(0))
+          .withCallCredentials(replicas.admin()).withDeadlineAfter(30, TimeUnit.SECONDS)
+          .revokeToken(RevokeTokenRequest.newBuilder().setAccountId(accountId).setName("default").build());
+      assertThat(response.getReplicasList()).extracting(ReplicaRevocation::getReplicaId)
+          .containsExactly(replicas.get(0).manager().cluster().replicaId());
+      await().atMost(Duration.ofSeconds(30)).until(() -> onB.stream().allMatch(c -> c.closed().isDone()));
+    }
+  }
+
   private static int total(Replicas replicas, int... indexes) {
     int n = 0;
     for (int i : indexes) {
