@@ -148,6 +148,11 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
             List.copyOf(r.getTagsList()), r.getIp(), identity.tokenPublicId(), identity.tokenName(),
             true, now, now, now, null, null, replicaId));
       } catch (StoreException e) {
+        if (live.closeStatus() != null) {
+          // closed while it waited (a stop refuses the registrations still waiting): nothing to record
+          log.debug("registration of delegate {} not written: {}", quote(identity.delegateName()), e.getMessage());
+          return;
+        }
         log.error("could not record delegate {}: {}", quote(identity.delegateName()), e.getMessage());
         live.closeWith(Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later"));
         return;

@@ -360,6 +360,8 @@ public final class Manager implements AutoCloseable {
     tracker.stop();
     // every call, those whose delegate has not registered yet included
     registry.closeEvery(Status.UNAVAILABLE.withDescription("manager shutting down"));
+    // their registrations still waiting for a commit are of closed streams: none is written now
+    store.refuseRegistrations();
     long streamsEnded = System.nanoTime();
     // at once, before other replicas could take the silence that follows for a lost replica: one
     // row, whatever the number of delegates (rewriting each delegate's row took 7 to 9 s under

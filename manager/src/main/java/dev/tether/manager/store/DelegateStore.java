@@ -11,6 +11,14 @@ public interface DelegateStore {
   String delegateConnected(DelegateRecord delegate);
 
   /**
+   * At a stop, once every stream is closed: no registration is written any more, and those waiting
+   * for their commit fail (the one being committed finishes). A registration written later would
+   * record a stream that is closed, over the record of the same delegate's newer connection to
+   * another replica.
+   */
+  void refuseRegistrations();
+
+  /**
    * Records the ends of connections in one transaction, each of the connection that began at its
    * {@code connectedSince}: a newer connection of the same delegate is left as it is.
    */

@@ -95,7 +95,12 @@ final class GroupCommit<I, O> implements AutoCloseable {
       batch.add(first);
       queue.drainTo(batch, maxBatch - 1);
       stopping = batch.remove(STOP);
-      write(batch);
+      if (closed) {
+        // queued before the close, not written after it (a stopping manager has closed their streams)
+        batch.forEach(p -> p.result().completeExceptionally(new StoreException("store closed", null)));
+      } else {
+        write(batch);
+      }
       batch.clear();
     }
     failQueued();

@@ -67,6 +67,11 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
     return connects.submit(d);
   }
 
+  @Override
+  public void refuseRegistrations() {
+    connects.close();
+  }
+
   private String connectedAlone(DelegateRecord d) {
     return db.inTransaction("record delegate", c -> upsert(c, d));
   }

@@ -261,6 +261,11 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
+  public void refuseRegistrations() {
+    delegates.refuseRegistrations();
+  }
+
+  @Override
   public void delegatesDisconnected(List<Disconnect> disconnects) {
     delegates.delegatesDisconnected(disconnects);
   }

@@ -211,6 +211,52 @@ class GroupCommitTest {
     }
   }
 
+  /**
+   * A close lets the write in progress finish and fails those queued behind it, without writing
+   * them: a stopping manager has closed their streams.
+   */
+  @Test
+  void close_finishesTheWriteInProgress_andFailsTheQueuedOnesUnwritten() throws Exception {
+    CountDownLatch firstInside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<Integer> written = new java.util.concurrent.CopyOnWriteArrayList<>();
+    GroupCommit<Integer, String> commits = new GroupCommit<>("test-commits", 16, 1000, Duration.ofMinutes(1), SYSTEM,
+        items -> {
+          written.addAll(items);
+          return items.stream().map(i -> "ok" + i).toList();
+        }, item -> {
+          if (item == 0) {
+            firstInside.countDown();
+            hold(release);
+          }
+          written.add(item);
+          return "alone" + item;
+        });
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      Future<String> first = pool.submit(() -> commits.submit(0));
+      assertThat(firstInside.await(10, TimeUnit.SECONDS)).isTrue();
+      Future<String> a = pool.submit(() -> commits.submit(1));
+      Future<String> b = pool.submit(() -> commits.submit(2));
+      await().atMost(Duration.ofSeconds(10)).until(() -> commits.queued() == 2);
+      Future<?> closing = pool.submit(commits::close);
+      await().atMost(Duration.ofSeconds(10)).until(() -> commits.queued() == 3);
+      release.countDown();
+      closing.get(10, TimeUnit.SECONDS);
+
+      assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("alone0");
+      for (Future<String> queued : List.of(a, b)) {
+        assertThatThrownBy(() -> queued.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(StoreException.class)
+            .hasMessageContaining("store closed");
+      }
+      assertThat(written).containsExactly(0);
+      commits.close();
+    } finally {
+      release.countDown();
+      pool.shutdownNow();
+    }
+  }
+
   private static void hold(CountDownLatch latch) {
     try {
       latch.await(10, TimeUnit.SECONDS);
