@@ -35,4 +35,44 @@ class RestartEndToEndTest {
       assertThat(delegate.alive()).isTrue();
     }
   }
+
+  /**
+   * A run's end is one row (schema 10): a manager killed with SIGKILL shows the delegates it held
+   * disconnected at its next start ("manager restarted"), one stopped with SIGTERM shows them
+   * disconnected at its stop ("manager stopped"). The delegates are killed while the manager is
+   * down, so none comes back and the list shows what the manager recorded.
+   */
+  @Test
+  void delegatesOfAKilledRun_andOfAStoppedRun_showDisconnectedWithTheirRunsEnd() {
+    try (Tether tether = new Tether(work.resolve("data"), "RestartEndToEndTest").start()) {
+      String account = tether.account("ends-acct");
+      String token = tether.token(account, "fleet");
+      Proc killed = tether.delegate("held-by-killed-run", tether.env(account, token));
+      killed.awaitLine("connected to", Duration.ofSeconds(60));
+
+      tether.manager().kill();
+      killed.kill();
+      tether.start();
+
+      var killedRun = tether.delegate(account, "held-by-killed-run");
+      assertThat(killedRun.getConnected()).isFalse();
+      assertThat(killedRun.getDisconnectReason()).isEqualTo("manager restarted");
+      Proc stopped = tether.delegate("held-by-stopped-run", tether.env(account, token));
+      stopped.awaitLine("connected to", Duration.ofSeconds(60));
+      long stopAsked = System.currentTimeMillis();
+
+      tether.stopManager();
+      stopped.kill();
+      tether.start();
+
+      var atStop = tether.delegate(account, "held-by-stopped-run");
+      assertThat(atStop.getConnected()).isFalse();
+      assertThat(atStop.getDisconnectReason()).isEqualTo("manager stopped");
+      assertThat(atStop.getDisconnectedAtUnixMs()).isBetween(stopAsked, System.currentTimeMillis());
+      assertThat(tether.delegate(account, "held-by-killed-run").getDisconnectReason()).isEqualTo("manager restarted");
+      assertThat(tether.cli("delegate", "list", "--account", account).ok().out())
+          .containsPattern("held-by-killed-run\\s+DISCONNECTED")
+          .containsPattern("held-by-stopped-run\\s+DISCONNECTED");
+    }
+  }
 }
