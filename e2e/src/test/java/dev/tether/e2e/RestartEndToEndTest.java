@@ -13,6 +13,13 @@ class RestartEndToEndTest {
 
   @TempDir Path work;
 
+  /**
+   * Also a run's end as one row (schema 10), through {@code delegate list}: a delegate killed while
+   * the manager was stopped shows disconnected at the stop ("manager stopped"); after a SIGKILL of
+   * the manager, the next start shows the delegates of the killed run disconnected ("manager
+   * restarted"). Those delegates are killed while the manager is down, so none comes back and the
+   * list shows what the manager recorded.
+   */
   @Test
   void managerSigterm_closesStreamsCleanlyAndDelegatesComeBackAfterRestart() {
     try (Tether tether = new Tether(work.resolve("data"), "RestartEndToEndTest").start()) {
@@ -21,11 +28,15 @@ class RestartEndToEndTest {
       tether.token(account, "gone");
       tether.cli("token", "revoke", "--account", account, "--name", "gone").ok();
       Proc delegate = tether.delegate("survivor", tether.env(account, token));
+      Proc leftBehind = tether.delegate("left-behind", tether.env(account, token));
       delegate.awaitLine("connected to", Duration.ofSeconds(60));
+      leftBehind.awaitLine("connected to", Duration.ofSeconds(60));
+      long stopAsked = System.currentTimeMillis();
 
       tether.stopManager();
       assertThat(tether.manager().stdout()).contains("tether-manager stopped: streams closed, database closed");
       delegate.awaitLine("manager shutting down", Duration.ofSeconds(20));
+      leftBehind.kill();
 
       tether.start();
       await().atMost(Duration.ofSeconds(90)).until(() -> tether.delegate(account, "survivor").getConnected());
@@ -33,46 +44,22 @@ class RestartEndToEndTest {
           .containsPattern("gone\\s+tid_\\w+\\s+REVOKED")
           .containsPattern("keep\\s+tid_\\w+\\s+ACTIVE");
       assertThat(delegate.alive()).isTrue();
-    }
-  }
-
-  /**
-   * A run's end is one row (schema 10): a manager killed with SIGKILL shows the delegates it held
-   * disconnected at its next start ("manager restarted"), one stopped with SIGTERM shows them
-   * disconnected at its stop ("manager stopped"). The delegates are killed while the manager is
-   * down, so none comes back and the list shows what the manager recorded.
-   */
-  @Test
-  void delegatesOfAKilledRun_andOfAStoppedRun_showDisconnectedWithTheirRunsEnd() {
-    try (Tether tether = new Tether(work.resolve("data"), "RestartEndToEndTest").start()) {
-      String account = tether.account("ends-acct");
-      String token = tether.token(account, "fleet");
-      Proc killed = tether.delegate("held-by-killed-run", tether.env(account, token));
-      killed.awaitLine("connected to", Duration.ofSeconds(60));
-
-      tether.manager().kill();
-      killed.kill();
-      tether.start();
-
-      var killedRun = tether.delegate(account, "held-by-killed-run");
-      assertThat(killedRun.getConnected()).isFalse();
-      assertThat(killedRun.getDisconnectReason()).isEqualTo("manager restarted");
-      Proc stopped = tether.delegate("held-by-stopped-run", tether.env(account, token));
-      stopped.awaitLine("connected to", Duration.ofSeconds(60));
-      long stopAsked = System.currentTimeMillis();
-
-      tether.stopManager();
-      stopped.kill();
-      tether.start();
-
-      var atStop = tether.delegate(account, "held-by-stopped-run");
+      var atStop = tether.delegate(account, "left-behind");
       assertThat(atStop.getConnected()).isFalse();
       assertThat(atStop.getDisconnectReason()).isEqualTo("manager stopped");
       assertThat(atStop.getDisconnectedAtUnixMs()).isBetween(stopAsked, System.currentTimeMillis());
-      assertThat(tether.delegate(account, "held-by-killed-run").getDisconnectReason()).isEqualTo("manager restarted");
       assertThat(tether.cli("delegate", "list", "--account", account).ok().out())
-          .containsPattern("held-by-killed-run\\s+DISCONNECTED")
-          .containsPattern("held-by-stopped-run\\s+DISCONNECTED");
+          .containsPattern("left-behind\\s+DISCONNECTED")
+          .containsPattern("survivor\\s+CONNECTED");
+
+      tether.manager().kill();
+      delegate.kill();
+      tether.start();
+
+      var killedRun = tether.delegate(account, "survivor");
+      assertThat(killedRun.getConnected()).isFalse();
+      assertThat(killedRun.getDisconnectReason()).isEqualTo("manager restarted");
+      assertThat(tether.delegate(account, "left-behind").getDisconnectReason()).isEqualTo("manager stopped");
     }
   }
 }
