@@ -59,7 +59,7 @@ final class GroupCommit<I, O> implements AutoCloseable {
   /** Writes {@code item}; returns once it is committed. */
   O submit(I item) {
     if (closed) {
-      throw new StoreException("store closed", null);
+      throw storeClosed();
     }
     CompletableFuture<O> result = new CompletableFuture<>();
     if (!queue.offer(new Pending<>(item, result, ticker.read() + deadlineNanos))) {
@@ -67,7 +67,7 @@ final class GroupCommit<I, O> implements AutoCloseable {
     }
     if (closed) {
       // close() may have drained the queue before this item arrived
-      result.completeExceptionally(new StoreException("store closed", null));
+      result.completeExceptionally(storeClosed());
     }
     try {
       return result.join();
@@ -97,7 +97,7 @@ final class GroupCommit<I, O> implements AutoCloseable {
       stopping = batch.remove(STOP);
       if (closed) {
         // queued before the close, not written after it (a stopping manager has closed their streams)
-        batch.forEach(p -> p.result().completeExceptionally(new StoreException("store closed", null)));
+        batch.forEach(p -> p.result().completeExceptionally(storeClosed()));
       } else {
         write(batch);
       }
@@ -170,9 +170,13 @@ final class GroupCommit<I, O> implements AutoCloseable {
     return true;
   }
 
+  private static StoreException storeClosed() {
+    return new StoreException("store closed", null);
+  }
+
   private void failQueued() {
     for (Pending<I, O> p; (p = queue.poll()) != null; ) {
-      p.result().completeExceptionally(new StoreException("store closed", null));
+      p.result().completeExceptionally(storeClosed());
     }
   }
 

@@ -24,6 +24,9 @@ import java.util.UUID;
  */
 final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
 
+  /** When a record reads as disconnected: its own end, or its replica's. */
+  private static final String DISCONNECTED_AT =
+      "CASE WHEN d.connected AND r.ended_at IS NOT NULL THEN r.ended_at ELSE d.disconnected_at END";
   /**
    * A delegate's record as it reads: a record still marked connected by a replica that has ended
    * (stopped, or found gone when a manager alone on its database starts) reads as disconnected at
@@ -33,9 +36,7 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
   private static final String COLUMNS = "d.id, d.account_id, d.name, d.hostname, d.delegate_type,"
       + " d.version, d.tags, d.ip, d.token_public_id, d.token_name,"
       + " CASE WHEN r.ended_at IS NULL THEN d.connected ELSE FALSE END AS connected,"
-      + " d.first_seen, d.connected_since, d.last_heartbeat,"
-      + " CASE WHEN d.connected AND r.ended_at IS NOT NULL THEN r.ended_at ELSE d.disconnected_at END"
-      + " AS disconnected_at,"
+      + " d.first_seen, d.connected_since, d.last_heartbeat, " + DISCONNECTED_AT + " AS disconnected_at,"
       + " CASE WHEN d.connected AND r.ended_at IS NOT NULL THEN r.end_reason ELSE d.disconnect_reason END"
       + " AS disconnect_reason, d.replica_id";
   /** Delegates with the replica holding each, for {@link #COLUMNS}. */
@@ -213,7 +214,7 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
     return db.inTransaction("prune delegates", c -> {
       List<DelegateRecord> stale = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + FROM + " WHERE " + DISCONNECTED
-          + " AND CASE WHEN d.connected THEN r.ended_at ELSE d.disconnected_at END < ?"
+          + " AND " + DISCONNECTED_AT + " < ?"
           + (accountId == null ? "" : " AND d.account_id = ?") + " ORDER BY d.account_id, d.name, d.hostname")) {
         ps.setLong(1, disconnectedBefore.toEpochMilli());
         if (accountId != null) {
