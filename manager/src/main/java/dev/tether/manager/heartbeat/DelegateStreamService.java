@@ -25,7 +25,12 @@ import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,9 +85,10 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
   private final class Connection implements StreamObserver<DelegateMessage> {
     private final DelegateIdentity identity;
     private final LiveStream live;
-    private final StreamObserver<ManagerMessage> out;
+    private final ServerCallStreamObserver<ManagerMessage> out;
     private final SuccessorSealer sealer;
-    private String delegateId;
+    /** Set once the registration is committed, on the pool thread that goes on from the commit. */
+    private volatile String delegateId;
     /** This stream as rotations see it, once registered. */
     private volatile RotationService.Stream rotation;
     /** Acknowledgements sent while gRPC was already holding 32 KiB unread for the client. */
@@ -95,17 +101,22 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       this.remoteAddress = AuthContext.transport().remoteAddress();
       this.identity = identity;
       this.live = live;
-      this.out = out;
-      if (out instanceof ServerCallStreamObserver<ManagerMessage> call) {
-        // the client read what it was sent: whatever was sent while it lagged has gone
-        call.setOnReadyHandler(() -> sentWhileNotReady = 0);
-      }
+      this.out = (ServerCallStreamObserver<ManagerMessage>) out;
+      // the client read what it was sent: whatever was sent while it lagged has gone
+      this.out.setOnReadyHandler(() -> sentWhileNotReady = 0);
+      // one message at a time, each asked for once the one before is handled: the message after a
+      // Register arrives only once the Register's row is committed, without a thread held meanwhile
+      this.out.disableAutoRequest();
+      this.out.request(1);
     }
 
     @Override
     public void onNext(DelegateMessage message) {
       switch (message.getKindCase()) {
-        case REGISTER -> register(message.getRegister());
+        case REGISTER -> {
+          register(message.getRegister());
+          return; // the next message is asked for once the registration is done
+        }
         case HEARTBEAT -> heartbeat(message.getHeartbeat().getSequence());
         case GOODBYE -> {
           log.info("delegate {} ({}) says goodbye: {}", quote(identity.delegateName()), delegateId,
@@ -122,6 +133,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         }
         default -> live.closeWith(Status.INVALID_ARGUMENT.withDescription("empty delegate message"));
       }
+      out.request(1);
     }
 
     private void register(Register r) {
@@ -141,22 +153,49 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         return;
       }
       Instant now = clock.instant();
-      String id;
-      try {
-        id = store.delegateConnected(new DelegateRecord(null, identity.accountId(),
-            identity.delegateName(), r.getHostname(), r.getDelegateType(), r.getVersion(),
-            List.copyOf(r.getTagsList()), r.getIp(), identity.tokenPublicId(), identity.tokenName(),
-            true, now, now, now, null, null, replicaId));
-      } catch (StoreException e) {
-        if (live.closeStatus() != null) {
-          // closed while it waited (a stop refuses the registrations still waiting): nothing to record
-          log.debug("registration of delegate {} not written: {}", quote(identity.delegateName()), e.getMessage());
-          return;
-        }
-        log.error("could not record delegate {}: {}", quote(identity.delegateName()), e.getMessage());
-        live.closeWith(Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later"));
+      // registrations arriving together share a commit; none holds one of the pool's threads while
+      // it runs (a herd of them once held as many threads as were waiting, and a ForkJoinPool's
+      // spare threads for waiting tasks do not keep a thread a core free for the heartbeats that
+      // arrive later); the rest of the registration runs on this pool once the row is committed
+      Executor pool = Objects.requireNonNullElseGet(ForkJoinTask.getPool(), ForkJoinPool::commonPool);
+      store.delegateConnected(new DelegateRecord(null, identity.accountId(),
+              identity.delegateName(), r.getHostname(), r.getDelegateType(), r.getVersion(),
+              List.copyOf(r.getTagsList()), r.getIp(), identity.tokenPublicId(), identity.tokenName(),
+              true, now, now, now, null, null, replicaId))
+          .whenCompleteAsync((id, failure) -> {
+            if (failure != null) {
+              notRecorded(failure instanceof CompletionException && failure.getCause() != null
+                  ? failure.getCause() : failure);
+              return;
+            }
+            try {
+              if (registered(r, id, now)) {
+                out.request(1);
+              }
+            } catch (RuntimeException e) {
+              // as gRPC ends a call whose handler throws; nothing else would end this one
+              log.error("registration of delegate {} ({}) failed", quote(identity.delegateName()), id, e);
+              live.closeWith(Status.INTERNAL.withDescription("registration failed"));
+            }
+          }, pool);
+    }
+
+    private void notRecorded(Throwable failure) {
+      if (live.closeStatus() != null) {
+        // closed while it waited (a stop refuses the registrations still waiting): nothing to record
+        log.debug("registration of delegate {} not written: {}", quote(identity.delegateName()), failure.getMessage());
         return;
       }
+      if (failure instanceof StoreException) {
+        log.error("could not record delegate {}: {}", quote(identity.delegateName()), failure.getMessage());
+      } else {
+        log.error("could not record delegate {}", quote(identity.delegateName()), failure);
+      }
+      live.closeWith(Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later"));
+    }
+
+    /** With the row committed as {@code id}: whether the stream is still live and told it is registered. */
+    private boolean registered(Register r, String id, Instant now) {
       delegateId = id;
       boolean sent = live.acceptIfLive(() -> {
         tracker.connected(live, id, identity.accountId(), now);
@@ -170,18 +209,17 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         // the stream was closed (a revoke, a shutdown, the delegate going away) while the row was
         // being written: nobody will see this stream end, so record it as disconnected now
         tracker.endedBeforeRegistration(id, now, live.closeStatus());
-        return;
+        return false;
       }
       if (rotations != null) {
         rotation = rotations.registered(live, identity, id, sealer, out::onNext);
       }
-      if (sent) {
-        log.info(append("account", identity.accountId()).and(append("token_id", identity.tokenPublicId()))
-            .and(append("delegate_id", id)),
-            "delegate connected: account {} delegate {} host {} from {} (id {}), token {} {}",
-            identity.accountId(), quote(identity.delegateName()), quote(r.getHostname()), remoteAddress, id,
-            identity.tokenPublicId(), quote(identity.tokenName()));
-      }
+      log.info(append("account", identity.accountId()).and(append("token_id", identity.tokenPublicId()))
+          .and(append("delegate_id", id)),
+          "delegate connected: account {} delegate {} host {} from {} (id {}), token {} {}",
+          identity.accountId(), quote(identity.delegateName()), quote(r.getHostname()), remoteAddress, id,
+          identity.tokenPublicId(), quote(identity.tokenName()));
+      return true;
     }
 
     private void heartbeat(long sequence) {

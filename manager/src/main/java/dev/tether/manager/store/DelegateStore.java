@@ -3,12 +3,17 @@ package dev.tether.manager.store;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /** Delegates: who connected, with which token, on which replica, and when they were last heard of. */
 public interface DelegateStore {
 
-  /** Creates or updates the delegate's record as connected now; returns its id. */
-  String delegateConnected(DelegateRecord delegate);
+  /**
+   * Creates or updates the delegate's record as connected now. The result completes with its id
+   * once the record is committed, or fails with a {@link StoreException}; registrations arriving
+   * together share a commit, and nothing holds a thread while it runs.
+   */
+  CompletableFuture<String> delegateConnected(DelegateRecord delegate);
 
   /**
    * At a stop, once every stream is closed: no registration is written any more, and those waiting

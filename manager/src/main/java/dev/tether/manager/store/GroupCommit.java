@@ -5,13 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
 /**
  * Group commit: writes of one kind submitted at the same time share one transaction, so one commit
  * (one sync to disk) serves all the writes that queued while the previous commit ran. Each caller
- * still returns only once its own write is committed.
+ * learns from its own result when its own write is committed.
  *
  * <p>Failures: when the database cannot be reached (see {@link StoreException#isConnectivity()}),
  * the whole batch fails at once: trying its writes one by one would wait out the connection
@@ -56,27 +55,26 @@ final class GroupCommit<I, O> implements AutoCloseable {
     writer.start();
   }
 
-  /** Writes {@code item}; returns once it is committed. */
-  O submit(I item) {
+  /**
+   * Queues {@code item} for writing; the result completes once it is committed, or fails with a
+   * {@link StoreException} (the store closed or busy, the write failed or missed its deadline).
+   * Nothing waits here: a caller that must not hold a thread while the commit runs goes on from
+   * the result.
+   */
+  CompletableFuture<O> submit(I item) {
     if (closed) {
-      throw storeClosed();
+      return CompletableFuture.failedFuture(storeClosed());
     }
     CompletableFuture<O> result = new CompletableFuture<>();
     if (!queue.offer(new Pending<>(item, result, ticker.read() + deadlineNanos))) {
-      throw new StoreException("store busy: " + (queue.size()) + " writes waiting", null);
+      return CompletableFuture.failedFuture(
+          new StoreException("store busy: " + queue.size() + " writes waiting", null));
     }
     if (closed) {
       // close() may have drained the queue before this item arrived
       result.completeExceptionally(storeClosed());
     }
-    try {
-      return result.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof RuntimeException cause) {
-        throw cause;
-      }
-      throw e;
-    }
+    return result;
   }
 
   private void run() {

@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Delegates over JDBC. A registration is one native upsert, and registrations arriving together
@@ -63,7 +64,7 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
   }
 
   @Override
-  public String delegateConnected(DelegateRecord d) {
+  public CompletableFuture<String> delegateConnected(DelegateRecord d) {
     // many delegates connecting at once (a manager restart) share commits instead of queueing on them
     return connects.submit(d);
   }

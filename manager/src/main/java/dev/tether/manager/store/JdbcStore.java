@@ -9,6 +9,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.flywaydb.core.Flyway;
 
 /**
@@ -256,7 +257,7 @@ public final class JdbcStore implements TetherStore {
   // delegates
 
   @Override
-  public String delegateConnected(DelegateRecord delegate) {
+  public CompletableFuture<String> delegateConnected(DelegateRecord delegate) {
     return delegates.delegateConnected(delegate);
   }
 

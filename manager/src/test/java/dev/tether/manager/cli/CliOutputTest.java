@@ -188,7 +188,7 @@ class CliOutputTest {
     String doomed = delegate(account, "doomed-1", now.minus(Duration.ofHours(2)));
     String live = manager.server.manager().store().delegateConnected(new DelegateRecord(null, account, "live-1",
         "live-host", "SHELL", "1.0", List.of("a", "b"), "10.0.0.9", "tid_aaaaaaaaaaaaaaaa", "default", true, now, now, now,
-        null, null, "r1"));
+        null, null, "r1")).join();
 
     List<String> connected = manager.cli("delegate", "list", "--account", account, "--connected", "--field",
         "delegates.name").lines();
@@ -347,7 +347,7 @@ class CliOutputTest {
     String account = newAccount("escapes-acct");
     Instant now = Instant.now();
     manager.server.manager().store().delegateConnected(new DelegateRecord(null, account, "invoice\u202Efdp=exe", "h",
-        "SHELL", "1.0", List.of(), "10.0.0.1", "tid_aaaaaaaaaaaaaaaa", "default", true, now, now, now, null, null, "r1"));
+        "SHELL", "1.0", List.of(), "10.0.0.1", "tid_aaaaaaaaaaaaaaaa", "default", true, now, now, now, null, null, "r1")).join();
     String out = manager.cli("delegate", "list", "--account", account, "--json").ok().out();
     assertThat(out).doesNotContain("\u202E").contains("invoice\\u202efdp=exe");
     JsonNode tree = manager.cli("delegate", "list", "--account", account, "--json").json();
@@ -364,7 +364,7 @@ class CliOutputTest {
     manager.cli("token", "revoke", "--account", account, "--name", "round-trip").ok();
     Instant now = Instant.now();
     manager.server.manager().store().delegateConnected(new DelegateRecord(null, account, "round-1", "h", "SHELL", "1.0",
-        List.of("x"), "10.0.0.3", "tid_aaaaaaaaaaaaaaaa", "default", true, now, now, now, null, null, "r1"));
+        List.of("x"), "10.0.0.3", "tid_aaaaaaaaaaaaaaaa", "default", true, now, now, now, null, null, "r1")).join();
 
     ListTokensResponse fromCli = CliJson.read(manager.cli("token", "list", "--account", account, "--json").ok().out(),
         ListTokensResponse.getDefaultInstance());
@@ -405,7 +405,7 @@ class CliOutputTest {
     var store = manager.server.manager().store();
     Instant since = disconnectedAt.minus(Duration.ofMinutes(5));
     String id = store.delegateConnected(new DelegateRecord(null, account, name, name + "-host", "SHELL", "1.0",
-        List.of(), "10.0.0.2", "tid_aaaaaaaaaaaaaaaa", "default", true, since, since, since, null, null, "r1"));
+        List.of(), "10.0.0.2", "tid_aaaaaaaaaaaaaaaa", "default", true, since, since, since, null, null, "r1")).join();
     store.delegatesDisconnected(List.of(new DelegateStore.Disconnect(id, since, disconnectedAt, "test")));
     return id;
   }

@@ -38,9 +38,9 @@ class DelegateListTest {
       Instant now = Instant.now();
       server.manager().store().delegateConnected(new DelegateRecord(null, accountId, "invoice\u202Efdp.exe",
           "host\u2028builder-9  CONNECTED  default", "SHELL\u200BSCRIPT", "1.0", List.of("a"), "10.0.0.1", tokenId,
-          "default", true, now, now, now, null, null, "r1"));
+          "default", true, now, now, now, null, null, "r1")).join();
       server.manager().store().delegateConnected(new DelegateRecord(null, accountId, "builder-1", "builder-host",
-          "KUBERNETES", "1.0", List.of(), "10.0.0.2", tokenId, "default", true, now, now, now, null, null, "r1"));
+          "KUBERNETES", "1.0", List.of(), "10.0.0.2", tokenId, "default", true, now, now, now, null, null, "r1")).join();
 
       String out = run("delegate", "list", "--account", accountId,
           "--manager", "127.0.0.1:" + server.adminAddress().getPort(), "--data-dir", dataDir.toString());

@@ -86,9 +86,16 @@ class RevocationRaceTest {
           }
           if (method.getName().equals("delegateConnected")
               && ((dev.tether.manager.store.DelegateRecord) args[0]).name().equals(gate.delegateName)) {
-            // the row is committed as connected; the revoke runs before the registration goes on
-            gate.paused.countDown();
-            gate.release.await(30, TimeUnit.SECONDS);
+            // once the row is committed as connected, the revoke runs before the registration goes on
+            return ((CompletableFuture<?>) result).thenApplyAsync(id -> {
+              gate.paused.countDown();
+              try {
+                gate.release.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              return id;
+            }, held -> new Thread(held, "registration-gate").start());
           }
           return result;
         });

@@ -61,43 +61,6 @@ class StreamCallsTest {
   }
 
   @Test
-  void whileSomeHandlersWait_asManyThreadsAsCoresStillRun() throws Exception {
-    // three of four threads wait (Registers on their commit); two heartbeats must still run side
-    // by side, as on a pool with nothing waiting
-    CompletableFuture<Void> commit = new CompletableFuture<>();
-    CountDownLatch waiting = new CountDownLatch(3);
-    try (StreamCalls streams = StreamCalls.withThreads(4)) {
-      for (int i = 0; i < 3; i++) {
-        streams.pool().execute(() -> {
-          waiting.countDown();
-          commit.join();
-        });
-      }
-      assertThat(waiting.await(30, TimeUnit.SECONDS)).isTrue();
-      CountDownLatch bothInside = new CountDownLatch(2);
-      CountDownLatch done = new CountDownLatch(2);
-      for (int i = 0; i < 2; i++) {
-        streams.pool().execute(() -> {
-          bothInside.countDown();
-          try {
-            // a plain wait, not a managed block: only two runnable threads let both in
-            if (bothInside.await(30, TimeUnit.SECONDS)) {
-              done.countDown();
-            }
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
-      }
-      try {
-        assertThat(done.await(60, TimeUnit.SECONDS)).as("both ran at once beside the three waiting").isTrue();
-      } finally {
-        commit.complete(null);
-      }
-    }
-  }
-
-  @Test
   void close_shutsThePoolDown() {
     StreamCalls streams = StreamCalls.create();
     streams.close();

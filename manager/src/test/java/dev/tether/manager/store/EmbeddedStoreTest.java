@@ -36,7 +36,7 @@ class EmbeddedStoreTest {
       for (int i = 0; i < 500; i++) {
         // every delegate twice: the second registration of a name updates the first's row
         String name = "d" + (i % 250);
-        done.add(pool.submit(() -> store.delegateConnected(delegate(name))));
+        done.add(pool.submit(() -> store.delegateConnected(delegate(name)).join()));
       }
       for (Future<String> f : done) {
         ids.add(f.get(60, TimeUnit.SECONDS));

@@ -41,13 +41,12 @@ class GroupCommitTest {
       }
       return "alone" + item;
     });
-    ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
-      Future<String> first = pool.submit(() -> commits.submit(0));
+      Future<String> first = commits.submit(0);
       assertThat(firstInside.await(10, TimeUnit.SECONDS)).isTrue();
-      Future<String> a = pool.submit(() -> commits.submit(1));
-      Future<String> bad = pool.submit(() -> commits.submit(13));
-      Future<String> b = pool.submit(() -> commits.submit(2));
+      Future<String> a = commits.submit(1);
+      Future<String> bad = commits.submit(13);
+      Future<String> b = commits.submit(2);
       await().atMost(Duration.ofSeconds(10)).until(() -> commits.queued() == 3);
       release.countDown();
 
@@ -61,18 +60,17 @@ class GroupCommitTest {
     } finally {
       release.countDown();
       commits.close();
-      pool.shutdownNow();
     }
   }
 
   @Test
   void afterClose_writesAreRefused() {
     GroupCommit<Integer, Integer> commits = new GroupCommit<>("test-commits", 16, 1000, Duration.ofMinutes(1), SYSTEM, items -> items, item -> item);
-    assertThat(commits.submit(7)).isEqualTo(7);
+    assertThat(commits.submit(7).join()).isEqualTo(7);
 
     commits.close();
 
-    assertThatThrownBy(() -> commits.submit(8)).isInstanceOf(StoreException.class).hasMessageContaining("store closed");
+    assertThatThrownBy(() -> commits.submit(8).join()).hasCauseInstanceOf(StoreException.class).hasMessageContaining("store closed");
   }
 
   private static StoreException unreachable() {
@@ -104,14 +102,13 @@ class GroupCommitTest {
       }
       throw unreachable();
     });
-    ExecutorService pool = Executors.newFixedThreadPool(256);
     try {
-      Future<String> first = pool.submit(() -> commits.submit(0));
+      Future<String> first = commits.submit(0);
       assertThat(firstInside.await(10, TimeUnit.SECONDS)).isTrue();
       List<Future<String>> batch = new ArrayList<>();
       for (int i = 1; i <= 200; i++) {
         int item = i;
-        batch.add(pool.submit(() -> commits.submit(item)));
+        batch.add(commits.submit(item));
       }
       await().atMost(Duration.ofSeconds(20)).until(() -> commits.queued() == 200);
       release.countDown();
@@ -131,7 +128,6 @@ class GroupCommitTest {
     } finally {
       release.countDown();
       commits.close();
-      pool.shutdownNow();
     }
   }
 
@@ -159,11 +155,10 @@ class GroupCommitTest {
       }
       return "alone" + item;
     });
-    ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
-      Future<String> first = pool.submit(() -> commits.submit(0));
+      Future<String> first = commits.submit(0);
       assertThat(firstInside.await(10, TimeUnit.SECONDS)).isTrue();
-      Future<String> late = pool.submit(() -> commits.submit(1));
+      Future<String> late = commits.submit(1);
       await().atMost(Duration.ofSeconds(10)).until(() -> commits.queued() == 1);
       // the writer is held past the queued write's 200 ms deadline
       nanos.addAndGet(Duration.ofMillis(201).toNanos());
@@ -176,7 +171,6 @@ class GroupCommitTest {
     } finally {
       release.countDown();
       commits.close();
-      pool.shutdownNow();
     }
   }
 
@@ -193,21 +187,19 @@ class GroupCommitTest {
           }
           return "alone" + item;
         });
-    ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
-      pool.submit(() -> commits.submit(0));
+      commits.submit(0);
       assertThat(firstInside.await(10, TimeUnit.SECONDS)).isTrue();
       for (int i = 1; i <= 3; i++) {
         int item = i;
-        pool.submit(() -> commits.submit(item));
+        commits.submit(item);
       }
       await().atMost(Duration.ofSeconds(10)).until(() -> commits.queued() == 3);
 
-      assertThatThrownBy(() -> commits.submit(4)).isInstanceOf(StoreException.class).hasMessageContaining("store busy");
+      assertThatThrownBy(() -> commits.submit(4).join()).hasCauseInstanceOf(StoreException.class).hasMessageContaining("store busy");
     } finally {
       release.countDown();
       commits.close();
-      pool.shutdownNow();
     }
   }
 
@@ -234,10 +226,10 @@ class GroupCommitTest {
         });
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
-      Future<String> first = pool.submit(() -> commits.submit(0));
+      Future<String> first = commits.submit(0);
       assertThat(firstInside.await(10, TimeUnit.SECONDS)).isTrue();
-      Future<String> a = pool.submit(() -> commits.submit(1));
-      Future<String> b = pool.submit(() -> commits.submit(2));
+      Future<String> a = commits.submit(1);
+      Future<String> b = commits.submit(2);
       await().atMost(Duration.ofSeconds(10)).until(() -> commits.queued() == 2);
       Future<?> closing = pool.submit(commits::close);
       await().atMost(Duration.ofSeconds(10)).until(() -> commits.queued() == 3);

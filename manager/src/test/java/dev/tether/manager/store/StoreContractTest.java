@@ -76,11 +76,11 @@ class StoreContractTest {
     TetherStore s = open(kind);
     s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
     s.replicaSeen(new Replica("rep_a", "127.0.0.1:1", T0, T0));
-    String one = s.delegateConnected(delegate("one", T0, "rep_a"));
-    String two = s.delegateConnected(delegate("two", T0, "rep_a"));
-    String three = s.delegateConnected(delegate("three", T0, "rep_a"));
+    String one = s.delegateConnected(delegate("one", T0, "rep_a")).join();
+    String two = s.delegateConnected(delegate("two", T0, "rep_a")).join();
+    String three = s.delegateConnected(delegate("three", T0, "rep_a")).join();
     // three came back on a new connection before the end of its old one was written
-    s.delegateConnected(delegate("three", T0.plusSeconds(5), "rep_a"));
+    s.delegateConnected(delegate("three", T0.plusSeconds(5), "rep_a")).join();
 
     s.delegatesDisconnected(List.of(
         new DelegateStore.Disconnect(one, T0, T0.plusSeconds(6), "UNAUTHENTICATED: delegate token revoked"),
@@ -106,12 +106,12 @@ class StoreContractTest {
     s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
     s.replicaSeen(new Replica("rep_a", "127.0.0.1:1", T0, T0));
     s.replicaSeen(new Replica("rep_b", "127.0.0.1:2", T0, T0.plusSeconds(60)));
-    String a = s.delegateConnected(delegate("on-a", T0, "rep_a"));
-    String b = s.delegateConnected(delegate("on-b", T0, "rep_b"));
+    String a = s.delegateConnected(delegate("on-a", T0, "rep_a")).join();
+    String b = s.delegateConnected(delegate("on-b", T0, "rep_b")).join();
 
     // a newer connection of the same delegate is not marked disconnected by the old one ending
     Instant reconnect = T0.plusSeconds(5);
-    assertThat(s.delegateConnected(delegate("on-b", reconnect, "rep_b"))).isEqualTo(b);
+    assertThat(s.delegateConnected(delegate("on-b", reconnect, "rep_b")).join()).isEqualTo(b);
     s.delegatesDisconnected(List.of(new DelegateStore.Disconnect(b, T0, T0.plusSeconds(6), "old connection ended")));
     assertThat(find(s, "on-b").connected()).isTrue();
 
@@ -144,7 +144,7 @@ class StoreContractTest {
         for (int i = 0; i < 8; i++) {
           ids.add(pool.submit(() -> {
             start.await();
-            return s.delegateConnected(delegate(name, T0, "rep_a"));
+            return s.delegateConnected(delegate(name, T0, "rep_a")).join();
           }));
         }
         start.countDown();
@@ -214,7 +214,7 @@ class StoreContractTest {
     s.replicaSeen(new Replica("rep_old", "127.0.0.1:1", T0, T0));
     s.replicaSeen(new Replica("rep_me", "127.0.0.1:2", T0, T0));
     s.replicaSeen(new Replica("rep_new", "127.0.0.1:3", T0, T0.plusSeconds(3600)));
-    s.delegateConnected(delegate("on-old", T0, "rep_old"));
+    s.delegateConnected(delegate("on-old", T0, "rep_old")).join();
     s.recordRevocationAck(7, "rep_old", 2, T0);
     s.recordRevocationAck(8, "rep_new", 1, T0.plusSeconds(3600));
 
@@ -238,11 +238,11 @@ class StoreContractTest {
     s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
     s.replicaSeen(new Replica("rep_a", "127.0.0.1:1", T0, T0));
     s.replicaSeen(new Replica("rep_b", "127.0.0.1:2", T0, T0));
-    s.delegateConnected(delegate("left", T0, "rep_a"));
-    String gone = s.delegateConnected(delegate("gone", T0, "rep_a"));
-    s.delegateConnected(delegate("moved", T0, "rep_a"));
+    s.delegateConnected(delegate("left", T0, "rep_a")).join();
+    String gone = s.delegateConnected(delegate("gone", T0, "rep_a")).join();
+    s.delegateConnected(delegate("moved", T0, "rep_a")).join();
     s.delegatesDisconnected(List.of(new DelegateStore.Disconnect(gone, T0, T0.plusSeconds(2), "goodbye: SIGTERM")));
-    s.delegateConnected(delegate("moved", T0.plusSeconds(3), "rep_b"));
+    s.delegateConnected(delegate("moved", T0.plusSeconds(3), "rep_b")).join();
 
     s.replicaEnded("rep_a", T0.plusSeconds(10), "manager stopped");
     s.replicaEnded("rep_a", T0.plusSeconds(20), "recorded twice");
@@ -266,10 +266,10 @@ class StoreContractTest {
 
     // back on a live replica, it reads as connected again
     s.replicaSeen(new Replica("rep_c", "127.0.0.1:3", T0, T0.plusSeconds(70)));
-    s.delegateConnected(delegate("left", T0.plusSeconds(70), "rep_c"));
+    s.delegateConnected(delegate("left", T0.plusSeconds(70), "rep_c")).join();
     assertThat(find(s, "left").connected()).isTrue();
     assertThat(find(s, "left").disconnectReason()).isNull();
-    s.delegateConnected(delegate("stale", T0, "rep_b"));
+    s.delegateConnected(delegate("stale", T0, "rep_b")).join();
     s.replicaEnded("rep_b", T0.plusSeconds(80), "manager stopped");
 
     // a record an ended replica left is not connected: it can be pruned (by its replica's end time)
@@ -296,8 +296,8 @@ class StoreContractTest {
     s.replicaSeen(new Replica("rep_stopped", "127.0.0.1:1", T0, T0));
     s.replicaSeen(new Replica("rep_killed", "127.0.0.1:1", T0.plusSeconds(10), T0.plusSeconds(10)));
     s.replicaSeen(new Replica("rep_empty", "127.0.0.1:1", T0, T0));
-    s.delegateConnected(delegate("stopped", T0, "rep_stopped"));
-    s.delegateConnected(delegate("killed", T0.plusSeconds(10), "rep_killed"));
+    s.delegateConnected(delegate("stopped", T0, "rep_stopped")).join();
+    s.delegateConnected(delegate("killed", T0.plusSeconds(10), "rep_killed")).join();
     s.replicaEnded("rep_stopped", T0.plusSeconds(5), "manager stopped");
     s.replicaSeen(new Replica("rep_now", "127.0.0.1:1", T0.plusSeconds(30), T0.plusSeconds(30)));
 
@@ -311,8 +311,8 @@ class StoreContractTest {
     assertThat(find(s, "killed").disconnectReason()).isEqualTo("manager restarted");
     assertThat(find(s, "killed").disconnectedAt()).isEqualTo(T0.plusSeconds(30));
 
-    s.delegateConnected(delegate("stopped", T0.plusSeconds(40), "rep_now"));
-    s.delegateConnected(delegate("killed", T0.plusSeconds(40), "rep_now"));
+    s.delegateConnected(delegate("stopped", T0.plusSeconds(40), "rep_now")).join();
+    s.delegateConnected(delegate("killed", T0.plusSeconds(40), "rep_now")).join();
     assertThat(s.forgetReplicas(T0.plusSeconds(50), "rep_now")).as("both, now unreferenced").isEqualTo(2);
     assertThat(s.listDelegates("acc1")).allSatisfy(d -> assertThat(d.connected()).isTrue());
   }
@@ -325,7 +325,7 @@ class StoreContractTest {
     s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
     List<String> tags = List.of("a,b", "quote\"d", "[x]", "ünïcödé", "");
     s.delegateConnected(new DelegateRecord(null, "acc1", "tagged", "tagged-host", "SHELL_SCRIPT", "1", tags,
-        "127.0.0.1", "tid_aaaaaaaaaaaaaaaa", "default", true, T0, T0, T0, null, null, "rep_a"));
+        "127.0.0.1", "tid_aaaaaaaaaaaaaaaa", "default", true, T0, T0, T0, null, null, "rep_a")).join();
     assertThat(find(s, "tagged").tags()).containsExactlyElementsOf(tags);
   }
 
@@ -372,9 +372,9 @@ class StoreContractTest {
   void disconnectedDelegates_areDeletedAndPruned_connectedOnesStay(String kind) throws Exception {
     TetherStore s = open(kind);
     s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
-    String old = s.delegateConnected(delegate("old", T0, null));
-    String recent = s.delegateConnected(delegate("recent", T0, null));
-    String live = s.delegateConnected(delegate("live", T0, null));
+    String old = s.delegateConnected(delegate("old", T0, null)).join();
+    String recent = s.delegateConnected(delegate("recent", T0, null)).join();
+    String live = s.delegateConnected(delegate("live", T0, null)).join();
     s.delegatesDisconnected(List.of(new DelegateStore.Disconnect(old, T0, T0.plusSeconds(10), "gone")));
     s.delegatesDisconnected(List.of(new DelegateStore.Disconnect(recent, T0, T0.plusSeconds(1000), "gone")));
 

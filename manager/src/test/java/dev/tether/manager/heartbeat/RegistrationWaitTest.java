@@ -1,0 +1,122 @@
+package dev.tether.manager.heartbeat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+
+import dev.tether.common.testing.TokenLedger;
+import dev.tether.common.token.DelegateToken;
+import dev.tether.delegate.connect.StreamClient;
+import dev.tether.manager.server.ManagerSettings;
+import dev.tether.manager.store.DelegateRecord;
+import dev.tether.manager.store.TetherStore;
+import dev.tether.manager.testing.ManagerFixture;
+import dev.tether.manager.token.CreatedAccount;
+import dev.tether.proto.delegate.v1.Register;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Registrations waiting for their commit hold none of the threads that run the delegate streams:
+ * a manager restarted under thousands of delegates has that many Registers waiting at once, and
+ * the delegates already registered must still have their heartbeats acknowledged meanwhile.
+ */
+class RegistrationWaitTest {
+
+  /**
+   * More than the stream pool's threads, spares for waiting tasks included (one a core and 256):
+   * had each waiting Register held a thread, the pool would have none left for a heartbeat.
+   */
+  private static final int WAITING = 300;
+
+  @TempDir Path dataDir;
+  private final CompletableFuture<Void> commitsDone = new CompletableFuture<>();
+  private final AtomicInteger waiting = new AtomicInteger();
+  private ManagerFixture fixture;
+  private String accountId;
+  private DelegateToken token;
+
+  @BeforeEach
+  void start() {
+    // every session of the herd may wait for its stream (one source holds a sixteenth): what is
+    // tested is the streams' threads
+    fixture = new ManagerFixture(dataDir, ManagerSettings.defaults().withMaxWaitingSessionsPerToken(16 * 2 * WAITING),
+        this::slowCommits);
+    CreatedAccount account = fixture.account("acme");
+    accountId = account.account().id();
+    token = TokenLedger.record(account.defaultToken().value());
+  }
+
+  @AfterEach
+  void stop() {
+    commitsDone.complete(null);
+    fixture.close();
+  }
+
+  /** Registrations of delegates named {@code waiting-*} are committed only once {@link #commitsDone}. */
+  private TetherStore slowCommits(TetherStore store) {
+    return (TetherStore) Proxy.newProxyInstance(TetherStore.class.getClassLoader(), new Class<?>[] {TetherStore.class},
+        (proxy, method, args) -> {
+          Object result;
+          try {
+            result = method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+          if (method.getName().equals("delegateConnected")
+              && ((DelegateRecord) args[0]).name().startsWith("waiting-")) {
+            waiting.incrementAndGet();
+            return commitsDone.thenCompose(done -> (CompletableFuture<?>) result);
+          }
+          return result;
+        });
+  }
+
+  @Test
+  void whileManyRegistersWaitForTheirCommit_registeredDelegatesHeartbeatsAreAcknowledged() throws Exception {
+    StreamClient steady = fixture.connect(accountId, token, "steady");
+    List<StreamClient> herd = new ArrayList<>();
+    for (int i = 0; i < WAITING; i++) {
+      herd.add(StreamClient.open(fixture.channel(), fixture.handshake(accountId, token, "waiting-" + i),
+          Register.newBuilder().setHostname("waiting-" + i + "-host").build()));
+    }
+    await("every Register of the herd waiting for its commit").atMost(Duration.ofSeconds(60))
+        .until(() -> waiting.get() == WAITING);
+    // a heartbeat right behind its Register waits for the registration, as it did behind a
+    // handler that waited: it is not taken for a heartbeat before Register
+    StreamClient eager = herd.get(0);
+    eager.heartbeat();
+
+    for (int i = 0; i < 5; i++) {
+      steady.heartbeat();
+    }
+    await("the registered delegate's heartbeats acknowledged meanwhile").atMost(Duration.ofSeconds(30))
+        .until(() -> steady.acks() == 5);
+    assertThat(herd).noneMatch(client -> client.registered().isDone());
+
+    commitsDone.complete(null);
+    for (StreamClient client : herd) {
+      client.registered().get(30, TimeUnit.SECONDS);
+    }
+    await("the heartbeat sent behind a Register acknowledged once it registered").atMost(Duration.ofSeconds(10))
+        .until(() -> eager.acks() == 1);
+    assertThat(eager.closed()).isNotDone();
+    StreamClient last = herd.get(WAITING - 1);
+    last.heartbeat();
+    await().atMost(Duration.ofSeconds(10)).until(() -> last.acks() == 1);
+    assertThat(fixture.manager().store().listDelegates(accountId))
+        .filteredOn(DelegateRecord::connected).hasSize(WAITING + 1);
+    herd.forEach(StreamClient::close);
+  }
+}
