@@ -27,6 +27,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
@@ -104,6 +105,8 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       this.out = (ServerCallStreamObserver<ManagerMessage>) out;
       // the client read what it was sent: whatever was sent while it lagged has gone
       this.out.setOnReadyHandler(() -> sentWhileNotReady = 0);
+      // sends after the delegate went away are dropped, as LiveStream drops those after a close
+      this.out.setOnCancelHandler(() -> { });
       // one message at a time, each asked for once the one before is handled: the message after a
       // Register arrives only once the Register's row is committed, without a thread held meanwhile
       this.out.disableAutoRequest();
@@ -158,26 +161,32 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       // spare threads for waiting tasks do not keep a thread a core free for the heartbeats that
       // arrive later); the rest of the registration runs on this pool once the row is committed
       Executor pool = Objects.requireNonNullElseGet(ForkJoinTask.getPool(), ForkJoinPool::commonPool);
-      store.delegateConnected(new DelegateRecord(null, identity.accountId(),
-              identity.delegateName(), r.getHostname(), r.getDelegateType(), r.getVersion(),
-              List.copyOf(r.getTagsList()), r.getIp(), identity.tokenPublicId(), identity.tokenName(),
-              true, now, now, now, null, null, replicaId))
-          .whenCompleteAsync((id, failure) -> {
-            if (failure != null) {
-              notRecorded(failure instanceof CompletionException && failure.getCause() != null
-                  ? failure.getCause() : failure);
-              return;
-            }
-            try {
-              if (registered(r, id, now)) {
-                out.request(1);
-              }
-            } catch (RuntimeException e) {
-              // as gRPC ends a call whose handler throws; nothing else would end this one
-              log.error("registration of delegate {} ({}) failed", quote(identity.delegateName()), id, e);
-              live.closeWith(Status.INTERNAL.withDescription("registration failed"));
-            }
-          }, pool);
+      CompletableFuture<String> written;
+      try {
+        written = store.delegateConnected(new DelegateRecord(null, identity.accountId(),
+            identity.delegateName(), r.getHostname(), r.getDelegateType(), r.getVersion(),
+            List.copyOf(r.getTagsList()), r.getIp(), identity.tokenPublicId(), identity.tokenName(),
+            true, now, now, now, null, null, replicaId));
+      } catch (RuntimeException e) {
+        written = CompletableFuture.failedFuture(e);
+      }
+      written.whenCompleteAsync((id, failure) -> {
+        try {
+          if (failure != null) {
+            notRecorded(failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure);
+          } else if (registered(r, id, now)) {
+            out.request(1);
+          }
+        } catch (Throwable e) {
+          // as gRPC ends a call whose handler throws; nothing else would end this one
+          log.error("registration of delegate {} ({}) failed", quote(identity.delegateName()), id, e);
+          live.closeWith(Status.INTERNAL.withDescription("registration failed"));
+          if (e instanceof Error error) {
+            throw error;
+          }
+        }
+      }, pool);
     }
 
     private void notRecorded(Throwable failure) {
@@ -206,8 +215,15 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
             .build());
       });
       if (!sent) {
-        // the stream was closed (a revoke, a shutdown, the delegate going away) while the row was
-        // being written: nobody will see this stream end, so record it as disconnected now
+        if (live.fence().revoked()) {
+          // fenced by a revoke or an expiry still committing: not registered, so not left open
+          // either (were the revoke to fail, the delegate would wait for Registered for nothing);
+          // its retry meets the outcome at the handshake. A no-op when the revoke closed it first.
+          live.closeWith(Status.UNAVAILABLE.withDescription(
+              "registration refused while the token is being revoked; retry later"));
+        }
+        // closed (a revoke, a shutdown) or over (the delegate went away) while the row was being
+        // written: nobody will see this stream end, so record it as disconnected now
         tracker.endedBeforeRegistration(id, now, live.closeStatus());
         return false;
       }

@@ -21,6 +21,8 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   private final Supplier<String> description;
   private final List<Consumer<LiveStream>> endListeners = new CopyOnWriteArrayList<>();
   private boolean closed;
+  /** The call is over (completed or cancelled): what still runs for it must not act on it. */
+  private boolean over;
   private volatile Status closeStatus;
   private volatile String delegateId;
 
@@ -32,12 +34,13 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   }
 
   /**
-   * Runs {@code action} (which may send on this call) only while the stream is open and its token
-   * is not fenced; returns whether it ran. The heartbeat path uses this, so no heartbeat is accepted
-   * after a revocation has begun to commit.
+   * Runs {@code action} (which may send on this call) only while the stream is open, the call not
+   * over and its token not fenced; returns whether it ran. The heartbeat path uses this, so no
+   * heartbeat is accepted after a revocation has begun to commit; a registration whose commit
+   * ends after the delegate went away uses it to find that out.
    */
   public synchronized boolean acceptIfLive(Runnable action) {
-    if (closed || fence.revoked()) {
+    if (closed || over || fence.revoked()) {
       return false;
     }
     action.run();
@@ -115,12 +118,24 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
     delegateId = id;
   }
 
-  /** Called once when the call is over, whoever ended it. */
+  /**
+   * Calls {@code listener} once when the call is over, whoever ended it; at once if it is over
+   * already (a registration may finish on another thread after the delegate went away).
+   */
   public void onEnd(Consumer<LiveStream> listener) {
-    endListeners.add(listener);
+    synchronized (this) {
+      if (!over) {
+        endListeners.add(listener);
+        return;
+      }
+    }
+    listener.accept(this);
   }
 
   void ended() {
+    synchronized (this) {
+      over = true;
+    }
     for (Consumer<LiveStream> listener : endListeners) {
       listener.accept(this);
     }

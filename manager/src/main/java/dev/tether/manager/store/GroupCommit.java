@@ -120,12 +120,9 @@ final class GroupCommit<I, O> implements AutoCloseable {
       return;
     }
     if (live.size() > 1) {
+      List<O> results = null;
       try {
-        List<O> results = together.apply(live.stream().map(Pending::item).toList());
-        for (int i = 0; i < live.size(); i++) {
-          live.get(i).result().complete(results.get(i));
-        }
-        return;
+        results = together.apply(live.stream().map(Pending::item).toList());
       } catch (StoreException sharedFailed) {
         if (sharedFailed.isConnectivity()) {
           live.forEach(p -> p.result().completeExceptionally(sharedFailed));
@@ -134,6 +131,13 @@ final class GroupCommit<I, O> implements AutoCloseable {
         // fall through: each on its own, to find which one failed and why
       } catch (RuntimeException sharedFailed) {
         // fall through, as above
+      }
+      if (results != null) {
+        // outside the write's failure handling: what a result's completion runs is not the write's
+        for (int i = 0; i < live.size(); i++) {
+          live.get(i).result().complete(results.get(i));
+        }
+        return;
       }
     }
     StoreException unreachable = null;

@@ -9,10 +9,12 @@ import dev.tether.common.token.DelegateToken;
 import dev.tether.delegate.connect.StreamClient;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.store.DelegateRecord;
+import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.testing.ManagerFixture;
 import dev.tether.manager.token.CreatedAccount;
 import dev.tether.proto.delegate.v1.Register;
+import io.grpc.Status;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -64,7 +66,10 @@ class RegistrationWaitTest {
     fixture.close();
   }
 
-  /** Registrations of delegates named {@code waiting-*} are committed only once {@link #commitsDone}. */
+  /**
+   * Registrations of delegates named {@code waiting-*} are committed only once {@link #commitsDone};
+   * those of {@code failing-*} fail then.
+   */
   private TetherStore slowCommits(TetherStore store) {
     return (TetherStore) Proxy.newProxyInstance(TetherStore.class.getClassLoader(), new Class<?>[] {TetherStore.class},
         (proxy, method, args) -> {
@@ -74,10 +79,16 @@ class RegistrationWaitTest {
           } catch (InvocationTargetException e) {
             throw e.getCause();
           }
-          if (method.getName().equals("delegateConnected")
-              && ((DelegateRecord) args[0]).name().startsWith("waiting-")) {
-            waiting.incrementAndGet();
-            return commitsDone.thenCompose(done -> (CompletableFuture<?>) result);
+          if (method.getName().equals("delegateConnected")) {
+            String name = ((DelegateRecord) args[0]).name();
+            if (name.startsWith("waiting-")) {
+              waiting.incrementAndGet();
+              return commitsDone.thenCompose(done -> (CompletableFuture<?>) result);
+            }
+            if (name.startsWith("failing-")) {
+              return commitsDone.thenCompose(done -> CompletableFuture.failedFuture(
+                  new StoreException("database error during record delegate: disk full", null)));
+            }
           }
           return result;
         });
@@ -118,5 +129,66 @@ class RegistrationWaitTest {
     assertThat(fixture.manager().store().listDelegates(accountId))
         .filteredOn(DelegateRecord::connected).hasSize(WAITING + 1);
     herd.forEach(StreamClient::close);
+  }
+
+  /**
+   * Found by the review of this change: a delegate that went away while its Register waited was
+   * still added to the live delegates once the row was committed (its end had already been seen),
+   * so its record read connected and the manager reported it missing heartbeats for ever.
+   */
+  @Test
+  void aDelegateThatGoesAwayWhileItsRegisterWaits_isShownDisconnected_andNotKeptLive() throws Exception {
+    StreamClient gone = StreamClient.open(fixture.channel(), fixture.handshake(accountId, token, "waiting-gone"),
+        Register.newBuilder().setHostname("waiting-gone-host").build());
+    await().atMost(Duration.ofSeconds(30)).until(() -> waiting.get() == 1);
+    gone.close();
+    await().atMost(Duration.ofSeconds(30)).until(() -> fixture.manager().registry().liveCount() == 0);
+
+    commitsDone.complete(null);
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(fixture.manager().store().listDelegates(accountId)).singleElement().satisfies(d -> {
+          assertThat(d.name()).isEqualTo("waiting-gone");
+          assertThat(d.connected()).as("connected").isFalse();
+        }));
+    assertThat(fixture.manager().tracker().size()).as("delegates the manager holds live").isZero();
+  }
+
+  @Test
+  void aRegisterWhoseCommitFails_endsTheStreamWithRetryLater() throws Exception {
+    StreamClient failing = StreamClient.open(fixture.channel(), fixture.handshake(accountId, token, "failing-1"),
+        Register.newBuilder().setHostname("failing-1-host").build());
+    commitsDone.complete(null);
+
+    Status ended = failing.closed().get(30, TimeUnit.SECONDS);
+    assertThat(ended.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(ended.getDescription()).isEqualTo("manager storage unavailable, retry later");
+    assertThat(failing.registered()).as("never registered").isCompletedExceptionally();
+  }
+
+  /**
+   * A revoke raises its token's fence, commits, then closes the token's streams. A Register whose
+   * commit ends in between is not registered; were the revoke then to fail (its fence lowered),
+   * the stream would wait for Registered for nothing, so it is closed, and the delegate's retry
+   * meets the revoke's outcome at the handshake.
+   */
+  @Test
+  void aRegisterCommittedWhileItsTokenIsFenced_isClosedNotLeftWaiting() throws Exception {
+    StreamClient fenced = StreamClient.open(fixture.channel(), fixture.handshake(accountId, token, "waiting-fenced"),
+        Register.newBuilder().setHostname("waiting-fenced-host").build());
+    await().atMost(Duration.ofSeconds(30)).until(() -> waiting.get() == 1);
+    long tokenRow = fixture.manager().store().findToken(accountId, "default").orElseThrow().id();
+    fixture.manager().registry().raiseFence(tokenRow);
+
+    commitsDone.complete(null);
+
+    Status ended = fenced.closed().get(30, TimeUnit.SECONDS);
+    assertThat(ended.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(ended.getDescription()).contains("being revoked");
+    assertThat(fenced.registered()).as("never registered").isCompletedExceptionally();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(fixture.manager().store().listDelegates(accountId)).singleElement()
+            .satisfies(d -> assertThat(d.connected()).as("connected").isFalse()));
+    fixture.manager().registry().lowerFence(tokenRow);
   }
 }
