@@ -179,12 +179,10 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
             out.request(1);
           }
         } catch (Throwable e) {
-          // as gRPC ends a call whose handler throws; nothing else would end this one
-          log.error("registration of delegate {} ({}) failed", quote(identity.delegateName()), id, e);
+          // as gRPC ends a call whose handler throws (nothing else would end this one), then says
+          // why: the future this runs in keeps what is thrown here to itself
           live.closeWith(Status.INTERNAL.withDescription("registration failed"));
-          if (e instanceof Error error) {
-            throw error;
-          }
+          log.error("registration of delegate {} ({}) failed", quote(identity.delegateName()), id, e);
         }
       }, pool);
     }
@@ -206,7 +204,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     /** With the row committed as {@code id}: whether the stream is still live and told it is registered. */
     private boolean registered(Register r, String id, Instant now) {
       delegateId = id;
-      boolean sent = live.acceptIfLive(() -> {
+      boolean sent = live.acceptRegistration(() -> {
         tracker.connected(live, id, identity.accountId(), now);
         out.onNext(ManagerMessage.newBuilder()
             .setRegistered(Registered.newBuilder()
@@ -215,16 +213,11 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
             .build());
       });
       if (!sent) {
-        if (live.fence().revoked()) {
-          // fenced by a revoke or an expiry still committing: not registered, so not left open
-          // either (were the revoke to fail, the delegate would wait for Registered for nothing);
-          // its retry meets the outcome at the handshake. A no-op when the revoke closed it first.
-          live.closeWith(Status.UNAVAILABLE.withDescription(
-              "registration refused while the token is being revoked; retry later"));
-        }
-        // closed (a revoke, a shutdown) or over (the delegate went away) while the row was being
-        // written: nobody will see this stream end, so record it as disconnected now
-        tracker.endedBeforeRegistration(id, now, live.closeStatus());
+        // not registered: closed while the row was being written (a revoke, a stop), over (the
+        // delegate went away), or its token fenced by a revoke still committing, which closes it
+        // (see LiveStream.acceptRegistration). Nobody else records this stream's end: it is
+        // recorded when the call ends, with how it was closed.
+        live.onEnd(ended -> tracker.endedBeforeRegistration(id, now, ended.closeStatus()));
         return false;
       }
       if (rotations != null) {

@@ -23,6 +23,8 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   private boolean closed;
   /** The call is over (completed or cancelled): what still runs for it must not act on it. */
   private boolean over;
+  /** Its registration was refused because the token was fenced (a revoke or an expiry committing). */
+  private boolean registrationFenced;
   private volatile Status closeStatus;
   private volatile String delegateId;
 
@@ -45,6 +47,25 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
     }
     action.run();
     return true;
+  }
+
+  /**
+   * Like {@link #acceptIfLive}, for a registration whose row is committed. One refused only because
+   * the token is fenced is held open: the revoke that raised the fence closes it with the token's
+   * other streams (counted, with the token's state), and one that fails to commit closes it when it
+   * lowers the fence ({@link #closeIfRegistrationFenced}), so that the delegate retries.
+   */
+  public synchronized boolean acceptRegistration(Runnable action) {
+    if (!closed && !over && fence.revoked()) {
+      registrationFenced = true;
+      return false;
+    }
+    return acceptIfLive(action);
+  }
+
+  /** Closes the call with {@code status} if a fence refused its registration; returns whether it did. */
+  synchronized boolean closeIfRegistrationFenced(Status status) {
+    return registrationFenced && closeWith(status);
   }
 
   /** Like {@link #acceptIfLive}, and counts an accepted heartbeat for the token. */

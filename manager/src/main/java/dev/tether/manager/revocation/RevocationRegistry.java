@@ -26,6 +26,9 @@ public final class RevocationRegistry {
    * {@link #TOKEN_STATE} says which (docs/protocol.md 6.1).
    */
   public static final Status REVOKED = Status.UNAUTHENTICATED.withDescription(WireText.TOKEN_REVOKED);
+  /** Closes a stream whose registration a revoke's fence refused, once that revoke has failed. */
+  static final Status REGISTRATION_INTERRUPTED = Status.UNAVAILABLE.withDescription(
+      "registration interrupted by a revocation that did not complete; retry");
 
   /** The trailer that tells the token's holder whether its token was revoked or has expired. */
   public static final Metadata.Key<String> TOKEN_STATE =
@@ -139,9 +142,16 @@ public final class RevocationRegistry {
     }
   }
 
-  /** Lowers the fence after a revocation that did not commit. */
+  /**
+   * Lowers the fence after a revocation that did not commit. A stream whose registration the fence
+   * refused meanwhile is closed with {@link #REGISTRATION_INTERRUPTED}: its delegate retries.
+   */
   public void lowerFence(long tokenRow) {
-    fence(tokenRow).revoked(false);
+    TokenFence fence = fence(tokenRow);
+    fence.revoked(false);
+    for (LiveStream stream : fence.streams()) {
+      stream.closeIfRegistrationFenced(REGISTRATION_INTERRUPTED);
+    }
   }
 
   /**

@@ -97,7 +97,14 @@ final class GroupCommit<I, O> implements AutoCloseable {
         // queued before the close, not written after it (a stopping manager has closed their streams)
         batch.forEach(p -> p.result().completeExceptionally(storeClosed()));
       } else {
-        write(batch);
+        try {
+          write(batch);
+        } catch (RuntimeException e) {
+          // a bug, not the database (write handles its failures): the writer goes on, and no
+          // caller of this batch is left waiting
+          StoreException failed = new StoreException("write failed: " + e, e);
+          batch.forEach(p -> p.result().completeExceptionally(failed));
+        }
       }
       batch.clear();
     }
@@ -135,7 +142,7 @@ final class GroupCommit<I, O> implements AutoCloseable {
       if (results != null) {
         // outside the write's failure handling: what a result's completion runs is not the write's
         for (int i = 0; i < live.size(); i++) {
-          live.get(i).result().complete(results.get(i));
+          complete(live.get(i), results.get(i));
         }
         return;
       }
@@ -149,16 +156,30 @@ final class GroupCommit<I, O> implements AutoCloseable {
       if (expired(p)) {
         continue;
       }
+      O result;
       try {
-        p.result().complete(alone.apply(p.item()));
+        result = alone.apply(p.item());
       } catch (StoreException e) {
         p.result().completeExceptionally(e);
         if (e.isConnectivity()) {
           unreachable = e;
         }
+        continue;
       } catch (RuntimeException e) {
         p.result().completeExceptionally(e);
+        continue;
       }
+      complete(p, result);
+    }
+  }
+
+  /** Hands {@code result} to the caller; what the caller runs on it cannot stop the writer. */
+  private static <I, O> void complete(Pending<I, O> p, O result) {
+    try {
+      p.result().complete(result);
+    } catch (RuntimeException e) {
+      // CompletableFuture keeps its dependents' failures to themselves; this is only a safeguard
+      p.result().completeExceptionally(e);
     }
   }
 

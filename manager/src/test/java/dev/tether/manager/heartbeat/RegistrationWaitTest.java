@@ -1,6 +1,7 @@
 package dev.tether.manager.heartbeat;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 
@@ -13,8 +14,10 @@ import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.testing.ManagerFixture;
 import dev.tether.manager.token.CreatedAccount;
+import dev.tether.manager.token.RevokeResult;
 import dev.tether.proto.delegate.v1.Register;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -22,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -45,6 +49,9 @@ class RegistrationWaitTest {
   @TempDir Path dataDir;
   private final CompletableFuture<Void> commitsDone = new CompletableFuture<>();
   private final AtomicInteger waiting = new AtomicInteger();
+  /** When set, a revoke's commit waits for it: true commits, false fails. */
+  private volatile CompletableFuture<Boolean> revokeOutcome;
+  private final CountDownLatch revokeCommitting = new CountDownLatch(1);
   private ManagerFixture fixture;
   private String accountId;
   private DelegateToken token;
@@ -68,11 +75,19 @@ class RegistrationWaitTest {
 
   /**
    * Registrations of delegates named {@code waiting-*} are committed only once {@link #commitsDone};
-   * those of {@code failing-*} fail then.
+   * those of {@code failing-*} fail then. A revoke's commit waits for {@link #revokeOutcome} when set.
    */
   private TetherStore slowCommits(TetherStore store) {
     return (TetherStore) Proxy.newProxyInstance(TetherStore.class.getClassLoader(), new Class<?>[] {TetherStore.class},
         (proxy, method, args) -> {
+          if (method.getName().equals("revokeToken") && revokeOutcome != null) {
+            // the revoke has raised its fence; its commit waits here, then succeeds or fails
+            revokeCommitting.countDown();
+            Boolean commits = revokeOutcome.get(30, TimeUnit.SECONDS);
+            if (!commits) {
+              throw new StoreException("database error during revoke token: disk full", null);
+            }
+          }
           Object result;
           try {
             result = method.invoke(store, args);
@@ -168,27 +183,63 @@ class RegistrationWaitTest {
 
   /**
    * A revoke raises its token's fence, commits, then closes the token's streams. A Register whose
-   * commit ends in between is not registered; were the revoke then to fail (its fence lowered),
-   * the stream would wait for Registered for nothing, so it is closed, and the delegate's retry
-   * meets the revoke's outcome at the handshake.
+   * row is committed in between is not registered, and left to the revoke: closed with the token's
+   * other streams, counted, with the token's state (found by the review of this change: closing it
+   * at once took it from the revoke's count and its delegate never learned the token was revoked).
    */
   @Test
-  void aRegisterCommittedWhileItsTokenIsFenced_isClosedNotLeftWaiting() throws Exception {
-    StreamClient fenced = StreamClient.open(fixture.channel(), fixture.handshake(accountId, token, "waiting-fenced"),
-        Register.newBuilder().setHostname("waiting-fenced-host").build());
+  void aRegisterCommittedWhileARevokeCommits_isClosedByThatRevoke() throws Exception {
+    StreamClient racing = registerDuringRevoke();
+    revokeOutcome.complete(true);
+
+    assertThat(revoke.get(30, TimeUnit.SECONDS).streamsClosed()).as("streams the revoke closed").isEqualTo(1);
+    assertThat(racing.closed().get(30, TimeUnit.SECONDS).getDescription()).isEqualTo("delegate token revoked");
+    assertThat(racing.tokenState()).contains("revoked");
+    assertThat(racing.registered()).as("never registered").isCompletedExceptionally();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(fixture.manager().store().listDelegates(accountId)).singleElement().satisfies(d -> {
+          assertThat(d.connected()).as("connected").isFalse();
+          assertThat(d.disconnectReason()).contains("revoked");
+        }));
+  }
+
+  /** ... and when that revoke fails to commit, the stream is closed so that its delegate retries. */
+  @Test
+  void aRegisterCommittedWhileARevokeFails_isClosedForARetry_whichSucceeds() throws Exception {
+    StreamClient racing = registerDuringRevoke();
+    revokeOutcome.complete(false);
+
+    assertThatThrownBy(() -> revoke.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(StatusRuntimeException.class);
+    Status ended = racing.closed().get(30, TimeUnit.SECONDS);
+    assertThat(ended.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(ended.getDescription()).contains("retry");
+    assertThat(racing.registered()).as("never registered").isCompletedExceptionally();
+
+    revokeOutcome = null;
+    StreamClient retry = fixture.connect(accountId, token, "steady");
+    retry.heartbeat();
+    await().atMost(Duration.ofSeconds(10)).until(() -> retry.acks() == 1);
+  }
+
+  private CompletableFuture<RevokeResult> revoke;
+
+  /** A Register waiting for its commit, and a revoke of its token waiting for its own; then the Register's commit. */
+  private StreamClient registerDuringRevoke() throws Exception {
+    StreamClient racing = StreamClient.open(fixture.channel(), fixture.handshake(accountId, token, "waiting-racing"),
+        Register.newBuilder().setHostname("waiting-racing-host").build());
     await().atMost(Duration.ofSeconds(30)).until(() -> waiting.get() == 1);
-    long tokenRow = fixture.manager().store().findToken(accountId, "default").orElseThrow().id();
-    fixture.manager().registry().raiseFence(tokenRow);
+    revokeOutcome = new CompletableFuture<>();
+    revoke = CompletableFuture.supplyAsync(() -> fixture.manager().tokens().revoke(accountId, "default", "test"),
+        command -> new Thread(command, "revoke").start());
+    assertThat(revokeCommitting.await(30, TimeUnit.SECONDS)).as("the revoke is committing").isTrue();
 
     commitsDone.complete(null);
-
-    Status ended = fenced.closed().get(30, TimeUnit.SECONDS);
-    assertThat(ended.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-    assertThat(ended.getDescription()).contains("being revoked");
-    assertThat(fenced.registered()).as("never registered").isCompletedExceptionally();
+    // the registration's row is written and the fence refused the rest: no answer, no close yet
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
         assertThat(fixture.manager().store().listDelegates(accountId)).singleElement()
-            .satisfies(d -> assertThat(d.connected()).as("connected").isFalse()));
-    fixture.manager().registry().lowerFence(tokenRow);
+            .satisfies(d -> assertThat(d.name()).isEqualTo("waiting-racing")));
+    assertThat(racing.registered()).isNotDone();
+    assertThat(racing.closed()).isNotDone();
+    return racing;
   }
 }
