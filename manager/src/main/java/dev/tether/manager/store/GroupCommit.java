@@ -142,7 +142,7 @@ final class GroupCommit<I, O> implements AutoCloseable {
       if (results != null) {
         // outside the write's failure handling: what a result's completion runs is not the write's
         for (int i = 0; i < live.size(); i++) {
-          complete(live.get(i), results.get(i));
+          live.get(i).result().complete(results.get(i));
         }
         return;
       }
@@ -156,30 +156,16 @@ final class GroupCommit<I, O> implements AutoCloseable {
       if (expired(p)) {
         continue;
       }
-      O result;
       try {
-        result = alone.apply(p.item());
+        p.result().complete(alone.apply(p.item()));
       } catch (StoreException e) {
         p.result().completeExceptionally(e);
         if (e.isConnectivity()) {
           unreachable = e;
         }
-        continue;
       } catch (RuntimeException e) {
         p.result().completeExceptionally(e);
-        continue;
       }
-      complete(p, result);
-    }
-  }
-
-  /** Hands {@code result} to the caller; what the caller runs on it cannot stop the writer. */
-  private static <I, O> void complete(Pending<I, O> p, O result) {
-    try {
-      p.result().complete(result);
-    } catch (RuntimeException e) {
-      // CompletableFuture keeps its dependents' failures to themselves; this is only a safeguard
-      p.result().completeExceptionally(e);
     }
   }
 

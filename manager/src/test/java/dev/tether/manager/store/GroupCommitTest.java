@@ -63,6 +63,38 @@ class GroupCommitTest {
     }
   }
 
+  /** A bug in a write (here a batch answered with too few results) fails that batch's callers, not the writer. */
+  @Test
+  void aWriteThatThrowsUnexpectedly_failsItsBatch_andTheWriterGoesOn() throws Exception {
+    CountDownLatch firstInside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    GroupCommit<Integer, String> commits = new GroupCommit<>("test-commits", 16, 1000, Duration.ofMinutes(1), SYSTEM,
+        items -> List.of("only one answer"), item -> {
+          if (item == 0) {
+            firstInside.countDown();
+            hold(release);
+          }
+          return "alone" + item;
+        });
+    try {
+      Future<String> first = commits.submit(0);
+      assertThat(firstInside.await(10, TimeUnit.SECONDS)).isTrue();
+      Future<String> a = commits.submit(1);
+      Future<String> b = commits.submit(2);
+      await().atMost(Duration.ofSeconds(10)).until(() -> commits.queued() == 2);
+      release.countDown();
+
+      assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("alone0");
+      assertThat(a.get(10, TimeUnit.SECONDS)).isEqualTo("only one answer");
+      assertThatThrownBy(() -> b.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(StoreException.class)
+          .hasMessageContaining("write failed");
+      assertThat(commits.submit(3).get(10, TimeUnit.SECONDS)).as("the writer is still there").isEqualTo("alone3");
+    } finally {
+      release.countDown();
+      commits.close();
+    }
+  }
+
   @Test
   void afterClose_writesAreRefused() {
     GroupCommit<Integer, Integer> commits = new GroupCommit<>("test-commits", 16, 1000, Duration.ofMinutes(1), SYSTEM, items -> items, item -> item);
