@@ -83,6 +83,8 @@ public final class DelegateAgent {
     return t;
   });
   private final CountDownLatch stopRequested = new CountDownLatch(1);
+  /** Counted down once {@link #stop()} has said its goodbye, or found no stream to say it on. */
+  private final CountDownLatch stopGoodbyeDone = new CountDownLatch(1);
   private final String version;
   private volatile StreamClient current;
   private final HealthFiles health;
@@ -192,7 +194,11 @@ public final class DelegateAgent {
     stopRequested.countDown();
     StreamClient stream = current;
     if (stream != null) {
-      sayGoodbye(stream);
+      try {
+        sayGoodbye(stream);
+      } finally {
+        stopGoodbyeDone.countDown();
+      }
       try {
         stream.closed().get(3, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
@@ -200,6 +206,8 @@ public final class DelegateAgent {
       } catch (ExecutionException | TimeoutException e) {
         log.debug("manager did not confirm the goodbye in time");
       }
+    } else {
+      stopGoodbyeDone.countDown();
     }
   }
 
@@ -347,6 +355,15 @@ public final class DelegateAgent {
 
   /** The exit line of a SIGTERM: it claims a goodbye only when one went out on a registered stream. */
   private String stoppedReason() {
+    // the loop can see the stop, and the stream its goodbye ended, before stop() has heard back from
+    // sending it: wait for stop() to know (sending is queueing a frame; the bound is for a stuck thread)
+    try {
+      if (!stopGoodbyeDone.await(5, TimeUnit.SECONDS)) {
+        log.debug("the goodbye of the stop did not finish in time");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     if (saidGoodbye) {
       return "stopped by SIGTERM; said goodbye to the manager";
     }

@@ -182,6 +182,61 @@ class DelegateAgentMessagesTest {
         + " its heartbeats)"));
   }
 
+  /**
+   * A SIGTERM's goodbye half-closes the stream; the manager ends it at once, and the agent's loop can
+   * get there before the thread of the stop has heard back from its own send. The exit line must
+   * still say the goodbye went out (it said "while reconnecting" once in CI). Here the thread of the
+   * stop is held just after its half-close until the agent has ended, or for 2 s.
+   */
+  @Test
+  void sigtermWhoseGoodbyeIsStillReturning_whenTheStreamEnds_saysItSaidGoodbye() throws Exception {
+    CompletableFuture<Outcome> ended = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicBoolean holdHalfClose = new java.util.concurrent.atomic.AtomicBoolean();
+    io.grpc.ClientInterceptor holdAfterHalfClose = new io.grpc.ClientInterceptor() {
+      @Override
+      public <Q, A> io.grpc.ClientCall<Q, A> interceptCall(io.grpc.MethodDescriptor<Q, A> method,
+          io.grpc.CallOptions options, io.grpc.Channel next) {
+        return new io.grpc.ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+          @Override
+          public void halfClose() {
+            super.halfClose();
+            if (method.getType() == io.grpc.MethodDescriptor.MethodType.BIDI_STREAMING && holdHalfClose.get()) {
+              try {
+                ended.get(2, TimeUnit.SECONDS);
+              } catch (Exception stillRunning) {
+                // the fixed agent waits for this thread: let it go on
+              }
+            }
+          }
+        };
+      }
+    };
+    try (FakeManager manager = FakeManager.knowing(token)) {
+      DelegateConfig config = new DelegateConfig(ACCOUNT, new TokenSource.Fixed("DELEGATE_TOKEN", token),
+          List.of(manager.endpoint()), "builder-1", "SHELL_SCRIPT", List.of(), null, null, List.of());
+      DelegateAgent agent = new DelegateAgent(config, "test",
+          e -> io.grpc.okhttp.OkHttpChannelBuilder.forAddress(e.host(), e.port()).usePlaintext()
+              .intercept(holdAfterHalfClose).build(),
+          new Backoff(Duration.ofMillis(1), Duration.ofMillis(20)), Duration.ofMillis(200));
+      run(agent).whenComplete((outcome, failure) -> {
+        if (failure != null) {
+          ended.completeExceptionally(failure);
+        } else {
+          ended.complete(outcome);
+        }
+      });
+      manager.registered().get(20, TimeUnit.SECONDS);
+      events.await(1, e -> e.getFormattedMessage().startsWith("connected to "));
+
+      holdHalfClose.set(true);
+      agent.stop();
+
+      assertThat(manager.goodbye().get(10, TimeUnit.SECONDS)).isEqualTo("delegate stopping (SIGTERM)");
+      assertThat(ended.get(20, TimeUnit.SECONDS))
+          .isEqualTo(new Outcome(Outcome.STOPPED, "stopped by SIGTERM; said goodbye to the manager"));
+    }
+  }
+
   @Test
   void tokenRevokedAndTokenExpired_areToldApartByTheManagersTrailer() throws Exception {
     String publicId = token.credential(ACCOUNT).publicId();
