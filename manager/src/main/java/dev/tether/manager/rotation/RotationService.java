@@ -63,8 +63,6 @@ public final class RotationService {
   private static final Logger log = LoggerFactory.getLogger(RotationService.class);
 
   public static final Duration DEFAULT_GRACE = Duration.ofMinutes(15);
-  /** A delegate that has not answered a RotateToken by then is counted as unable to keep the successor. */
-  static final Duration NO_ANSWER_AFTER = Duration.ofSeconds(30);
   static final int MAX_REASON = 1024;
   private static final Pattern ROTATION_SUFFIX = Pattern.compile("^(.*)-r([0-9]{1,6})$");
   /** The salt of the at-rest sealing of a successor, apart from any session's. */
@@ -77,21 +75,21 @@ public final class RotationService {
   private final Clock clock;
   private final Map<Long, Set<Stream>> streamsByToken = new ConcurrentHashMap<>();
   private volatile List<Rotation> openRotations = List.of();
-  /**
-   * A replica does not finish a rotation by itself until this long after it started: time for the
-   * delegates of a restarted manager to come back and be counted.
-   */
-  static final Duration SETTLE = Duration.ofSeconds(20);
   private final long startedNanos = System.nanoTime();
-  private final Duration settle;
+  /**
+   * A replica does not finish a rotation by itself until {@code settle} after it started (time for
+   * the delegates of a restarted manager to come back and be counted), and a delegate that has not
+   * answered a RotateToken by {@code noAnswerAfter} is counted as unable to keep the successor.
+   */
+  private final RotationTiming timing;
 
   public RotationService(TetherStore store, TokenService tokens, MasterKey masterKey, Clock clock) {
-    this(store, tokens, masterKey, clock, SETTLE);
+    this(store, tokens, masterKey, clock, RotationTiming.defaults());
   }
 
-  /** With {@code settle} instead of {@link #SETTLE} (tests drive {@link #tick} themselves). */
-  public RotationService(TetherStore store, TokenService tokens, MasterKey masterKey, Clock clock, Duration settle) {
-    this.settle = settle;
+  public RotationService(TetherStore store, TokenService tokens, MasterKey masterKey, Clock clock,
+      RotationTiming timing) {
+    this.timing = timing;
     this.store = store;
     this.tokens = tokens;
     this.sealingKey = masterKey.subkey("rotation successors");
@@ -426,7 +424,7 @@ public final class RotationService {
     } catch (StoreException e) {
       log.warn("could not read the rotation schedules: {}", e.getMessage());
     }
-    long noAnswer = System.nanoTime() - NO_ANSWER_AFTER.toNanos();
+    long noAnswer = System.nanoTime() - timing.noAnswerAfter().toNanos();
     for (Rotation rotation : openRotations) {
       try {
         if (!successorActive(rotation)) {
@@ -445,13 +443,13 @@ public final class RotationService {
           if (sentAt != null && sentAt - noAnswer < 0 && stream.sent().replace(rotation.id(), sentAt, Long.MAX_VALUE)) {
             // Long.MAX_VALUE: counted once; a late answer still replaces it
             recordIfStill(rotation.id(), stream.delegateId, RotationDelegate.Outcome.NO_ANSWER,
-                "no answer within " + NO_ANSWER_AFTER.toSeconds() + " s: the delegate does not support rotation"
+                "no answer within " + timing.noAnswerAfter().toSeconds() + " s: the delegate does not support rotation"
                     + " (an older version?)");
           }
         }
       }
       if (!clock.instant().isBefore(rotation.openedAt().plus(rotation.grace()))
-          && System.nanoTime() - startedNanos - settle.toNanos() >= 0 && holdouts(rotation).isEmpty()) {
+          && System.nanoTime() - startedNanos - timing.settle().toNanos() >= 0 && holdouts(rotation).isEmpty()) {
         finish(rotation, Actor.SYSTEM, "every delegate that was connected moved");
       }
     }

@@ -14,6 +14,7 @@ import dev.tether.delegate.connect.Channels;
 import dev.tether.delegate.connect.HandshakeClient;
 import dev.tether.delegate.connect.StreamClient;
 import dev.tether.manager.rotation.RotationService;
+import dev.tether.manager.rotation.RotationTiming;
 import dev.tether.manager.store.Actor;
 import dev.tether.manager.store.Rotation;
 import dev.tether.manager.store.TokenStatus;
@@ -52,7 +53,8 @@ class ReplicaRotationTest {
 
   @Test
   void openedOnOneReplica_delegatesOfTheOtherMoveToo_thenTheOldTokenIsRevokedOnBoth() throws Exception {
-    try (Replicas replicas = new Replicas(root, 2)) {
+    // no settling time: both delegates are connected before the rotation opens, and nothing restarts
+    try (Replicas replicas = new Replicas(root, 2, new RotationTiming(Duration.ZERO, Duration.ofSeconds(30)))) {
       CreatedAccount account = replicas.get(0).manager().tokens().createAccount("acme", "test");
       String accountId = account.account().id();
       TokenLedger.record(account.defaultToken().value());
@@ -152,7 +154,7 @@ class ReplicaRotationTest {
       // a replica past its settling time, ticking now: the delegate that cannot keep it is away, not moved
       RotationService ticking = new RotationService(manager.store(), manager.tokens(),
           dev.tether.manager.token.MasterKey.loadOrCreate(replicas.dataDirs.get(0).resolve("master.key")),
-          java.time.Clock.systemUTC(), Duration.ZERO);
+          java.time.Clock.systemUTC(), new RotationTiming(Duration.ZERO, Duration.ofSeconds(30)));
       ticking.tick();
       assertThat(ticking.report(accountId, "ci").rotation().state()).isEqualTo(Rotation.State.OPEN);
       assertThat(manager.tokens().token(accountId, "ci").status()).isEqualTo(TokenStatus.ACTIVE);
@@ -168,7 +170,8 @@ class ReplicaRotationTest {
 
   @Test
   void aDelegateThatIgnoresRotateToken_isCountedAsUnableToKeepIt_andKeepsItsStream() throws Exception {
-    try (Replicas replicas = new Replicas(root, 1)) {
+    // 3 s to answer instead of 30: this delegate never answers
+    try (Replicas replicas = new Replicas(root, 1, new RotationTiming(Duration.ofSeconds(20), Duration.ofSeconds(3)))) {
       var manager = replicas.get(0).manager();
       String accountId = accountWithToken(manager, "ci");
       DelegateToken old = lastToken;
@@ -187,7 +190,7 @@ class ReplicaRotationTest {
         RotationService.Report report = manager.rotations().report(accountId, "ci");
         assertThat(report.delegates()).singleElement().satisfies(d -> {
           assertThat(d.outcome()).isEqualTo("NO_ANSWER");
-          assertThat(d.reason()).contains("does not support rotation");
+          assertThat(d.reason()).isEqualTo("no answer within 3 s: the delegate does not support rotation (an older version?)");
         });
       });
       assertThat(stream.closed()).as("the stream stays up").isNotDone();

@@ -1,6 +1,7 @@
 package dev.tether.manager.cluster;
 
 import dev.tether.manager.admin.AdminCredentials;
+import dev.tether.manager.rotation.RotationTiming;
 import dev.tether.manager.server.ManagerServer;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.testing.Postgres;
@@ -28,9 +29,16 @@ final class Replicas implements AutoCloseable {
   final List<ManagerServer> servers = new ArrayList<>();
   final List<Path> dataDirs = new ArrayList<>();
   private final Path root;
+  private final RotationTiming rotation;
 
   Replicas(Path root, int count) throws Exception {
+    this(root, count, RotationTiming.defaults());
+  }
+
+  /** With other waits of a rotation, for tests that would only wait them out. */
+  Replicas(Path root, int count, RotationTiming rotation) throws Exception {
     this.root = root;
+    this.rotation = rotation;
     for (int i = 0; i < count; i++) {
       start(i);
     }
@@ -48,7 +56,7 @@ final class Replicas implements AutoCloseable {
       }
     }
     ManagerServer server = ManagerServer.start(new ManagerServer.Options(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0), dir,
-        dbUrl, "postgres", "postgres", false, null, null, List.of(), ManagerSettings.defaults().withCluster(FAST)));
+        dbUrl, "postgres", "postgres", false, null, null, List.of(), ManagerSettings.defaults().withCluster(FAST).withRotation(rotation)));
     if (i < servers.size()) {
       servers.set(i, server);
     } else {

@@ -34,7 +34,9 @@ class CancelRacesFinishTest {
   void cancelBetweenTheTicksReadAndItsFinish_leavesTheOldTokenActive() throws Exception {
     AtomicReference<Runnable> beforeTickLooksAtDelegates = new AtomicReference<>();
     CountDownLatch tickEnded = new CountDownLatch(1);
-    try (ManagerFixture fixture = new ManagerFixture(dir, ManagerSettings.defaults(),
+    try (ManagerFixture fixture = new ManagerFixture(dir,
+        // no settling time: the first tick after the open finishes it
+        ManagerSettings.defaults().withRotation(new RotationTiming(Duration.ZERO, Duration.ofSeconds(30))),
         real -> interleave(real, beforeTickLooksAtDelegates, tickEnded))) {
       String accountId = fixture.account("acme").account().id();
       fixture.token(accountId, "ci");
