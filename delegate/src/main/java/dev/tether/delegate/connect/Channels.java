@@ -69,9 +69,12 @@ public final class Channels {
     if (!endpoint.tls()) {
       builder.usePlaintext();
     } else if (caFile != null) {
-      builder.sslSocketFactory(GuardedSockets.tls(tls(caTrust(caFile)), limits)).hostnameVerifier(CERTIFIED_NAME);
+      // the name is checked in the TLS handshake (the JDK's endpoint identification), so that a
+      // refused certificate ends the connection; CERTIFIED_NAME checks it again after the handshake
+      builder.sslSocketFactory(GuardedSockets.tls(tls(new RequireHttp2(caTrust(caFile))), limits, true))
+          .hostnameVerifier(CERTIFIED_NAME);
     } else {
-      builder.sslSocketFactory(GuardedSockets.tls(tls(new HandshakeVerifiedTrust()), limits))
+      builder.sslSocketFactory(GuardedSockets.tls(tls(new RequireHttp2(new HandshakeVerifiedTrust())), limits, false))
           .hostnameVerifier(ANY_NAME);
     }
     return builder
@@ -200,11 +203,67 @@ public final class Channels {
     return state == ConnectivityState.READY;
   }
 
+  /** What a delegate's TLS handshake fails with when the server did not agree to HTTP/2 (ALPN h2). */
+  public static final String NO_HTTP2 = "the server did not agree to ALPN protocol h2";
+
+  /**
+   * Refuses, inside the TLS handshake, a server that did not agree to HTTP/2, then checks the
+   * certificate with {@code trust}. gRPC's OkHttp transport makes these two checks, the protocol and
+   * the host name, only after the handshake, and a connection that fails them is never closed: a
+   * delegate pointed at a web server, or at a name its CA file's certificate does not hold, kept one
+   * open socket per attempt until a garbage collection (29 in its first 70 s). A handshake that
+   * fails is closed by the JDK. With a CA file, the host name is checked here too:
+   * {@link GuardedSockets} turns on the JDK's endpoint identification, which {@code trust} (the
+   * JDK's own trust manager) applies.
+   */
+  static final class RequireHttp2 extends ServerTrust {
+    private final X509TrustManager trust;
+
+    RequireHttp2(X509TrustManager trust) {
+      this.trust = trust;
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+      if (socket instanceof javax.net.ssl.SSLSocket tls) {
+        String protocol = tls.getHandshakeApplicationProtocol();
+        // null: not known at this point of the handshake; the transport's own check still applies
+        if (protocol != null && !protocol.equals("h2")) {
+          throw new CertificateException(NO_HTTP2 + " (it chose " + (protocol.isEmpty() ? "none" : protocol) + ")");
+        }
+      }
+      if (trust instanceof X509ExtendedTrustManager extended) {
+        extended.checkServerTrusted(chain, authType, socket);
+      } else {
+        trust.checkServerTrusted(chain, authType);
+      }
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+      if (trust instanceof X509ExtendedTrustManager extended) {
+        extended.checkServerTrusted(chain, authType, engine);
+      } else {
+        trust.checkServerTrusted(chain, authType);
+      }
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+      trust.checkServerTrusted(chain, authType);
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return trust.getAcceptedIssuers();
+    }
+  }
+
   /**
    * Accepts the presented certificate at the TLS layer; the handshake then checks that the peer
    * holding that certificate knows the token. Never used without the handshake.
    */
-  static final class HandshakeVerifiedTrust extends X509ExtendedTrustManager {
+  static final class HandshakeVerifiedTrust extends ServerTrust {
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
       requireChain(chain);
@@ -221,6 +280,20 @@ public final class Channels {
     }
 
     @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
+
+    private static void requireChain(X509Certificate[] chain) {
+      if (chain == null || chain.length == 0) {
+        throw new IllegalArgumentException("the manager presented no certificate");
+      }
+    }
+  }
+
+  /** A trust manager of a TLS client: it is never asked about client certificates. */
+  abstract static class ServerTrust extends X509ExtendedTrustManager {
+    @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
       throw new UnsupportedOperationException("client certificates are not checked by a delegate");
     }
@@ -233,17 +306,6 @@ public final class Channels {
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) {
       throw new UnsupportedOperationException("client certificates are not checked by a delegate");
-    }
-
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[0];
-    }
-
-    private static void requireChain(X509Certificate[] chain) {
-      if (chain == null || chain.length == 0) {
-        throw new IllegalArgumentException("the manager presented no certificate");
-      }
     }
   }
 }

@@ -88,6 +88,11 @@ public final class ConnectionTrouble {
         return Optional.of("the manager at " + at + " speaks plaintext, not TLS (it runs with --plaintext): use"
             + " http://" + at + " in MANAGER_HOST_AND_PORT, or run the manager without --plaintext");
       }
+      if (caFile && tls instanceof SSLHandshakeException && dialledNameNotHeld(tls)) {
+        return Optional.of("the manager's TLS certificate at " + at + " does not hold the name or address the"
+            + " delegate dialled (" + lastPart(tls.getMessage()) + "): name the manager in MANAGER_HOST_AND_PORT"
+            + " as its certificate does, or give the manager a certificate that holds " + UserText.quote(endpoint.host()));
+      }
       if (caFile && tls instanceof SSLHandshakeException) {
         return Optional.of("the manager's TLS certificate at " + at + " did not verify with MANAGER_CA_FILE ("
             + lastPart(tls.getMessage()) + "): give the CA that signed the manager's certificate, or the"
@@ -126,7 +131,24 @@ public final class ConnectionTrouble {
    */
   private static boolean refusedHttp2(Status status) {
     for (Throwable t = status.getCause(); t != null; t = t.getCause()) {
-      if (String.valueOf(t.getMessage()).startsWith("Unexpected protocol: ")) {
+      String message = String.valueOf(t.getMessage());
+      // the first: refused in the handshake (Channels.RequireHttp2); the second: by the transport after it
+      if (message.startsWith(Channels.NO_HTTP2) || message.startsWith("Unexpected protocol: ")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether the JDK's endpoint identification refused the certificate because it does not hold the
+   * name or address dialled (its messages: "No subject alternative names matching IP address ...",
+   * "No subject alternative DNS name matching ...", "No name matching ...").
+   */
+  private static boolean dialledNameNotHeld(SSLException tls) {
+    for (Throwable t = tls; t != null; t = t.getCause()) {
+      String message = String.valueOf(t.getMessage());
+      if (message.contains("No subject alternative") || message.contains("No name matching")) {
         return true;
       }
     }

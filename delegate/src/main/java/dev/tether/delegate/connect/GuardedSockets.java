@@ -12,6 +12,7 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 import javax.net.SocketFactory;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
@@ -45,9 +46,13 @@ final class GuardedSockets {
     return new Plain(limits);
   }
 
-  /** TLS over {@code plain}'s sockets, with the handshake timeout on top. */
-  static SSLSocketFactory tls(SSLSocketFactory tls, Limits limits) {
-    return new Tls(tls, limits);
+  /**
+   * TLS over {@code plain}'s sockets, with the handshake timeout on top; with {@code identifyEndpoint}
+   * the JDK checks in the handshake that the certificate holds the name or address dialled (RFC 2818,
+   * addresses compared as addresses).
+   */
+  static SSLSocketFactory tls(SSLSocketFactory tls, Limits limits, boolean identifyEndpoint) {
+    return new Tls(tls, limits, identifyEndpoint);
   }
 
   /** The limits, as values so that tests can make them small. */
@@ -216,15 +221,22 @@ final class GuardedSockets {
   private static final class Tls extends SSLSocketFactory {
     private final SSLSocketFactory tls;
     private final Plain sockets;
+    private final boolean identifyEndpoint;
 
-    Tls(SSLSocketFactory tls, Limits limits) {
+    Tls(SSLSocketFactory tls, Limits limits, boolean identifyEndpoint) {
       this.tls = tls;
       this.sockets = new Plain(limits);
+      this.identifyEndpoint = identifyEndpoint;
     }
 
     @Override
     public Socket createSocket(Socket plain, String host, int port, boolean autoClose) throws IOException {
       SSLSocket socket = (SSLSocket) tls.createSocket(plain, host, port, autoClose);
+      if (identifyEndpoint) {
+        SSLParameters parameters = socket.getSSLParameters();
+        parameters.setEndpointIdentificationAlgorithm("HTTPS");
+        socket.setSSLParameters(parameters);
+      }
       if (plain instanceof GuardedSocket guarded) {
         guarded.handshaking();
         socket.addHandshakeCompletedListener(done -> guarded.handshakeDone());

@@ -77,7 +77,7 @@ class GuardedSocketsTest {
   void theTlsFactorysOwnSockets_giveUpOnAPeerThatNeverAnswersTls_byEveryOverload() throws Exception {
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, null, null);
-    SSLSocketFactory factory = GuardedSockets.tls(context.getSocketFactory(), SMALL);
+    SSLSocketFactory factory = GuardedSockets.tls(context.getSocketFactory(), SMALL, false);
     InetAddress loopback = InetAddress.getLoopbackAddress();
     // the kernel completes the connections in the backlog; nothing ever answers the ClientHello
     try (ServerSocket silent = new ServerSocket(0, 50, loopback)) {

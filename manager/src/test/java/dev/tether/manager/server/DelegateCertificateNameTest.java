@@ -79,6 +79,11 @@ class DelegateCertificateNameTest {
       ManagerEndpoint endpoint = new ManagerEndpoint("127.0.0.2", manager.listenAddress().getPort(), true);
 
       assertThat(firstAttemptFails(endpoint, dataDir.resolve("tls/manager.crt"))).isTrue();
+      int port = manager.listenAddress().getPort();
+      assertThat(DelegateTransportMismatchTest.firstWarning(endpoint, dataDir.resolve("tls/manager.crt"))).startsWith("the manager's TLS"
+          + " certificate at 127.0.0.2:" + port + " does not hold the name or address the delegate dialled (No subject"
+          + " alternative names matching IP address 127.0.0.2 found): name the manager in MANAGER_HOST_AND_PORT as its"
+          + " certificate does, or give the manager a certificate that holds '127.0.0.2'; retrying in ");
       assertThat(connects(endpoint, null, Duration.ofSeconds(30))).isTrue();
     }
   }

@@ -56,7 +56,7 @@ class DelegateTransportMismatchTest {
     return firstWarning(endpoint, null);
   }
 
-  private static String firstWarning(ManagerEndpoint endpoint, Path caFile) throws Exception {
+  static String firstWarning(ManagerEndpoint endpoint, Path caFile) throws Exception {
     DelegateConfig config = new DelegateConfig("abcdefghijklmnop",
         new TokenSource.Fixed("DELEGATE_TOKEN", TokenLedger.record(DelegateToken.generate())), List.of(endpoint),
         "builder-1", "SHELL_SCRIPT", List.of(), caFile, null, List.of());
