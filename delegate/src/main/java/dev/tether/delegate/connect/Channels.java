@@ -33,7 +33,6 @@ import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
-import javax.net.ssl.X509TrustManager;
 
 /**
  * Channels to the manager, on gRPC's OkHttp transport (a delegate holds one connection; Netty's
@@ -143,7 +142,7 @@ public final class Channels {
    *
    * @throws IllegalArgumentException naming the file and what it should hold
    */
-  public static X509TrustManager caTrust(Path caFile) {
+  public static X509ExtendedTrustManager caTrust(Path caFile) {
     Collection<? extends Certificate> certificates;
     try (InputStream in = Files.newInputStream(caFile)) {
       certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
@@ -168,11 +167,12 @@ public final class Channels {
       TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       factory.init(anchors);
       for (TrustManager trust : factory.getTrustManagers()) {
-        if (trust instanceof X509TrustManager x509) {
+        if (trust instanceof X509ExtendedTrustManager x509) {
           return x509;
         }
       }
-      throw new IllegalStateException("this JVM has no X.509 trust manager");
+      throw new IllegalStateException("this JVM has no extended X.509 trust manager (ssl.TrustManagerFactory.algorithm "
+          + TrustManagerFactory.getDefaultAlgorithm() + ")");
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalStateException("this JVM cannot set up TLS: " + e.getMessage(), e);
     }
@@ -217,9 +217,14 @@ public final class Channels {
    * JDK's own trust manager) applies.
    */
   static final class RequireHttp2 extends ServerTrust {
-    private final X509TrustManager trust;
+    private final X509ExtendedTrustManager trust;
 
-    RequireHttp2(X509TrustManager trust) {
+    /**
+     * {@code trust} is an extended trust manager, given the socket: the JDK adds the algorithm
+     * constraints and the endpoint identification only through that (it would wrap a plain one in
+     * its own, which this class replaces).
+     */
+    RequireHttp2(X509ExtendedTrustManager trust) {
       this.trust = trust;
     }
 
@@ -232,20 +237,12 @@ public final class Channels {
           throw new CertificateException(NO_HTTP2 + " (it chose " + (protocol.isEmpty() ? "none" : protocol) + ")");
         }
       }
-      if (trust instanceof X509ExtendedTrustManager extended) {
-        extended.checkServerTrusted(chain, authType, socket);
-      } else {
-        trust.checkServerTrusted(chain, authType);
-      }
+      trust.checkServerTrusted(chain, authType, socket);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-      if (trust instanceof X509ExtendedTrustManager extended) {
-        extended.checkServerTrusted(chain, authType, engine);
-      } else {
-        trust.checkServerTrusted(chain, authType);
-      }
+      trust.checkServerTrusted(chain, authType, engine);
     }
 
     @Override

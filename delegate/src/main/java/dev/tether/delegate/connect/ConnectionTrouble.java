@@ -143,12 +143,14 @@ public final class ConnectionTrouble {
   /**
    * Whether the JDK's endpoint identification refused the certificate because it does not hold the
    * name or address dialled (its messages: "No subject alternative names matching IP address ...",
-   * "No subject alternative DNS name matching ...", "No name matching ...").
+   * "No subject alternative DNS name matching ...", "No name matching ...", and "Illegal given
+   * domain name: ..." for a name no certificate can hold).
    */
   private static boolean dialledNameNotHeld(SSLException tls) {
     for (Throwable t = tls; t != null; t = t.getCause()) {
       String message = String.valueOf(t.getMessage());
-      if (message.contains("No subject alternative") || message.contains("No name matching")) {
+      if (message.contains("No subject alternative") || message.contains("No name matching")
+          || message.contains("Illegal given domain name")) {
         return true;
       }
     }
