@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -27,10 +28,11 @@ import javax.net.ssl.X509TrustManager;
 /**
  * Says what went wrong when the delegate could not reach the manager, in words a person can act
  * on: the connection was refused, the host name does not resolve, nothing answered, one side
- * speaks TLS and the other does not, or the server speaks TLS but not HTTP/2. gRPC reports all of
- * these as UNAVAILABLE ("io exception", "Network closed for unknown reason"); the cause chain
- * tells most apart, and for a closed connection a single probe of the port tells which protocol
- * the manager speaks.
+ * speaks TLS and the other does not, the server speaks TLS but not HTTP/2, or it speaks plaintext
+ * HTTP/1 (a web server, the manager's metrics port). gRPC reports most of these as UNAVAILABLE
+ * ("io exception", "Network closed for unknown reason"), and an HTTP/1 answer to a plaintext
+ * connection as INTERNAL ("error in frame handler"); the cause chain tells most apart, and for a
+ * closed connection a single probe of the port tells which protocol the server speaks.
  */
 public final class ConnectionTrouble {
 
@@ -50,10 +52,17 @@ public final class ConnectionTrouble {
    * @param caFile whether the delegate verifies the manager's certificate with MANAGER_CA_FILE
    */
   public static Optional<String> explain(Status status, ManagerEndpoint endpoint, boolean caFile) {
-    if (status == null || status.getCode() != Status.Code.UNAVAILABLE) {
+    if (status == null) {
       return Optional.empty();
     }
     String at = hostPort(endpoint);
+    if (status.getCode() == Status.Code.INTERNAL && !endpoint.tls()) {
+      // gRPC's frame reader fails on an answer that is no HTTP/2 frame ("error in frame handler")
+      return plaintextAnswer(endpoint) == PlaintextAnswer.HTTP1 ? Optional.of(http1(at)) : Optional.empty();
+    }
+    if (status.getCode() != Status.Code.UNAVAILABLE) {
+      return Optional.empty();
+    }
     for (Throwable t = status.getCause(); t != null; t = t.getCause()) {
       if (t instanceof UnknownHostException) {
         return Optional.of("cannot resolve the manager's host name " + UserText.quote(endpoint.host())
@@ -81,12 +90,17 @@ public final class ConnectionTrouble {
             + " pass HTTP/2 on");
       }
       SSLException tls = sslCause(status);
+      PlaintextAnswer plaintext = plaintextAnswer(endpoint);
       if (tls == null) {
-        return Optional.empty();
+        // a plaintext server may also just end the connection on a ClientHello, with no SSL error
+        return plaintext == PlaintextAnswer.HTTP1 ? Optional.of(http1(at)) : Optional.empty();
       }
-      if (speaksPlaintextHttp2(endpoint)) {
+      if (plaintext == PlaintextAnswer.HTTP2) {
         return Optional.of("the manager at " + at + " speaks plaintext, not TLS (it runs with --plaintext): use"
             + " http://" + at + " in MANAGER_HOST_AND_PORT, or run the manager without --plaintext");
+      }
+      if (plaintext == PlaintextAnswer.HTTP1) {
+        return Optional.of(http1(at));
       }
       if (caFile && tls instanceof SSLHandshakeException && dialledNameNotHeld(tls)) {
         return Optional.of("the manager's TLS certificate at " + at + " does not hold the name or address the"
@@ -167,8 +181,26 @@ public final class ConnectionTrouble {
     return colon >= 0 ? line.substring(colon + 3) : line;
   }
 
-  /** Whether the port answers the HTTP/2 connection preface in plaintext with a SETTINGS frame. */
-  static boolean speaksPlaintextHttp2(ManagerEndpoint endpoint) {
+  /** A plaintext HTTP/1 server: a web server, or the manager's metrics and health port. */
+  private static String http1(String at) {
+    return "the server at " + at + " speaks plaintext HTTP/1, not HTTP/2, so it is no Tether manager (is it the"
+        + " manager's metrics and health port, --ops-listen, 9464 by default?): MANAGER_HOST_AND_PORT must name"
+        + " the manager's delegate listener (serve --listen, port 7443 by default)";
+  }
+
+  /** What a port answers to the HTTP/2 connection preface sent in plaintext. */
+  enum PlaintextAnswer {
+    /** A SETTINGS frame: an HTTP/2 server, such as a manager run with --plaintext. */
+    HTTP2,
+    /** An HTTP/1 status line: a web server or the ops listener, which read the preface as a bad request. */
+    HTTP1,
+    /** Anything else, or nothing. */
+    OTHER
+  }
+
+  private static final byte[] HTTP1_STATUS_LINE = "HTTP/1.".getBytes(StandardCharsets.US_ASCII);
+
+  static PlaintextAnswer plaintextAnswer(ManagerEndpoint endpoint) {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress(endpoint.host(), endpoint.port()), (int) PROBE_TIMEOUT.toMillis());
       socket.setSoTimeout((int) PROBE_TIMEOUT.toMillis());
@@ -179,10 +211,14 @@ public final class ConnectionTrouble {
       InputStream in = socket.getInputStream();
       byte[] header = in.readNBytes(9);
       // a frame header whose type is SETTINGS (4) on stream 0: what an HTTP/2 server sends first
-      return header.length == 9 && header[3] == 4 && header[5] == 0 && header[6] == 0 && header[7] == 0
-          && header[8] == 0;
+      if (header.length == 9 && header[3] == 4 && header[5] == 0 && header[6] == 0 && header[7] == 0
+          && header[8] == 0) {
+        return PlaintextAnswer.HTTP2;
+      }
+      return Arrays.equals(header, 0, Math.min(header.length, HTTP1_STATUS_LINE.length), HTTP1_STATUS_LINE, 0,
+          HTTP1_STATUS_LINE.length) ? PlaintextAnswer.HTTP1 : PlaintextAnswer.OTHER;
     } catch (IOException e) {
-      return false;
+      return PlaintextAnswer.OTHER;
     }
   }
 

@@ -12,7 +12,10 @@ import dev.tether.delegate.config.ManagerEndpoint;
 import dev.tether.delegate.config.TokenSource;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.tether.common.ops.OpsMetrics;
+import dev.tether.common.ops.OpsServer;
 import dev.tether.manager.testing.LogCapture;
+
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -139,6 +142,28 @@ class DelegateTransportMismatchTest {
           + " balancer that does not pass HTTP/2 on; retrying in ");
     } finally {
       web.stop(0);
+    }
+  }
+
+  /**
+   * Found by trying it as an operator: a delegate pointed at the manager's metrics and health port
+   * said "the manager ended the handshake before proving that it knows the token (INTERNAL: error
+   * in frame handler)" with http://, and "Remote host terminated the handshake" with https://.
+   * Against the real ops listener (plaintext HTTP/1.1) it now says what the port is.
+   */
+  @Test
+  void theOpsListenersPort_withHttpOrHttps_saysItSpeaksHttp1AndWhichListenerToName() throws Exception {
+    try (OpsServer ops = OpsServer.start(new InetSocketAddress("127.0.0.1", 0),
+        OpsMetrics.registry(), java.util.Optional::empty, "--ops-listen")) {
+      int port = ops.address().getPort();
+      String rest = " speaks plaintext HTTP/1, not HTTP/2, so it is no Tether manager (is it the manager's metrics"
+          + " and health port, --ops-listen, 9464 by default?): MANAGER_HOST_AND_PORT must name the manager's"
+          + " delegate listener (serve --listen, port 7443 by default); retrying in ";
+
+      assertThat(firstWarning(new ManagerEndpoint("127.0.0.1", port, false)))
+          .startsWith("the server at 127.0.0.1:" + port + rest);
+      assertThat(firstWarning(new ManagerEndpoint("127.0.0.1", port, true)))
+          .startsWith("the server at 127.0.0.1:" + port + rest);
     }
   }
 
