@@ -90,11 +90,14 @@ public final class ConnectionTrouble {
             + " pass HTTP/2 on");
       }
       SSLException tls = sslCause(status);
-      PlaintextAnswer plaintext = plaintextAnswer(endpoint);
       if (tls == null) {
-        // a plaintext server may also just end the connection on a ClientHello, with no SSL error
-        return plaintext == PlaintextAnswer.HTTP1 ? Optional.of(http1(at)) : Optional.empty();
+        // A plaintext server may also just end the connection on a ClientHello: no SSL error and no
+        // description. Only then is the port probed, so that delegates whose manager ended their
+        // connections (a restart, which says why) do not all probe it at once.
+        return status.getDescription() == null && plaintextAnswer(endpoint) == PlaintextAnswer.HTTP1
+            ? Optional.of(http1(at)) : Optional.empty();
       }
+      PlaintextAnswer plaintext = plaintextAnswer(endpoint);
       if (plaintext == PlaintextAnswer.HTTP2) {
         return Optional.of("the manager at " + at + " speaks plaintext, not TLS (it runs with --plaintext): use"
             + " http://" + at + " in MANAGER_HOST_AND_PORT, or run the manager without --plaintext");
