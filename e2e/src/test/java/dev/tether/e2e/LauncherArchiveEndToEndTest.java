@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LauncherArchiveEndToEndTest {
 
-  private static final Path LAUNCHER = Path.of("../scripts/tether-manager").toAbsolutePath().normalize();
+  private static final Path LAUNCHER = Tether.LAUNCHER;
   private static final Path DELEGATE_LAUNCHER = Path.of("../scripts/tether-delegate").toAbsolutePath().normalize();
   private static final String FROM_ARCHIVE = " source: shared objects file (top)";
   /** The delegate's archive is a static one, in place of the JDK's default archive. */
@@ -500,15 +500,12 @@ class LauncherArchiveEndToEndTest {
   }
 
   private void environment(ProcessBuilder builder, Map<String, String> env) {
-    builder.environment().remove("JAVA_OPTS");
-    // JVM options come from the launcher and the test alone
-    builder.environment().remove("JAVA_TOOL_OPTIONS");
-    builder.environment().remove("TETHER_CDS");
+    // JVM options come from the launcher and the test alone, and java from the test's JVM
+    Tether.launcherEnvironment(builder.environment());
     builder.environment().remove("TETHER_DATA_DIR");
     builder.environment().putAll(env);
+    // this test's own copy of the jar, so that archives start from nothing
     builder.environment().put("TETHER_MANAGER_JAR", jar.toString());
-    // the launcher runs the java found first on PATH: the one running the tests
-    builder.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + System.getenv("PATH"));
   }
 
   private Run launcher(Map<String, String> env, String... args) {
