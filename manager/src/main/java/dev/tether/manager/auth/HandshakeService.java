@@ -91,6 +91,9 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
   private enum Counts { NOTHING, ADDRESS }
 
   static final Status SHUTTING_DOWN = Status.UNAVAILABLE.withDescription("manager shutting down");
+  /** The token is active in the store but fenced here by a revocation not yet settled (docs/protocol.md 4.5). */
+  static final Status FENCED = Status.UNAVAILABLE.withDescription(
+      "a revocation of this token is in progress on the manager; retry later");
   static final Status TOO_MANY_SESSIONS = Status.RESOURCE_EXHAUSTED.withDescription(
       "too many sessions of this token waiting for their stream; retry later");
 
@@ -298,13 +301,19 @@ public final class HandshakeService extends DelegateAuthGrpc.DelegateAuthImplBas
       HandshakeOutcome outcome = null;
       try {
         Optional<TokenRecord> current = store.findTokenByPublicId(b.getAccountId(), b.getTokenId());
-        if (current.isEmpty() || current.get().id() != t.id() || !current.get().active()
-            || registry.isFenced(t.id())) {
+        if (current.isEmpty() || current.get().id() != t.id() || !current.get().active()) {
           refusal = "revoked token";
           outcome = HandshakeOutcome.REVOKED;
         } else if (current.get().expiresAt() != null && !clock.instant().isBefore(current.get().expiresAt())) {
           refusal = "expired token";
           outcome = HandshakeOutcome.EXPIRED;
+        } else if (registry.isFenced(t.id())) {
+          // active in the store, fenced here: a revoke is committing, or one failed with its outcome
+          // unknown. Not a refusal of the token, which may carry on: the delegate retries
+          sessions.discard(session);
+          fail(FENCED, "token fenced by a revocation not yet settled", who(), Counts.NOTHING,
+              HandshakeOutcome.UNAVAILABLE);
+          return;
         }
       } catch (RuntimeException e) {
         sessions.discard(session);

@@ -63,6 +63,18 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
     return acceptIfLive(action);
   }
 
+  /**
+   * Marks the call as refused by the fence if its token is fenced now (a revoke committing), as
+   * {@link #acceptRegistration} does; returns whether it was.
+   */
+  synchronized boolean holdIfFenced() {
+    if (!closed && fence.revoked()) {
+      registrationFenced = true;
+      return true;
+    }
+    return false;
+  }
+
   /** Closes the call with {@code status} if a fence refused its registration; returns whether it did. */
   synchronized boolean closeIfRegistrationFenced(Status status) {
     return registrationFenced && closeWith(status);

@@ -67,7 +67,12 @@ public final class RevocationRegistry {
 
   /**
    * Registers an authenticated call of a token that expires at {@code tokenExpiresAt} (null: never).
-   * Returns the live handle, already closed with {@link #REVOKED} when the token was fenced meanwhile.
+   * Returns the live handle, already closed with {@link #REVOKED} when the token was cut meanwhile.
+   * One whose token a revoke has fenced but not yet cut is held, like a Register refused by the
+   * fence ({@link LiveStream#acceptRegistration}): the revoke closes it with the token's other
+   * streams once it commits, and one that fails to commit closes it with
+   * {@link #REGISTRATION_INTERRUPTED} when it lowers the fence, so that no delegate is told its
+   * token was revoked by a revoke that did not happen.
    */
   public LiveStream register(ServerCall<?, ?> call, long tokenRow, String tokenPublicId, Instant tokenExpiresAt,
       Supplier<String> description) {
@@ -76,8 +81,12 @@ public final class RevocationRegistry {
     fence.expiresAt(tokenExpiresAt);
     LiveStream stream = new LiveStream(call, fence, description);
     fence.streams().add(stream);
-    if (fence.revoked()) {
+    // read after the add, as the cut marks the fence before it sweeps, and lowering the fence
+    // clears it before it looks for held calls: one of the two always finds this call
+    if (fence.cut()) {
       stream.closeWith(REVOKED, trailers(tokenState(fence)));
+    } else {
+      stream.holdIfFenced();
     }
     // read after the add, as closeEvery writes it before it looks: one of the two closes the call
     Status stop = stopping;

@@ -1,7 +1,8 @@
 package dev.tether.manager.revocation;
 
 import dev.tether.manager.metrics.ManagerMetrics;
-import java.util.Set;
+import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongConsumer;
 
@@ -18,8 +19,8 @@ public final class TokenCutter {
   private final RevocationRegistry registry;
   private final LongConsumer dropSessions;
   private final ManagerMetrics metrics;
-  /** Tokens a revoke on this manager is committing and then cutting ({@link #revoking}). */
-  private final Set<Long> revokingHere = ConcurrentHashMap.newKeySet();
+  /** Tokens a revoke on this manager is committing and then cutting ({@link #revoking}), and how many revokes. */
+  private final Map<Long, Integer> revokingHere = new ConcurrentHashMap<>();
 
   public TokenCutter(RevocationRegistry registry, LongConsumer dropSessions, ManagerMetrics metrics) {
     this.registry = registry;
@@ -34,30 +35,55 @@ public final class TokenCutter {
 
   /**
    * Marks {@code tokenRow} as being revoked by this manager, from before its commit until
-   * {@link #doneRevoking}: the other paths that cut ({@code Cluster.apply}: reconciliation, and this
-   * replica's own announcement of the commit) then leave the token's streams to that revoke, which
-   * cuts them right after its commit, so that the revoke's count (the admin answer's
-   * {@code streams_closed}) is the full count. Without it, a pass that read the committed revoke
-   * first closed the streams, and the revoke reported 0.
+   * {@link #doneRevoking}, and raises its fence (waiting for heartbeats already being handled). The
+   * other paths that cut ({@code Cluster.apply}: reconciliation, and this replica's own
+   * announcement of the commit) then leave the token's streams to that revoke, which cuts them right
+   * after its commit, so that the revoke's count (the admin answer's {@code streams_closed}) is the
+   * full count. Without it, a pass that read the committed revoke first closed the streams, and the
+   * revoke reported 0. The mark and the fence go up together, so that {@link #lift} never lowers a
+   * fence a revoke has just raised.
    */
   public void revoking(long tokenRow) {
-    revokingHere.add(tokenRow);
+    synchronized (registry.fence(tokenRow)) {
+      revokingHere.merge(tokenRow, 1, Integer::sum);
+      registry.raiseFence(tokenRow);
+    }
   }
 
-  /** The revoke of {@code tokenRow} has cut its streams here, or failed to commit. */
+  /** A revoke of {@code tokenRow} has cut its streams here, or failed to commit. */
   public void doneRevoking(long tokenRow) {
-    revokingHere.remove(tokenRow);
+    revokingHere.computeIfPresent(tokenRow, (row, running) -> running == 1 ? null : running - 1);
   }
 
   /** Whether a revoke on this manager is between raising {@code tokenRow}'s fence and cutting it. */
   public boolean beingRevokedHere(long tokenRow) {
-    return revokingHere.contains(tokenRow);
+    return revokingHere.containsKey(tokenRow);
+  }
+
+  /**
+   * Lowers the fence of a token that the store still reads active after a revoke that did not
+   * commit, unless something has decided otherwise meanwhile: another revoke of it is running here
+   * ({@code byItsRevoke}: the caller is a revoke, and counts itself out), it has been cut (it has
+   * ended), or its expiry time ({@code expiresAt}, null for none) has come. Returns whether it
+   * lowered the fence.
+   */
+  public boolean lift(long tokenRow, Instant expiresAt, Instant now, boolean byItsRevoke) {
+    TokenFence fence = registry.fence(tokenRow);
+    synchronized (fence) {
+      int others = revokingHere.getOrDefault(tokenRow, 0) - (byItsRevoke ? 1 : 0);
+      if (others > 0 || fence.cut() || (expiresAt != null && !now.isBefore(expiresAt))) {
+        return false;
+      }
+      registry.lowerFence(tokenRow);
+      return true;
+    }
   }
 
   /** Cuts {@code tokenRow} here; returns how many live streams this pass closed. No I/O. */
   public int cut(long tokenRow) {
     synchronized (registry.fence(tokenRow)) {
       registry.raiseFence(tokenRow);
+      registry.fence(tokenRow).markCut();
       dropSessions.accept(tokenRow);
       int closed = registry.closeAll(tokenRow);
       metrics.streamsClosedByRevocation(closed);

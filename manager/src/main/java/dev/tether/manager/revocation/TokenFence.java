@@ -13,6 +13,8 @@ public final class TokenFence {
 
   private final long tokenRow;
   private volatile boolean revoked;
+  /** Its streams were cut because the token has ended: the fence never comes down again. */
+  private volatile boolean cut;
   private volatile String publicId;
   private volatile Instant expiresAt;
   private final Set<LiveStream> streams = ConcurrentHashMap.newKeySet();
@@ -50,6 +52,15 @@ public final class TokenFence {
 
   void revoked(boolean value) {
     revoked = value;
+  }
+
+  /** Whether {@link TokenCutter#cut} has cut the token here (it has ended, whoever decided it). */
+  public boolean cut() {
+    return cut;
+  }
+
+  void markCut() {
+    cut = true;
   }
 
   Set<LiveStream> streams() {

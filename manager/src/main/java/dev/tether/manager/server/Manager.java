@@ -225,6 +225,9 @@ public final class Manager implements AutoCloseable {
     long refresh = settings.cluster().reconcileInterval().toMillis();
     scheduler.scheduleWithFixedDelay(() -> dispatchToCluster("expiry refresh", expiry::refresh), refresh, refresh,
         TimeUnit.MILLISECONDS);
+    // a token fenced by a revoke whose outcome the store could not tell: settled once it answers again
+    scheduler.scheduleWithFixedDelay(() -> dispatchToCluster("revocations in doubt", tokens::settleInDoubt), refresh,
+        refresh, TimeUnit.MILLISECONDS);
     long interval = settings.heartbeat().interval().toMillis();
     scheduler.scheduleWithFixedDelay(guarded("liveness check", tracker::expireSilent),
         interval, Math.max(interval / 2, 10), TimeUnit.MILLISECONDS);

@@ -29,7 +29,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +58,8 @@ public final class TokenService {
   private final Confirmations confirmations;
   private final Clock clock;
   private final ManagerMetrics metrics;
+  /** Tokens whose revoke failed with its outcome unknown, by row: fenced here until {@link #settleInDoubt}. */
+  private final Map<Long, TokenRecord> inDoubt = new ConcurrentHashMap<>();
 
   public TokenService(TetherStore store, MasterKey masterKey, RevocationRegistry registry, TokenCutter cutter,
       Confirmations confirmations, Clock clock, ManagerMetrics metrics) {
@@ -228,15 +232,15 @@ public final class TokenService {
           + " (at " + token.revokedAt() + " by " + token.revokedBy() + ")").asRuntimeException();
     }
     long t0 = System.nanoTime();
-    registry.raiseFence(token.id());
+    // the fence goes up; reconciliation leaves the token to this revoke until it has cut it here
+    cutter.revoking(token.id());
     long fenced = System.nanoTime();
-    Confirmations.Pending pending = confirmations.expect(token.id());
+    Confirmations.Pending pending;
     TokenRecord revoked;
     long committed;
     int closed;
-    // reconciliation leaves the token to this revoke until it has cut it here
-    cutter.revoking(token.id());
     try {
+      pending = confirmations.expect(token.id());
       try {
         revoked = store.revokeToken(token.id(), clock.instant(), actor, reason, "token.revoke")
             .orElseGet(() -> store.findToken(token.accountId(), token.name()).orElse(token));
@@ -246,6 +250,8 @@ public final class TokenService {
         throw unavailable(e);
       }
       committed = System.nanoTime();
+      // a revoke of it whose outcome was unknown is settled by this one
+      inDoubt.remove(token.id());
       closed = cutter.cut(token.id());
     } finally {
       cutter.doneRevoking(token.id());
@@ -296,20 +302,77 @@ public final class TokenService {
   }
 
   /**
-   * The commit failed or its outcome is unknown. Keep the fence (fail closed) unless the store
-   * answers that the token is still active.
+   * The commit failed or its outcome is unknown: the store decides. A token it still reads active
+   * gets its fence lowered (nothing happened); one it reads ended is cut. If the store cannot be
+   * read either, the token stays fenced here (fail closed: no heartbeat of it acknowledged, its
+   * handshakes answered UNAVAILABLE) until {@link #settleInDoubt} finds the store answering again.
    */
   private void settleFenceAfterFailure(TokenRecord token) {
+    Optional<TokenRecord> now;
     try {
-      Optional<TokenRecord> now = store.findToken(token.accountId(), token.name());
-      if (now.isPresent() && now.get().active()) {
-        registry.lowerFence(token.id());
-      } else {
-        cutter.cut(token.id());
-      }
+      now = store.findTokenByPublicId(token.accountId(), token.publicId());
     } catch (StoreException e) {
-      log.error("revocation of token {} failed and the store is unreachable; the token stays"
-          + " fenced on this manager until it restarts or the revocation is retried", token.publicId());
+      inDoubt.put(token.id(), token);
+      log.error(append("account", token.accountId()).and(append("token_id", token.publicId())),
+          "revocation of token {} failed and the store is unreachable, so whether it committed is unknown: the"
+          + " token stays fenced on this manager (no heartbeat of it acknowledged, its handshakes answered"
+          + " UNAVAILABLE) until the store answers again", token.publicId());
+      return;
+    }
+    settle(token, now, true);
+  }
+
+  /**
+   * Settles every token whose revoke failed with its outcome unknown ({@link #settleFenceAfterFailure}),
+   * once the store answers again: one it reads active gets its fence lowered, and its delegates carry
+   * on; one it reads revoked, expired or gone is cut. A token being revoked again here is left to that
+   * revoke. Returns how many were settled; run on the reconciliation interval, and a no-op (no store
+   * access) while there are none.
+   */
+  public int settleInDoubt() {
+    int settled = 0;
+    for (TokenRecord token : List.copyOf(inDoubt.values())) {
+      if (cutter.beingRevokedHere(token.id())) {
+        continue;
+      }
+      Optional<TokenRecord> now;
+      try {
+        now = store.findTokenByPublicId(token.accountId(), token.publicId());
+      } catch (StoreException e) {
+        return settled;
+      }
+      inDoubt.remove(token.id());
+      settle(token, now, false);
+      settled++;
+    }
+    return settled;
+  }
+
+  /** Tokens fenced here because a revoke of theirs failed with its outcome unknown. */
+  public int inDoubtCount() {
+    return inDoubt.size();
+  }
+
+  private void settle(TokenRecord token, Optional<TokenRecord> now, boolean byItsRevoke) {
+    Instant at = clock.instant();
+    boolean active = now.isPresent() && now.get().id() == token.id() && now.get().active()
+        && (now.get().expiresAt() == null || at.isBefore(now.get().expiresAt()));
+    if (active) {
+      if (cutter.lift(token.id(), now.get().expiresAt(), at, byItsRevoke) && !byItsRevoke) {
+        log.warn(append("account", token.accountId()).and(append("token_id", token.publicId())),
+            "the revocation of token {} whose outcome was unknown did not commit (the store reads the token"
+            + " active): its fence is lowered and its delegates carry on; revoke it again if it should end",
+            token.publicId());
+      }
+      // else another revoke of it is running here, or it has been cut meanwhile: that decides
+      return;
+    }
+    int closed = cutter.cut(token.id());
+    if (!byItsRevoke) {
+      log.warn(append("account", token.accountId()).and(append("token_id", token.publicId())),
+          "the revocation of token {} whose outcome was unknown: the store reads the token {}; {} live streams"
+          + " closed here", token.publicId(), now.map(t -> t.id() == token.id()
+              ? t.status().name().toLowerCase(java.util.Locale.ROOT) : "deleted").orElse("deleted"), closed);
     }
   }
 

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.delegate.connect.HandshakeException;
 import dev.tether.delegate.connect.StreamClient;
+import dev.tether.manager.cluster.ClusterSettings;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.testing.FaultyStore;
 import dev.tether.manager.testing.ManagerFixture;
@@ -36,8 +37,21 @@ class StoreOutageTest {
 
   @BeforeEach
   void start() {
-    fixture = new ManagerFixture(dataDir, ManagerSettings.defaults(), faults::wrap);
-    CreatedAccount account = fixture.account("acme");
+    start(ClusterSettings.defaults().reconcileInterval());
+  }
+
+  /**
+   * Restarts the fixture with reconciliation (and the settling of revocations in doubt) every
+   * {@code interval}: an hour leaves the settling to the test.
+   */
+  private void start(Duration interval) {
+    if (fixture != null) {
+      fixture.close();
+    }
+    ClusterSettings cluster = ClusterSettings.defaults();
+    fixture = new ManagerFixture(dataDir, ManagerSettings.defaults().withCluster(new ClusterSettings(
+        cluster.replicaHeartbeat(), cluster.lostAfter(), interval, cluster.confirmTimeout())), faults::wrap);
+    CreatedAccount account = fixture.account("acme-" + interval.toSeconds());
     accountId = account.account().id();
     token = account.defaultToken().value();
   }
@@ -97,17 +111,14 @@ class StoreOutageTest {
   }
 
   @Test
-  void revokeWhoseCommitFails_keepsTheTokenFencedUntilItIsRetried() throws Exception {
+  void revokeWhoseOutcomeIsUnknown_keepsTheTokenFenced_andARetryRevokesIt() throws Exception {
+    start(Duration.ofHours(1));
     DelegateToken doomed = fixture.token(accountId, "doomed").value();
     StreamClient stream = fixture.connect(accountId, doomed, "doomed-1");
     long tokenId = fixture.manager().tokens().token(accountId, "doomed").id();
     long accepted = fixture.manager().registry().fence(tokenId).acceptedHeartbeats();
 
-    faults.down("revokeToken");
-    faults.thenAlso("findToken");
-    assertThatThrownBy(() -> fixture.manager().tokens().revoke(accountId, "doomed", "test"))
-        .isInstanceOfSatisfying(StatusRuntimeException.class,
-            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    revokeWithItsOutcomeUnknown("doomed");
 
     // the outcome is unknown to the manager: it fails closed, accepting no heartbeat of the token
     for (int i = 0; i < 5; i++) {
@@ -120,5 +131,77 @@ class StoreOutageTest {
     assertThat(fixture.manager().tokens().revoke(accountId, "doomed", "test").streamsClosed()).isEqualTo(1);
     assertThat(stream.closed().get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     assertThat(fixture.manager().registry().fence(tokenId).acceptedHeartbeats()).isEqualTo(accepted);
+    assertThat(fixture.manager().tokens().settleInDoubt()).as("the retry settled it; nothing is lifted").isZero();
+    assertThat(fixture.manager().registry().isFenced(tokenId)).isTrue();
+  }
+
+  @Test
+  void revokeWhoseOutcomeIsUnknown_whenTheStoreReturnsWithTheTokenActive_liftsTheFenceOnItsOwn() throws Exception {
+    DelegateToken kept = fixture.token(accountId, "kept").value();
+    StreamClient stream = fixture.connect(accountId, kept, "kept-1");
+    long tokenId = fixture.manager().tokens().token(accountId, "kept").id();
+
+    revokeWithItsOutcomeUnknown("kept");
+    assertThat(fixture.manager().registry().isFenced(tokenId)).isTrue();
+    assertThat(fixture.manager().tokens().inDoubtCount()).isEqualTo(1);
+
+    // the revoke did not commit: once the store answers, the token carries on without a retry or a restart
+    faults.up();
+    await().atMost(Duration.ofSeconds(30)).until(() -> !fixture.manager().registry().isFenced(tokenId));
+    assertThat(fixture.manager().tokens().inDoubtCount()).isZero();
+    long seq = stream.heartbeat();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stream.lastAckSequence() >= seq);
+    assertThat(stream.closed()).isNotDone();
+    assertThat(fixture.handshake(accountId, kept, "kept-2").tokenPublicId()).isEqualTo(kept.publicId());
+    assertThat(fixture.manager().tokens().token(accountId, "kept").active()).isTrue();
+  }
+
+  @Test
+  void aHandshakeWhileTheFenceIsNotSettled_isToldToRetry_notThatItsTokenIsRejected() throws Exception {
+    start(Duration.ofHours(1));
+    DelegateToken kept = fixture.token(accountId, "kept").value();
+    revokeWithItsOutcomeUnknown("kept");
+    faults.up();
+
+    // a delegate told its token is rejected stops for good (exit 78), though the token is active
+    assertThatThrownBy(() -> fixture.handshake(accountId, kept, "kept-1"))
+        .isInstanceOfSatisfying(HandshakeException.class, e -> {
+          assertThat(e.kind()).isEqualTo(HandshakeException.Kind.TRANSIENT);
+          assertThat(e.getMessage()).contains("UNAVAILABLE")
+              .contains("a revocation of this token is in progress on the manager; retry later");
+        });
+
+    assertThat(fixture.manager().tokens().settleInDoubt()).isEqualTo(1);
+    assertThat(fixture.handshake(accountId, kept, "kept-1").tokenPublicId()).isEqualTo(kept.publicId());
+  }
+
+  @Test
+  void revokeWhoseAnswerWasLost_whenTheStoreReturns_cutsTheTokensStreams() throws Exception {
+    start(Duration.ofHours(1));
+    DelegateToken doomed = fixture.token(accountId, "doomed").value();
+    StreamClient stream = fixture.connect(accountId, doomed, "doomed-1");
+
+    // the commit happened; its answer, and the read after it, failed
+    faults.answerLost("revokeToken");
+    faults.thenAlso("findTokenByPublicId");
+    assertThatThrownBy(() -> fixture.manager().tokens().revoke(accountId, "doomed", "test"))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    faults.up();
+
+    assertThat(fixture.manager().tokens().settleInDoubt()).isEqualTo(1);
+    Status closed = stream.closed().get(5, TimeUnit.SECONDS);
+    assertThat(closed.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(closed.getDescription()).isEqualTo("delegate token revoked");
+    assertThat(fixture.manager().tokens().token(accountId, "doomed").active()).isFalse();
+  }
+
+  /** Revokes {@code name} while the commit fails, and so does the read that would tell whether it happened. */
+  private void revokeWithItsOutcomeUnknown(String name) {
+    faults.down("revokeToken");
+    faults.thenAlso("findTokenByPublicId");
+    assertThatThrownBy(() -> fixture.manager().tokens().revoke(accountId, name, "test"))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
   }
 }

@@ -16,27 +16,45 @@ public final class FaultyStore {
 
   private final AtomicReference<Set<String>> failing = new AtomicReference<>(Set.of());
   private final AtomicReference<Set<String>> afterFirstFailure = new AtomicReference<>(Set.of());
+  private final AtomicReference<Set<String>> answerLost = new AtomicReference<>(Set.of());
 
   public TetherStore wrap(TetherStore real) {
     return (TetherStore) Proxy.newProxyInstance(TetherStore.class.getClassLoader(), new Class<?>[] {TetherStore.class},
         (proxy, method, args) -> {
           Set<String> now = failing.get();
           if (!method.getName().equals("close") && (now.contains("*") || now.contains(method.getName()))) {
-            Set<String> more = afterFirstFailure.getAndSet(Set.of());
-            if (!more.isEmpty()) {
-              Set<String> widened = new java.util.HashSet<>(now);
-              widened.addAll(more);
-              failing.set(Set.copyOf(widened));
-            }
-            throw new StoreException("database error during " + method.getName() + ": connection refused",
-                new SQLException("Connection refused (injected by the test)", "08001"));
+            throw failure(method.getName(), now);
           }
+          Object result;
           try {
-            return method.invoke(real, args);
+            result = method.invoke(real, args);
           } catch (InvocationTargetException e) {
             throw e.getCause();
           }
+          if (answerLost.get().contains(method.getName())) {
+            throw failure(method.getName(), failing.get());
+          }
+          return result;
         });
+  }
+
+  private StoreException failure(String method, Set<String> now) {
+    Set<String> more = afterFirstFailure.getAndSet(Set.of());
+    if (!more.isEmpty()) {
+      Set<String> widened = new java.util.HashSet<>(now);
+      widened.addAll(more);
+      failing.set(Set.copyOf(widened));
+    }
+    return new StoreException("database error during " + method + ": connection refused",
+        new SQLException("Connection refused (injected by the test)", "08001"));
+  }
+
+  /**
+   * The named methods run on the database, and then fail as if the connection was lost before their
+   * answer came back (a commit that happened, reported as failed), until {@link #up()}.
+   */
+  public void answerLost(String... methods) {
+    answerLost.set(Set.of(methods));
   }
 
   /** Makes the named methods ("*" for all) fail until {@link #up()}. */
@@ -52,5 +70,6 @@ public final class FaultyStore {
   public void up() {
     failing.set(Set.of());
     afterFirstFailure.set(Set.of());
+    answerLost.set(Set.of());
   }
 }
