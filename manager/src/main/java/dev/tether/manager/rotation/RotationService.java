@@ -43,6 +43,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -83,12 +85,28 @@ public final class RotationService {
    */
   private final RotationTiming timing;
 
+  /**
+   * Runs the database work that a delegate stream's messages cause (recording a delegate's answer,
+   * handing a newly registered stream the successor), in order: the manager's rotation thread, which
+   * also ticks, so that no thread that runs the streams waits for the database (see
+   * {@code StreamCalls}), and an answer is recorded after the tick's "no answer" for it.
+   */
+  private final Executor streamWork;
+
   public RotationService(TetherStore store, TokenService tokens, MasterKey masterKey, Clock clock) {
     this(store, tokens, masterKey, clock, RotationTiming.defaults());
   }
 
+  /** Doing the streams' database work on the thread that calls it (tests that tick by hand). */
   public RotationService(TetherStore store, TokenService tokens, MasterKey masterKey, Clock clock,
       RotationTiming timing) {
+    this(store, tokens, masterKey, clock, timing, Runnable::run);
+  }
+
+  /** With the streams' database work done on {@code streamWork}, one task after another. */
+  public RotationService(TetherStore store, TokenService tokens, MasterKey masterKey, Clock clock,
+      RotationTiming timing, Executor streamWork) {
+    this.streamWork = streamWork;
     this.timing = timing;
     this.store = store;
     this.tokens = tokens;
@@ -298,10 +316,20 @@ public final class RotationService {
     });
     for (Rotation rotation : openRotations) {
       if (rotation.push() && rotation.oldTokenRow() == identity.tokenRow()) {
-        push(rotation, List.of(stream));
+        // reads the successor and records the send: off the stream's thread
+        later("hand the successor to delegate " + delegateId, () -> push(rotation, List.of(stream)));
       }
     }
     return stream;
+  }
+
+  /** Runs {@code work} on {@link #streamWork}; at a stop, when that takes nothing more, drops it. */
+  private void later(String what, Runnable work) {
+    try {
+      streamWork.execute(work);
+    } catch (RejectedExecutionException stopping) {
+      log.debug("rotation work not done, the manager is stopping: {}", what);
+    }
   }
 
   private void pushAll(Rotation rotation) {
@@ -387,7 +415,7 @@ public final class RotationService {
               + " ignored", stream.delegateId, rotation.id(), stream.identity.tokenPublicId());
           return;
         }
-        record(rotation.id(), stream.delegateId, RotationDelegate.Outcome.MOVED, null);
+        recordLater(rotation.id(), stream.delegateId, RotationDelegate.Outcome.MOVED, null);
         log.info("rotation {}: delegate {} ({}) moved to {}", rotation.id(), stream.delegateId,
             UserText.quote(stream.identity.delegateName()), rotation.successorTokenId());
       }
@@ -399,7 +427,7 @@ public final class RotationService {
         }
         RotationDelegate.Outcome outcome = result.getOutcome() == RotationResult.Outcome.CANNOT_KEEP
             ? RotationDelegate.Outcome.CANNOT_KEEP : RotationDelegate.Outcome.FAILED;
-        record(rotation.id(), stream.delegateId, outcome, reason);
+        recordLater(rotation.id(), stream.delegateId, outcome, reason);
         log.warn("rotation {}: delegate {} ({}) {}: {}", rotation.id(), stream.delegateId,
             UserText.quote(stream.identity.delegateName()),
             outcome == RotationDelegate.Outcome.CANNOT_KEEP ? "cannot keep the successor" : "failed to move", reason);
@@ -574,6 +602,12 @@ public final class RotationService {
     } catch (StoreException e) {
       log.warn("rotation {}: could not record {} for delegate {}: {}", rotationId, outcome, delegateId, e.getMessage());
     }
+  }
+
+  /** Records a delegate's answer on {@link #streamWork}, after whatever the tick recorded for it. */
+  private void recordLater(String rotationId, String delegateId, RotationDelegate.Outcome outcome, String reason) {
+    later("record " + outcome + " for delegate " + delegateId,
+        () -> record(rotationId, delegateId, outcome, reason));
   }
 
   /** Records {@code outcome} unless the delegate has answered meanwhile. */

@@ -20,13 +20,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * as grpc-java's default executor (a cached thread pool) does: when a revoke closed 10 000
  * streams, those hand-offs were a fifth of the manager's CPU (docs/benchmarks.md).
  *
- * <p>Nothing common waits here: a Register goes on from its group commit's result instead of
- * waiting for it. The rare database work that does wait (a rotation's writes, which
- * {@code Database} runs as a managed block) makes the pool wake an idle thread or add a spare one
- * when it begins to wait, so that the tasks already queued go on. That is all a ForkJoinPool
- * promises: a thread it woke to stand in may then be busy, and a task queued later does not get
- * another one (measured on JDK 17 and 25: with three of four threads waiting, two later tasks ran
- * one after the other about once in 500 tries), so waiting here must stay rare.
+ * <p>Nothing waits for the database here: a Register goes on from its group commit's result
+ * instead of waiting for it, and a rotation's work for a stream (recording a delegate's answer,
+ * handing a newly registered stream the successor) runs on the manager's rotation thread
+ * ({@code RotationService}). Should a task wait all the same, {@code Database} runs its work as a
+ * managed block, and the pool wakes an idle thread or adds a spare one when it begins to wait, so
+ * that the tasks already queued go on. That is all a ForkJoinPool promises: a thread it woke to
+ * stand in may then be busy, and a task queued later does not get another one (measured on JDK 17
+ * and 25: with three of four threads waiting, two later tasks ran one after the other about once in
+ * 500 tries), and past the spares a burst of waits holds every thread (a rotation's answers, written
+ * here before, stopped heartbeats: {@code RotationAnswerWaitTest}).
  */
 public final class StreamCalls implements AutoCloseable {
 

@@ -78,9 +78,9 @@ final class Database implements AutoCloseable {
   /**
    * Runs {@code work} as a managed block: on a thread of a work-stealing pool (the manager's
    * delegate-stream pool, one thread per core) the pool runs a spare thread for as long as the
-   * database keeps this one waiting, so that a Register that pushes a rotation's successor, or a
-   * burst of rotation answers written one by one, does not hold up other streams' heartbeats. On
-   * any other thread it simply runs {@code work}.
+   * database keeps this one waiting, so that other streams' heartbeats go on. Nothing the streams
+   * do there waits for the database any more (see {@code StreamCalls}); this is the safety net.
+   * On any other thread it simply runs {@code work}.
    */
   private static <T> T waitedOn(Supplier<T> work) {
     if (!(Thread.currentThread() instanceof ForkJoinWorkerThread)) {
