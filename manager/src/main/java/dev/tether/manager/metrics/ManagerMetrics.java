@@ -70,6 +70,7 @@ public final class ManagerMetrics {
   private final Counter storeErrors;
   private final Timer notificationLag;
   private final AtomicInteger replicasLive = new AtomicInteger(1);
+  private final AtomicInteger revocationsInDoubt = new AtomicInteger();
   private final Counter adminAuthFailures;
   private final Map<String, AtomicInteger> connectedByAccount = new ConcurrentHashMap<>();
 
@@ -105,6 +106,10 @@ public final class ManagerMetrics {
         "Another replica's revocation commit to its streams cut here (PostgreSQL replicas; includes clock skew)");
     Gauge.builder("tether.replicas.live", replicasLive, AtomicInteger::get)
         .description("Replicas with a fresh heartbeat in the shared database, this one included (1 with H2)")
+        .register(registry);
+    Gauge.builder("tether.revocations.in.doubt", revocationsInDoubt, AtomicInteger::get)
+        .description("Tokens fenced on this replica by a revoke whose commit failed while the database could not be"
+            + " read; each is settled (lifted or cut) once the database answers")
         .register(registry);
     adminAuthFailures = Counter.builder("tether.admin.auth.failures")
         .description("Admin calls refused for a missing, malformed, wrong or revoked credential").register(registry);
@@ -160,6 +165,11 @@ public final class ManagerMetrics {
 
   public void notificationLag(Duration lag) {
     notificationLag.record(lag.isNegative() ? Duration.ZERO : lag);
+  }
+
+  /** Tokens fenced here by a revoke whose outcome is not known yet. */
+  public void revocationsInDoubt(int n) {
+    revocationsInDoubt.set(n);
   }
 
   public void replicasLive(int n) {

@@ -251,7 +251,9 @@ public final class TokenService {
       }
       committed = System.nanoTime();
       // a revoke of it whose outcome was unknown is settled by this one
-      inDoubt.remove(token.id());
+      if (inDoubt.remove(token.id()) != null) {
+        metrics.revocationsInDoubt(inDoubt.size());
+      }
       closed = cutter.cut(token.id());
     } finally {
       cutter.doneRevoking(token.id());
@@ -313,6 +315,7 @@ public final class TokenService {
       now = store.findTokenByPublicId(token.accountId(), token.publicId());
     } catch (StoreException e) {
       inDoubt.put(token.id(), token);
+      metrics.revocationsInDoubt(inDoubt.size());
       log.error(append("account", token.accountId()).and(append("token_id", token.publicId())),
           "revocation of token {} failed and the store is unreachable, so whether it committed is unknown: the"
           + " token stays fenced on this manager (no heartbeat of it acknowledged, its handshakes answered"
@@ -342,6 +345,7 @@ public final class TokenService {
         return settled;
       }
       inDoubt.remove(token.id());
+      metrics.revocationsInDoubt(inDoubt.size());
       settle(token, now, false);
       settled++;
     }

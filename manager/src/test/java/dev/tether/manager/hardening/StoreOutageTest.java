@@ -144,11 +144,13 @@ class StoreOutageTest {
     revokeWithItsOutcomeUnknown("kept");
     assertThat(fixture.manager().registry().isFenced(tokenId)).isTrue();
     assertThat(fixture.manager().tokens().inDoubtCount()).isEqualTo(1);
+    assertThat(inDoubtGauge()).isEqualTo(1);
 
     // the revoke did not commit: once the store answers, the token carries on without a retry or a restart
     faults.up();
     await().atMost(Duration.ofSeconds(30)).until(() -> !fixture.manager().registry().isFenced(tokenId));
     assertThat(fixture.manager().tokens().inDoubtCount()).isZero();
+    assertThat(inDoubtGauge()).isZero();
     long seq = stream.heartbeat();
     await().atMost(Duration.ofSeconds(10)).until(() -> stream.lastAckSequence() >= seq);
     assertThat(stream.closed()).isNotDone();
@@ -194,6 +196,11 @@ class StoreOutageTest {
     assertThat(closed.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     assertThat(closed.getDescription()).isEqualTo("delegate token revoked");
     assertThat(fixture.manager().tokens().token(accountId, "doomed").active()).isFalse();
+  }
+
+  /** What the scrape's {@code tether_revocations_in_doubt} says. */
+  private double inDoubtGauge() {
+    return fixture.manager().metrics().registry().get("tether.revocations.in.doubt").gauge().value();
   }
 
   /** Revokes {@code name} while the commit fails, and so does the read that would tell whether it happened. */

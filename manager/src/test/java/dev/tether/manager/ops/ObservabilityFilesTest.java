@@ -52,6 +52,7 @@ class ObservabilityFilesTest {
   private static final Set<String> PLAIN_METRICS = Set.of(
       "tether_delegates_connected", "tether_handshakes_total", "tether_heartbeats_total", "tether_revocations_total",
       "tether_streams_closed_by_revocation_total", "tether_store_errors_total", "tether_replicas_live",
+      "tether_revocations_in_doubt",
       "tether_admin_calls_total", "tether_admin_auth_failures_total",
       "grpc_server_requests_received_messages_total", "grpc_server_responses_sent_messages_total",
       "jvm_memory_used_bytes", "jvm_memory_max_bytes", "jvm_threads_live_threads", "process_cpu_usage",
