@@ -1,6 +1,7 @@
 package dev.tether.manager.revocation;
 
 import dev.tether.manager.metrics.ManagerMetrics;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,12 +42,26 @@ public final class TokenCutter {
    * after its commit, so that the revoke's count (the admin answer's {@code streams_closed}) is the
    * full count. Without it, a pass that read the committed revoke first closed the streams, and the
    * revoke reported 0. The mark and the fence go up together, so that {@link #lift} never lowers a
-   * fence a revoke has just raised.
+   * fence a revoke has just raised. Returns the raising's number, for {@link #lift}.
    */
-  public void revoking(long tokenRow) {
-    synchronized (registry.fence(tokenRow)) {
+  public long revoking(long tokenRow) {
+    TokenFence fence = registry.fence(tokenRow);
+    synchronized (fence) {
       revokingHere.merge(tokenRow, 1, Integer::sum);
       registry.raiseFence(tokenRow);
+      return fence.countRaising();
+    }
+  }
+
+  /**
+   * Raises {@code tokenRow}'s fence for its expiry, which commits next and then cuts it whatever
+   * the commit's outcome: a {@link #lift} decided before this raising does not lower it.
+   */
+  public void expiring(long tokenRow) {
+    TokenFence fence = registry.fence(tokenRow);
+    synchronized (fence) {
+      registry.raiseFence(tokenRow);
+      fence.countRaising();
     }
   }
 
@@ -61,22 +76,38 @@ public final class TokenCutter {
   }
 
   /**
-   * Lowers the fence of a token that the store still reads active after a revoke that did not
-   * commit, unless something has decided otherwise meanwhile: another revoke of it is running here
-   * ({@code byItsRevoke}: the caller is a revoke, and counts itself out), it has been cut (it has
-   * ended), or its expiry time ({@code expiresAt}, null for none) has come. Returns whether it
-   * lowered the fence.
+   * The number of the latest raising of {@code tokenRow}'s fence: read it before reading the token
+   * from the store, and give it to {@link #lift}.
    */
-  public boolean lift(long tokenRow, Instant expiresAt, Instant now, boolean byItsRevoke) {
+  public long raisings(long tokenRow) {
+    return registry.fence(tokenRow).raisings();
+  }
+
+  /**
+   * Lowers the fence of a token that the store read active after a revoke that did not commit,
+   * unless something may have decided otherwise since: the fence was raised again after
+   * {@code raisings} (read before the store was), another revoke of the token is running here
+   * ({@code byItsRevoke}: the caller is a revoke, and counts itself out), the token was cut (it has
+   * ended), or its expiry time ({@code expiresAt}, null for none) has come on {@code clock}. Returns
+   * whether it lowered the fence; when it did not and the token was not cut, the caller asks the
+   * store again later.
+   */
+  public boolean lift(long tokenRow, long raisings, Instant expiresAt, Clock clock, boolean byItsRevoke) {
     TokenFence fence = registry.fence(tokenRow);
     synchronized (fence) {
       int others = revokingHere.getOrDefault(tokenRow, 0) - (byItsRevoke ? 1 : 0);
-      if (others > 0 || fence.cut() || (expiresAt != null && !now.isBefore(expiresAt))) {
+      if (others > 0 || fence.cut() || fence.raisings() != raisings
+          || (expiresAt != null && !clock.instant().isBefore(expiresAt))) {
         return false;
       }
       registry.lowerFence(tokenRow);
       return true;
     }
+  }
+
+  /** Whether {@code tokenRow} has been cut here (it has ended). */
+  public boolean isCut(long tokenRow) {
+    return registry.fence(tokenRow).cut();
   }
 
   /** Cuts {@code tokenRow} here; returns how many live streams this pass closed. No I/O. */

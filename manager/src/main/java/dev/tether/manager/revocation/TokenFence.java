@@ -15,6 +15,8 @@ public final class TokenFence {
   private volatile boolean revoked;
   /** Its streams were cut because the token has ended: the fence never comes down again. */
   private volatile boolean cut;
+  /** How many times a revoke or an expiry raised the fence here; changed under this object's monitor. */
+  private volatile long raisings;
   private volatile String publicId;
   private volatile Instant expiresAt;
   private final Set<LiveStream> streams = ConcurrentHashMap.newKeySet();
@@ -61,6 +63,16 @@ public final class TokenFence {
 
   void markCut() {
     cut = true;
+  }
+
+  /** How many times a revoke or an expiry has raised the fence (see {@link TokenCutter#lift}). */
+  long raisings() {
+    return raisings;
+  }
+
+  /** Counts a raising; the caller holds this object's monitor. Returns the new count. */
+  long countRaising() {
+    return ++raisings;
   }
 
   Set<LiveStream> streams() {

@@ -59,7 +59,7 @@ public final class TokenService {
   private final Clock clock;
   private final ManagerMetrics metrics;
   /** Tokens whose revoke failed with its outcome unknown, by row: fenced here until {@link #settleInDoubt}. */
-  private final Map<Long, TokenRecord> inDoubt = new ConcurrentHashMap<>();
+  private final Map<Long, InDoubt> inDoubt = new ConcurrentHashMap<>();
 
   public TokenService(TetherStore store, MasterKey masterKey, RevocationRegistry registry, TokenCutter cutter,
       Confirmations confirmations, Clock clock, ManagerMetrics metrics) {
@@ -233,7 +233,7 @@ public final class TokenService {
     }
     long t0 = System.nanoTime();
     // the fence goes up; reconciliation leaves the token to this revoke until it has cut it here
-    cutter.revoking(token.id());
+    long raising = cutter.revoking(token.id());
     long fenced = System.nanoTime();
     Confirmations.Pending pending;
     TokenRecord revoked;
@@ -244,10 +244,10 @@ public final class TokenService {
       try {
         revoked = store.revokeToken(token.id(), clock.instant(), actor, reason, "token.revoke")
             .orElseGet(() -> store.findToken(token.accountId(), token.name()).orElse(token));
-      } catch (StoreException e) {
+      } catch (RuntimeException e) {
         pending.cancel();
-        settleFenceAfterFailure(token);
-        throw unavailable(e);
+        settleFenceAfterFailure(token, raising);
+        throw e instanceof StoreException failure ? unavailable(failure) : e;
       }
       committed = System.nanoTime();
       // a revoke of it whose outcome was unknown is settled by this one
@@ -279,7 +279,7 @@ public final class TokenService {
    * fails is left to the next attempt; the streams are cut regardless. Returns the streams closed.
    */
   public int expire(TokenRecord token) {
-    registry.raiseFence(token.id());
+    cutter.expiring(token.id());
     boolean committedHere = false;
     StoreException failure = null;
     try {
@@ -307,46 +307,53 @@ public final class TokenService {
    * The commit failed or its outcome is unknown: the store decides. A token it still reads active
    * gets its fence lowered (nothing happened); one it reads ended is cut. If the store cannot be
    * read either, the token stays fenced here (fail closed: no heartbeat of it acknowledged, its
-   * handshakes answered UNAVAILABLE) until {@link #settleInDoubt} finds the store answering again.
+   * handshakes answered UNAVAILABLE) until {@link #settleInDoubt} finds the store answering again;
+   * so does one whose fence another revoke or an expiry has raised meanwhile.
    */
-  private void settleFenceAfterFailure(TokenRecord token) {
+  private void settleFenceAfterFailure(TokenRecord token, long raising) {
     Optional<TokenRecord> now;
     try {
       now = store.findTokenByPublicId(token.accountId(), token.publicId());
-    } catch (StoreException e) {
-      inDoubt.put(token.id(), token);
-      metrics.revocationsInDoubt(inDoubt.size());
+    } catch (RuntimeException e) {
+      putInDoubt(token);
       log.error(append("account", token.accountId()).and(append("token_id", token.publicId())),
           "revocation of token {} failed and the store is unreachable, so whether it committed is unknown: the"
           + " token stays fenced on this manager (no heartbeat of it acknowledged, its handshakes answered"
           + " UNAVAILABLE) until the store answers again", token.publicId());
       return;
     }
-    settle(token, now, true);
+    settle(token, now, raising, true);
   }
 
   /**
-   * Settles every token whose revoke failed with its outcome unknown ({@link #settleFenceAfterFailure}),
-   * once the store answers again: one it reads active gets its fence lowered, and its delegates carry
-   * on; one it reads revoked, expired or gone is cut. A token being revoked again here is left to that
-   * revoke. Returns how many were settled; run on the reconciliation interval, and a no-op (no store
-   * access) while there are none.
+   * Settles every token left fenced by a revoke that did not commit or whose outcome is unknown
+   * ({@link #settleFenceAfterFailure}), once the store answers: one it reads active gets its fence
+   * lowered, and its delegates carry on; one it reads revoked, expired or gone is cut. A token being
+   * revoked here is left to that revoke. Returns how many were settled; run on the reconciliation
+   * interval, and a no-op (no store access) while there are none.
    */
   public int settleInDoubt() {
     int settled = 0;
-    for (TokenRecord token : List.copyOf(inDoubt.values())) {
+    for (Map.Entry<Long, InDoubt> entry : List.copyOf(inDoubt.entrySet())) {
+      InDoubt doubt = entry.getValue();
+      TokenRecord token = doubt.token();
       if (cutter.beingRevokedHere(token.id())) {
         continue;
       }
+      // read before the store is: a revoke or an expiry that raises the fence after it wins
+      long raising = cutter.raisings(token.id());
       Optional<TokenRecord> now;
       try {
         now = store.findTokenByPublicId(token.accountId(), token.publicId());
       } catch (StoreException e) {
         return settled;
       }
-      inDoubt.remove(token.id());
+      // a revoke that failed meanwhile put an entry of its own: that one is settled next time
+      if (!inDoubt.remove(entry.getKey(), doubt)) {
+        continue;
+      }
       metrics.revocationsInDoubt(inDoubt.size());
-      settle(token, now, false);
+      settle(token, now, raising, false);
       settled++;
     }
     return settled;
@@ -357,18 +364,32 @@ public final class TokenService {
     return inDoubt.size();
   }
 
-  private void settle(TokenRecord token, Optional<TokenRecord> now, boolean byItsRevoke) {
-    Instant at = clock.instant();
+  private void putInDoubt(TokenRecord token) {
+    inDoubt.put(token.id(), new InDoubt(token));
+    metrics.revocationsInDoubt(inDoubt.size());
+  }
+
+  /**
+   * Lowers the fence of a token the store read active ({@code now}) unless the fence was raised
+   * again after {@code raising} or the token was cut meanwhile; cuts one the store read ended. A
+   * fence that is neither lowered nor cut is left for {@link #settleInDoubt} to ask again.
+   */
+  private void settle(TokenRecord token, Optional<TokenRecord> now, long raising, boolean byItsRevoke) {
     boolean active = now.isPresent() && now.get().id() == token.id() && now.get().active()
-        && (now.get().expiresAt() == null || at.isBefore(now.get().expiresAt()));
+        && (now.get().expiresAt() == null || clock.instant().isBefore(now.get().expiresAt()));
     if (active) {
-      if (cutter.lift(token.id(), now.get().expiresAt(), at, byItsRevoke) && !byItsRevoke) {
-        log.warn(append("account", token.accountId()).and(append("token_id", token.publicId())),
-            "the revocation of token {} whose outcome was unknown did not commit (the store reads the token"
-            + " active): its fence is lowered and its delegates carry on; revoke it again if it should end",
-            token.publicId());
+      if (cutter.lift(token.id(), raising, now.get().expiresAt(), clock, byItsRevoke)) {
+        if (!byItsRevoke) {
+          log.warn(append("account", token.accountId()).and(append("token_id", token.publicId())),
+              "the revocation of token {} whose outcome was unknown did not commit (the store reads the token"
+              + " active): its fence is lowered and its delegates carry on; revoke it again if it should end",
+              token.publicId());
+        }
+      } else if (!cutter.isCut(token.id())) {
+        // another revoke of it is running here, or one or an expiry raised the fence since the read:
+        // ask the store again once they are done (whichever ends the token cuts it before that)
+        putInDoubt(token);
       }
-      // else another revoke of it is running here, or it has been cut meanwhile: that decides
       return;
     }
     int closed = cutter.cut(token.id());
@@ -377,6 +398,22 @@ public final class TokenService {
           "the revocation of token {} whose outcome was unknown: the store reads the token {}; {} live streams"
           + " closed here", token.publicId(), now.map(t -> t.id() == token.id()
               ? t.status().name().toLowerCase(java.util.Locale.ROOT) : "deleted").orElse("deleted"), closed);
+    }
+  }
+
+  /**
+   * A token left fenced, as the entry {@link #settleInDoubt} settles: compared by identity, so that
+   * a pass removes only the entry it read, not one a later revoke put.
+   */
+  private static final class InDoubt {
+    private final TokenRecord token;
+
+    InDoubt(TokenRecord token) {
+      this.token = token;
+    }
+
+    TokenRecord token() {
+      return token;
     }
   }
 
@@ -422,6 +459,12 @@ public final class TokenService {
     if (!deleted) {
       throw Status.NOT_FOUND.withDescription("token " + UserText.quote(name) + " not found in account "
           + UserText.quote(accountId)).asRuntimeException();
+    }
+    // ended, so nothing of it may stay live here: a stream left by a revoke whose outcome was in
+    // doubt, a session made before its fence; then its state here is dropped
+    cutter.cut(token.id());
+    if (inDoubt.remove(token.id()) != null) {
+      metrics.revocationsInDoubt(inDoubt.size());
     }
     registry.forget(token.id());
     log.info(append("account", accountId).and(append("token_id", token.publicId())),

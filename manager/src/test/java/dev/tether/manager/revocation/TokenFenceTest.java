@@ -3,7 +3,9 @@ package dev.tether.manager.revocation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.manager.testing.IdleServerCall;
+import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,6 +18,7 @@ class TokenFenceTest {
 
   private static final long ROW = 7;
   private static final Instant NOW = Instant.parse("2026-12-02T05:00:00Z");
+  private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
 
   private final RevocationRegistry registry = new RevocationRegistry();
   private final TokenCutter cutter = new TokenCutter(registry, row -> { });
@@ -25,7 +28,7 @@ class TokenFenceTest {
     cutter.revoking(ROW);
     assertThat(registry.isFenced(ROW)).isTrue();
 
-    assertThat(cutter.lift(ROW, null, NOW, true)).isTrue();
+    assertThat(cutter.lift(ROW, cutter.raisings(ROW), null, CLOCK, true)).isTrue();
     cutter.doneRevoking(ROW);
 
     assertThat(registry.isFenced(ROW)).isFalse();
@@ -37,14 +40,15 @@ class TokenFenceTest {
     cutter.revoking(ROW);
     cutter.revoking(ROW);
 
-    assertThat(cutter.lift(ROW, null, NOW, true)).as("the failed revoke counts itself out, not the other").isFalse();
+    assertThat(cutter.lift(ROW, cutter.raisings(ROW), null, CLOCK, true))
+        .as("the failed revoke counts itself out, not the other").isFalse();
     cutter.doneRevoking(ROW);
     assertThat(cutter.beingRevokedHere(ROW)).isTrue();
-    assertThat(cutter.lift(ROW, null, NOW, false)).as("settling a revoke in doubt").isFalse();
+    assertThat(cutter.lift(ROW, cutter.raisings(ROW), null, CLOCK, false)).as("settling a revoke in doubt").isFalse();
     assertThat(registry.isFenced(ROW)).isTrue();
 
     cutter.doneRevoking(ROW);
-    assertThat(cutter.lift(ROW, null, NOW, false)).isTrue();
+    assertThat(cutter.lift(ROW, cutter.raisings(ROW), null, CLOCK, false)).isTrue();
     assertThat(registry.isFenced(ROW)).isFalse();
   }
 
@@ -54,7 +58,7 @@ class TokenFenceTest {
     cutter.cut(ROW);
     cutter.doneRevoking(ROW);
 
-    assertThat(cutter.lift(ROW, null, NOW, false)).isFalse();
+    assertThat(cutter.lift(ROW, cutter.raisings(ROW), null, CLOCK, false)).isFalse();
     assertThat(registry.isFenced(ROW)).isTrue();
   }
 
@@ -63,10 +67,10 @@ class TokenFenceTest {
     cutter.revoking(ROW);
     cutter.doneRevoking(ROW);
 
-    assertThat(cutter.lift(ROW, NOW, NOW, false)).isFalse();
-    assertThat(cutter.lift(ROW, NOW.minusMillis(1), NOW, false)).isFalse();
+    assertThat(cutter.lift(ROW, cutter.raisings(ROW), NOW, CLOCK, false)).isFalse();
+    assertThat(cutter.lift(ROW, cutter.raisings(ROW), NOW.minusMillis(1), CLOCK, false)).isFalse();
     assertThat(registry.isFenced(ROW)).isTrue();
-    assertThat(cutter.lift(ROW, NOW.plusSeconds(60), NOW, false)).isTrue();
+    assertThat(cutter.lift(ROW, cutter.raisings(ROW), NOW.plusSeconds(60), CLOCK, false)).isTrue();
   }
 
   @Test
@@ -86,7 +90,7 @@ class TokenFenceTest {
     cutter.revoking(ROW);
     LiveStream stream = register();
 
-    assertThat(cutter.lift(ROW, null, NOW, true)).isTrue();
+    assertThat(cutter.lift(ROW, cutter.raisings(ROW), null, CLOCK, true)).isTrue();
     cutter.doneRevoking(ROW);
 
     assertThat(stream.closeStatus()).isEqualTo(RevocationRegistry.REGISTRATION_INTERRUPTED);
@@ -105,6 +109,22 @@ class TokenFenceTest {
 
     assertThat(before.closeStatus()).isEqualTo(RevocationRegistry.REVOKED);
     assertThat(register().closeStatus()).isEqualTo(RevocationRegistry.REVOKED);
+  }
+
+  @Test
+  void aFenceRaisedAgainAfterTheStoreWasRead_staysUp() {
+    cutter.revoking(ROW);
+    cutter.doneRevoking(ROW);
+    long readBefore = cutter.raisings(ROW);
+
+    cutter.expiring(ROW);
+    assertThat(cutter.lift(ROW, readBefore, null, CLOCK, false)).as("an expiry raised it since").isFalse();
+    cutter.revoking(ROW);
+    cutter.doneRevoking(ROW);
+    assertThat(cutter.lift(ROW, readBefore + 1, null, CLOCK, false)).as("a revoke raised it since").isFalse();
+    assertThat(registry.isFenced(ROW)).isTrue();
+
+    assertThat(cutter.lift(ROW, cutter.raisings(ROW), null, CLOCK, false)).isTrue();
   }
 
   private LiveStream register() {
