@@ -128,10 +128,10 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
    * streams closed".
    */
   public int apply(long tokenRow) {
-    if (cutter.beingRevokedHere(tokenRow)) {
+    int closed = cutter.cutUnlessRevoking(tokenRow);
+    if (closed < 0) {
       return 0;
     }
-    int closed = cutter.cut(tokenRow);
     if (shared) {
       dispatch("revocation confirmation", () -> replicas.recordRevocationAck(tokenRow, replicaId, closed, clock.instant()));
     }

@@ -211,9 +211,4 @@ public final class RevocationRegistry {
     String publicId = fence == null ? null : fence.publicId();
     return publicId != null ? publicId : "in row " + tokenRow;
   }
-
-  /** Drops the state of a deleted token. */
-  public void forget(long tokenRow) {
-    fences.remove(tokenRow);
-  }
 }

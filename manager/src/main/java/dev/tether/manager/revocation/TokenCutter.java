@@ -105,6 +105,26 @@ public final class TokenCutter {
     }
   }
 
+  /**
+   * Cuts {@code tokenRow} as {@link #cut} does, unless a revoke of it running here holds its fence
+   * up: that revoke cuts the streams right after its commit and counts them (the admin answer's
+   * {@code streams_closed}). The cut left to it counts as a raising of the fence, so that the
+   * revoke, should its own commit fail, does not lower the fence of a token something else found
+   * ended, but leaves it to the settling pass, which reads it again and cuts it. Returns the streams
+   * closed, or -1 when it left them to the revoke.
+   */
+  public int cutUnlessRevoking(long tokenRow) {
+    TokenFence fence = registry.fence(tokenRow);
+    synchronized (fence) {
+      // a revoke that failed and lowered the fence, still finishing, leaves nothing to skip for
+      if (beingRevokedHere(tokenRow) && fence.revoked()) {
+        fence.countRaising();
+        return -1;
+      }
+      return cut(tokenRow);
+    }
+  }
+
   /** Whether {@code tokenRow} has been cut here (it has ended). */
   public boolean isCut(long tokenRow) {
     return registry.fence(tokenRow).cut();

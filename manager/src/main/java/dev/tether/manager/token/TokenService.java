@@ -346,7 +346,11 @@ public final class TokenService {
       try {
         now = store.findTokenByPublicId(token.accountId(), token.publicId());
       } catch (StoreException e) {
-        return settled;
+        continue;
+      } catch (RuntimeException e) {
+        log.warn("could not read token {} to settle its revocation's outcome; asked again at the next pass",
+            token.publicId(), e);
+        continue;
       }
       // a revoke that failed meanwhile put an entry of its own: that one is settled next time
       if (!inDoubt.remove(entry.getKey(), doubt)) {
@@ -392,7 +396,20 @@ public final class TokenService {
       }
       return;
     }
-    int closed = cutter.cut(token.id());
+    int closed;
+    if (byItsRevoke) {
+      closed = cutter.cut(token.id());
+    } else {
+      closed = cutter.cutUnlessRevoking(token.id());
+      if (closed < 0) {
+        // a revoke of it began since the read: it cuts and counts the streams, or, failing to
+        // commit, leaves the token to the next pass
+        if (!cutter.isCut(token.id())) {
+          putInDoubt(token);
+        }
+        return;
+      }
+    }
     if (!byItsRevoke) {
       log.warn(append("account", token.accountId()).and(append("token_id", token.publicId())),
           "the revocation of token {} whose outcome was unknown: the store reads the token {}; {} live streams"
@@ -461,12 +478,13 @@ public final class TokenService {
           + UserText.quote(accountId)).asRuntimeException();
     }
     // ended, so nothing of it may stay live here: a stream left by a revoke whose outcome was in
-    // doubt, a session made before its fence; then its state here is dropped
+    // doubt, a session made before its fence. Its fence stays, cut: a call already past the session
+    // check when the token was deleted is closed as revoked when it registers (a fresh fence would
+    // let it register). A fence is a few hundred bytes, and tokens are deleted by hand.
     cutter.cut(token.id());
     if (inDoubt.remove(token.id()) != null) {
       metrics.revocationsInDoubt(inDoubt.size());
     }
-    registry.forget(token.id());
     log.info(append("account", accountId).and(append("token_id", token.publicId())),
         "token deleted: {} {} {} by {}", accountId, UserText.quote(name), token.publicId(), actor);
     return token;

@@ -12,10 +12,13 @@ import dev.tether.common.token.DelegateToken;
 import dev.tether.delegate.connect.EstablishedSession;
 import dev.tether.delegate.connect.StreamClient;
 import dev.tether.manager.cluster.ClusterSettings;
+import dev.tether.manager.revocation.LiveStream;
+import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.testing.FaultyStore;
+import dev.tether.manager.testing.IdleServerCall;
 import dev.tether.manager.testing.ManagerFixture;
 import dev.tether.manager.token.TokenService;
 import dev.tether.proto.delegate.v1.Register;
@@ -192,6 +195,7 @@ class RevocationInDoubtRaceTest {
     DelegateToken doomed = TokenLedger.record(fixture.token(accountId, "doomed").value());
     StreamClient old = fixture.connect(accountId, doomed, "old");
     EstablishedSession before = fixture.handshake(accountId, doomed, "late");
+    long row = fixture.manager().tokens().token(accountId, "doomed").id();
     revokeInDoubt("doomed", true);
 
     fixture.manager().tokens().delete(accountId, "doomed", "test");
@@ -204,6 +208,10 @@ class RevocationInDoubtRaceTest {
     assertThat(late.registered()).isCompletedExceptionally();
     assertThat(fixture.manager().tokens().inDoubtCount()).isZero();
     assertThat(fixture.manager().registry().liveCount()).isZero();
+    // a call already past the session check when the token was deleted: its fence is still there, cut
+    LiveStream straggler = fixture.manager().registry().register(new IdleServerCall(), row, doomed.publicId(), null,
+        () -> "a call on its way");
+    assertThat(straggler.closeStatus()).isEqualTo(RevocationRegistry.REVOKED);
   }
 
   /** Revokes {@code name} on a thread named {@code thread}; completes with the status it ended with. */

@@ -127,6 +127,34 @@ class TokenFenceTest {
     assertThat(cutter.lift(ROW, cutter.raisings(ROW), null, CLOCK, false)).isTrue();
   }
 
+  @Test
+  void anEndAnnouncedWhileARevokeCommits_isLeftToIt_andKeepsItsFenceUpShouldItFail() {
+    long raising = cutter.revoking(ROW);
+    LiveStream stream = register();
+
+    assertThat(cutter.cutUnlessRevoking(ROW)).as("left to the revoke, which counts the streams").isEqualTo(-1);
+    assertThat(stream.closeStatus()).isNull();
+    assertThat(cutter.lift(ROW, raising, null, CLOCK, true)).as("the token was found ended meanwhile").isFalse();
+    cutter.doneRevoking(ROW);
+    assertThat(registry.isFenced(ROW)).isTrue();
+
+    assertThat(cutter.cutUnlessRevoking(ROW)).isEqualTo(1);
+    assertThat(stream.closeStatus()).isEqualTo(RevocationRegistry.REVOKED);
+  }
+
+  @Test
+  void anEndAnnouncedAfterAFailedRevokeLoweredTheFence_cutsAtOnce() {
+    LiveStream stream = register();
+    long raising = cutter.revoking(ROW);
+    assertThat(cutter.lift(ROW, raising, null, CLOCK, true)).isTrue();
+
+    assertThat(cutter.cutUnlessRevoking(ROW)).as("the revoke is still finishing").isEqualTo(1);
+    cutter.doneRevoking(ROW);
+
+    assertThat(stream.closeStatus()).isEqualTo(RevocationRegistry.REVOKED);
+    assertThat(registry.isFenced(ROW)).isTrue();
+  }
+
   private LiveStream register() {
     return registry.register(new IdleServerCall(), ROW, "tid_test", null, () -> "a test call");
   }
