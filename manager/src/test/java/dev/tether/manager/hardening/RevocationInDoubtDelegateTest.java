@@ -70,7 +70,7 @@ class RevocationInDoubtDelegateTest {
       throws Exception {
     DelegateToken kept = TokenLedger.record(fixture.token(accountId, "kept").value());
     faults.down("revokeToken");
-    faults.thenAlso("findTokenByPublicId");
+    faults.thenAlso("findToken", "findTokenByPublicId");
     assertThatThrownBy(() -> fixture.manager().tokens().revoke(accountId, "kept", "test"))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));

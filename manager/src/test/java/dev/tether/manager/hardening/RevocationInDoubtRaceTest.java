@@ -108,7 +108,7 @@ class RevocationInDoubtRaceTest {
     } else {
       faults.down("revokeToken");
     }
-    faults.thenAlso("findTokenByPublicId");
+    faults.thenAlso("findToken", "findTokenByPublicId");
     assertThatThrownBy(() -> fixture.manager().tokens().revoke(accountId, name, "test"))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));

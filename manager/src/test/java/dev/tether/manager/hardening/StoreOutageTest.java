@@ -185,7 +185,7 @@ class StoreOutageTest {
 
     // the commit happened; its answer, and the read after it, failed
     faults.answerLost("revokeToken");
-    faults.thenAlso("findTokenByPublicId");
+    faults.thenAlso("findToken", "findTokenByPublicId");
     assertThatThrownBy(() -> fixture.manager().tokens().revoke(accountId, "doomed", "test"))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
@@ -206,7 +206,7 @@ class StoreOutageTest {
   /** Revokes {@code name} while the commit fails, and so does the read that would tell whether it happened. */
   private void revokeWithItsOutcomeUnknown(String name) {
     faults.down("revokeToken");
-    faults.thenAlso("findTokenByPublicId");
+    faults.thenAlso("findToken", "findTokenByPublicId");
     assertThatThrownBy(() -> fixture.manager().tokens().revoke(accountId, name, "test"))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
