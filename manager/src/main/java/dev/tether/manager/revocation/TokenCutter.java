@@ -83,6 +83,14 @@ public final class TokenCutter {
     return registry.fence(tokenRow).raisings();
   }
 
+  /** {@link #raisings}, or -1 if a revoke of the token runs here; both read in one step. */
+  public long raisingsUnlessRevoking(long tokenRow) {
+    TokenFence fence = registry.fence(tokenRow);
+    synchronized (fence) {
+      return beingRevokedHere(tokenRow) ? -1 : fence.raisings();
+    }
+  }
+
   /**
    * Lowers the fence of a token that the store read active after a revoke that did not commit,
    * unless something may have decided otherwise since: the fence was raised again after

@@ -84,6 +84,13 @@ public final class RotationService {
    * answered a RotateToken by {@code noAnswerAfter} is counted as unable to keep the successor.
    */
   private final RotationTiming timing;
+  /**
+   * Rotations finished here whose revoke of the old token did not commit (the store failed), by
+   * rotation id: retried every tick. Kept in memory: should this manager stop before the store
+   * answers again, the old token stays active (the log and {@code token list} show it), and an
+   * operator revokes it.
+   */
+  private final Map<String, OwedRevoke> revokesOwed = new ConcurrentHashMap<>();
 
   /**
    * Runs the database work that a delegate stream's messages cause (recording a delegate's answer,
@@ -231,7 +238,11 @@ public final class RotationService {
           + " (at " + rotation.endedAt() + " by " + rotation.endedBy() + ")").asRuntimeException();
     }
     if (finish) {
-      finish(rotation, actor, "finished by " + actor.name());
+      Optional<String> revokeFailed = finish(rotation, actor, "finished by " + actor.name());
+      if (revokeFailed.isPresent()) {
+        refresh();
+        throw Status.UNAVAILABLE.withDescription(revokeFailed.get()).asRuntimeException();
+      }
     } else {
       guard(() -> store.endRotation(rotation.id(), Rotation.State.CANCELLED, clock.instant(), actor,
           "token.rotate.cancel", "rotation=" + rotation.id() + " old token left active"));
@@ -446,6 +457,7 @@ public final class RotationService {
    * once their grace period is over.
    */
   public void tick() {
+    retryOwedRevokes();
     refresh();
     try {
       scheduled();
@@ -514,18 +526,46 @@ public final class RotationService {
     }
   }
 
-  private void finish(Rotation rotation, Actor actor, String why) {
+  /**
+   * Finishes {@code rotation} (unless it ended meanwhile) and revokes its old token; returns why that
+   * revoke did not commit (it is then retried every tick), or nothing.
+   */
+  private Optional<String> finish(Rotation rotation, Actor actor, String why) {
     String reason = "rotated to " + rotation.successorTokenName() + " (" + rotation.successorTokenId() + ") by rotation "
         + rotation.id() + ", " + why;
     // claimed before the revoke: a cancel (or another replica's finish) that ended the rotation since
     // it was read wins, and the old token of a cancelled rotation stays active
     if (!guard(() -> store.endRotation(rotation.id(), Rotation.State.FINISHED, clock.instant(), actor,
         "token.rotate.finish", "rotation=" + rotation.id() + " " + why))) {
-      return;
+      return Optional.empty();
     }
+    OwedRevoke owed = new OwedRevoke(rotation, actor, reason, why);
+    try {
+      revokeOld(owed);
+    } catch (StatusRuntimeException e) {
+      // the rotation is finished: its old token must end, so the revoke is retried every tick
+      revokesOwed.put(rotation.id(), owed);
+      log.warn("rotation {} finished ({}), but revoking its old token {} failed: {}; retried every second until it"
+          + " commits", rotation.id(), why, rotation.oldTokenId(), e.getStatus().getDescription());
+      return Optional.of("rotation " + rotation.id() + " is finished, but revoking the old token "
+          + rotation.oldTokenId() + " failed (" + e.getStatus().getDescription() + "); this manager retries the revoke"
+          + " every second until it commits ('token list' shows the token revoked then)");
+    }
+    return Optional.empty();
+  }
+
+  /** A finished rotation's revoke of its old token, owed until it commits (see {@link #revokesOwed}). */
+  private record OwedRevoke(Rotation rotation, Actor actor, String reason, String why) { }
+
+  /**
+   * Revokes the old token of a finished rotation; done too if it has ended already (an operator
+   * revoked or deleted it). Throws the revoke's status when it did not commit.
+   */
+  private void revokeOld(OwedRevoke owed) {
+    Rotation rotation = owed.rotation();
     int closed = 0;
     try {
-      RevokeResult revoked = tokens.revoke(rotation.accountId(), rotation.oldTokenName(), actor, reason);
+      RevokeResult revoked = tokens.revoke(rotation.accountId(), rotation.oldTokenName(), owed.actor(), owed.reason());
       closed = revoked.streamsClosed();
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() != Status.Code.FAILED_PRECONDITION && e.getStatus().getCode() != Status.Code.NOT_FOUND) {
@@ -533,8 +573,21 @@ public final class RotationService {
       }
       // revoked, expired or deleted already (an operator revoked it)
     }
-    log.info("rotation {} finished ({}): token {} revoked, {} streams closed", rotation.id(), why,
+    log.info("rotation {} finished ({}): token {} revoked, {} streams closed", rotation.id(), owed.why(),
         rotation.oldTokenId(), closed);
+  }
+
+  /** Retries the revokes owed by rotations finished here whose revoke failed. */
+  private void retryOwedRevokes() {
+    for (OwedRevoke owed : List.copyOf(revokesOwed.values())) {
+      try {
+        revokeOld(owed);
+        revokesOwed.remove(owed.rotation().id());
+      } catch (StatusRuntimeException e) {
+        log.debug("rotation {}: revoking the old token {} failed again: {}", owed.rotation().id(),
+            owed.rotation().oldTokenId(), e.getStatus().getDescription());
+      }
+    }
   }
 
   /** Whether the successor can still be handed out: not revoked, expired or deleted. */

@@ -246,7 +246,7 @@ public final class TokenService {
             .orElseGet(() -> store.findToken(token.accountId(), token.name()).orElse(token));
       } catch (RuntimeException e) {
         pending.cancel();
-        settleFenceAfterFailure(token, raising);
+        settleFenceAfterFailure(token, raising, e);
         throw e instanceof StoreException failure ? unavailable(failure) : e;
       }
       committed = System.nanoTime();
@@ -310,7 +310,17 @@ public final class TokenService {
    * handshakes answered UNAVAILABLE) until {@link #settleInDoubt} finds the store answering again;
    * so does one whose fence another revoke or an expiry has raised meanwhile.
    */
-  private void settleFenceAfterFailure(TokenRecord token, long raising) {
+  private void settleFenceAfterFailure(TokenRecord token, long raising, RuntimeException failure) {
+    if (failure instanceof StoreException e && e.isConnectivity()) {
+      // the connection was lost: the commit may still be landing on the database, where a read on
+      // another connection could see the token active just before it does
+      putInDoubt(token);
+      log.warn(append("account", token.accountId()).and(append("token_id", token.publicId())),
+          "revocation of token {} failed with the connection to the store ({}), so whether it committed is not"
+          + " known yet: the token stays fenced on this manager until the store answers", token.publicId(),
+          e.getMessage());
+      return;
+    }
     Optional<TokenRecord> now;
     try {
       now = store.findTokenByPublicId(token.accountId(), token.publicId());
@@ -337,11 +347,12 @@ public final class TokenService {
     for (Map.Entry<Long, InDoubt> entry : List.copyOf(inDoubt.entrySet())) {
       InDoubt doubt = entry.getValue();
       TokenRecord token = doubt.token();
-      if (cutter.beingRevokedHere(token.id())) {
+      // read before the store is, in one step with whether a revoke runs here: a revoke or an
+      // expiry that raises the fence after it wins, and a token being revoked is left to that revoke
+      long raising = cutter.raisingsUnlessRevoking(token.id());
+      if (raising < 0) {
         continue;
       }
-      // read before the store is: a revoke or an expiry that raises the fence after it wins
-      long raising = cutter.raisings(token.id());
       Optional<TokenRecord> now;
       try {
         now = store.findTokenByPublicId(token.accountId(), token.publicId());

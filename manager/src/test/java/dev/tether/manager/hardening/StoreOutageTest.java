@@ -105,8 +105,12 @@ class StoreOutageTest {
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
     faults.up();
 
+    // a lost connection leaves the outcome to the next reconciliation pass (2 s), which finds the
+    // token active and lowers its fence
+    await().atMost(Duration.ofSeconds(30)).until(() -> !fixture.manager().registry().isFenced(
+        fixture.manager().tokens().token(accountId, "kept").id()));
     long seq = stream.heartbeat();
-    await().atMost(Duration.ofSeconds(5)).until(() -> stream.lastAckSequence() >= seq);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stream.lastAckSequence() >= seq);
     assertThat(fixture.manager().tokens().token(accountId, "kept").active()).isTrue();
   }
 
