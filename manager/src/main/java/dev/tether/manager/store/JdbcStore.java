@@ -36,6 +36,9 @@ public final class JdbcStore implements TetherStore {
     this.rotations = new JdbcRotationStore(db);
   }
 
+  /** How long a PostgreSQL statement may wait for the database's answer (the driver's socketTimeout). */
+  public static final java.time.Duration POSTGRES_SOCKET_TIMEOUT = java.time.Duration.ofSeconds(60);
+
   /**
    * Opens the database at {@code jdbcUrl}, migrating its schema to the current version.
    *
@@ -56,6 +59,13 @@ public final class JdbcStore implements TetherStore {
     config.setMaximumPoolSize(8);
     config.setConnectionTimeout(5_000);
     config.setAutoCommit(true);
+    if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+      // A database that stops answering mid-statement (a network path that drops packets without a
+      // reset) fails the statement after this long, instead of holding its thread, and a revoke's
+      // fence, for as long as TCP retries (about 15 minutes on Linux). A socketTimeout in the URL wins.
+      config.addDataSourceProperty("socketTimeout", String.valueOf(POSTGRES_SOCKET_TIMEOUT.toSeconds()));
+      config.addDataSourceProperty("tcpKeepAlive", "true");
+    }
     HikariDataSource dataSource = new HikariDataSource(config);
     try {
       Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
