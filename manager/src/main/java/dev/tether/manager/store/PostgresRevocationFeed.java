@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -21,6 +22,9 @@ import org.slf4j.LoggerFactory;
 final class PostgresRevocationFeed implements RevocationFeed {
 
   private static final Logger log = LoggerFactory.getLogger(PostgresRevocationFeed.class);
+
+  /** How often the feed checks that its connection still reaches the database. */
+  static final Duration CHECK_EVERY = Duration.ofSeconds(10);
 
   private final HikariDataSource pool;
   private final String replicaId;
@@ -49,6 +53,9 @@ final class PostgresRevocationFeed implements RevocationFeed {
         props.setProperty("password", pool.getPassword());
       }
       props.setProperty("ApplicationName", "tether-feed-" + replicaId);
+      // as the pool's (JdbcStore): a check below that gets no answer fails; a socketTimeout in the URL wins
+      props.setProperty("socketTimeout", String.valueOf(JdbcStore.POSTGRES_SOCKET_TIMEOUT.toSeconds()));
+      props.setProperty("tcpKeepAlive", "true");
       try (Connection c = DriverManager.getConnection(pool.getJdbcUrl(), props)) {
         try (Statement s = c.createStatement()) {
           s.execute("LISTEN " + REVOKED_CHANNEL);
@@ -58,12 +65,22 @@ final class PostgresRevocationFeed implements RevocationFeed {
         log.info("replica {} listening for revocations", replicaId);
         listener.resumed();
         PGConnection pg = c.unwrap(PGConnection.class);
+        long checked = System.nanoTime();
         while (running) {
           PGNotification[] notifications = pg.getNotifications(500);
           if (notifications != null) {
             for (PGNotification n : notifications) {
               deliver(listener, n);
             }
+          }
+          if (System.nanoTime() - checked >= CHECK_EVERY.toNanos()) {
+            // Waiting for notifications sends nothing, so a connection whose server went away
+            // without a reset (a failover, a silent network path) would otherwise look idle for ever
+            // and deliver nothing: a round trip now and then finds out, and the feed reconnects.
+            try (Statement s = c.createStatement()) {
+              s.execute("SELECT 1");
+            }
+            checked = System.nanoTime();
           }
         }
       } catch (SQLException | RuntimeException e) {
