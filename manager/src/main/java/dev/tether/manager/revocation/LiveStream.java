@@ -65,14 +65,12 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
 
   /**
    * Marks the call as refused by the fence if its token is fenced now (a revoke committing), as
-   * {@link #acceptRegistration} does; returns whether it was.
+   * {@link #acceptRegistration} does.
    */
-  synchronized boolean holdIfFenced() {
+  synchronized void holdIfFenced() {
     if (!closed && fence.revoked()) {
       registrationFenced = true;
-      return true;
     }
-    return false;
   }
 
   /** Closes the call with {@code status} if a fence refused its registration; returns whether it did. */

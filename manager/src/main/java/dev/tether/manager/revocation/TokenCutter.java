@@ -76,14 +76,10 @@ public final class TokenCutter {
   }
 
   /**
-   * The number of the latest raising of {@code tokenRow}'s fence: read it before reading the token
-   * from the store, and give it to {@link #lift}.
+   * The number of the latest raising of {@code tokenRow}'s fence, or -1 if a revoke of the token runs
+   * here, both read in one step: read it before reading the token from the store, and give it to
+   * {@link #lift}.
    */
-  public long raisings(long tokenRow) {
-    return registry.fence(tokenRow).raisings();
-  }
-
-  /** {@link #raisings}, or -1 if a revoke of the token runs here; both read in one step. */
   public long raisingsUnlessRevoking(long tokenRow) {
     TokenFence fence = registry.fence(tokenRow);
     synchronized (fence) {

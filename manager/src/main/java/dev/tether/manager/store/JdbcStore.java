@@ -40,6 +40,20 @@ public final class JdbcStore implements TetherStore {
   public static final java.time.Duration POSTGRES_SOCKET_TIMEOUT = java.time.Duration.ofSeconds(60);
 
   /**
+   * The PostgreSQL driver's properties for every connection to the database, the pool's and the
+   * revocation feed's: a database that stops answering (a network path that drops packets without a
+   * reset) fails a statement after {@link #POSTGRES_SOCKET_TIMEOUT}, instead of holding its thread,
+   * and a revoke's fence, for as long as TCP retries (about 15 minutes on Linux). A socketTimeout
+   * in the URL wins.
+   */
+  static java.util.Properties postgresNetworkProperties() {
+    java.util.Properties properties = new java.util.Properties();
+    properties.setProperty("socketTimeout", String.valueOf(POSTGRES_SOCKET_TIMEOUT.toSeconds()));
+    properties.setProperty("tcpKeepAlive", "true");
+    return properties;
+  }
+
+  /**
    * Opens the database at {@code jdbcUrl}, migrating its schema to the current version.
    *
    * @param user may be null (embedded H2)
@@ -60,11 +74,7 @@ public final class JdbcStore implements TetherStore {
     config.setConnectionTimeout(5_000);
     config.setAutoCommit(true);
     if (jdbcUrl.startsWith("jdbc:postgresql:")) {
-      // A database that stops answering mid-statement (a network path that drops packets without a
-      // reset) fails the statement after this long, instead of holding its thread, and a revoke's
-      // fence, for as long as TCP retries (about 15 minutes on Linux). A socketTimeout in the URL wins.
-      config.addDataSourceProperty("socketTimeout", String.valueOf(POSTGRES_SOCKET_TIMEOUT.toSeconds()));
-      config.addDataSourceProperty("tcpKeepAlive", "true");
+      config.setDataSourceProperties(postgresNetworkProperties());
     }
     HikariDataSource dataSource = new HikariDataSource(config);
     try {

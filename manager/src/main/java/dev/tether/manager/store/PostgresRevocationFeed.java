@@ -45,7 +45,8 @@ final class PostgresRevocationFeed implements RevocationFeed {
 
   private void listen(Listener listener) {
     while (running) {
-      Properties props = new Properties();
+      // as the pool's: the check below that gets no answer fails
+      Properties props = JdbcStore.postgresNetworkProperties();
       if (pool.getUsername() != null) {
         props.setProperty("user", pool.getUsername());
       }
@@ -53,9 +54,6 @@ final class PostgresRevocationFeed implements RevocationFeed {
         props.setProperty("password", pool.getPassword());
       }
       props.setProperty("ApplicationName", "tether-feed-" + replicaId);
-      // as the pool's (JdbcStore): a check below that gets no answer fails; a socketTimeout in the URL wins
-      props.setProperty("socketTimeout", String.valueOf(JdbcStore.POSTGRES_SOCKET_TIMEOUT.toSeconds()));
-      props.setProperty("tcpKeepAlive", "true");
       try (Connection c = DriverManager.getConnection(pool.getJdbcUrl(), props)) {
         try (Statement s = c.createStatement()) {
           s.execute("LISTEN " + REVOKED_CHANNEL);
