@@ -69,8 +69,7 @@ class RevocationInDoubtDelegateTest {
   void aDelegateStartedWhileItsTokensRevokeIsInDoubt_retries_andConnectsOnceTheTokenIsFoundActive()
       throws Exception {
     DelegateToken kept = TokenLedger.record(fixture.token(accountId, "kept").value());
-    faults.down("revokeToken");
-    faults.thenAlso("findToken", "findTokenByPublicId");
+    faults.revokeOutcomeLost(false);
     assertThatThrownBy(() -> fixture.manager().tokens().revoke(accountId, "kept", "test"))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));

@@ -103,12 +103,7 @@ class RevocationInDoubtRaceTest {
 
   /** A revoke whose outcome is unknown: its commit fails ({@code commits}: after committing), and so does the read after. */
   private void revokeInDoubt(String name, boolean commits) {
-    if (commits) {
-      faults.answerLost("revokeToken");
-    } else {
-      faults.down("revokeToken");
-    }
-    faults.thenAlso("findToken", "findTokenByPublicId");
+    faults.revokeOutcomeLost(commits);
     assertThatThrownBy(() -> fixture.manager().tokens().revoke(accountId, name, "test"))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.tether.common.testing.TokenLedger;
 import dev.tether.common.token.DelegateToken;
 import dev.tether.delegate.connect.HandshakeException;
 import dev.tether.delegate.connect.StreamClient;
@@ -117,7 +118,7 @@ class StoreOutageTest {
   @Test
   void revokeWhoseOutcomeIsUnknown_keepsTheTokenFenced_andARetryRevokesIt() throws Exception {
     start(Duration.ofHours(1));
-    DelegateToken doomed = fixture.token(accountId, "doomed").value();
+    DelegateToken doomed = TokenLedger.record(fixture.token(accountId, "doomed").value());
     StreamClient stream = fixture.connect(accountId, doomed, "doomed-1");
     long tokenId = fixture.manager().tokens().token(accountId, "doomed").id();
     long accepted = fixture.manager().registry().fence(tokenId).acceptedHeartbeats();
@@ -141,7 +142,7 @@ class StoreOutageTest {
 
   @Test
   void revokeWhoseOutcomeIsUnknown_whenTheStoreReturnsWithTheTokenActive_liftsTheFenceOnItsOwn() throws Exception {
-    DelegateToken kept = fixture.token(accountId, "kept").value();
+    DelegateToken kept = TokenLedger.record(fixture.token(accountId, "kept").value());
     StreamClient stream = fixture.connect(accountId, kept, "kept-1");
     long tokenId = fixture.manager().tokens().token(accountId, "kept").id();
 
@@ -165,7 +166,7 @@ class StoreOutageTest {
   @Test
   void aHandshakeWhileTheFenceIsNotSettled_isToldToRetry_notThatItsTokenIsRejected() throws Exception {
     start(Duration.ofHours(1));
-    DelegateToken kept = fixture.token(accountId, "kept").value();
+    DelegateToken kept = TokenLedger.record(fixture.token(accountId, "kept").value());
     revokeWithItsOutcomeUnknown("kept");
     faults.up();
 
@@ -184,12 +185,11 @@ class StoreOutageTest {
   @Test
   void revokeWhoseAnswerWasLost_whenTheStoreReturns_cutsTheTokensStreams() throws Exception {
     start(Duration.ofHours(1));
-    DelegateToken doomed = fixture.token(accountId, "doomed").value();
+    DelegateToken doomed = TokenLedger.record(fixture.token(accountId, "doomed").value());
     StreamClient stream = fixture.connect(accountId, doomed, "doomed-1");
 
     // the commit happened; its answer, and the read after it, failed
-    faults.answerLost("revokeToken");
-    faults.thenAlso("findToken", "findTokenByPublicId");
+    faults.revokeOutcomeLost(true);
     assertThatThrownBy(() -> fixture.manager().tokens().revoke(accountId, "doomed", "test"))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
@@ -209,8 +209,7 @@ class StoreOutageTest {
 
   /** Revokes {@code name} while the commit fails, and so does the read that would tell whether it happened. */
   private void revokeWithItsOutcomeUnknown(String name) {
-    faults.down("revokeToken");
-    faults.thenAlso("findToken", "findTokenByPublicId");
+    faults.revokeOutcomeLost(false);
     assertThatThrownBy(() -> fixture.manager().tokens().revoke(accountId, name, "test"))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));

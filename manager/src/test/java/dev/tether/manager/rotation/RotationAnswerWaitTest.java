@@ -88,8 +88,9 @@ class RotationAnswerWaitTest {
 
   @Test
   void whileTheDatabaseHoldsABurstOfAnswers_otherDelegatesHeartbeatsAreAcknowledged() throws Exception {
-    StreamClient steady = fixture.connect(accountId, fixture.token(accountId, "steady").value(), "steady");
-    DelegateToken old = fixture.token(accountId, "ci").value();
+    StreamClient steady = fixture.connect(accountId, TokenLedger.record(fixture.token(accountId, "steady").value()),
+        "steady");
+    DelegateToken old = TokenLedger.record(fixture.token(accountId, "ci").value());
     List<StreamClient> fleet = fixture.connectMany(accountId, old, "fleet", ANSWERS);
     AtomicInteger pushed = new AtomicInteger();
     fleet.forEach(stream -> stream.onRotateToken(rotate -> pushed.incrementAndGet()));

@@ -67,6 +67,19 @@ public final class FaultyStore {
     afterFirstFailure.set(Set.of(methods));
   }
 
+  /**
+   * The next revoke's commit fails (after it has committed, if {@code commits}: only its answer is
+   * lost), and every read of the token after it fails too: the manager cannot know the outcome.
+   */
+  public void revokeOutcomeLost(boolean commits) {
+    if (commits) {
+      answerLost("revokeToken");
+    } else {
+      down("revokeToken");
+    }
+    thenAlso("findToken", "findTokenByPublicId");
+  }
+
   public void up() {
     failing.set(Set.of());
     afterFirstFailure.set(Set.of());
