@@ -11,12 +11,12 @@ import dev.tether.proto.delegate.v1.Registered;
 import dev.tether.proto.delegate.v1.RotateToken;
 import dev.tether.proto.delegate.v1.RotationResult;
 import io.grpc.CallCredentials;
+import io.grpc.CallOptions;
 import io.grpc.Channel;
+import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,7 +33,7 @@ public final class StreamClient implements AutoCloseable {
   private final AtomicLong acks = new AtomicLong();
   private final AtomicLong lastAckSequence = new AtomicLong();
   private final AtomicLong nextSequence = new AtomicLong();
-  private volatile ClientCallStreamObserver<DelegateMessage> requests;
+  private volatile ClientCall<DelegateMessage, ManagerMessage> call;
   private volatile AckListener ackListener = (seq, at) -> {};
   private volatile RoundTripListener roundTripListener;
   private volatile Consumer<RotateToken> rotationListener = message -> { };
@@ -76,21 +76,21 @@ public final class StreamClient implements AutoCloseable {
    */
   public static StreamClient open(Channel channel, CallCredentials credentials, Register register) {
     StreamClient client = new StreamClient();
-    DelegateStreamGrpc.newStub(channel)
-        .withCallCredentials(credentials)
-        .connect(client.new Responses());
+    // the call itself, not a stub's observer: a stub turns every close into a StatusRuntimeException
+    // with a stack trace, which a process holding thousands of streams (the benchmarks) pays per stream
+    client.call = channel.newCall(DelegateStreamGrpc.getConnectMethod(),
+        CallOptions.DEFAULT.withCallCredentials(credentials));
+    client.call.start(client.new Responses(), new Metadata());
+    client.call.request(1);
     client.send(DelegateMessage.newBuilder().setRegister(register).build());
     return client;
   }
 
-  private final class Responses implements ClientResponseObserver<DelegateMessage, ManagerMessage> {
+  private final class Responses extends ClientCall.Listener<ManagerMessage> {
     @Override
-    public void beforeStart(ClientCallStreamObserver<DelegateMessage> stream) {
-      requests = stream;
-    }
-
-    @Override
-    public void onNext(ManagerMessage message) {
+    public void onMessage(ManagerMessage message) {
+      // one message at a time, as a stub would ask for them
+      call.request(1);
       switch (message.getKindCase()) {
         case REGISTERED -> registered.complete(message.getRegistered());
         case HEARTBEAT_ACK -> {
@@ -107,19 +107,14 @@ public final class StreamClient implements AutoCloseable {
     }
 
     @Override
-    public void onError(Throwable t) {
-      Status status = Status.fromThrowable(t);
-      Metadata trailers = Status.trailersFromThrowable(t);
+    public void onClose(Status status, Metadata trailers) {
       // read before closed completes, so that whoever sees the close also sees the token's state
       tokenState = trailers == null ? null : trailers.get(TOKEN_STATE);
-      registered.completeExceptionally(status.asRuntimeException());
+      if (!registered.isDone()) {
+        registered.completeExceptionally(status.isOk()
+            ? Status.OK.withDescription("stream ended").asRuntimeException() : status.asRuntimeException());
+      }
       closed.complete(status);
-    }
-
-    @Override
-    public void onCompleted() {
-      registered.completeExceptionally(Status.OK.withDescription("stream ended").asRuntimeException());
-      closed.complete(Status.OK);
     }
   }
 
@@ -186,7 +181,7 @@ public final class StreamClient implements AutoCloseable {
     if (send(DelegateMessage.newBuilder().setGoodbye(Goodbye.newBuilder().setReason(reason)).build())) {
       synchronized (this) {
         try {
-          requests.onCompleted();
+          call.halfClose();
         } catch (IllegalStateException | StatusRuntimeException alreadyOver) {
           // the manager ended the stream first
         }
@@ -201,7 +196,7 @@ public final class StreamClient implements AutoCloseable {
       return false;
     }
     try {
-      requests.onNext(message);
+      call.sendMessage(message);
       return true;
     } catch (IllegalStateException | StatusRuntimeException e) {
       return false;
@@ -236,8 +231,8 @@ public final class StreamClient implements AutoCloseable {
 
   @Override
   public void close() {
-    if (!closed.isDone() && requests != null) {
-      requests.cancel("delegate closed the stream", null);
+    if (!closed.isDone() && call != null) {
+      call.cancel("delegate closed the stream", null);
     }
   }
 }
