@@ -13,6 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
@@ -41,6 +43,10 @@ final class RevocationScenario {
   private static final Pattern CALL_SUM = Pattern.compile(
       "^grpc_server_processing_duration_seconds_sum\\{(?=[^}]*method=\"RevokeToken\")(?=[^}]*status_code=\"OK\")"
           + "[^}]*} (\\S+)$", Pattern.MULTILINE);
+  /** How many RevokeToken calls gRPC's server metrics have timed (answered OK). */
+  private static final Pattern CALL_COUNT = Pattern.compile(
+      "^grpc_server_processing_duration_seconds_count\\{(?=[^}]*method=\"RevokeToken\")(?=[^}]*status_code=\"OK\")"
+          + "[^}]*} (\\S+)$", Pattern.MULTILINE);
   static final List<String> PHASES = List.of("total", "fence", "commit", "close", "call");
 
   /** How long a command to the revoker may take: N = 10 000 opens 10 000 handshakes. */
@@ -68,10 +74,14 @@ final class RevocationScenario {
         throw new IllegalStateException("background delegates failed to open");
       }
       Child revoker = t.startRevoker(List.of(t));
+      // RevokeToken calls answered so far: gRPC's timing of one is recorded once the manager has
+      // written its answer, which may be after the client has read it, so each scrape waits for it
+      int revokes = 0;
       // warm-up: the first revokes pay for class loading and JIT in both processes
       for (int i = 0; i < 5; i++) {
         revoker.call("doom 1", LONG);
         revoker.call("revoke", LONG);
+        revokes++;
       }
       long ackedAfter = 0;
       Map<Integer, List<double[]>> server = new LinkedHashMap<>();
@@ -86,14 +96,16 @@ final class RevocationScenario {
           // its paths in both processes (reported as revoke_nN_first_ms, not in the percentiles)
           revoker.call("doom " + n, LONG);
           Map<String, String> first = revoker.call("revoke", LONG);
+          revokes++;
           ackedAfter += Long.parseLong(first.get("acked_after"));
           firsts.put(n, Double.parseDouble(first.get("last_close_ms")));
         }
-        Map<String, Double> sums = phaseSums(http, t.opsPort());
+        Map<String, Double> sums = phaseSumsAfter(http, t.opsPort(), revokes);
         for (int i = 0; i < step.getValue(); i++) {
           revoker.call("doom " + n, LONG);
           t.stats();
           Map<String, String> r = revoker.call("revoke", LONG);
+          revokes++;
           duringFanOut.add(t.stats().roundTripsMicros());
           if (Integer.parseInt(r.get("streams_closed")) != n) {
             throw new IllegalStateException("the manager closed " + r.get("streams_closed") + " streams, expected " + n);
@@ -101,7 +113,7 @@ final class RevocationScenario {
           ackedAfter += Long.parseLong(r.get("acked_after"));
           trials.add(new Trial(n, Double.parseDouble(r.get("last_close_ms")), Double.parseDouble(r.get("call_ms"))));
           // one revoke since the last scrape: each phase's sum grew by exactly this revoke's time
-          Map<String, Double> now = phaseSums(http, t.opsPort());
+          Map<String, Double> now = phaseSumsAfter(http, t.opsPort(), revokes);
           double[] phases = new double[PHASES.size()];
           for (int p = 0; p < phases.length; p++) {
             phases[p] = (now.get(PHASES.get(p)) - sums.get(PHASES.get(p))) * 1000;
@@ -154,6 +166,28 @@ final class RevocationScenario {
     System.out.println(json);
   }
 
+  /**
+   * {@link #phaseSums} once gRPC's timing counts {@code revokes} RevokeToken calls answered: a
+   * call's timing is recorded when the manager has finished writing its answer, which can be
+   * after the client read it.
+   */
+  private static Map<String, Double> phaseSumsAfter(HttpClient http, int opsPort, int revokes)
+      throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      Map<String, Double> sums = phaseSums(http, opsPort);
+      if (sums.get("calls") >= revokes) {
+        return sums;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the manager's /metrics counts " + sums.get("calls").longValue()
+            + " RevokeToken calls answered OK (grpc_server_processing_duration_seconds_count) after " + revokes
+            + " revokes, 10 s after the last one returned");
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+  }
+
   /** The sums of the manager's revocation phase histograms (seconds), from its /metrics. */
   static Map<String, Double> phaseSums(HttpClient http, int opsPort) throws IOException, InterruptedException {
     String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + opsPort + "/metrics")).build(),
@@ -170,6 +204,8 @@ final class RevocationScenario {
     Matcher call = CALL_SUM.matcher(text);
     // before the first revoke the series does not exist yet: a revoke that leaves it at 0 is caught by the caller
     sums.put("call", call.find() ? Double.parseDouble(call.group(1)) : 0.0);
+    Matcher calls = CALL_COUNT.matcher(text);
+    sums.put("calls", calls.find() ? Double.parseDouble(calls.group(1)) : 0.0);
     return sums;
   }
 
