@@ -109,7 +109,7 @@ public final class StreamClient implements AutoCloseable {
     @Override
     public void onClose(Status status, Metadata trailers) {
       // read before closed completes, so that whoever sees the close also sees the token's state
-      tokenState = trailers == null ? null : trailers.get(TOKEN_STATE);
+      tokenState = trailers.get(TOKEN_STATE);
       if (!registered.isDone()) {
         registered.completeExceptionally(status.isOk()
             ? Status.OK.withDescription("stream ended").asRuntimeException() : status.asRuntimeException());
