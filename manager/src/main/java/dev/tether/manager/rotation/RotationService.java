@@ -86,11 +86,20 @@ public final class RotationService {
   private final RotationTiming timing;
   /**
    * Rotations finished here whose revoke of the old token did not commit (the store failed), by
-   * rotation id: retried every tick. Kept in memory: should this manager stop before the store
-   * answers again, the old token stays active (the log and {@code token list} show it), and an
-   * operator revokes it.
+   * rotation id: retried every tick, as the finishing actor. Should this manager stop before the
+   * store answers again, the database still says the rotation finished: every manager's tick revokes
+   * the old token of a rotation that finished more than {@link #LEFT_OVER_AFTER} ago and whose old
+   * token is still active ({@link #revokeLeftOverOldTokens}).
    */
   private final Map<String, OwedRevoke> revokesOwed = new ConcurrentHashMap<>();
+  /**
+   * How long after a rotation finished another manager (or this one after a restart) takes over its
+   * owed revoke: the finishing manager revokes at once and retries every second, so a finished
+   * rotation whose old token is still active after this has lost the manager that finished it.
+   */
+  static final Duration LEFT_OVER_AFTER = Duration.ofSeconds(10);
+  /** The left-over revokes this manager has warned about, so that one that keeps failing is logged once. */
+  private final Set<String> leftOverWarned = ConcurrentHashMap.newKeySet();
 
   /**
    * Runs the database work that a delegate stream's messages cause (recording a delegate's answer,
@@ -458,6 +467,7 @@ public final class RotationService {
    */
   public void tick() {
     retryOwedRevokes();
+    revokeLeftOverOldTokens();
     refresh();
     try {
       scheduled();
@@ -531,8 +541,7 @@ public final class RotationService {
    * revoke did not commit (it is then retried every tick), or nothing.
    */
   private Optional<String> finish(Rotation rotation, Actor actor, String why) {
-    String reason = "rotated to " + rotation.successorTokenName() + " (" + rotation.successorTokenId() + ") by rotation "
-        + rotation.id() + ", " + why;
+    String reason = revokeReason(rotation, why);
     // claimed before the revoke: a cancel (or another replica's finish) that ended the rotation since
     // it was read wins, and the old token of a cancelled rotation stays active
     if (!guard(() -> store.endRotation(rotation.id(), Rotation.State.FINISHED, clock.instant(), actor,
@@ -549,7 +558,8 @@ public final class RotationService {
           + " commits", rotation.id(), why, rotation.oldTokenId(), e.getStatus().getDescription());
       return Optional.of("rotation " + rotation.id() + " is finished, but revoking the old token "
           + rotation.oldTokenId() + " failed (" + e.getStatus().getDescription() + "); this manager retries the revoke"
-          + " every second until it commits ('token list' shows the token revoked then)");
+          + " every second until it commits ('token list' shows the token revoked then), and should it stop first, the"
+          + " next manager to run revokes it");
     }
     return Optional.empty();
   }
@@ -579,6 +589,49 @@ public final class RotationService {
     }
     log.info("rotation {} finished ({}): token {} revoked, {} streams closed", rotation.id(), owed.why(),
         rotation.oldTokenId(), closed);
+  }
+
+  /** The old token's revoke reason (at most 256 characters: names are at most 64, ids 40). */
+  private static String revokeReason(Rotation rotation, String why) {
+    return "rotated to " + rotation.successorTokenName() + " (" + rotation.successorTokenId() + ") by rotation "
+        + rotation.id() + ", " + why;
+  }
+
+  /**
+   * Revokes, as the manager itself, the old tokens of rotations that finished at least
+   * {@link #LEFT_OVER_AFTER} ago and are still active: the manager that finished them could not
+   * commit the revoke and stopped before its retry did (or the database answered it only after).
+   * Those this manager retries itself are left to that retry, which revokes as the finishing actor.
+   */
+  private void revokeLeftOverOldTokens() {
+    List<Rotation> leftOver;
+    try {
+      leftOver = store.finishedWithOldTokenActive(clock.instant().minus(LEFT_OVER_AFTER));
+    } catch (StoreException e) {
+      log.debug("could not read the finished rotations: {}", e.getMessage());
+      return;
+    }
+    for (Rotation rotation : leftOver) {
+      if (revokesOwed.containsKey(rotation.id())) {
+        continue;
+      }
+      boolean first = leftOverWarned.add(rotation.id());
+      if (first) {
+        log.warn("rotation {} finished at {} (by {}), but its old token {} is still active: the manager that"
+            + " finished it did not commit the revoke; revoking it now", rotation.id(), rotation.endedAt(),
+            UserText.quote(rotation.endedBy()), rotation.oldTokenId());
+      }
+      String why = "finished at " + rotation.endedAt() + ", its revoke left over";
+      try {
+        revokeOld(new OwedRevoke(rotation, Actor.SYSTEM, revokeReason(rotation, why), why));
+        leftOverWarned.remove(rotation.id());
+      } catch (StatusRuntimeException e) {
+        if (first) {
+          log.warn("rotation {}: revoking the old token {} failed: {}; tried again every second", rotation.id(),
+              rotation.oldTokenId(), e.getStatus().getDescription());
+        }
+      }
+    }
   }
 
   /** Retries the revokes owed by rotations finished here whose revoke failed. */

@@ -86,6 +86,26 @@ final class JdbcRotationStore implements RotationStore {
   }
 
   @Override
+  public List<Rotation> finishedWithOldTokenActive(Instant endedBy) {
+    return db.query("list finished rotations with the old token active", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT r.* FROM token_rotations r"
+          + " JOIN tokens t ON t.id = r.old_token_row WHERE r.state = ? AND t.status = ? AND r.ended_at <= ?"
+          + " ORDER BY r.ended_at")) {
+        ps.setString(1, Rotation.State.FINISHED.name());
+        ps.setString(2, TokenStatus.ACTIVE.name());
+        ps.setLong(3, endedBy.toEpochMilli());
+        List<Rotation> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(rotation(rs));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  @Override
   public boolean endRotation(String rotationId, Rotation.State state, Instant at, Actor by, String action,
       String auditDetail) {
     return db.inTransaction("end rotation", c -> {

@@ -137,6 +137,11 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
+  public List<Rotation> finishedWithOldTokenActive(Instant endedBy) {
+    return rotations.finishedWithOldTokenActive(endedBy);
+  }
+
+  @Override
   public boolean endRotation(String rotationId, Rotation.State state, Instant at, Actor by, String action,
       String auditDetail) {
     return rotations.endRotation(rotationId, state, at, by, action, auditDetail);

@@ -21,6 +21,13 @@ public interface RotationStore {
   List<Rotation> openRotations();
 
   /**
+   * Rotations that finished at or before {@code endedBy} while their old token (the same row) is
+   * still active: the revoke their finish owes did not commit, and the manager that finished them
+   * may have stopped before it could retry.
+   */
+  List<Rotation> finishedWithOldTokenActive(Instant endedBy);
+
+  /**
    * Ends an OPEN rotation as {@code state} with its audit event; false (and no event) when it was
    * not open any more (another replica or command ended it first).
    */

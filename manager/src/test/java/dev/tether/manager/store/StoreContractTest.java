@@ -72,6 +72,42 @@ class StoreContractTest {
 
   @ParameterizedTest
   @MethodSource("databases")
+  void finishedRotationsWithTheOldTokenActive_areOnlyThoseWhoseRevokeIsOwed(String kind) throws Exception {
+    TetherStore s = open(kind);
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
+    // finished, old token active: owed; cancelled: left active on purpose; finished and revoked: done;
+    // still open: not finished
+    Rotation owed = rotation(s, "rot_owed", "ci", "tid_cccccccccccccccc", "tid_dddddddddddddddd");
+    Rotation cancelled = rotation(s, "rot_cancelled", "cd", "tid_eeeeeeeeeeeeeeee", "tid_ffffffffffffffff");
+    Rotation done = rotation(s, "rot_done", "ce", "tid_gggggggggggggggg", "tid_hhhhhhhhhhhhhhhh");
+    rotation(s, "rot_open", "cf", "tid_iiiiiiiiiiiiiiii", "tid_jjjjjjjjjjjjjjjj");
+    Instant ended = T0.plusSeconds(60);
+    assertThat(s.endRotation(owed.id(), Rotation.State.FINISHED, ended, TEST, "token.rotate.finish", "x")).isTrue();
+    assertThat(s.endRotation(cancelled.id(), Rotation.State.CANCELLED, ended, TEST, "token.rotate.cancel", "x")).isTrue();
+    assertThat(s.endRotation(done.id(), Rotation.State.FINISHED, ended, TEST, "token.rotate.finish", "x")).isTrue();
+    assertThat(s.revokeToken(done.oldTokenRow(), ended, TEST, "rotated", "token.revoke")).isPresent();
+
+    assertThat(s.finishedWithOldTokenActive(ended)).extracting(Rotation::id).containsExactly("rot_owed");
+    assertThat(s.finishedWithOldTokenActive(ended.minusMillis(1))).as("finished after the bound").isEmpty();
+    assertThat(s.finishedWithOldTokenActive(ended).get(0)).satisfies(r -> {
+      assertThat(r.oldTokenRow()).isEqualTo(owed.oldTokenRow());
+      assertThat(r.oldTokenName()).isEqualTo("ci");
+      assertThat(r.endedBy()).isEqualTo("test");
+    });
+  }
+
+  /** An OPEN rotation of a new token {@code name} to a new successor, stored. */
+  private static Rotation rotation(TetherStore s, String id, String name, String oldId, String successorId) {
+    TokenRecord old = s.createToken(token("acc1", name, oldId), "name=" + name, TEST);
+    TokenRecord successor = s.createToken(token("acc1", name + "-next", successorId), "name=" + name + "-next", TEST);
+    Rotation r = new Rotation(id, "acc1", old.id(), oldId, name, successor.id(), successorId, successor.name(),
+        "c2VhbGVk", false, java.time.Duration.ofHours(1), Rotation.State.OPEN, T0, "test", null, null);
+    s.openRotation(r, TEST, "rotation=" + id);
+    return r;
+  }
+
+  @ParameterizedTest
+  @MethodSource("databases")
   void disconnectsWrittenTogether_endOnlyTheConnectionsTheyName(String kind) throws Exception {
     TetherStore s = open(kind);
     s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
