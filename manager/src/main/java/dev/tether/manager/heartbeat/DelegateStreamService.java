@@ -11,6 +11,7 @@ import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.rotation.RotationService;
 import dev.tether.manager.store.DelegateRecord;
+import dev.tether.manager.store.StoreClosedException;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.proto.delegate.v1.DelegateMessage;
@@ -191,6 +192,12 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       if (live.closeStatus() != null) {
         // closed while it waited (a stop refuses the registrations still waiting): nothing to record
         log.debug("registration of delegate {} not written: {}", quote(identity.delegateName()), failure.getMessage());
+        return;
+      }
+      if (failure instanceof StoreClosedException) {
+        // the manager is stopping: refused before its streams are closed (see Manager.close)
+        log.debug("registration of delegate {} not written: the manager is stopping", quote(identity.delegateName()));
+        live.closeWith(Status.UNAVAILABLE.withDescription("manager shutting down"));
         return;
       }
       if (failure instanceof StoreException) {

@@ -361,10 +361,13 @@ public final class Manager implements AutoCloseable {
     // the closes are queued to the connections, which the server drains after this; no stream's end
     // is waited for, as none is recorded one by one any more: the run's end, below, is one row
     tracker.stop();
+    // registrations first: the batch committing now finishes before any stream is closed, so that a
+    // delegate cut by this stop registers on another replica only after it, and that replica's newer
+    // row is not overwritten by this one's; those still waiting are refused, and their streams closed
+    // as the stop closes the rest
+    store.refuseRegistrations();
     // every call, those whose delegate has not registered yet included
     registry.closeEvery(Status.UNAVAILABLE.withDescription("manager shutting down"));
-    // their registrations still waiting for a commit are of closed streams: none is written now
-    store.refuseRegistrations();
     long streamsEnded = System.nanoTime();
     // at once, before other replicas could take the silence that follows for a lost replica: one
     // row, whatever the number of delegates (rewriting each delegate's row took 7 to 9 s under

@@ -16,10 +16,10 @@ public interface DelegateStore {
   CompletableFuture<String> delegateConnected(DelegateRecord delegate);
 
   /**
-   * At a stop, once every stream is closed: no registration is written any more, and those waiting
-   * for their commit fail (the one being committed finishes). A registration written later would
-   * record a stream that is closed, over the record of the same delegate's newer connection to
-   * another replica.
+   * At a stop, before any stream is closed: no registration is written any more, those waiting for
+   * their commit fail with {@link StoreClosedException}, and this returns once the one being
+   * committed has finished. A registration written after its stream was closed could land over the
+   * record of the same delegate's newer connection to another replica.
    */
   void refuseRegistrations();
 

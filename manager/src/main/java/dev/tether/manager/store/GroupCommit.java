@@ -94,7 +94,7 @@ final class GroupCommit<I, O> implements AutoCloseable {
       queue.drainTo(batch, maxBatch - 1);
       stopping = batch.remove(STOP);
       if (closed) {
-        // queued before the close, not written after it (a stopping manager has closed their streams)
+        // queued before the close, not written after it (a stopping manager closes their streams next)
         batch.forEach(p -> p.result().completeExceptionally(storeClosed()));
       } else {
         try {
@@ -180,7 +180,7 @@ final class GroupCommit<I, O> implements AutoCloseable {
   }
 
   private static StoreException storeClosed() {
-    return new StoreException("store closed", null);
+    return new StoreClosedException();
   }
 
   private void failQueued() {
