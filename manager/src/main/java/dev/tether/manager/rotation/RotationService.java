@@ -86,10 +86,11 @@ public final class RotationService {
   private final RotationTiming timing;
   /**
    * Rotations finished here whose revoke of the old token did not commit (the store failed), by
-   * rotation id: retried every tick, as the finishing actor. Should this manager stop before the
-   * store answers again, the database still says the rotation finished: every manager's tick revokes
-   * the old token of a rotation that finished more than {@link #LEFT_OVER_AFTER} ago and whose old
-   * token is still active ({@link #revokeLeftOverOldTokens}).
+   * rotation id: retried every tick, as the finishing actor. The database says the rotation
+   * finished, so this retry is not the only one: every manager's tick (another replica's, or this
+   * one's after a restart) revokes, as the manager itself, the old token of a rotation that finished
+   * at least {@link #LEFT_OVER_AFTER} ago and is still active ({@link #revokeLeftOverOldTokens});
+   * whichever commits first revokes it, and the others find it revoked.
    */
   private final Map<String, OwedRevoke> revokesOwed = new ConcurrentHashMap<>();
   /**
@@ -253,10 +254,15 @@ public final class RotationService {
         throw Status.UNAVAILABLE.withDescription(revokeFailed.get()).asRuntimeException();
       }
     } else {
-      guard(() -> store.endRotation(rotation.id(), Rotation.State.CANCELLED, clock.instant(), actor,
-          "token.rotate.cancel", "rotation=" + rotation.id() + " old token left active"));
-      log.info("rotation {} of {} cancelled by {}; {} stays active", rotation.id(), rotation.oldTokenId(),
-          actor.name(), rotation.oldTokenId());
+      if (guard(() -> store.endRotation(rotation.id(), Rotation.State.CANCELLED, clock.instant(), actor,
+          "token.rotate.cancel", "rotation=" + rotation.id() + " old token left active"))) {
+        log.info("rotation {} of {} cancelled by {}; {} stays active", rotation.id(), rotation.oldTokenId(),
+            actor.name(), rotation.oldTokenId());
+      } else {
+        // a finish (another command's, or a replica's) ended it first: the report shows which
+        log.info("rotation {} of {} not cancelled by {}: it ended meanwhile", rotation.id(), rotation.oldTokenId(),
+            actor.name());
+      }
     }
     refresh();
     return report(accountId, oldName);
@@ -467,7 +473,6 @@ public final class RotationService {
    */
   public void tick() {
     retryOwedRevokes();
-    revokeLeftOverOldTokens();
     refresh();
     try {
       scheduled();
@@ -503,6 +508,9 @@ public final class RotationService {
         finish(rotation, Actor.SYSTEM, "every delegate that was connected moved");
       }
     }
+    // last: a fallback, whose revokes (each waiting for the other replicas' confirmations) should not
+    // hold up this tick's rotations
+    revokeLeftOverOldTokens();
   }
 
   /** Opens the rotations whose schedule has come, one replica each (the one that moves the schedule on). */
@@ -606,7 +614,8 @@ public final class RotationService {
   private void revokeLeftOverOldTokens() {
     List<Rotation> leftOver;
     try {
-      leftOver = store.finishedWithOldTokenActive(clock.instant().minus(LEFT_OVER_AFTER));
+      Instant now = clock.instant();
+      leftOver = store.finishedWithOldTokenActive(now.minus(LEFT_OVER_AFTER), now);
     } catch (StoreException e) {
       log.debug("could not read the finished rotations: {}", e.getMessage());
       return;

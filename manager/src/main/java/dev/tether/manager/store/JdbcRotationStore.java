@@ -86,14 +86,18 @@ final class JdbcRotationStore implements RotationStore {
   }
 
   @Override
-  public List<Rotation> finishedWithOldTokenActive(Instant endedBy) {
+  public List<Rotation> finishedWithOldTokenActive(Instant endedBy, Instant now) {
     return db.query("list finished rotations with the old token active", c -> {
+      // the row must still be the old token (its public id and account), and not past its expiry: an
+      // expired token ends as EXPIRED, never as REVOKED
       try (PreparedStatement ps = c.prepareStatement("SELECT r.* FROM token_rotations r"
-          + " JOIN tokens t ON t.id = r.old_token_row WHERE r.state = ? AND t.status = ? AND r.ended_at <= ?"
+          + " JOIN tokens t ON t.id = r.old_token_row AND t.public_id = r.old_token_id AND t.account_id = r.account_id"
+          + " WHERE r.state = ? AND t.status = ? AND r.ended_at <= ? AND (t.expires_at IS NULL OR t.expires_at > ?)"
           + " ORDER BY r.ended_at")) {
         ps.setString(1, Rotation.State.FINISHED.name());
         ps.setString(2, TokenStatus.ACTIVE.name());
         ps.setLong(3, endedBy.toEpochMilli());
+        ps.setLong(4, now.toEpochMilli());
         List<Rotation> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {

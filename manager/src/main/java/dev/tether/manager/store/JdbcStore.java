@@ -137,8 +137,8 @@ public final class JdbcStore implements TetherStore {
   }
 
   @Override
-  public List<Rotation> finishedWithOldTokenActive(Instant endedBy) {
-    return rotations.finishedWithOldTokenActive(endedBy);
+  public List<Rotation> finishedWithOldTokenActive(Instant endedBy, Instant now) {
+    return rotations.finishedWithOldTokenActive(endedBy, now);
   }
 
   @Override

@@ -21,11 +21,12 @@ public interface RotationStore {
   List<Rotation> openRotations();
 
   /**
-   * Rotations that finished at or before {@code endedBy} while their old token (the same row) is
-   * still active: the revoke their finish owes did not commit, and the manager that finished them
-   * may have stopped before it could retry.
+   * Rotations that finished at or before {@code endedBy} while their old token (the same row, with
+   * the same public id) is still active and not past its expiry at {@code now}: the revoke their
+   * finish owes did not commit, and the manager that finished them may have stopped before it could
+   * retry.
    */
-  List<Rotation> finishedWithOldTokenActive(Instant endedBy);
+  List<Rotation> finishedWithOldTokenActive(Instant endedBy, Instant now);
 
   /**
    * Ends an OPEN rotation as {@code state} with its audit event; false (and no event) when it was

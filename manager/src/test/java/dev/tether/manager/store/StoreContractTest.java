@@ -82,14 +82,18 @@ class StoreContractTest {
     Rotation done = rotation(s, "rot_done", "ce", "tid_gggggggggggggggg", "tid_hhhhhhhhhhhhhhhh");
     rotation(s, "rot_open", "cf", "tid_iiiiiiiiiiiiiiii", "tid_jjjjjjjjjjjjjjjj");
     Instant ended = T0.plusSeconds(60);
+    // finished, old token active but past its expiry: it ends as EXPIRED, never as REVOKED
+    Rotation expired = rotation(s, "rot_expired", "cg", "tid_kkkkkkkkkkkkkkkk", "tid_llllllllllllllll",
+        ended.minusSeconds(1));
+    assertThat(s.endRotation(expired.id(), Rotation.State.FINISHED, ended, TEST, "token.rotate.finish", "x")).isTrue();
     assertThat(s.endRotation(owed.id(), Rotation.State.FINISHED, ended, TEST, "token.rotate.finish", "x")).isTrue();
     assertThat(s.endRotation(cancelled.id(), Rotation.State.CANCELLED, ended, TEST, "token.rotate.cancel", "x")).isTrue();
     assertThat(s.endRotation(done.id(), Rotation.State.FINISHED, ended, TEST, "token.rotate.finish", "x")).isTrue();
     assertThat(s.revokeToken(done.oldTokenRow(), ended, TEST, "rotated", "token.revoke")).isPresent();
 
-    assertThat(s.finishedWithOldTokenActive(ended)).extracting(Rotation::id).containsExactly("rot_owed");
-    assertThat(s.finishedWithOldTokenActive(ended.minusMillis(1))).as("finished after the bound").isEmpty();
-    assertThat(s.finishedWithOldTokenActive(ended).get(0)).satisfies(r -> {
+    assertThat(s.finishedWithOldTokenActive(ended, ended)).extracting(Rotation::id).containsExactly("rot_owed");
+    assertThat(s.finishedWithOldTokenActive(ended.minusMillis(1), ended)).as("finished after the bound").isEmpty();
+    assertThat(s.finishedWithOldTokenActive(ended, ended).get(0)).satisfies(r -> {
       assertThat(r.oldTokenRow()).isEqualTo(owed.oldTokenRow());
       assertThat(r.oldTokenName()).isEqualTo("ci");
       assertThat(r.endedBy()).isEqualTo("test");
@@ -98,7 +102,14 @@ class StoreContractTest {
 
   /** An OPEN rotation of a new token {@code name} to a new successor, stored. */
   private static Rotation rotation(TetherStore s, String id, String name, String oldId, String successorId) {
-    TokenRecord old = s.createToken(token("acc1", name, oldId), "name=" + name, TEST);
+    return rotation(s, id, name, oldId, successorId, null);
+  }
+
+  /** As above, the old token expiring at {@code oldExpires} (null: never). */
+  private static Rotation rotation(TetherStore s, String id, String name, String oldId, String successorId,
+      Instant oldExpires) {
+    TokenRecord old = s.createToken(new NewToken("acc1", name, oldId, "c2VhbGVk", T0, "test", oldExpires),
+        "name=" + name, TEST);
     TokenRecord successor = s.createToken(token("acc1", name + "-next", successorId), "name=" + name + "-next", TEST);
     Rotation r = new Rotation(id, "acc1", old.id(), oldId, name, successor.id(), successorId, successor.name(),
         "c2VhbGVk", false, java.time.Duration.ofHours(1), Rotation.State.OPEN, T0, "test", null, null);
