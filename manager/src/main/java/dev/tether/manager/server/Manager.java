@@ -357,7 +357,6 @@ public final class Manager implements AutoCloseable {
       return;
     }
     long t0 = System.nanoTime();
-    cluster.close();
     // the closes are queued to the connections, which the server drains after this; no stream's end
     // is waited for, as none is recorded one by one any more: the run's end, below, is one row
     tracker.stop();
@@ -368,6 +367,9 @@ public final class Manager implements AutoCloseable {
     store.refuseRegistrations();
     // every call, those whose delegate has not registered yet included
     registry.closeEvery(Status.UNAVAILABLE.withDescription("manager shutting down"));
+    // the revocation feed runs until every stream is closed: a revoke on another replica while the
+    // registrations above finish still cuts its streams here
+    cluster.close();
     long streamsEnded = System.nanoTime();
     // at once, before other replicas could take the silence that follows for a lost replica: one
     // row, whatever the number of delegates (rewriting each delegate's row took 7 to 9 s under

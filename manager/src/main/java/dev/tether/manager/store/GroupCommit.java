@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Group commit: writes of one kind submitted at the same time share one transaction, so one commit
@@ -22,6 +24,8 @@ import java.util.function.Function;
  * queue refuses new writes at once.
  */
 final class GroupCommit<I, O> implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(GroupCommit.class);
 
   private record Pending<I, O>(I item, CompletableFuture<O> result, long deadlineNanos) {}
 
@@ -65,13 +69,19 @@ final class GroupCommit<I, O> implements AutoCloseable {
     if (closed) {
       return CompletableFuture.failedFuture(storeClosed());
     }
+    if (!writer.isAlive()) {
+      // ended by an interrupt or an Error, not a close: nothing would ever write or fail this one
+      return CompletableFuture.failedFuture(new StoreException("the writer of " + writer.getName() + " has stopped", null));
+    }
     CompletableFuture<O> result = new CompletableFuture<>();
-    if (!queue.offer(new Pending<>(item, result, ticker.read() + deadlineNanos))) {
+    Pending<I, O> pending = new Pending<>(item, result, ticker.read() + deadlineNanos);
+    if (!queue.offer(pending)) {
       return CompletableFuture.failedFuture(
           new StoreException("store busy: " + queue.size() + " writes waiting", null));
     }
-    if (closed) {
-      // close() may have drained the queue before this item arrived
+    if (closed && queue.remove(pending)) {
+      // close() may have drained the queue before this item arrived; one the writer took already is
+      // its to write or fail (failing it here while it commits would tell the caller it was not written)
       result.completeExceptionally(storeClosed());
     }
     return result;
@@ -85,7 +95,9 @@ final class GroupCommit<I, O> implements AutoCloseable {
       try {
         first = queue.take();
       } catch (InterruptedException e) {
-        break;
+        // not a close (which puts STOP on the queue): the writes waiting fail as the store's failure
+        failQueued(new StoreException("the writer of " + writer.getName() + " was interrupted", null));
+        return;
       }
       if (first == STOP) {
         break;
@@ -108,7 +120,7 @@ final class GroupCommit<I, O> implements AutoCloseable {
       }
       batch.clear();
     }
-    failQueued();
+    failQueued(storeClosed());
   }
 
   @SuppressWarnings("unchecked")
@@ -183,9 +195,9 @@ final class GroupCommit<I, O> implements AutoCloseable {
     return new StoreClosedException();
   }
 
-  private void failQueued() {
+  private void failQueued(StoreException why) {
     for (Pending<I, O> p; (p = queue.poll()) != null; ) {
-      p.result().completeExceptionally(storeClosed());
+      p.result().completeExceptionally(why);
     }
   }
 
@@ -194,17 +206,26 @@ final class GroupCommit<I, O> implements AutoCloseable {
     return queue.size();
   }
 
-  /** Stops taking writes; the one in progress finishes, queued ones fail. */
+  /**
+   * Stops taking writes; the one in progress finishes (waited for up to 10 s), queued ones fail with
+   * {@link StoreClosedException}. A second call returns at once.
+   */
   @Override
   public void close() {
     closed = true;
     try {
-      // no write is taken any more, so the writer makes room for the marker
-      queue.offer(stop(), 10, java.util.concurrent.TimeUnit.SECONDS);
-      writer.join(10_000);
+      if (writer.isAlive()) {
+        // no write is taken any more, so the writer makes room for the marker
+        queue.offer(stop(), 10, java.util.concurrent.TimeUnit.SECONDS);
+        writer.join(10_000);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    failQueued();
+    if (writer.isAlive()) {
+      log.warn("{}: the write in progress did not finish within 10 s of the stop; it may still commit after it",
+          writer.getName());
+    }
+    failQueued(storeClosed());
   }
 }

@@ -102,7 +102,8 @@ class GroupCommitTest {
 
     commits.close();
 
-    assertThatThrownBy(() -> commits.submit(8).join()).hasCauseInstanceOf(StoreException.class).hasMessageContaining("store closed");
+    assertThatThrownBy(() -> commits.submit(8).join()).hasCauseInstanceOf(StoreClosedException.class)
+        .hasMessageContaining("store closed");
   }
 
   private static StoreException unreachable() {
@@ -237,7 +238,7 @@ class GroupCommitTest {
 
   /**
    * A close lets the write in progress finish and fails those queued behind it, without writing
-   * them: a stopping manager has closed their streams.
+   * them: a stopping manager closes their streams next.
    */
   @Test
   void close_finishesTheWriteInProgress_andFailsTheQueuedOnesUnwritten() throws Exception {
@@ -265,12 +266,15 @@ class GroupCommitTest {
       await().atMost(Duration.ofSeconds(10)).until(() -> commits.queued() == 2);
       Future<?> closing = pool.submit(commits::close);
       await().atMost(Duration.ofSeconds(10)).until(() -> commits.queued() == 3);
+      // a stop refuses registrations before it closes any stream: close() waits for the write in progress
+      assertThatThrownBy(() -> closing.get(300, TimeUnit.MILLISECONDS))
+          .isInstanceOf(java.util.concurrent.TimeoutException.class);
       release.countDown();
       closing.get(10, TimeUnit.SECONDS);
 
       assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("alone0");
       for (Future<String> queued : List.of(a, b)) {
-        assertThatThrownBy(() -> queued.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(StoreException.class)
+        assertThatThrownBy(() -> queued.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(StoreClosedException.class)
             .hasMessageContaining("store closed");
       }
       assertThat(written).containsExactly(0);
