@@ -2,6 +2,7 @@ package dev.tether.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +31,10 @@ class LaunchedTest {
       Launched.Line line = p.awaitLine(Duration.ofSeconds(30));
 
       assertThat(line.text()).isEqualTo("ready (stderr)");
+      // the later matching line is written too before the stop (a SIGTERM right after the first
+      // match could end the script before it echoes it): the first match is still the answer
+      await("the script's last line logged").atMost(Duration.ofSeconds(30))
+          .until(() -> Files.readAllLines(p.stderrLog()).contains("ready again"));
       assertThat(p.stop(Duration.ofSeconds(30))).isEqualTo(143);
       assertThat(Files.readAllLines(p.stdoutLog())).containsExactly("ready (stdout)");
       assertThat(Files.readAllLines(p.stderrLog())).containsExactly("noise", "ready (stderr)", "ready again");
