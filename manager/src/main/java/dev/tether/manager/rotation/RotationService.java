@@ -583,12 +583,11 @@ public final class RotationService {
     Rotation rotation = owed.rotation();
     int closed = 0;
     try {
-      // by name, so only while that name still holds the old token (not a new one made after a delete)
-      if (tokens.token(rotation.accountId(), rotation.oldTokenName()).publicId().equals(rotation.oldTokenId())) {
-        RevokeResult revoked = tokens.revoke(rotation.accountId(), rotation.oldTokenName(), owed.actor(),
-            owed.reason());
-        closed = revoked.streamsClosed();
-      }
+      // by name, so only while that name still holds the old token (not a new one made after a
+      // delete), checked on the same read the revoke ends the token by
+      RevokeResult revoked = tokens.revoke(rotation.accountId(), rotation.oldTokenName(), rotation.oldTokenId(),
+          owed.actor(), owed.reason());
+      closed = revoked.streamsClosed();
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() != Status.Code.FAILED_PRECONDITION && e.getStatus().getCode() != Status.Code.NOT_FOUND) {
         throw e;

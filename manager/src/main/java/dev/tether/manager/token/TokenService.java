@@ -225,7 +225,20 @@ public final class TokenService {
    * as the token's revoke reason and in its audit event (a rotation names itself there).
    */
   public RevokeResult revoke(String accountId, String name, Actor actor, String reason) {
+    return revoke(accountId, name, null, actor, reason);
+  }
+
+  /**
+   * Revokes as {@link #revoke(String, String, Actor, String)} does, but only while {@code name}
+   * still holds the token {@code expectedPublicId} (when not null): NOT_FOUND once it holds another
+   * (deleted and made again), read once with the token the revoke then ends by its row.
+   */
+  public RevokeResult revoke(String accountId, String name, String expectedPublicId, Actor actor, String reason) {
     TokenRecord token = token(accountId, name);
+    if (expectedPublicId != null && !token.publicId().equals(expectedPublicId)) {
+      throw Status.NOT_FOUND.withDescription("token " + UserText.quote(name) + " of account " + UserText.quote(accountId)
+          + " is " + token.publicId() + " now, no longer " + expectedPublicId).asRuntimeException();
+    }
     if (!token.active()) {
       throw Status.FAILED_PRECONDITION.withDescription("token " + UserText.quote(name) + " of account "
           + UserText.quote(accountId) + " is already " + token.status().name().toLowerCase(java.util.Locale.ROOT)
