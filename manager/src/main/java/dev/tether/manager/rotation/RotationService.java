@@ -98,8 +98,11 @@ public final class RotationService {
    * owed revoke: the finishing manager revokes at once and retries every second, so a finished
    * rotation whose old token is still active after this has lost the manager that finished it.
    */
-  static final Duration LEFT_OVER_AFTER = Duration.ofSeconds(10);
-  /** The left-over revokes this manager has warned about, so that one that keeps failing is logged once. */
+  private static final Duration LEFT_OVER_AFTER = Duration.ofSeconds(10);
+  /**
+   * The left-over revokes this manager has warned about and not yet seen end, so that one that keeps
+   * failing is logged once; kept to those the latest read still found.
+   */
   private final Set<String> leftOverWarned = ConcurrentHashMap.newKeySet();
 
   /**
@@ -619,6 +622,8 @@ public final class RotationService {
       log.debug("could not read the finished rotations: {}", e.getMessage());
       return;
     }
+    // one that ended otherwise (an operator's revoke, another replica's) is forgotten
+    leftOverWarned.retainAll(leftOver.stream().map(Rotation::id).toList());
     for (Rotation rotation : leftOver) {
       if (revokesOwed.containsKey(rotation.id())) {
         continue;

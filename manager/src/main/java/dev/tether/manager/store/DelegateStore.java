@@ -18,8 +18,9 @@ public interface DelegateStore {
   /**
    * At a stop, before any stream is closed: no registration is written any more, those waiting for
    * their commit fail with {@link StoreClosedException}, and this returns once the one being
-   * committed has finished (or after 10 s, with a warning). A registration written after its stream was closed could land over the
-   * record of the same delegate's newer connection to another replica.
+   * committed has finished (or after 10 s, with a warning). A registration written after its
+   * stream was closed could land over the record of the same delegate's newer connection to another
+   * replica.
    */
   void refuseRegistrations();
 

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.common.testing.TokenLedger;
 import dev.tether.common.token.DelegateToken;
+import dev.tether.delegate.connect.EstablishedSession;
 import dev.tether.delegate.connect.StreamClient;
 import dev.tether.manager.store.StoreClosedException;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.testing.ManagerFixture;
+import dev.tether.proto.delegate.v1.Register;
 import io.grpc.Status;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -76,9 +78,9 @@ class ManagerStopRegistrationTest {
       DelegateToken token = TokenLedger.record(fixture.token(accountId, "ci").value());
       stopping.set(true);
 
-      var session = fixture.handshake(accountId, token, "late");
+      EstablishedSession session = fixture.handshake(accountId, token, "late");
       StreamClient client = StreamClient.open(fixture.channel(), session,
-          dev.tether.proto.delegate.v1.Register.newBuilder().setHostname("late-host").setDelegateType("SHELL_SCRIPT")
+          Register.newBuilder().setHostname("late-host").setDelegateType("SHELL_SCRIPT")
               .setVersion("test").setIp("127.0.0.1").build());
       Status status = client.closed().get(30, TimeUnit.SECONDS);
       assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
