@@ -3,7 +3,8 @@
 #   scripts/bench.sh machine                        the machine's floor only (every scenario prints it first):
 #                                                   4 KiB write + fsync in the temp directory, loopback round trip, cores
 #   scripts/bench.sh crypto [--quick]               JMH: the handshake's cryptography, per operation
-#   scripts/bench.sh handshakes [--quick]           new delegates per second, manager vs bare grpc-java
+#   scripts/bench.sh handshakes [--quick] [--warmup S] [--rounds N]  new delegates per second, manager vs bare grpc-java
+#                                                   (S seconds of unmeasured warm-up each, default 2; N rounds, default 3)
 #   scripts/bench.sh revocation [--quick]           revoke to last stream closed, N = 1, 100, 10 000
 #   scripts/bench.sh replica-revocation [--quick]   3 replicas on PostgreSQL: revoke to last stream closed
 #   scripts/bench.sh streams-held [--quick] [--max N] delegates held until heartbeat p99 > 100 ms; heap and RSS each

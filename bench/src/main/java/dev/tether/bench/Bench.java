@@ -42,6 +42,16 @@ public final class Bench {
     if (!SCENARIOS.contains(args[0])) {
       usage("unknown scenario '" + args[0] + "'");
     }
+    int max = Integer.MAX_VALUE;
+    int warmup = HandshakeScenario.WARMUP_SECONDS;
+    int rounds = quick ? HandshakeScenario.QUICK_ROUNDS : HandshakeScenario.ROUNDS;
+    try {
+      max = positiveOption(args, "--max", max, "a positive number of streams");
+      warmup = positiveOption(args, "--warmup", warmup, "a positive number of seconds");
+      rounds = positiveOption(args, "--rounds", rounds, "a positive number of rounds");
+    } catch (IllegalArgumentException e) {
+      usage(e.getMessage());
+    }
     // the machine's own limits first, beside which every figure of the run is read
     MachineFloor floor = MachineFloor.ofThisRun();
     System.out.printf(Locale.ROOT, "machine: %d cores; 4 KiB write + fsync in %s p50 %.3f ms, p99 %.3f ms, max %.3f ms"
@@ -52,10 +62,10 @@ public final class Bench {
     switch (args[0]) {
       case "machine" -> { }
       case "crypto" -> crypto(quick);
-      case "handshakes" -> HandshakeScenario.run(quick);
+      case "handshakes" -> HandshakeScenario.run(quick, warmup, rounds);
       case "revocation" -> RevocationScenario.run(quick);
       case "replica-revocation" -> ReplicaRevocationScenario.run(quick);
-      case "streams-held" -> StreamsHeldScenario.run(quick, max(args));
+      case "streams-held" -> StreamsHeldScenario.run(quick, max);
       case "heartbeats" -> HeartbeatScenario.run(quick);
       case "reconnect" -> ReconnectScenario.run(quick);
       case "refusal-timing" -> RefusalTimingScenario.run(quick);
@@ -67,19 +77,24 @@ public final class Bench {
 
   private static void usage(String problem) {
     System.err.println("bench: " + problem + " (expected: machine, crypto, handshakes, revocation, replica-revocation, streams-held,"
-        + " heartbeats, reconnect, refusal-timing, cli or startup, optionally with --quick; streams-held also takes --max N)");
+        + " heartbeats, reconnect, refusal-timing, cli or startup, optionally with --quick; streams-held also takes --max N,"
+        + " handshakes --warmup SECONDS and --rounds N)");
     System.exit(2);
   }
 
-  /** streams-held's ceiling: {@code --max N}, by default as far as the machine goes. */
-  private static int max(String[] args) {
+  /**
+   * The value of {@code name N} in {@code args}, or {@code absent} when it is not given; a missing or
+   * non-positive value is refused, naming {@code expected}.
+   */
+  static int positiveOption(String[] args, String name, int absent, String expected) {
     List<String> list = List.of(args);
-    int at = list.indexOf("--max");
+    int at = list.indexOf(name);
     if (at < 0) {
-      return Integer.MAX_VALUE;
+      return absent;
     }
     if (at + 1 >= args.length || !args[at + 1].matches("[1-9][0-9]{0,8}")) {
-      usage("--max takes a positive number of streams, got '" + (at + 1 < args.length ? args[at + 1] : "") + "'");
+      throw new IllegalArgumentException(name + " takes " + expected + ", got '"
+          + (at + 1 < args.length ? args[at + 1] : "") + "'");
     }
     return Integer.parseInt(args[at + 1]);
   }

@@ -21,13 +21,22 @@ import org.HdrHistogram.Histogram;
 final class HandshakeScenario {
 
   private static final int WORKERS = 16;
+  /** The unmeasured warm-up of each server, unless {@code --warmup} says otherwise. */
+  static final int WARMUP_SECONDS = 2;
+  /** Measured rounds of each server, unless {@code --rounds} says otherwise. */
+  static final int ROUNDS = 3;
+  static final int QUICK_ROUNDS = 2;
   private static final Duration ANSWER = Duration.ofMinutes(2);
 
   private HandshakeScenario() {}
 
-  static void run(boolean quick) throws Exception {
+  /**
+   * {@code warmupSeconds} of unmeasured opens against each server first (the servers' JIT compilers
+   * are still busy well past the default 2 s: docs/benchmarks.md), then {@code rounds} measured
+   * rounds of each, alternating.
+   */
+  static void run(boolean quick, int warmupSeconds, int rounds) throws Exception {
     Duration round = Duration.ofSeconds(quick ? 5 : 10);
-    int rounds = quick ? 2 : 3;
     Path root = Files.createTempDirectory("tether-bench-handshakes");
     System.out.println("data and logs: " + root);
     // floods of handshakes are the point here: the limiter must not be what is measured
@@ -35,9 +44,13 @@ final class HandshakeScenario {
         Target baseline = Target.start("baseline", root, false)) {
       Child tetherLoad = manager.startHandshakeWorker(WORKERS);
       Child baselineLoad = baseline.startHandshakeWorker(WORKERS);
-      // one short warm-up of each, not counted
-      measure(manager, tetherLoad, Duration.ofSeconds(2));
-      measure(baseline, baselineLoad, Duration.ofSeconds(2));
+      // one warm-up of each, not counted
+      Duration warmup = Duration.ofSeconds(warmupSeconds);
+      Result tetherWarm = measure(manager, tetherLoad, warmup);
+      Result baselineWarm = measure(baseline, baselineLoad, warmup);
+      System.out.printf(Locale.ROOT, "warm-up (%d s, not counted): baseline %.0f opens/s (server CPU %.2f ms per open),"
+              + " tether %.0f handshakes/s (server CPU %.2f ms per handshake)%n", warmupSeconds,
+          baselineWarm.perSecond, baselineWarm.serverCpuMs, tetherWarm.perSecond, tetherWarm.serverCpuMs);
       List<Result> tether = new ArrayList<>();
       List<Result> base = new ArrayList<>();
       for (int i = 0; i < rounds; i++) {
@@ -56,6 +69,7 @@ final class HandshakeScenario {
           .put("workers", WORKERS)
           .put("round_s", round.toSeconds())
           .put("rounds", rounds)
+          .put("warmup_s", warmupSeconds)
           .put("handshakes_per_s", tps)
           .put("open_p50_ms", median(tether, Result::p50))
           .put("open_p99_ms", median(tether, Result::p99))
