@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -46,6 +47,7 @@ public final class Bench {
     int warmup = HandshakeScenario.WARMUP_SECONDS;
     int rounds = quick ? HandshakeScenario.QUICK_ROUNDS : HandshakeScenario.ROUNDS;
     try {
+      checkArguments(args);
       max = positiveOption(args, "--max", max, "a positive number of streams");
       warmup = positiveOption(args, "--warmup", warmup, "a positive number of seconds");
       rounds = positiveOption(args, "--rounds", rounds, "a positive number of rounds");
@@ -80,6 +82,32 @@ public final class Bench {
         + " heartbeats, reconnect, refusal-timing, cli or startup, optionally with --quick; streams-held also takes --max N,"
         + " handshakes --warmup SECONDS and --rounds N)");
     System.exit(2);
+  }
+
+  /** The options that take a value, and the scenario that takes each. */
+  private static final Map<String, String> OPTIONS = Map.of(
+      "--max", "streams-held", "--warmup", "handshakes", "--rounds", "handshakes");
+
+  /**
+   * Refuses what {@code args} (a scenario, then its options) holds beyond {@code --quick} and the
+   * scenario's own options with their values: an option of another scenario would otherwise be
+   * ignored without a word.
+   */
+  static void checkArguments(String[] args) {
+    for (int i = 1; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("--quick")) {
+        continue;
+      }
+      String owner = OPTIONS.get(arg);
+      if (owner == null) {
+        throw new IllegalArgumentException("unknown argument '" + arg + "'");
+      }
+      if (!owner.equals(args[0])) {
+        throw new IllegalArgumentException(arg + " is an option of " + owner + ", not of " + args[0]);
+      }
+      i++; // its value, checked by positiveOption
+    }
   }
 
   /**

@@ -33,4 +33,15 @@ class BenchOptionsTest {
         "a positive number of streams"))
         .hasMessage("--max takes a positive number of streams, got ''");
   }
+
+  @Test
+  void anOptionOfAnotherScenario_orAnUnknownArgument_isRefused_notIgnored() {
+    assertThatThrownBy(() -> Bench.checkArguments(new String[] {"revocation", "--rounds", "5"}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--rounds is an option of handshakes, not of revocation");
+    assertThatThrownBy(() -> Bench.checkArguments(new String[] {"handshakes", "--quik"}))
+        .hasMessage("unknown argument '--quik'");
+    Bench.checkArguments(new String[] {"handshakes", "--quick", "--warmup", "30", "--rounds", "4"});
+    Bench.checkArguments(new String[] {"streams-held", "--max", "2000", "--quick"});
+  }
 }
