@@ -99,7 +99,7 @@ public final class ManagerMetrics {
     }
     streamsClosedByRevocation = Counter.builder("tether.streams.closed.by.revocation")
         .description("Delegate streams closed because their token was revoked or expired").register(registry);
-    storeCommit = timer("tether.store.commit.duration", "One database write transaction, begin to commit");
+    storeCommit = timer("tether.store.commit.duration", "One database write transaction, begin to commit (on H2, until forced to the disk)");
     storeErrors = Counter.builder("tether.store.errors").description("Database operations that failed")
         .register(registry);
     notificationLag = timer("tether.cluster.notification.lag",

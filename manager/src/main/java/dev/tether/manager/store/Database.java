@@ -128,6 +128,8 @@ final class Database implements AutoCloseable {
         long started = System.nanoTime();
         T result = work.run(c);
         c.commit();
+        // durable against a power cut before anyone is answered: a revoke, a registration, a token
+        dialect.forceToDisk(c);
         ManagerMetrics m = metrics;
         if (m != null) {
           m.storeCommit(System.nanoTime() - started);

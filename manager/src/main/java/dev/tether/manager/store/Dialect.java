@@ -3,6 +3,7 @@ package dev.tether.manager.store;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 
 /**
  * What differs between the two databases Tether runs on: the native upserts (H2's standard
@@ -57,6 +58,16 @@ enum Dialect {
     void notify(Connection c, String channel, String payload) {
       // one manager owns an H2 database: there is nobody to tell
     }
+
+    @Override
+    void forceToDisk(Connection c) throws SQLException {
+      // WRITE_DELAY=0 makes H2 write each commit to its file at once, into the operating system's
+      // cache; only CHECKPOINT SYNC makes it force the file to the disk (fsync), and H2 never does
+      // that on its own while it runs
+      try (Statement s = c.createStatement()) {
+        s.execute("CHECKPOINT SYNC");
+      }
+    }
   },
 
   POSTGRESQL {
@@ -105,6 +116,12 @@ enum Dialect {
         ps.execute();
       }
     }
+
+    @Override
+    void forceToDisk(Connection c) {
+      // PostgreSQL has flushed its write-ahead log by the time COMMIT returns (synchronous_commit=on,
+      // its default; operations.md)
+    }
   };
 
   static Dialect of(String jdbcUrl) {
@@ -128,4 +145,11 @@ enum Dialect {
   abstract String addRevocationAck();
 
   abstract void notify(Connection c, String channel, String payload) throws SQLException;
+
+  /**
+   * Makes what {@code c} has just committed survive a crash of the machine, not only of the process
+   * (a power cut, a kernel panic): on disk, not in the operating system's cache, before the caller
+   * answers anyone.
+   */
+  abstract void forceToDisk(Connection c) throws SQLException;
 }
