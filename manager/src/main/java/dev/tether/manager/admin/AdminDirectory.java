@@ -111,6 +111,11 @@ public final class AdminDirectory {
   public Revoked revoke(String name, Actor by) {
     AdminRecord admin = find(name);
     if (!admin.active()) {
+      // read maybe before the revoke that ended it was on the disk: "already revoked" promises it is
+      guard(() -> {
+        store.forceToDisk();
+        return null;
+      });
       throw Status.FAILED_PRECONDITION.withDescription("admin '" + name + "' is already revoked (at "
           + admin.revokedAt() + " by " + admin.revokedBy() + ")").asRuntimeException();
     }

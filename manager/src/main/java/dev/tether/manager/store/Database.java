@@ -11,6 +11,8 @@ import java.time.Instant;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one place that runs SQL: a pooled data source, a query or a transaction at a time, SQL
@@ -28,10 +30,19 @@ final class Database implements AutoCloseable {
     T run(Connection c) throws SQLException;
   }
 
+  private static final Logger log = LoggerFactory.getLogger(Database.class);
+
   private final HikariDataSource dataSource;
   private final Dialect dialect;
   /** Where commit times and failures go; none until the manager says. */
   private volatile ManagerMetrics metrics;
+  /**
+   * Why forcing a commit to the disk failed, once it has: from then on nothing is read or written.
+   * What the file holds is uncertain after a failed fsync (Linux may drop the pages it could not
+   * write, and later commits build on them), so, as PostgreSQL does, the database is given up until
+   * a restart reopens it from what is on the disk.
+   */
+  private volatile String forceFailure;
 
   Database(HikariDataSource dataSource, Dialect dialect) {
     this.dataSource = dataSource;
@@ -62,6 +73,7 @@ final class Database implements AutoCloseable {
   }
 
   <T> T query(String what, SqlWork<T> work) {
+    usable(what);
     return waitedOn(() -> {
       try (Connection c = dataSource.getConnection()) {
         return work.run(c);
@@ -72,7 +84,41 @@ final class Database implements AutoCloseable {
   }
 
   <T> T inTransaction(String what, SqlWork<T> work) {
+    usable(what);
     return waitedOn(() -> transaction(what, work));
+  }
+
+  /**
+   * Makes every commit so far durable: for an answer read from the database that a change is done
+   * ("already revoked"), since another connection sees a commit before its transaction has forced
+   * it to the disk.
+   */
+  void forceToDisk(String what) {
+    query(what, c -> {
+      force(c);
+      return null;
+    });
+  }
+
+  private void usable(String what) {
+    String failure = forceFailure;
+    if (failure != null) {
+      throw new StoreException("database refused for " + what + ": forcing a commit to the disk failed earlier ("
+          + failure + "); restart the manager, which reopens the database from what the disk holds", null);
+    }
+  }
+
+  private void force(Connection c) throws SQLException {
+    try {
+      dialect.forceToDisk(c);
+    } catch (SQLException e) {
+      if (forceFailure == null) {
+        forceFailure = e.getMessage();
+        log.error("forcing a commit to the disk failed: the database is refused from now on, until the manager"
+            + " restarts: {}", e.getMessage());
+      }
+      throw e;
+    }
   }
 
   /**
@@ -129,7 +175,7 @@ final class Database implements AutoCloseable {
         T result = work.run(c);
         c.commit();
         // durable against a power cut before anyone is answered: a revoke, a registration, a token
-        dialect.forceToDisk(c);
+        force(c);
         ManagerMetrics m = metrics;
         if (m != null) {
           m.storeCommit(System.nanoTime() - started);

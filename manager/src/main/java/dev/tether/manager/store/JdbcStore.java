@@ -84,7 +84,17 @@ public final class JdbcStore implements TetherStore {
       dataSource.close();
       throw e;
     }
-    return new JdbcStore(new Database(dataSource, Dialect.of(jdbcUrl)));
+    Database db = new Database(dataSource, Dialect.of(jdbcUrl));
+    try {
+      // every commit is forced to the disk before it is answered: find out now whether that works
+      db.forceToDisk("forcing the database to the disk at start");
+    } catch (StoreException e) {
+      dataSource.close();
+      throw new StoreException(e.getMessage() + (db.dialect() == Dialect.H2
+          ? " (the manager forces every commit to the disk with H2's CHECKPOINT SYNC, which needs a database user"
+          + " with admin rights)" : ""), e);
+    }
+    return new JdbcStore(db);
   }
 
   /** The JDBC URL of an embedded H2 database file in {@code dataDir}. */
@@ -264,6 +274,11 @@ public final class JdbcStore implements TetherStore {
   @Override
   public void ping() {
     db.ping();
+  }
+
+  @Override
+  public void forceToDisk() {
+    db.forceToDisk("force commits to the disk");
   }
 
   @Override

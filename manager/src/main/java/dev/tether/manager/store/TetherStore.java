@@ -18,6 +18,14 @@ public interface TetherStore extends TokenStore, DelegateStore, AuditStore, Repl
   /** Answers if the database does; throws {@link StoreException} otherwise. For readiness checks. */
   void ping();
 
+  /**
+   * Makes every commit so far durable, whoever made it. A transaction of this store is forced to the
+   * disk before it returns, but another thread can read what it committed a moment earlier; call this
+   * before answering from such a read that a change is done ("already revoked"). A no-op where a
+   * commit is durable once visible (PostgreSQL).
+   */
+  void forceToDisk();
+
   /** Reports write transactions and failures to {@code metrics} from now on. */
   void measure(dev.tether.manager.metrics.ManagerMetrics metrics);
 

@@ -240,6 +240,8 @@ public final class TokenService {
           + " is " + token.publicId() + " now, no longer " + expectedPublicId).asRuntimeException();
     }
     if (!token.active()) {
+      // read maybe before the revoke that ended it was on the disk: "already revoked" promises it is
+      durable();
       throw Status.FAILED_PRECONDITION.withDescription("token " + UserText.quote(name) + " of account "
           + UserText.quote(accountId) + " is already " + token.status().name().toLowerCase(java.util.Locale.ROOT)
           + " (at " + token.revokedAt() + " by " + token.revokedBy() + ")").asRuntimeException();
@@ -535,6 +537,14 @@ public final class TokenService {
   private static <T> T guard(java.util.function.Supplier<T> work) {
     try {
       return work.get();
+    } catch (StoreException e) {
+      throw unavailable(e);
+    }
+  }
+
+  private void durable() {
+    try {
+      store.forceToDisk();
     } catch (StoreException e) {
       throw unavailable(e);
     }

@@ -182,6 +182,40 @@ class RevocationTest {
         .hasMessageContaining("by alice");
   }
 
+  /**
+   * "Already revoked" is read from the database, where another connection's revoke is visible a
+   * moment before its transaction has forced it to the disk; the answer forces the store first, so
+   * that a power cut right after it cannot bring the token or the admin back (docs/security.md).
+   */
+  @Test
+  void alreadyRevoked_isAnsweredOnlyOnceTheStoreIsForcedToTheDisk() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger forces = new java.util.concurrent.atomic.AtomicInteger();
+    fixture = new ManagerFixture(dataDir, ManagerSettings.defaults(), store -> (TetherStore) Proxy.newProxyInstance(
+        TetherStore.class.getClassLoader(), new Class<?>[] {TetherStore.class}, (proxy, method, args) -> {
+          if (method.getName().equals("forceToDisk")) {
+            forces.incrementAndGet();
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        }));
+    String accountId = fixture.account("acme").account().id();
+    fixture.manager().tokens().revoke(accountId, "default", "alice");
+    assertThat(forces).as("a revoke's own transaction forces itself").hasValue(0);
+
+    assertThatThrownBy(() -> fixture.manager().tokens().revoke(accountId, "default", "bob"))
+        .hasMessageContaining("already revoked");
+    assertThat(forces).hasValue(1);
+
+    dev.tether.manager.store.Actor owner = dev.tether.manager.store.Actor.named("owner");
+    fixture.manager().admins().create("ops", dev.tether.manager.store.AdminRole.OPERATOR, owner);
+    fixture.manager().admins().revoke("ops", owner);
+    assertThatThrownBy(() -> fixture.manager().admins().revoke("ops", owner)).hasMessageContaining("already revoked");
+    assertThat(forces).hasValue(2);
+  }
+
   /** Wraps the store so that {@code afterCommit} runs right after a revocation commits. */
   static TetherStore observeCommit(TetherStore real, java.util.function.LongConsumer afterCommit) {
     return (TetherStore) Proxy.newProxyInstance(TetherStore.class.getClassLoader(),

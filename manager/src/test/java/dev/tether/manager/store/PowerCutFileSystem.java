@@ -23,12 +23,19 @@ import org.h2.store.fs.FilePathWrapper;
  * {@link FileChannel#force} copies the file to its durable image. {@link #cutPower} puts the
  * durable images of one directory into another, as a machine would find its disk after the cut:
  * a file never forced is not there at all.
+ *
+ * <p>What it does not model: a real cut may also keep some of the writes after the last force, in
+ * part or out of order (H2's recovery from a torn chunk is not exercised here), and a file's
+ * directory entry is taken to be durable with its first force, which POSIX does not promise for a
+ * new file without an fsync of its directory. {@link #failForces} makes every force fail, as a
+ * disk that can no longer write does.
  */
 public final class PowerCutFileSystem extends FilePathWrapper {
 
   static final String SCHEME = "powercut";
   private static final String DURABLE = ".durable";
   private static final Map<Path, AtomicInteger> FORCES = new ConcurrentHashMap<>();
+  private static volatile boolean failForces;
 
   static {
     FilePath.register(new PowerCutFileSystem());
@@ -45,6 +52,11 @@ public final class PowerCutFileSystem extends FilePathWrapper {
       throw new IllegalStateException("expected the manager's H2 URL to name a file, got " + url);
     }
     return "jdbc:h2:" + SCHEME + ":" + url.substring("jdbc:h2:file:".length());
+  }
+
+  /** From now on every force fails (an I/O error, as from a disk that cannot write), or works again. */
+  static void failForces(boolean fail) {
+    failForces = fail;
   }
 
   /** How many times the file {@code file} was forced to the disk. */
@@ -113,6 +125,9 @@ public final class PowerCutFileSystem extends FilePathWrapper {
 
     @Override
     public synchronized void force(boolean metaData) throws IOException {
+      if (failForces) {
+        throw new IOException("Input/output error (simulated: the disk could not write " + file.getFileName() + ")");
+      }
       real.force(metaData);
       Files.copy(file, file.resolveSibling(file.getFileName() + DURABLE), StandardCopyOption.REPLACE_EXISTING);
       FORCES.computeIfAbsent(file, f -> new AtomicInteger()).incrementAndGet();
