@@ -62,8 +62,8 @@ enum Dialect {
     @Override
     void forceToDisk(Connection c) throws SQLException {
       // WRITE_DELAY=0 makes H2 write each commit to its file at once, into the operating system's
-      // cache; only CHECKPOINT SYNC makes it force the file to the disk (fsync), and H2 never does
-      // that on its own while it runs
+      // cache; only CHECKPOINT SYNC makes it force the file to the disk (fsync): H2 does that for no
+      // commit on its own
       try (Statement s = c.createStatement()) {
         s.execute("CHECKPOINT SYNC");
       }
