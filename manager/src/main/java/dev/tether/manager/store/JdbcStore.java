@@ -87,7 +87,11 @@ public final class JdbcStore implements TetherStore {
     Database db = new Database(dataSource, Dialect.of(jdbcUrl));
     try {
       // every commit is forced to the disk before it is answered: find out now whether that works
-      db.forceToDisk("forcing the database to the disk at start");
+      // (a failure here refuses the start; it is not the running database's failed force)
+      db.query("forcing the database to the disk at start", c -> {
+        db.dialect().forceToDisk(c);
+        return null;
+      });
     } catch (StoreException e) {
       dataSource.close();
       throw new StoreException(e.getMessage() + (db.dialect() == Dialect.H2

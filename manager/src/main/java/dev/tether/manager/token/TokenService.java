@@ -241,7 +241,10 @@ public final class TokenService {
     }
     if (!token.active()) {
       // read maybe before the revoke that ended it was on the disk: "already revoked" promises it is
-      durable();
+      guard(() -> {
+        store.forceToDisk();
+        return null;
+      });
       throw Status.FAILED_PRECONDITION.withDescription("token " + UserText.quote(name) + " of account "
           + UserText.quote(accountId) + " is already " + token.status().name().toLowerCase(java.util.Locale.ROOT)
           + " (at " + token.revokedAt() + " by " + token.revokedBy() + ")").asRuntimeException();
@@ -537,14 +540,6 @@ public final class TokenService {
   private static <T> T guard(java.util.function.Supplier<T> work) {
     try {
       return work.get();
-    } catch (StoreException e) {
-      throw unavailable(e);
-    }
-  }
-
-  private void durable() {
-    try {
-      store.forceToDisk();
     } catch (StoreException e) {
       throw unavailable(e);
     }
