@@ -9,9 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.h2.store.fs.FileBase;
 import org.h2.store.fs.FilePath;
 import org.h2.store.fs.FilePathWrapper;
@@ -34,7 +31,6 @@ public final class PowerCutFileSystem extends FilePathWrapper {
 
   static final String SCHEME = "powercut";
   private static final String DURABLE = ".durable";
-  private static final Map<Path, AtomicInteger> FORCES = new ConcurrentHashMap<>();
   private static volatile boolean failForces;
 
   static {
@@ -57,12 +53,6 @@ public final class PowerCutFileSystem extends FilePathWrapper {
   /** From now on every force fails (an I/O error, as from a disk that cannot write), or works again. */
   static void failForces(boolean fail) {
     failForces = fail;
-  }
-
-  /** How many times the file {@code file} was forced to the disk. */
-  static int forces(Path file) {
-    AtomicInteger n = FORCES.get(file.toAbsolutePath());
-    return n == null ? 0 : n.get();
   }
 
   /**
@@ -130,7 +120,6 @@ public final class PowerCutFileSystem extends FilePathWrapper {
       }
       real.force(metaData);
       Files.copy(file, file.resolveSibling(file.getFileName() + DURABLE), StandardCopyOption.REPLACE_EXISTING);
-      FORCES.computeIfAbsent(file, f -> new AtomicInteger()).incrementAndGet();
     }
 
     @Override
