@@ -97,7 +97,11 @@ final class ReplicaRevocationScenario {
       Map<String, String> r = revoker.call("revoke", LONG);
       Map<String, Double> after = RevocationScenario.phaseSums(http, revoking.opsPort());
       if (Integer.parseInt(r.get("streams_closed")) != n) {
-        throw new IllegalStateException("the replicas closed " + r.get("streams_closed") + " streams, expected " + n);
+        // which replica was missing tells a late confirmation (listed, unconfirmed) from a replica
+        // the revoking one did not count live (not listed at all)
+        throw new IllegalStateException("the replicas closed " + r.get("streams_closed") + " streams, expected " + n
+            + "; the answer came after " + r.get("call_ms") + " ms and listed " + r.get("replicas_answering") + " of "
+            + replicas.size() + " replicas, unconfirmed: " + r.get("unconfirmed"));
       }
       double lastMs = Double.parseDouble(r.get("last_close_ms"));
       double callMs = Double.parseDouble(r.get("call_ms"));

@@ -133,7 +133,7 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
       return 0;
     }
     if (shared) {
-      dispatch("revocation confirmation", () -> replicas.recordRevocationAck(tokenRow, replicaId, closed, clock.instant()));
+      confirm(tokenRow, closed);
     }
     return closed;
   }
@@ -248,8 +248,7 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
     @Override
     public Map<String, Integer> await(int closedHere) {
       try {
-        dispatch("revocation confirmation", () -> replicas.recordRevocationAck(tokenRow, replicaId, closedHere,
-            clock.instant()));
+        confirm(tokenRow, closedHere);
         List<String> live = liveReplicas();
         // one read, for any confirmation announced before this replica's feed delivered it
         Map<String, Integer> stored = replicas.revocationAcks(tokenRow);
@@ -265,10 +264,21 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
             TimeUnit.NANOSECONDS.timedWait(this, left);
           }
           Map<String, Integer> out = new LinkedHashMap<>();
+          List<String> silent = new ArrayList<>();
           for (String id : live) {
-            out.put(id, acks.getOrDefault(id, -1));
+            Integer n = acks.get(id);
+            out.put(id, n == null ? -1 : n);
+            if (n == null) {
+              silent.add(id);
+            }
           }
           acks.forEach(out::putIfAbsent);
+          if (!silent.isEmpty()) {
+            log.warn("revocation of token {}: replicas {} did not confirm within {} ms; the answer does not count"
+                + " their streams, and each cuts them at its next reconciliation (every {} ms)",
+                registry.describe(tokenRow), silent, settings.confirmTimeout().toMillis(),
+                settings.reconcileInterval().toMillis());
+          }
           return out;
         }
       } catch (InterruptedException e) {
@@ -314,8 +324,25 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
     }
   }
 
-  /** Runs {@code task} on the store's executor; a full queue skips a periodic task (the next one comes). */
-  private void dispatch(String what, Runnable task) {
+  /**
+   * Records, on the store's executor, that this replica closed {@code closed} streams of
+   * {@code tokenRow}. Unlike a periodic task, a confirmation skipped for a full queue does not come
+   * again: the revoke waiting for it answers without this replica's streams, so that is a warning.
+   */
+  private void confirm(long tokenRow, int closed) {
+    if (!dispatch("revocation confirmation", () -> replicas.recordRevocationAck(tokenRow, replicaId, closed,
+        clock.instant())) && !storeWork.isShutdown()) {
+      log.warn("the confirmation that this replica closed {} streams of token {} was not recorded: the cluster work"
+          + " queue is full (the database is slow or away); the revoke's answer will not count them", closed,
+          registry.describe(tokenRow));
+    }
+  }
+
+  /**
+   * Runs {@code task} on the store's executor; a full queue skips a periodic task (the next one
+   * comes). Returns whether the task was queued.
+   */
+  private boolean dispatch(String what, Runnable task) {
     try {
       storeWork.execute(() -> {
         try {
@@ -326,7 +353,9 @@ public final class Cluster implements Confirmations, RevocationFeed.Listener, Au
       });
     } catch (RejectedExecutionException full) {
       log.debug("{} skipped: store work queue full or stopping", what);
+      return false;
     }
+    return true;
   }
 
   /** Stops the feed and returns once its thread has ended; the store may close after this. */
