@@ -7,6 +7,7 @@ import dev.tether.delegate.connect.StreamClient;
 import dev.tether.manager.admin.AdminCredentials;
 import dev.tether.proto.admin.v1.CreateTokenRequest;
 import dev.tether.proto.admin.v1.CreateTokenResponse;
+import dev.tether.proto.admin.v1.ReplicaRevocation;
 import dev.tether.proto.admin.v1.RevokeTokenRequest;
 import dev.tether.proto.admin.v1.RevokeTokenResponse;
 import dev.tether.proto.admin.v1.TokenAdminGrpc;
@@ -33,6 +34,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 /**
  * The revoking side of the {@code revocation} and {@code replica-revocation} scenarios, in a
@@ -45,9 +47,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Commands on stdin: {@code doom N} (a new token and N streams on it) and {@code revoke}
  * (answers {@code call_ms}, {@code last_close_ms}, {@code streams_closed} as reported by the
  * manager, the replicas its answer lists ({@code replicas_answering}) and those among them that
- * did not confirm within its wait ({@code unconfirmed}, {@code -} for none), and {@code acked_after}: heartbeats sent on the doomed streams after the revoke call
- * returned that the manager acknowledged, which must be 0; a heartbeat of each stream before the
- * revoke must be acknowledged, as the control). Between the two, the doomed streams heartbeat at
+ * did not confirm within its wait ({@code unconfirmed}, {@code -} for none), and
+ * {@code acked_after}: heartbeats sent on the doomed streams after the revoke call returned that
+ * the manager acknowledged, which must be 0; a heartbeat of each stream before the revoke must be
+ * acknowledged, as the control). Between the two, the doomed streams heartbeat at
  * the interval the manager gave them, as real delegates do.
  */
 public final class Revoker {
@@ -241,7 +244,10 @@ public final class Revoker {
     }
     // replicas the manager counted live that did not confirm within its wait, "-" for none
     String unconfirmed = response.getReplicasList().stream().filter(r -> !r.getConfirmed())
-        .map(r -> r.getReplicaId()).reduce((a, b) -> a + "," + b).orElse("-");
+        .map(ReplicaRevocation::getReplicaId).collect(Collectors.joining(","));
+    if (unconfirmed.isEmpty()) {
+      unconfirmed = "-";
+    }
     return String.format(Locale.ROOT, "call_ms=%.3f last_close_ms=%.3f streams_closed=%d acked_after=%d"
         + " replicas_answering=%d unconfirmed=%s", (returned - started) / 1e6, (lastClose.get() - started) / 1e6,
         response.getStreamsClosed(), ackedAfter, response.getReplicasCount(), unconfirmed);
