@@ -29,7 +29,15 @@ final class Baseline implements AutoCloseable {
 
   /** On 127.0.0.1:{@code port}, 0 for any free port. */
   Baseline(Path certificate, Path privateKey, int port) throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port),
+    server = builder(certificate, privateKey, port)
+        .addService(new Service())
+        .build()
+        .start();
+  }
+
+  /** The manager's Netty server settings on 127.0.0.1:{@code port}, with its kind of TLS certificate. */
+  static NettyServerBuilder builder(Path certificate, Path privateKey, int port) throws IOException {
+    return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port),
             TlsServerCredentials.create(certificate.toFile(), privateKey.toFile()))
         .maxInboundMessageSize(ManagerServer.MAX_INBOUND_MESSAGE)
         .maxInboundMetadataSize(ManagerServer.MAX_INBOUND_METADATA)
@@ -38,10 +46,7 @@ final class Baseline implements AutoCloseable {
         .keepAliveTime(30, TimeUnit.SECONDS)
         .keepAliveTimeout(10, TimeUnit.SECONDS)
         .handshakeTimeout(10, TimeUnit.SECONDS)
-        .maxConnectionIdle(2, TimeUnit.MINUTES)
-        .addService(new Service())
-        .build()
-        .start();
+        .maxConnectionIdle(2, TimeUnit.MINUTES);
   }
 
   int port() {
@@ -49,7 +54,7 @@ final class Baseline implements AutoCloseable {
   }
 
   /** Answers Register with Registered and acknowledges every heartbeat, like the manager does. */
-  private static final class Service extends DelegateStreamGrpc.DelegateStreamImplBase {
+  static final class Service extends DelegateStreamGrpc.DelegateStreamImplBase {
     @Override
     public StreamObserver<DelegateMessage> connect(StreamObserver<ManagerMessage> out) {
       return new StreamObserver<>() {

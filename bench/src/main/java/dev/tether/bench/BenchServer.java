@@ -21,11 +21,13 @@ import java.util.List;
 /**
  * The server side of a process-level scenario, in a JVM of its own so that its heap, RSS and CPU
  * are its own: {@code tether} runs the manager exactly as {@code serve} does (embedded H2, TLS,
- * default limits), {@code baseline} the bare grpc-java service. Driven over stdin by
+ * default limits), {@code baseline} the bare grpc-java service, {@code protocol} the protocol's floor
+ * ({@link ProtocolFloor}: Tether's wire on the baseline, nothing stored). Driven over stdin by
  * {@link Child}: {@code heap} (collects garbage, answers the heap in use) and {@code stop}.
  *
  * <p>For {@code tether}, the first start creates an account whose default token the load
- * generators read from {@code bench.token} (owner-only) in the data directory. Options:
+ * generators read from {@code bench.token} (owner-only) in the data directory; for
+ * {@code protocol}, the token the floor accepts, likewise. Options:
  * {@code --db-url URL} runs the manager on that PostgreSQL database (user and password
  * {@code postgres}) instead of H2, as one replica among others; {@code --no-account} creates no
  * account (another replica on the same database has); {@code --open-handshake-limits} opens the
@@ -48,13 +50,13 @@ public final class BenchServer {
     return DelegateToken.parse(dir.resolve(TOKEN_FILE).toString(), Files.readString(dir.resolve(TOKEN_FILE)).strip());
   }
 
-  private static final String USAGE = "usage: BenchServer tether|baseline DATA_DIR PORT [--db-url URL] [--no-account]"
+  private static final String USAGE = "usage: BenchServer tether|baseline|protocol DATA_DIR PORT [--db-url URL] [--no-account]"
       + " [--open-handshake-limits] [--open-failure-limits]";
 
   private BenchServer() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length < 3 || !List.of("tether", "baseline").contains(args[0])) {
+    if (args.length < 3 || !List.of("tether", "baseline", "protocol").contains(args[0])) {
       System.err.println(USAGE);
       System.exit(2);
     }
@@ -103,6 +105,18 @@ public final class BenchServer {
       boundPort = manager.listenAddress().getPort();
       adminPort = manager.adminAddress().getPort();
       opsPort = manager.opsAddress().getPort();
+    } else if (args[0].equals("protocol")) {
+      TlsMaterial tls = TlsMaterial.loadOrGenerate(dir.resolve("tls"), List.of());
+      if (!Files.exists(dir.resolve(ACCOUNT_FILE))) {
+        PrivateFiles.createFile(dir.resolve(TOKEN_FILE),
+            DelegateToken.generate().reveal().getBytes(StandardCharsets.UTF_8));
+        Files.writeString(dir.resolve(ACCOUNT_FILE), ProtocolFloor.ACCOUNT);
+      }
+      String accountId = account(dir);
+      ProtocolFloor floor = new ProtocolFloor(tls.certificate(), tls.privateKey(), port, accountId,
+          token(dir).credential(accountId));
+      server = floor;
+      boundPort = floor.port();
     } else {
       TlsMaterial tls = TlsMaterial.loadOrGenerate(dir.resolve("tls"), List.of());
       Baseline baseline = new Baseline(tls.certificate(), tls.privateKey(), port);

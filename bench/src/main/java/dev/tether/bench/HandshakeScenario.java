@@ -13,8 +13,9 @@ import org.HdrHistogram.Histogram;
 /**
  * Scenario {@code handshakes}: new delegates open as fast as they can, each on a new TLS
  * connection from a rotating 127.x source address, against the manager (handshake, then the
- * authenticated stream up to Registered) and against the baseline (the stream up to Registered,
- * no authentication), in alternating rounds within one run. Each server runs in a process of its
+ * authenticated stream up to Registered), against the baseline (the stream up to Registered,
+ * no authentication) and against the protocol's floor ({@link ProtocolFloor}: the manager's wire
+ * and cryptography on the baseline, nothing stored), in alternating rounds within one run. Each server runs in a process of its
  * own ({@link BenchServer}, the manager with its handshake limiter opened wide), each server's
  * load in a {@link HandshakeWorker} process of its own; this JVM only orchestrates and adds up.
  */
@@ -41,30 +42,40 @@ final class HandshakeScenario {
     System.out.println("data and logs: " + root);
     // floods of handshakes are the point here: the limiter must not be what is measured
     try (Target manager = Target.start("tether", "tether", root, false, List.of("--open-handshake-limits"));
-        Target baseline = Target.start("baseline", root, false)) {
+        Target baseline = Target.start("baseline", root, false);
+        Target protocol = Target.start("protocol", root, false)) {
       Child tetherLoad = manager.startHandshakeWorker(WORKERS);
       Child baselineLoad = baseline.startHandshakeWorker(WORKERS);
+      Child protocolLoad = protocol.startHandshakeWorker(WORKERS);
       // one warm-up of each, not counted
       Duration warmup = Duration.ofSeconds(warmupSeconds);
       Result tetherWarm = measure(manager, tetherLoad, warmup);
       Result baselineWarm = measure(baseline, baselineLoad, warmup);
+      Result protocolWarm = measure(protocol, protocolLoad, warmup);
       System.out.printf(Locale.ROOT, "warm-up (%d s, not counted): baseline %.0f opens/s (server CPU %.2f ms per open),"
-              + " tether %.0f handshakes/s (server CPU %.2f ms per handshake)%n", warmupSeconds,
-          baselineWarm.perSecond, baselineWarm.serverCpuMs, tetherWarm.perSecond, tetherWarm.serverCpuMs);
+              + " protocol's floor %.0f/s (%.2f ms), tether %.0f handshakes/s (server CPU %.2f ms per handshake)%n",
+          warmupSeconds, baselineWarm.perSecond, baselineWarm.serverCpuMs, protocolWarm.perSecond,
+          protocolWarm.serverCpuMs, tetherWarm.perSecond, tetherWarm.serverCpuMs);
       List<Result> tether = new ArrayList<>();
       List<Result> base = new ArrayList<>();
+      List<Result> floor = new ArrayList<>();
       for (int i = 0; i < rounds; i++) {
         base.add(measure(baseline, baselineLoad, round));
+        floor.add(measure(protocol, protocolLoad, round));
         tether.add(measure(manager, tetherLoad, round));
         System.out.printf(Locale.ROOT, "round %d: baseline %.0f opens/s (p50 %.1f ms, p99 %.1f ms, server CPU %.2f ms"
-                + " per open), tether %.0f handshakes/s (p50 %.1f ms, p99 %.1f ms, server CPU %.2f ms per handshake)%n",
+                + " per open), protocol's floor %.0f/s (p50 %.1f ms, p99 %.1f ms, %.2f ms), tether %.0f handshakes/s"
+                + " (p50 %.1f ms, p99 %.1f ms, server CPU %.2f ms per handshake)%n",
             i, base.get(i).perSecond, base.get(i).p50, base.get(i).p99, base.get(i).serverCpuMs,
+            floor.get(i).perSecond, floor.get(i).p50, floor.get(i).p99, floor.get(i).serverCpuMs,
             tether.get(i).perSecond, tether.get(i).p50, tether.get(i).p99, tether.get(i).serverCpuMs);
       }
       double tps = median(tether, Result::perSecond);
       double bps = median(base, Result::perSecond);
+      double fps = median(floor, Result::perSecond);
       double tcpu = median(tether, Result::serverCpuMs);
       double bcpu = median(base, Result::serverCpuMs);
+      double fcpu = median(floor, Result::serverCpuMs);
       Json json = new Json("handshakes", quick)
           .put("workers", WORKERS)
           .put("round_s", round.toSeconds())
@@ -82,7 +93,16 @@ final class HandshakeScenario {
           .put("server_cpu_ms_per_handshake", tcpu)
           .put("baseline_server_cpu_ms_per_open", bcpu)
           .put("server_cpu_ratio", tcpu / bcpu)
-          .put("load_processes_per_server", 1);
+          .put("load_processes_per_server", 1)
+          // the protocol's floor: the manager's wire on bare grpc-java, nothing stored (ProtocolFloor)
+          .put("protocol_opens_per_s", fps)
+          .put("protocol_open_p50_ms", median(floor, Result::p50))
+          .put("protocol_open_p99_ms", median(floor, Result::p99))
+          .put("protocol_open_errors", floor.stream().mapToLong(Result::errors).sum())
+          .put("protocol_server_cpu_ms_per_open", fcpu)
+          .put("protocol_ratio", fps / bps)
+          .put("ratio_to_protocol", tps / fps)
+          .put("server_cpu_ratio_to_protocol", tcpu / fcpu);
       System.out.println(json);
     }
   }

@@ -36,8 +36,8 @@ import org.HdrHistogram.Recorder;
 /**
  * The load generator of the {@code handshakes} scenario, in a process of its own: THREADS threads
  * open new delegates one after another, each on a new TLS connection from a rotating 127.0.1.x
- * source address, up to {@code Registered}; against {@code tether} with the mutual handshake and
- * the signed stream, against {@code baseline} bare.
+ * source address, up to {@code Registered}; against {@code tether} and {@code protocol} (the
+ * protocol's floor) with the mutual handshake and the signed stream, against {@code baseline} bare.
  *
  * <p>Command on stdin: {@code measure SECONDS}, answered with {@code opens}, {@code errors},
  * {@code seconds} (wall time of the round, until the last open in flight ended) and
@@ -57,7 +57,8 @@ public final class HandshakeWorker {
     this.port = port;
     this.threads = threads;
     this.credentials = TlsChannelCredentials.newBuilder().trustManager(dir.resolve("tls/manager.crt").toFile()).build();
-    if (kind.equals("tether")) {
+    // the protocol's floor speaks the manager's wire: the same handshake and signed stream
+    if (!kind.equals("baseline")) {
       accountId = BenchServer.account(dir);
       token = BenchServer.token(dir);
     } else {
@@ -67,8 +68,8 @@ public final class HandshakeWorker {
   }
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 4 || !List.of("tether", "baseline").contains(args[0]) || !args[3].matches("[1-9][0-9]{0,3}")) {
-      System.err.println("usage: HandshakeWorker tether|baseline PORT DATA_DIR THREADS (1 to 9999)");
+    if (args.length != 4 || !List.of("tether", "baseline", "protocol").contains(args[0]) || !args[3].matches("[1-9][0-9]{0,3}")) {
+      System.err.println("usage: HandshakeWorker tether|baseline|protocol PORT DATA_DIR THREADS (1 to 9999)");
       System.exit(2);
     }
     HandshakeWorker w = new HandshakeWorker(args[0], Integer.parseInt(args[1]), Path.of(args[2]),

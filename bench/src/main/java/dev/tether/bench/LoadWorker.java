@@ -33,8 +33,9 @@ import org.HdrHistogram.Recorder;
 /**
  * A load-generator process: simulated delegates, each with its own TLS connection from one of 50
  * source addresses 127.0.(10 + worker).1..50, one delegate stream, and heartbeats at an aggregate
- * rate the driver sets. Against {@code tether} each delegate authenticates with the handshake and
- * signs its calls like the real delegate; against {@code baseline} it opens the stream bare.
+ * rate the driver sets. Against {@code tether} (and {@code protocol}, the protocol's floor) each
+ * delegate authenticates with the handshake and signs its calls like the real delegate; against
+ * {@code baseline} it opens the stream bare.
  *
  * <p>Commands on stdin, one answer each on stdout: {@code open N}, {@code rate PER_SECOND}
  * (0 stops), {@code every SECONDS} (each delegate, those still opening included, once per
@@ -96,7 +97,8 @@ public final class LoadWorker {
   }
 
   private LoadWorker(String kind, int port, Path dir, int worker, boolean reconnect) throws Exception {
-    this.tether = kind.equals("tether");
+    // the protocol's floor speaks the manager's wire: the same handshake and signed stream
+    this.tether = !kind.equals("baseline");
     this.port = port;
     this.worker = worker;
     this.reconnect = reconnect;
@@ -111,8 +113,8 @@ public final class LoadWorker {
   }
 
   public static void main(String[] args) throws Exception {
-    if (args.length < 4 || !List.of("tether", "baseline").contains(args[0])) {
-      System.err.println("usage: LoadWorker tether|baseline PORT DATA_DIR WORKER [reconnect]");
+    if (args.length < 4 || !List.of("tether", "baseline", "protocol").contains(args[0])) {
+      System.err.println("usage: LoadWorker tether|baseline|protocol PORT DATA_DIR WORKER [reconnect]");
       System.exit(2);
     }
     LoadWorker w = new LoadWorker(args[0], Integer.parseInt(args[1]), Path.of(args[2]), Integer.parseInt(args[3]),

@@ -14,7 +14,9 @@ import java.util.Locale;
  * handshake, exponential backoff with full jitter). The server is stopped gracefully and started
  * again on the same port and data; measured: the time until 99 % and 100 % are registered again,
  * counted from the start of the new server process and from the stop, and the arrival curve.
- * Against the manager, then against the baseline, whose delegates use the same backoff.
+ * Against the manager, then against the baseline, whose delegates use the same backoff, then
+ * against the protocol's floor ({@link ProtocolFloor}: the manager's wire on the baseline, nothing
+ * stored), whose delegates come back exactly as the manager's do.
  */
 final class ReconnectScenario {
 
@@ -29,9 +31,10 @@ final class ReconnectScenario {
     System.out.println("data and logs: " + root);
     Result tether = measure("tether", root, n);
     Result baseline = measure("baseline", root, n);
+    Result protocol = measure("protocol", root, n);
     System.out.printf(Locale.ROOT, "%n%-9s %9s %12s %12s %12s%n", "server", "delegates", "99 % back s", "100 % back s",
         "downtime s");
-    for (Result r : List.of(tether, baseline)) {
+    for (Result r : List.of(tether, baseline, protocol)) {
       System.out.printf(Locale.ROOT, "%-9s %9d %12.2f %12.2f %12.2f%n", r.server, r.delegates, r.back99S, r.back100S,
           r.downtimeS);
     }
@@ -46,7 +49,14 @@ final class ReconnectScenario {
         .put("baseline_downtime_s", baseline.downtimeS)
         .put("ratio", baseline.back99S == 0 ? 0 : tether.back99S / baseline.back99S)
         .putValue("arrivals_per_second", tether.arrivalsPerSecond)
-        .putValue("baseline_arrivals_per_second", baseline.arrivalsPerSecond));
+        .putValue("baseline_arrivals_per_second", baseline.arrivalsPerSecond)
+        // the protocol's floor: the manager's wire on bare grpc-java, nothing stored (ProtocolFloor)
+        .put("protocol_reconnect_99_s", protocol.back99S)
+        .put("protocol_reconnect_100_s", protocol.back100S)
+        .put("protocol_downtime_s", protocol.downtimeS)
+        .put("protocol_ratio", baseline.back99S == 0 ? 0 : protocol.back99S / baseline.back99S)
+        .put("ratio_to_protocol", protocol.back99S == 0 ? 0 : tether.back99S / protocol.back99S)
+        .putValue("protocol_arrivals_per_second", protocol.arrivalsPerSecond));
   }
 
   private static Result measure(String kind, Path root, int n) throws Exception {

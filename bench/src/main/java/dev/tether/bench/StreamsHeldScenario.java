@@ -8,7 +8,8 @@ import java.util.Locale;
 
 /**
  * Scenario {@code streams-held}: ramps delegates (one TLS connection and one heartbeat stream
- * each, a heartbeat every 10 s) against the manager, then against the baseline, each in a process
+ * each, a heartbeat every 10 s) against the manager, then against the baseline, then against the
+ * protocol's floor ({@link ProtocolFloor}: the manager's wire on the baseline), each in a process
  * of its own, until the heartbeat round trip p99 passes 100 ms in two windows in a row, errors
  * appear, or the server
  * process nears its limit on open files. At each step: the server's heap after a full
@@ -41,10 +42,11 @@ final class StreamsHeldScenario {
     System.out.println("data and logs: " + root);
     Ramp tether = ramp("tether", root, quick, max);
     Ramp baseline = ramp("baseline", root, quick, max);
+    Ramp protocol = ramp("protocol", root, quick, max);
     System.out.println();
     System.out.printf(Locale.ROOT, "%-9s %8s %10s %10s %14s %14s  %s%n", "server", "held", "hb p50 ms", "hb p99 ms",
         "heap B/conn", "RSS B/conn", "stopped by");
-    for (Ramp r : List.of(tether, baseline)) {
+    for (Ramp r : List.of(tether, baseline, protocol)) {
       System.out.printf(Locale.ROOT, "%-9s %8d %10.2f %10.2f %14d %14d  %s%n", r.kind, r.held == null ? 0 : r.held.streams,
           r.held == null ? 0 : r.held.p50Ms, r.held == null ? 0 : r.held.p99Ms, r.heapPerConnection(), r.rssPerConnection(),
           r.stoppedBy);
@@ -64,7 +66,16 @@ final class StreamsHeldScenario {
         .put("rss_ratio", ratio(tether.rssPerConnection(), baseline.rssPerConnection()))
         .put("server_fd_limit", tether.fdMax)
         .putValue("steps", tether.steps)
-        .putValue("baseline_steps", baseline.steps);
+        .putValue("baseline_steps", baseline.steps)
+        // the protocol's floor: the manager's wire on bare grpc-java, nothing stored (ProtocolFloor)
+        .put("protocol_streams_held", protocol.held == null ? 0 : protocol.held.streams)
+        .put("protocol_heap_bytes_per_connection", protocol.heapPerConnection())
+        .put("protocol_rss_bytes_per_connection", protocol.rssPerConnection())
+        .put("protocol_heartbeat_p99_ms_at_held", protocol.held == null ? 0 : protocol.held.p99Ms)
+        .put("protocol_stopped_by", protocol.stoppedBy)
+        .put("protocol_heap_ratio", ratio(protocol.heapPerConnection(), baseline.heapPerConnection()))
+        .put("heap_ratio_to_protocol", ratio(tether.heapPerConnection(), protocol.heapPerConnection()))
+        .putValue("protocol_steps", protocol.steps);
     System.out.println(json);
   }
 

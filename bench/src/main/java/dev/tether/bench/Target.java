@@ -9,7 +9,8 @@ import java.util.Map;
 import org.HdrHistogram.Histogram;
 
 /**
- * One server under test, {@code tether} or {@code baseline}, in its own process, with the
+ * One server under test, {@code tether}, {@code baseline} or {@code protocol} (the protocol's
+ * floor, {@link ProtocolFloor}), in its own process, with the
  * load-generator processes that hold its delegates (at most {@value #PER_WORKER} each, so that
  * no process nears the machine's limit on open files).
  */
