@@ -113,7 +113,7 @@ public final class BenchServer {
         Files.writeString(dir.resolve(ACCOUNT_FILE), ProtocolFloor.ACCOUNT);
       }
       String accountId = account(dir);
-      ProtocolFloor floor = new ProtocolFloor(tls.certificate(), tls.privateKey(), port, accountId,
+      ProtocolFloor floor = new ProtocolFloor(tls, port, accountId,
           token(dir).credential(accountId));
       server = floor;
       boundPort = floor.port();

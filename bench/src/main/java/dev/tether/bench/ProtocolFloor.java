@@ -4,7 +4,9 @@ import com.google.protobuf.ByteString;
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.handshake.SessionMetadata;
 import dev.tether.common.handshake.Transcript;
+import dev.tether.common.handshake.WireText;
 import dev.tether.common.token.TokenCredential;
+import dev.tether.manager.tls.TlsMaterial;
 import dev.tether.proto.delegate.v1.Accepted;
 import dev.tether.proto.delegate.v1.Begin;
 import dev.tether.proto.delegate.v1.Challenge;
@@ -21,12 +23,8 @@ import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateEncodingException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -78,12 +76,12 @@ final class ProtocolFloor implements AutoCloseable {
   }
 
   /** On 127.0.0.1:{@code port} (0 for any free port), accepting {@code token} of {@code accountId}. */
-  ProtocolFloor(Path certificate, Path privateKey, int port, String accountId, TokenCredential token)
-      throws IOException {
+  ProtocolFloor(TlsMaterial tls, int port, String accountId, TokenCredential token)
+      throws IOException, CertificateEncodingException {
     this.accountId = accountId;
     this.token = token;
-    this.binding = HandshakeCrypto.channelBinding(der(certificate));
-    server = Baseline.builder(certificate, privateKey, port)
+    this.binding = HandshakeCrypto.channelBinding(tls.leafCertificate().getEncoded());
+    server = Baseline.builder(tls.certificate(), tls.privateKey(), port)
         .addService(new Handshakes())
         .addService(ServerInterceptors.intercept(new Baseline.Service(), new SessionCheck()))
         .build()
@@ -92,14 +90,6 @@ final class ProtocolFloor implements AutoCloseable {
 
   int port() {
     return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
-  }
-
-  private static byte[] der(Path certificate) throws IOException {
-    try (InputStream in = Files.newInputStream(certificate)) {
-      return CertificateFactory.getInstance("X.509").generateCertificate(in).getEncoded();
-    } catch (GeneralSecurityException e) {
-      throw new IOException("cannot read the certificate " + certificate + ": " + e.getMessage(), e);
-    }
   }
 
   /** Begin answered with a Challenge, Prove checked and answered with Accepted, as docs/protocol.md 4 says. */
@@ -141,7 +131,7 @@ final class ProtocolFloor implements AutoCloseable {
         private void prove(byte[] clientProof) {
           if (transcriptHash == null
               || !HandshakeCrypto.equal(HandshakeCrypto.clientProof(token.key(), transcriptHash), clientProof)) {
-            refuse(Status.UNAUTHENTICATED.withDescription("delegate authentication failed"));
+            refuse(Status.UNAUTHENTICATED.withDescription(WireText.AUTHENTICATION_FAILED));
             return;
           }
           byte[] id = HandshakeCrypto.randomBytes(HandshakeCrypto.SESSION_ID_BYTES);
@@ -212,7 +202,7 @@ final class ProtocolFloor implements AutoCloseable {
     }
 
     private <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call) {
-      call.close(Status.UNAUTHENTICATED.withDescription("delegate authentication failed"), new Metadata());
+      call.close(Status.UNAUTHENTICATED.withDescription(WireText.AUTHENTICATION_FAILED), new Metadata());
       return new ServerCall.Listener<>() {};
     }
   }

@@ -44,7 +44,7 @@ class ProtocolFloorTest {
   @BeforeEach
   void start() throws Exception {
     TlsMaterial tls = TlsMaterial.loadOrGenerate(dir.resolve("tls"), List.of());
-    floor = new ProtocolFloor(tls.certificate(), tls.privateKey(), 0, ACCOUNT, token.credential(ACCOUNT));
+    floor = new ProtocolFloor(tls, 0, ACCOUNT, token.credential(ACCOUNT));
     channel = NettyChannelBuilder.forAddress("127.0.0.1", floor.port(),
         TlsChannelCredentials.newBuilder().trustManager(tls.certificate().toFile()).build()).build();
   }

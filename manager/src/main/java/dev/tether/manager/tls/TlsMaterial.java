@@ -177,6 +177,11 @@ public final class TlsMaterial {
     return privateKey;
   }
 
+  /** The leaf certificate, parsed. */
+  public X509Certificate leafCertificate() {
+    return parsed;
+  }
+
   /** SHA-256 fingerprint of the leaf certificate, as colon-separated uppercase hex. */
   public String fingerprint() {
     try {
