@@ -1,5 +1,6 @@
 package dev.tether.bench;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import com.sun.management.UnixOperatingSystemMXBean;
 import dev.tether.common.files.PrivateFiles;
 import dev.tether.common.token.DelegateToken;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import javax.management.ObjectName;
 
 /**
  * The server side of a process-level scenario, in a JVM of its own so that its heap, RSS and CPU
@@ -135,6 +137,7 @@ public final class BenchServer {
           System.gc();
           System.gc();
           long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+          writeHistogram(dir);
           reply("heap=" + used + " fds=" + os.getOpenFileDescriptorCount());
         }
         case "stop" -> {
@@ -146,6 +149,34 @@ public final class BenchServer {
       }
     }
     server.close();
+  }
+
+  /**
+   * With {@code -Dtether.bench.histograms=true} (e.g. in BENCH_SERVER_OPTS), writes the heap's
+   * class histogram, as {@code jcmd GC.class_histogram} prints it, to {@code histogram-N.txt} in the
+   * server's directory at each heap measure: which objects a connection costs. With
+   * {@code -Dtether.bench.heapdumps=true}, a heap dump of the live objects, {@code heap-N.hprof}.
+   */
+  private static void writeHistogram(Path dir) throws Exception {
+    if (Boolean.getBoolean("tether.bench.heapdumps")) {
+      int n = 0;
+      while (Files.exists(dir.resolve("heap-" + n + ".hprof"))) {
+        n++;
+      }
+      ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+          .dumpHeap(dir.resolve("heap-" + n + ".hprof").toString(), true);
+    }
+    if (!Boolean.getBoolean("tether.bench.histograms")) {
+      return;
+    }
+    String histogram = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+        new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+        new Object[] {new String[0]}, new String[] {String[].class.getName()});
+    int n = 0;
+    while (Files.exists(dir.resolve("histogram-" + n + ".txt"))) {
+      n++;
+    }
+    Files.writeString(dir.resolve("histogram-" + n + ".txt"), histogram);
   }
 
   /** One command from the driver, split into words; returns the answer. */

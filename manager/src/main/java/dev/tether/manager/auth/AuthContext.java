@@ -9,10 +9,11 @@ import io.grpc.Status;
 public final class AuthContext {
 
   /**
-   * What an authenticated delegate call carries: one value rather than three, since every delegate
-   * stream holds its context for as long as it is open.
+   * What an authenticated delegate call carries, its transport's facts included: one value rather
+   * than four, since every delegate stream holds its context for as long as it is open.
    */
-  record Authenticated(DelegateIdentity identity, LiveStream liveStream, SuccessorSealer sealer) {}
+  record Authenticated(DelegateIdentity identity, LiveStream liveStream, SuccessorSealer sealer,
+      TransportInfo transport) {}
 
   static final Context.Key<Authenticated> AUTHENTICATED = Context.key("tether-authenticated");
   static final Context.Key<TransportInfo> TRANSPORT = Context.key("tether-transport");
@@ -44,6 +45,10 @@ public final class AuthContext {
 
   /** Transport facts of the current call (remote address, the manager's certificate). */
   public static TransportInfo transport() {
+    Authenticated call = AUTHENTICATED.get();
+    if (call != null) {
+      return call.transport();
+    }
     TransportInfo info = TRANSPORT.get();
     return info == null ? TransportInfo.UNKNOWN : info;
   }

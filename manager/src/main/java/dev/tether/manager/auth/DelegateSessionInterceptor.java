@@ -34,8 +34,12 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
   private final SessionRegistry sessions;
   private final RevocationRegistry registry;
   private final RefusalReporter refusals;
+  private final TransportInterceptor transports;
 
-  public DelegateSessionInterceptor(SessionRegistry sessions, RevocationRegistry registry, RefusalReporter refusals) {
+  /** Reads each call's transport facts with {@code transports} (see {@link TransportInterceptor#of}). */
+  public DelegateSessionInterceptor(SessionRegistry sessions, RevocationRegistry registry, RefusalReporter refusals,
+      TransportInterceptor transports) {
+    this.transports = transports;
     this.refusals = refusals;
     this.sessions = sessions;
     this.registry = registry;
@@ -45,7 +49,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
   @SuppressWarnings("unchecked")
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-    TransportInfo transport = AuthContext.transport();
+    TransportInfo transport = transports.of(call);
     String sessionText = headers.get(SessionMetadata.SESSION_ID);
     String seqText = headers.get(SessionMetadata.CALL_SEQ);
     String macText = headers.get(SessionMetadata.CALL_MAC);
@@ -96,7 +100,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
         identity.tokenExpiresAt(),
         () -> identity.accountId() + "/" + UserText.quote(identity.delegateName()) + " " + identity.tokenPublicId());
     Context context = Context.current().withValue(AuthContext.AUTHENTICATED, new AuthContext.Authenticated(identity,
-        live, new SuccessorSealer(session.key(), session.sessionId())));
+        live, new SuccessorSealer(session.key(), session.sessionId()), transport));
     ServerCall<Q, R> guarded = (ServerCall<Q, R>) (ServerCall<?, ?>) live;
     ServerCall.Listener<Q> listener = Contexts.interceptCall(context, guarded, headers, next);
     return new SimpleForwardingServerCallListener<>(listener) {

@@ -67,7 +67,7 @@ public final class HandshakeLimiter {
   private final Ticker ticker;
   private final Semaphore inProgress;
   private final ConcurrentMap<String, Integer> perAddress = new ConcurrentHashMap<>();
-  private final ConcurrentMap<String, Integer> perConnection = new ConcurrentHashMap<>();
+  private final ConcurrentMap<Object, Integer> perConnection = new ConcurrentHashMap<>();
   private final Map<String, Bucket> failures = new ConcurrentHashMap<>();
 
   public HandshakeLimiter(Settings settings, Ticker ticker) {
@@ -79,10 +79,10 @@ public final class HandshakeLimiter {
   /** A handshake admitted by {@link #start}; {@link #release} it exactly once when it ends. */
   final class Permit {
     private final String address;
-    private final String connection;
+    private final Object connection;
     private boolean released;
 
-    private Permit(String address, String connection) {
+    private Permit(String address, Object connection) {
       this.address = address;
       this.connection = connection;
     }
@@ -118,7 +118,7 @@ public final class HandshakeLimiter {
    * an address that keeps failing takes no share of the caps; then the caps per connection, per
    * address and in all, each of which leaves room for the others.
    */
-  Permit start(String address, String connection) throws Refused {
+  Permit start(String address, Object connection) throws Refused {
     Bucket bucket = failures.get(address);
     if (bucket != null && !bucket.hasToken(ticker.read())) {
       throw new Refused(ADDRESS_LIMITED);
@@ -160,7 +160,7 @@ public final class HandshakeLimiter {
     failures.values().removeIf(b -> b.full(now));
   }
 
-  private static boolean increment(ConcurrentMap<String, Integer> counts, String key, int max) {
+  private static <K> boolean increment(ConcurrentMap<K, Integer> counts, K key, int max) {
     boolean[] admitted = {false};
     counts.compute(key, (k, n) -> {
       int current = n == null ? 0 : n;
@@ -173,7 +173,7 @@ public final class HandshakeLimiter {
     return admitted[0];
   }
 
-  private static void decrement(ConcurrentMap<String, Integer> counts, String key) {
+  private static <K> void decrement(ConcurrentMap<K, Integer> counts, K key) {
     counts.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
   }
 

@@ -1,7 +1,7 @@
 package dev.tether.manager.auth;
 
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
  * A completed handshake: the session key that authenticates later calls, the identity it proved,
@@ -12,17 +12,25 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Session {
 
+  private static final AtomicLongFieldUpdater<Session> LAST_SEQUENCE =
+      AtomicLongFieldUpdater.newUpdater(Session.class, "lastSequence");
+  private static final AtomicIntegerFieldUpdater<Session> CLAIMED =
+      AtomicIntegerFieldUpdater.newUpdater(Session.class, "claimed");
+
+  // A claimed session lives as long as its stream, one per connected delegate: its fields are what
+  // it needs and no more (field updaters rather than atomic objects, the transport's own connection
+  // identifier rather than a text, the waiting key dropped once the stream has claimed it).
   private final String id;
   private final byte[] sessionId;
   private final byte[] key;
   private final DelegateIdentity identity;
-  private final String connection;
-  private final String waitingKey;
+  private final Object connection;
+  private String waitingKey;
   private final long createdNanos;
-  private final AtomicLong lastSequence = new AtomicLong();
-  private final AtomicBoolean claimed = new AtomicBoolean();
+  private volatile long lastSequence;
+  private volatile int claimed;
 
-  Session(String id, byte[] sessionId, byte[] key, DelegateIdentity identity, String connection, String waitingKey,
+  Session(String id, byte[] sessionId, byte[] key, DelegateIdentity identity, Object connection, String waitingKey,
       long nowNanos) {
     this.waitingKey = waitingKey;
     this.id = id;
@@ -49,24 +57,29 @@ final class Session {
     return identity;
   }
 
-  /** The connection (remote and local address) whose handshake established this session. */
-  String connection() {
+  /** The connection ({@link TransportInfo#connection()}) whose handshake established this session. */
+  Object connection() {
     return connection;
   }
 
-  /** The token and source under which this session counts while it waits for its stream. */
-  String waitingKey() {
-    return waitingKey;
+  /**
+   * The token and source under which this session counts while it waits for its stream, handed
+   * out once: by the one caller that {@link #claim claimed} the session, to stop counting it.
+   */
+  String takeWaitingKey() {
+    String key = waitingKey;
+    waitingKey = null;
+    return key;
   }
 
   /** Accepts {@code sequence} (unsigned) if it is larger than every one seen before. */
   boolean advanceTo(long sequence) {
     while (true) {
-      long last = lastSequence.get();
+      long last = lastSequence;
       if (Long.compareUnsigned(sequence, last) <= 0) {
         return false;
       }
-      if (lastSequence.compareAndSet(last, sequence)) {
+      if (LAST_SEQUENCE.compareAndSet(this, last, sequence)) {
         return true;
       }
     }
@@ -74,16 +87,16 @@ final class Session {
 
   /** Takes the session for its one stream; false if a call has taken it already. */
   boolean claim() {
-    return claimed.compareAndSet(false, true);
+    return CLAIMED.compareAndSet(this, 0, 1);
   }
 
   boolean claimed() {
-    return claimed.get();
+    return claimed != 0;
   }
 
   /** Whether nobody claimed the session since {@code cutoffNanos}. */
   boolean unusedSince(long cutoffNanos) {
-    return !claimed.get() && createdNanos - cutoffNanos < 0;
+    return claimed == 0 && createdNanos - cutoffNanos < 0;
   }
 
   @Override

@@ -37,7 +37,7 @@ public final class SessionRegistry {
    * A new session bound to {@code connection}, or null when the token already has the maximum
    * number of sessions waiting for their stream, in all or from {@code source}.
    */
-  Session create(byte[] sessionKey, DelegateIdentity identity, String connection, String source) {
+  Session create(byte[] sessionKey, DelegateIdentity identity, Object connection, String source) {
     String tokenAndSource = identity.tokenRow() + "|" + source;
     if (!increment(waitingPerTokenAndSource, tokenAndSource, maxWaitingPerTokenAndSource)) {
       return null;
@@ -125,7 +125,7 @@ public final class SessionRegistry {
 
   private void stopWaiting(Session session) {
     decrement(waitingPerToken, session.identity().tokenRow());
-    decrement(waitingPerTokenAndSource, session.waitingKey());
+    decrement(waitingPerTokenAndSource, session.takeWaitingKey());
   }
 
   public int size() {

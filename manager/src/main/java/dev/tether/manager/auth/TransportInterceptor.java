@@ -16,6 +16,8 @@ import javax.net.ssl.SSLSession;
  * Puts the call's {@link TransportInfo} into the {@link Context}: the handshake binds its proofs to
  * the certificate this manager actually presented on the connection (TLS channel binding), and
  * every later call is checked against the certificate and the connection of its own transport.
+ * Delegate streams do not pass through it: {@link DelegateSessionInterceptor} asks {@link #of} and
+ * carries the facts in its own context value, one context per stream rather than two.
  */
 public final class TransportInterceptor implements ServerInterceptor {
 
@@ -32,8 +34,13 @@ public final class TransportInterceptor implements ServerInterceptor {
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    Context context = Context.current().withValue(AuthContext.TRANSPORT, of(call));
+    return Contexts.interceptCall(context, call, headers, next);
+  }
+
+  /** The facts of the connection {@code call} arrived on. */
+  TransportInfo of(ServerCall<?, ?> call) {
     var address = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-    String remote = TransportInfo.describe(address);
     byte[] binding = HandshakeCrypto.channelBinding(null);
     SSLSession ssl = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
     if (ssl != null) {
@@ -42,13 +49,12 @@ public final class TransportInterceptor implements ServerInterceptor {
         binding = binding(local[0]);
       }
     }
+    // the transport's own Long, the same object for every call on it: nothing new to keep
     Long id = call.getAttributes().get(ConnectionIds.CONNECTION);
     // without the filter (a server built without it) the addresses stand in for the connection
-    String connection = id != null ? "connection " + id
-        : remote + "|" + TransportInfo.describe(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
-    Context context = Context.current().withValue(AuthContext.TRANSPORT,
-        new TransportInfo(remote, TransportInfo.host(address), connection, binding));
-    return Contexts.interceptCall(context, call, headers, next);
+    Object connection = id != null ? id : TransportInfo.describe(address) + "|"
+        + TransportInfo.describe(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
+    return new TransportInfo(address, connection, binding);
   }
 
   private byte[] binding(Certificate certificate) {

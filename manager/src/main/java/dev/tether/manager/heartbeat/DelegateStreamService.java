@@ -5,6 +5,7 @@ import static net.logstash.logback.marker.Markers.append;
 
 import dev.tether.common.text.UserText;
 import dev.tether.manager.auth.AuthContext;
+import dev.tether.manager.auth.TransportInfo;
 import dev.tether.manager.auth.DelegateIdentity;
 import dev.tether.manager.auth.SuccessorSealer;
 import dev.tether.manager.metrics.ManagerMetrics;
@@ -96,11 +97,12 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     /** Acknowledgements sent while gRPC was already holding 32 KiB unread for the client. */
     private volatile int sentWhileNotReady;
 
-    private final String remoteAddress;
+    /** The connection, for its remote address in logs (held by the call's context anyway). */
+    private final TransportInfo transport;
 
     Connection(DelegateIdentity identity, LiveStream live, SuccessorSealer sealer, StreamObserver<ManagerMessage> out) {
       this.sealer = sealer;
-      this.remoteAddress = AuthContext.transport().remoteAddress();
+      this.transport = AuthContext.transport();
       this.identity = identity;
       this.live = live;
       this.out = (ServerCallStreamObserver<ManagerMessage>) out;
@@ -147,8 +149,8 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       }
       Optional<String> problem = invalid(r);
       if (problem.isPresent()) {
-        log.warn("refused Register of delegate {} from {}: {}", quote(identity.delegateName()), remoteAddress,
-            problem.get());
+        log.warn("refused Register of delegate {} from {}: {}", quote(identity.delegateName()),
+            transport.remoteAddress(), problem.get());
         live.closeWith(Status.INVALID_ARGUMENT.withDescription("invalid Register: " + problem.get()));
         return;
       }
@@ -233,7 +235,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       log.info(append("account", identity.accountId()).and(append("token_id", identity.tokenPublicId()))
           .and(append("delegate_id", id)),
           "delegate connected: account {} delegate {} host {} from {} (id {}), token {} {}",
-          identity.accountId(), quote(identity.delegateName()), quote(r.getHostname()), remoteAddress, id,
+          identity.accountId(), quote(identity.delegateName()), quote(r.getHostname()), transport.remoteAddress(), id,
           identity.tokenPublicId(), quote(identity.tokenName()));
       return true;
     }
@@ -253,7 +255,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         // behind by thousands of acknowledgements, every one of which would stay in this manager's
         // memory (one such stream filled a 256 MB heap in 40 s)
         log.warn("delegate {} ({}) from {} does not read its stream; closing it", quote(identity.delegateName()),
-            delegateId, remoteAddress);
+            delegateId, transport.remoteAddress());
         live.closeWith(NOT_READING);
         return;
       }

@@ -4,8 +4,6 @@ import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.Status;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -19,7 +17,8 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   private final TokenFence fence;
   /** Built only when the stream is named (a log line): every open stream would otherwise hold it. */
   private final Supplier<String> description;
-  private final List<Consumer<LiveStream>> endListeners = new CopyOnWriteArrayList<>();
+  /** What runs when the call is over, in the order added; guarded by this, dropped once run. */
+  private Consumer<LiveStream> endListeners;
   private boolean closed;
   /** The call is over (completed or cancelled): what still runs for it must not act on it. */
   private boolean over;
@@ -156,7 +155,7 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   public void onEnd(Consumer<LiveStream> listener) {
     synchronized (this) {
       if (!over) {
-        endListeners.add(listener);
+        endListeners = endListeners == null ? listener : endListeners.andThen(listener);
         return;
       }
     }
@@ -164,11 +163,14 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   }
 
   void ended() {
+    Consumer<LiveStream> listeners;
     synchronized (this) {
       over = true;
+      listeners = endListeners;
+      endListeners = null;
     }
-    for (Consumer<LiveStream> listener : endListeners) {
-      listener.accept(this);
+    if (listeners != null) {
+      listeners.accept(this);
     }
   }
 

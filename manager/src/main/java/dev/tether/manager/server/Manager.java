@@ -172,9 +172,9 @@ public final class Manager implements AutoCloseable {
     TransportInterceptor transport = new TransportInterceptor();
     builder.addService(ServerInterceptors.intercept(
         MalformedMessages.lenient(handshakes.bindService(), MalformedMessages.HANDSHAKE), transport));
-    // interceptors run last-added first: transport facts, then the session check
+    // the session check reads the transport's facts itself: one context per delegate stream
     builder.addService(ServerInterceptors.intercept(streams,
-        new DelegateSessionInterceptor(sessions, registry, callRefusals), transport));
+        new DelegateSessionInterceptor(sessions, registry, callRefusals, transport)));
     return builder;
   }
 
