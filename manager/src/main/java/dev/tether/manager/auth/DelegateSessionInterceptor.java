@@ -100,7 +100,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
         identity.tokenExpiresAt(),
         () -> identity.accountId() + "/" + UserText.quote(identity.delegateName()) + " " + identity.tokenPublicId());
     Context context = Context.current().withValue(AuthContext.AUTHENTICATED, new AuthContext.Authenticated(identity,
-        live, new SuccessorSealer(session.key(), session.sessionId()), transport));
+        live, session, transport));
     ServerCall<Q, R> guarded = (ServerCall<Q, R>) (ServerCall<?, ?>) live;
     ServerCall.Listener<Q> listener = Contexts.interceptCall(context, guarded, headers, next);
     return new SimpleForwardingServerCallListener<>(listener) {

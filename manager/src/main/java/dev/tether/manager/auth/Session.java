@@ -1,5 +1,6 @@
 package dev.tether.manager.auth;
 
+import dev.tether.common.handshake.RotationCrypto;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
@@ -8,9 +9,10 @@ import java.util.concurrent.atomic.AtomicLongFieldUpdater;
  * the connection it was proved on, and the highest call sequence number seen (a call is accepted
  * only with a larger one, compared as unsigned 64-bit numbers). A session carries one delegate
  * stream: it is claimed by its first accepted call and dropped when that call ends, so a stolen or
- * relayed session cannot open a second stream.
+ * relayed session cannot open a second stream. It seals the successor tokens its stream is handed
+ * ({@link SuccessorSealer}).
  */
-final class Session {
+final class Session implements SuccessorSealer {
 
   private static final AtomicLongFieldUpdater<Session> LAST_SEQUENCE =
       AtomicLongFieldUpdater.newUpdater(Session.class, "lastSequence");
@@ -97,6 +99,11 @@ final class Session {
   /** Whether nobody claimed the session since {@code cutoffNanos}. */
   boolean unusedSince(long cutoffNanos) {
     return claimed == 0 && createdNanos - cutoffNanos < 0;
+  }
+
+  @Override
+  public byte[] seal(String rotationId, String successorTokenId, byte[] value) {
+    return RotationCrypto.seal(key, sessionId, rotationId, successorTokenId, value);
   }
 
   @Override

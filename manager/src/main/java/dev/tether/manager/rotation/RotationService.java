@@ -45,7 +45,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -291,8 +290,8 @@ public final class RotationService {
      * at the first answer.
      */
     private Set<String> answered;
-    /** Whether an answer to a rotation not open here was logged already on this stream. */
-    private final AtomicBoolean strayLogged = new AtomicBoolean();
+    /** Whether an answer to a rotation not open here was logged already on this stream; guarded by this. */
+    private boolean strayLogged;
 
     private Stream(LiveStream live, DelegateIdentity identity, String delegateId, SuccessorSealer sealer,
         Consumer<ManagerMessage> sender) {
@@ -318,6 +317,13 @@ public final class RotationService {
 
     private synchronized boolean wasSent(String rotationId) {
       return sent != null && sent.containsKey(rotationId);
+    }
+
+    /** True the first time only: one log line a stream for answers to rotations not open here. */
+    private synchronized boolean firstStray() {
+      boolean first = !strayLogged;
+      strayLogged = true;
+      return first;
     }
 
     private synchronized Set<String> answered() {
@@ -427,7 +433,7 @@ public final class RotationService {
     Rotation rotation = openRotations.stream().filter(r -> r.id().equals(result.getRotationId())).findFirst()
         .orElse(null);
     if (rotation == null || !rotation.accountId().equals(stream.identity.accountId())) {
-      if (stream.strayLogged.compareAndSet(false, true)) {
+      if (stream.firstStray()) {
         log.info("delegate {} answered rotation {}, which is not open here; ignored (and any more such on this"
             + " stream)", stream.delegateId, UserText.quote(result.getRotationId()));
       }
