@@ -9,8 +9,10 @@ import io.grpc.Status;
 public final class AuthContext {
 
   /**
-   * What an authenticated delegate call carries, its transport's facts included: one value rather
-   * than four, since every delegate stream holds its context for as long as it is open.
+   * What an authenticated delegate call carries, its transport's facts included. It is in the
+   * context only while the service starts the call ({@link DelegateSessionInterceptor}): the
+   * service takes then what its stream needs later, and the accessors below answer as for a call
+   * that was not authenticated in the stream's later callbacks.
    */
   record Authenticated(DelegateIdentity identity, LiveStream liveStream, SuccessorSealer sealer,
       TransportInfo transport) {}

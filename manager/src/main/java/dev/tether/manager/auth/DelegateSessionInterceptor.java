@@ -8,7 +8,6 @@ import dev.tether.manager.logging.RefusalReporter;
 import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.revocation.RevocationRegistry;
 import io.grpc.Context;
-import io.grpc.Contexts;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -99,10 +98,20 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
     LiveStream live = registry.register(call, identity.tokenRow(), identity.tokenPublicId(),
         identity.tokenExpiresAt(),
         () -> identity.accountId() + "/" + UserText.quote(identity.delegateName()) + " " + identity.tokenPublicId());
-    Context context = Context.current().withValue(AuthContext.AUTHENTICATED, new AuthContext.Authenticated(identity,
-        live, session, transport));
     ServerCall<Q, R> guarded = (ServerCall<Q, R>) (ServerCall<?, ?>) live;
-    ServerCall.Listener<Q> listener = Contexts.interceptCall(context, guarded, headers, next);
+    // The service reads the authenticated call from the context when it starts the call, and takes
+    // there all that its stream needs later (DelegateStreamService's Connection): the context is
+    // attached for the start only, not around every later message of the stream, which would keep a
+    // context, its map and a listener wrapper for every connected delegate.
+    Context authenticated = Context.current().withValue(AuthContext.AUTHENTICATED,
+        new AuthContext.Authenticated(identity, live, session, transport));
+    Context previous = authenticated.attach();
+    ServerCall.Listener<Q> listener;
+    try {
+      listener = next.startCall(guarded, headers);
+    } finally {
+      authenticated.detach(previous);
+    }
     return new SimpleForwardingServerCallListener<>(listener) {
       private boolean done;
 

@@ -82,6 +82,8 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
 
   @Override
   public StreamObserver<DelegateMessage> connect(StreamObserver<ManagerMessage> responses) {
+    // the authenticated call is in the context only now, as the call starts: the connection takes
+    // all it needs from it here (AuthContext)
     return new Connection(AuthContext.identity(), AuthContext.liveStream(), AuthContext.sealer(), responses);
   }
 
