@@ -109,6 +109,11 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
     ServerCall.Listener<Q> listener;
     try {
       listener = next.startCall(guarded, headers);
+    } catch (RuntimeException | Error e) {
+      // no listener will end the session or the revocable call: do it here (gRPC closes the call)
+      sessions.ended(session);
+      registry.unregister(live);
+      throw e;
     } finally {
       authenticated.detach(previous);
     }

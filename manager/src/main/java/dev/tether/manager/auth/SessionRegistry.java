@@ -123,9 +123,14 @@ public final class SessionRegistry {
     return dropped[0];
   }
 
+  /** Stops counting {@code session} as waiting; called once, by whoever claimed it (a second call does nothing). */
   private void stopWaiting(Session session) {
+    String waitingKey = session.takeWaitingKey();
+    if (waitingKey == null) {
+      return;
+    }
     decrement(waitingPerToken, session.identity().tokenRow());
-    decrement(waitingPerTokenAndSource, session.takeWaitingKey());
+    decrement(waitingPerTokenAndSource, waitingKey);
   }
 
   public int size() {

@@ -99,7 +99,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     /** Acknowledgements sent while gRPC was already holding 32 KiB unread for the client. */
     private volatile int sentWhileNotReady;
 
-    /** The connection, for its remote address in logs (held by the call's context anyway). */
+    /** The connection, for its remote address in logs. */
     private final TransportInfo transport;
 
     Connection(DelegateIdentity identity, LiveStream live, SuccessorSealer sealer, StreamObserver<ManagerMessage> out) {
