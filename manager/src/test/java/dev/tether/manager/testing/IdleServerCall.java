@@ -26,7 +26,12 @@ public final class IdleServerCall extends ServerCall<Object, Object> {
 
   /** A call of {@code method}, for code that looks at which method a call is. */
   public IdleServerCall(MethodDescriptor<?, ?> method) {
-    this.attributes = Attributes.EMPTY;
+    this(Attributes.EMPTY, method);
+  }
+
+  /** A call of {@code method} on a transport with {@code attributes}. */
+  public IdleServerCall(Attributes attributes, MethodDescriptor<?, ?> method) {
+    this.attributes = attributes;
     this.method = method;
   }
 
