@@ -137,7 +137,7 @@ public final class BenchServer {
           System.gc();
           System.gc();
           long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-          writeHistogram(dir);
+          writeHeapRecords(dir);
           reply("heap=" + used + " fds=" + os.getOpenFileDescriptorCount());
         }
         case "stop" -> {
@@ -157,26 +157,27 @@ public final class BenchServer {
    * server's directory at each heap measure: which objects a connection costs. With
    * {@code -Dtether.bench.heapdumps=true}, a heap dump of the live objects, {@code heap-N.hprof}.
    */
-  private static void writeHistogram(Path dir) throws Exception {
+  private static void writeHeapRecords(Path dir) throws Exception {
     if (Boolean.getBoolean("tether.bench.heapdumps")) {
-      int n = 0;
-      while (Files.exists(dir.resolve("heap-" + n + ".hprof"))) {
-        n++;
-      }
       ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
-          .dumpHeap(dir.resolve("heap-" + n + ".hprof").toString(), true);
+          .dumpHeap(nextFree(dir, "heap-", ".hprof").toString(), true);
     }
-    if (!Boolean.getBoolean("tether.bench.histograms")) {
-      return;
+    if (Boolean.getBoolean("tether.bench.histograms")) {
+      String histogram = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+          new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+          new Object[] {new String[0]}, new String[] {String[].class.getName()});
+      Files.writeString(nextFree(dir, "histogram-", ".txt"), histogram);
     }
-    String histogram = (String) ManagementFactory.getPlatformMBeanServer().invoke(
-        new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
-        new Object[] {new String[0]}, new String[] {String[].class.getName()});
-    int n = 0;
-    while (Files.exists(dir.resolve("histogram-" + n + ".txt"))) {
-      n++;
+  }
+
+  /** {@code dir/prefixNsuffix} for the first N from 0 that names no file yet. */
+  private static Path nextFree(Path dir, String prefix, String suffix) {
+    for (int n = 0; ; n++) {
+      Path file = dir.resolve(prefix + n + suffix);
+      if (!Files.exists(file)) {
+        return file;
+      }
     }
-    Files.writeString(dir.resolve("histogram-" + n + ".txt"), histogram);
   }
 
   /** One command from the driver, split into words; returns the answer. */

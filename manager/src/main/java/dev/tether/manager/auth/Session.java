@@ -92,10 +92,6 @@ final class Session implements SuccessorSealer {
     return CLAIMED.compareAndSet(this, 0, 1);
   }
 
-  boolean claimed() {
-    return claimed != 0;
-  }
-
   /** Whether nobody claimed the session since {@code cutoffNanos}. */
   boolean unusedSince(long cutoffNanos) {
     return claimed == 0 && createdNanos - cutoffNanos < 0;

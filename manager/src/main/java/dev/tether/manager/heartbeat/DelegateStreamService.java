@@ -5,9 +5,9 @@ import static net.logstash.logback.marker.Markers.append;
 
 import dev.tether.common.text.UserText;
 import dev.tether.manager.auth.AuthContext;
-import dev.tether.manager.auth.TransportInfo;
 import dev.tether.manager.auth.DelegateIdentity;
 import dev.tether.manager.auth.SuccessorSealer;
+import dev.tether.manager.auth.TransportInfo;
 import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.rotation.RotationService;
