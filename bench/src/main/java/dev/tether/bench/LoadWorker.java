@@ -325,6 +325,11 @@ public final class LoadWorker {
     String text;
     if (t instanceof io.grpc.StatusRuntimeException sre) {
       text = sre.getStatus().getCode() + "/" + sre.getStatus().getDescription();
+    } else if (t instanceof dev.tether.delegate.connect.HandshakeException he && he.status() != null) {
+      // the manager's own status first: the message before it is longer than the cause's limit
+      Throwable why = he.status().getCause();
+      text = "handshake-" + he.kind() + "/" + he.status().getCode() + "/" + he.status().getDescription()
+          + (why == null ? "" : "/" + why.getClass().getSimpleName() + "/" + why.getMessage());
     } else if (t instanceof dev.tether.delegate.connect.HandshakeException he) {
       text = "handshake-" + he.kind() + "/" + he.getMessage();
     } else {

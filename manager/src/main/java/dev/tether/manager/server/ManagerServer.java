@@ -384,14 +384,21 @@ public final class ManagerServer implements AutoCloseable {
     manager.close();
     long managerClosed = System.nanoTime();
     drain(server);
+    long delegatesDrained = System.nanoTime();
     if (adminServer != null) {
       drain(adminServer);
     }
+    long adminDrained = System.nanoTime();
     loops.close();
     lock.close();
     long done = System.nanoTime();
-    log.info("manager stopped in {} ms (streams closed and state written {} ms, connections drained {} ms)",
-        (done - started) / 1_000_000, (managerClosed - started) / 1_000_000, (done - managerClosed) / 1_000_000);
+    log.info("manager stopped in {} ms (streams closed and state written {} ms, delegate connections drained {} ms,"
+        + " admin connections drained {} ms, event loops ended {} ms)", ms(done - started), ms(managerClosed - started),
+        ms(delegatesDrained - managerClosed), ms(adminDrained - delegatesDrained), ms(done - adminDrained));
+  }
+
+  private static long ms(long nanos) {
+    return nanos / 1_000_000;
   }
 
   private static void drain(Server server) {
