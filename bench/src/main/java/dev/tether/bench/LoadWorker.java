@@ -325,13 +325,14 @@ public final class LoadWorker {
     String text;
     if (t instanceof io.grpc.StatusRuntimeException sre) {
       text = sre.getStatus().getCode() + "/" + sre.getStatus().getDescription();
-    } else if (t instanceof dev.tether.delegate.connect.HandshakeException he && he.status() != null) {
-      // the manager's own status first: the message before it is longer than the cause's limit
-      Throwable why = he.status().getCause();
-      text = "handshake-" + he.kind() + "/" + he.status().getCode() + "/" + he.status().getDescription()
-          + (why == null ? "" : "/" + why.getClass().getSimpleName() + "/" + why.getMessage());
     } else if (t instanceof dev.tether.delegate.connect.HandshakeException he) {
-      text = "handshake-" + he.kind() + "/" + he.getMessage();
+      // the manager's status and its cause, when there is one: the message before them is longer
+      // than the cause's limit
+      io.grpc.Status status = he.status();
+      Throwable why = status == null ? null : status.getCause();
+      text = "handshake-" + he.kind() + "/" + (status == null ? he.getMessage()
+          : status.getCode() + "/" + status.getDescription()
+              + (why == null ? "" : "/" + why.getClass().getSimpleName() + "/" + why.getMessage()));
     } else {
       text = t.getClass().getSimpleName() + "/" + t.getMessage();
     }

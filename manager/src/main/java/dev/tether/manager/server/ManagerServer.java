@@ -6,6 +6,7 @@ import dev.tether.common.ops.OpsMetrics;
 import dev.tether.common.ops.OpsServer;
 import dev.tether.manager.admin.AdminKey;
 import dev.tether.manager.console.ConsoleServer;
+import dev.tether.manager.logging.Millis;
 import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.store.JdbcStore;
 import dev.tether.manager.store.TetherStore;
@@ -393,12 +394,9 @@ public final class ManagerServer implements AutoCloseable {
     lock.close();
     long done = System.nanoTime();
     log.info("manager stopped in {} ms (streams closed and state written {} ms, delegate connections drained {} ms,"
-        + " admin connections drained {} ms, event loops ended {} ms)", ms(done - started), ms(managerClosed - started),
-        ms(delegatesDrained - managerClosed), ms(adminDrained - delegatesDrained), ms(done - adminDrained));
-  }
-
-  private static long ms(long nanos) {
-    return nanos / 1_000_000;
+        + " admin connections drained {} ms, event loops ended {} ms)", Millis.of(done - started),
+        Millis.of(managerClosed - started), Millis.of(delegatesDrained - managerClosed),
+        Millis.of(adminDrained - delegatesDrained), Millis.of(done - adminDrained));
   }
 
   private static void drain(Server server) {
