@@ -26,13 +26,27 @@ public final class WriteBehind {
 
   private static final Logger log = LoggerFactory.getLogger(WriteBehind.class);
 
+  /** No heartbeat time waiting to be written; no time written yet. */
+  private static final long NONE = Long.MIN_VALUE;
+
   private final TetherStore store;
   private final Ticker ticker;
   private final long heartbeatWriteEveryNanos;
-  private final ConcurrentMap<String, Instant> heartbeats = new ConcurrentHashMap<>();
+  /**
+   * Per delegate heard from lately: its newest heartbeat time not yet written, and when (ticker)
+   * its time was last written. One map and one small object a delegate, where a map of times
+   * waiting and a map of times written kept two entries, an {@link Instant} and a {@link Long} for
+   * every connected delegate (docs/benchmarks.md, heap per connection).
+   */
+  private final ConcurrentMap<String, Beat> beats = new ConcurrentHashMap<>();
   private final ConcurrentMap<Long, Instant> tokenUses = new ConcurrentHashMap<>();
-  /** When (ticker) each delegate's heartbeat time was last written. */
-  private final Map<String, Long> heartbeatWrittenAt = new ConcurrentHashMap<>();
+
+  /**
+   * A delegate's state here, replaced whole (never changed) so that every change is one atomic
+   * step of the map: {@code waiting} is the heartbeat time to write in nanoseconds since the epoch,
+   * {@code writtenAt} the ticker when the last one was written, either {@link #NONE}.
+   */
+  private record Beat(long waiting, long writtenAt) {}
 
   public WriteBehind(TetherStore store, Ticker ticker, Duration heartbeatWriteEvery) {
     this.store = store;
@@ -41,7 +55,8 @@ public final class WriteBehind {
   }
 
   public void heartbeat(String delegateId, Instant at) {
-    heartbeats.put(delegateId, at);
+    long waiting = epochNanos(at);
+    beats.compute(delegateId, (id, beat) -> new Beat(waiting, beat == null ? NONE : beat.writtenAt()));
   }
 
   /**
@@ -51,7 +66,8 @@ public final class WriteBehind {
    * manager's CPU (docs/benchmarks.md).
    */
   public void registered(String delegateId) {
-    heartbeatWrittenAt.put(delegateId, ticker.read());
+    long now = ticker.read();
+    beats.compute(delegateId, (id, beat) -> new Beat(beat == null ? NONE : beat.waiting(), now));
   }
 
   public void tokenUsed(long tokenRow, Instant at) {
@@ -74,26 +90,36 @@ public final class WriteBehind {
 
   private void write(boolean all) {
     long now = ticker.read();
-    Map<String, Instant> beats = drain(heartbeats);
-    if (!all) {
-      beats.entrySet().removeIf(e -> {
-        Long writtenAt = heartbeatWrittenAt.get(e.getKey());
-        boolean notDue = writtenAt != null && now - writtenAt < heartbeatWriteEveryNanos;
-        if (notDue) {
-          heartbeats.putIfAbsent(e.getKey(), e.getValue());
+    Map<String, Instant> due = new HashMap<>();
+    for (Map.Entry<String, Beat> e : beats.entrySet()) {
+      String id = e.getKey();
+      Beat beat = e.getValue();
+      if (beat.waiting() == NONE) {
+        // forget delegates not heard from for a while, so that the map does not grow with every
+        // delegate ever seen (a heartbeat meanwhile replaced the entry, which stays)
+        if (beat.writtenAt() == NONE || now - beat.writtenAt() > 2 * heartbeatWriteEveryNanos) {
+          beats.remove(id, beat);
         }
-        return notDue;
-      });
+        continue;
+      }
+      if (!all && beat.writtenAt() != NONE && now - beat.writtenAt() < heartbeatWriteEveryNanos) {
+        continue;
+      }
+      // taken only if no heartbeat replaced it meanwhile; a newer one is written at the next flush
+      if (beats.replace(id, beat, new Beat(NONE, beat.writtenAt()))) {
+        due.put(id, instant(beat.waiting()));
+      }
     }
-    // forget delegates not heard from for a while, so that the map does not grow with every delegate ever seen
-    heartbeatWrittenAt.values().removeIf(writtenAt -> now - writtenAt > 2 * heartbeatWriteEveryNanos);
     Map<Long, Instant> uses = drain(tokenUses);
     try {
-      store.recordHeartbeats(beats);
-      beats.keySet().forEach(id -> heartbeatWrittenAt.put(id, now));
+      store.recordHeartbeats(due);
+      due.keySet().forEach(id -> beats.compute(id,
+          (key, beat) -> new Beat(beat == null ? NONE : beat.waiting(), now)));
     } catch (StoreException e) {
-      beats.forEach(heartbeats::putIfAbsent);
-      log.warn("could not record {} heartbeat times, will retry: {}", beats.size(), e.getMessage());
+      // kept for the next flush, unless a newer time came meanwhile
+      due.forEach((id, at) -> beats.compute(id, (key, beat) -> beat == null ? new Beat(epochNanos(at), NONE)
+          : beat.waiting() == NONE ? new Beat(epochNanos(at), beat.writtenAt()) : beat));
+      log.warn("could not record {} heartbeat times, will retry: {}", due.size(), e.getMessage());
     }
     try {
       store.recordTokensUsed(uses);
@@ -101,6 +127,15 @@ public final class WriteBehind {
       uses.forEach(tokenUses::putIfAbsent);
       log.warn("could not record last use of {} tokens, will retry: {}", uses.size(), e.getMessage());
     }
+  }
+
+  /** Nanoseconds since the epoch: a long holds them until the year 2262. */
+  private static long epochNanos(Instant at) {
+    return Math.addExact(Math.multiplyExact(at.getEpochSecond(), 1_000_000_000L), at.getNano());
+  }
+
+  private static Instant instant(long epochNanos) {
+    return Instant.ofEpochSecond(Math.floorDiv(epochNanos, 1_000_000_000L), Math.floorMod(epochNanos, 1_000_000_000L));
   }
 
   private static <K> Map<K, Instant> drain(ConcurrentMap<K, Instant> source) {
