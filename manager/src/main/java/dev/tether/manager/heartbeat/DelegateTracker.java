@@ -81,17 +81,33 @@ public final class DelegateTracker {
     this.settings = settings;
   }
 
-  private static final class Connected {
+  /**
+   * A live stream's entry, and the listener that records its end: one object a connected delegate,
+   * with the connection time as a number rather than an {@link java.time.Instant} of its own.
+   */
+  private final class Connected implements Consumer<LiveStream> {
     final String delegateId;
     final String accountId;
-    final java.time.Instant since;
+    /** When it connected: seconds since the epoch and the nanoseconds within that second. */
+    private final long sinceSeconds;
+    private final int sinceNanos;
     volatile long lastHeartbeatNanos;
 
     Connected(String delegateId, String accountId, java.time.Instant since, long now) {
       this.delegateId = delegateId;
       this.accountId = accountId;
-      this.since = since;
+      this.sinceSeconds = since.getEpochSecond();
+      this.sinceNanos = since.getNano();
       this.lastHeartbeatNanos = now;
+    }
+
+    java.time.Instant since() {
+      return java.time.Instant.ofEpochSecond(sinceSeconds, sinceNanos);
+    }
+
+    @Override
+    public void accept(LiveStream stream) {
+      ended(stream);
     }
   }
 
@@ -102,9 +118,10 @@ public final class DelegateTracker {
   public void connected(LiveStream stream, String delegateId, String accountId, java.time.Instant since) {
     writeBehind.registered(delegateId);
     stream.delegateId(delegateId);
-    live.put(stream, new Connected(delegateId, accountId, since, ticker.read()));
+    Connected connected = new Connected(delegateId, accountId, since, ticker.read());
+    live.put(stream, connected);
     metrics.delegatesConnected(accountId, 1);
-    stream.onEnd(this::ended);
+    stream.onEnd(connected);
   }
 
   /** Records a heartbeat; called under the stream's lock, so it is cheap: no I/O. */
@@ -122,7 +139,7 @@ public final class DelegateTracker {
       return;
     }
     metrics.delegatesConnected(c.accountId, -1);
-    recordDisconnect(c.delegateId, c.since, stream.closeStatus());
+    recordDisconnect(c.delegateId, c.since(), stream.closeStatus());
   }
 
   /**

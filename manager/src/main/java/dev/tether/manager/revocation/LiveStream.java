@@ -17,8 +17,13 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   private final TokenFence fence;
   /** Built only when the stream is named (a log line): every open stream would otherwise hold it. */
   private final Supplier<String> description;
-  /** What runs when the call is over, in the order added; guarded by this, dropped once run. */
-  private Consumer<LiveStream> endListeners;
+  /**
+   * What runs when the call is over, in the order added; guarded by this, dropped once run. A
+   * registered stream has two (the tracker's and the rotations'): a field each, rather than a
+   * composed function made for every stream; a third and later ones are composed into the second.
+   */
+  private Consumer<LiveStream> endListener;
+  private Consumer<LiveStream> laterEndListeners;
   private boolean closed;
   /** The call is over (completed or cancelled): what still runs for it must not act on it. */
   private boolean over;
@@ -155,7 +160,11 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   public void onEnd(Consumer<LiveStream> listener) {
     synchronized (this) {
       if (!over) {
-        endListeners = endListeners == null ? listener : endListeners.andThen(listener);
+        if (endListener == null) {
+          endListener = listener;
+        } else {
+          laterEndListeners = laterEndListeners == null ? listener : laterEndListeners.andThen(listener);
+        }
         return;
       }
     }
@@ -163,14 +172,20 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   }
 
   void ended() {
-    Consumer<LiveStream> listeners;
+    Consumer<LiveStream> first;
+    Consumer<LiveStream> later;
     synchronized (this) {
       over = true;
-      listeners = endListeners;
-      endListeners = null;
+      first = endListener;
+      later = laterEndListeners;
+      endListener = null;
+      laterEndListeners = null;
     }
-    if (listeners != null) {
-      listeners.accept(this);
+    if (first != null) {
+      first.accept(this);
+    }
+    if (later != null) {
+      later.accept(this);
     }
   }
 

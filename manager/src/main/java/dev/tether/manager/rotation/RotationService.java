@@ -272,8 +272,11 @@ public final class RotationService {
 
   // ------------------------------------------------------------------ streams
 
-  /** A registered delegate stream, as the rotation sees it. */
-  public final class Stream {
+  /**
+   * A registered delegate stream, as the rotation sees it; it forgets itself when its call ends
+   * (the stream is its own end listener, rather than a function kept for each stream).
+   */
+  public final class Stream implements Consumer<LiveStream> {
     private final LiveStream live;
     private final DelegateIdentity identity;
     private final String delegateId;
@@ -332,6 +335,16 @@ public final class RotationService {
       }
       return answered;
     }
+
+    /** The call is over: the token's streams no longer include this one. */
+    @Override
+    public void accept(LiveStream ended) {
+      Set<Stream> streams = streamsByToken.get(identity.tokenRow());
+      if (streams != null) {
+        streams.remove(this);
+        streamsByToken.computeIfPresent(identity.tokenRow(), (row, set) -> set.isEmpty() ? null : set);
+      }
+    }
   }
 
   /**
@@ -342,13 +355,7 @@ public final class RotationService {
       Consumer<ManagerMessage> sender) {
     Stream stream = new Stream(live, identity, delegateId, sealer, sender);
     streamsByToken.computeIfAbsent(identity.tokenRow(), row -> ConcurrentHashMap.newKeySet()).add(stream);
-    live.onEnd(ended -> {
-      Set<Stream> streams = streamsByToken.get(identity.tokenRow());
-      if (streams != null) {
-        streams.remove(stream);
-        streamsByToken.computeIfPresent(identity.tokenRow(), (row, set) -> set.isEmpty() ? null : set);
-      }
-    });
+    live.onEnd(stream);
     for (Rotation rotation : openRotations) {
       if (rotation.push() && rotation.oldTokenRow() == identity.tokenRow()) {
         // reads the successor and records the send: off the stream's thread
