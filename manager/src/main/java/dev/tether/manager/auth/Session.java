@@ -22,8 +22,7 @@ final class Session implements SuccessorSealer {
   // A claimed session lives as long as its stream, one per connected delegate: its fields are what
   // it needs and no more (field updaters rather than atomic objects, the transport's own connection
   // identifier rather than a text, the waiting key dropped once the stream has claimed it).
-  private final String id;
-  private final byte[] sessionId;
+  private final SessionId id;
   private final byte[] key;
   private final DelegateIdentity identity;
   private final Object connection;
@@ -32,23 +31,28 @@ final class Session implements SuccessorSealer {
   private volatile long lastSequence;
   private volatile int claimed;
 
-  Session(String id, byte[] sessionId, byte[] key, DelegateIdentity identity, Object connection, String waitingKey,
-      long nowNanos) {
+  Session(SessionId id, byte[] key, DelegateIdentity identity, Object connection, String waitingKey, long nowNanos) {
     this.waitingKey = waitingKey;
     this.id = id;
-    this.sessionId = sessionId;
     this.key = key;
     this.identity = identity;
     this.connection = connection;
     this.createdNanos = nowNanos;
   }
 
-  String id() {
+  /** What the sessions are found by. */
+  SessionId handle() {
     return id;
   }
 
+  /** The id as the delegate sends it ({@code tether-session-id}). */
+  String id() {
+    return id.text();
+  }
+
+  /** The id's 16 bytes, as the call MAC and the rotation's sealing take them (a copy). */
   byte[] sessionId() {
-    return sessionId;
+    return id.bytes();
   }
 
   byte[] key() {
@@ -99,7 +103,7 @@ final class Session implements SuccessorSealer {
 
   @Override
   public byte[] seal(String rotationId, String successorTokenId, byte[] value) {
-    return RotationCrypto.seal(key, sessionId, rotationId, successorTokenId, value);
+    return RotationCrypto.seal(key, id.bytes(), rotationId, successorTokenId, value);
   }
 
   @Override

@@ -1,9 +1,6 @@
 package dev.tether.manager.auth;
 
-import static dev.tether.common.handshake.SessionMetadata.BASE64URL;
-
 import com.google.common.base.Ticker;
-import dev.tether.common.handshake.HandshakeCrypto;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -16,7 +13,7 @@ import java.util.concurrent.ConcurrentMap;
  */
 public final class SessionRegistry {
 
-  private final ConcurrentMap<String, Session> sessions = new ConcurrentHashMap<>();
+  private final ConcurrentMap<SessionId, Session> sessions = new ConcurrentHashMap<>();
   private final ConcurrentMap<Long, Integer> waitingPerToken = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, Integer> waitingPerTokenAndSource = new ConcurrentHashMap<>();
   private final Ticker ticker;
@@ -46,9 +43,8 @@ public final class SessionRegistry {
       decrement(waitingPerTokenAndSource, tokenAndSource);
       return null;
     }
-    byte[] sessionId = HandshakeCrypto.randomBytes(HandshakeCrypto.SESSION_ID_BYTES);
-    String id = BASE64URL.encode(sessionId);
-    Session session = new Session(id, sessionId, sessionKey, identity, connection, tokenAndSource, ticker.read());
+    SessionId id = SessionId.random();
+    Session session = new Session(id, sessionKey, identity, connection, tokenAndSource, ticker.read());
     sessions.put(id, session);
     return session;
   }
@@ -70,8 +66,10 @@ public final class SessionRegistry {
     counts.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
   }
 
-  Session find(String id) {
-    return sessions.get(id);
+  /** The session whose id's text is {@code text}; null for none, or for a text that is not an id's. */
+  Session find(String text) {
+    SessionId id = SessionId.parse(text);
+    return id == null ? null : sessions.get(id);
   }
 
   /** Takes {@code session} for its one stream; false if it was taken, expired or revoked meanwhile. */
@@ -80,19 +78,19 @@ public final class SessionRegistry {
       return false;
     }
     stopWaiting(session);
-    return sessions.get(session.id()) == session;
+    return sessions.get(session.handle()) == session;
   }
 
   /** Forgets a session its handshake could not hand out (the token was revoked meanwhile). */
   void discard(Session session) {
-    if (sessions.remove(session.id(), session) && session.claim()) {
+    if (sessions.remove(session.handle(), session) && session.claim()) {
       stopWaiting(session);
     }
   }
 
   /** Forgets a session whose stream has ended. */
   void ended(Session session) {
-    sessions.remove(session.id(), session);
+    sessions.remove(session.handle(), session);
   }
 
   /** Drops every session of a token, so no new call can start with them. */

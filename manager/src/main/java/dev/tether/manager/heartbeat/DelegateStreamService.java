@@ -7,7 +7,6 @@ import dev.tether.common.text.UserText;
 import dev.tether.manager.auth.AuthContext;
 import dev.tether.manager.auth.DelegateIdentity;
 import dev.tether.manager.auth.SuccessorSealer;
-import dev.tether.manager.auth.TransportInfo;
 import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.rotation.RotationService;
@@ -24,6 +23,7 @@ import dev.tether.proto.delegate.v1.Registered;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.net.SocketAddress;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -34,6 +34,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,7 +88,11 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     return new Connection(AuthContext.identity(), AuthContext.liveStream(), AuthContext.sealer(), responses);
   }
 
-  private final class Connection implements StreamObserver<DelegateMessage> {
+  /**
+   * One delegate's stream. It is also how rotations send on it ({@link Consumer} of the manager's
+   * messages), rather than a function made for each stream.
+   */
+  private final class Connection implements StreamObserver<DelegateMessage>, Consumer<ManagerMessage> {
     private final DelegateIdentity identity;
     private final LiveStream live;
     private final ServerCallStreamObserver<ManagerMessage> out;
@@ -99,12 +104,12 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     /** Acknowledgements sent while gRPC was already holding 32 KiB unread for the client. */
     private volatile int sentWhileNotReady;
 
-    /** The connection, for its remote address in logs. */
-    private final TransportInfo transport;
+    /** The connection's remote address, for logs: the transport's own object, null if it has none. */
+    private final SocketAddress remote;
 
     Connection(DelegateIdentity identity, LiveStream live, SuccessorSealer sealer, StreamObserver<ManagerMessage> out) {
       this.sealer = sealer;
-      this.transport = AuthContext.transport();
+      this.remote = AuthContext.transport().address();
       this.identity = identity;
       this.live = live;
       this.out = (ServerCallStreamObserver<ManagerMessage>) out;
@@ -152,7 +157,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       Optional<String> problem = invalid(r);
       if (problem.isPresent()) {
         log.warn("refused Register of delegate {} from {}: {}", quote(identity.delegateName()),
-            transport.remoteAddress(), problem.get());
+            remoteAddress(), problem.get());
         live.closeWith(Status.INVALID_ARGUMENT.withDescription("invalid Register: " + problem.get()));
         return;
       }
@@ -232,12 +237,12 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         return false;
       }
       if (rotations != null) {
-        rotation = rotations.registered(live, identity, id, sealer, out::onNext);
+        rotation = rotations.registered(live, identity, id, sealer, this);
       }
       log.info(append("account", identity.accountId()).and(append("token_id", identity.tokenPublicId()))
           .and(append("delegate_id", id)),
           "delegate connected: account {} delegate {} host {} from {} (id {}), token {} {}",
-          identity.accountId(), quote(identity.delegateName()), quote(r.getHostname()), transport.remoteAddress(), id,
+          identity.accountId(), quote(identity.delegateName()), quote(r.getHostname()), remoteAddress(), id,
           identity.tokenPublicId(), quote(identity.tokenName()));
       return true;
     }
@@ -257,7 +262,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         // behind by thousands of acknowledgements, every one of which would stay in this manager's
         // memory (one such stream filled a 256 MB heap in 40 s)
         log.warn("delegate {} ({}) from {} does not read its stream; closing it", quote(identity.delegateName()),
-            delegateId, transport.remoteAddress());
+            delegateId, remoteAddress());
         live.closeWith(NOT_READING);
         return;
       }
@@ -270,6 +275,16 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
             .build());
         metrics.heartbeat(received, System.nanoTime());
       });
+    }
+
+    /** Sends {@code message} on the stream (for rotations). */
+    @Override
+    public void accept(ManagerMessage message) {
+      out.onNext(message);
+    }
+
+    private String remoteAddress() {
+      return remote == null ? "unknown" : remote.toString();
     }
 
     @Override

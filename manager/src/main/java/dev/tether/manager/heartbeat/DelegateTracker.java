@@ -3,6 +3,7 @@ package dev.tether.manager.heartbeat;
 import com.google.common.base.Ticker;
 import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.revocation.LiveStream;
+import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.store.DelegateStore;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
@@ -12,9 +13,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Queue;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -57,7 +56,10 @@ public final class DelegateTracker {
   private final Ticker ticker;
   private final HeartbeatSettings settings;
   private final ManagerMetrics metrics;
-  private final Map<LiveStream, Connected> live = new ConcurrentHashMap<>();
+  /** Where the live streams are: each registered one carries its {@link Connected} entry. */
+  private final RevocationRegistry streams;
+  /** Streams with an entry now. */
+  private final AtomicInteger connectedCount = new AtomicInteger();
   /** Disconnects waiting for the store writer, which writes them together ({@link #writeWaitingDisconnects}). */
   private final Queue<DelegateStore.Disconnect> disconnects = new ConcurrentLinkedQueue<>();
   private final AtomicInteger disconnectsWaiting = new AtomicInteger();
@@ -70,7 +72,9 @@ public final class DelegateTracker {
    * timer runs {@link #WRITE_DELAY} later) after the first end that no pass has taken yet.
    */
   public DelegateTracker(TetherStore store, WriteBehind writeBehind, ExecutorService storeWriter,
-      Consumer<Runnable> afterDelay, Clock clock, Ticker ticker, HeartbeatSettings settings, ManagerMetrics metrics) {
+      Consumer<Runnable> afterDelay, Clock clock, Ticker ticker, HeartbeatSettings settings, ManagerMetrics metrics,
+      RevocationRegistry streams) {
+    this.streams = streams;
     this.metrics = metrics;
     this.store = store;
     this.writeBehind = writeBehind;
@@ -82,8 +86,9 @@ public final class DelegateTracker {
   }
 
   /**
-   * A live stream's entry, and the listener that records its end: one object a connected delegate,
-   * with the connection time as a number rather than an {@link java.time.Instant} of its own.
+   * A live stream's entry, kept on the stream itself ({@link LiveStream#trackerEntry}), and the
+   * listener that records its end: one object a connected delegate, with the connection time as
+   * numbers rather than an {@link java.time.Instant} of its own.
    */
   private final class Connected implements Consumer<LiveStream> {
     final String delegateId;
@@ -107,7 +112,7 @@ public final class DelegateTracker {
 
     @Override
     public void accept(LiveStream stream) {
-      ended(stream);
+      ended(stream, this);
     }
   }
 
@@ -119,25 +124,26 @@ public final class DelegateTracker {
     writeBehind.registered(delegateId);
     stream.delegateId(delegateId);
     Connected connected = new Connected(delegateId, accountId, since, ticker.read());
-    live.put(stream, connected);
+    if (stream.trackerEntry(connected) == null) {
+      connectedCount.incrementAndGet();
+    }
     metrics.delegatesConnected(accountId, 1);
     stream.onEnd(connected);
   }
 
   /** Records a heartbeat; called under the stream's lock, so it is cheap: no I/O. */
   public void heartbeat(LiveStream stream) {
-    Connected c = live.get(stream);
-    if (c != null) {
+    if (stream.trackerEntry() instanceof Connected c) {
       c.lastHeartbeatNanos = ticker.read();
       writeBehind.heartbeat(c.delegateId, clock.instant());
     }
   }
 
-  private void ended(LiveStream stream) {
-    Connected c = live.remove(stream);
-    if (c == null) {
+  private void ended(LiveStream stream, Connected c) {
+    if (!stream.clearTrackerEntry(c)) {
       return;
     }
+    connectedCount.decrementAndGet();
     metrics.delegatesConnected(c.accountId, -1);
     recordDisconnect(c.delegateId, c.since(), stream.closeStatus());
   }
@@ -242,18 +248,17 @@ public final class DelegateTracker {
   /** Ends streams that missed {@code missedIntervals} heartbeats; returns how many. */
   public int expireSilent() {
     long cutoff = ticker.read() - settings.livenessTimeout().toNanos();
-    int expired = 0;
-    for (Map.Entry<LiveStream, Connected> e : live.entrySet()) {
-      if (e.getValue().lastHeartbeatNanos - cutoff < 0) {
-        log.info("delegate {} missed {} heartbeats, closing its stream", e.getValue().delegateId,
-            settings.missedIntervals());
-        if (e.getKey().closeWith(Status.DEADLINE_EXCEEDED.withDescription(
+    int[] expired = {0};
+    streams.forEachStream(stream -> {
+      if (stream.trackerEntry() instanceof Connected c && c.lastHeartbeatNanos - cutoff < 0) {
+        log.info("delegate {} missed {} heartbeats, closing its stream", c.delegateId, settings.missedIntervals());
+        if (stream.closeWith(Status.DEADLINE_EXCEEDED.withDescription(
             "no heartbeat for " + settings.livenessTimeout().toMillis() + " ms"))) {
-          expired++;
+          expired[0]++;
         }
       }
-    }
-    return expired;
+    });
+    return expired[0];
   }
 
   /**
@@ -266,7 +271,7 @@ public final class DelegateTracker {
   }
 
   public int size() {
-    return live.size();
+    return connectedCount.get();
   }
 
   private static String describe(Status status) {

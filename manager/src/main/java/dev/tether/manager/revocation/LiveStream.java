@@ -31,6 +31,11 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   private boolean registrationFenced;
   private volatile Status closeStatus;
   private volatile String delegateId;
+  /**
+   * What the delegate tracker keeps for this stream once its delegate registered (null before):
+   * kept here rather than in a map of the tracker's own, one entry less for every connected delegate.
+   */
+  private volatile Object trackerEntry;
 
   @SuppressWarnings("unchecked")
   LiveStream(ServerCall<?, ?> call, TokenFence fence, Supplier<String> description) {
@@ -151,6 +156,27 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
 
   public void delegateId(String id) {
     delegateId = id;
+  }
+
+  /** The delegate tracker's entry for this stream; null until it is set. */
+  public Object trackerEntry() {
+    return trackerEntry;
+  }
+
+  /** Sets the delegate tracker's entry; returns the one it replaced, if any. */
+  public synchronized Object trackerEntry(Object entry) {
+    Object previous = trackerEntry;
+    trackerEntry = entry;
+    return previous;
+  }
+
+  /** Clears the tracker's entry if it is {@code entry}; returns whether it did. */
+  public synchronized boolean clearTrackerEntry(Object entry) {
+    if (trackerEntry != entry) {
+      return false;
+    }
+    trackerEntry = null;
+    return true;
   }
 
   /**

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -191,6 +192,13 @@ public final class RevocationRegistry {
       }
     }
     return ids;
+  }
+
+  /** Runs {@code action} for every live call on this manager, registered or not yet. */
+  public void forEachStream(Consumer<LiveStream> action) {
+    for (TokenFence fence : fences.values()) {
+      fence.streams().forEach(action);
+    }
   }
 
   /** Total live calls on this manager. */

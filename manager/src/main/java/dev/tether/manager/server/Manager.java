@@ -128,7 +128,7 @@ public final class Manager implements AutoCloseable {
     this.writeBehind = new WriteBehind(store, ticker, settings.heartbeat().heartbeatWriteEvery());
     this.tracker = new DelegateTracker(store, writeBehind, storeWriter,
         pass -> timers.schedule(pass, DelegateTracker.WRITE_DELAY.toMillis(), TimeUnit.MILLISECONDS),
-        clock, ticker, settings.heartbeat(), metrics);
+        clock, ticker, settings.heartbeat(), metrics, registry);
     TokenCutter cutter = new TokenCutter(registry, sessions::removeToken, metrics);
     String replicaId = "rep_" + java.util.UUID.randomUUID().toString().substring(0, 8);
     // every JSON log line of this process names its replica (a logback context property)

@@ -75,7 +75,7 @@ class DelegateTrackerTest {
           pass.run();
         }
       },
-      Clock.systemUTC(), Ticker.systemTicker(), HeartbeatSettings.defaults(), ManagerMetrics.unscraped());
+      Clock.systemUTC(), Ticker.systemTicker(), HeartbeatSettings.defaults(), ManagerMetrics.unscraped(), registry);
 
   @AfterEach
   void stopWriter() {
