@@ -58,8 +58,9 @@ record SessionId(long high, long low) {
     return BASE64URL.encode(bytes());
   }
 
+  /** Its first characters only: an id is no secret (the session key is), and logs need no more. */
   @Override
   public String toString() {
-    return "SessionId[" + text() + "]";
+    return "SessionId[" + text().substring(0, 6) + "…]";
   }
 }

@@ -33,7 +33,8 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   private volatile String delegateId;
   /**
    * What the delegate tracker keeps for this stream once its delegate registered (null before):
-   * kept here rather than in a map of the tracker's own, one entry less for every connected delegate.
+   * kept here rather than in a map of the tracker's own, one entry less for every connected
+   * delegate. Only the tracker sets or clears it.
    */
   private volatile Object trackerEntry;
 

@@ -336,14 +336,18 @@ public final class RotationService {
       return answered;
     }
 
-    /** The call is over: the token's streams no longer include this one. */
+    /** This stream's call is over: the token's streams no longer include it. */
     @Override
     public void accept(LiveStream ended) {
-      Set<Stream> streams = streamsByToken.get(identity.tokenRow());
-      if (streams != null) {
-        streams.remove(this);
-        streamsByToken.computeIfPresent(identity.tokenRow(), (row, set) -> set.isEmpty() ? null : set);
+      if (ended != live) {
+        return;
       }
+      // under the map's lock for the token, as the add is: a set emptied and dropped here is never
+      // the one a stream registering at the same time adds itself to
+      streamsByToken.computeIfPresent(identity.tokenRow(), (row, set) -> {
+        set.remove(this);
+        return set.isEmpty() ? null : set;
+      });
     }
   }
 
@@ -354,7 +358,11 @@ public final class RotationService {
   public Stream registered(LiveStream live, DelegateIdentity identity, String delegateId, SuccessorSealer sealer,
       Consumer<ManagerMessage> sender) {
     Stream stream = new Stream(live, identity, delegateId, sealer, sender);
-    streamsByToken.computeIfAbsent(identity.tokenRow(), row -> ConcurrentHashMap.newKeySet()).add(stream);
+    streamsByToken.compute(identity.tokenRow(), (row, set) -> {
+      Set<Stream> streams = set == null ? ConcurrentHashMap.newKeySet() : set;
+      streams.add(stream);
+      return streams;
+    });
     live.onEnd(stream);
     for (Rotation rotation : openRotations) {
       if (rotation.push() && rotation.oldTokenRow() == identity.tokenRow()) {

@@ -44,7 +44,8 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     Source source = open.compute(host, (k, counted) -> {
       Source s = counted == null ? new Source(k) : counted;
       if (s.count >= maxPerAddress) {
-        return s;
+        // refused: a host that holds nothing leaves nothing behind
+        return counted;
       }
       admitted[0] = true;
       s.count++;
@@ -58,6 +59,11 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     // the host's own counter counts the close: a connection adds nothing of its own here
     child.closeFuture().addListener(source);
     ctx.fireChannelRead(child);
+  }
+
+  /** Hosts with a connection open now (each keeps one counter here). */
+  int hostsCounted() {
+    return open.size();
   }
 
   /** Connections open from {@code host} now. */

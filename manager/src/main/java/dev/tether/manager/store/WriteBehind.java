@@ -26,8 +26,10 @@ public final class WriteBehind {
 
   private static final Logger log = LoggerFactory.getLogger(WriteBehind.class);
 
-  /** No heartbeat time waiting to be written; no time written yet. */
-  private static final long NONE = Long.MIN_VALUE;
+  /** No time written yet (a ticker reading of exactly this value is taken as none: one in 2^64). */
+  private static final long NEVER = Long.MIN_VALUE;
+  /** In {@link Beat#waitingNanos}: no heartbeat time waiting to be written. */
+  private static final int NOTHING = -1;
 
   private final TetherStore store;
   private final Ticker ticker;
@@ -43,10 +45,33 @@ public final class WriteBehind {
 
   /**
    * A delegate's state here, replaced whole (never changed) so that every change is one atomic
-   * step of the map: {@code waiting} is the heartbeat time to write in nanoseconds since the epoch,
-   * {@code writtenAt} the ticker when the last one was written, either {@link #NONE}.
+   * step of the map: the heartbeat time to write (seconds since the epoch and nanoseconds, which
+   * are {@link #NOTHING} when none waits) and the ticker when the last one was written
+   * ({@link #NEVER} for never). 32 bytes, as an {@link Instant} alone is 24.
    */
-  private record Beat(long waiting, long writtenAt) {}
+  private record Beat(long waitingSeconds, int waitingNanos, long writtenAt) {
+
+    static Beat waiting(Instant at, long writtenAt) {
+      return new Beat(at.getEpochSecond(), at.getNano(), writtenAt);
+    }
+
+    static Beat written(long writtenAt) {
+      return new Beat(0, NOTHING, writtenAt);
+    }
+
+    boolean waits() {
+      return waitingNanos != NOTHING;
+    }
+
+    Instant waitingTime() {
+      return Instant.ofEpochSecond(waitingSeconds, waitingNanos);
+    }
+
+    /** This beat with {@code writtenAt} as its last write. */
+    Beat writtenAt(long at) {
+      return new Beat(waitingSeconds, waitingNanos, at);
+    }
+  }
 
   public WriteBehind(TetherStore store, Ticker ticker, Duration heartbeatWriteEvery) {
     this.store = store;
@@ -55,8 +80,7 @@ public final class WriteBehind {
   }
 
   public void heartbeat(String delegateId, Instant at) {
-    long waiting = epochNanos(at);
-    beats.compute(delegateId, (id, beat) -> new Beat(waiting, beat == null ? NONE : beat.writtenAt()));
+    beats.compute(delegateId, (id, beat) -> Beat.waiting(at, beat == null ? NEVER : beat.writtenAt()));
   }
 
   /**
@@ -67,7 +91,7 @@ public final class WriteBehind {
    */
   public void registered(String delegateId) {
     long now = ticker.read();
-    beats.compute(delegateId, (id, beat) -> new Beat(beat == null ? NONE : beat.waiting(), now));
+    beats.compute(delegateId, (id, beat) -> beat == null ? Beat.written(now) : beat.writtenAt(now));
   }
 
   public void tokenUsed(long tokenRow, Instant at) {
@@ -94,31 +118,31 @@ public final class WriteBehind {
     for (Map.Entry<String, Beat> e : beats.entrySet()) {
       String id = e.getKey();
       Beat beat = e.getValue();
-      if (beat.waiting() == NONE) {
+      if (!beat.waits()) {
         // forget delegates not heard from for a while, so that the map does not grow with every
         // delegate ever seen (a heartbeat meanwhile replaced the entry, which stays)
-        if (beat.writtenAt() == NONE || now - beat.writtenAt() > 2 * heartbeatWriteEveryNanos) {
+        if (beat.writtenAt() == NEVER || now - beat.writtenAt() > 2 * heartbeatWriteEveryNanos) {
           beats.remove(id, beat);
         }
         continue;
       }
-      if (!all && beat.writtenAt() != NONE && now - beat.writtenAt() < heartbeatWriteEveryNanos) {
+      if (!all && beat.writtenAt() != NEVER && now - beat.writtenAt() < heartbeatWriteEveryNanos) {
         continue;
       }
       // taken only if no heartbeat replaced it meanwhile; a newer one is written at the next flush
-      if (beats.replace(id, beat, new Beat(NONE, beat.writtenAt()))) {
-        due.put(id, instant(beat.waiting()));
+      if (beats.replace(id, beat, Beat.written(beat.writtenAt()))) {
+        due.put(id, beat.waitingTime());
       }
     }
     Map<Long, Instant> uses = drain(tokenUses);
     try {
       store.recordHeartbeats(due);
-      due.keySet().forEach(id -> beats.compute(id,
-          (key, beat) -> new Beat(beat == null ? NONE : beat.waiting(), now)));
+      due.keySet().forEach(id -> beats.compute(id, (key, beat) -> beat == null ? Beat.written(now)
+          : beat.writtenAt(now)));
     } catch (StoreException e) {
       // kept for the next flush, unless a newer time came meanwhile
-      due.forEach((id, at) -> beats.compute(id, (key, beat) -> beat == null ? new Beat(epochNanos(at), NONE)
-          : beat.waiting() == NONE ? new Beat(epochNanos(at), beat.writtenAt()) : beat));
+      due.forEach((id, at) -> beats.compute(id, (key, beat) -> beat == null ? Beat.waiting(at, NEVER)
+          : beat.waits() ? beat : Beat.waiting(at, beat.writtenAt())));
       log.warn("could not record {} heartbeat times, will retry: {}", due.size(), e.getMessage());
     }
     try {
@@ -127,15 +151,6 @@ public final class WriteBehind {
       uses.forEach(tokenUses::putIfAbsent);
       log.warn("could not record last use of {} tokens, will retry: {}", uses.size(), e.getMessage());
     }
-  }
-
-  /** Nanoseconds since the epoch: a long holds them until the year 2262. */
-  private static long epochNanos(Instant at) {
-    return Math.addExact(Math.multiplyExact(at.getEpochSecond(), 1_000_000_000L), at.getNano());
-  }
-
-  private static Instant instant(long epochNanos) {
-    return Instant.ofEpochSecond(Math.floorDiv(epochNanos, 1_000_000_000L), Math.floorMod(epochNanos, 1_000_000_000L));
   }
 
   private static <K> Map<K, Instant> drain(ConcurrentMap<K, Instant> source) {
