@@ -13,6 +13,9 @@ import java.nio.ByteBuffer;
  */
 record SessionId(long high, long low) {
 
+  /** Characters of base64url without padding for 16 bytes. */
+  private static final int TEXT_LENGTH = 22;
+
   static SessionId random() {
     return of(HandshakeCrypto.randomBytes(HandshakeCrypto.SESSION_ID_BYTES));
   }
@@ -46,8 +49,6 @@ record SessionId(long high, long low) {
     }
     return of(decoded);
   }
-
-  private static final int TEXT_LENGTH = 22;
 
   byte[] bytes() {
     return ByteBuffer.allocate(HandshakeCrypto.SESSION_ID_BYTES).putLong(high).putLong(low).array();

@@ -58,8 +58,6 @@ public final class DelegateTracker {
   private final ManagerMetrics metrics;
   /** Where the live streams are: each registered one carries its {@link Connected} entry. */
   private final RevocationRegistry streams;
-  /** Streams with an entry now. */
-  private final AtomicInteger connectedCount = new AtomicInteger();
   /** Disconnects waiting for the store writer, which writes them together ({@link #writeWaitingDisconnects}). */
   private final Queue<DelegateStore.Disconnect> disconnects = new ConcurrentLinkedQueue<>();
   private final AtomicInteger disconnectsWaiting = new AtomicInteger();
@@ -124,9 +122,7 @@ public final class DelegateTracker {
     writeBehind.registered(delegateId);
     stream.delegateId(delegateId);
     Connected connected = new Connected(delegateId, accountId, since, ticker.read());
-    if (stream.trackerEntry(connected) == null) {
-      connectedCount.incrementAndGet();
-    }
+    stream.trackerEntry(connected);
     metrics.delegatesConnected(accountId, 1);
     stream.onEnd(connected);
   }
@@ -143,7 +139,6 @@ public final class DelegateTracker {
     if (!stream.clearTrackerEntry(c)) {
       return;
     }
-    connectedCount.decrementAndGet();
     metrics.delegatesConnected(c.accountId, -1);
     recordDisconnect(c.delegateId, c.since(), stream.closeStatus());
   }
@@ -270,8 +265,15 @@ public final class DelegateTracker {
     stopping = true;
   }
 
+  /** Streams registered here and not ended: those that carry an entry. */
   public int size() {
-    return connectedCount.get();
+    int[] n = {0};
+    streams.forEachStream(stream -> {
+      if (stream.trackerEntry() instanceof Connected) {
+        n[0]++;
+      }
+    });
+    return n[0];
   }
 
   private static String describe(Status status) {

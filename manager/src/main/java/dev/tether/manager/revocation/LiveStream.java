@@ -164,11 +164,9 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
     return trackerEntry;
   }
 
-  /** Sets the delegate tracker's entry; returns the one it replaced, if any. */
-  public synchronized Object trackerEntry(Object entry) {
-    Object previous = trackerEntry;
+  /** Sets the delegate tracker's entry. */
+  public synchronized void trackerEntry(Object entry) {
     trackerEntry = entry;
-    return previous;
   }
 
   /** Clears the tracker's entry if it is {@code entry}; returns whether it did. */

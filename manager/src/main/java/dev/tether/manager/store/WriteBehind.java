@@ -90,7 +90,11 @@ public final class WriteBehind {
    * manager's CPU (docs/benchmarks.md).
    */
   public void registered(String delegateId) {
-    long now = ticker.read();
+    markWritten(delegateId, ticker.read());
+  }
+
+  /** Records that {@code delegateId}'s time was written at {@code now} (ticker); a time waiting stays. */
+  private void markWritten(String delegateId, long now) {
     beats.compute(delegateId, (id, beat) -> beat == null ? Beat.written(now) : beat.writtenAt(now));
   }
 
@@ -137,8 +141,7 @@ public final class WriteBehind {
     Map<Long, Instant> uses = drain(tokenUses);
     try {
       store.recordHeartbeats(due);
-      due.keySet().forEach(id -> beats.compute(id, (key, beat) -> beat == null ? Beat.written(now)
-          : beat.writtenAt(now)));
+      due.keySet().forEach(id -> markWritten(id, now));
     } catch (StoreException e) {
       // kept for the next flush, unless a newer time came meanwhile
       due.forEach((id, at) -> beats.compute(id, (key, beat) -> beat == null ? Beat.waiting(at, NEVER)
