@@ -342,12 +342,15 @@ public final class RotationService {
       if (ended != live) {
         return;
       }
-      // under the map's lock for the token, as the add is: a set emptied and dropped here is never
-      // the one a stream registering at the same time adds itself to
-      streamsByToken.computeIfPresent(identity.tokenRow(), (row, set) -> {
-        set.remove(this);
-        return set.isEmpty() ? null : set;
-      });
+      // The set this stream joined is the token's set until it is empty, so the removal needs no
+      // lock. The one that empties it drops it under the map's lock for the token, as the add is
+      // made: a stream registering at the same time either joins it first, and it stays, or
+      // finds it gone and starts a new one. Of the 10 000 ends of a revoked token only the last
+      // takes that lock.
+      Set<Stream> set = streamsByToken.get(identity.tokenRow());
+      if (set != null && set.remove(this) && set.isEmpty()) {
+        streamsByToken.computeIfPresent(identity.tokenRow(), (row, same) -> same.isEmpty() ? null : same);
+      }
     }
   }
 
@@ -371,6 +374,16 @@ public final class RotationService {
       }
     }
     return stream;
+  }
+
+  /** The streams of a token a rotation would hand its successor to now (tests). */
+  Set<Stream> streamsOf(long tokenRow) {
+    return Set.copyOf(streamsByToken.getOrDefault(tokenRow, Set.of()));
+  }
+
+  /** Tokens with a stream registered now (tests). */
+  int tokensWithStreams() {
+    return streamsByToken.size();
   }
 
   /** Runs {@code work} on {@link #streamWork}; at a stop, when that takes nothing more, drops it. */
