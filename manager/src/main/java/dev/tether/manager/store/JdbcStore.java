@@ -101,12 +101,21 @@ public final class JdbcStore implements TetherStore {
     return new JdbcStore(db);
   }
 
+  /**
+   * The page cache of the embedded H2 database, in KB: 4 MB, where H2's default is 16 MB. H2 keeps
+   * every page it has read or written until its cache is full, so the manager's heap grew with its
+   * delegates by the pages of their rows, which it reads again only when a delegate registers or
+   * its heartbeat time is written (docs/benchmarks.md, "H2's page cache"; docs/operations.md).
+   */
+  public static final int H2_CACHE_KB = 4096;
+
   /** The JDBC URL of an embedded H2 database file in {@code dataDir}. */
   public static String h2Url(java.nio.file.Path dataDir) {
     // WRITE_DELAY=0: H2 writes a commit to the file when it commits (the default waits up to 500 ms),
     // and every transaction then forces it to the disk (Dialect.forceToDisk), so that neither a crash
     // of the process nor one of the machine loses what was acknowledged
-    return "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("tether") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0";
+    return "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("tether") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0"
+        + ";CACHE_SIZE=" + H2_CACHE_KB;
   }
 
   /** The pool, for tests and support tools that inspect the raw rows. */

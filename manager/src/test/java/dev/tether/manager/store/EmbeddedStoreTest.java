@@ -3,6 +3,8 @@ package dev.tether.manager.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +50,19 @@ class EmbeddedStoreTest {
     }
     try (JdbcStore reopened = (JdbcStore) JdbcStore.open(JdbcStore.h2Url(dir.resolve("connects")), null, null)) {
       assertThat(reopened.listDelegates("acc1")).extracting(DelegateRecord::id).containsExactlyInAnyOrderElementsOf(ids);
+    }
+  }
+
+  /** The page cache is the manager's 4 MB, not H2's default of 16 MB (docs/operations.md). */
+  @Test
+  void theEmbeddedDatabaseKeepsAFourMegabytePageCache() throws Exception {
+    try (JdbcStore store = (JdbcStore) JdbcStore.open(JdbcStore.h2Url(dir.resolve("cache")), null, null);
+        Connection c = store.dataSource().getConnection();
+        ResultSet rs = c.createStatement().executeQuery(
+            "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'info.CACHE_MAX_SIZE'")) {
+      assertThat(rs.next()).isTrue();
+      // in MB
+      assertThat(rs.getInt(1)).isEqualTo(4);
     }
   }
 
