@@ -104,8 +104,9 @@ public final class JdbcStore implements TetherStore {
   /**
    * The page cache of the embedded H2 database, in KB: 4 MB, where H2's default is 16 MB. H2 keeps
    * every page it has read or written until its cache is full, so the manager's heap grew with its
-   * delegates by the pages of their rows, which it reads again only when a delegate registers or
-   * its heartbeat time is written (docs/benchmarks.md, "H2's page cache"; docs/operations.md).
+   * delegates by the pages of their rows, which it reads again when a delegate registers, when its
+   * heartbeat time is written (at most every 30 s) or when an admin lists delegates, not per
+   * heartbeat (docs/benchmarks.md, "H2's page cache"; docs/operations.md).
    */
   public static final int H2_CACHE_KB = 4096;
 

@@ -134,7 +134,8 @@ class PowerCutTest {
     }
     // an operator's own --db-url: with the manager's WRITE_DELAY=0 or CACHE_SIZE (settings that
     // need admin rights too) such a user fails even earlier
-    String custom = JdbcStore.h2Url(data).replace(";WRITE_DELAY=0", "").replace(";CACHE_SIZE=" + JdbcStore.H2_CACHE_KB, "");
+    String custom = JdbcStore.h2Url(data).replace(";WRITE_DELAY=0", "")
+        .replace(";CACHE_SIZE=" + JdbcStore.H2_CACHE_KB, "");
     assertThat(custom).isNotEqualTo(JdbcStore.h2Url(data));
     assertThatThrownBy(() -> JdbcStore.open(custom, "app", "app-password"))
         .isInstanceOf(StoreException.class)
