@@ -3,7 +3,6 @@ package dev.tether.manager.auth;
 import dev.tether.common.handshake.WireText;
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.handshake.SessionMetadata;
-import dev.tether.common.text.UserText;
 import dev.tether.manager.logging.RefusalReporter;
 import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.revocation.RevocationRegistry;
@@ -96,8 +95,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
       return refuse(call, transport, "call with a revoked token", "token " + identity.tokenPublicId());
     }
     LiveStream live = registry.register(call, identity.tokenRow(), identity.tokenPublicId(),
-        identity.tokenExpiresAt(),
-        () -> identity.accountId() + "/" + UserText.quote(identity.delegateName()) + " " + identity.tokenPublicId());
+        identity.tokenExpiresAt(), identity);
     ServerCall<Q, R> guarded = (ServerCall<Q, R>) (ServerCall<?, ?>) live;
     // The service reads the authenticated call from the context when it starts the call, and takes
     // there all that its stream needs later (DelegateStreamService's Connection): the context is

@@ -90,9 +90,10 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
 
   /**
    * One delegate's stream. It is also how rotations send on it ({@link Consumer} of the manager's
-   * messages), rather than a function made for each stream.
+   * messages) and gRPC's handler for a stream ready for more ({@link Runnable}), rather than a
+   * function made for each stream.
    */
-  private final class Connection implements StreamObserver<DelegateMessage>, Consumer<ManagerMessage> {
+  private final class Connection implements StreamObserver<DelegateMessage>, Consumer<ManagerMessage>, Runnable {
     private final DelegateIdentity identity;
     private final LiveStream live;
     private final ServerCallStreamObserver<ManagerMessage> out;
@@ -113,8 +114,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       this.identity = identity;
       this.live = live;
       this.out = (ServerCallStreamObserver<ManagerMessage>) out;
-      // the client read what it was sent: whatever was sent while it lagged has gone
-      this.out.setOnReadyHandler(() -> sentWhileNotReady = 0);
+      this.out.setOnReadyHandler(this);
       // sends after the delegate went away are dropped, as LiveStream drops those after a close
       this.out.setOnCancelHandler(() -> { });
       // one message at a time, each asked for once the one before is handled: the message after a
@@ -275,6 +275,12 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
             .build());
         metrics.heartbeat(received, System.nanoTime());
       });
+    }
+
+    /** The stream is ready for more: the client read what it was sent, and what was sent while it lagged has gone. */
+    @Override
+    public void run() {
+      sentWhileNotReady = 0;
     }
 
     /** Sends {@code message} on the stream (for rotations). */

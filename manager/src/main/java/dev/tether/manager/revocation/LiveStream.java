@@ -5,7 +5,6 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.Status;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 /**
  * An authenticated delegate call that can be cut from another thread. Sending and closing are
@@ -15,8 +14,11 @@ import java.util.function.Supplier;
 public final class LiveStream extends SimpleForwardingServerCall<Object, Object> {
 
   private final TokenFence fence;
-  /** Built only when the stream is named (a log line): every open stream would otherwise hold it. */
-  private final Supplier<String> description;
+  /**
+   * Who the call is from, named by its {@code toString} only when the stream is (the delegate's
+   * identity): no text or function of its own for every open stream.
+   */
+  private final Object subject;
   /**
    * What runs when the call is over, in the order added; guarded by this, dropped once run. A
    * registered stream has two (the tracker's and the rotations'): a field each, rather than a
@@ -39,10 +41,10 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   private volatile Object trackerEntry;
 
   @SuppressWarnings("unchecked")
-  LiveStream(ServerCall<?, ?> call, TokenFence fence, Supplier<String> description) {
+  LiveStream(ServerCall<?, ?> call, TokenFence fence, Object subject) {
     super((ServerCall<Object, Object>) call);
     this.fence = fence;
-    this.description = description;
+    this.subject = subject;
   }
 
   /**
@@ -216,6 +218,6 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
 
   @Override
   public String toString() {
-    return "LiveStream[" + description.get() + "]";
+    return "LiveStream[" + subject + "]";
   }
 }

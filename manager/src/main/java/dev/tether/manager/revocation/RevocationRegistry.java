@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 /**
  * Every live authenticated delegate call on this manager, grouped by token, and the per-token
@@ -67,7 +66,8 @@ public final class RevocationRegistry {
   }
 
   /**
-   * Registers an authenticated call of a token that expires at {@code tokenExpiresAt} (null: never).
+   * Registers an authenticated call of a token that expires at {@code tokenExpiresAt} (null: never),
+   * from {@code subject} (named by its {@code toString} in log lines: the delegate's identity).
    * Returns the live handle, already closed with {@link #REVOKED} when the token was cut meanwhile.
    * One whose token a revoke has fenced but not yet cut is held, like a Register refused by the
    * fence ({@link LiveStream#acceptRegistration}): the revoke closes it with the token's other
@@ -76,11 +76,11 @@ public final class RevocationRegistry {
    * token was revoked by a revoke that did not happen.
    */
   public LiveStream register(ServerCall<?, ?> call, long tokenRow, String tokenPublicId, Instant tokenExpiresAt,
-      Supplier<String> description) {
+      Object subject) {
     TokenFence fence = fence(tokenRow);
     fence.publicId(tokenPublicId);
     fence.expiresAt(tokenExpiresAt);
-    LiveStream stream = new LiveStream(call, fence, description);
+    LiveStream stream = new LiveStream(call, fence, subject);
     fence.streams().add(stream);
     // read after the add, as the cut marks the fence before it sweeps, and lowering the fence
     // clears it before it looks for held calls: one of the two always finds this call

@@ -205,7 +205,7 @@ class RevocationInDoubtRaceTest {
     assertThat(fixture.manager().registry().liveCount()).isZero();
     // a call already past the session check when the token was deleted: its fence is still there, cut
     LiveStream straggler = fixture.manager().registry().register(new IdleServerCall(), row, doomed.publicId(), null,
-        () -> "a call on its way");
+        "a call on its way");
     assertThat(straggler.closeStatus()).isEqualTo(RevocationRegistry.REVOKED);
   }
 

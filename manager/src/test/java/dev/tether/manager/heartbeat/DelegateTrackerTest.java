@@ -225,7 +225,7 @@ class DelegateTrackerTest {
   }
 
   private LiveStream connect(String delegateId, Instant since) {
-    LiveStream stream = registry.register(new IdleServerCall(), 1, "tid_aaaaaaaaaaaaaaaa", null, () -> delegateId);
+    LiveStream stream = registry.register(new IdleServerCall(), 1, "tid_aaaaaaaaaaaaaaaa", null, delegateId);
     tracker.connected(stream, delegateId, "acc1", since);
     return stream;
   }

@@ -13,7 +13,7 @@ class LiveStreamEndTest {
 
   private final RevocationRegistry registry = new RevocationRegistry();
   private final LiveStream live = registry.register(new IdleServerCall(DelegateStreamGrpc.getConnectMethod()), 1,
-      "tid_aaaaaaaaaaaaaaaa", null, () -> "a stream");
+      "tid_aaaaaaaaaaaaaaaa", null, "a stream");
 
   @Test
   void everyEndListenerRunsOnceInTheOrderAdded() {

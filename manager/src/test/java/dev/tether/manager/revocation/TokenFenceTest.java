@@ -159,6 +159,6 @@ class TokenFenceTest {
   }
 
   private LiveStream register() {
-    return registry.register(new IdleServerCall(), ROW, "tid_test", null, () -> "a test call");
+    return registry.register(new IdleServerCall(), ROW, "tid_test", null, "a test call");
   }
 }

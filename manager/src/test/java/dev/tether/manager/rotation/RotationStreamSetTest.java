@@ -43,7 +43,7 @@ class RotationStreamSetTest {
 
   private LiveStream open(int n) {
     LiveStream live = registry.register(new IdleServerCall(DelegateStreamGrpc.getConnectMethod()), TOKEN_ROW,
-        "tid_aaaaaaaaaaaaaaaa", null, () -> "stream " + n);
+        "tid_aaaaaaaaaaaaaaaa", null, "stream " + n);
     RotationService.Stream stream = rotations.registered(live, IDENTITY, "d-" + n, null, message -> { });
     if (!rotations.streamsOf(TOKEN_ROW).contains(stream)) {
       lost.incrementAndGet();
