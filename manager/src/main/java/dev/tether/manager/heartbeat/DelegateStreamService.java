@@ -34,7 +34,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,11 +88,13 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
   }
 
   /**
-   * One delegate's stream. It is also how rotations send on it ({@link Consumer} of the manager's
-   * messages) and gRPC's handler for a stream ready for more ({@link Runnable}), rather than a
-   * function made for each stream.
+   * One delegate's stream. It is also the tracker's entry for it ({@link DelegateTracker.Entry}),
+   * how rotations send on it ({@link RotationService.Sender}) and gRPC's handler for a stream ready
+   * for more ({@link Runnable}), rather than an object or a function of each's own made for every
+   * stream.
    */
-  private final class Connection implements StreamObserver<DelegateMessage>, Consumer<ManagerMessage>, Runnable {
+  private final class Connection extends DelegateTracker.Entry
+      implements StreamObserver<DelegateMessage>, RotationService.Sender, Runnable {
     private final DelegateIdentity identity;
     private final LiveStream live;
     private final ServerCallStreamObserver<ManagerMessage> out;
@@ -221,7 +222,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     private boolean registered(Register r, String id, Instant now) {
       delegateId = id;
       boolean sent = live.acceptRegistration(() -> {
-        tracker.connected(live, id, identity.accountId(), now);
+        tracker.connected(live, this, now);
         out.onNext(ManagerMessage.newBuilder()
             .setRegistered(Registered.newBuilder()
                 .setDelegateId(id)
@@ -277,6 +278,16 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       });
     }
 
+    @Override
+    String delegateId() {
+      return delegateId;
+    }
+
+    @Override
+    String accountId() {
+      return identity.accountId();
+    }
+
     /** The stream is ready for more: the client read what it was sent, and what was sent while it lagged has gone. */
     @Override
     public void run() {
@@ -285,7 +296,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
 
     /** Sends {@code message} on the stream (for rotations). */
     @Override
-    public void accept(ManagerMessage message) {
+    public void send(ManagerMessage message) {
       out.onNext(message);
     }
 

@@ -56,7 +56,7 @@ public final class DelegateTracker {
   private final Ticker ticker;
   private final HeartbeatSettings settings;
   private final ManagerMetrics metrics;
-  /** Where the live streams are: each registered one carries its {@link Connected} entry. */
+  /** Where the live streams are: each registered one carries its {@link Entry}. */
   private final RevocationRegistry streams;
   /** Disconnects waiting for the store writer, which writes them together ({@link #writeWaitingDisconnects}). */
   private final Queue<DelegateStore.Disconnect> disconnects = new ConcurrentLinkedQueue<>();
@@ -84,63 +84,66 @@ public final class DelegateTracker {
   }
 
   /**
-   * A live stream's entry, kept on the stream itself ({@link LiveStream#trackerEntry}), and the
-   * listener that records its end: one object a connected delegate, with the connection time as
-   * numbers rather than an {@link java.time.Instant} of its own.
+   * What the tracker keeps for a registered stream, kept on the stream itself
+   * ({@link LiveStream#trackerEntry}), and the listener that records its end. The stream's own state
+   * (the stream service's connection) extends it, so that the tracker adds no object to a connected
+   * delegate; the connection time is kept as numbers rather than an {@link java.time.Instant} of its
+   * own. Its fields are written by {@link #connected} before the entry is set on the stream.
    */
-  private final class Connected implements Consumer<LiveStream> {
-    final String delegateId;
-    final String accountId;
+  abstract static class Entry implements Consumer<LiveStream> {
+    private DelegateTracker tracker;
     /** When it connected: seconds since the epoch and the nanoseconds within that second. */
-    private final long sinceSeconds;
-    private final int sinceNanos;
-    volatile long lastHeartbeatNanos;
+    private long sinceSeconds;
+    private int sinceNanos;
+    private volatile long lastHeartbeatNanos;
 
-    Connected(String delegateId, String accountId, java.time.Instant since, long now) {
-      this.delegateId = delegateId;
-      this.accountId = accountId;
-      this.sinceSeconds = since.getEpochSecond();
-      this.sinceNanos = since.getNano();
-      this.lastHeartbeatNanos = now;
-    }
+    /** The delegate's id, once its row is written. */
+    abstract String delegateId();
 
-    java.time.Instant since() {
+    /** The delegate's account. */
+    abstract String accountId();
+
+    private java.time.Instant since() {
       return java.time.Instant.ofEpochSecond(sinceSeconds, sinceNanos);
     }
 
     @Override
-    public void accept(LiveStream stream) {
-      ended(stream, this);
+    public final void accept(LiveStream stream) {
+      tracker.ended(stream, this);
     }
   }
 
   /**
-   * A registered delegate's stream (of account {@code accountId}), connected {@code since}, is live;
-   * its end is recorded whoever ends it.
+   * A registered delegate's stream, whose state is {@code entry}, is live since {@code since}; its
+   * end is recorded whoever ends it.
    */
-  public void connected(LiveStream stream, String delegateId, String accountId, java.time.Instant since) {
+  void connected(LiveStream stream, Entry entry, java.time.Instant since) {
+    String delegateId = entry.delegateId();
     writeBehind.registered(delegateId);
     stream.delegateId(delegateId);
-    Connected connected = new Connected(delegateId, accountId, since, ticker.read());
-    stream.trackerEntry(connected);
-    metrics.delegatesConnected(accountId, 1);
-    stream.onEnd(connected);
+    entry.tracker = this;
+    entry.sinceSeconds = since.getEpochSecond();
+    entry.sinceNanos = since.getNano();
+    entry.lastHeartbeatNanos = ticker.read();
+    stream.trackerEntry(entry);
+    metrics.delegatesConnected(entry.accountId(), 1);
+    stream.onEnd(entry);
   }
 
   /** Records a heartbeat; called under the stream's lock, so it is cheap: no I/O. */
   public void heartbeat(LiveStream stream) {
-    if (stream.trackerEntry() instanceof Connected c) {
+    if (stream.trackerEntry() instanceof Entry c) {
       c.lastHeartbeatNanos = ticker.read();
-      writeBehind.heartbeat(c.delegateId, clock.instant());
+      writeBehind.heartbeat(c.delegateId(), clock.instant());
     }
   }
 
-  private void ended(LiveStream stream, Connected c) {
+  private void ended(LiveStream stream, Entry c) {
     if (!stream.clearTrackerEntry(c)) {
       return;
     }
-    metrics.delegatesConnected(c.accountId, -1);
-    recordDisconnect(c.delegateId, c.since(), stream.closeStatus());
+    metrics.delegatesConnected(c.accountId(), -1);
+    recordDisconnect(c.delegateId(), c.since(), stream.closeStatus());
   }
 
   /**
@@ -245,8 +248,8 @@ public final class DelegateTracker {
     long cutoff = ticker.read() - settings.livenessTimeout().toNanos();
     int[] expired = {0};
     streams.forEachStream(stream -> {
-      if (stream.trackerEntry() instanceof Connected c && c.lastHeartbeatNanos - cutoff < 0) {
-        log.info("delegate {} missed {} heartbeats, closing its stream", c.delegateId, settings.missedIntervals());
+      if (stream.trackerEntry() instanceof Entry c && c.lastHeartbeatNanos - cutoff < 0) {
+        log.info("delegate {} missed {} heartbeats, closing its stream", c.delegateId(), settings.missedIntervals());
         if (stream.closeWith(Status.DEADLINE_EXCEEDED.withDescription(
             "no heartbeat for " + settings.livenessTimeout().toMillis() + " ms"))) {
           expired[0]++;
@@ -269,7 +272,7 @@ public final class DelegateTracker {
   public int size() {
     int[] n = {0};
     streams.forEachStream(stream -> {
-      if (stream.trackerEntry() instanceof Connected) {
+      if (stream.trackerEntry() instanceof Entry) {
         n[0]++;
       }
     });

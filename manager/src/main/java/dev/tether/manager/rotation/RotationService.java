@@ -272,6 +272,12 @@ public final class RotationService {
 
   // ------------------------------------------------------------------ streams
 
+  /** Sends the manager's messages on one delegate's stream (the stream's own state is one). */
+  @FunctionalInterface
+  public interface Sender {
+    void send(ManagerMessage message);
+  }
+
   /**
    * A registered delegate stream, as the rotation sees it; it forgets itself when its call ends
    * (the stream is its own end listener, rather than a function kept for each stream).
@@ -281,7 +287,7 @@ public final class RotationService {
     private final DelegateIdentity identity;
     private final String delegateId;
     private final SuccessorSealer sealer;
-    private final Consumer<ManagerMessage> sender;
+    private final Sender sender;
     /**
      * Rotations sent on this stream, with when (System.nanoTime); made at the first rotation, since
      * most streams never see one and two empty maps a stream were 150 bytes of every connection.
@@ -297,7 +303,7 @@ public final class RotationService {
     private boolean strayLogged;
 
     private Stream(LiveStream live, DelegateIdentity identity, String delegateId, SuccessorSealer sealer,
-        Consumer<ManagerMessage> sender) {
+        Sender sender) {
       this.live = live;
       this.identity = identity;
       this.delegateId = delegateId;
@@ -359,7 +365,7 @@ public final class RotationService {
    * {@code sender} sends on the stream; it is called only while the stream is live.
    */
   public Stream registered(LiveStream live, DelegateIdentity identity, String delegateId, SuccessorSealer sealer,
-      Consumer<ManagerMessage> sender) {
+      Sender sender) {
     Stream stream = new Stream(live, identity, delegateId, sealer, sender);
     streamsByToken.compute(identity.tokenRow(), (row, set) -> {
       Set<Stream> streams = set == null ? ConcurrentHashMap.newKeySet() : set;
@@ -444,7 +450,7 @@ public final class RotationService {
       // written before the send: a delegate's answer can arrive before this thread goes on, and must
       // not be overwritten by the mark
       record(rotation.id(), stream.delegateId, RotationDelegate.Outcome.SENT, null);
-      if (!stream.live.acceptIfLive(() -> stream.sender.accept(message))) {
+      if (!stream.live.acceptIfLive(() -> stream.sender.send(message))) {
         stream.sent().remove(rotation.id());
         continue;
       }

@@ -226,7 +226,17 @@ class DelegateTrackerTest {
 
   private LiveStream connect(String delegateId, Instant since) {
     LiveStream stream = registry.register(new IdleServerCall(), 1, "tid_aaaaaaaaaaaaaaaa", null, delegateId);
-    tracker.connected(stream, delegateId, "acc1", since);
+    tracker.connected(stream, new DelegateTracker.Entry() {
+      @Override
+      String delegateId() {
+        return delegateId;
+      }
+
+      @Override
+      String accountId() {
+        return "acc1";
+      }
+    }, since);
     return stream;
   }
 
