@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.security.DrbgParameters;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -37,7 +38,13 @@ public final class HandshakeCrypto {
   static final byte[] SESSION_KEY_INFO = ascii("tether/v1 session key");
   static final byte[] CALL_LABEL = ascii("tether/v1 call");
 
-  private static final SecureRandom RANDOM = new SecureRandom();
+  /**
+   * One generator a thread, each a Hash_DRBG (SHA-256, 256-bit strength) seeded on its own from the
+   * operating system's entropy. The JDK's default on Linux (NativePRNG) is one generator for the
+   * whole process that mixes every caller's bytes under one lock: a manager answering a herd of
+   * handshakes had them queue on it, its threads blocked for seconds in all (docs/benchmarks.md).
+   */
+  private static final ThreadLocal<SecureRandom> RANDOM = ThreadLocal.withInitial(HandshakeCrypto::newGenerator);
 
   private HandshakeCrypto() {}
 
@@ -109,10 +116,20 @@ public final class HandshakeCrypto {
     return MessageDigest.isEqual(a, b);
   }
 
+  /** {@code n} bytes from this thread's generator (nonces, session ids and keys, secrets). */
   public static byte[] randomBytes(int n) {
     byte[] bytes = new byte[n];
-    RANDOM.nextBytes(bytes);
+    RANDOM.get().nextBytes(bytes);
     return bytes;
+  }
+
+  private static SecureRandom newGenerator() {
+    try {
+      return SecureRandom.getInstance("DRBG",
+          DrbgParameters.instantiation(256, DrbgParameters.Capability.RESEED_ONLY, null));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this Java runtime has no DRBG SecureRandom (expected in every JDK since 9)", e);
+    }
   }
 
   public static byte[] hmac(byte[] key, byte[] data) {

@@ -1,0 +1,73 @@
+package dev.tether.common.handshake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Session ids, session keys and nonces come from one generator a thread: each must be seeded on its
+ * own, or two threads (two handshakes answered at once) would hand out the same keys.
+ */
+class RandomBytesTest {
+
+  private static final int THREADS = 16;
+  private static final int DRAWS = 8;
+
+  @Test
+  void freshThreadsDrawDifferentBytes() throws Exception {
+    // a new pool: every thread makes its generator on its first draw, as a manager's new threads do
+    ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+    try {
+      List<Callable<List<String>>> tasks = new ArrayList<>();
+      for (int t = 0; t < THREADS; t++) {
+        tasks.add(() -> {
+          List<String> drawn = new ArrayList<>();
+          for (int i = 0; i < DRAWS; i++) {
+            drawn.add(HexFormat.of().formatHex(HandshakeCrypto.randomBytes(HandshakeCrypto.KEY_BYTES)));
+          }
+          return drawn;
+        });
+      }
+      Set<String> all = new HashSet<>();
+      Set<String> firsts = new HashSet<>();
+      for (Future<List<String>> f : pool.invokeAll(tasks, 60, TimeUnit.SECONDS)) {
+        List<String> drawn = f.get();
+        firsts.add(drawn.get(0));
+        all.addAll(drawn);
+      }
+      // generators seeded alike would agree on their first draw at least
+      assertThat(firsts).as("each thread's first 32 bytes").hasSize(THREADS);
+      assertThat(all).as("every draw of every thread").hasSize(THREADS * DRAWS);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void drawsHaveTheLengthAskedForAndVary() {
+    Set<String> drawn = new HashSet<>();
+    for (int n : new int[] {HandshakeCrypto.SESSION_ID_BYTES, HandshakeCrypto.NONCE_BYTES, 1, 1000}) {
+      byte[] bytes = HandshakeCrypto.randomBytes(n);
+      assertThat(bytes).hasSize(n);
+      drawn.add(HexFormat.of().formatHex(bytes));
+    }
+    byte[] large = HandshakeCrypto.randomBytes(1000);
+    Set<Byte> values = new HashSet<>();
+    for (byte b : large) {
+      values.add(b);
+    }
+    // 1 000 uniform bytes take more than 200 of the 256 values with overwhelming probability
+    assertThat(values).hasSizeGreaterThan(200);
+    assertThat(drawn).hasSize(4);
+  }
+}
