@@ -5,11 +5,9 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
-import java.security.DrbgParameters;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.bouncycastle.crypto.digests.SHA256Digest;
@@ -38,13 +36,8 @@ public final class HandshakeCrypto {
   static final byte[] SESSION_KEY_INFO = ascii("tether/v1 session key");
   static final byte[] CALL_LABEL = ascii("tether/v1 call");
 
-  /**
-   * One generator a thread, each a Hash_DRBG (SHA-256, 256-bit strength) seeded on its own from the
-   * operating system's entropy. The JDK's default on Linux (NativePRNG) is one generator for the
-   * whole process that mixes every caller's bytes under one lock: a manager answering a herd of
-   * handshakes had them queue on it, its threads blocked for seconds in all (docs/benchmarks.md).
-   */
-  private static final ThreadLocal<SecureRandom> RANDOM = ThreadLocal.withInitial(HandshakeCrypto::newGenerator);
+  /** One generator a thread ({@link ThreadRandom}): no handshake waits on another's lock for its bytes. */
+  private static final ThreadLocal<ThreadRandom> RANDOM = ThreadLocal.withInitial(ThreadRandom::create);
 
   private HandshakeCrypto() {}
 
@@ -121,15 +114,6 @@ public final class HandshakeCrypto {
     byte[] bytes = new byte[n];
     RANDOM.get().nextBytes(bytes);
     return bytes;
-  }
-
-  private static SecureRandom newGenerator() {
-    try {
-      return SecureRandom.getInstance("DRBG",
-          DrbgParameters.instantiation(256, DrbgParameters.Capability.RESEED_ONLY, null));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("this Java runtime has no DRBG SecureRandom (expected in every JDK since 9)", e);
-    }
   }
 
   public static byte[] hmac(byte[] key, byte[] data) {

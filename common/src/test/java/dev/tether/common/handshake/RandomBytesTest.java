@@ -2,6 +2,8 @@ package dev.tether.common.handshake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.security.DrbgParameters;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -12,11 +14,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * Session ids, session keys and nonces come from one generator a thread: each must be seeded on its
- * own, or two threads (two handshakes answered at once) would hand out the same keys.
+ * Session ids, secrets and nonces come from one generator a thread ({@link ThreadRandom}): each must
+ * be seeded on its own, or two threads (two handshakes answered at once) would hand out the same
+ * values, and each must take fresh entropy while it is used, or one copy of its state would tell
+ * every later value.
  */
 class RandomBytesTest {
 
@@ -69,5 +75,39 @@ class RandomBytesTest {
     // 1 000 uniform bytes take more than 200 of the 256 values with overwhelming probability
     assertThat(values).hasSizeGreaterThan(200);
     assertThat(drawn).hasSize(4);
+  }
+
+  @Test
+  void eachThreadsGeneratorIsAHashDrbgOf256Bits() {
+    SecureRandom generator = ThreadRandom.create().generator();
+    assertThat(generator.getAlgorithm()).isEqualTo("DRBG");
+    assertThat(generator.getParameters()).isInstanceOfSatisfying(DrbgParameters.Instantiation.class,
+        p -> assertThat(p.getStrength()).isEqualTo(256));
+    assertThat(generator.toString()).startsWith("Hash_DRBG,SHA-256,256");
+  }
+
+  @Test
+  void aGeneratorTakesTheSystemsEntropyAtItsStartAndAgainAfterEveryInterval() {
+    AtomicInteger taken = new AtomicInteger();
+    SecureRandom system = new SecureRandom() {
+      @Override
+      public void nextBytes(byte[] bytes) {
+        taken.incrementAndGet();
+        super.nextBytes(bytes);
+      }
+    };
+    AtomicLong now = new AtomicLong(1_000);
+    ThreadRandom random = new ThreadRandom(system, now::get);
+    assertThat(taken).as("at its start").hasValue(1);
+    byte[] bytes = new byte[32];
+    random.nextBytes(bytes);
+    now.addAndGet(ThreadRandom.RESEED_INTERVAL.toNanos() - 1);
+    random.nextBytes(bytes);
+    assertThat(taken).as("within the interval").hasValue(1);
+    now.addAndGet(1);
+    random.nextBytes(bytes);
+    assertThat(taken).as("at the first use after the interval").hasValue(2);
+    random.nextBytes(bytes);
+    assertThat(taken).as("the interval starts again").hasValue(2);
   }
 }

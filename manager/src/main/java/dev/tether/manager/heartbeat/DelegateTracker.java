@@ -119,6 +119,9 @@ public final class DelegateTracker {
    */
   void connected(LiveStream stream, Entry entry, java.time.Instant since) {
     String delegateId = entry.delegateId();
+    if (entry.tracker != null) {
+      throw new IllegalStateException("the stream of delegate " + delegateId + " is connected already");
+    }
     writeBehind.registered(delegateId);
     stream.delegateId(delegateId);
     entry.tracker = this;
