@@ -123,7 +123,6 @@ public final class DelegateTracker {
       throw new IllegalStateException("the stream of delegate " + delegateId + " is connected already");
     }
     writeBehind.registered(delegateId);
-    stream.delegateId(delegateId);
     entry.tracker = this;
     entry.sinceSeconds = since.getEpochSecond();
     entry.sinceNanos = since.getNano();

@@ -32,7 +32,6 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   /** Its registration was refused because the token was fenced (a revoke or an expiry committing). */
   private boolean registrationFenced;
   private volatile Status closeStatus;
-  private volatile String delegateId;
   /**
    * What the delegate tracker keeps for this stream once its delegate registered (null before):
    * kept here rather than in a map of the tracker's own, one entry less for every connected
@@ -151,14 +150,6 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   /** Status this manager closed the call with, or null if it ended otherwise. */
   public Status closeStatus() {
     return closeStatus;
-  }
-
-  public String delegateId() {
-    return delegateId;
-  }
-
-  public void delegateId(String id) {
-    delegateId = id;
   }
 
   /** The delegate tracker's entry for this stream; null until it is set. */
