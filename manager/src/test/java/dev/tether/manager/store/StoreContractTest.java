@@ -148,6 +148,34 @@ class StoreContractTest {
 
   @ParameterizedTest
   @MethodSource("databases")
+  void heartbeatTimesWrittenInSeveralTransactions_allLand_andNoOtherRowMoves(String kind) throws Exception {
+    TetherStore s = open(kind);
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
+    s.replicaSeen(new Replica("rep_a", "127.0.0.1:1", T0, T0));
+    // two full transactions and one row over, and a delegate that is not in the batch
+    int count = 2 * JdbcDelegateStore.HEARTBEATS_PER_TRANSACTION + 1;
+    java.util.Map<String, Instant> times = new java.util.HashMap<>();
+    List<java.util.concurrent.CompletableFuture<String>> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      ids.add(s.delegateConnected(delegate("d" + i, T0, "rep_a")));
+    }
+    for (int i = 0; i < count; i++) {
+      times.put(ids.get(i).join(), T0.plusSeconds(10 + i));
+    }
+    s.delegateConnected(delegate("left-out", T0, "rep_a")).join();
+
+    s.recordHeartbeats(times);
+
+    List<DelegateRecord> all = s.listDelegates("acc1");
+    assertThat(all).hasSize(count + 1);
+    for (DelegateRecord d : all) {
+      assertThat(d.lastHeartbeat()).as(d.name())
+          .isEqualTo(d.name().equals("left-out") ? T0 : T0.plusSeconds(10 + Integer.parseInt(d.name().substring(1))));
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("databases")
   void delegatesAndReplicas_behaveTheSame(String kind) throws Exception {
     TetherStore s = open(kind);
     s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
