@@ -163,8 +163,13 @@ class StoreContractTest {
       times.put(ids.get(i).join(), T0.plusSeconds(10 + i));
     }
     s.delegateConnected(delegate("left-out", T0, "rep_a")).join();
+    var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    ((JdbcStore) s).measure(new dev.tether.manager.metrics.ManagerMetrics(registry));
 
     s.recordHeartbeats(times);
+
+    // one transaction a 250 rows: a revoke meanwhile waits for one of them, not for all 501
+    assertThat(registry.get("tether.store.commit.duration").timer().count()).isEqualTo(3);
 
     List<DelegateRecord> all = s.listDelegates("acc1");
     assertThat(all).hasSize(count + 1);
