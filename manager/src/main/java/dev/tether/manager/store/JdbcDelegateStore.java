@@ -25,9 +25,9 @@ import java.util.concurrent.CompletableFuture;
  */
 final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
 
-  /** When a record reads as disconnected: its own end, or its replica's. */
   /** Heartbeat times written in one transaction at most (see {@link #recordHeartbeats}). */
   static final int HEARTBEATS_PER_TRANSACTION = 250;
+  /** When a record reads as disconnected: its own end, or its replica's. */
   private static final String DISCONNECTED_AT =
       "CASE WHEN d.connected AND r.ended_at IS NOT NULL THEN r.ended_at ELSE d.disconnected_at END";
   /**
@@ -156,9 +156,8 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
    */
   @Override
   public void recordHeartbeats(Map<String, Instant> lastHeartbeats) {
-    List<Map.Entry<String, Instant>> rows = new ArrayList<>(lastHeartbeats.entrySet());
-    for (int from = 0; from < rows.size(); from += HEARTBEATS_PER_TRANSACTION) {
-      List<Map.Entry<String, Instant>> part = rows.subList(from, Math.min(rows.size(), from + HEARTBEATS_PER_TRANSACTION));
+    for (List<Map.Entry<String, Instant>> part
+        : com.google.common.collect.Iterables.partition(lastHeartbeats.entrySet(), HEARTBEATS_PER_TRANSACTION)) {
       db.inTransaction("record heartbeats", c -> {
         try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET last_heartbeat = ? WHERE id = ?")) {
           for (Map.Entry<String, Instant> e : part) {
