@@ -202,7 +202,9 @@ class RevocationInDoubtRaceTest {
     assertThat(refused.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     assertThat(late.registered()).isCompletedExceptionally();
     assertThat(fixture.manager().tokens().inDoubtCount()).isZero();
-    assertThat(fixture.manager().registry().liveCount()).isZero();
+    // the manager forgets a cut call when gRPC reports it ended, after the delegate may have seen its close
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(fixture.manager().registry().liveCount()).as("live streams").isZero());
     // a call already past the session check when the token was deleted: its fence is still there, cut
     LiveStream straggler = fixture.manager().registry().register(new IdleServerCall(), row, doomed.publicId(), null,
         "a call on its way");
