@@ -79,7 +79,7 @@ class HeartbeatTest {
     client.goodbye("SIGTERM");
 
     assertThat(client.closed().get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
-    await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       fixture.manager().flush();
       DelegateRecord record = only(fixture.manager().store().listDelegates(accountId));
       assertThat(record.connected()).isFalse();

@@ -68,7 +68,9 @@ class RevocationTest {
       await().atMost(Duration.ofSeconds(10)).until(() -> client.lastAckSequence() >= seq);
       assertThat(client.closed()).isNotDone();
     }
-    assertThat(fixture.manager().registry().liveCount()).isEqualTo(50);
+    // the manager forgets a cut call when gRPC reports it ended, after its delegate may have seen the close
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(fixture.manager().registry().liveCount()).as("live streams").isEqualTo(50));
   }
 
   @Test
