@@ -59,7 +59,9 @@ class HandshakeTest {
   @BeforeEach
   void start() {
     fixture = new ManagerFixture(dataDir,
-        ManagerSettings.defaults().withHandshakeTimeout(Duration.ofMillis(500)));
+        // short enough for the deadline test, long enough that a pause of a loaded machine does
+        // not end the other tests' handshakes
+        ManagerSettings.defaults().withHandshakeTimeout(Duration.ofSeconds(2)));
     account = fixture.account("acme");
     token = account.defaultToken().value();
   }
@@ -179,8 +181,8 @@ class HandshakeTest {
         .handshake(collector(events));
     requests.onNext(HandshakeRequest.newBuilder().setBegin(begin(account.account().id(), token)).build());
 
-    assertThat(events.poll(5, TimeUnit.SECONDS)).isInstanceOf(HandshakeResponse.class);
-    Object end = events.poll(5, TimeUnit.SECONDS);
+    assertThat(events.poll(10, TimeUnit.SECONDS)).isInstanceOf(HandshakeResponse.class);
+    Object end = events.poll(10, TimeUnit.SECONDS);
     assertThat(end).isInstanceOf(Status.class);
     assertThat(((Status) end).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
   }

@@ -232,10 +232,12 @@ class ClusterTest {
   /** Found by the review of the cluster layer: the LISTEN thread was interrupted, never joined, before the store closed. */
   @Test
   void afterAReplicaStops_itsFeedThreadHasEnded() throws Exception {
+    // counted against those alive before (a feed of another test class may still be ending)
+    long before = feedThreads();
     try (Replicas one = new Replicas(root, 1)) {
-      assertThat(feedThreads()).isPositive();
+      assertThat(feedThreads()).isGreaterThan(before);
       one.get(0).close();
-      assertThat(feedThreads()).isZero();
+      assertThat(feedThreads()).isLessThanOrEqualTo(before);
     }
   }
 

@@ -41,7 +41,7 @@ class ReplicaExpiryTest {
       TokenLedger.record(account.defaultToken().value());
       // created on replica 1 (index 0) after the others started: they had no timer for it at start
       CreatedToken brief = replicas.get(0).manager().tokens().createToken(accountId, "brief", "test",
-          Duration.ofSeconds(6), null);
+          Duration.ofSeconds(15), null);
       DelegateToken token = TokenLedger.record(brief.value());
       Instant expiresAt = brief.record().expiresAt();
 
@@ -54,7 +54,7 @@ class ReplicaExpiryTest {
       replicas.get(0).close();
       assertThat(Instant.now()).as("replica 1 stopped before the expiry").isBefore(expiresAt);
 
-      Status ended = stream.closed().get(30, TimeUnit.SECONDS);
+      Status ended = stream.closed().get(60, TimeUnit.SECONDS);
       Instant cutAt = Instant.now();
       System.out.printf("expiry enforced by the replica holding the stream %d ms after the expiry instant%n",
           Duration.between(expiresAt, cutAt).toMillis());

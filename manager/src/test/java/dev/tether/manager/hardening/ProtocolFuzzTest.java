@@ -60,7 +60,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  */
 class ProtocolFuzzTest {
 
-  private static final Duration HANDSHAKE_TIMEOUT = Duration.ofMillis(500);
+  private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(2);
   private static final Set<Status.Code> HANDSHAKE_ENDINGS = EnumSet.of(Status.Code.UNAUTHENTICATED,
       Status.Code.INVALID_ARGUMENT, Status.Code.FAILED_PRECONDITION, Status.Code.DEADLINE_EXCEEDED);
   private static final Set<Status.Code> STREAM_ENDINGS = EnumSet.of(Status.Code.OK,

@@ -71,7 +71,7 @@ class StoreOutageTest {
 
     for (int i = 0; i < 5; i++) {
       long seq = live.heartbeat();
-      await().atMost(Duration.ofSeconds(5)).until(() -> live.lastAckSequence() >= seq);
+      await().atMost(Duration.ofSeconds(30)).until(() -> live.lastAckSequence() >= seq);
     }
     assertThatThrownBy(() -> fixture.handshake(accountId, token, "newcomer"))
         .isInstanceOfSatisfying(HandshakeException.class, e -> {
@@ -92,7 +92,7 @@ class StoreOutageTest {
 
     assertThat(fixture.handshake(accountId, token, "newcomer").tokenPublicId()).isEqualTo(token.publicId());
     assertThat(fixture.manager().tokens().revoke(accountId, "default", "test").streamsClosed()).isEqualTo(1);
-    assertThat(live.closed().get(5, TimeUnit.SECONDS).getDescription()).isEqualTo("delegate token revoked");
+    assertThat(live.closed().get(30, TimeUnit.SECONDS).getDescription()).isEqualTo("delegate token revoked");
   }
 
   @Test
@@ -134,7 +134,7 @@ class StoreOutageTest {
 
     faults.up();
     assertThat(fixture.manager().tokens().revoke(accountId, "doomed", "test").streamsClosed()).isEqualTo(1);
-    assertThat(stream.closed().get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(stream.closed().get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     assertThat(fixture.manager().registry().fence(tokenId).acceptedHeartbeats()).isEqualTo(accepted);
     assertThat(fixture.manager().tokens().settleInDoubt()).as("the retry settled it; nothing is lifted").isZero();
     assertThat(fixture.manager().registry().isFenced(tokenId)).isTrue();
@@ -196,7 +196,7 @@ class StoreOutageTest {
     faults.up();
 
     assertThat(fixture.manager().tokens().settleInDoubt()).isEqualTo(1);
-    Status closed = stream.closed().get(5, TimeUnit.SECONDS);
+    Status closed = stream.closed().get(30, TimeUnit.SECONDS);
     assertThat(closed.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     assertThat(closed.getDescription()).isEqualTo("delegate token revoked");
     assertThat(fixture.manager().tokens().token(accountId, "doomed").active()).isFalse();

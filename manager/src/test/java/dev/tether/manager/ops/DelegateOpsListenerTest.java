@@ -63,9 +63,10 @@ class DelegateOpsListenerTest {
 
   @BeforeEach
   void start() throws Exception {
-    // heartbeats every 300 ms, so that a few go by in a moment
+    // heartbeats every second, so that a few go by in a moment; the manager cuts a delegate only
+    // after 20 silent intervals, so that a pause of a loaded machine cannot cut the agent mid-test
     fixture = new ManagerFixture(dataDir, ManagerSettings.defaults()
-        .withHeartbeat(new HeartbeatSettings(Duration.ofMillis(300), 3, Duration.ofMillis(100))));
+        .withHeartbeat(new HeartbeatSettings(Duration.ofSeconds(1), 20, Duration.ofMillis(100))));
     accountId = fixture.account("acme").account().id();
     server = fixture.manager().addServicesTo(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
         InsecureServerCredentials.create())).build().start();

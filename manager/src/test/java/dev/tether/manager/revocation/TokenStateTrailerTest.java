@@ -100,14 +100,15 @@ class TokenStateTrailerTest {
 
   @Test
   void expiredToken_streamCarriesExpired_andTheDelegateSaysExpired() throws Exception {
-    CreatedToken brief = fixture.manager().tokens().createToken(accountId, "brief", "test", Duration.ofSeconds(4),
+    // long enough for a client and an agent to connect on a loaded machine before it expires
+    CreatedToken brief = fixture.manager().tokens().createToken(accountId, "brief", "test", Duration.ofSeconds(15),
         null);
     DelegateToken token = TokenLedger.record(brief.value());
     StreamClient stream = fixture.connect(accountId, token, "plain-client");
     CompletableFuture<Outcome> agent = run(agent(accountId, token));
     awaitStreams(2);
 
-    Status status = stream.closed().get(30, TimeUnit.SECONDS);
+    Status status = stream.closed().get(60, TimeUnit.SECONDS);
 
     assertThat(status.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     assertThat(status.getDescription()).isEqualTo(WireText.TOKEN_REVOKED);

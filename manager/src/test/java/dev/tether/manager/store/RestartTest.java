@@ -33,7 +33,7 @@ class RestartTest {
       revoked = first.token(accountId, "old").value();
       StreamClient delegate = first.connect(accountId, revoked, "builder");
       first.manager().tokens().revoke(accountId, "old", "alice");
-      assertThat(delegate.closed().get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      assertThat(delegate.closed().get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
       first.connect(accountId, active, "runner");
     }
 
@@ -77,8 +77,8 @@ class RestartTest {
       StreamClient leaving = first.connect(accountId, account.defaultToken().value(), "leaving");
       first.connect(accountId, account.defaultToken().value(), "staying");
       leaving.goodbye("SIGTERM");
-      assertThat(leaving.closed().get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
-      await().atMost(Duration.ofSeconds(5)).until(() -> first.manager().tracker().size() == 1);
+      assertThat(leaving.closed().get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+      await().atMost(Duration.ofSeconds(30)).until(() -> first.manager().tracker().size() == 1);
     }
 
     try (ManagerFixture second = new ManagerFixture(dataDir)) {
