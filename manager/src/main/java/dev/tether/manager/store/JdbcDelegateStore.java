@@ -1,6 +1,7 @@
 package dev.tether.manager.store;
 
 import com.google.common.base.Ticker;
+import com.google.common.collect.Iterables;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.ListValue;
 import com.google.protobuf.Value;
@@ -156,8 +157,7 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
    */
   @Override
   public void recordHeartbeats(Map<String, Instant> lastHeartbeats) {
-    for (List<Map.Entry<String, Instant>> part
-        : com.google.common.collect.Iterables.partition(lastHeartbeats.entrySet(), HEARTBEATS_PER_TRANSACTION)) {
+    for (List<Map.Entry<String, Instant>> part : Iterables.partition(lastHeartbeats.entrySet(), HEARTBEATS_PER_TRANSACTION)) {
       db.inTransaction("record heartbeats", c -> {
         try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET last_heartbeat = ? WHERE id = ?")) {
           for (Map.Entry<String, Instant> e : part) {

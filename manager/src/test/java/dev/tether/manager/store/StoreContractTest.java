@@ -3,11 +3,17 @@ package dev.tether.manager.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.testing.Postgres;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -154,8 +160,8 @@ class StoreContractTest {
     s.replicaSeen(new Replica("rep_a", "127.0.0.1:1", T0, T0));
     // two full transactions and one row over, and a delegate that is not in the batch
     int count = 2 * JdbcDelegateStore.HEARTBEATS_PER_TRANSACTION + 1;
-    java.util.Map<String, Instant> times = new java.util.HashMap<>();
-    List<java.util.concurrent.CompletableFuture<String>> ids = new java.util.ArrayList<>();
+    Map<String, Instant> times = new HashMap<>();
+    List<CompletableFuture<String>> ids = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       ids.add(s.delegateConnected(delegate("d" + i, T0, "rep_a")));
     }
@@ -163,12 +169,12 @@ class StoreContractTest {
       times.put(ids.get(i).join(), T0.plusSeconds(10 + i));
     }
     s.delegateConnected(delegate("left-out", T0, "rep_a")).join();
-    var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
-    ((JdbcStore) s).measure(new dev.tether.manager.metrics.ManagerMetrics(registry));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    ((JdbcStore) s).measure(new ManagerMetrics(registry));
 
     s.recordHeartbeats(times);
 
-    // one transaction a 250 rows: a revoke meanwhile waits for one of them, not for all 501
+    // one transaction for every 250 rows: a revoke meanwhile waits for one of them, not for all 501
     assertThat(registry.get("tether.store.commit.duration").timer().count()).isEqualTo(3);
 
     List<DelegateRecord> all = s.listDelegates("acc1");
