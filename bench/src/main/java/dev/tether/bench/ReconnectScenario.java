@@ -1,5 +1,6 @@
 package dev.tether.bench;
 
+import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,8 +23,12 @@ final class ReconnectScenario {
 
   private ReconnectScenario() {}
 
+  /**
+   * {@code registrations}: the manager's registration meters over the whole reconnect (its new
+   * process's life), null for a server without them.
+   */
   record Result(String server, int delegates, double downtimeS, double back99S, double back100S, double back99FromStopS,
-      long back, List<Integer> arrivalsPerSecond) {}
+      long back, List<Integer> arrivalsPerSecond, RegistrationTimes registrations) {}
 
   static void run(boolean quick) throws Exception {
     int n = quick ? 1_000 : 10_000;
@@ -56,7 +61,34 @@ final class ReconnectScenario {
         .put("protocol_downtime_s", protocol.downtimeS)
         .put("protocol_ratio", baseline.back99S == 0 ? 0 : protocol.back99S / baseline.back99S)
         .put("ratio_to_protocol", protocol.back99S == 0 ? 0 : tether.back99S / protocol.back99S)
-        .putValue("protocol_arrivals_per_second", protocol.arrivalsPerSecond));
+        .putValue("protocol_arrivals_per_second", protocol.arrivalsPerSecond)
+        // the manager's own meters over the reconnect (docs/observability.md): Register to
+        // Registered, and its parts, waiting for the writer and the transaction that wrote the row
+        .put("registrations_timed", tether.registrations.count(RegistrationTimes.TOTAL))
+        .put("registration_total_p50_ms", tether.registrations.totalQuantileMs(0.50))
+        .put("registration_total_p99_ms", tether.registrations.totalQuantileMs(0.99))
+        .put("registration_total_mean_ms", tether.registrations.meanMs(RegistrationTimes.TOTAL))
+        .put("registration_queued_mean_ms", tether.registrations.meanMs(RegistrationTimes.QUEUED))
+        .put("registration_commit_mean_ms", tether.registrations.meanMs(RegistrationTimes.COMMIT))
+        .put("registrations_per_commit_mean", tether.registrations.perCommitMean()));
+  }
+
+  private static void printRegistrations(String kind, long readyAt, RegistrationTimes interval) {
+    System.out.printf(Locale.ROOT, "  %s: %5.1f s after the start: since the last line %s%n", kind,
+        (System.currentTimeMillis() - readyAt) / 1000.0, describe(interval));
+  }
+
+  private static String describe(RegistrationTimes r) {
+    long told = r.count(RegistrationTimes.TOTAL);
+    if (told == 0 && r.count(RegistrationTimes.COMMIT) == 0) {
+      return "no registration written";
+    }
+    return String.format(Locale.ROOT, "%d rows written, %.1f a commit, waiting %.0f ms for the writer and %.0f ms in"
+            + " its commit (means); %d told Registered, %.0f ms after their Register (mean; p50 %.0f, p99 %.0f ms"
+            + " by the buckets)",
+        r.count(RegistrationTimes.COMMIT), r.perCommitMean(), r.meanMs(RegistrationTimes.QUEUED),
+        r.meanMs(RegistrationTimes.COMMIT), told, r.meanMs(RegistrationTimes.TOTAL), r.totalQuantileMs(0.5),
+        r.totalQuantileMs(0.99));
   }
 
   private static Result measure(String kind, Path root, int n) throws Exception {
@@ -75,10 +107,22 @@ final class ReconnectScenario {
       System.out.printf(Locale.ROOT, "  %s: failed attempts while it was down: %s%n", kind, t.failures());
       long deadline = readyAt + 120_000;
       long connected = 0;
+      // the manager's registration meters, scraped with each progress line (the scrape is the
+      // manager's work too, twice a second)
+      HttpClient http = t.opsPort() > 0 ? HttpClient.newHttpClient() : null;
+      RegistrationTimes registrations = http == null ? null : RegistrationTimes.scrape(http, t.opsPort());
+      if (registrations != null) {
+        printRegistrations(kind, readyAt, registrations);
+      }
       for (int tick = 1; System.currentTimeMillis() < deadline && (connected = t.connected()) < n; tick++) {
         Thread.sleep(500);
         System.out.printf(Locale.ROOT, "  %s: %5.1f s after the start: %d of %d back%n", kind,
             (System.currentTimeMillis() - readyAt) / 1000.0, connected, n);
+        if (http != null) {
+          RegistrationTimes now = RegistrationTimes.scrape(http, t.opsPort());
+          printRegistrations(kind, readyAt, now.since(registrations));
+          registrations = now;
+        }
         if (tick % 4 == 0) {
           System.out.printf(Locale.ROOT, "  %s: failed attempts in the last 2 s: %s%n", kind, t.failures());
         }
@@ -101,8 +145,14 @@ final class ReconnectScenario {
       }
       System.out.printf(Locale.ROOT, "%s: %d of %d back; 99 %% after %.2f s, all after %.2f s; per second: %s%n", kind,
           arrivals.size(), n, back99, back100, perSecond);
+      if (http != null) {
+        // every count since the new process started: the whole reconnect
+        registrations = RegistrationTimes.scrape(http, t.opsPort());
+        System.out.printf(Locale.ROOT, "%s: registrations over the reconnect: %s%n", kind, describe(registrations));
+      }
       return new Result(kind, n, (readyAt - stoppedAt) / 1000.0, back99, back100,
-          at99 < arrivals.size() ? (arrivals.get(at99) - stoppedAt) / 1000.0 : Double.NaN, arrivals.size(), perSecond);
+          at99 < arrivals.size() ? (arrivals.get(at99) - stoppedAt) / 1000.0 : Double.NaN, arrivals.size(), perSecond,
+          registrations);
     }
   }
 }

@@ -151,6 +151,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     }
 
     private void register(Register r) {
+      long received = System.nanoTime();
       if (delegateId != null) {
         live.closeWith(Status.FAILED_PRECONDITION.withDescription("Register sent twice on one stream"));
         return;
@@ -186,7 +187,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
           if (failure != null) {
             notRecorded(failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure);
-          } else if (registered(r, id, now)) {
+          } else if (registered(r, id, now, received)) {
             out.request(1);
           }
         } catch (Throwable e) {
@@ -218,8 +219,11 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       live.closeWith(Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later"));
     }
 
-    /** With the row committed as {@code id}: whether the stream is still live and told it is registered. */
-    private boolean registered(Register r, String id, Instant now) {
+    /**
+     * With the row committed as {@code id}: whether the stream is still live and told it is
+     * registered ({@code received}: when its Register arrived, by {@link System#nanoTime()}).
+     */
+    private boolean registered(Register r, String id, Instant now, long received) {
       delegateId = id;
       boolean sent = live.acceptRegistration(() -> {
         tracker.connected(live, this, now);
@@ -237,6 +241,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         live.onEnd(ended -> tracker.endedBeforeRegistration(id, now, ended.closeStatus()));
         return false;
       }
+      metrics.registered(System.nanoTime() - received);
       if (rotations != null) {
         rotation = rotations.registered(live, identity, id, sealer, this);
       }

@@ -3,6 +3,7 @@ package dev.tether.manager.metrics;
 import static java.util.Objects.requireNonNull;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -59,12 +60,26 @@ public final class ManagerMetrics {
     }
   }
 
+  /** The parts of a registration: the {@code phase} label of {@code tether_registration_duration_seconds}. */
+  public enum RegistrationPhase {
+    QUEUED, COMMIT, TOTAL;
+
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** Bucket bounds of {@code tether_registrations_per_commit}: 1 to the 256 one commit writes at most. */
+  private static final double[] PER_COMMIT_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+
   private final MeterRegistry registry;
   private final Map<HandshakeOutcome, Counter> handshakes = new EnumMap<>(HandshakeOutcome.class);
   private final Timer handshakeDuration;
   private final Timer heartbeatAck;
   private final Map<RevocationCause, Counter> revocations = new EnumMap<>(RevocationCause.class);
   private final Map<RevocationPhase, Timer> revocationPhases = new EnumMap<>(RevocationPhase.class);
+  private final Map<RegistrationPhase, Timer> registrationPhases = new EnumMap<>(RegistrationPhase.class);
+  private final DistributionSummary registrationsPerCommit;
   private final Counter streamsClosedByRevocation;
   private final Timer storeCommit;
   private final Counter storeErrors;
@@ -97,6 +112,16 @@ public final class ManagerMetrics {
           .tag("phase", phase.label())
           .serviceLevelObjectives(BUCKETS).register(registry));
     }
+    for (RegistrationPhase phase : RegistrationPhase.values()) {
+      registrationPhases.put(phase, Timer.builder("tether.registration.duration")
+          .description("A delegate's registration on this replica: waiting for the writer, the transaction that"
+              + " wrote its row, Register received to Registered sent")
+          .tag("phase", phase.label())
+          .serviceLevelObjectives(BUCKETS).register(registry));
+    }
+    registrationsPerCommit = DistributionSummary.builder("tether.registrations.per.commit")
+        .description("Delegate registrations written by one transaction")
+        .serviceLevelObjectives(PER_COMMIT_BUCKETS).register(registry);
     streamsClosedByRevocation = Counter.builder("tether.streams.closed.by.revocation")
         .description("Delegate streams closed because their token was revoked or expired").register(registry);
     storeCommit = timer("tether.store.commit.duration", "One database write transaction, begin to commit (on H2, until forced to the disk)");
@@ -147,6 +172,25 @@ public final class ManagerMetrics {
 
   public void revocationPhase(RevocationPhase phase, long nanos) {
     revocationPhases.get(phase).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * A transaction wrote the rows of {@code waitedNanos.length} registrations in {@code writeNanos};
+   * each waited its entry's time for the writer before it.
+   */
+  public void registrationsCommitted(long[] waitedNanos, long writeNanos) {
+    Timer queued = registrationPhases.get(RegistrationPhase.QUEUED);
+    Timer commit = registrationPhases.get(RegistrationPhase.COMMIT);
+    for (long waited : waitedNanos) {
+      queued.record(waited, TimeUnit.NANOSECONDS);
+      commit.record(writeNanos, TimeUnit.NANOSECONDS);
+    }
+    registrationsPerCommit.record(waitedNanos.length);
+  }
+
+  /** A delegate was told Registered, {@code nanos} after its Register arrived. */
+  public void registered(long nanos) {
+    registrationPhases.get(RegistrationPhase.TOTAL).record(nanos, TimeUnit.NANOSECONDS);
   }
 
   public void streamsClosedByRevocation(int n) {

@@ -53,6 +53,11 @@ final class Database implements AutoCloseable {
     metrics = value;
   }
 
+  /** Where this database's meters go; null until the manager says. */
+  ManagerMetrics metrics() {
+    return metrics;
+  }
+
   /** One round trip to the database, bounded by the pool's connection timeout and a 2 s query timeout. */
   void ping() {
     query("ping", c -> {

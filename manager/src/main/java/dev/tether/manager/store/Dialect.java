@@ -14,7 +14,8 @@ enum Dialect {
   H2 {
     @Override
     String upsertDelegate() {
-      return "MERGE INTO delegates t USING (SELECT CAST(? AS VARCHAR) id, CAST(? AS VARCHAR) account_id,"
+      // the row's id, new or kept, from the MERGE itself (H2's data change delta table)
+      return "SELECT id FROM FINAL TABLE (MERGE INTO delegates t USING (SELECT CAST(? AS VARCHAR) id, CAST(? AS VARCHAR) account_id,"
           + " CAST(? AS VARCHAR) name, CAST(? AS VARCHAR) hostname, CAST(? AS VARCHAR) delegate_type,"
           + " CAST(? AS VARCHAR) version, CAST(? AS VARCHAR) tags, CAST(? AS VARCHAR) ip,"
           + " CAST(? AS VARCHAR) token_public_id, CAST(? AS VARCHAR) token_name, CAST(? AS BIGINT) since,"
@@ -27,12 +28,7 @@ enum Dialect {
           + " WHEN NOT MATCHED THEN INSERT (id, account_id, name, hostname, delegate_type, version, tags, ip,"
           + " token_public_id, token_name, connected, first_seen, connected_since, last_heartbeat, replica_id)"
           + " VALUES (s.id, s.account_id, s.name, s.hostname, s.delegate_type, s.version, s.tags, s.ip,"
-          + " s.token_public_id, s.token_name, TRUE, s.since, s.since, s.since, s.replica_id)";
-    }
-
-    @Override
-    boolean upsertReturnsId() {
-      return false;
+          + " s.token_public_id, s.token_name, TRUE, s.since, s.since, s.since, s.replica_id))";
     }
 
     @Override
@@ -90,11 +86,6 @@ enum Dialect {
     }
 
     @Override
-    boolean upsertReturnsId() {
-      return true;
-    }
-
-    @Override
     String upsertReplica() {
       return "INSERT INTO replicas (id, address, started_at, last_seen) VALUES (?, ?, ?, ?)"
           + " ON CONFLICT (id) DO UPDATE SET address = EXCLUDED.address, last_seen = EXCLUDED.last_seen";
@@ -131,12 +122,10 @@ enum Dialect {
   /**
    * Records a delegate as connected, creating its row or updating the one of the same account, name
    * and host. Parameters: id (used for a new row), account, name, host name, type, version, tags,
-   * ip, token public id, token name, the connection time, the replica.
+   * ip, token public id, token name, the connection time, the replica. Its one result is the row's
+   * id, the new one or the one kept.
    */
   abstract String upsertDelegate();
-
-  /** Whether {@link #upsertDelegate} returns the row's id (else it is read by its key). */
-  abstract boolean upsertReturnsId();
 
   /** Registers or refreshes a replica: id, address, started at, last seen. */
   abstract String upsertReplica();

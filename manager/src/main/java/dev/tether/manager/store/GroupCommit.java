@@ -29,6 +29,18 @@ final class GroupCommit<I, O> implements AutoCloseable {
 
   private record Pending<I, O>(I item, CompletableFuture<O> result, long deadlineNanos) {}
 
+  /** Told, on the writer's thread, of each transaction that committed writes (for metrics). */
+  @FunctionalInterface
+  interface Observer {
+    Observer NONE = (waited, writeNanos) -> {};
+
+    /**
+     * {@code waitedNanos} holds, for each write the transaction committed, the time from its
+     * submission to the transaction's start; {@code writeNanos} is the transaction's own time.
+     */
+    void committed(long[] waitedNanos, long writeNanos);
+  }
+
   /** Put on the queue by close(): the writer ends there, never interrupted inside a write. */
   private static final Pending<Object, Object> STOP = new Pending<>(null, new CompletableFuture<>(), 0);
 
@@ -38,6 +50,7 @@ final class GroupCommit<I, O> implements AutoCloseable {
   private final int maxBatch;
   private final long deadlineNanos;
   private final Ticker ticker;
+  private final Observer observer;
   private final Thread writer;
   private volatile boolean closed;
 
@@ -48,7 +61,14 @@ final class GroupCommit<I, O> implements AutoCloseable {
    */
   GroupCommit(String name, int maxBatch, int capacity, java.time.Duration deadline, Ticker ticker,
       Function<List<I>, List<O>> together, Function<I, O> alone) {
+    this(name, maxBatch, capacity, deadline, ticker, together, alone, Observer.NONE);
+  }
+
+  /** As above, and {@code observer} is told of each transaction that committed writes. */
+  GroupCommit(String name, int maxBatch, int capacity, java.time.Duration deadline, Ticker ticker,
+      Function<List<I>, List<O>> together, Function<I, O> alone, Observer observer) {
     this.ticker = ticker;
+    this.observer = observer;
     this.together = together;
     this.alone = alone;
     this.maxBatch = maxBatch;
@@ -140,8 +160,11 @@ final class GroupCommit<I, O> implements AutoCloseable {
     }
     if (live.size() > 1) {
       List<O> results = null;
+      long started = ticker.read();
+      long took = 0;
       try {
         results = together.apply(live.stream().map(Pending::item).toList());
+        took = ticker.read() - started;
       } catch (StoreException sharedFailed) {
         if (sharedFailed.isConnectivity()) {
           live.forEach(p -> p.result().completeExceptionally(sharedFailed));
@@ -156,6 +179,7 @@ final class GroupCommit<I, O> implements AutoCloseable {
         for (int i = 0; i < live.size(); i++) {
           live.get(i).result().complete(results.get(i));
         }
+        observe(live, started, took);
         return;
       }
     }
@@ -169,7 +193,11 @@ final class GroupCommit<I, O> implements AutoCloseable {
         continue;
       }
       try {
-        p.result().complete(alone.apply(p.item()));
+        long started = ticker.read();
+        O result = alone.apply(p.item());
+        long took = ticker.read() - started;
+        p.result().complete(result);
+        observe(List.of(p), started, took);
       } catch (StoreException e) {
         p.result().completeExceptionally(e);
         if (e.isConnectivity()) {
@@ -178,6 +206,20 @@ final class GroupCommit<I, O> implements AutoCloseable {
       } catch (RuntimeException e) {
         p.result().completeExceptionally(e);
       }
+    }
+  }
+
+  private void observe(List<Pending<I, O>> committed, long started, long writeNanos) {
+    long[] waited = new long[committed.size()];
+    for (int i = 0; i < waited.length; i++) {
+      // submitted at its deadline less the deadline every write gets
+      waited[i] = Math.max(0, started - (committed.get(i).deadlineNanos() - deadlineNanos));
+    }
+    try {
+      observer.committed(waited, writeNanos);
+    } catch (RuntimeException e) {
+      // the writes are committed and their callers answered: a failing observer changes neither
+      log.warn("{}: recording a commit's metrics failed", writer.getName(), e);
     }
   }
 

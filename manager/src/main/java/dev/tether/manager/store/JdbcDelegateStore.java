@@ -63,7 +63,12 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
   JdbcDelegateStore(Database db) {
     this.db = db;
     this.connects = new GroupCommit<>("tether-delegate-connects", CONNECTS_PER_COMMIT, CONNECTS_WAITING,
-        CONNECT_DEADLINE, Ticker.systemTicker(), this::connectedTogether, this::connectedAlone);
+        CONNECT_DEADLINE, Ticker.systemTicker(), this::connectedTogether, this::connectedAlone, (waited, took) -> {
+          dev.tether.manager.metrics.ManagerMetrics metrics = db.metrics();
+          if (metrics != null) {
+            metrics.registrationsCommitted(waited, took);
+          }
+        });
   }
 
   @Override
@@ -78,50 +83,68 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
   }
 
   private String connectedAlone(DelegateRecord d) {
-    return db.inTransaction("record delegate", c -> upsert(c, d));
+    return db.inTransaction("record delegate", c -> {
+      try (Upserts upserts = new Upserts(c)) {
+        return upserts.upsert(d);
+      }
+    });
   }
 
   private List<String> connectedTogether(List<DelegateRecord> batch) {
     return db.inTransaction("record delegates", c -> {
-      List<String> ids = new ArrayList<>(batch.size());
-      for (DelegateRecord d : batch) {
-        ids.add(upsert(c, d));
+      try (Upserts upserts = new Upserts(c)) {
+        List<String> ids = new ArrayList<>(batch.size());
+        for (DelegateRecord d : batch) {
+          ids.add(upserts.upsert(d));
+        }
+        return ids;
       }
-      return ids;
     });
   }
 
-  private String upsert(Connection c, DelegateRecord d) throws SQLException {
-    String fresh = d.id() != null ? d.id() : "dlg_" + UUID.randomUUID().toString().replace("-", "");
-    try (PreparedStatement ps = c.prepareStatement(db.dialect().upsertDelegate())) {
-      ps.setString(1, fresh);
-      ps.setString(2, d.accountId());
-      ps.setString(3, d.name());
-      ps.setString(4, d.hostname());
-      ps.setString(5, d.delegateType());
-      ps.setString(6, d.version());
-      ps.setString(7, tagsJson(d.tags()));
-      ps.setString(8, d.ip());
-      ps.setString(9, d.tokenPublicId());
-      ps.setString(10, d.tokenName());
-      ps.setLong(11, d.connectedSince().toEpochMilli());
-      ps.setString(12, d.replicaId());
-      if (db.dialect().upsertReturnsId()) {
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          return rs.getString(1);
-        }
-      }
-      ps.executeUpdate();
+  /**
+   * Registrations' upserts in one transaction, the statement prepared once for all of them (a fleet
+   * coming back after a restart is written up to 256 rows a transaction, on a machine busy with its
+   * handshakes).
+   */
+  private final class Upserts implements AutoCloseable {
+    private final Connection c;
+    private PreparedStatement upsert;
+
+    Upserts(Connection c) {
+      this.c = c;
     }
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT id FROM delegates WHERE account_id = ? AND name = ? AND hostname = ?")) {
-      ps.setString(1, d.accountId());
-      ps.setString(2, d.name());
-      ps.setString(3, d.hostname());
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
+
+    /** Writes {@code d}'s row; returns its id, the new one or the one its row already had. */
+    String upsert(DelegateRecord d) throws SQLException {
+      String fresh = d.id() != null ? d.id() : "dlg_" + UUID.randomUUID().toString().replace("-", "");
+      if (upsert == null) {
+        upsert = c.prepareStatement(db.dialect().upsertDelegate());
+      }
+      upsert.setString(1, fresh);
+      upsert.setString(2, d.accountId());
+      upsert.setString(3, d.name());
+      upsert.setString(4, d.hostname());
+      upsert.setString(5, d.delegateType());
+      upsert.setString(6, d.version());
+      upsert.setString(7, tagsJson(d.tags()));
+      upsert.setString(8, d.ip());
+      upsert.setString(9, d.tokenPublicId());
+      upsert.setString(10, d.tokenName());
+      upsert.setLong(11, d.connectedSince().toEpochMilli());
+      upsert.setString(12, d.replicaId());
+      try (ResultSet rs = upsert.executeQuery()) {
+        if (!rs.next()) {
+          throw new SQLException("the upsert of delegate " + d.name() + " returned no id");
+        }
         return rs.getString(1);
+      }
+    }
+
+    @Override
+    public void close() throws SQLException {
+      if (upsert != null) {
+        upsert.close();
       }
     }
   }

@@ -10,6 +10,7 @@ import dev.tether.delegate.connect.StreamClient;
 import dev.tether.manager.testing.ManagerFixture;
 import dev.tether.manager.token.CreatedAccount;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.search.Search;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
@@ -67,6 +68,17 @@ class ManagerMetricsTest {
     assertThat(count("tether.handshakes", "outcome", "accepted")).isEqualTo(1);
     assertThat(count("tether.handshake.duration")).isEqualTo(1);
     assertThat(count("tether.delegates.connected", "account", accountId)).isEqualTo(1);
+    // one registration: it waited for the writer once, one transaction wrote it, it was told Registered once
+    for (String phase : new String[] {"queued", "commit", "total"}) {
+      assertThat(count("tether.registration.duration", "phase", phase)).as(phase).isEqualTo(1);
+    }
+    assertThat(registry.find("tether.registrations.per.commit").summary().count()).isEqualTo(1);
+    assertThat(registry.find("tether.registrations.per.commit").summary().totalAmount()).isEqualTo(1);
+    Timer total = registry.find("tether.registration.duration").tag("phase", "total").timer();
+    Timer commit = registry.find("tether.registration.duration").tag("phase", "commit").timer();
+    assertThat(total.totalTime(TimeUnit.NANOSECONDS))
+        .as("Register to Registered holds the transaction that wrote the row")
+        .isGreaterThanOrEqualTo(commit.totalTime(TimeUnit.NANOSECONDS)).isPositive();
 
     for (int i = 0; i < 3; i++) {
       long seq = delegate.heartbeat();
@@ -119,6 +131,9 @@ class ManagerMetricsTest {
         .contains("tether_revocation_duration_seconds_bucket{phase=\"total\",le=\"1.0\"}")
         .contains("tether_replicas_live 1.0")
         .contains("tether_store_commit_duration_seconds_count")
+        .contains("tether_registration_duration_seconds_bucket{phase=\"total\",le=\"10.0\"} 1")
+        .contains("tether_registration_duration_seconds_count{phase=\"queued\"} 1")
+        .contains("tether_registrations_per_commit_bucket{le=\"1.0\"} 1")
         .doesNotContain(token.reveal())
         .doesNotContain(token.publicId())
         .doesNotContain("secret-builder-name")

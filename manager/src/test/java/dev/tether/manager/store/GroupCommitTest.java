@@ -63,6 +63,65 @@ class GroupCommitTest {
     }
   }
 
+  /**
+   * The observer hears of each committed transaction: how many writes it held, how long each waited
+   * for the writer, how long the transaction took; nothing of a write that failed.
+   */
+  @Test
+  void theObserver_hearsOfEachCommittedTransaction_withEachWritesWait() throws Exception {
+    CountDownLatch firstInside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    com.google.common.base.Ticker ticker = manualTicker(nanos);
+    List<long[]> waits = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Long> writes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    GroupCommit<Integer, String> commits = new GroupCommit<>("test-commits", 16, 1000, Duration.ofMinutes(1), ticker,
+        items -> {
+          nanos.addAndGet(Duration.ofMillis(3).toNanos());
+          return items.stream().map(i -> "ok" + i).toList();
+        }, item -> {
+          if (item == 0) {
+            firstInside.countDown();
+            hold(release);
+            nanos.addAndGet(Duration.ofMillis(5).toNanos());
+          }
+          if (item == 13) {
+            throw new StoreException("item 13 refused", null);
+          }
+          return "alone" + item;
+        }, (waited, took) -> {
+          waits.add(waited);
+          writes.add(took);
+        });
+    try {
+      Future<String> first = commits.submit(0);
+      assertThat(firstInside.await(10, TimeUnit.SECONDS)).isTrue();
+      Future<String> a = commits.submit(1);
+      nanos.addAndGet(Duration.ofMillis(2).toNanos());
+      Future<String> b = commits.submit(2);
+      await().atMost(Duration.ofSeconds(10)).until(() -> commits.queued() == 2);
+      release.countDown();
+      assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("alone0");
+      assertThat(a.get(10, TimeUnit.SECONDS)).isEqualTo("ok1");
+      assertThat(b.get(10, TimeUnit.SECONDS)).isEqualTo("ok2");
+      await().atMost(Duration.ofSeconds(10)).until(() -> writes.size() == 2);
+
+      // the first alone, not waiting, 2 + 5 ms; then the two that queued behind it, together, 3 ms,
+      // one having waited the 7 ms since it was submitted, the other the 5 ms since it was
+      assertThat(writes).containsExactly(Duration.ofMillis(7).toNanos(), Duration.ofMillis(3).toNanos());
+      assertThat(waits.get(0)).containsExactly(0L);
+      assertThat(waits.get(1)).containsExactly(Duration.ofMillis(7).toNanos(), Duration.ofMillis(5).toNanos());
+
+      assertThatThrownBy(() -> commits.submit(13).get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(StoreException.class);
+      assertThat(commits.submit(3).get(10, TimeUnit.SECONDS)).isEqualTo("alone3");
+      await().atMost(Duration.ofSeconds(10)).until(() -> writes.size() == 3);
+      assertThat(waits).as("the failed write is not observed").hasSize(3);
+    } finally {
+      release.countDown();
+      commits.close();
+    }
+  }
+
   /** A bug in a write (here a batch answered with too few results) fails that batch's callers, not the writer. */
   @Test
   void aWriteThatThrowsUnexpectedly_failsItsBatch_andTheWriterGoesOn() throws Exception {
@@ -171,12 +230,7 @@ class GroupCommitTest {
     CountDownLatch firstInside = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
-    com.google.common.base.Ticker ticker = new com.google.common.base.Ticker() {
-      @Override
-      public long read() {
-        return nanos.get();
-      }
-    };
+    com.google.common.base.Ticker ticker = manualTicker(nanos);
     GroupCommit<Integer, String> commits = new GroupCommit<>("test-commits", 16, 1000, Duration.ofMillis(200), ticker, items -> {
       tried.addAll(items);
       return items.stream().map(i -> "ok" + i).toList();
@@ -283,6 +337,16 @@ class GroupCommitTest {
       release.countDown();
       pool.shutdownNow();
     }
+  }
+
+  /** A ticker that reads {@code nanos}, moved by the test alone. */
+  private static com.google.common.base.Ticker manualTicker(java.util.concurrent.atomic.AtomicLong nanos) {
+    return new com.google.common.base.Ticker() {
+      @Override
+      public long read() {
+        return nanos.get();
+      }
+    };
   }
 
   private static void hold(CountDownLatch latch) {
