@@ -61,7 +61,8 @@ class ObservabilityFilesTest {
   /** Histograms: each has _bucket, _count, _sum and Micrometer's _max. */
   private static final Set<String> HISTOGRAMS = Set.of(
       "tether_handshake_duration_seconds", "tether_heartbeat_ack_seconds", "tether_revocation_duration_seconds",
-      "tether_store_commit_duration_seconds", "tether_cluster_notification_lag_seconds");
+      "tether_store_commit_duration_seconds", "tether_cluster_notification_lag_seconds",
+      "tether_registration_duration_seconds", "tether_registrations_per_commit");
   /** Timers exported without buckets: _count, _sum and _max. */
   private static final Set<String> SUMMARIES = Set.of(
       "jvm_gc_pause_seconds", "grpc_server_processing_duration_seconds");
