@@ -43,6 +43,8 @@ final class ReconnectScenario {
       System.out.printf(Locale.ROOT, "%-9s %9d %12.2f %12.2f %12.2f%n", r.server, r.delegates, r.back99S, r.back100S,
           r.downtimeS);
     }
+    // the manager's registration meters over the reconnect; null if its last scrape failed
+    RegistrationTimes r = tether.registrations;
     System.out.println(new Json("reconnect", quick)
         .put("delegates", n)
         .put("reconnect_99_s", tether.back99S)
@@ -64,13 +66,24 @@ final class ReconnectScenario {
         .putValue("protocol_arrivals_per_second", protocol.arrivalsPerSecond)
         // the manager's own meters over the reconnect (docs/observability.md): Register to
         // Registered, and its parts, waiting for the writer and the transaction that wrote the row
-        .put("registrations_timed", tether.registrations.count(RegistrationTimes.TOTAL))
-        .put("registration_total_p50_ms", tether.registrations.totalQuantileMs(0.50))
-        .put("registration_total_p99_ms", tether.registrations.totalQuantileMs(0.99))
-        .put("registration_total_mean_ms", tether.registrations.meanMs(RegistrationTimes.TOTAL))
-        .put("registration_queued_mean_ms", tether.registrations.meanMs(RegistrationTimes.QUEUED))
-        .put("registration_commit_mean_ms", tether.registrations.meanMs(RegistrationTimes.COMMIT))
-        .put("registrations_per_commit_mean", tether.registrations.perCommitMean()));
+        .putValue("registrations_timed", r == null ? null : r.count(RegistrationTimes.TOTAL))
+        .put("registration_total_p50_ms", r == null ? Double.NaN : r.totalQuantileMs(0.50))
+        .put("registration_total_p99_ms", r == null ? Double.NaN : r.totalQuantileMs(0.99))
+        .put("registration_total_mean_ms", r == null ? Double.NaN : r.meanMs(RegistrationTimes.TOTAL))
+        .put("registration_queued_mean_ms", r == null ? Double.NaN : r.meanMs(RegistrationTimes.QUEUED))
+        .put("registration_commit_mean_ms", r == null ? Double.NaN : r.meanMs(RegistrationTimes.COMMIT))
+        .put("registrations_per_commit_mean", r == null ? Double.NaN : r.perCommitMean()));
+  }
+
+  /** The manager's registration meters now; null, said why, if its /metrics could not be read. */
+  private static RegistrationTimes scrape(String kind, HttpClient http, int opsPort) throws InterruptedException {
+    try {
+      return RegistrationTimes.scrape(http, opsPort);
+    } catch (java.io.IOException | RuntimeException e) {
+      // the reconnect's own figures do not depend on it: one lost line, not the scenario
+      System.out.printf(Locale.ROOT, "  %s: its /metrics could not be read: %s%n", kind, e);
+      return null;
+    }
   }
 
   private static void printRegistrations(String kind, long readyAt, RegistrationTimes interval) {
@@ -81,9 +94,12 @@ final class ReconnectScenario {
   private static String describe(RegistrationTimes r) {
     long written = r.count(RegistrationTimes.COMMIT);
     long told = r.count(RegistrationTimes.TOTAL);
+    // a scrape is not one snapshot: a commit's timers may be in it and its count of rows not yet
+    double perCommit = r.perCommitMean();
     String rows = written == 0 ? "no row written" : String.format(Locale.ROOT,
-        "%d rows written, %.1f a commit, waiting %.0f ms for the writer and %.0f ms in its commit (means)", written,
-        r.perCommitMean(), r.meanMs(RegistrationTimes.QUEUED), r.meanMs(RegistrationTimes.COMMIT));
+        "%d rows written, %s a commit, waiting %.0f ms for the writer and %.0f ms in its commit (means)", written,
+        Double.isNaN(perCommit) ? "?" : String.format(Locale.ROOT, "%.1f", perCommit),
+        r.meanMs(RegistrationTimes.QUEUED), r.meanMs(RegistrationTimes.COMMIT));
     String registered = told == 0 ? "none told Registered" : String.format(Locale.ROOT,
         "%d told Registered, %.0f ms after their Register (mean; p50 %.0f, p99 %.0f ms by the buckets)", told,
         r.meanMs(RegistrationTimes.TOTAL), r.totalQuantileMs(0.5), r.totalQuantileMs(0.99));
@@ -109,7 +125,7 @@ final class ReconnectScenario {
       // the manager's registration meters, scraped with each progress line (the scrape is the
       // manager's work too, twice a second)
       HttpClient http = t.opsPort() > 0 ? HttpClient.newHttpClient() : null;
-      RegistrationTimes registrations = http == null ? null : RegistrationTimes.scrape(http, t.opsPort());
+      RegistrationTimes registrations = http == null ? null : scrape(kind, http, t.opsPort());
       if (registrations != null) {
         printRegistrations(kind, readyAt, registrations);
       }
@@ -117,9 +133,10 @@ final class ReconnectScenario {
         Thread.sleep(500);
         System.out.printf(Locale.ROOT, "  %s: %5.1f s after the start: %d of %d back%n", kind,
             (System.currentTimeMillis() - readyAt) / 1000.0, connected, n);
-        if (http != null) {
-          RegistrationTimes now = RegistrationTimes.scrape(http, t.opsPort());
-          printRegistrations(kind, readyAt, now.since(registrations));
+        RegistrationTimes now = http == null ? null : scrape(kind, http, t.opsPort());
+        if (now != null) {
+          // since the last scrape that worked, or since the process started
+          printRegistrations(kind, readyAt, registrations == null ? now : now.since(registrations));
           registrations = now;
         }
         if (tick % 4 == 0) {
@@ -146,8 +163,10 @@ final class ReconnectScenario {
           arrivals.size(), n, back99, back100, perSecond);
       if (http != null) {
         // every count since the new process started: the whole reconnect
-        registrations = RegistrationTimes.scrape(http, t.opsPort());
-        System.out.printf(Locale.ROOT, "%s: registrations over the reconnect: %s%n", kind, describe(registrations));
+        registrations = scrape(kind, http, t.opsPort());
+        if (registrations != null) {
+          System.out.printf(Locale.ROOT, "%s: registrations over the reconnect: %s%n", kind, describe(registrations));
+        }
       }
       return new Result(kind, n, (readyAt - stoppedAt) / 1000.0, back99, back100,
           at99 < arrivals.size() ? (arrivals.get(at99) - stoppedAt) / 1000.0 : Double.NaN, arrivals.size(), perSecond,

@@ -34,7 +34,8 @@ record RegistrationTimes(Map<String, Double> sums, Map<String, Double> counts, d
   /** The manager's meters now, from its ops listener on {@code opsPort}. */
   static RegistrationTimes scrape(HttpClient http, int opsPort) throws IOException, InterruptedException {
     HttpResponse<String> response = http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + opsPort + "/metrics")).build(),
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + opsPort + "/metrics"))
+            .timeout(java.time.Duration.ofSeconds(10)).build(),
         HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
       throw new IllegalStateException("the manager's /metrics answered HTTP " + response.statusCode());

@@ -227,6 +227,8 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       delegateId = id;
       boolean sent = live.acceptRegistration(() -> {
         tracker.connected(live, this, now);
+        // counted before it is sent: a delegate told Registered finds its registration counted
+        metrics.registered(System.nanoTime() - received);
         out.onNext(ManagerMessage.newBuilder()
             .setRegistered(Registered.newBuilder()
                 .setDelegateId(id)
@@ -241,7 +243,6 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         live.onEnd(ended -> tracker.endedBeforeRegistration(id, now, ended.closeStatus()));
         return false;
       }
-      metrics.registered(System.nanoTime() - received);
       if (rotations != null) {
         rotation = rotations.registered(live, identity, id, sealer, this);
       }

@@ -175,11 +175,14 @@ final class GroupCommit<I, O> implements AutoCloseable {
         // fall through, as above
       }
       if (results != null) {
+        if (results.size() == live.size()) {
+          // before the callers hear: what they do next (a delegate told Registered) finds it counted
+          observe(live, started, took);
+        }
         // outside the write's failure handling: what a result's completion runs is not the write's
         for (int i = 0; i < live.size(); i++) {
           live.get(i).result().complete(results.get(i));
         }
-        observe(live, started, took);
         return;
       }
     }
@@ -195,9 +198,8 @@ final class GroupCommit<I, O> implements AutoCloseable {
       try {
         long started = ticker.read();
         O result = alone.apply(p.item());
-        long took = ticker.read() - started;
+        observe(List.of(p), started, ticker.read() - started);
         p.result().complete(result);
-        observe(List.of(p), started, took);
       } catch (StoreException e) {
         p.result().completeExceptionally(e);
         if (e.isConnectivity()) {

@@ -135,7 +135,7 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
       upsert.setString(12, d.replicaId());
       try (ResultSet rs = upsert.executeQuery()) {
         if (!rs.next()) {
-          throw new SQLException("the upsert of delegate " + d.name() + " returned no id");
+          throw new SQLException("the delegate upsert returned no id");
         }
         return rs.getString(1);
       }
