@@ -4,6 +4,8 @@ import dev.tether.common.handshake.WireText;
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.handshake.SessionMetadata;
 import dev.tether.manager.logging.RefusalReporter;
+import dev.tether.manager.metrics.GrpcCallMetrics;
+import dev.tether.manager.metrics.GrpcCallMetrics.CallMeters;
 import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.revocation.RevocationRegistry;
 import io.grpc.Context;
@@ -33,10 +35,22 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
   private final RevocationRegistry registry;
   private final RefusalReporter refusals;
   private final TransportInterceptor transports;
+  private final GrpcCallMetrics callMetrics;
 
-  /** Reads each call's transport facts with {@code transports} (see {@link TransportInterceptor#of}). */
+  /** Reads each call's transport facts with {@code transports} (see {@link TransportInterceptor#of}); no gRPC meters. */
   public DelegateSessionInterceptor(SessionRegistry sessions, RevocationRegistry registry, RefusalReporter refusals,
       TransportInterceptor transports) {
+    this(sessions, registry, refusals, transports, null);
+  }
+
+  /**
+   * Like {@link #DelegateSessionInterceptor(SessionRegistry, RevocationRegistry, RefusalReporter,
+   * TransportInterceptor)}, keeping each call's gRPC meters of {@code callMetrics} (null: none),
+   * which leaves these calls to it: refused calls and streams alike are counted and timed.
+   */
+  public DelegateSessionInterceptor(SessionRegistry sessions, RevocationRegistry registry, RefusalReporter refusals,
+      TransportInterceptor transports, GrpcCallMetrics callMetrics) {
+    this.callMetrics = callMetrics;
     this.transports = transports;
     this.refusals = refusals;
     this.sessions = sessions;
@@ -47,16 +61,18 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
   @SuppressWarnings("unchecked")
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    CallMeters meters = callMetrics == null ? null : callMetrics.meters(call.getMethodDescriptor());
+    long started = meters == null ? 0 : meters.start();
     TransportInfo transport = transports.of(call);
     String sessionText = headers.get(SessionMetadata.SESSION_ID);
     String seqText = headers.get(SessionMetadata.CALL_SEQ);
     String macText = headers.get(SessionMetadata.CALL_MAC);
     if (sessionText == null || seqText == null || macText == null) {
-      return refuse(call, transport, "call without session metadata", null);
+      return refuse(call, meters, started, transport, "call without session metadata", null);
     }
     Session session = sessions.find(sessionText);
     if (session == null) {
-      return refuse(call, transport, "unknown or expired session", null);
+      return refuse(call, meters, started, transport, "unknown or expired session", null);
     }
     DelegateIdentity identity = session.identity();
     long sequence;
@@ -68,7 +84,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
       sequence = Long.parseUnsignedLong(seqText);
       mac = SessionMetadata.BASE64URL.decode(macText);
     } catch (IllegalArgumentException e) {
-      return refuse(call, transport, "malformed session metadata", "token " + identity.tokenPublicId());
+      return refuse(call, meters, started, transport, "malformed session metadata", "token " + identity.tokenPublicId());
     }
     String method = call.getMethodDescriptor().getFullMethodName();
     // the MAC covers the certificate this manager presents on the connection carrying the call: a
@@ -76,26 +92,25 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
     byte[] binding = transport.channelBinding();
     byte[] expected = HandshakeCrypto.callMac(session.key(), session.sessionId(), sequence, method, binding);
     if (!HandshakeCrypto.equal(expected, mac)) {
-      return refuse(call, transport, "bad call MAC (wrong key, or a connection that presents another certificate)",
+      return refuse(call, meters, started, transport, "bad call MAC (wrong key, or a connection that presents another certificate)",
           "token " + identity.tokenPublicId());
     }
     if (!session.connection().equals(transport.connection())) {
-      return refuse(call, transport, "session used on another connection than its handshake's",
+      return refuse(call, meters, started, transport, "session used on another connection than its handshake's",
           "token " + identity.tokenPublicId());
     }
     if (!session.advanceTo(sequence)) {
-      return refuse(call, transport, "replayed call", "sequence " + Long.toUnsignedString(sequence) + ", token "
+      return refuse(call, meters, started, transport, "replayed call", "sequence " + Long.toUnsignedString(sequence) + ", token "
           + identity.tokenPublicId());
     }
     if (!sessions.claim(session)) {
-      return refuse(call, transport, "second stream on one session", "token " + identity.tokenPublicId());
+      return refuse(call, meters, started, transport, "second stream on one session", "token " + identity.tokenPublicId());
     }
     if (registry.isFenced(identity.tokenRow())) {
-      sessions.ended(session);
-      return refuse(call, transport, "call with a revoked token", "token " + identity.tokenPublicId());
+      return refuse(call, meters, started, transport, "call with a revoked token", "token " + identity.tokenPublicId());
     }
     LiveStream live = registry.register(call, identity.tokenRow(), identity.tokenPublicId(),
-        identity.tokenExpiresAt(), identity);
+        identity.tokenExpiresAt(), identity, meters, started);
     ServerCall<Q, R> guarded = (ServerCall<Q, R>) (ServerCall<?, ?>) live;
     // The service reads the authenticated call from the context when it starts the call, and takes
     // there all that its stream needs later (DelegateStreamService's Connection): the context is
@@ -108,8 +123,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
     try {
       listener = next.startCall(guarded, headers);
     } catch (RuntimeException | Error e) {
-      // no listener will end the session or the revocable call: do it here (gRPC closes the call)
-      sessions.ended(session);
+      // no listener will end the revocable call: do it here (gRPC closes the call)
       registry.unregister(live);
       throw e;
     } finally {
@@ -121,13 +135,19 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
       private void end() {
         if (!done) {
           done = true;
-          sessions.ended(session);
           registry.unregister(live);
         }
       }
 
       @Override
+      public void onMessage(Q message) {
+        live.received();
+        super.onMessage(message);
+      }
+
+      @Override
       public void onComplete() {
+        live.over(false);
         try {
           super.onComplete();
         } finally {
@@ -137,6 +157,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
 
       @Override
       public void onCancel() {
+        live.over(true);
         try {
           super.onCancel();
         } finally {
@@ -146,11 +167,30 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
     };
   }
 
-  private <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, TransportInfo transport, String reason,
-      String detail) {
+  private <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, CallMeters meters, long started,
+      TransportInfo transport, String reason, String detail) {
     refusals.report(transport.remoteHost(), reason, (detail == null ? "" : detail + " ") + "from "
         + transport.remoteAddress() + " on " + call.getMethodDescriptor().getFullMethodName());
     call.close(FAILED, new Metadata());
-    return new ServerCall.Listener<>() {};
+    if (meters == null) {
+      return new ServerCall.Listener<>() {};
+    }
+    // timed as Micrometer times a call: until its listener is told it is over
+    return new ServerCall.Listener<>() {
+      @Override
+      public void onMessage(Q message) {
+        meters.received();
+      }
+
+      @Override
+      public void onComplete() {
+        meters.ended(FAILED.getCode(), started);
+      }
+
+      @Override
+      public void onCancel() {
+        meters.ended(Status.Code.CANCELLED, started);
+      }
+    };
   }
 }

@@ -20,9 +20,11 @@ import dev.tether.proto.delegate.v1.HeartbeatAck;
 import dev.tether.proto.delegate.v1.ManagerMessage;
 import dev.tether.proto.delegate.v1.Register;
 import dev.tether.proto.delegate.v1.Registered;
+import io.grpc.BindableService;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
-import io.grpc.stub.ServerCallStreamObserver;
-import io.grpc.stub.StreamObserver;
 import java.net.SocketAddress;
 import java.time.Clock;
 import java.time.Instant;
@@ -43,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * of Register is checked with {@link UserText} before anything is stored, and every user-supplied
  * text in a log line is {@linkplain UserText#quote quoted}.
  */
-public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStreamImplBase {
+public final class DelegateStreamService implements BindableService {
 
   private static final Logger log = LoggerFactory.getLogger(DelegateStreamService.class);
   static final int MAX_HOSTNAME = 255;
@@ -80,24 +82,34 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     this.settings = settings;
   }
 
+  /**
+   * The service's one method, {@code Connect}, handled without gRPC's stub layer: the stream's
+   * {@link Connection} is the call's listener and sends on the revocable call itself, rather than
+   * through a stub's listener and response observer kept for every connected delegate.
+   */
   @Override
-  public StreamObserver<DelegateMessage> connect(StreamObserver<ManagerMessage> responses) {
+  public ServerServiceDefinition bindService() {
+    return ServerServiceDefinition.builder(DelegateStreamGrpc.getServiceDescriptor())
+        .addMethod(DelegateStreamGrpc.getConnectMethod(), this::connect)
+        .build();
+  }
+
+  private ServerCall.Listener<DelegateMessage> connect(ServerCall<DelegateMessage, ManagerMessage> call,
+      Metadata headers) {
     // the authenticated call is in the context only now, as the call starts: the connection takes
-    // all it needs from it here (AuthContext)
-    return new Connection(AuthContext.identity(), AuthContext.liveStream(), AuthContext.sealer(), responses);
+    // all it needs from it here (AuthContext); the call handed here is that revocable call
+    return new Connection(AuthContext.identity(), AuthContext.liveStream(), AuthContext.sealer());
   }
 
   /**
-   * One delegate's stream. It is also the tracker's entry for it ({@link DelegateTracker.Entry}),
-   * how rotations send on it ({@link RotationService.Sender}) and gRPC's handler for a stream ready
-   * for more ({@link Runnable}), rather than an object or a function of each's own made for every
-   * stream.
+   * One delegate's stream: the call's listener. It is also the tracker's entry for it
+   * ({@link DelegateTracker.Entry}) and how rotations send on it ({@link RotationService.Sender}),
+   * rather than an object or a function of each's own made for every stream. It sends on the
+   * revocable call ({@link LiveStream}), which sends the call's headers with its first message.
    */
-  private final class Connection extends DelegateTracker.Entry
-      implements StreamObserver<DelegateMessage>, RotationService.Sender, Runnable {
+  private final class Connection extends DelegateTracker.Entry implements RotationService.Sender {
     private final DelegateIdentity identity;
     private final LiveStream live;
-    private final ServerCallStreamObserver<ManagerMessage> out;
     private final SuccessorSealer sealer;
     /** Set once the registration is committed, on the pool thread that goes on from the commit. */
     private volatile String delegateId;
@@ -109,23 +121,18 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
     /** The connection's remote address, for logs: the transport's own object, null if it has none. */
     private final SocketAddress remote;
 
-    Connection(DelegateIdentity identity, LiveStream live, SuccessorSealer sealer, StreamObserver<ManagerMessage> out) {
+    Connection(DelegateIdentity identity, LiveStream live, SuccessorSealer sealer) {
       this.sealer = sealer;
       this.remote = AuthContext.transport().address();
       this.identity = identity;
       this.live = live;
-      this.out = (ServerCallStreamObserver<ManagerMessage>) out;
-      this.out.setOnReadyHandler(this);
-      // sends after the delegate went away are dropped, as LiveStream drops those after a close
-      this.out.setOnCancelHandler(() -> { });
       // one message at a time, each asked for once the one before is handled: the message after a
       // Register arrives only once the Register's row is committed, without a thread held meanwhile
-      this.out.disableAutoRequest();
-      this.out.request(1);
+      live.request(1);
     }
 
     @Override
-    public void onNext(DelegateMessage message) {
+    public void onMessage(DelegateMessage message) {
       switch (message.getKindCase()) {
         case REGISTER -> {
           register(message.getRegister());
@@ -147,7 +154,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         }
         default -> live.closeWith(Status.INVALID_ARGUMENT.withDescription("empty delegate message"));
       }
-      out.request(1);
+      live.request(1);
     }
 
     private void register(Register r) {
@@ -188,7 +195,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
             notRecorded(failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure);
           } else if (registered(r, id, now, received)) {
-            out.request(1);
+            live.request(1);
           }
         } catch (Throwable e) {
           // as gRPC ends a call whose handler throws (nothing else would end this one), then says
@@ -229,7 +236,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
         tracker.connected(live, this, now);
         // counted before it is sent: a delegate told Registered finds its registration counted
         metrics.registered(System.nanoTime() - received);
-        out.onNext(ManagerMessage.newBuilder()
+        live.sendMessage(ManagerMessage.newBuilder()
             .setRegistered(Registered.newBuilder()
                 .setDelegateId(id)
                 .setHeartbeatIntervalMs((int) settings.interval().toMillis()))
@@ -275,7 +282,7 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
       }
       live.acceptHeartbeat(() -> {
         tracker.heartbeat(live);
-        out.onNext(ManagerMessage.newBuilder()
+        live.sendMessage(ManagerMessage.newBuilder()
             .setHeartbeatAck(HeartbeatAck.newBuilder()
                 .setSequence(sequence)
                 .setReceivedAtUnixMs(clock.millis()))
@@ -296,27 +303,25 @@ public final class DelegateStreamService extends DelegateStreamGrpc.DelegateStre
 
     /** The stream is ready for more: the client read what it was sent, and what was sent while it lagged has gone. */
     @Override
-    public void run() {
+    public void onReady() {
       sentWhileNotReady = 0;
     }
 
-    /** Sends {@code message} on the stream (for rotations). */
+    /** Sends {@code message} on the stream (for rotations); dropped once the call is closed or over. */
     @Override
     public void send(ManagerMessage message) {
-      out.onNext(message);
+      live.sendMessage(message);
     }
 
     private String remoteAddress() {
       return remote == null ? "unknown" : remote.toString();
     }
 
-    @Override
-    public void onError(Throwable t) {
-      // the delegate went away; the interceptor unregisters the stream and the tracker records it
-    }
+    // onCancel, onComplete: the call is over (the delegate went away, or its close was sent); the
+    // interceptor unregisters the stream, and the tracker and the rotations record its end
 
     @Override
-    public void onCompleted() {
+    public void onHalfClose() {
       live.closeWith(Status.OK.withDescription("delegate closed the stream"));
     }
   }

@@ -8,6 +8,8 @@ import dev.tether.manager.store.DelegateStore;
 import dev.tether.manager.store.StoreException;
 import dev.tether.manager.store.TetherStore;
 import dev.tether.manager.store.WriteBehind;
+import dev.tether.proto.delegate.v1.DelegateMessage;
+import io.grpc.ServerCall;
 import io.grpc.Status;
 import java.time.Clock;
 import java.time.Duration;
@@ -88,9 +90,11 @@ public final class DelegateTracker {
    * ({@link LiveStream#trackerEntry}), and the listener that records its end. The stream's own state
    * (the stream service's connection) extends it, so that the tracker adds no object to a connected
    * delegate; the connection time is kept as numbers rather than an {@link java.time.Instant} of its
-   * own. Its fields are written by {@link #connected} before the entry is set on the stream.
+   * own. Its fields are written by {@link #connected} before the entry is set on the stream. It is
+   * a {@link ServerCall.Listener} (which has no state of its own) so that the connection, which
+   * extends it, can be the stream's listener as well.
    */
-  abstract static class Entry implements Consumer<LiveStream> {
+  abstract static class Entry extends ServerCall.Listener<DelegateMessage> implements Consumer<LiveStream> {
     private DelegateTracker tracker;
     /** When it connected: seconds since the epoch and the nanoseconds within that second. */
     private long sinceSeconds;

@@ -2,6 +2,7 @@ package dev.tether.manager.metrics;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tether.proto.delegate.v1.DelegateStreamGrpc;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -88,9 +90,12 @@ public final class ManagerMetrics {
   private final AtomicInteger revocationsInDoubt = new AtomicInteger();
   private final Counter adminAuthFailures;
   private final Map<String, AtomicInteger> connectedByAccount = new ConcurrentHashMap<>();
+  private final GrpcCallMetrics grpcCalls;
 
   public ManagerMetrics(MeterRegistry registry) {
     this.registry = requireNonNull(registry, "registry");
+    // the delegate stream's session interceptor keeps its calls' meters (Manager.addServicesTo)
+    grpcCalls = new GrpcCallMetrics(registry, Set.of(DelegateStreamGrpc.SERVICE_NAME));
     for (HandshakeOutcome outcome : HandshakeOutcome.values()) {
       handshakes.put(outcome, Counter.builder("tether.handshakes")
           .description("Handshakes ended, by outcome")
@@ -138,6 +143,14 @@ public final class ManagerMetrics {
         .register(registry);
     adminAuthFailures = Counter.builder("tether.admin.auth.failures")
         .description("Admin calls refused for a missing, malformed, wrong or revoked credential").register(registry);
+  }
+
+  /**
+   * Micrometer's gRPC call meters on this registry, as the interceptor of both listeners; the
+   * delegate stream's calls are metered by its session interceptor, with {@link GrpcCallMetrics#meters}.
+   */
+  public GrpcCallMetrics grpcCalls() {
+    return grpcCalls;
   }
 
   /** Meters that nothing scrapes, for parts built on their own in tests. */

@@ -1,5 +1,6 @@
 package dev.tether.manager.revocation;
 
+import dev.tether.manager.metrics.GrpcCallMetrics.CallMeters;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -31,6 +32,8 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   private boolean over;
   /** Its registration was refused because the token was fenced (a revoke or an expiry committing). */
   private boolean registrationFenced;
+  /** The call's headers were sent (guarded by this). */
+  private boolean headersSent;
   private volatile Status closeStatus;
   /**
    * What the delegate tracker keeps for this stream once its delegate registered (null before):
@@ -38,12 +41,21 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
    * delegate. Only the tracker sets or clears it.
    */
   private volatile Object trackerEntry;
+  /**
+   * The call's gRPC meters (null: not metered here), which this object and the listener in front
+   * of it keep in place of Micrometer's wrappers (see {@link dev.tether.manager.metrics.GrpcCallMetrics}),
+   * and when the call started, on their clock.
+   */
+  private final CallMeters meters;
+  private final long started;
 
   @SuppressWarnings("unchecked")
-  LiveStream(ServerCall<?, ?> call, TokenFence fence, Object subject) {
+  LiveStream(ServerCall<?, ?> call, TokenFence fence, Object subject, CallMeters meters, long started) {
     super((ServerCall<Object, Object>) call);
     this.fence = fence;
     this.subject = subject;
+    this.meters = meters;
+    this.started = started;
   }
 
   /**
@@ -119,16 +131,48 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
     return true;
   }
 
+  /**
+   * Sends {@code message} unless the call is closed; the call's headers go first, with its first
+   * message (as gRPC's stub sends them), unless they were sent before.
+   */
   @Override
   public synchronized void sendMessage(Object message) {
     if (!closed) {
+      if (!headersSent) {
+        headersSent = true;
+        super.sendHeaders(new Metadata());
+      }
+      if (meters != null) {
+        meters.sent();
+      }
       super.sendMessage(message);
+    }
+  }
+
+  /** A message of the call arrived from the delegate (for the call's meters). */
+  public void received() {
+    if (meters != null) {
+      meters.received();
+    }
+  }
+
+  /**
+   * The call's listener has been told it is over: {@code cancelled}, or completed after the status
+   * this object closed it with. Records the call's duration under that status, as Micrometer's
+   * interceptor does ({@code UNKNOWN} for a call completed without a close seen here).
+   */
+  public void over(boolean cancelled) {
+    if (meters != null) {
+      Status status = closeStatus;
+      meters.ended(cancelled ? Status.Code.CANCELLED : status == null ? Status.Code.UNKNOWN : status.getCode(),
+          started);
     }
   }
 
   @Override
   public synchronized void sendHeaders(Metadata headers) {
     if (!closed) {
+      headersSent = true;
       super.sendHeaders(headers);
     }
   }

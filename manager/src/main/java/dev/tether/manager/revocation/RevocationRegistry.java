@@ -1,6 +1,7 @@
 package dev.tether.manager.revocation;
 
 import dev.tether.common.handshake.WireText;
+import dev.tether.manager.metrics.GrpcCallMetrics.CallMeters;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.Status;
@@ -77,10 +78,19 @@ public final class RevocationRegistry {
    */
   public LiveStream register(ServerCall<?, ?> call, long tokenRow, String tokenPublicId, Instant tokenExpiresAt,
       Object subject) {
+    return register(call, tokenRow, tokenPublicId, tokenExpiresAt, subject, null, 0);
+  }
+
+  /**
+   * Like {@link #register(ServerCall, long, String, Instant, Object)}, for a call whose gRPC meters
+   * {@code meters} the live handle keeps, started at {@code started} on their clock.
+   */
+  public LiveStream register(ServerCall<?, ?> call, long tokenRow, String tokenPublicId, Instant tokenExpiresAt,
+      Object subject, CallMeters meters, long started) {
     TokenFence fence = fence(tokenRow);
     fence.publicId(tokenPublicId);
     fence.expiresAt(tokenExpiresAt);
-    LiveStream stream = new LiveStream(call, fence, subject);
+    LiveStream stream = new LiveStream(call, fence, subject, meters, started);
     fence.streams().add(stream);
     // read after the add, as the cut marks the fence before it sweeps, and lowering the fence
     // clears it before it looks for held calls: one of the two always finds this call

@@ -180,7 +180,7 @@ public final class Manager implements AutoCloseable {
         MalformedMessages.lenient(handshakes.bindService(), MalformedMessages.HANDSHAKE), transport));
     // the session check reads the transport's facts itself: one context per delegate stream
     builder.addService(ServerInterceptors.intercept(streams,
-        new DelegateSessionInterceptor(sessions, registry, callRefusals, transport)));
+        new DelegateSessionInterceptor(sessions, registry, callRefusals, transport, metrics.grpcCalls())));
     return builder;
   }
 

@@ -22,7 +22,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettySslContextServerCredentials;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
-import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -149,6 +148,7 @@ public final class ManagerServer implements AutoCloseable {
     opener.setDaemon(true);
     opener.start();
     PrometheusMeterRegistry registry;
+    ManagerMetrics metrics;
     HealthStatusManager health;
     TransportLimits limits = options.settings().transport();
     EventLoops loops = null;
@@ -164,6 +164,7 @@ public final class ManagerServer implements AutoCloseable {
         consoleTls = ServerTlsContexts.console(tls);
       }
       registry = OpsMetrics.withJvmAndProcess(OpsMetrics.registry());
+      metrics = new ManagerMetrics(registry);
       health = new HealthStatusManager();
       loops = EventLoops.create();
       openCalls = new CallsPerSource(limits.maxOpenCallsPerAddress());
@@ -172,12 +173,12 @@ public final class ManagerServer implements AutoCloseable {
           limits.maxConnectionsPerAddress(), limits.maxConcurrentCallsPerConnection(), options.settings())
           .callExecutor(loops.streams().executors())
           .addService(ServerInterceptors.intercept(health.getHealthService(), openCalls))
-          .intercept(new MetricCollectingServerInterceptor(registry));
+          .intercept(metrics.grpcCalls());
       if (options.adminListen() != null) {
         admin = common(NettyServerBuilder.forAddress(options.adminListen(), credentials), loops,
             limits.maxConnectionsPerAddress(), MAX_ADMIN_CALLS_PER_CONNECTION, options.settings())
             .addService(ServerInterceptors.intercept(ProtoReflectionServiceV1.newInstance(), openCalls))
-            .intercept(new MetricCollectingServerInterceptor(registry));
+            .intercept(metrics.grpcCalls());
       }
     } catch (IOException | RuntimeException | Error e) {
       if (loops != null) {
@@ -196,7 +197,7 @@ public final class ManagerServer implements AutoCloseable {
     }
     try {
       DataDirectory.protectDatabaseFiles(dataDir);
-      manager = Manager.create(store, masterKey, options.settings(), new ManagerMetrics(registry)).start();
+      manager = Manager.create(store, masterKey, options.settings(), metrics).start();
       manager.admins().bootstrap(adminKey);
     } catch (IOException | RuntimeException e) {
       store.close();

@@ -17,14 +17,16 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
  * What a delegate stream's authentication leaves behind once the call has started: the stream
- * holds the session and its revocable call until it ends (and nothing when its start fails), and
- * the authenticated context is there while the service starts the call, not in its later callbacks.
+ * claims its session, which no other call finds from then on, and holds its revocable call until
+ * it ends (and nothing when its start fails), and the authenticated context is there while the
+ * service starts the call, not in its later callbacks.
  */
 class DelegateSessionInterceptorTest {
 
@@ -57,12 +59,25 @@ class DelegateSessionInterceptorTest {
     assertThat(atStart.get().tokenPublicId()).isEqualTo("tid_aaaaaaaaaaaaaaaa");
     listener.onMessage(new Object());
     assertThat(later.get()).as("the authenticated context in a later callback").isNull();
-    assertThat(sessions.find(session.id())).isSameAs(session);
+    assertThat(sessions.find(session.id())).as("claimed by the stream, found by no other call").isNull();
     assertThat(registry.liveCount()).isEqualTo(1);
 
     listener.onCancel();
-    assertThat(sessions.find(session.id())).isNull();
     assertThat(registry.liveCount()).isZero();
+  }
+
+  @Test
+  void aSecondCallOnAClaimedSession_isRefused_evenWithAFreshSequenceAndAGoodMac() {
+    AtomicInteger started = new AtomicInteger();
+    ServerCallHandler<Object, Object> service = (call, headers) -> {
+      started.incrementAndGet();
+      return new ServerCall.Listener<>() {};
+    };
+    interceptor.interceptCall(call(), signed(1), service);
+    interceptor.interceptCall(call(), signed(2), service);
+
+    assertThat(started).as("streams the service was asked to start").hasValue(1);
+    assertThat(registry.liveCount()).isEqualTo(1);
   }
 
   @Test

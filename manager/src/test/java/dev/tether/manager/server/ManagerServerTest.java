@@ -3,6 +3,7 @@ package dev.tether.manager.server;
 import dev.tether.manager.testing.EndStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.tether.common.testing.TokenLedger;
 import dev.tether.common.token.DelegateToken;
@@ -18,7 +19,13 @@ import dev.tether.proto.delegate.v1.DelegateMessage;
 import dev.tether.proto.delegate.v1.DelegateStreamGrpc;
 import dev.tether.proto.delegate.v1.ManagerMessage;
 import dev.tether.proto.delegate.v1.Register;
+import dev.tether.delegate.connect.StreamClient;
 import io.grpc.CallCredentials;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.stream.Collectors;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -244,6 +251,70 @@ class ManagerServerTest {
         admin.shutdownNow();
       }
     }
+  }
+
+  /**
+   * The delegate stream's gRPC meters are kept by its session interceptor rather than Micrometer's
+   * wrappers (GrpcCallMetrics): every stream, refused or not, is counted and timed once, under the
+   * status it ended with, beside the calls Micrometer's interceptor meters (the handshakes).
+   */
+  @Test
+  void everyDelegateStream_isMeteredOnce_underTheStatusItEndedWith_asEveryOtherCall() throws Exception {
+    try (ManagerServer server = start()) {
+      ManagedChannel channel = channel(server);
+      MeterRegistry registry = server.manager().metrics().registry();
+      try {
+        CreatedAccount account = server.manager().tokens().createAccount("acme", "test");
+        DelegateToken token = TokenLedger.record(account.defaultToken().value());
+        HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(10));
+        Register register = Register.newBuilder().setHostname("build-host").build();
+
+        // a stream that says goodbye: closed OK by the manager, after its Register and two heartbeats
+        StreamClient leaving = StreamClient.open(channel,
+            handshakes.handshake(channel, account.account().id(), token, "leaving"), register);
+        leaving.registered().get(10, TimeUnit.SECONDS);
+        for (int i = 0; i < 2; i++) {
+          long seq = leaving.heartbeat();
+          await().atMost(Duration.ofSeconds(10)).until(() -> leaving.lastAckSequence() >= seq);
+        }
+        assertThat(leaving.goodbye("done")).isTrue();
+        assertThat(leaving.closed().get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+
+        // a stream the delegate cancels, and one refused for its credential
+        StreamClient cancelled = StreamClient.open(channel,
+            handshakes.handshake(channel, account.account().id(), token, "cancelled"), register);
+        cancelled.registered().get(10, TimeUnit.SECONDS);
+        cancelled.close();
+        String adminKey = Files.readString(dataDir.resolve(AdminKey.FILE_NAME)).strip();
+        StreamClient refused = StreamClient.open(channel, bearer(adminKey), register);
+        assertThat(refused.closed().get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+
+        Map<String, Long> expected = Map.of("OK", 1L, "CANCELLED", 1L, "UNAUTHENTICATED", 1L);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+            assertThat(timerCounts(registry, "Connect")).isEqualTo(expected));
+        // Register, two heartbeats and a goodbye; Register on the second (and maybe on the refused)
+        assertThat(counter(registry, "grpc.server.requests.received", "Connect")).isBetween(5.0, 6.0);
+        // Registered and two acknowledgements; Registered
+        assertThat(counter(registry, "grpc.server.responses.sent", "Connect")).isEqualTo(4);
+        assertThat(timerCounts(registry, "Handshake")).isEqualTo(Map.of("OK", 2L));
+        Timer goodbye = registry.find("grpc.server.processing.duration").tag("method", "Connect")
+            .tag("status_code", "OK").timer();
+        assertThat(goodbye.totalTime(TimeUnit.NANOSECONDS)).as("the stream's whole life").isPositive();
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  /** How many calls of {@code method} ended, by status code, from grpc.server.processing.duration. */
+  private static Map<String, Long> timerCounts(MeterRegistry registry, String method) {
+    return registry.find("grpc.server.processing.duration").tag("method", method).timers().stream()
+        .filter(t -> t.count() > 0)
+        .collect(Collectors.toMap(t -> t.getId().getTag("status_code"), Timer::count));
+  }
+
+  private static double counter(MeterRegistry registry, String name, String method) {
+    return registry.find(name).tag("method", method).counters().stream().mapToDouble(Counter::count).sum();
   }
 
   private static CallCredentials bearer(String key) {
