@@ -107,6 +107,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
       return refuse(call, meters, started, transport, "second stream on one session", "token " + identity.tokenPublicId());
     }
     if (registry.isFenced(identity.tokenRow())) {
+      sessions.ended(session);
       return refuse(call, meters, started, transport, "call with a revoked token", "token " + identity.tokenPublicId());
     }
     LiveStream live = registry.register(call, identity.tokenRow(), identity.tokenPublicId(),
@@ -123,7 +124,8 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
     try {
       listener = next.startCall(guarded, headers);
     } catch (RuntimeException | Error e) {
-      // no listener will end the revocable call: do it here (gRPC closes the call)
+      // no listener will end the session or the revocable call: do it here (gRPC closes the call)
+      sessions.ended(session);
       registry.unregister(live);
       throw e;
     } finally {
@@ -135,6 +137,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
       private void end() {
         if (!done) {
           done = true;
+          sessions.ended(session);
           registry.unregister(live);
         }
       }
@@ -147,8 +150,8 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
 
       @Override
       public void onComplete() {
-        live.over(false);
         try {
+          live.over(false);
           super.onComplete();
         } finally {
           end();
@@ -157,8 +160,8 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
 
       @Override
       public void onCancel() {
-        live.over(true);
         try {
+          live.over(true);
           super.onCancel();
         } finally {
           end();

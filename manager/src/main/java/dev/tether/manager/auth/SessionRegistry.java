@@ -9,7 +9,7 @@ import java.util.concurrent.ConcurrentMap;
  * Sessions established by handshakes on this manager, kept in memory only: after a restart every
  * delegate proves itself again. A session waits for its one stream for at most the unused TTL; the
  * number waiting per token is capped, so a token holder cannot pile up sessions; a session is
- * dropped when its stream claims it; revocation drops all of a token's still waiting.
+ * dropped when its stream ends; revocation drops all of a token's.
  */
 public final class SessionRegistry {
 
@@ -72,17 +72,13 @@ public final class SessionRegistry {
     return id == null ? null : sessions.get(id);
   }
 
-  /**
-   * Takes {@code session} for its one stream; false if it was taken, expired or revoked meanwhile.
-   * A claimed session is forgotten at once: no later call finds it (a second stream on it is an
-   * unknown session), and a connected delegate keeps no entry in this registry.
-   */
+  /** Takes {@code session} for its one stream; false if it was taken, expired or revoked meanwhile. */
   boolean claim(Session session) {
     if (!session.claim()) {
       return false;
     }
     stopWaiting(session);
-    return sessions.remove(session.handle(), session);
+    return sessions.get(session.handle()) == session;
   }
 
   /** Forgets a session its handshake could not hand out (the token was revoked meanwhile). */
@@ -90,6 +86,11 @@ public final class SessionRegistry {
     if (sessions.remove(session.handle(), session) && session.claim()) {
       stopWaiting(session);
     }
+  }
+
+  /** Forgets a session whose stream has ended. */
+  void ended(Session session) {
+    sessions.remove(session.handle(), session);
   }
 
   /** Drops every session of a token, so no new call can start with them. */

@@ -307,7 +307,7 @@ public final class DelegateStreamService implements BindableService {
       sentWhileNotReady = 0;
     }
 
-    /** Sends {@code message} on the stream (for rotations); dropped once the call is closed or over. */
+    /** Sends {@code message} on the stream (for rotations); dropped once the call is closed or cancelled. */
     @Override
     public void send(ManagerMessage message) {
       live.sendMessage(message);

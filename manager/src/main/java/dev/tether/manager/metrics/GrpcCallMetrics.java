@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -61,7 +62,10 @@ public final class GrpcCallMetrics extends MetricCollectingServerInterceptor {
   public CallMeters meters(MethodDescriptor<?, ?> method) {
     return meters.computeIfAbsent(method, m -> {
       MetricSet set = metricsFor(m);
-      return new CallMeters(set.getRequestCounter(), set.getResponseCounter(), timers.get(m), clock);
+      // made with the set, by newTimerFunction, for this very descriptor
+      Function<Status.Code, Timer> timer = Objects.requireNonNull(timers.get(m),
+          () -> "no timer for " + m.getFullMethodName());
+      return new CallMeters(set.getRequestCounter(), set.getResponseCounter(), timer, clock);
     });
   }
 

@@ -132,12 +132,13 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   }
 
   /**
-   * Sends {@code message} unless the call is closed; the call's headers go first, with its first
-   * message (as gRPC's stub sends them), unless they were sent before.
+   * Sends {@code message} unless the call is closed or cancelled (dropped, as gRPC's stub drops a
+   * send after a cancel); the call's headers go first, with its first message (as the stub sends
+   * them), unless they were sent before.
    */
   @Override
   public synchronized void sendMessage(Object message) {
-    if (!closed) {
+    if (!closed && !super.isCancelled()) {
       if (!headersSent) {
         headersSent = true;
         super.sendHeaders(new Metadata());

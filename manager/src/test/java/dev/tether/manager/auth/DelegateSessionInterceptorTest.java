@@ -24,9 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What a delegate stream's authentication leaves behind once the call has started: the stream
- * claims its session, which no other call finds from then on, and holds its revocable call until
- * it ends (and nothing when its start fails), and the authenticated context is there while the
- * service starts the call, not in its later callbacks.
+ * holds the session and its revocable call until it ends (and nothing when its start fails), and
+ * the authenticated context is there while the service starts the call, not in its later callbacks.
  */
 class DelegateSessionInterceptorTest {
 
@@ -59,10 +58,11 @@ class DelegateSessionInterceptorTest {
     assertThat(atStart.get().tokenPublicId()).isEqualTo("tid_aaaaaaaaaaaaaaaa");
     listener.onMessage(new Object());
     assertThat(later.get()).as("the authenticated context in a later callback").isNull();
-    assertThat(sessions.find(session.id())).as("claimed by the stream, found by no other call").isNull();
+    assertThat(sessions.find(session.id())).isSameAs(session);
     assertThat(registry.liveCount()).isEqualTo(1);
 
     listener.onCancel();
+    assertThat(sessions.find(session.id())).isNull();
     assertThat(registry.liveCount()).isZero();
   }
 

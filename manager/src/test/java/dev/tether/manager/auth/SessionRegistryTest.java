@@ -51,13 +51,12 @@ class SessionRegistryTest {
   }
 
   @Test
-  void aSessionIsClaimedOnce_andForgottenAsItsStreamClaimsIt() {
+  void aSessionIsClaimedOnceAndForgottenWhenItsStreamEnds() {
     Session session = sessions.create(new byte[32], identity(1), "c1", "10.0.0.1");
-    assertThat(sessions.find(session.id())).isSameAs(session);
     assertThat(sessions.claim(session)).isTrue();
-    assertThat(sessions.find(session.id())).as("found by no later call").isNull();
     assertThat(sessions.claim(session)).as("a second stream on one session").isFalse();
-    assertThat(sessions.size()).isZero();
+    sessions.ended(session);
+    assertThat(sessions.find(session.id())).isNull();
   }
 
   @Test
@@ -69,7 +68,7 @@ class SessionRegistryTest {
 
     assertThat(sessions.expireUnused()).isEqualTo(1);
     assertThat(sessions.find(unused.id())).isNull();
-    assertThat(sessions.find(used.id())).as("a claimed session, forgotten at its claim").isNull();
+    assertThat(sessions.find(used.id())).as("a session carrying its stream does not expire").isSameAs(used);
     assertThat(sessions.claim(unused)).as("an expired session cannot be claimed").isFalse();
     for (int i = 0; i < 3; i++) {
       assertThat(sessions.create(new byte[32], identity(1), "c" + (10 + i), "10.0.0.1")).isNotNull();
