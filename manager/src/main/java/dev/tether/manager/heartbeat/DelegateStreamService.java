@@ -103,18 +103,18 @@ public final class DelegateStreamService implements BindableService {
 
   /**
    * One delegate's stream: the call's listener. It is also the tracker's entry for it
-   * ({@link DelegateTracker.Entry}) and how rotations send on it ({@link RotationService.Sender}),
-   * rather than an object or a function of each's own made for every stream. It sends on the
-   * revocable call ({@link LiveStream}), which sends the call's headers with its first message.
+   * ({@link DelegateTracker.Entry}) and the stream as rotations see it ({@link RotationService.Stream}),
+   * rather than an object of each's own made for every stream. It sends on the revocable call
+   * ({@link LiveStream}), which sends the call's headers with its first message.
    */
-  private final class Connection extends DelegateTracker.Entry implements RotationService.Sender {
+  private final class Connection extends DelegateTracker.Entry implements RotationService.Stream {
     private final DelegateIdentity identity;
     private final LiveStream live;
     private final SuccessorSealer sealer;
     /** Set once the registration is committed, on the pool thread that goes on from the commit. */
     private volatile String delegateId;
-    /** This stream as rotations see it, once registered. */
-    private volatile RotationService.Stream rotation;
+    /** What rotations did on this stream, once one did (see {@link #rotations}); guarded by this. */
+    private RotationService.StreamRotations rotations;
     /** Acknowledgements sent while gRPC was already holding 32 KiB unread for the client. */
     private volatile int sentWhileNotReady;
 
@@ -145,11 +145,11 @@ public final class DelegateStreamService implements BindableService {
           live.closeWith(Status.OK.withDescription("goodbye"));
         }
         case ROTATION_RESULT -> {
-          RotationService.Stream registered = rotation;
+          // a message after Register arrives only once this stream is registered (see register)
           if (delegateId == null) {
             live.closeWith(Status.FAILED_PRECONDITION.withDescription("RotationResult before Register"));
-          } else if (registered != null) {
-            registered.result(message.getRotationResult());
+          } else if (DelegateStreamService.this.rotations != null) {
+            DelegateStreamService.this.rotations.received(this, message.getRotationResult());
           }
         }
         default -> live.closeWith(Status.INVALID_ARGUMENT.withDescription("empty delegate message"));
@@ -250,8 +250,8 @@ public final class DelegateStreamService implements BindableService {
         live.onEnd(ended -> tracker.endedBeforeRegistration(id, now, ended.closeStatus()));
         return false;
       }
-      if (rotations != null) {
-        rotation = rotations.registered(live, identity, id, sealer, this);
+      if (DelegateStreamService.this.rotations != null) {
+        DelegateStreamService.this.rotations.registered(this);
       }
       log.info(append("account", identity.accountId()).and(append("token_id", identity.tokenPublicId()))
           .and(append("delegate_id", id)),
@@ -292,7 +292,7 @@ public final class DelegateStreamService implements BindableService {
     }
 
     @Override
-    String delegateId() {
+    public String delegateId() {
       return delegateId;
     }
 
@@ -311,6 +311,29 @@ public final class DelegateStreamService implements BindableService {
     @Override
     public void send(ManagerMessage message) {
       live.sendMessage(message);
+    }
+
+    @Override
+    public LiveStream live() {
+      return live;
+    }
+
+    @Override
+    public DelegateIdentity identity() {
+      return identity;
+    }
+
+    @Override
+    public SuccessorSealer sealer() {
+      return sealer;
+    }
+
+    @Override
+    public synchronized RotationService.StreamRotations rotations(boolean create) {
+      if (rotations == null && create) {
+        rotations = new RotationService.StreamRotations();
+      }
+      return rotations;
     }
 
     private String remoteAddress() {

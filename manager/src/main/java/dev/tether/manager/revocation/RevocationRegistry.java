@@ -211,6 +211,14 @@ public final class RevocationRegistry {
     }
   }
 
+  /** Runs {@code action} for every live call of the token in row {@code tokenRow}, registered or not yet. */
+  public void forEachStreamOf(long tokenRow, Consumer<LiveStream> action) {
+    TokenFence fence = fences.get(tokenRow);
+    if (fence != null) {
+      fence.streams().forEach(action);
+    }
+  }
+
   /** Total live calls on this manager. */
   public int liveCount() {
     int n = 0;

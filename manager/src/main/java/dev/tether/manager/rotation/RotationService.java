@@ -10,6 +10,7 @@ import dev.tether.common.text.UserText;
 import dev.tether.manager.auth.DelegateIdentity;
 import dev.tether.manager.auth.SuccessorSealer;
 import dev.tether.manager.revocation.LiveStream;
+import dev.tether.manager.revocation.RevocationRegistry;
 import dev.tether.manager.store.Actor;
 import dev.tether.manager.store.DelegateRecord;
 import dev.tether.manager.store.DuplicateException;
@@ -45,7 +46,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.function.Consumer;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -74,7 +75,8 @@ public final class RotationService {
   private final TokenService tokens;
   private final byte[] sealingKey;
   private final Clock clock;
-  private final Map<Long, Set<Stream>> streamsByToken = new ConcurrentHashMap<>();
+  /** Where the live delegate streams are, by token: those of a rotation's old token are handed its successor. */
+  private final RevocationRegistry streams;
   private volatile List<Rotation> openRotations = List.of();
   private final long startedNanos = System.nanoTime();
   /**
@@ -112,19 +114,22 @@ public final class RotationService {
    */
   private final Executor streamWork;
 
-  public RotationService(TetherStore store, TokenService tokens, MasterKey masterKey, Clock clock) {
-    this(store, tokens, masterKey, clock, RotationTiming.defaults());
-  }
-
-  /** Doing the streams' database work on the thread that calls it (tests that tick by hand). */
+  /**
+   * Doing the streams' database work on the thread that calls it, with no delegate streams of its own
+   * (tests that tick by hand).
+   */
   public RotationService(TetherStore store, TokenService tokens, MasterKey masterKey, Clock clock,
       RotationTiming timing) {
-    this(store, tokens, masterKey, clock, timing, Runnable::run);
+    this(store, tokens, masterKey, clock, timing, new RevocationRegistry(), Runnable::run);
   }
 
-  /** With the streams' database work done on {@code streamWork}, one task after another. */
+  /**
+   * With the streams' database work done on {@code streamWork}, one task after another, and the
+   * delegate streams of this manager found in {@code streams}.
+   */
   public RotationService(TetherStore store, TokenService tokens, MasterKey masterKey, Clock clock,
-      RotationTiming timing, Executor streamWork) {
+      RotationTiming timing, RevocationRegistry streams, Executor streamWork) {
+    this.streams = streams;
     this.streamWork = streamWork;
     this.timing = timing;
     this.store = store;
@@ -272,124 +277,85 @@ public final class RotationService {
 
   // ------------------------------------------------------------------ streams
 
-  /** Sends the manager's messages on one delegate's stream (the stream's own state is one). */
-  @FunctionalInterface
-  public interface Sender {
+  /**
+   * A registered delegate stream, as rotations see it. The stream's own state (the stream service's
+   * connection) is one, and rotations find a token's streams where the revocation registry keeps
+   * them ({@link RevocationRegistry#forEachStreamOf}): a stream is one of them from its
+   * registration ({@link LiveStream#trackerEntry} set) until its call is over (cleared), with no
+   * object, set entry or end listener of the rotations' own for every connected delegate.
+   */
+  public interface Stream {
+    LiveStream live();
+
+    DelegateIdentity identity();
+
+    /** The delegate's id (its row, written by its registration). */
+    String delegateId();
+
+    SuccessorSealer sealer();
+
+    /** Sends {@code message} on the stream; rotations call it only while the stream is live. */
     void send(ManagerMessage message);
+
+    /**
+     * What rotations did on this stream: made by the first call with {@code create} (a rotation
+     * handed to it, or its delegate's answer), null before that otherwise, since most streams never
+     * see a rotation. Made once: every call after the first that made it returns the same object.
+     */
+    StreamRotations rotations(boolean create);
   }
 
-  /**
-   * A registered delegate stream, as the rotation sees it; it forgets itself when its call ends
-   * (the stream is its own end listener, rather than a function kept for each stream).
-   */
-  public final class Stream implements Consumer<LiveStream> {
-    private final LiveStream live;
-    private final DelegateIdentity identity;
-    private final String delegateId;
-    private final SuccessorSealer sealer;
-    private final Sender sender;
+  /** What rotations did on one stream (see {@link Stream#rotations}). */
+  public static final class StreamRotations {
+    /** Rotations sent on the stream, with when (System.nanoTime). */
+    private final Map<String, Long> sent = new ConcurrentHashMap<>();
     /**
-     * Rotations sent on this stream, with when (System.nanoTime); made at the first rotation, since
-     * most streams never see one and two empty maps a stream were 150 bytes of every connection.
+     * The answers taken on the stream (rotation id and outcome): a repeat costs neither a database
+     * write nor a log line, so a delegate cannot flood either with one message over and over.
      */
-    private Map<String, Long> sent;
-    /**
-     * The answers taken on this stream (rotation id and outcome): a repeat costs neither a database
-     * write nor a log line, so a delegate cannot flood either with one message over and over. Made
-     * at the first answer.
-     */
-    private Set<String> answered;
-    /** Whether an answer to a rotation not open here was logged already on this stream; guarded by this. */
-    private boolean strayLogged;
-
-    private Stream(LiveStream live, DelegateIdentity identity, String delegateId, SuccessorSealer sealer,
-        Sender sender) {
-      this.live = live;
-      this.identity = identity;
-      this.delegateId = delegateId;
-      this.sealer = sealer;
-      this.sender = sender;
-    }
-
-    /** The delegate's answer to a RotateToken, or its report of a move, received on this stream. */
-    public void result(RotationResult result) {
-      RotationService.this.result(this, result);
-    }
-
-    // rotations only, never a heartbeat: a monitor is cheaper to read than two lazy copies
-    private synchronized Map<String, Long> sent() {
-      if (sent == null) {
-        sent = new ConcurrentHashMap<>();
-      }
-      return sent;
-    }
-
-    private synchronized boolean wasSent(String rotationId) {
-      return sent != null && sent.containsKey(rotationId);
-    }
+    private final Set<String> answered = ConcurrentHashMap.newKeySet();
+    /** Whether an answer to a rotation not open here was logged already on the stream. */
+    private final AtomicBoolean strayLogged = new AtomicBoolean();
 
     /** True the first time only: one log line a stream for answers to rotations not open here. */
-    private synchronized boolean firstStray() {
-      boolean first = !strayLogged;
-      strayLogged = true;
-      return first;
+    private boolean firstStray() {
+      return strayLogged.compareAndSet(false, true);
     }
+  }
 
-    private synchronized Set<String> answered() {
-      if (answered == null) {
-        answered = ConcurrentHashMap.newKeySet();
-      }
-      return answered;
-    }
-
-    /** This stream's call is over: the token's streams no longer include it. */
-    @Override
-    public void accept(LiveStream ended) {
-      if (ended != live) {
-        return;
-      }
-      // The set this stream joined is the token's set until it is empty, so the removal needs no
-      // lock. The one that empties it drops it under the map's lock for the token, as the add is
-      // made: a stream registering at the same time either joins it first, and it stays, or
-      // finds it gone and starts a new one. Of the 10 000 ends of a revoked token only the last
-      // takes that lock.
-      Set<Stream> set = streamsByToken.get(identity.tokenRow());
-      if (set != null && set.remove(this) && set.isEmpty()) {
-        streamsByToken.computeIfPresent(identity.tokenRow(), (row, same) -> same.isEmpty() ? null : same);
-      }
-    }
+  /** When {@code rotationId} was sent on {@code stream} (System.nanoTime), or null if it was not. */
+  private static Long sentAt(Stream stream, String rotationId) {
+    StreamRotations done = stream.rotations(false);
+    return done == null ? null : done.sent.get(rotationId);
   }
 
   /**
-   * A delegate stream registered: it is handed the successor of every open rotation of its token.
-   * {@code sender} sends on the stream; it is called only while the stream is live.
+   * A delegate stream registered (and live, and found by {@link #streamsOf} from now on): it is handed
+   * the successor of every open rotation of its token that pushes.
    */
-  public Stream registered(LiveStream live, DelegateIdentity identity, String delegateId, SuccessorSealer sealer,
-      Sender sender) {
-    Stream stream = new Stream(live, identity, delegateId, sealer, sender);
-    streamsByToken.compute(identity.tokenRow(), (row, set) -> {
-      Set<Stream> streams = set == null ? ConcurrentHashMap.newKeySet() : set;
-      streams.add(stream);
-      return streams;
-    });
-    live.onEnd(stream);
+  public void registered(Stream stream) {
     for (Rotation rotation : openRotations) {
-      if (rotation.push() && rotation.oldTokenRow() == identity.tokenRow()) {
+      if (rotation.push() && rotation.oldTokenRow() == stream.identity().tokenRow()) {
         // reads the successor and records the send: off the stream's thread
-        later("hand the successor to delegate " + delegateId, () -> push(rotation, List.of(stream)));
+        later("hand the successor to delegate " + stream.delegateId(), () -> push(rotation, List.of(stream)));
       }
     }
-    return stream;
   }
 
-  /** The streams of a token a rotation would hand its successor to now (tests). */
-  Set<Stream> streamsOf(long tokenRow) {
-    return Set.copyOf(streamsByToken.getOrDefault(tokenRow, Set.of()));
+  /** The delegate's answer to a RotateToken, or its report of a move, received on {@code stream}. */
+  public void received(Stream stream, RotationResult result) {
+    result(stream, result);
   }
 
-  /** Tokens with a stream registered now (tests). */
-  int tokensWithStreams() {
-    return streamsByToken.size();
+  /** The registered streams of a token on this manager now: those a rotation hands its successor to. */
+  List<Stream> streamsOf(long tokenRow) {
+    List<Stream> found = new ArrayList<>();
+    streams.forEachStreamOf(tokenRow, live -> {
+      if (live.trackerEntry() instanceof Stream stream) {
+        found.add(stream);
+      }
+    });
+    return found;
   }
 
   /** Runs {@code work} on {@link #streamWork}; at a stop, when that takes nothing more, drops it. */
@@ -402,7 +368,7 @@ public final class RotationService {
   }
 
   private void pushAll(Rotation rotation) {
-    push(rotation, streamsByToken.getOrDefault(rotation.oldTokenRow(), Set.of()));
+    push(rotation, streamsOf(rotation.oldTokenRow()));
   }
 
   /**
@@ -413,7 +379,7 @@ public final class RotationService {
     // claimed first: the tick and a registration may push to the same stream at once
     List<Stream> claimed = new ArrayList<>();
     for (Stream stream : streams) {
-      if (stream.sent().putIfAbsent(rotation.id(), System.nanoTime()) == null) {
+      if (stream.rotations(true).sent.putIfAbsent(rotation.id(), System.nanoTime()) == null) {
         claimed.add(stream);
       }
     }
@@ -441,67 +407,68 @@ public final class RotationService {
     }
     byte[] plain = value.getBytes(UTF_8);
     for (Stream stream : claimed) {
-      byte[] sealed = stream.sealer.seal(rotation.id(), rotation.successorTokenId(), plain);
+      byte[] sealed = stream.sealer().seal(rotation.id(), rotation.successorTokenId(), plain);
       ManagerMessage message = ManagerMessage.newBuilder().setRotateToken(RotateToken.newBuilder()
           .setRotationId(rotation.id())
           .setSuccessorTokenId(rotation.successorTokenId())
           .setSealedSuccessor(com.google.protobuf.ByteString.copyFrom(sealed))).build();
-      stream.sent().put(rotation.id(), System.nanoTime());
+      Map<String, Long> sent = stream.rotations(true).sent;
+      sent.put(rotation.id(), System.nanoTime());
       // written before the send: a delegate's answer can arrive before this thread goes on, and must
       // not be overwritten by the mark
-      record(rotation.id(), stream.delegateId, RotationDelegate.Outcome.SENT, null);
-      if (!stream.live.acceptIfLive(() -> stream.sender.send(message))) {
-        stream.sent().remove(rotation.id());
+      record(rotation.id(), stream.delegateId(), RotationDelegate.Outcome.SENT, null);
+      if (!stream.live().acceptIfLive(() -> stream.send(message))) {
+        sent.remove(rotation.id());
         continue;
       }
       log.info("rotation {}: successor {} sent to delegate {} ({})", rotation.id(), rotation.successorTokenId(),
-          stream.delegateId, UserText.quote(stream.identity.delegateName()));
+          stream.delegateId(), UserText.quote(stream.identity().delegateName()));
     }
   }
 
   private static void unclaim(Rotation rotation, List<Stream> claimed) {
-    claimed.forEach(stream -> stream.sent().remove(rotation.id()));
+    claimed.forEach(stream -> stream.rotations(true).sent.remove(rotation.id()));
   }
 
   private void result(Stream stream, RotationResult result) {
     Rotation rotation = openRotations.stream().filter(r -> r.id().equals(result.getRotationId())).findFirst()
         .orElse(null);
-    if (rotation == null || !rotation.accountId().equals(stream.identity.accountId())) {
-      if (stream.firstStray()) {
+    if (rotation == null || !rotation.accountId().equals(stream.identity().accountId())) {
+      if (stream.rotations(true).firstStray()) {
         log.info("delegate {} answered rotation {}, which is not open here; ignored (and any more such on this"
-            + " stream)", stream.delegateId, UserText.quote(result.getRotationId()));
+            + " stream)", stream.delegateId(), UserText.quote(result.getRotationId()));
       }
       return;
     }
-    if (!stream.answered().add(rotation.id() + " " + result.getOutcome())) {
+    if (!stream.rotations(true).answered.add(rotation.id() + " " + result.getOutcome())) {
       return;
     }
     String reason = reason(result.getReason());
     switch (result.getOutcome()) {
       case MOVED -> {
-        if (!stream.identity.tokenPublicId().equals(rotation.successorTokenId())) {
+        if (!stream.identity().tokenPublicId().equals(rotation.successorTokenId())) {
           log.warn("delegate {} reported MOVED for rotation {} on a stream of token {}, not of the successor;"
-              + " ignored", stream.delegateId, rotation.id(), stream.identity.tokenPublicId());
+              + " ignored", stream.delegateId(), rotation.id(), stream.identity().tokenPublicId());
           return;
         }
-        recordLater(rotation.id(), stream.delegateId, RotationDelegate.Outcome.MOVED, null);
-        log.info("rotation {}: delegate {} ({}) moved to {}", rotation.id(), stream.delegateId,
-            UserText.quote(stream.identity.delegateName()), rotation.successorTokenId());
+        recordLater(rotation.id(), stream.delegateId(), RotationDelegate.Outcome.MOVED, null);
+        log.info("rotation {}: delegate {} ({}) moved to {}", rotation.id(), stream.delegateId(),
+            UserText.quote(stream.identity().delegateName()), rotation.successorTokenId());
       }
       case CANNOT_KEEP, FAILED -> {
-        if (!stream.wasSent(rotation.id())) {
-          log.warn("delegate {} answered rotation {} on a stream it was not sent on; ignored", stream.delegateId,
+        if (sentAt(stream, rotation.id()) == null) {
+          log.warn("delegate {} answered rotation {} on a stream it was not sent on; ignored", stream.delegateId(),
               rotation.id());
           return;
         }
         RotationDelegate.Outcome outcome = result.getOutcome() == RotationResult.Outcome.CANNOT_KEEP
             ? RotationDelegate.Outcome.CANNOT_KEEP : RotationDelegate.Outcome.FAILED;
-        recordLater(rotation.id(), stream.delegateId, outcome, reason);
-        log.warn("rotation {}: delegate {} ({}) {}: {}", rotation.id(), stream.delegateId,
-            UserText.quote(stream.identity.delegateName()),
+        recordLater(rotation.id(), stream.delegateId(), outcome, reason);
+        log.warn("rotation {}: delegate {} ({}) {}: {}", rotation.id(), stream.delegateId(),
+            UserText.quote(stream.identity().delegateName()),
             outcome == RotationDelegate.Outcome.CANNOT_KEEP ? "cannot keep the successor" : "failed to move", reason);
       }
-      default -> log.warn("delegate {} sent rotation result {} for {}; ignored", stream.delegateId,
+      default -> log.warn("delegate {} sent rotation result {} for {}; ignored", stream.delegateId(),
           result.getOutcomeValue(), rotation.id());
     }
   }
@@ -536,11 +503,12 @@ public final class RotationService {
       }
       if (rotation.push()) {
         pushAll(rotation);
-        for (Stream stream : streamsByToken.getOrDefault(rotation.oldTokenRow(), Set.of())) {
-          Long sentAt = stream.sent().get(rotation.id());
-          if (sentAt != null && sentAt - noAnswer < 0 && stream.sent().replace(rotation.id(), sentAt, Long.MAX_VALUE)) {
+        for (Stream stream : streamsOf(rotation.oldTokenRow())) {
+          Long sentAt = sentAt(stream, rotation.id());
+          if (sentAt != null && sentAt - noAnswer < 0
+              && stream.rotations(true).sent.replace(rotation.id(), sentAt, Long.MAX_VALUE)) {
             // Long.MAX_VALUE: counted once; a late answer still replaces it
-            recordIfStill(rotation.id(), stream.delegateId, RotationDelegate.Outcome.NO_ANSWER,
+            recordIfStill(rotation.id(), stream.delegateId(), RotationDelegate.Outcome.NO_ANSWER,
                 "no answer within " + timing.noAnswerAfter().toSeconds() + " s: the delegate does not support rotation"
                     + " (an older version?)");
           }

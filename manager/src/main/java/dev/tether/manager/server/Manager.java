@@ -146,7 +146,8 @@ public final class Manager implements AutoCloseable {
     this.handshakes = new HandshakeService(store, masterKey, registry, sessions, writeBehind,
         scheduler, clock, settings.handshakeTimeout(), settings.heartbeat().interval(), limiter, handshakeRefusals,
         metrics);
-    this.rotations = new RotationService(store, tokens, masterKey, clock, settings.rotation(), rotationWork);
+    this.rotations = new RotationService(store, tokens, masterKey, clock, settings.rotation(), registry,
+        rotationWork);
     this.streams = new DelegateStreamService(store, tracker, clock, settings.heartbeat(), cluster.replicaId(), metrics,
         rotations);
     this.expiry = new ExpiryScheduler(store, tokens, scheduler, clusterWork, clock);
