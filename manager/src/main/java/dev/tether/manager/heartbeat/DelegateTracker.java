@@ -89,26 +89,54 @@ public final class DelegateTracker {
    * What the tracker keeps for a registered stream, kept on the stream itself
    * ({@link LiveStream#trackerEntry}), and the listener that records its end. The stream's own state
    * (the stream service's connection) extends it, so that the tracker adds no object to a connected
-   * delegate; the connection time is kept as numbers rather than an {@link java.time.Instant} of its
+   * delegate; the connection time is kept as a number rather than an {@link java.time.Instant} of its
+   * own. It also keeps the delegate's heartbeat times for the write-behind ({@link WriteBehind.Live}),
+   * which finds the entries through the streams ({@link #connectedIn}) rather than in a map of its
    * own. Its fields are written by {@link #connected} before the entry is set on the stream. It is
    * a {@link ServerCall.Listener} (which has no state of its own) so that the connection, which
    * extends it, can be the stream's listener as well.
    */
-  abstract static class Entry extends ServerCall.Listener<DelegateMessage> implements Consumer<LiveStream> {
+  abstract static class Entry extends ServerCall.Listener<DelegateMessage>
+      implements Consumer<LiveStream>, WriteBehind.Live {
     private DelegateTracker tracker;
-    /** When it connected: seconds since the epoch and the nanoseconds within that second. */
-    private long sinceSeconds;
-    private int sinceNanos;
+    /** When it connected, in milliseconds since the epoch (the precision the store keeps). */
+    private long sinceMillis;
     private volatile long lastHeartbeatNanos;
+    /** The newest heartbeat's time, and the one last written, for the write-behind ({@link WriteBehind.Live}). */
+    private volatile long heartbeatMillis;
+    private volatile long writtenMillis;
+    private volatile long writtenAt;
 
     /** The delegate's id, once its row is written. */
-    abstract String delegateId();
+    @Override
+    public abstract String delegateId();
 
     /** The delegate's account. */
     abstract String accountId();
 
     private java.time.Instant since() {
-      return java.time.Instant.ofEpochSecond(sinceSeconds, sinceNanos);
+      return java.time.Instant.ofEpochMilli(sinceMillis);
+    }
+
+    @Override
+    public final long heartbeatMillis() {
+      return heartbeatMillis;
+    }
+
+    @Override
+    public final long writtenMillis() {
+      return writtenMillis;
+    }
+
+    @Override
+    public final long writtenAt() {
+      return writtenAt;
+    }
+
+    @Override
+    public final void written(long millis, long at) {
+      writtenMillis = millis;
+      writtenAt = at;
     }
 
     @Override
@@ -126,11 +154,14 @@ public final class DelegateTracker {
     if (entry.tracker != null) {
       throw new IllegalStateException("the stream of delegate " + delegateId + " is connected already");
     }
-    writeBehind.registered(delegateId);
     entry.tracker = this;
-    entry.sinceSeconds = since.getEpochSecond();
-    entry.sinceNanos = since.getNano();
-    entry.lastHeartbeatNanos = ticker.read();
+    long now = ticker.read();
+    // the registration wrote the row with this time as its last heartbeat: the next is due a
+    // write interval from now (see WriteBehind.Live)
+    entry.sinceMillis = since.toEpochMilli();
+    entry.heartbeatMillis = entry.sinceMillis;
+    entry.written(entry.sinceMillis, now);
+    entry.lastHeartbeatNanos = now;
     stream.trackerEntry(entry);
     metrics.delegatesConnected(entry.accountId(), 1);
     stream.onEnd(entry);
@@ -140,7 +171,7 @@ public final class DelegateTracker {
   public void heartbeat(LiveStream stream) {
     if (stream.trackerEntry() instanceof Entry c) {
       c.lastHeartbeatNanos = ticker.read();
-      writeBehind.heartbeat(c.delegateId(), clock.instant());
+      c.heartbeatMillis = clock.millis();
     }
   }
 
@@ -149,6 +180,10 @@ public final class DelegateTracker {
       return;
     }
     metrics.delegatesConnected(c.accountId(), -1);
+    if (c.waits()) {
+      // its newest heartbeat time, not written yet: the write-behind keeps it now
+      writeBehind.heartbeat(c.delegateId(), java.time.Instant.ofEpochMilli(c.heartbeatMillis()));
+    }
     recordDisconnect(c.delegateId(), c.since(), stream.closeStatus());
   }
 
@@ -247,6 +282,18 @@ public final class DelegateTracker {
         }
       }
     }
+  }
+
+  /**
+   * What the write-behind reads the connected delegates' heartbeat times from: the entries of the
+   * streams registered in {@code streams}, each handed to its argument.
+   */
+  public static Consumer<Consumer<WriteBehind.Live>> connectedIn(RevocationRegistry streams) {
+    return action -> streams.forEachStream(stream -> {
+      if (stream.trackerEntry() instanceof Entry c) {
+        action.accept(c);
+      }
+    });
   }
 
   /** Ends streams that missed {@code missedIntervals} heartbeats; returns how many. */

@@ -125,7 +125,8 @@ public final class Manager implements AutoCloseable {
     this.clusterWork = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(1_000),
         daemon("tether-cluster"), new ThreadPoolExecutor.AbortPolicy());
     this.sessions = new SessionRegistry(ticker, settings.sessionUnusedTtl(), settings.maxWaitingSessionsPerToken());
-    this.writeBehind = new WriteBehind(store, ticker, settings.heartbeat().heartbeatWriteEvery());
+    this.writeBehind = new WriteBehind(store, ticker, settings.heartbeat().heartbeatWriteEvery(),
+        DelegateTracker.connectedIn(registry));
     this.tracker = new DelegateTracker(store, writeBehind, storeWriter,
         pass -> timers.schedule(pass, DelegateTracker.WRITE_DELAY.toMillis(), TimeUnit.MILLISECONDS),
         clock, ticker, settings.heartbeat(), metrics, registry);

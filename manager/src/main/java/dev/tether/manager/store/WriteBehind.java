@@ -3,10 +3,13 @@ package dev.tether.manager.store;
 import com.google.common.base.Ticker;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,8 +22,10 @@ import org.slf4j.LoggerFactory;
  * <p>A delegate's last-heartbeat time is written at most once per {@code heartbeatWriteEvery}:
  * liveness is decided in memory, the stored time is for people listing delegates, and rewriting
  * every delegate's row at every flush was a quarter of the manager's CPU under heartbeat load
- * (docs/benchmarks.md). A delegate's first heartbeat time is written at the next flush, unless
- * its registration, which writes the time too, was {@link #registered recorded} here.
+ * (docs/benchmarks.md). A connected delegate's times are kept by its stream ({@link Live}), whose
+ * registration wrote its first time, so its next is due {@code heartbeatWriteEvery} after that;
+ * the time of a delegate whose stream ended before it was written is kept here
+ * ({@link #heartbeat}) and written at the next flush.
  */
 public final class WriteBehind {
 
@@ -34,11 +39,13 @@ public final class WriteBehind {
   private final TetherStore store;
   private final Ticker ticker;
   private final long heartbeatWriteEveryNanos;
+  /** Runs its argument for each connected delegate's {@link Live} times (the delegate tracker's entries). */
+  private final Consumer<Consumer<Live>> connected;
   /**
-   * Per delegate heard from lately: its newest heartbeat time not yet written, and when (ticker)
-   * its time was last written. One map and one small object a delegate, where a map of times
-   * waiting and a map of times written kept two entries, an {@link Instant} and a {@link Long} for
-   * every connected delegate (docs/benchmarks.md, heap per connection).
+   * Per delegate whose stream ended with a heartbeat time not yet written: that time, and when
+   * (ticker) its time was last written. A connected delegate's times are on its stream
+   * ({@link Live}): a map entry and an object for every connected delegate were 70 bytes of every
+   * connection (docs/benchmarks.md, heap per connection).
    */
   private final ConcurrentMap<String, Beat> beats = new ConcurrentHashMap<>();
   private final ConcurrentMap<Long, Instant> tokenUses = new ConcurrentHashMap<>();
@@ -73,29 +80,62 @@ public final class WriteBehind {
     }
   }
 
-  public WriteBehind(TetherStore store, Ticker ticker, Duration heartbeatWriteEvery) {
-    this.store = store;
-    this.ticker = ticker;
-    this.heartbeatWriteEveryNanos = heartbeatWriteEvery.toNanos();
-  }
+  /**
+   * A connected delegate's heartbeat times, which its stream keeps (the delegate tracker's entry
+   * for the stream is one), so that a heartbeat writes two fields of an object the stream has
+   * anyway. Its registration wrote its row, last-heartbeat time included, and sets
+   * {@link #writtenMillis} and {@link #writtenAt} to that: its next time is due
+   * {@code heartbeatWriteEvery} after it, not at the next flush (under a herd of delegates coming
+   * back after a restart, writing each one's first heartbeat time again was a tenth of the
+   * manager's CPU, docs/benchmarks.md). Only the write-behind changes the written time, under its
+   * lock; a heartbeat changes {@link #heartbeatMillis} only, so one that arrives while its
+   * predecessor is written stays waiting.
+   */
+  public interface Live {
+    String delegateId();
 
-  public void heartbeat(String delegateId, Instant at) {
-    beats.compute(delegateId, (id, beat) -> Beat.waiting(at, beat == null ? NEVER : beat.writtenAt()));
+    /** The newest heartbeat's time, milliseconds since the epoch (the stored precision). */
+    long heartbeatMillis();
+
+    /** The time last written (or by the registration). */
+    long writtenMillis();
+
+    /** When (ticker) {@link #writtenMillis} was written. */
+    long writtenAt();
+
+    /** {@code millis} was written at {@code at} (ticker). */
+    void written(long millis, long at);
+
+    /** Whether a heartbeat time waits to be written. */
+    default boolean waits() {
+      return heartbeatMillis() != writtenMillis();
+    }
   }
 
   /**
-   * A delegate's registration wrote its row, last-heartbeat time included: its next time is due
-   * {@code heartbeatWriteEvery} from now, not at the next flush. Under a herd of delegates coming
-   * back after a restart, writing each one's first heartbeat time again was a tenth of the
-   * manager's CPU (docs/benchmarks.md).
+   * With each connected delegate's times read from the {@link Live} objects that
+   * {@code connected} hands its argument, one after another.
    */
-  public void registered(String delegateId) {
-    markWritten(delegateId, ticker.read());
+  public WriteBehind(TetherStore store, Ticker ticker, Duration heartbeatWriteEvery,
+      Consumer<Consumer<Live>> connected) {
+    this.store = store;
+    this.ticker = ticker;
+    this.heartbeatWriteEveryNanos = heartbeatWriteEvery.toNanos();
+    this.connected = connected;
   }
 
-  /** Records that {@code delegateId}'s time was written at {@code now} (ticker); a time waiting stays. */
+  /**
+   * The newest heartbeat time of a delegate whose stream ended before it was written: written at
+   * the next flush, unless a later time of the delegate's is already waiting here.
+   */
+  public void heartbeat(String delegateId, Instant at) {
+    beats.compute(delegateId, (id, beat) -> beat != null && beat.waits() && !beat.waitingTime().isBefore(at)
+        ? beat : Beat.waiting(at, beat == null ? NEVER : beat.writtenAt()));
+  }
+
+  /** Records that {@code delegateId}'s time was written at {@code now} (ticker), if it is kept here; a time waiting stays. */
   private void markWritten(String delegateId, long now) {
-    beats.compute(delegateId, (id, beat) -> beat == null ? Beat.written(now) : beat.writtenAt(now));
+    beats.computeIfPresent(delegateId, (id, beat) -> beat.writtenAt(now));
   }
 
   public void tokenUsed(long tokenRow, Instant at) {
@@ -116,9 +156,23 @@ public final class WriteBehind {
     write(true);
   }
 
+  /** A connected delegate's time taken for a write. */
+  private record Taken(Live live, long millis) { }
+
   private void write(boolean all) {
     long now = ticker.read();
     Map<String, Instant> due = new HashMap<>();
+    List<Taken> taken = new ArrayList<>();
+    Map<String, Instant> ended = new HashMap<>();
+    connected.accept(live -> {
+      long millis = live.heartbeatMillis();
+      if (millis == live.writtenMillis() || (!all && now - live.writtenAt() < heartbeatWriteEveryNanos)) {
+        return;
+      }
+      taken.add(new Taken(live, millis));
+      // two streams of one delegate (one not yet over, one just registered): the later time
+      due.merge(live.delegateId(), Instant.ofEpochMilli(millis), (a, b) -> a.isAfter(b) ? a : b);
+    });
     for (Map.Entry<String, Beat> e : beats.entrySet()) {
       String id = e.getKey();
       Beat beat = e.getValue();
@@ -135,16 +189,19 @@ public final class WriteBehind {
       }
       // taken only if no heartbeat replaced it meanwhile; a newer one is written at the next flush
       if (beats.replace(id, beat, Beat.written(beat.writtenAt()))) {
-        due.put(id, beat.waitingTime());
+        ended.put(id, beat.waitingTime());
+        due.merge(id, beat.waitingTime(), (a, b) -> a.isAfter(b) ? a : b);
       }
     }
     Map<Long, Instant> uses = drain(tokenUses);
     try {
       store.recordHeartbeats(due);
-      due.keySet().forEach(id -> markWritten(id, now));
+      ended.keySet().forEach(id -> markWritten(id, now));
+      taken.forEach(t -> t.live().written(t.millis(), now));
     } catch (StoreException e) {
-      // kept for the next flush, unless a newer time came meanwhile
-      due.forEach((id, at) -> beats.compute(id, (key, beat) -> beat == null ? Beat.waiting(at, NEVER)
+      // kept for the next flush, unless a newer time came meanwhile (a connected delegate's stays
+      // waiting on its stream: nothing was marked written)
+      ended.forEach((id, at) -> beats.compute(id, (key, beat) -> beat == null ? Beat.waiting(at, NEVER)
           : beat.waits() ? beat : Beat.waiting(at, beat.writtenAt())));
       log.warn("could not record {} heartbeat times, will retry: {}", due.size(), e.getMessage());
     }

@@ -67,7 +67,8 @@ class DelegateTrackerTest {
   /** Whether the tracker's delayed passes wait for the test ({@link #delayed}) or run at once. */
   private volatile boolean holdPasses;
   private final DelegateTracker tracker = new DelegateTracker(store,
-      new WriteBehind(store, Ticker.systemTicker(), Duration.ofSeconds(30)), storeWriter,
+      new WriteBehind(store, Ticker.systemTicker(), Duration.ofSeconds(30), DelegateTracker.connectedIn(registry)),
+      storeWriter,
       pass -> {
         if (holdPasses) {
           due.add(pass);
@@ -228,7 +229,7 @@ class DelegateTrackerTest {
     LiveStream stream = registry.register(new IdleServerCall(), 1, "tid_aaaaaaaaaaaaaaaa", null, delegateId);
     tracker.connected(stream, new DelegateTracker.Entry() {
       @Override
-      String delegateId() {
+      public String delegateId() {
         return delegateId;
       }
 
