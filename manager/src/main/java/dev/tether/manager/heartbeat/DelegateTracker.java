@@ -180,10 +180,9 @@ public final class DelegateTracker {
       return;
     }
     metrics.delegatesConnected(c.accountId(), -1);
-    if (c.waits()) {
-      // its newest heartbeat time, not written yet: the write-behind keeps it now
-      writeBehind.heartbeat(c.delegateId(), java.time.Instant.ofEpochMilli(c.heartbeatMillis()));
-    }
+    // its newest heartbeat time, if not written yet: the write-behind keeps it now (a stop included,
+    // whose last flush writes those that are due)
+    writeBehind.ended(c);
     recordDisconnect(c.delegateId(), c.since(), stream.closeStatus());
   }
 

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * (docs/benchmarks.md). A connected delegate's times are kept by its stream ({@link Live}), whose
  * registration wrote its first time, so its next is due {@code heartbeatWriteEvery} after that;
  * the time of a delegate whose stream ended before it was written is kept here
- * ({@link #heartbeat}) and written at the next flush.
+ * ({@link #ended}) and written when it is due.
  */
 public final class WriteBehind {
 
@@ -125,12 +125,20 @@ public final class WriteBehind {
   }
 
   /**
-   * The newest heartbeat time of a delegate whose stream ended before it was written: written at
-   * the next flush, unless a later time of the delegate's is already waiting here.
+   * {@code live}'s stream is over: its newest heartbeat time, if not yet written, is kept here and
+   * written when it would have been ({@code heartbeatWriteEvery} after its last write; at once by
+   * {@link #flushAll}), unless a later time of the delegate's is already waiting here (a stream
+   * of it that ended after a newer one).
    */
-  public void heartbeat(String delegateId, Instant at) {
-    beats.compute(delegateId, (id, beat) -> beat != null && beat.waits() && !beat.waitingTime().isBefore(at)
-        ? beat : Beat.waiting(at, beat == null ? NEVER : beat.writtenAt()));
+  public void ended(Live live) {
+    long millis = live.heartbeatMillis();
+    if (millis == live.writtenMillis()) {
+      return;
+    }
+    Instant at = Instant.ofEpochMilli(millis);
+    long writtenAt = live.writtenAt();
+    beats.compute(live.delegateId(), (id, beat) -> beat != null && beat.waits() && !beat.waitingTime().isBefore(at)
+        ? beat : Beat.waiting(at, writtenAt));
   }
 
   /** Records that {@code delegateId}'s time was written at {@code now} (ticker), if it is kept here; a time waiting stays. */

@@ -149,22 +149,49 @@ class WriteBehindTest {
   }
 
   @Test
-  void theTimeOfAStreamThatEndedBeforeItWasWritten_isWrittenAtTheNextFlush() {
+  void theTimeOfAStreamThatEndedBeforeItWasWritten_isWrittenWhenItIsDue_asIfTheStreamWereStillThere() {
     Delegate d1 = new Delegate("d1", T0);
     advance(5);
     d1.heartbeat(T0.plusSeconds(5));
-    // its stream ends: the tracker hands its time over and it is no longer connected
+    // its stream ends (a stop closes every stream this way): the tracker hands its time over
     connected.remove(d1);
-    writeBehind.heartbeat("d1", T0.plusSeconds(5));
+    writeBehind.ended(d1);
+    writeBehind.flush();
+    // registered 5 s ago: not due yet, as a stop's last flush leaves it (writing 10 000 such took 5 s)
+    assertThat(nonEmpty()).isEmpty();
+
+    advance(26);
     writeBehind.flush();
     assertThat(nonEmpty()).containsExactly(Map.of("d1", T0.plusSeconds(5)));
+    advance(31);
+    writeBehind.flush();
+    assertThat(nonEmpty()).as("written once").hasSize(1);
+  }
 
-    // an older time handed over later (a stream that ended after a newer one) does not go back in time
-    advance(1);
-    writeBehind.heartbeat("d1", T0.plusSeconds(6));
-    writeBehind.heartbeat("d1", T0.plusSeconds(4));
+  @Test
+  void anOlderTimeHandedOverAfterANewerOne_doesNotGoBackInTime_andFlushAllWritesIt() {
+    Delegate newer = new Delegate("d1", T0);
+    Delegate older = new Delegate("d1", T0);
+    newer.heartbeat(T0.plusSeconds(6));
+    older.heartbeat(T0.plusSeconds(4));
+    connected.clear();
+    writeBehind.ended(newer);
+    writeBehind.ended(older);
+
     writeBehind.flushAll();
-    assertThat(nonEmpty().get(1)).isEqualTo(Map.of("d1", T0.plusSeconds(6)));
+
+    assertThat(nonEmpty()).containsExactly(Map.of("d1", T0.plusSeconds(6)));
+  }
+
+  @Test
+  void aStreamThatEndsWithNothingUnwritten_leavesNothingBehind() {
+    Delegate d1 = new Delegate("d1", T0);
+    connected.remove(d1);
+    writeBehind.ended(d1);
+
+    writeBehind.flushAll();
+
+    assertThat(nonEmpty()).isEmpty();
   }
 
   @Test
