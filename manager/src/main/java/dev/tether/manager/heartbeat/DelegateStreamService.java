@@ -236,11 +236,18 @@ public final class DelegateStreamService implements BindableService {
         tracker.connected(live, this, now);
         // counted before it is sent: a delegate told Registered finds its registration counted
         metrics.registered(System.nanoTime() - received);
-        live.sendMessage(ManagerMessage.newBuilder()
-            .setRegistered(Registered.newBuilder()
-                .setDelegateId(id)
-                .setHeartbeatIntervalMs((int) settings.interval().toMillis()))
-            .build());
+        try {
+          live.sendMessage(ManagerMessage.newBuilder()
+              .setRegistered(Registered.newBuilder()
+                  .setDelegateId(id)
+                  .setHeartbeatIntervalMs((int) settings.interval().toMillis()))
+              .build());
+        } catch (RuntimeException e) {
+          // closed before the stream's lock is let go: the stream is registered with the tracker
+          // now, and nothing (a rotation's RotateToken) may be sent on it without its Registered
+          live.closeWith(Status.INTERNAL.withDescription("registration failed"));
+          throw e;
+        }
       });
       if (!sent) {
         // not registered: closed while the row was being written (a revoke, a stop), over (the

@@ -22,8 +22,9 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   private final Object subject;
   /**
    * What runs when the call is over, in the order added; guarded by this, dropped once run. A
-   * registered stream has two (the tracker's and the rotations'): a field each, rather than a
-   * composed function made for every stream; a third and later ones are composed into the second.
+   * registered stream has one (the tracker's, which is the stream's own state), kept in the first
+   * field rather than in a function made for it; a second and later ones are composed into the
+   * second field.
    */
   private Consumer<LiveStream> endListener;
   private Consumer<LiveStream> laterEndListeners;

@@ -182,10 +182,14 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
   public void recordHeartbeats(Map<String, Instant> lastHeartbeats) {
     for (List<Map.Entry<String, Instant>> part : Iterables.partition(lastHeartbeats.entrySet(), HEARTBEATS_PER_TRANSACTION)) {
       db.inTransaction("record heartbeats", c -> {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET last_heartbeat = ? WHERE id = ?")) {
+        // never back in time: the time a stream of the delegate handed over as it ended can be
+        // written after its next connection wrote a later one (WriteBehind.ended)
+        try (PreparedStatement ps = c.prepareStatement("UPDATE delegates SET last_heartbeat = ? WHERE id = ?"
+            + " AND (last_heartbeat IS NULL OR last_heartbeat < ?)")) {
           for (Map.Entry<String, Instant> e : part) {
             ps.setLong(1, e.getValue().toEpochMilli());
             ps.setString(2, e.getKey());
+            ps.setLong(3, e.getValue().toEpochMilli());
             ps.addBatch();
           }
           ps.executeBatch();

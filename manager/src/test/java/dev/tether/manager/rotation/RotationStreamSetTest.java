@@ -28,8 +28,32 @@ class RotationStreamSetTest {
       RotationTiming.defaults(), registry, Runnable::run);
 
   /** A stream's state as the stream service makes it: the tracker's entry, and the rotations' stream. */
-  private record Registered(LiveStream live, DelegateIdentity identity, String delegateId)
-      implements RotationService.Stream {
+  private static final class Registered implements RotationService.Stream {
+    private final LiveStream live;
+    private final DelegateIdentity identity;
+    private final String delegateId;
+    private RotationService.StreamRotations rotations;
+
+    Registered(LiveStream live, DelegateIdentity identity, String delegateId) {
+      this.live = live;
+      this.identity = identity;
+      this.delegateId = delegateId;
+    }
+
+    @Override
+    public LiveStream live() {
+      return live;
+    }
+
+    @Override
+    public DelegateIdentity identity() {
+      return identity;
+    }
+
+    @Override
+    public String delegateId() {
+      return delegateId;
+    }
 
     @Override
     public SuccessorSealer sealer() {
@@ -41,8 +65,11 @@ class RotationStreamSetTest {
     }
 
     @Override
-    public RotationService.StreamRotations rotations(boolean create) {
-      return null;
+    public synchronized RotationService.StreamRotations rotations(boolean create) {
+      if (rotations == null && create) {
+        rotations = new RotationService.StreamRotations();
+      }
+      return rotations;
     }
   }
 

@@ -187,6 +187,27 @@ class StoreContractTest {
 
   @ParameterizedTest
   @MethodSource("databases")
+  void aHeartbeatTime_neverMovesBackInTime_notEvenBehindANewerConnection(String kind) throws Exception {
+    TetherStore s = open(kind);
+    s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
+    s.replicaSeen(new Replica("rep_a", "127.0.0.1:1", T0, T0));
+    String id = s.delegateConnected(delegate("d", T0, "rep_a")).join();
+
+    s.recordHeartbeats(Map.of(id, T0.plusSeconds(10)));
+    s.recordHeartbeats(Map.of(id, T0.plusSeconds(5)));
+    assertThat(find(s, "d").lastHeartbeat()).isEqualTo(T0.plusSeconds(10));
+
+    // the delegate connects again at 20 s; its old stream's last time (15 s) is written after that
+    s.delegateConnected(delegate("d", T0.plusSeconds(20), "rep_a")).join();
+    s.recordHeartbeats(Map.of(id, T0.plusSeconds(15)));
+    assertThat(find(s, "d").lastHeartbeat()).isEqualTo(T0.plusSeconds(20));
+
+    s.recordHeartbeats(Map.of(id, T0.plusSeconds(25)));
+    assertThat(find(s, "d").lastHeartbeat()).isEqualTo(T0.plusSeconds(25));
+  }
+
+  @ParameterizedTest
+  @MethodSource("databases")
   void delegatesAndReplicas_behaveTheSame(String kind) throws Exception {
     TetherStore s = open(kind);
     s.createAccount(new Account("acc1", "acme", T0, "test"), token("acc1", "default", "tid_aaaaaaaaaaaaaaaa"), TEST);
