@@ -342,11 +342,6 @@ public final class RotationService {
     }
   }
 
-  /** The delegate's answer to a RotateToken, or its report of a move, received on {@code stream}. */
-  public void received(Stream stream, RotationResult result) {
-    result(stream, result);
-  }
-
   /** The registered streams of a token on this manager now: those a rotation hands its successor to. */
   List<Stream> streamsOf(long tokenRow) {
     List<Stream> found = new ArrayList<>();
@@ -430,7 +425,8 @@ public final class RotationService {
     claimed.forEach(stream -> stream.rotations(true).sent.remove(rotation.id()));
   }
 
-  private void result(Stream stream, RotationResult result) {
+  /** The delegate's answer to a RotateToken, or its report of a move, received on {@code stream}. */
+  public void received(Stream stream, RotationResult result) {
     Rotation rotation = openRotations.stream().filter(r -> r.id().equals(result.getRotationId())).findFirst()
         .orElse(null);
     if (rotation == null || !rotation.accountId().equals(stream.identity().accountId())) {
