@@ -39,7 +39,8 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   /**
    * What the delegate tracker keeps for this stream once its delegate registered (null before):
    * kept here rather than in a map of the tracker's own, one entry less for every connected
-   * delegate. Only the tracker sets or clears it.
+   * delegate. Only the tracker sets or clears it; rotations and the write-behind find the
+   * registered streams by it (the stream's own state is the entry).
    */
   private volatile Object trackerEntry;
   /**
