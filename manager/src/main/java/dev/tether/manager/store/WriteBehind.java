@@ -4,11 +4,13 @@ import com.google.common.base.Ticker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.BinaryOperator;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +37,8 @@ public final class WriteBehind {
   private static final long NEVER = Long.MIN_VALUE;
   /** In {@link Beat#waitingNanos}: no heartbeat time waiting to be written. */
   private static final int NOTHING = -1;
+  /** Of two times of one delegate in a batch, the one written. */
+  private static final BinaryOperator<Instant> LATER = BinaryOperator.maxBy(Comparator.naturalOrder());
 
   private final TetherStore store;
   private final Ticker ticker;
@@ -105,11 +109,6 @@ public final class WriteBehind {
 
     /** {@code millis} was written at {@code at} (ticker). */
     void written(long millis, long at);
-
-    /** Whether a heartbeat time waits to be written. */
-    default boolean waits() {
-      return heartbeatMillis() != writtenMillis();
-    }
   }
 
   /**
@@ -179,7 +178,7 @@ public final class WriteBehind {
       }
       taken.add(new Taken(live, millis));
       // two streams of one delegate (one not yet over, one just registered): the later time
-      due.merge(live.delegateId(), Instant.ofEpochMilli(millis), (a, b) -> a.isAfter(b) ? a : b);
+      due.merge(live.delegateId(), Instant.ofEpochMilli(millis), LATER);
     });
     for (Map.Entry<String, Beat> e : beats.entrySet()) {
       String id = e.getKey();
@@ -198,7 +197,7 @@ public final class WriteBehind {
       // taken only if no heartbeat replaced it meanwhile; a newer one is written at the next flush
       if (beats.replace(id, beat, Beat.written(beat.writtenAt()))) {
         ended.put(id, beat.waitingTime());
-        due.merge(id, beat.waitingTime(), (a, b) -> a.isAfter(b) ? a : b);
+        due.merge(id, beat.waitingTime(), LATER);
       }
     }
     Map<Long, Instant> uses = drain(tokenUses);
