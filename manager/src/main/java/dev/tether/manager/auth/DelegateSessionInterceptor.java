@@ -95,7 +95,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
       return refuse(call, meters, started, transport, "bad call MAC (wrong key, or a connection that presents another certificate)",
           "token " + identity.tokenPublicId());
     }
-    if (!session.connection().equals(transport.connection())) {
+    if (!transport.sameConnection(session.connection())) {
       return refuse(call, meters, started, transport, "session used on another connection than its handshake's",
           "token " + identity.tokenPublicId());
     }

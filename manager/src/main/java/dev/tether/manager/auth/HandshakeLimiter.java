@@ -67,7 +67,7 @@ public final class HandshakeLimiter {
   private final Ticker ticker;
   private final Semaphore inProgress;
   private final ConcurrentMap<String, Integer> perAddress = new ConcurrentHashMap<>();
-  private final ConcurrentMap<Object, Integer> perConnection = new ConcurrentHashMap<>();
+  private final ConcurrentMap<ConnectionKey, Integer> perConnection = new ConcurrentHashMap<>();
   private final Map<String, Bucket> failures = new ConcurrentHashMap<>();
 
   public HandshakeLimiter(Settings settings, Ticker ticker) {
@@ -76,13 +76,29 @@ public final class HandshakeLimiter {
     this.inProgress = new Semaphore(settings.maxConcurrent());
   }
 
+  /**
+   * A connection ({@link TransportInfo#connection()}) as a key of the counts: the same object, never
+   * an equal one (two connections' attributes can be equal, see {@link TransportInfo}).
+   */
+  private record ConnectionKey(Object connection) {
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof ConnectionKey key && key.connection == connection;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(connection);
+    }
+  }
+
   /** A handshake admitted by {@link #start}; {@link #release} it exactly once when it ends. */
   final class Permit {
     private final String address;
-    private final Object connection;
+    private final ConnectionKey connection;
     private boolean released;
 
-    private Permit(String address, Object connection) {
+    private Permit(String address, ConnectionKey connection) {
       this.address = address;
       this.connection = connection;
     }
@@ -118,7 +134,8 @@ public final class HandshakeLimiter {
    * an address that keeps failing takes no share of the caps; then the caps per connection, per
    * address and in all, each of which leaves room for the others.
    */
-  Permit start(String address, Object connection) throws Refused {
+  Permit start(String address, Object transportConnection) throws Refused {
+    ConnectionKey connection = new ConnectionKey(transportConnection);
     Bucket bucket = failures.get(address);
     if (bucket != null && !bucket.hasToken(ticker.read())) {
       throw new Refused(ADDRESS_LIMITED);

@@ -20,8 +20,8 @@ final class Session implements SuccessorSealer {
       AtomicIntegerFieldUpdater.newUpdater(Session.class, "claimed");
 
   // A claimed session lives as long as its stream, one per connected delegate: its fields are what
-  // it needs and no more (field updaters rather than atomic objects, the transport's own connection
-  // identifier rather than a text, the waiting key dropped once the stream has claimed it).
+  // it needs and no more (field updaters rather than atomic objects, the transport's own object for
+  // its connection rather than a text, the waiting key dropped once the stream has claimed it).
   private final SessionId id;
   private final byte[] key;
   private final DelegateIdentity identity;

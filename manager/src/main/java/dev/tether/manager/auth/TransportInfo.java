@@ -4,19 +4,34 @@ import dev.tether.common.handshake.HandshakeCrypto;
 import java.net.SocketAddress;
 
 /**
- * Facts about the connection a call arrived on: its remote address, an identifier of the connection
- * itself (sessions are bound to it: the number {@link ConnectionIds} gave the transport, or without
- * that filter its remote and local addresses) and the channel binding of the certificate this
- * manager presented on it ({@link HandshakeCrypto#channelBinding}: its SHA-256, empty without TLS),
- * shared between calls and never to be modified.
+ * Facts about the connection a call arrived on: its remote address, the connection itself (sessions
+ * are bound to it) and the channel binding of the certificate this manager presented on it
+ * ({@link HandshakeCrypto#channelBinding}: its SHA-256, empty without TLS), shared between calls and
+ * never to be modified.
  *
- * <p>It holds only what the transport already holds (the address, the connection's number, the
+ * <p>The connection is the object gRPC's transport made for it when it became ready: its
+ * attributes ({@link io.grpc.ServerCall#getAttributes()}), which hold the connection's own address
+ * and TLS session and which the transport hands, the same object, to every call it carries. Two
+ * connections are compared by identity ({@link #sameConnection}), never by their contents: a new
+ * connection from the same address and port, resuming the same TLS session, is another connection.
+ * While a session refers to the object, no other connection can be given it. That one connection
+ * has one such object is how gRPC's Netty transport works rather than an API promise, so
+ * {@code TransportInterceptorTest} holds it against the real transport: if a gRPC upgrade gave each
+ * call its own, every session would be refused (it fails closed); if one were shared between
+ * connections, that test fails.
+ *
+ * <p>It holds only what the transport already holds (the address, the transport's attributes, the
  * binding every connection shares): a delegate's stream keeps it for as long as the delegate is
  * connected, so the texts for logs and limits are made when they are asked for.
  */
 public record TransportInfo(SocketAddress address, Object connection, byte[] channelBinding) {
 
-  static final TransportInfo UNKNOWN = new TransportInfo(null, "unknown", HandshakeCrypto.channelBinding(null));
+  static final TransportInfo UNKNOWN = new TransportInfo(null, new Object(), HandshakeCrypto.channelBinding(null));
+
+  /** Whether {@code connection} (a session's, taken from its handshake's call) is this call's connection. */
+  boolean sameConnection(Object connection) {
+    return this.connection == connection;
+  }
 
   /** The remote address, for logs: {@code /10.0.0.7:51234}, or {@code unknown}. */
   public String remoteAddress() {

@@ -49,12 +49,9 @@ public final class TransportInterceptor implements ServerInterceptor {
         binding = binding(local[0]);
       }
     }
-    // the transport's own Long, the same object for every call on it: nothing new to keep
-    Long id = call.getAttributes().get(ConnectionIds.CONNECTION);
-    // without the filter (a server built without it) the addresses stand in for the connection
-    Object connection = id != null ? id : TransportInfo.describe(address) + "|"
-        + TransportInfo.describe(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
-    return new TransportInfo(address, connection, binding);
+    // the connection is its transport's attributes, the one object gRPC's transport makes for it
+    // and hands to every call on it (see TransportInfo): nothing new to keep
+    return new TransportInfo(address, call.getAttributes(), binding);
   }
 
   private byte[] binding(Certificate certificate) {

@@ -6,7 +6,6 @@ import dev.tether.manager.admin.AdminCalls;
 import dev.tether.manager.admin.AdminDirectory;
 import dev.tether.manager.admin.AdminServices;
 import dev.tether.manager.console.ConsoleSessions;
-import dev.tether.manager.auth.ConnectionIds;
 import dev.tether.manager.auth.DelegateSessionInterceptor;
 import dev.tether.manager.auth.HandshakeLimiter;
 import dev.tether.manager.auth.HandshakeService;
@@ -65,12 +64,6 @@ public final class Manager implements AutoCloseable {
   private final Clock clock;
   private final RevocationRegistry registry = new RevocationRegistry();
   private final SessionRegistry sessions;
-  /**
-   * Numbers every delegate-facing connection, on every listener this manager's services are added
-   * to: sessions, shared by those listeners, are bound to these numbers, so two listeners must not
-   * give the same one.
-   */
-  private final ConnectionIds connectionIds = new ConnectionIds();
   private final WriteBehind writeBehind;
   private final DelegateTracker tracker;
   private final TokenService tokens;
@@ -176,7 +169,6 @@ public final class Manager implements AutoCloseable {
 
   /** Adds the delegate-facing services, with their interceptors, to {@code builder}. */
   public <T extends ServerBuilder<T>> T addServicesTo(T builder) {
-    builder.addTransportFilter(connectionIds);
     TransportInterceptor transport = new TransportInterceptor();
     builder.addService(ServerInterceptors.intercept(
         MalformedMessages.lenient(handshakes.bindService(), MalformedMessages.HANDSHAKE), transport));

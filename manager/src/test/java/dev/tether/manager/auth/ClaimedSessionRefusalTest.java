@@ -34,18 +34,20 @@ class ClaimedSessionRefusalTest {
       new RevocationRegistry(), new RefusalReporter("delegate call", LoggerFactory.getLogger(getClass()),
           Duration.ofMinutes(1), 100, Ticker.systemTicker(), refusals::add), new TransportInterceptor());
   private final byte[] key = HandshakeCrypto.randomBytes(32);
+  /** The delegate's connection, its handshake's and its stream's (its transport's attributes). */
+  private final Attributes delegateConnection = connection("10.0.0.1");
   private final Session session = sessions.create(key,
-      new DelegateIdentity("acct", 1, "tid_aaaaaaaaaaaaaaaa", "default", "d"), 7L, "127.0.0.1");
+      new DelegateIdentity("acct", 1, "tid_aaaaaaaaaaaaaaaa", "default", "d"), delegateConnection, "127.0.0.1");
 
   @Test
   void aLiveStreamsSessionPresentedFromAnotherConnection_isLoggedWithItsToken() {
-    interceptor.interceptCall(call(7L, "10.0.0.1"), headers(1, HandshakeCrypto.callMac(key, session.sessionId(), 1,
+    interceptor.interceptCall(call(delegateConnection), headers(1, HandshakeCrypto.callMac(key, session.sessionId(), 1,
         DelegateStreamGrpc.getConnectMethod().getFullMethodName(), HandshakeCrypto.channelBinding(null))),
         (c, h) -> new ServerCall.Listener<Object>() {});
     assertThat(refusals).isEmpty();
 
     // the attacker has the session id (not the key) and calls from its own connection
-    interceptor.interceptCall(call(99L, "203.0.113.9"), headers(2, new byte[32]),
+    interceptor.interceptCall(call(connection("203.0.113.9")), headers(2, new byte[32]),
         (c, h) -> new ServerCall.Listener<Object>() {});
 
     assertThat(refusals).hasSize(1);
@@ -53,11 +55,12 @@ class ClaimedSessionRefusalTest {
         .contains("tid_aaaaaaaaaaaaaaaa");
   }
 
-  private static IdleServerCall call(long connection, String host) {
-    return new IdleServerCall(Attributes.newBuilder()
-        .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, new InetSocketAddress(host, 40000))
-        .set(ConnectionIds.CONNECTION, connection)
-        .build(), DelegateStreamGrpc.getConnectMethod());
+  private static Attributes connection(String host) {
+    return Attributes.newBuilder().set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, new InetSocketAddress(host, 40000)).build();
+  }
+
+  private static IdleServerCall call(Attributes connection) {
+    return new IdleServerCall(connection, DelegateStreamGrpc.getConnectMethod());
   }
 
   private Metadata headers(long sequence, byte[] mac) {

@@ -29,7 +29,10 @@ import org.slf4j.LoggerFactory;
  */
 class DelegateSessionInterceptorTest {
 
-  private static final long CONNECTION = 7L;
+  /** The connection the session's handshake came on (its transport's attributes, see TransportInfo). */
+  private static final Attributes CONNECTION = Attributes.newBuilder()
+      .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, new InetSocketAddress("127.0.0.1", 40000))
+      .build();
 
   private final SessionRegistry sessions = new SessionRegistry(Ticker.systemTicker(), Duration.ofMinutes(1), 48);
   private final RevocationRegistry registry = new RevocationRegistry();
@@ -93,10 +96,7 @@ class DelegateSessionInterceptorTest {
   }
 
   private static IdleServerCall call() {
-    return new IdleServerCall(Attributes.newBuilder()
-        .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, new InetSocketAddress("127.0.0.1", 40000))
-        .set(ConnectionIds.CONNECTION, CONNECTION)
-        .build(), DelegateStreamGrpc.getConnectMethod());
+    return new IdleServerCall(CONNECTION, DelegateStreamGrpc.getConnectMethod());
   }
 
   /** The session metadata the delegate sends with call {@code sequence} (no TLS: the empty binding). */

@@ -4,12 +4,31 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.manager.testing.IdleServerCall;
+import dev.tether.manager.tls.ServerTlsContexts;
 import dev.tether.manager.tls.TlsMaterial;
 import io.grpc.Attributes;
+import io.grpc.CallOptions;
 import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
 import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ServerCalls;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -17,13 +36,17 @@ import java.nio.file.Path;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The channel binding each call carries is the SHA-256 of the certificate presented on that call's
- * own connection, although the interceptor computes it once per certificate.
+ * own connection, although the interceptor computes it once per certificate; and the connection a
+ * call names (what sessions are bound to) is its own, on gRPC's real transport.
  */
 class TransportInterceptorTest {
 
@@ -45,6 +68,91 @@ class TransportInterceptorTest {
     assertThat(bindingSeen(interceptor, first)).isEqualTo(firstBinding);
     // a plaintext call (no TLS session) carries the empty binding, never a certificate's
     assertThat(bindingSeen(interceptor, null)).isEmpty();
+  }
+
+  /**
+   * Sessions are bound to the object gRPC's transport makes for a connection (TransportInfo): every
+   * call on one connection must name the same one, and a later connection from the same client, with
+   * the same client TLS context (which may resume the first one's TLS session), another. If a gRPC
+   * upgrade shared one between connections, a session could be used on another connection than its
+   * handshake's: this test is what says so.
+   */
+  @Test
+  void callsOnOneConnectionNameTheSameConnection_andANewConnectionFromTheSameClientAnother() throws Exception {
+    TlsMaterial tls = TlsMaterial.loadOrGenerate(dir.resolve("tls"), List.of());
+    TransportInterceptor interceptor = new TransportInterceptor();
+    BlockingQueue<TransportInfo> seen = new LinkedBlockingQueue<>();
+    ServerServiceDefinition service = ServerServiceDefinition.builder("test.Connection")
+        .addMethod(CALL, ServerCalls.asyncUnaryCall((request, response) -> {
+          response.onNext(new byte[0]);
+          response.onCompleted();
+        }))
+        .build();
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+        .sslContext(ServerTlsContexts.grpc(tls))
+        .addService(ServerInterceptors.intercept(service, new ServerInterceptor() {
+          @Override
+          public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+              ServerCallHandler<Q, R> next) {
+            seen.add(interceptor.of(call));
+            return next.startCall(call, headers);
+          }
+        }))
+        .build()
+        .start();
+    SslContext client = GrpcSslContexts.forClient().trustManager(tls.certificate().toFile()).build();
+    try {
+      ManagedChannel first = channel(client, server.getPort());
+      call(first);
+      call(first);
+      TransportInfo firstCall = seen.take();
+      TransportInfo secondCall = seen.take();
+      first.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      ManagedChannel second = channel(client, server.getPort());
+      call(second);
+      TransportInfo laterConnection = seen.take();
+      second.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+
+      assertThat(firstCall.sameConnection(secondCall.connection())).as("two calls on one connection").isTrue();
+      assertThat(laterConnection.sameConnection(firstCall.connection())).as("a later connection").isFalse();
+      assertThat(firstCall.sameConnection(laterConnection.connection())).isFalse();
+      assertThat(firstCall.connection()).isInstanceOfSatisfying(Attributes.class, transport ->
+          assertThat(transport.get(Grpc.TRANSPORT_ATTR_SSL_SESSION)).as("a TLS connection's").isNotNull());
+    } finally {
+      server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  };
+
+  private static final MethodDescriptor<byte[], byte[]> CALL = MethodDescriptor.<byte[], byte[]>newBuilder()
+      .setType(MethodDescriptor.MethodType.UNARY)
+      .setFullMethodName("test.Connection/Call")
+      .setRequestMarshaller(BYTES)
+      .setResponseMarshaller(BYTES)
+      .build();
+
+  private static ManagedChannel channel(SslContext tls, int port) {
+    return NettyChannelBuilder.forAddress("localhost", port).sslContext(tls).build();
+  }
+
+  private static void call(ManagedChannel channel) {
+    ClientCalls.blockingUnaryCall(channel, CALL, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS),
+        new byte[0]);
   }
 
   private static Certificate certificate(TlsMaterial material) throws Exception {
