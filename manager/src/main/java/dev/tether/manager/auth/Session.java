@@ -1,6 +1,7 @@
 package dev.tether.manager.auth;
 
 import dev.tether.common.handshake.RotationCrypto;
+import java.lang.ref.WeakReference;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
@@ -20,12 +21,17 @@ final class Session implements SuccessorSealer {
       AtomicIntegerFieldUpdater.newUpdater(Session.class, "claimed");
 
   // A claimed session lives as long as its stream, one per connected delegate: its fields are what
-  // it needs and no more (field updaters rather than atomic objects, the transport's own object for
-  // its connection rather than a text, the waiting key dropped once the stream has claimed it).
+  // it needs and no more (field updaters rather than atomic objects, the waiting key and the
+  // connection dropped once the stream has claimed it).
   private final SessionId id;
   private final byte[] key;
   private final DelegateIdentity identity;
-  private final Object connection;
+  /**
+   * The connection its handshake came on ({@link TransportInfo#connection()}), until the session
+   * is claimed; weakly, so that a session waiting for a stream keeps nothing of a connection that
+   * has closed (its TLS session and engine are a kilobyte or more) and can then never be claimed.
+   */
+  private WeakReference<Object> connection;
   private String waitingKey;
   private final long createdNanos;
   private volatile long lastSequence;
@@ -36,7 +42,7 @@ final class Session implements SuccessorSealer {
     this.id = id;
     this.key = key;
     this.identity = identity;
-    this.connection = connection;
+    this.connection = new WeakReference<>(connection);
     this.createdNanos = nowNanos;
   }
 
@@ -63,9 +69,19 @@ final class Session implements SuccessorSealer {
     return identity;
   }
 
-  /** The connection ({@link TransportInfo#connection()}) whose handshake established this session. */
-  Object connection() {
-    return connection;
+  /**
+   * Whether this session waits for its stream and {@code transportConnection}
+   * ({@link TransportInfo#connection()}) is the very connection its handshake came on (the same
+   * object: see {@link TransportInfo}).
+   */
+  boolean waitsOn(Object transportConnection) {
+    WeakReference<Object> provedOn = connection;
+    return transportConnection != null && provedOn != null && provedOn.refersTo(transportConnection);
+  }
+
+  /** Whether a call has taken the session for its stream (or it was dropped before one could). */
+  boolean claimed() {
+    return claimed != 0;
   }
 
   /**
@@ -93,7 +109,12 @@ final class Session implements SuccessorSealer {
 
   /** Takes the session for its one stream; false if a call has taken it already. */
   boolean claim() {
-    return CLAIMED.compareAndSet(this, 0, 1);
+    if (!CLAIMED.compareAndSet(this, 0, 1)) {
+      return false;
+    }
+    // no call is checked against the connection any more: a claimed session is never claimed again
+    connection = null;
+    return true;
   }
 
   /** Whether nobody claimed the session since {@code cutoffNanos}. */

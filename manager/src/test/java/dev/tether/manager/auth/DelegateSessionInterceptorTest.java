@@ -34,11 +34,12 @@ class DelegateSessionInterceptorTest {
       .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, new InetSocketAddress("127.0.0.1", 40000))
       .build();
 
+  private final java.util.List<RefusalReporter.Refusal> refusals = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final SessionRegistry sessions = new SessionRegistry(Ticker.systemTicker(), Duration.ofMinutes(1), 48);
   private final RevocationRegistry registry = new RevocationRegistry();
   private final DelegateSessionInterceptor interceptor = new DelegateSessionInterceptor(sessions, registry,
       new RefusalReporter("delegate call", LoggerFactory.getLogger(DelegateSessionInterceptorTest.class),
-          Duration.ofMinutes(1), 100, Ticker.systemTicker(), refusal -> { }),
+          Duration.ofMinutes(1), 100, Ticker.systemTicker(), refusals::add),
       new TransportInterceptor());
   private final byte[] key = HandshakeCrypto.randomBytes(32);
   private final Session session = sessions.create(key,
@@ -81,6 +82,35 @@ class DelegateSessionInterceptorTest {
 
     assertThat(started).as("streams the service was asked to start").hasValue(1);
     assertThat(registry.liveCount()).isEqualTo(1);
+    assertThat(refusals).singleElement().satisfies(r -> assertThat(r.reason()).isEqualTo("second stream on one session"));
+  }
+
+  /** Its TLS session and engine are a kilobyte or more: a session waiting for a stream does not keep them alive. */
+  @Test
+  void aWaitingSession_keepsNothingOfAConnectionThatIsGone() {
+    Object connection = new Object();
+    Session waiting = sessions.create(HandshakeCrypto.randomBytes(32),
+        new DelegateIdentity("acct", 1, "tid_aaaaaaaaaaaaaaaa", "default", "d"), connection, "127.0.0.1");
+    java.lang.ref.WeakReference<Object> probe = new java.lang.ref.WeakReference<>(connection);
+    connection = null;
+
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+      System.gc();
+      return probe.get() == null;
+    });
+    assertThat(sessions.find(waiting.id())).as("still waiting for its stream").isSameAs(waiting);
+  }
+
+  @Test
+  void aSessionClaimedByItsStream_keepsNoConnection() {
+    assertThat(session.waitsOn(CONNECTION)).as("waiting, on its handshake's connection").isTrue();
+    assertThat(session.waitsOn(Attributes.newBuilder()
+        .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, new InetSocketAddress("127.0.0.1", 40000))
+        .build())).as("an equal connection object that is not the same one").isFalse();
+
+    interceptor.interceptCall(call(), signed(1), (call, headers) -> new ServerCall.Listener<>() {});
+
+    assertThat(session.waitsOn(CONNECTION)).as("claimed").isFalse();
   }
 
   @Test

@@ -42,6 +42,8 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The channel binding each call carries is the SHA-256 of the certificate presented on that call's
@@ -77,8 +79,10 @@ class TransportInterceptorTest {
    * upgrade shared one between connections, a session could be used on another connection than its
    * handshake's: this test is what says so.
    */
-  @Test
-  void callsOnOneConnectionNameTheSameConnection_andANewConnectionFromTheSameClientAnother() throws Exception {
+  @ParameterizedTest(name = "TLS: {0}")
+  @ValueSource(booleans = {true, false})
+  void callsOnOneConnectionNameTheSameConnection_andANewConnectionFromTheSameClientAnother(boolean withTls)
+      throws Exception {
     TlsMaterial tls = TlsMaterial.loadOrGenerate(dir.resolve("tls"), List.of());
     TransportInterceptor interceptor = new TransportInterceptor();
     BlockingQueue<TransportInfo> seen = new LinkedBlockingQueue<>();
@@ -88,8 +92,11 @@ class TransportInterceptorTest {
           response.onCompleted();
         }))
         .build();
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-        .sslContext(ServerTlsContexts.grpc(tls))
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    if (withTls) {
+      builder.sslContext(ServerTlsContexts.grpc(tls));
+    }
+    Server server = builder
         .addService(ServerInterceptors.intercept(service, new ServerInterceptor() {
           @Override
           public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
@@ -100,7 +107,7 @@ class TransportInterceptorTest {
         }))
         .build()
         .start();
-    SslContext client = GrpcSslContexts.forClient().trustManager(tls.certificate().toFile()).build();
+    SslContext client = withTls ? GrpcSslContexts.forClient().trustManager(tls.certificate().toFile()).build() : null;
     try {
       ManagedChannel first = channel(client, server.getPort());
       call(first);
@@ -113,11 +120,11 @@ class TransportInterceptorTest {
       TransportInfo laterConnection = seen.take();
       second.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
 
-      assertThat(firstCall.sameConnection(secondCall.connection())).as("two calls on one connection").isTrue();
-      assertThat(laterConnection.sameConnection(firstCall.connection())).as("a later connection").isFalse();
-      assertThat(firstCall.sameConnection(laterConnection.connection())).isFalse();
+      assertThat(secondCall.connection()).as("two calls on one connection").isSameAs(firstCall.connection());
+      assertThat(laterConnection.connection()).as("a later connection").isNotSameAs(firstCall.connection());
       assertThat(firstCall.connection()).isInstanceOfSatisfying(Attributes.class, transport ->
-          assertThat(transport.get(Grpc.TRANSPORT_ATTR_SSL_SESSION)).as("a TLS connection's").isNotNull());
+          assertThat(transport.get(Grpc.TRANSPORT_ATTR_SSL_SESSION)).as("the TLS session").matches(
+              session -> (session != null) == withTls));
     } finally {
       server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     }
@@ -146,8 +153,10 @@ class TransportInterceptorTest {
       .setResponseMarshaller(BYTES)
       .build();
 
+  /** A channel with the client TLS context {@code tls} (null: plaintext). */
   private static ManagedChannel channel(SslContext tls, int port) {
-    return NettyChannelBuilder.forAddress("localhost", port).sslContext(tls).build();
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress("localhost", port);
+    return (tls == null ? builder.usePlaintext() : builder.sslContext(tls)).build();
   }
 
   private static void call(ManagedChannel channel) {
