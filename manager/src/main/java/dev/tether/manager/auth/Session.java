@@ -2,6 +2,7 @@ package dev.tether.manager.auth;
 
 import dev.tether.common.handshake.RotationCrypto;
 import java.lang.ref.WeakReference;
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
@@ -21,10 +22,16 @@ final class Session implements SuccessorSealer {
       AtomicIntegerFieldUpdater.newUpdater(Session.class, "claimed");
 
   // A claimed session lives as long as its stream, one per connected delegate: its fields are what
-  // it needs and no more (field updaters rather than atomic objects, the waiting key and the
-  // connection dropped once the stream has claimed it).
+  // it needs and no more (field updaters rather than atomic objects, the key as four numbers
+  // rather than an array beside it, the waiting key and the connection dropped once the stream has
+  // claimed it).
+  private static final int KEY_BYTES = 32;
   private final SessionId id;
-  private final byte[] key;
+  /** The session key S (docs/protocol.md 4.5), its 32 bytes in order; made an array when it is used. */
+  private final long key0;
+  private final long key1;
+  private final long key2;
+  private final long key3;
   private final DelegateIdentity identity;
   /**
    * The connection its handshake came on ({@link TransportInfo#connection()}), until the session
@@ -40,7 +47,14 @@ final class Session implements SuccessorSealer {
   Session(SessionId id, byte[] key, DelegateIdentity identity, Object connection, String waitingKey, long nowNanos) {
     this.waitingKey = waitingKey;
     this.id = id;
-    this.key = key;
+    if (key.length != KEY_BYTES) {
+      throw new IllegalArgumentException("a session key has " + KEY_BYTES + " bytes, not " + key.length);
+    }
+    ByteBuffer bytes = ByteBuffer.wrap(key);
+    this.key0 = bytes.getLong();
+    this.key1 = bytes.getLong();
+    this.key2 = bytes.getLong();
+    this.key3 = bytes.getLong();
     this.identity = identity;
     this.connection = new WeakReference<>(connection);
     this.createdNanos = nowNanos;
@@ -61,8 +75,9 @@ final class Session implements SuccessorSealer {
     return id.bytes();
   }
 
+  /** The session key (a new array each time: the session keeps it as numbers). */
   byte[] key() {
-    return key;
+    return ByteBuffer.allocate(KEY_BYTES).putLong(key0).putLong(key1).putLong(key2).putLong(key3).array();
   }
 
   DelegateIdentity identity() {
@@ -124,7 +139,7 @@ final class Session implements SuccessorSealer {
 
   @Override
   public byte[] seal(String rotationId, String successorTokenId, byte[] value) {
-    return RotationCrypto.seal(key, id.bytes(), rotationId, successorTokenId, value);
+    return RotationCrypto.seal(key(), id.bytes(), rotationId, successorTokenId, value);
   }
 
   @Override

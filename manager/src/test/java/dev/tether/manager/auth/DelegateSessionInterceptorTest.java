@@ -102,6 +102,14 @@ class DelegateSessionInterceptorTest {
   }
 
   @Test
+  void theSessionKeepsItsKey_andHandsOutACopy() {
+    byte[] kept = session.key();
+    assertThat(kept).isEqualTo(key).isNotSameAs(key);
+    kept[0] ^= 1;
+    assertThat(session.key()).isEqualTo(key);
+  }
+
+  @Test
   void aSessionClaimedByItsStream_keepsNoConnection() {
     assertThat(session.waitsOn(CONNECTION)).as("waiting, on its handshake's connection").isTrue();
     assertThat(session.waitsOn(Attributes.newBuilder()
