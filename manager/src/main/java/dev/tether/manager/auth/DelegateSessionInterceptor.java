@@ -95,15 +95,15 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
       return refuse(call, meters, started, transport, "bad call MAC (wrong key, or a connection that presents another certificate)",
           "token " + identity.tokenPublicId());
     }
-    if (!session.waitsOn(transport.connection())) {
-      return refuse(call, meters, started, transport, session.claimed() ? "second stream on one session"
-          : "session used on another connection than its handshake's", "token " + identity.tokenPublicId());
+    if (!session.provedOn(transport.connection())) {
+      return refuse(call, meters, started, transport, "session used on another connection than its handshake's",
+          "token " + identity.tokenPublicId());
     }
     if (!session.advanceTo(sequence)) {
       return refuse(call, meters, started, transport, "replayed call", "sequence " + Long.toUnsignedString(sequence) + ", token "
           + identity.tokenPublicId());
     }
-    if (!sessions.claim(session)) {
+    if (!sessions.claim(session, transport.connection())) {
       return refuse(call, meters, started, transport, "second stream on one session", "token " + identity.tokenPublicId());
     }
     if (registry.isFenced(identity.tokenRow())) {

@@ -23,9 +23,9 @@ final class Session implements SuccessorSealer {
 
   // A claimed session lives as long as its stream, one per connected delegate: its fields are what
   // it needs and no more (field updaters rather than atomic objects, the key as four numbers
-  // rather than an array beside it, the waiting key and the connection dropped once the stream has
-  // claimed it).
-  private static final int KEY_BYTES = 32;
+  // rather than an array beside it, the waiting key dropped once the stream has claimed it, the
+  // connection the transport's own object).
+  static final int KEY_BYTES = 32;
   private final SessionId id;
   /** The session key S (docs/protocol.md 4.5), its 32 bytes in order; made an array when it is used. */
   private final long key0;
@@ -34,11 +34,14 @@ final class Session implements SuccessorSealer {
   private final long key3;
   private final DelegateIdentity identity;
   /**
-   * The connection its handshake came on ({@link TransportInfo#connection()}), until the session
-   * is claimed; weakly, so that a session waiting for a stream keeps nothing of a connection that
-   * has closed (its TLS session and engine are a kilobyte or more) and can then never be claimed.
+   * The connection its handshake came on ({@link TransportInfo#connection()}). While the session
+   * waits for its stream, a {@link WeakReference} to it: a waiting session keeps nothing of a
+   * connection that has closed (its TLS session and engine are a kilobyte or more), and can then
+   * never be claimed. Once its stream has claimed it, the connection itself, which that stream's
+   * transport keeps anyway, so that a later call with the session is still told apart by its
+   * connection. Null once the session was dropped without a stream.
    */
-  private WeakReference<Object> connection;
+  private volatile Object connection;
   private String waitingKey;
   private final long createdNanos;
   private volatile long lastSequence;
@@ -85,18 +88,17 @@ final class Session implements SuccessorSealer {
   }
 
   /**
-   * Whether this session waits for its stream and {@code transportConnection}
-   * ({@link TransportInfo#connection()}) is the very connection its handshake came on (the same
-   * object: see {@link TransportInfo}).
+   * Whether {@code transportConnection} ({@link TransportInfo#connection()}) is the very
+   * connection this session's handshake came on (the same object: see {@link TransportInfo}).
    */
-  boolean waitsOn(Object transportConnection) {
-    WeakReference<Object> provedOn = connection;
-    return transportConnection != null && provedOn != null && provedOn.refersTo(transportConnection);
-  }
-
-  /** Whether a call has taken the session for its stream (or it was dropped before one could). */
-  boolean claimed() {
-    return claimed != 0;
+  @SuppressWarnings("unchecked")
+  boolean provedOn(Object transportConnection) {
+    Object provedOn = connection;
+    if (transportConnection == null || provedOn == null) {
+      return false;
+    }
+    return provedOn instanceof WeakReference<?> waiting ? ((WeakReference<Object>) waiting).refersTo(transportConnection)
+        : provedOn == transportConnection;
   }
 
   /**
@@ -122,13 +124,16 @@ final class Session implements SuccessorSealer {
     }
   }
 
-  /** Takes the session for its one stream; false if a call has taken it already. */
-  boolean claim() {
+  /**
+   * Takes the session for its one stream, on {@code claimedOn} (the stream's connection, which
+   * {@link #provedOn} has checked; null to drop the session without a stream); false if it was
+   * taken already.
+   */
+  boolean claim(Object claimedOn) {
     if (!CLAIMED.compareAndSet(this, 0, 1)) {
       return false;
     }
-    // no call is checked against the connection any more: a claimed session is never claimed again
-    connection = null;
+    connection = claimedOn;
     return true;
   }
 

@@ -35,6 +35,10 @@ public final class SessionRegistry {
    * number of sessions waiting for their stream, in all or from {@code source}.
    */
   Session create(byte[] sessionKey, DelegateIdentity identity, Object connection, String source) {
+    if (sessionKey.length != Session.KEY_BYTES) {
+      // before anything is counted: a session that is never made must not hold a waiting place
+      throw new IllegalArgumentException("a session key has " + Session.KEY_BYTES + " bytes, not " + sessionKey.length);
+    }
     String tokenAndSource = identity.tokenRow() + "|" + source;
     if (!increment(waitingPerTokenAndSource, tokenAndSource, maxWaitingPerTokenAndSource)) {
       return null;
@@ -72,9 +76,12 @@ public final class SessionRegistry {
     return id == null ? null : sessions.get(id);
   }
 
-  /** Takes {@code session} for its one stream; false if it was taken, expired or revoked meanwhile. */
-  boolean claim(Session session) {
-    if (!session.claim()) {
+  /**
+   * Takes {@code session} for its one stream, on {@code connection} (its call's, which the session
+   * was proved on); false if it was taken, expired or revoked meanwhile.
+   */
+  boolean claim(Session session, Object connection) {
+    if (!session.claim(connection)) {
       return false;
     }
     stopWaiting(session);
@@ -83,7 +90,7 @@ public final class SessionRegistry {
 
   /** Forgets a session its handshake could not hand out (the token was revoked meanwhile). */
   void discard(Session session) {
-    if (sessions.remove(session.handle(), session) && session.claim()) {
+    if (sessions.remove(session.handle(), session) && session.claim(null)) {
       stopWaiting(session);
     }
   }
@@ -99,7 +106,7 @@ public final class SessionRegistry {
       if (s.identity().tokenRow() != tokenRow) {
         return false;
       }
-      if (s.claim()) {
+      if (s.claim(null)) {
         stopWaiting(s);
       }
       return true;
@@ -111,7 +118,7 @@ public final class SessionRegistry {
     long cutoff = ticker.read() - unusedTtl.toNanos();
     int[] dropped = {0};
     sessions.values().removeIf(s -> {
-      if (s.unusedSince(cutoff) && s.claim()) {
+      if (s.unusedSince(cutoff) && s.claim(null)) {
         stopWaiting(s);
         dropped[0]++;
         return true;

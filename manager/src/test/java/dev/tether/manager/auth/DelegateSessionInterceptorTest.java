@@ -110,15 +110,26 @@ class DelegateSessionInterceptorTest {
   }
 
   @Test
-  void aSessionClaimedByItsStream_keepsNoConnection() {
-    assertThat(session.waitsOn(CONNECTION)).as("waiting, on its handshake's connection").isTrue();
-    assertThat(session.waitsOn(Attributes.newBuilder()
+  void aClaimedSessionPresentedWithAGoodMacOnAnotherConnection_isRefusedAsSuch() {
+    Attributes equalButAnother = Attributes.newBuilder()
         .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, new InetSocketAddress("127.0.0.1", 40000))
-        .build())).as("an equal connection object that is not the same one").isFalse();
+        .build();
+    assertThat(session.provedOn(CONNECTION)).as("its handshake's connection").isTrue();
+    assertThat(session.provedOn(equalButAnother)).as("an equal connection object that is not the same one").isFalse();
+    AtomicInteger started = new AtomicInteger();
+    ServerCallHandler<Object, Object> service = (call, headers) -> {
+      started.incrementAndGet();
+      return new ServerCall.Listener<>() {};
+    };
 
-    interceptor.interceptCall(call(), signed(1), (call, headers) -> new ServerCall.Listener<>() {});
+    interceptor.interceptCall(call(), signed(1), service);
+    interceptor.interceptCall(new IdleServerCall(equalButAnother, DelegateStreamGrpc.getConnectMethod()), signed(2),
+        service);
 
-    assertThat(session.waitsOn(CONNECTION)).as("claimed").isFalse();
+    assertThat(started).hasValue(1);
+    assertThat(session.provedOn(CONNECTION)).as("claimed, on its handshake's connection").isTrue();
+    assertThat(refusals).singleElement().satisfies(r ->
+        assertThat(r.reason()).isEqualTo("session used on another connection than its handshake's"));
   }
 
   @Test

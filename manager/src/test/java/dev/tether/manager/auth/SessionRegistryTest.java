@@ -36,7 +36,7 @@ class SessionRegistryTest {
     assertThat(sessions.create(new byte[32], identity(1), "c-49", "10.0.2.1")).as("a 49th waiting session of token 1").isNull();
     assertThat(sessions.create(new byte[32], identity(2), "c-other", "10.0.2.1")).as("another token is not affected").isNotNull();
 
-    assertThat(sessions.claim(first)).isTrue();
+    assertThat(sessions.claim(first, "its connection")).isTrue();
     assertThat(sessions.create(new byte[32], identity(1), "c-50", "10.0.2.1")).as("after one was claimed by its stream").isNotNull();
   }
 
@@ -53,8 +53,8 @@ class SessionRegistryTest {
   @Test
   void aSessionIsClaimedOnceAndForgottenWhenItsStreamEnds() {
     Session session = sessions.create(new byte[32], identity(1), "c1", "10.0.0.1");
-    assertThat(sessions.claim(session)).isTrue();
-    assertThat(sessions.claim(session)).as("a second stream on one session").isFalse();
+    assertThat(sessions.claim(session, "its connection")).isTrue();
+    assertThat(sessions.claim(session, "its connection")).as("a second stream on one session").isFalse();
     sessions.ended(session);
     assertThat(sessions.find(session.id())).isNull();
   }
@@ -63,13 +63,13 @@ class SessionRegistryTest {
   void anUnusedSession_expiresAndFreesItsSlot() {
     Session unused = sessions.create(new byte[32], identity(1), "c1", "10.0.0.1");
     Session used = sessions.create(new byte[32], identity(1), "c2", "10.0.0.1");
-    sessions.claim(used);
+    sessions.claim(used, "its connection");
     nanos.addAndGet(Duration.ofSeconds(61).toNanos());
 
     assertThat(sessions.expireUnused()).isEqualTo(1);
     assertThat(sessions.find(unused.id())).isNull();
     assertThat(sessions.find(used.id())).as("a session carrying its stream does not expire").isSameAs(used);
-    assertThat(sessions.claim(unused)).as("an expired session cannot be claimed").isFalse();
+    assertThat(sessions.claim(unused, "its connection")).as("an expired session cannot be claimed").isFalse();
     for (int i = 0; i < 3; i++) {
       assertThat(sessions.create(new byte[32], identity(1), "c" + (10 + i), "10.0.0.1")).isNotNull();
     }
@@ -80,7 +80,7 @@ class SessionRegistryTest {
     Session session = sessions.create(new byte[32], identity(1), "c1", "10.0.0.1");
     sessions.removeToken(1);
     assertThat(sessions.find(session.id())).isNull();
-    assertThat(sessions.claim(session)).isFalse();
+    assertThat(sessions.claim(session, "its connection")).isFalse();
     for (int i = 0; i < 3; i++) {
       assertThat(sessions.create(new byte[32], identity(1), "c" + (10 + i), "10.0.0.1")).isNotNull();
     }
