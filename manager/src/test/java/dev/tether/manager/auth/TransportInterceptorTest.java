@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.manager.testing.IdleServerCall;
+import dev.tether.manager.testing.RawBytes;
 import dev.tether.manager.tls.ServerTlsContexts;
 import dev.tether.manager.tls.TlsMaterial;
 import io.grpc.Attributes;
@@ -24,10 +25,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
@@ -130,27 +128,12 @@ class TransportInterceptorTest {
     }
   }
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
 
   private static final MethodDescriptor<byte[], byte[]> CALL = MethodDescriptor.<byte[], byte[]>newBuilder()
       .setType(MethodDescriptor.MethodType.UNARY)
       .setFullMethodName("test.Connection/Call")
-      .setRequestMarshaller(BYTES)
-      .setResponseMarshaller(BYTES)
+      .setRequestMarshaller(RawBytes.MARSHALLER)
+      .setResponseMarshaller(RawBytes.MARSHALLER)
       .build();
 
   /** A channel with the client TLS context {@code tls} (null: plaintext). */

@@ -3,14 +3,13 @@ package dev.tether.manager.hardening;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tether.manager.testing.ManagerFixture;
+import dev.tether.manager.testing.RawBytes;
 import dev.tether.proto.delegate.v1.DelegateAuthGrpc;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -49,7 +48,7 @@ class MalformedInputTest {
     Logger grpc = Logger.getLogger("io.grpc");
     grpc.addHandler(capture);
     try (ManagerFixture fixture = new ManagerFixture(dataDir)) {
-      MethodDescriptor<byte[], byte[]> raw = DelegateAuthGrpc.getHandshakeMethod().toBuilder(BYTES, BYTES).build();
+      MethodDescriptor<byte[], byte[]> raw = DelegateAuthGrpc.getHandshakeMethod().toBuilder(RawBytes.MARSHALLER, RawBytes.MARSHALLER).build();
       CompletableFuture<Status> closed = new CompletableFuture<>();
       ClientCall<byte[], byte[]> call = fixture.channel().newCall(raw, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS));
       call.start(new ClientCall.Listener<>() {
@@ -71,19 +70,4 @@ class MalformedInputTest {
     assertThat(severe).as("gRPC log records with a stack trace").isEmpty();
   }
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }
-  };
 }

@@ -10,6 +10,7 @@ import dev.tether.delegate.connect.StreamClient;
 import dev.tether.manager.auth.HandshakeLimiter;
 import dev.tether.manager.server.ManagerSettings;
 import dev.tether.manager.testing.ManagerFixture;
+import dev.tether.manager.testing.RawBytes;
 import dev.tether.manager.testing.RawHandshake;
 import dev.tether.manager.token.CreatedAccount;
 import dev.tether.proto.delegate.v1.Begin;
@@ -29,10 +30,6 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -111,7 +108,7 @@ class ProtocolFuzzTest {
 
   @Property(tries = 200)
   void garbageBytesInPlaceOfAHandshakeMessage_endWithAStatus(@ForAll("garbage") byte[] payload) throws Exception {
-    MethodDescriptor<byte[], byte[]> raw = DelegateAuthGrpc.getHandshakeMethod().toBuilder(BYTES, BYTES).build();
+    MethodDescriptor<byte[], byte[]> raw = DelegateAuthGrpc.getHandshakeMethod().toBuilder(RawBytes.MARSHALLER, RawBytes.MARSHALLER).build();
     CompletableFuture<Status> closed = new CompletableFuture<>();
     BlockingQueue<byte[]> replies = new LinkedBlockingQueue<>();
     ClientCall<byte[], byte[]> call = fixture.channel().newCall(raw, CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS));
@@ -214,19 +211,4 @@ class ProtocolFuzzTest {
     }
   }
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
 }
