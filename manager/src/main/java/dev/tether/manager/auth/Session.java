@@ -1,5 +1,6 @@
 package dev.tether.manager.auth;
 
+import dev.tether.common.handshake.HandshakeCrypto;
 import dev.tether.common.handshake.RotationCrypto;
 import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
@@ -25,7 +26,6 @@ final class Session implements SuccessorSealer {
   // it needs and no more (field updaters rather than atomic objects, the key as four numbers
   // rather than an array beside it, the waiting key dropped once the stream has claimed it, the
   // connection the transport's own object).
-  static final int KEY_BYTES = 32;
   private final SessionId id;
   /** The session key S (docs/protocol.md 4.5), its 32 bytes in order; made an array when it is used. */
   private final long key0;
@@ -50,8 +50,8 @@ final class Session implements SuccessorSealer {
   Session(SessionId id, byte[] key, DelegateIdentity identity, Object connection, String waitingKey, long nowNanos) {
     this.waitingKey = waitingKey;
     this.id = id;
-    if (key.length != KEY_BYTES) {
-      throw new IllegalArgumentException("a session key has " + KEY_BYTES + " bytes, not " + key.length);
+    if (key.length != HandshakeCrypto.KEY_BYTES) {
+      throw new IllegalArgumentException("a session key has " + HandshakeCrypto.KEY_BYTES + " bytes, not " + key.length);
     }
     ByteBuffer bytes = ByteBuffer.wrap(key);
     this.key0 = bytes.getLong();
@@ -80,7 +80,7 @@ final class Session implements SuccessorSealer {
 
   /** The session key (a new array each time: the session keeps it as numbers). */
   byte[] key() {
-    return ByteBuffer.allocate(KEY_BYTES).putLong(key0).putLong(key1).putLong(key2).putLong(key3).array();
+    return ByteBuffer.allocate(HandshakeCrypto.KEY_BYTES).putLong(key0).putLong(key1).putLong(key2).putLong(key3).array();
   }
 
   DelegateIdentity identity() {

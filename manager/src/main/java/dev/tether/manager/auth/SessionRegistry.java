@@ -35,11 +35,10 @@ public final class SessionRegistry {
    * number of sessions waiting for their stream, in all or from {@code source}.
    */
   Session create(byte[] sessionKey, DelegateIdentity identity, Object connection, String source) {
-    if (sessionKey.length != Session.KEY_BYTES) {
-      // before anything is counted: a session that is never made must not hold a waiting place
-      throw new IllegalArgumentException("a session key has " + Session.KEY_BYTES + " bytes, not " + sessionKey.length);
-    }
     String tokenAndSource = identity.tokenRow() + "|" + source;
+    // made (and its key checked) before anything is counted: one that fails must not hold a place
+    SessionId id = SessionId.random();
+    Session session = new Session(id, sessionKey, identity, connection, tokenAndSource, ticker.read());
     if (!increment(waitingPerTokenAndSource, tokenAndSource, maxWaitingPerTokenAndSource)) {
       return null;
     }
@@ -47,8 +46,6 @@ public final class SessionRegistry {
       decrement(waitingPerTokenAndSource, tokenAndSource);
       return null;
     }
-    SessionId id = SessionId.random();
-    Session session = new Session(id, sessionKey, identity, connection, tokenAndSource, ticker.read());
     sessions.put(id, session);
     return session;
   }

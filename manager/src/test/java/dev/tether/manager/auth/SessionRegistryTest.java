@@ -40,6 +40,20 @@ class SessionRegistryTest {
     assertThat(sessions.create(new byte[32], identity(1), "c-50", "10.0.2.1")).as("after one was claimed by its stream").isNotNull();
   }
 
+  @Test
+  void aSessionKeyOfAnotherLength_isRefused_andTakesNoWaitingPlace() {
+    for (int length : new int[] {31, 33, 0}) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+          () -> sessions.create(new byte[length], identity(1), "c-bad", "10.0.0.66"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("a session key has 32 bytes, not " + length);
+    }
+    for (int i = 0; i < 3; i++) {
+      assertThat(sessions.create(new byte[32], identity(1), "c" + i, "10.0.0.66")).as("session %d of the source's 3", i)
+          .isNotNull();
+    }
+  }
+
   /** Found by the attacker's review: one holder of a token filled its 1024 waiting slots and kept the others out. */
   @Test
   void oneSource_holdsASixteenthOfATokensWaitingSessions_andOthersStillGetTheirs() {
