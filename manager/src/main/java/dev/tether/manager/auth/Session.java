@@ -83,7 +83,8 @@ final class Session implements SuccessorSealer {
     return ByteBuffer.allocate(HandshakeCrypto.KEY_BYTES).putLong(key0).putLong(key1).putLong(key2).putLong(key3).array();
   }
 
-  DelegateIdentity identity() {
+  @Override
+  public DelegateIdentity identity() {
     return identity;
   }
 

@@ -10,6 +10,7 @@ import dev.tether.manager.auth.SuccessorSealer;
 import dev.tether.manager.metrics.ManagerMetrics;
 import dev.tether.manager.revocation.LiveStream;
 import dev.tether.manager.rotation.RotationService;
+import dev.tether.manager.store.DelegateIds;
 import dev.tether.manager.store.DelegateRecord;
 import dev.tether.manager.store.StoreClosedException;
 import dev.tether.manager.store.StoreException;
@@ -21,6 +22,7 @@ import dev.tether.proto.delegate.v1.ManagerMessage;
 import dev.tether.proto.delegate.v1.Register;
 import dev.tether.proto.delegate.v1.Registered;
 import io.grpc.BindableService;
+import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerServiceDefinition;
@@ -98,7 +100,7 @@ public final class DelegateStreamService implements BindableService {
       Metadata headers) {
     // the authenticated call is in the context only now, as the call starts: the connection takes
     // all it needs from it here (AuthContext); the call handed here is that revocable call
-    return new Connection(AuthContext.identity(), AuthContext.liveStream(), AuthContext.sealer());
+    return new Connection(AuthContext.liveStream(), AuthContext.sealer());
   }
 
   /**
@@ -106,25 +108,32 @@ public final class DelegateStreamService implements BindableService {
    * ({@link DelegateTracker.Entry}) and the stream as rotations see it ({@link RotationService.Stream}),
    * rather than an object of each's own made for every stream. It sends on the revocable call
    * ({@link LiveStream}), which sends the call's headers with its first message.
+   *
+   * <p>One is kept for every connected delegate, so it keeps what it needs and no more: the session
+   * (which seals successor tokens) also says whose stream it is, the remote address is read from
+   * the call's transport when a log line names it, and the delegate's id is kept as two numbers
+   * ({@link DelegateIds}).
    */
   private final class Connection extends DelegateTracker.Entry implements RotationService.Stream {
-    private final DelegateIdentity identity;
     private final LiveStream live;
-    private final SuccessorSealer sealer;
-    /** Set once the registration is committed, on the pool thread that goes on from the commit. */
-    private volatile String delegateId;
+    /** The stream's session: it seals the successor tokens handed on it, and says who the delegate is. */
+    private final SuccessorSealer session;
+    /**
+     * The delegate's id, set once its registration is committed, on the pool thread that goes on
+     * from the commit: its two numbers, or its text when it has none ({@link DelegateIds#compact}),
+     * written before {@link #idSet}.
+     */
+    private long idHigh;
+    private long idLow;
+    private String idText;
+    private volatile boolean idSet;
     /** What rotations did on this stream, once one did (see {@link #rotations}); guarded by this. */
     private RotationService.StreamRotations rotations;
     /** Acknowledgements sent while gRPC was already holding 32 KiB unread for the client. */
     private volatile int sentWhileNotReady;
 
-    /** The connection's remote address, for logs: the transport's own object, null if it has none. */
-    private final SocketAddress remote;
-
-    Connection(DelegateIdentity identity, LiveStream live, SuccessorSealer sealer) {
-      this.sealer = sealer;
-      this.remote = AuthContext.transport().address();
-      this.identity = identity;
+    Connection(LiveStream live, SuccessorSealer session) {
+      this.session = session;
       this.live = live;
       // one message at a time, each asked for once the one before is handled: the message after a
       // Register arrives only once the Register's row is committed, without a thread held meanwhile
@@ -140,13 +149,13 @@ public final class DelegateStreamService implements BindableService {
         }
         case HEARTBEAT -> heartbeat(message.getHeartbeat().getSequence());
         case GOODBYE -> {
-          log.info("delegate {} ({}) says goodbye: {}", quote(identity.delegateName()), delegateId,
+          log.info("delegate {} ({}) says goodbye: {}", quote(identity().delegateName()), delegateId(),
               quote(message.getGoodbye().getReason()));
           live.closeWith(Status.OK.withDescription("goodbye"));
         }
         case ROTATION_RESULT -> {
           // a message after Register arrives only once this stream is registered (see register)
-          if (delegateId == null) {
+          if (!idSet) {
             live.closeWith(Status.FAILED_PRECONDITION.withDescription("RotationResult before Register"));
           } else if (DelegateStreamService.this.rotations != null) {
             DelegateStreamService.this.rotations.received(this, message.getRotationResult());
@@ -159,13 +168,13 @@ public final class DelegateStreamService implements BindableService {
 
     private void register(Register r) {
       long received = System.nanoTime();
-      if (delegateId != null) {
+      if (idSet) {
         live.closeWith(Status.FAILED_PRECONDITION.withDescription("Register sent twice on one stream"));
         return;
       }
       Optional<String> problem = invalid(r);
       if (problem.isPresent()) {
-        log.warn("refused Register of delegate {} from {}: {}", quote(identity.delegateName()),
+        log.warn("refused Register of delegate {} from {}: {}", quote(identity().delegateName()),
             remoteAddress(), problem.get());
         live.closeWith(Status.INVALID_ARGUMENT.withDescription("invalid Register: " + problem.get()));
         return;
@@ -182,9 +191,9 @@ public final class DelegateStreamService implements BindableService {
       Executor pool = Objects.requireNonNullElseGet(ForkJoinTask.getPool(), ForkJoinPool::commonPool);
       CompletableFuture<String> written;
       try {
-        written = store.delegateConnected(new DelegateRecord(null, identity.accountId(),
-            identity.delegateName(), r.getHostname(), r.getDelegateType(), r.getVersion(),
-            List.copyOf(r.getTagsList()), r.getIp(), identity.tokenPublicId(), identity.tokenName(),
+        written = store.delegateConnected(new DelegateRecord(null, identity().accountId(),
+            identity().delegateName(), r.getHostname(), r.getDelegateType(), r.getVersion(),
+            List.copyOf(r.getTagsList()), r.getIp(), identity().tokenPublicId(), identity().tokenName(),
             true, now, now, now, null, null, replicaId));
       } catch (RuntimeException e) {
         written = CompletableFuture.failedFuture(e);
@@ -201,7 +210,7 @@ public final class DelegateStreamService implements BindableService {
           // as gRPC ends a call whose handler throws (nothing else would end this one), then says
           // why: the future this runs in keeps what is thrown here to itself
           live.closeWith(Status.INTERNAL.withDescription("registration failed"));
-          log.error("registration of delegate {} ({}) failed", quote(identity.delegateName()), id, e);
+          log.error("registration of delegate {} ({}) failed", quote(identity().delegateName()), id, e);
         }
       }, pool);
     }
@@ -209,19 +218,19 @@ public final class DelegateStreamService implements BindableService {
     private void notRecorded(Throwable failure) {
       if (live.closeStatus() != null) {
         // closed while it waited (a stop refuses the registrations still waiting): nothing to record
-        log.debug("registration of delegate {} not written: {}", quote(identity.delegateName()), failure.getMessage());
+        log.debug("registration of delegate {} not written: {}", quote(identity().delegateName()), failure.getMessage());
         return;
       }
       if (failure instanceof StoreClosedException) {
         // the manager is stopping: refused before its streams are closed (see Manager.close)
-        log.debug("registration of delegate {} not written: the manager is stopping", quote(identity.delegateName()));
+        log.debug("registration of delegate {} not written: the manager is stopping", quote(identity().delegateName()));
         live.closeWith(Status.UNAVAILABLE.withDescription("manager shutting down"));
         return;
       }
       if (failure instanceof StoreException) {
-        log.error("could not record delegate {}: {}", quote(identity.delegateName()), failure.getMessage());
+        log.error("could not record delegate {}: {}", quote(identity().delegateName()), failure.getMessage());
       } else {
-        log.error("could not record delegate {}", quote(identity.delegateName()), failure);
+        log.error("could not record delegate {}", quote(identity().delegateName()), failure);
       }
       live.closeWith(Status.UNAVAILABLE.withDescription("manager storage unavailable, retry later"));
     }
@@ -231,7 +240,13 @@ public final class DelegateStreamService implements BindableService {
      * registered ({@code received}: when its Register arrived, by {@link System#nanoTime()}).
      */
     private boolean registered(Register r, String id, Instant now, long received) {
-      delegateId = id;
+      if (DelegateIds.compact(id)) {
+        idHigh = DelegateIds.high(id);
+        idLow = DelegateIds.low(id);
+      } else {
+        idText = id;
+      }
+      idSet = true;
       boolean sent = live.acceptRegistration(() -> {
         tracker.connected(live, this, now);
         // counted before it is sent: a delegate told Registered finds its registration counted
@@ -260,17 +275,17 @@ public final class DelegateStreamService implements BindableService {
       if (DelegateStreamService.this.rotations != null) {
         DelegateStreamService.this.rotations.registered(this);
       }
-      log.info(append("account", identity.accountId()).and(append("token_id", identity.tokenPublicId()))
+      log.info(append("account", identity().accountId()).and(append("token_id", identity().tokenPublicId()))
           .and(append("delegate_id", id)),
           "delegate connected: account {} delegate {} host {} from {} (id {}), token {} {}",
-          identity.accountId(), quote(identity.delegateName()), quote(r.getHostname()), remoteAddress(), id,
-          identity.tokenPublicId(), quote(identity.tokenName()));
+          identity().accountId(), quote(identity().delegateName()), quote(r.getHostname()), remoteAddress(), id,
+          identity().tokenPublicId(), quote(identity().tokenName()));
       return true;
     }
 
     private void heartbeat(long sequence) {
       long received = System.nanoTime();
-      if (delegateId == null) {
+      if (!idSet) {
         live.closeWith(Status.FAILED_PRECONDITION.withDescription("Heartbeat before Register"));
         return;
       }
@@ -282,8 +297,8 @@ public final class DelegateStreamService implements BindableService {
         // the delegate does not read what it is sent: gRPC holds 32 KiB for it and it is further
         // behind by thousands of acknowledgements, every one of which would stay in this manager's
         // memory (one such stream filled a 256 MB heap in 40 s)
-        log.warn("delegate {} ({}) from {} does not read its stream; closing it", quote(identity.delegateName()),
-            delegateId, remoteAddress());
+        log.warn("delegate {} ({}) from {} does not read its stream; closing it", quote(identity().delegateName()),
+            delegateId(), remoteAddress());
         live.closeWith(NOT_READING);
         return;
       }
@@ -298,14 +313,23 @@ public final class DelegateStreamService implements BindableService {
       });
     }
 
+    /** The delegate's id once its registration is committed; null before. */
     @Override
     public String delegateId() {
-      return delegateId;
+      if (!idSet) {
+        return null;
+      }
+      return idText != null ? idText : DelegateIds.text(idHigh, idLow);
+    }
+
+    @Override
+    public DelegateIdentity identity() {
+      return session.identity();
     }
 
     @Override
     String accountId() {
-      return identity.accountId();
+      return identity().accountId();
     }
 
     /** The stream is ready for more: the client read what it was sent, and what was sent while it lagged has gone. */
@@ -326,13 +350,8 @@ public final class DelegateStreamService implements BindableService {
     }
 
     @Override
-    public DelegateIdentity identity() {
-      return identity;
-    }
-
-    @Override
     public SuccessorSealer sealer() {
-      return sealer;
+      return session;
     }
 
     @Override
@@ -343,7 +362,9 @@ public final class DelegateStreamService implements BindableService {
       return rotations;
     }
 
+    /** The connection's remote address, for logs: the transport's own object, kept by the transport. */
     private String remoteAddress() {
+      SocketAddress remote = live.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
       return remote == null ? "unknown" : remote.toString();
     }
 

@@ -85,9 +85,13 @@ public final class DelegateTracker {
     this.settings = settings;
   }
 
+  /** Records the end of a registered stream, whose entry it finds on the stream: one for all of them. */
+  private final Consumer<LiveStream> recordEnd = this::ended;
+
   /**
    * What the tracker keeps for a registered stream, kept on the stream itself
-   * ({@link LiveStream#trackerEntry}), and the listener that records its end. The stream's own state
+   * ({@link LiveStream#trackerEntry}); its end is recorded by one listener for all the streams
+   * ({@link #recordEnd}), which finds the entry there. The stream's own state
    * (the stream service's connection) extends it, so that the tracker adds no object to a connected
    * delegate; the connection time is kept as a number rather than an {@link java.time.Instant} of its
    * own. It also keeps the delegate's heartbeat times for the write-behind ({@link WriteBehind.Live}),
@@ -96,9 +100,7 @@ public final class DelegateTracker {
    * a {@link ServerCall.Listener} (which has no state of its own) so that the connection, which
    * extends it, can be the stream's listener as well.
    */
-  abstract static class Entry extends ServerCall.Listener<DelegateMessage>
-      implements Consumer<LiveStream>, WriteBehind.Live {
-    private DelegateTracker tracker;
+  abstract static class Entry extends ServerCall.Listener<DelegateMessage> implements WriteBehind.Live {
     /** When it connected, in milliseconds since the epoch (the precision the store keeps). */
     private long sinceMillis;
     private volatile long lastHeartbeatNanos;
@@ -138,11 +140,6 @@ public final class DelegateTracker {
       writtenMillis = millis;
       writtenAt = at;
     }
-
-    @Override
-    public final void accept(LiveStream stream) {
-      tracker.ended(stream, this);
-    }
   }
 
   /**
@@ -150,11 +147,9 @@ public final class DelegateTracker {
    * end is recorded whoever ends it.
    */
   void connected(LiveStream stream, Entry entry, java.time.Instant since) {
-    String delegateId = entry.delegateId();
-    if (entry.tracker != null) {
-      throw new IllegalStateException("the stream of delegate " + delegateId + " is connected already");
+    if (stream.trackerEntry() != null) {
+      throw new IllegalStateException("the stream of delegate " + entry.delegateId() + " is connected already");
     }
-    entry.tracker = this;
     long now = ticker.read();
     // the registration wrote the row with this time as its last heartbeat: the next is due a
     // write interval from now (see WriteBehind.Live)
@@ -164,7 +159,7 @@ public final class DelegateTracker {
     entry.lastHeartbeatNanos = now;
     stream.trackerEntry(entry);
     metrics.delegatesConnected(entry.accountId(), 1);
-    stream.onEnd(entry);
+    stream.onEnd(recordEnd);
   }
 
   /** Records a heartbeat; called under the stream's lock, so it is cheap: no I/O. */
@@ -175,8 +170,8 @@ public final class DelegateTracker {
     }
   }
 
-  private void ended(LiveStream stream, Entry c) {
-    if (!stream.clearTrackerEntry(c)) {
+  private void ended(LiveStream stream) {
+    if (!(stream.trackerEntry() instanceof Entry c) || !stream.clearTrackerEntry(c)) {
       return;
     }
     metrics.delegatesConnected(c.accountId(), -1);

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -117,7 +116,7 @@ final class JdbcDelegateStore implements DelegateStore, AutoCloseable {
 
     /** Writes {@code d}'s row; returns its id, the new one or the one its row already had. */
     String upsert(DelegateRecord d) throws SQLException {
-      String fresh = d.id() != null ? d.id() : "dlg_" + UUID.randomUUID().toString().replace("-", "");
+      String fresh = d.id() != null ? d.id() : DelegateIds.fresh();
       if (upsert == null) {
         upsert = c.prepareStatement(db.dialect().upsertDelegate());
       }

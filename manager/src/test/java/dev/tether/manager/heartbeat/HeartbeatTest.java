@@ -19,6 +19,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class HeartbeatTest {
 
@@ -55,6 +57,44 @@ class HeartbeatTest {
     assertThat(record.tokenName()).isEqualTo("default");
     assertThat(record.tokenPublicId()).isEqualTo(account.defaultToken().value().publicId());
     assertThat(record.connected()).isTrue();
+  }
+
+  @Test
+  void register_toldTheIdOfItsRow() throws Exception {
+    StreamClient client = fixture.connect(accountId, account.defaultToken().value(), "builder");
+
+    String told = client.registered().get().getDelegateId();
+    assertThat(told).matches("dlg_[0-9a-f]{32}").isEqualTo(only(fixture.manager().store().listDelegates(accountId)).id());
+    // the stream keeps the id as two numbers: its end is recorded on the same row
+    saysGoodbyeAndIsRecordedDisconnected(client, told);
+  }
+
+  /**
+   * A row written by other means than this manager's registrations, with an id of another form: the
+   * delegate (same account, name and host) registers on that row.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"legacy-builder-1", "dlg_0123456789ABCDEF0123456789ABCDEF", "dlg_0123456789abcdef"})
+  void aRowWhoseIdHasAnotherForm_keepsThatIdForTheStream(String id) throws Exception {
+    Instant then = Instant.now().minusSeconds(60);
+    fixture.manager().store().delegateConnected(new DelegateRecord(id, accountId, "builder", "builder-host", "SHELL_SCRIPT",
+        "0", List.of(), "", account.defaultToken().value().publicId(), "default", true, then, then, then, null, null,
+        "elsewhere")).get(10, TimeUnit.SECONDS);
+
+    StreamClient client = fixture.connect(accountId, account.defaultToken().value(), "builder");
+
+    assertThat(client.registered().get().getDelegateId()).isEqualTo(id);
+    Instant before = Instant.now();
+    long sequence = client.heartbeat();
+    await().atMost(Duration.ofSeconds(10)).until(() -> client.acks() == sequence);
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+      client.heartbeat();
+      DelegateRecord record = only(fixture.manager().store().listDelegates(accountId));
+      assertThat(record.id()).isEqualTo(id);
+      assertThat(record.version()).as("the row the registration wrote").isNotEqualTo("0");
+      assertThat(record.lastHeartbeat()).isAfterOrEqualTo(before.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+    });
+    saysGoodbyeAndIsRecordedDisconnected(client, id);
   }
 
   @Test
@@ -143,6 +183,19 @@ class HeartbeatTest {
     Status status = closed.get(5, TimeUnit.SECONDS);
     assertThat(status.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(status.getDescription()).isEqualTo("Heartbeat before Register");
+  }
+
+  /** The delegate says goodbye; the manager closes its stream and records its row {@code id} disconnected. */
+  private void saysGoodbyeAndIsRecordedDisconnected(StreamClient client, String id) throws Exception {
+    client.goodbye("SIGTERM");
+    assertThat(client.closed().get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      fixture.manager().flush();
+      DelegateRecord record = only(fixture.manager().store().listDelegates(accountId));
+      assertThat(record.id()).isEqualTo(id);
+      assertThat(record.connected()).isFalse();
+      assertThat(record.disconnectReason()).contains("goodbye");
+    });
   }
 
   private static DelegateRecord only(List<DelegateRecord> records) {
