@@ -240,6 +240,7 @@ public final class DelegateStreamService implements BindableService {
      * registered ({@code received}: when its Register arrived, by {@link System#nanoTime()}).
      */
     private boolean registered(Register r, String id, Instant now, long received) {
+      Objects.requireNonNull(id, "the store wrote the delegate's row without an id");
       if (DelegateIds.compact(id)) {
         idHigh = DelegateIds.high(id);
         idLow = DelegateIds.low(id);

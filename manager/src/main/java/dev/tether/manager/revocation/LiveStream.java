@@ -22,9 +22,9 @@ public final class LiveStream extends SimpleForwardingServerCall<Object, Object>
   private final Object subject;
   /**
    * What runs when the call is over, in the order added; guarded by this, dropped once run. A
-   * registered stream has one (the tracker's, which is the stream's own state), kept in the first
-   * field rather than in a function made for it; a second and later ones are composed into the
-   * second field.
+   * registered stream has one (the tracker's, one for all the streams, which finds the stream's
+   * state as its {@link #trackerEntry}), kept in the first field rather than in a function made for
+   * it; a second and later ones are composed into the second field.
    */
   private Consumer<LiveStream> endListener;
   private Consumer<LiveStream> laterEndListeners;
