@@ -12,6 +12,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,13 +63,18 @@ class HostInstallFilesTest {
   @Test
   void shell_theUserWhoRunsStartCanReplaceTheTokenFileInPlace_asTheDelegateKeepsAPushedToken() throws Exception {
     Path out = generate(InstallType.SHELL);
-    // the delegate's atomic write, as the process start.sh starts: a new file beside delegate-token, renamed over it
+    // the delegate's atomic write, as the process start.sh starts: a new file beside delegate-token,
+    // renamed over it; then it stays connected, as a delegate does (one that exited at once could be
+    // seen gone before its ready file was)
     Path bin = fakeJava("""
         tmp=$(mktemp delegate-token.XXXXXX)
         printf '%s\\n' rotated-token-stand-in >"$tmp"
         mv -f "$tmp" delegate-token
         mkdir -p "$DELEGATE_HEALTH_DIR"
         touch "$DELEGATE_HEALTH_DIR/ready"
+        trap 'kill "$child"; exit 0' TERM
+        sleep 300 & child=$!
+        wait "$child"
         """);
     boolean root = (Integer) Files.getAttribute(out, "unix:uid") == 0;
     List<String> command = new ArrayList<>(List.of("sh", "start.sh"));
@@ -86,8 +92,13 @@ class HostInstallFilesTest {
     }
 
     Run start = run(out, bin, Map.of("TETHER_START_WAIT", "30"), command.toArray(String[]::new));
+    Path pidFile = out.resolve("delegate.pid");
+    Optional<ProcessHandle> delegate = Files.exists(pidFile)
+        ? ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip())) : Optional.empty();
+    delegate.ifPresent(started::add);
 
     assertThat(start.exit()).as(start.output()).isZero();
+    delegate.ifPresent(ProcessHandle::destroy);
     Path tokenFile = out.resolve("delegate-token");
     assertThat(Files.readString(tokenFile)).isEqualTo("rotated-token-stand-in\n");
     assertThat(mode(tokenFile)).isEqualTo("rw-------");
