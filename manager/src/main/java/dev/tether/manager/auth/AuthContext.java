@@ -14,8 +14,7 @@ public final class AuthContext {
    * service takes then what its stream needs later, and the accessors below answer as for a call
    * that was not authenticated in the stream's later callbacks.
    */
-  record Authenticated(DelegateIdentity identity, LiveStream liveStream, SuccessorSealer sealer,
-      TransportInfo transport) {}
+  record Authenticated(LiveStream liveStream, SuccessorSealer sealer, TransportInfo transport) {}
 
   static final Context.Key<Authenticated> AUTHENTICATED = Context.key("tether-authenticated");
   static final Context.Key<TransportInfo> TRANSPORT = Context.key("tether-transport");
@@ -24,7 +23,7 @@ public final class AuthContext {
 
   /** The authenticated delegate of the current call; fails if the call was not authenticated. */
   public static DelegateIdentity identity() {
-    return authenticated().identity();
+    return authenticated().sealer().identity();
   }
 
   /** The revocable handle of the current delegate stream. */

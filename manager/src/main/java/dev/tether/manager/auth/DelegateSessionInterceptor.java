@@ -118,7 +118,7 @@ public final class DelegateSessionInterceptor implements ServerInterceptor {
     // attached for the start only, not around every later message of the stream, which would keep a
     // context, its map and a listener wrapper for every connected delegate.
     Context authenticated = Context.current().withValue(AuthContext.AUTHENTICATED,
-        new AuthContext.Authenticated(identity, live, session, transport));
+        new AuthContext.Authenticated(live, session, transport));
     Context previous = authenticated.attach();
     ServerCall.Listener<Q> listener;
     try {

@@ -66,6 +66,8 @@ public final class DelegateTracker {
   /** Whether a pass of {@link #writeWaitingDisconnects} is due or queued on the store writer and has not begun. */
   private final AtomicBoolean drainQueued = new AtomicBoolean();
   private volatile boolean stopping;
+  /** Records the end of a registered stream, whose entry it finds on the stream: one for all of them. */
+  private final Consumer<LiveStream> recordEnd = this::ended;
 
   /**
    * Disconnects are written on {@code storeWriter}, a pass {@code afterDelay} (a task the manager's
@@ -84,9 +86,6 @@ public final class DelegateTracker {
     this.ticker = ticker;
     this.settings = settings;
   }
-
-  /** Records the end of a registered stream, whose entry it finds on the stream: one for all of them. */
-  private final Consumer<LiveStream> recordEnd = this::ended;
 
   /**
    * What the tracker keeps for a registered stream, kept on the stream itself

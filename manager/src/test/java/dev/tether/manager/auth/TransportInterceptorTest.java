@@ -128,7 +128,6 @@ class TransportInterceptorTest {
     }
   }
 
-
   private static final MethodDescriptor<byte[], byte[]> CALL = MethodDescriptor.<byte[], byte[]>newBuilder()
       .setType(MethodDescriptor.MethodType.UNARY)
       .setFullMethodName("test.Connection/Call")
