@@ -29,7 +29,10 @@ import org.HdrHistogram.Histogram;
  * the revoke call itself, the heartbeats acknowledged after the call returned (must be 0), the
  * background heartbeat round trip during the fan-outs, and the manager's own timing of each
  * revoke's phases, from the growth of its {@code tether_revocation_duration_seconds} sums on
- * {@code /metrics} between one revoke and the next.
+ * {@code /metrics} between one revoke and the next. Beside them, the floors a revoke's commit
+ * cannot go below: H2's own durable commit of one row ({@link H2CommitProbe}) on the idle machine
+ * before the servers start, and both it and the bare fsync ({@link MachineFloor}) again under the
+ * background load, just before the trials.
  */
 final class RevocationScenario {
 
@@ -48,6 +51,9 @@ final class RevocationScenario {
       "^grpc_server_processing_duration_seconds_count\\{(?=[^}]*method=\"RevokeToken\")(?=[^}]*status_code=\"OK\")"
           + "[^}]*} (\\S+)$", Pattern.MULTILINE);
   static final List<String> PHASES = List.of("total", "fence", "commit", "close", "call");
+
+  /** Unmeasured commits before each H2 probe's samples: the first ones pay for opening and compiling. */
+  private static final int PROBE_WARMUP = 100;
 
   /** How long a command to the revoker may take: N = 10 000 opens 10 000 handshakes. */
   private static final Duration LONG = Duration.ofMinutes(5);
@@ -68,6 +74,9 @@ final class RevocationScenario {
     Path root = Files.createTempDirectory("tether-bench-revocation");
     System.out.println("data and logs: " + root);
     Json json = new Json("revocation", quick);
+    // H2's own durable commit on the idle machine, before any server runs (beside the fsync of the
+    // machine line): what the database adds to the disk's floor
+    double[] h2Idle = H2CommitProbe.millis(root.resolve("h2-probe-idle"), PROBE_WARMUP, MachineFloor.FSYNCS);
     try (Target t = Target.start("tether", root, false)) {
       t.every(0.1);
       if (t.openTo(background) > 0) {
@@ -83,6 +92,20 @@ final class RevocationScenario {
         revoker.call("revoke", LONG);
         revokes++;
       }
+      // the floors again under the load every revoke below runs beside (the background delegates'
+      // heartbeats and their server), on the same file system: a revoke cannot commit faster than these
+      double[] fsyncLoaded = MachineFloor.fsyncMillis(root, MachineFloor.FSYNCS);
+      double[] h2Loaded = H2CommitProbe.millis(root.resolve("h2-probe-loaded"), PROBE_WARMUP, MachineFloor.FSYNCS);
+      System.out.printf(Locale.ROOT, "floors under the background load (%d delegates): 4 KiB write + fsync p50 %.3f ms,"
+          + " p99 %.3f ms; H2's durable commit of one row p50 %.3f ms, p99 %.3f ms (idle, before the servers: p50 %.3f ms,"
+          + " p99 %.3f ms)%n", background, pct(fsyncLoaded, 50), pct(fsyncLoaded, 99), pct(h2Loaded, 50),
+          pct(h2Loaded, 99), pct(h2Idle, 50), pct(h2Idle, 99));
+      json.put("h2_commit_idle_p50_ms", pct(h2Idle, 50))
+          .put("h2_commit_idle_p99_ms", pct(h2Idle, 99))
+          .put("fsync_loaded_p50_ms", pct(fsyncLoaded, 50))
+          .put("fsync_loaded_p99_ms", pct(fsyncLoaded, 99))
+          .put("h2_commit_loaded_p50_ms", pct(h2Loaded, 50))
+          .put("h2_commit_loaded_p99_ms", pct(h2Loaded, 99));
       long ackedAfter = 0;
       Map<Integer, List<double[]>> server = new LinkedHashMap<>();
       HttpClient http = HttpClient.newHttpClient();
