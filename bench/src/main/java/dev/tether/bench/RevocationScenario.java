@@ -32,7 +32,8 @@ import org.HdrHistogram.Histogram;
  * {@code /metrics} between one revoke and the next. Beside them, the floors a revoke's commit
  * cannot go below: H2's own durable commit of one row ({@link H2CommitProbe}) on the idle machine
  * before the servers start, and both it and the bare fsync ({@link MachineFloor}) again under the
- * background load, just before the trials.
+ * background load, just before the trials; and the floor of the revoke call's round trip, a
+ * health check of the manager from the revoker before each one-stream revoke.
  */
 final class RevocationScenario {
 
@@ -111,6 +112,7 @@ final class RevocationScenario {
       HttpClient http = HttpClient.newHttpClient();
       Histogram duringFanOut = new Histogram(3);
       List<Trial> trials = new ArrayList<>();
+      List<Double> healthChecks = new ArrayList<>();
       Map<Integer, Double> firsts = new LinkedHashMap<>();
       for (Map.Entry<Integer, Integer> step : plan.entrySet()) {
         int n = step.getKey();
@@ -126,6 +128,10 @@ final class RevocationScenario {
         Map<String, Double> sums = phaseSumsAfter(http, t.opsPort(), revokes);
         for (int i = 0; i < step.getValue(); i++) {
           revoker.call("doom " + n, LONG);
+          if (n == 1) {
+            // the floor of the revoke call's round trip, between the same trials
+            healthChecks.add(Double.parseDouble(revoker.call("ping", LONG).get("call_ms")));
+          }
           t.stats();
           Map<String, String> r = revoker.call("revoke", LONG);
           revokes++;
@@ -181,6 +187,12 @@ final class RevocationScenario {
             .put(key + "_manager_call_p50_ms", pct(managerCall, 50))
             .put(key + "_manager_call_p99_ms", pct(managerCall, 99));
       }
+      double[] health = healthChecks.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      System.out.printf(Locale.ROOT, "a call the manager answers with no work of its own (a health check over TLS,"
+          + " from the revoker, between the one-stream trials; %d): p50 %.2f ms, p99 %.2f ms%n", health.length,
+          pct(health, 50), pct(health, 99));
+      json.put("health_check_call_p50_ms", pct(health, 50))
+          .put("health_check_call_p99_ms", pct(health, 99));
       json.put("heartbeats_acked_after_revoke", ackedAfter)
           .put("background_delegates", background)
           .put("background_heartbeat_p99_ms", duringFanOut.getTotalCount() == 0 ? 0

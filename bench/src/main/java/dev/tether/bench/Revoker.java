@@ -15,6 +15,9 @@ import dev.tether.proto.delegate.v1.Register;
 import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -44,7 +47,8 @@ import java.util.stream.Collectors;
  * it through that admin API the way {@code tether-manager token revoke} does, and times, on one
  * clock, the revoke call and the close of the last stream as the delegates see it.
  *
- * <p>Commands on stdin: {@code doom N} (a new token and N streams on it) and {@code revoke}
+ * <p>Commands on stdin: {@code doom N} (a new token and N streams on it), {@code ping} (one
+ * health check of the first manager, timed: {@code call_ms}) and {@code revoke}
  * (answers {@code call_ms}, {@code last_close_ms}, {@code streams_closed} as reported by the
  * manager, the replicas its answer lists ({@code replicas_answering}) and those among them that
  * did not confirm within its wait ({@code unconfirmed}, {@code -} for none), and
@@ -63,6 +67,11 @@ public final class Revoker {
   /** The connections to each manager, in the order the managers were given. */
   private final List<List<ManagedChannel>> channels = new ArrayList<>();
   private final ManagedChannel adminChannel;
+  /**
+   * To the first manager's delegate listener, set up as the admin channel is (TLS, the same loop):
+   * for {@code ping}, the round trip of a call the manager answers with no work of its own.
+   */
+  private final ManagedChannel pingChannel;
   private final EventLoopGroup adminLoop;
   private final HandshakeClient handshakes = new HandshakeClient(Duration.ofSeconds(30));
   private final ExecutorService opening = Executors.newFixedThreadPool(OPENING_THREADS);
@@ -91,6 +100,8 @@ public final class Revoker {
     // the revoke call on a loop of its own: its answer is not read behind thousands of closes
     adminLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     adminChannel = NettyChannelBuilder.forAddress("127.0.0.1", adminPort, trust(dir))
+        .eventLoopGroup(adminLoop).channelType(NioSocketChannel.class).build();
+    pingChannel = NettyChannelBuilder.forAddress("127.0.0.1", managers.get(0).getKey(), trust(managers.get(0).getValue()))
         .eventLoopGroup(adminLoop).channelType(NioSocketChannel.class).build();
     for (int m = 0; m < managers.size(); m++) {
       channels.add(new ArrayList<>());
@@ -137,10 +148,12 @@ public final class Revoker {
     BenchServer.answer(words -> switch (words[0]) {
       case "doom" -> r.doom(Integer.parseInt(words[1]));
       case "revoke" -> r.revoke();
+      case "ping" -> r.ping();
       default -> throw new IllegalArgumentException("unknown command '" + words[0] + "'");
     });
     r.channels.forEach(list -> list.forEach(ManagedChannel::shutdownNow));
     r.adminChannel.shutdownNow();
+    r.pingChannel.shutdownNow();
     r.adminLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     System.exit(0);
   }
@@ -194,6 +207,22 @@ public final class Revoker {
       }
     }
     return "opened=" + n + " ms=" + (System.nanoTime() - started) / 1_000_000;
+  }
+
+  /**
+   * One gRPC health check of the first manager, timed as the revoke call is: a unary call over TLS
+   * that the manager answers without authenticating it or touching its store, so the floor, on this
+   * machine at this moment, of any admin call's round trip. Answers {@code call_ms}.
+   */
+  private String ping() {
+    long started = System.nanoTime();
+    HealthCheckResponse response = HealthGrpc.newBlockingStub(pingChannel).withDeadlineAfter(1, TimeUnit.MINUTES)
+        .check(HealthCheckRequest.getDefaultInstance());
+    long returned = System.nanoTime();
+    if (response.getStatus() != HealthCheckResponse.ServingStatus.SERVING) {
+      throw new IllegalStateException("the manager's health check answered " + response.getStatus() + ", not SERVING");
+    }
+    return String.format(Locale.ROOT, "call_ms=%.3f", (returned - started) / 1e6);
   }
 
   /** Heartbeats each registered doomed stream whose interval has passed (the keep-alive task). */
