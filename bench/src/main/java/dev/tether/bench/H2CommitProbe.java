@@ -15,8 +15,8 @@ import java.util.Arrays;
  * makes durable, on the manager's own settings ({@link JdbcStore#h2Url}) in a database file of
  * its own. Each sample updates one row, commits (H2 writes its chunk into the file) and runs
  * {@code CHECKPOINT SYNC} (H2 forces the file to the disk), as every transaction of the manager's
- * store ends. A revoke's own transaction does this and more (its update, the token read back, its
- * audit row), so this is below what a revoke's commit can take on the same machine at the same
+ * store ends. A revoke's own transaction does this and more (its update, the token read back, the
+ * revoking admin's row checked, its audit row), so this is below what a revoke's commit can take on the same machine at the same
  * moment; beside the bare {@code fsync} of {@link MachineFloor}, it says what H2 itself adds.
  */
 final class H2CommitProbe {

@@ -192,8 +192,8 @@ final class RevocationScenario {
           + " from the revoker, between the one-stream trials; %d): p50 %.2f ms, p99 %.2f ms%n", health.length,
           pct(health, 50), pct(health, 99));
       json.put("health_check_call_p50_ms", pct(health, 50))
-          .put("health_check_call_p99_ms", pct(health, 99));
-      json.put("heartbeats_acked_after_revoke", ackedAfter)
+          .put("health_check_call_p99_ms", pct(health, 99))
+          .put("heartbeats_acked_after_revoke", ackedAfter)
           .put("background_delegates", background)
           .put("background_heartbeat_p99_ms", duringFanOut.getTotalCount() == 0 ? 0
               : duringFanOut.getValueAtPercentile(99) / 1000.0);
